@@ -1,1 +1,6 @@
+export * from './config';
 export * from './database';
+export * from './database.module';
+export * from './sql-health';
+export * from './platform.module';
+export * from './bootstrap';

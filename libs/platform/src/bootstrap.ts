@@ -1,0 +1,34 @@
+import { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { AppConfig, ConfigError, validateConfig } from './config';
+
+/**
+ * Starts an app from the environment: bad configuration exits with one line naming the setting,
+ * not a stack trace.
+ */
+export async function runFromEnvironment(
+  create: (config: AppConfig) => Promise<INestApplication>,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = validateConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await create(config);
+  await app.listen(config.PORT, config.HOST);
+  app.get(Logger).log(`Arbiter listening on ${await app.getUrl()} (EVENT_STORE=${config.EVENT_STORE})`);
+}
+
+export async function createApp(module: Type | import('@nestjs/common').DynamicModule): Promise<INestApplication> {
+  const app = await NestFactory.create(module, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  return app;
+}

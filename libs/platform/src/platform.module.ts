@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfig, sqlConnectionOptionsFrom } from './config';
+import { DatabaseModule } from './database.module';
+import { HealthController } from './health.controller';
+import { SqlHealthIndicator } from './sql-health';
+
+export const CORRELATION_HEADER = 'x-correlation-id';
+
+/**
+ * What every Arbiter process needs: its validated configuration, structured logs, the shared SQL
+ * database and `/health`. The gateway and the worker both start from it.
+ */
+@Module({})
+export class PlatformModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: PlatformModule,
+      global: true,
+      imports: [
+        // Validated before the app is created (apps/*/main.ts); the ConfigService serves the typed values.
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: () => config }),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.LOG_LEVEL,
+            // One id follows a request from the HTTP edge into the metadata of the events it causes.
+            genReqId: (req, res) => {
+              const given = req.headers[CORRELATION_HEADER];
+              const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+              res.setHeader(CORRELATION_HEADER, id);
+              return id;
+            },
+            customProps: (req) => ({ correlationId: req.id }),
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            autoLogging: { ignore: (req) => req.url === '/health' },
+          },
+        }),
+        DatabaseModule.forRootAsync({ useFactory: () => sqlConnectionOptionsFrom(config) }),
+        TerminusModule,
+      ],
+      controllers: [HealthController],
+      providers: [SqlHealthIndicator],
+      exports: [SqlHealthIndicator],
+    };
+  }
+}
