@@ -26,8 +26,46 @@ export const configSchema = z
     ),
     /** `inline`: the gateway also runs projections and deadlines; `off`: a separate worker does. */
     WORKERS: z.preprocess(emptyAsUndefined, z.enum(['inline', 'off']).default('inline')),
+
+    /** HS256 secret for bearer tokens; without it (and without a JWKS URL) a development default is used. */
+    JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+    /** Production: verify tokens against this key set (RS256/ES256/EdDSA) instead of a shared secret. */
+    JWT_JWKS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional()),
+    JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().optional()),
+    JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().optional()),
+
+    /** Where uploaded evidence files are stored by their sha256. */
+    EVIDENCE_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data/evidence')),
+    EVIDENCE_MAX_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(20 * 1024 * 1024)),
+
+    /** Requests per minute per actor (or per IP when anonymous). */
+    RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(300)),
+    GRAPHQL_MAX_DEPTH: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(10)),
+    GRAPHQL_MAX_COMPLEXITY: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(1000)),
+    /** Largest JSON request body, in body-parser's notation (`100kb`, `1mb`). */
+    REQUEST_BODY_LIMIT: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as 512kb or 1mb')
+        .default('1mb'),
+    ),
+    METRICS_ENABLED: z.preprocess(
+      emptyAsUndefined,
+      z
+        .enum(['true', 'false', '1', '0'])
+        .default('true')
+        .transform((value) => value === 'true' || value === '1'),
+    ),
   })
   .superRefine((config, ctx) => {
+    if (config.NODE_ENV === 'production' && !config.JWT_SECRET && !config.JWT_JWKS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'is required in production unless JWT_JWKS_URL is set',
+      });
+    }
     if (config.EVENT_STORE === 'postgres' && !config.DATABASE_URL) {
       ctx.addIssue({
         code: 'custom',

@@ -1,0 +1,61 @@
+import { ConfigError, validateConfig } from './config';
+
+function refusal(env: Record<string, unknown>): string {
+  try {
+    validateConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('validateConfig', () => {
+  it('gives every setting a development default', () => {
+    const config = validateConfig({});
+    expect(config).toMatchObject({
+      NODE_ENV: 'development',
+      EVENT_STORE: 'pglite',
+      PORT: 3000,
+      EVIDENCE_DIR: './data/evidence',
+      EVIDENCE_MAX_BYTES: 20 * 1024 * 1024,
+      RATE_LIMIT_PER_MINUTE: 300,
+      GRAPHQL_MAX_DEPTH: 10,
+      GRAPHQL_MAX_COMPLEXITY: 1000,
+      REQUEST_BODY_LIMIT: '1mb',
+      METRICS_ENABLED: true,
+    });
+    expect(config.JWT_SECRET).toBeUndefined();
+  });
+
+  it('coerces numbers and booleans and treats empty values as unset', () => {
+    const config = validateConfig({ PORT: '8080', EVIDENCE_MAX_BYTES: '1024', METRICS_ENABLED: 'false', JWT_ISSUER: '' });
+    expect(config).toMatchObject({ PORT: 8080, EVIDENCE_MAX_BYTES: 1024, METRICS_ENABLED: false, JWT_ISSUER: undefined });
+  });
+
+  it('names the setting and the given value in one line', () => {
+    const message = refusal({ PORT: 'eighty' });
+    expect(message).toMatch(/^Invalid setting PORT: .*\(got "eighty"\)$/);
+    expect(message).not.toContain('\n');
+  });
+
+  it('requires DATABASE_URL for the postgres store', () => {
+    expect(refusal({ EVENT_STORE: 'postgres' })).toBe('Invalid setting DATABASE_URL: is required when EVENT_STORE=postgres');
+  });
+
+  it('requires a JWT secret or a JWKS URL in production', () => {
+    expect(refusal({ NODE_ENV: 'production' })).toMatch(/^Invalid setting JWT_SECRET: is required in production/);
+    expect(validateConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks.json' }).JWT_JWKS_URL).toBe(
+      'https://idp.example/jwks.json',
+    );
+    expect(validateConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).JWT_SECRET).toHaveLength(32);
+  });
+
+  it('refuses a short secret, a non-http JWKS URL and bad sizes', () => {
+    expect(refusal({ JWT_SECRET: 'short' })).toMatch(/^Invalid setting JWT_SECRET: must be at least 32 characters/);
+    expect(refusal({ JWT_JWKS_URL: 'ftp://idp/jwks' })).toMatch(/^Invalid setting JWT_JWKS_URL/);
+    expect(refusal({ REQUEST_BODY_LIMIT: 'lots' })).toMatch(/^Invalid setting REQUEST_BODY_LIMIT: must be a size/);
+    expect(refusal({ EVIDENCE_MAX_BYTES: '-1' })).toMatch(/^Invalid setting EVIDENCE_MAX_BYTES/);
+    expect(refusal({ METRICS_ENABLED: 'maybe' })).toMatch(/^Invalid setting METRICS_ENABLED/);
+  });
+});
