@@ -1,0 +1,84 @@
+/**
+ * Every refusal of the domain is a `DomainError` with a stable `code`. Codes are part of the
+ * public contract (the GraphQL edge maps them into `extensions.code`), so never rename one.
+ */
+export const DOMAIN_ERROR_CODES = [
+  // malformed input
+  'INVALID_COMMAND',
+  'INVALID_INSTANT',
+  'INVALID_MONEY',
+  'CURRENCY_MISMATCH',
+  'INVALID_POLICY',
+  'INVALID_EVIDENCE',
+  'DUPLICATE_ID',
+  // authorization
+  'NOT_A_PARTY',
+  'FORBIDDEN_FOR_ROLE',
+  'NOT_ASSIGNED_MEDIATOR',
+  'CASE_ALREADY_ASSIGNED',
+  // orders
+  'ORDER_NOT_FOUND',
+  'ORDER_ALREADY_PLACED',
+  'ORDER_NOT_SHIPPED',
+  'ORDER_ALREADY_SHIPPED',
+  'DELIVERY_ALREADY_CONFIRMED',
+  'ORDER_FULLY_REFUNDED',
+  // opening
+  'PROTECTION_PERIOD_EXPIRED',
+  'NOT_RECEIVED_TOO_EARLY',
+  'ITEM_DELIVERY_CONFIRMED',
+  'DISPUTE_ALREADY_EXISTS',
+  'DISPUTE_REOPEN_NOT_ALLOWED',
+  'DISPUTE_NOT_FOUND',
+  // wrong state for the action
+  'DISPUTE_NOT_AWAITING_SELLER',
+  'DISPUTE_NOT_IN_NEGOTIATION',
+  'DISPUTE_NOT_IN_MEDIATION',
+  'DISPUTE_NOT_DECIDED',
+  'DISPUTE_NOT_IN_APPEAL',
+  'DISPUTE_ALREADY_RESOLVED',
+  'DISPUTE_CLOSED',
+  'RETURN_NOT_AWAITING_ADDRESS',
+  'RETURN_NOT_AWAITING_SHIPMENT',
+  'RETURN_NOT_IN_TRANSIT',
+  'REFUND_NOT_PENDING',
+  // money
+  'REFUND_EXCEEDS_ORDER_TOTAL',
+  'REFUND_AMOUNT_MISMATCH',
+  // proposals, escalation, evidence, decisions
+  'PROPOSAL_NOT_FOUND',
+  'CANNOT_ACCEPT_OWN_PROPOSAL',
+  'PROPOSAL_ALREADY_ACCEPTED',
+  'ESCALATION_TOO_EARLY',
+  'EVIDENCE_REQUEST_NOT_OPEN',
+  'EVIDENCE_REQUEST_PENDING',
+  'DECISION_NOT_FOUND',
+  'DECISION_ALREADY_ACCEPTED',
+  'APPEAL_WINDOW_CLOSED',
+  'APPEAL_LIMIT_REACHED',
+  'NEW_INFORMATION_REQUIRED',
+  // timers
+  'DEADLINE_NOT_DUE',
+] as const;
+
+export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
+
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string = code,
+  ) {
+    super(message);
+  }
+}
+
+export function isDomainError(error: unknown): error is DomainError {
+  return error instanceof DomainError;
+}
+
+/** Throws `code` unless `condition` holds; keeps guards one line each. */
+export function ensure(condition: boolean, code: DomainErrorCode, message?: string): void {
+  if (!condition) throw new DomainError(code, message);
+}

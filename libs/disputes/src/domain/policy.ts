@@ -1,0 +1,97 @@
+import { ensure } from './errors';
+
+export const SELLER_SILENCE_POLICIES = ['accept-buyer-proposal', 'escalate'] as const;
+export type SellerSilencePolicy = (typeof SELLER_SILENCE_POLICIES)[number];
+
+/**
+ * Every tunable rule of DOMAIN.md. Durations are whole calendar days (24 h each, UTC).
+ * A deployment overrides any subset through `definePolicy`; the defaults are the table's.
+ */
+export interface DisputePolicy {
+  /** Days after delivery confirmation (or the promised delivery deadline) a dispute may open. */
+  readonly protectionDays: number;
+  /** `ITEM_NOT_RECEIVED` may open only this many days after shipment. */
+  readonly minDaysAfterShipmentForNotReceived: number;
+  /** Seed 003 forbids a second dispute after a cancelled one; seed 002 allows it. */
+  readonly allowReopenAfterCancel: boolean;
+  readonly sellerResponseDays: number;
+  readonly onSellerSilence: SellerSilencePolicy;
+  readonly negotiationDays: number;
+  /** Counted from opening; waived once the seller rejected. */
+  readonly minDaysBeforeEscalation: number;
+  readonly evidenceRequestDays: number;
+  readonly appealWindowDays: number;
+  readonly maxAppeals: number;
+  readonly returnAddressDays: number;
+  readonly returnShipDays: number;
+  readonly returnReceiptDays: number;
+  /** Read side (abuse signal): flag when disputes ≥ min and disputes/orders > ratio in the window. */
+  readonly abuseMinDisputes: number;
+  readonly abuseDisputeRatio: number;
+  readonly abuseWindowDays: number;
+  /** Read side: the window of the seller metrics. */
+  readonly sellerMetricsWindowDays: number;
+}
+
+export const DEFAULT_POLICY: DisputePolicy = Object.freeze({
+  protectionDays: 15,
+  minDaysAfterShipmentForNotReceived: 5,
+  allowReopenAfterCancel: false,
+  sellerResponseDays: 5,
+  onSellerSilence: 'accept-buyer-proposal',
+  negotiationDays: 15,
+  minDaysBeforeEscalation: 3,
+  evidenceRequestDays: 3,
+  appealWindowDays: 10,
+  maxAppeals: 1,
+  returnAddressDays: 5,
+  returnShipDays: 10,
+  returnReceiptDays: 10,
+  abuseMinDisputes: 5,
+  abuseDisputeRatio: 0.5,
+  abuseWindowDays: 90,
+  sellerMetricsWindowDays: 30,
+});
+
+/** Settings that are whole numbers, with the least value each may take. */
+const WHOLE_NUMBER_MINIMUMS: ReadonlyArray<[keyof DisputePolicy, number]> = [
+  ['protectionDays', 1],
+  ['minDaysAfterShipmentForNotReceived', 0],
+  ['sellerResponseDays', 1],
+  ['negotiationDays', 1],
+  ['minDaysBeforeEscalation', 0],
+  ['evidenceRequestDays', 1],
+  ['appealWindowDays', 1],
+  ['maxAppeals', 0],
+  ['returnAddressDays', 1],
+  ['returnShipDays', 1],
+  ['returnReceiptDays', 1],
+  ['abuseMinDisputes', 1],
+  ['abuseWindowDays', 1],
+  ['sellerMetricsWindowDays', 1],
+];
+
+/** The defaults with a deployment's overrides applied, validated. */
+export function definePolicy(overrides: Partial<DisputePolicy> = {}): DisputePolicy {
+  const policy: DisputePolicy = { ...DEFAULT_POLICY, ...overrides };
+  for (const [key, min] of WHOLE_NUMBER_MINIMUMS) {
+    const value = policy[key];
+    ensure(
+      typeof value === 'number' && Number.isInteger(value) && value >= min,
+      'INVALID_POLICY',
+      `${key} must be an integer ≥ ${min}`,
+    );
+  }
+  ensure(
+    policy.abuseDisputeRatio > 0 && policy.abuseDisputeRatio <= 1,
+    'INVALID_POLICY',
+    'abuseDisputeRatio must be in (0, 1]',
+  );
+  ensure(
+    SELLER_SILENCE_POLICIES.includes(policy.onSellerSilence),
+    'INVALID_POLICY',
+    `onSellerSilence must be one of ${SELLER_SILENCE_POLICIES.join(', ')}`,
+  );
+  ensure(typeof policy.allowReopenAfterCancel === 'boolean', 'INVALID_POLICY', 'allowReopenAfterCancel must be a boolean');
+  return Object.freeze(policy);
+}
