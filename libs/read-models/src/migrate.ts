@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { SqlConnection } from '@arbiter/platform';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { LOCK_NAMESPACE, withInProcessMutex } from './locks';
+
+/** Where Drizzle records applied read-model migrations (kept out of the read_models schema it creates). */
+export const MIGRATIONS_TABLE = { migrationsSchema: 'drizzle', migrationsTable: '__read_models_migrations' } as const;
+
+export interface MigrateReadModelsOptions {
+  /** Defaults to libs/read-models/migrations, found from the source tree or the working directory. */
+  migrationsFolder?: string;
+}
+
+export function defaultMigrationsFolder(): string {
+  const candidates = [
+    resolve(__dirname, '../migrations'),
+    // `tsc` does not copy SQL files into dist/, so a built app finds them from the repository root.
+    resolve(process.cwd(), 'libs/read-models/migrations'),
+  ];
+  const found = candidates.find((folder) => existsSync(resolve(folder, 'meta/_journal.json')));
+  if (!found) throw new Error(`Read-model migrations not found in ${candidates.join(' or ')}`);
+  return found;
+}
+
+/**
+ * Applies the committed read-model migrations through Drizzle's migrator. Drizzle's migrator
+ * takes no lock, so two processes starting together would both see "not applied" and race on
+ * CREATE SCHEMA: on PostgreSQL the whole run holds a session advisory lock on one client.
+ */
+export async function migrateReadModels(connection: SqlConnection, options: MigrateReadModelsOptions = {}): Promise<void> {
+  const config = { migrationsFolder: options.migrationsFolder ?? defaultMigrationsFolder(), ...MIGRATIONS_TABLE };
+  if (connection.kind === 'pglite') {
+    // One PGlite instance is one process's database: an in-process mutex is the whole story.
+    await withInProcessMutex(connection.db, 'migrate', () => migratePglite(drizzlePglite(connection.db), config));
+    return;
+  }
+  const client = await connection.pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_NAMESPACE, 'migrate']);
+    try {
+      await migrateNodePg(drizzleNodePg(client), config);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, 'migrate']);
+    }
+  } catch (error) {
+    broken = error instanceof Error ? error : new Error(String(error));
+    throw error;
+  } finally {
+    // A client whose session may still hold the lock must not go back to the pool.
+    client.release(broken);
+  }
+}

@@ -1,0 +1,316 @@
+import { randomUUID } from 'node:crypto';
+import type { EventStore, RecordedEvent } from '@arbiter/event-store';
+// The sql module itself, not the barrel: the barrel's Nest module is ESM, which Jest cannot require.
+import { createSqlEventStore } from '@arbiter/event-store/sql/sql-event-store';
+import type { SqlConnection } from '@arbiter/platform';
+import { asc, eq, sql } from 'drizzle-orm';
+import { bigint, integer, pgSchema, text } from 'drizzle-orm/pg-core';
+import { ReadDb, readDbFor } from './database';
+import { migrateReadModels } from './migrate';
+import { Projection, ProjectionRegistry } from './projection';
+import { ProjectionBusyError, ProjectionRunner, ProjectionRunnerOptions, RebuildProgress } from './runner';
+import { projectionCheckpoints, START_POSITION } from './schema';
+import { ReadTestDatabase, readTestDatabases } from './testing/read-databases';
+
+// A projection of the spec's own: events per stream type ("order-1" → "order"), replay-guarded by position.
+const testSchema = pgSchema('rm_test');
+const streamTypeCounts = testSchema.table('stream_type_counts', {
+  streamType: text('stream_type').primaryKey(),
+  events: integer('events').notNull(),
+  lastPosition: bigint('last_position', { mode: 'bigint' }).notNull(),
+});
+
+const NAME = 'stream-type-counts';
+
+interface CountingOptions {
+  failOn?: (event: RecordedEvent) => boolean;
+  onApply?: (event: RecordedEvent) => void | Promise<void>;
+}
+
+function countingProjection(options: CountingOptions = {}): Projection {
+  return {
+    name: NAME,
+    eventTypes: ['ItemAdded', 'ItemRemoved', 'Poison'],
+    async apply(event, tx) {
+      await options.onApply?.(event);
+      const streamType = event.streamId.split('-')[0];
+      await tx
+        .insert(streamTypeCounts)
+        .values({ streamType, events: 1, lastPosition: event.position })
+        .onConflictDoUpdate({
+          target: streamTypeCounts.streamType,
+          set: { events: sql`${streamTypeCounts.events} + 1`, lastPosition: event.position },
+          setWhere: sql`${streamTypeCounts.lastPosition} < ${event.position}`,
+        });
+      // Fails after writing, so a surviving row would show a torn transaction.
+      if (options.failOn?.(event)) throw new Error(`cannot project ${event.type} of ${event.streamId}`);
+    },
+    async reset(tx) {
+      await tx.delete(streamTypeCounts);
+    },
+  };
+}
+
+async function createTestTables(db: ReadDb): Promise<void> {
+  await db.execute(sql`CREATE SCHEMA IF NOT EXISTS rm_test`);
+  await db.execute(sql`CREATE TABLE IF NOT EXISTS rm_test.stream_type_counts (
+    stream_type text PRIMARY KEY, events integer NOT NULL, last_position bigint NOT NULL)`);
+}
+
+async function append(store: EventStore, streamId: string, ...types: string[]): Promise<bigint> {
+  const result = await store.append(
+    streamId,
+    types.map((type) => ({ id: randomUUID(), type, data: { streamId } })),
+  );
+  return result.position;
+}
+
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const fast: ProjectionRunnerOptions = {
+  batchSize: 50,
+  retry: { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
+  lockRetryMs: 50,
+  waitPollMs: 10,
+  // Failures here are the point of several tests; their warnings would only be noise.
+  logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+};
+
+describe.each(readTestDatabases())('projection runner on %s', (_kind, openDatabase) => {
+  let database: ReadTestDatabase;
+  let db: ReadDb;
+  let store: EventStore;
+  let toStop: { stop(): Promise<void> }[];
+  let toClose: SqlConnection[];
+
+  beforeEach(async () => {
+    database = await openDatabase();
+    await migrateReadModels(database.connection);
+    db = readDbFor(database.connection);
+    await createTestTables(db);
+    store = await createSqlEventStore(database.connection);
+    toStop = [];
+    toClose = [];
+  });
+
+  afterEach(async () => {
+    await Promise.all(toStop.map((runner) => runner.stop()));
+    await store.close();
+    await Promise.all(toClose.map((connection) => connection.close()));
+    await database.dispose();
+  });
+
+  function runner(projection: Projection, options: ProjectionRunnerOptions = {}, connection = database.connection) {
+    const created = new ProjectionRunner(store, connection, new ProjectionRegistry([projection]), { ...fast, ...options });
+    toStop.push(created);
+    return created;
+  }
+
+  async function counts(): Promise<Record<string, number>> {
+    const rows = await db.select().from(streamTypeCounts).orderBy(asc(streamTypeCounts.streamType));
+    return Object.fromEntries(rows.map((row) => [row.streamType, row.events]));
+  }
+
+  async function checkpointRow() {
+    const [row] = await db.select().from(projectionCheckpoints).where(eq(projectionCheckpoints.name, NAME));
+    return row;
+  }
+
+  it('catches up, goes live and keeps writes and checkpoint together', async () => {
+    await append(store, 'order-1', 'ItemAdded', 'ItemAdded');
+    await append(store, 'cart-1', 'ItemAdded', 'Ignored');
+    const r = runner(countingProjection());
+    r.start();
+    await eventually(() => r.statusOf(NAME).state === 'live');
+    expect(await counts()).toEqual({ cart: 1, order: 2 });
+
+    const last = await append(store, 'order-2', 'ItemRemoved');
+    expect(await r.waitForPosition(last, 5_000)).toBe(true);
+    expect(await counts()).toEqual({ cart: 1, order: 3 });
+    expect((await checkpointRow()).position).toBeGreaterThanOrEqual(last);
+    expect(r.statusOf(NAME)).toMatchObject({ state: 'live', failedPosition: null, lastError: null, eventsApplied: 4 });
+  });
+
+  it('commits nothing of a batch whose checkpoint update fails', async () => {
+    await append(store, 'order-1', 'ItemAdded', 'ItemAdded', 'ItemAdded');
+    // Stands in for a second writer that moved the checkpoint while this batch ran: the batch's
+    // compare-and-set must refuse, and the writes already made in it must go too.
+    let usurp = true;
+    const counting = countingProjection();
+    const r = runner({
+      ...counting,
+      async apply(event, tx) {
+        await counting.apply(event, tx);
+        if (usurp) await tx.update(projectionCheckpoints).set({ position: 12345n }).where(eq(projectionCheckpoints.name, NAME));
+      },
+    });
+    r.start();
+    await eventually(() => r.statusOf(NAME).lastError?.message.includes('no longer at') === true);
+    expect(await counts()).toEqual({});
+    expect((await checkpointRow()).position).toBe(START_POSITION);
+
+    // Once nobody interferes, the very same events apply exactly once.
+    usurp = false;
+    await eventually(() => r.statusOf(NAME).state === 'live');
+    expect(await counts()).toEqual({ order: 3 });
+  });
+
+  it('resumes from its checkpoint after a restart and applies nothing twice', async () => {
+    const applied: string[] = [];
+    const projection = countingProjection({ onApply: (event) => void applied.push(event.id) });
+    await append(store, 'order-1', 'ItemAdded', 'ItemAdded');
+    await append(store, 'cart-1', 'ItemAdded');
+    const first = runner(projection);
+    first.start();
+    await eventually(() => first.statusOf(NAME).state === 'live');
+    await first.stop();
+    expect(first.statusOf(NAME).state).toBe('stopped');
+
+    await append(store, 'order-2', 'ItemAdded', 'Ignored', 'ItemRemoved');
+    const second = runner(projection);
+    second.start();
+    await eventually(() => second.statusOf(NAME).state === 'live');
+    expect(applied).toHaveLength(5);
+    expect(new Set(applied).size).toBe(5);
+    expect(await counts()).toEqual({ cart: 1, order: 4 });
+    expect(second.statusOf(NAME).eventsApplied).toBe(2);
+  });
+
+  it('retries a failing handler, then stops at that event with the error visible; retry() resumes', async () => {
+    let broken = true;
+    let poisonCalls = 0;
+    const projection = countingProjection({
+      failOn: (event) => broken && event.type === 'Poison',
+      onApply: (event) => {
+        if (event.type === 'Poison') poisonCalls++;
+      },
+    });
+    const before = await append(store, 'order-1', 'ItemAdded', 'ItemAdded');
+    const poison = await append(store, 'cart-1', 'Poison');
+    await append(store, 'order-2', 'ItemAdded');
+    const r = runner(projection);
+    r.start();
+    await eventually(() => r.statusOf(NAME).state === 'failed');
+
+    const status = r.statusOf(NAME);
+    expect(status.failedPosition).toBe(poison);
+    expect(status.checkpoint).toBe(before);
+    expect(status.lastError).toMatchObject({ position: poison, attempts: 3 });
+    expect(status.lastError?.message).toContain('cannot project Poison of cart-1');
+    expect(poisonCalls).toBe(3);
+    // The events before the poison are in; the poison's own write and everything after are not.
+    expect(await counts()).toEqual({ order: 2 });
+    const row = await checkpointRow();
+    expect(row).toMatchObject({ status: 'failed', position: before, failedPosition: poison, attempts: 3 });
+    expect(row.lastError).toContain('cannot project Poison');
+    expect(await r.waitForPosition(poison, 50)).toBe(false);
+
+    broken = false;
+    r.retry(NAME);
+    await eventually(() => r.statusOf(NAME).state === 'live');
+    expect(await counts()).toEqual({ cart: 1, order: 3 });
+    expect(await checkpointRow()).toMatchObject({ status: 'active', failedPosition: null, lastError: null });
+    expect(r.statusOf(NAME)).toMatchObject({ failedPosition: null, lastError: null });
+  });
+
+  it('runs one instance per projection: a standby takes over when the holder stops', async () => {
+    const appliedBy: Record<string, string[]> = { a: [], b: [] };
+    const other = await database.connectAgain();
+    toClose.push(other);
+    const a = runner(countingProjection({ onApply: (event) => void appliedBy.a.push(event.id) }));
+    const b = runner(countingProjection({ onApply: (event) => void appliedBy.b.push(event.id) }), {}, other);
+    a.start();
+    await eventually(() => a.statusOf(NAME).state === 'live');
+    b.start();
+    await eventually(() => b.statusOf(NAME).state === 'standby');
+
+    const first = await append(store, 'order-1', 'ItemAdded', 'ItemAdded');
+    expect(await a.waitForPosition(first, 5_000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(appliedBy.a).toHaveLength(2);
+    expect(appliedBy.b).toHaveLength(0);
+    expect(b.statusOf(NAME).state).toBe('standby');
+
+    await a.stop();
+    await eventually(() => b.statusOf(NAME).state === 'live');
+    const second = await append(store, 'cart-1', 'ItemAdded');
+    expect(await b.waitForPosition(second, 5_000)).toBe(true);
+    expect(appliedBy.a).toHaveLength(2);
+    expect(appliedBy.b).toHaveLength(1);
+    expect(await counts()).toEqual({ cart: 1, order: 2 });
+  });
+
+  it('rebuilds to exactly the rows incremental processing produced, reporting progress', async () => {
+    for (let i = 0; i < 12; i++) {
+      await append(store, `${['order', 'cart', 'refund'][i % 3]}-${i}`, 'ItemAdded', i % 2 ? 'Ignored' : 'ItemRemoved');
+    }
+    const r = runner(countingProjection(), { batchSize: 5 });
+    r.start();
+    await eventually(() => r.statusOf(NAME).state === 'live');
+    const incremental = await db.select().from(streamTypeCounts).orderBy(asc(streamTypeCounts.streamType));
+    expect(incremental.map((row) => row.events)).toEqual([6, 6, 6]);
+
+    // Another process cannot rebuild while this one holds the projection.
+    const other = await database.connectAgain();
+    toClose.push(other);
+    const outsider = new ProjectionRunner(store, other, new ProjectionRegistry([countingProjection()]), fast);
+    await expect(outsider.rebuild('all')).rejects.toBeInstanceOf(ProjectionBusyError);
+
+    const progress: RebuildProgress[] = [];
+    const [result] = await r.rebuild('all', { onProgress: (update) => progress.push(update) });
+    expect(result).toMatchObject({ projection: NAME, eventsApplied: 18 });
+    expect(await db.select().from(streamTypeCounts).orderBy(asc(streamTypeCounts.streamType))).toEqual(incremental);
+    const done = progress.at(-1);
+    expect(done).toMatchObject({ done: true, eventsApplied: 18, head: await store.headPosition() });
+    expect(progress.length).toBeGreaterThan(3);
+    expect(done?.eventsPerSecond).toBeGreaterThan(0);
+    expect(await checkpointRow()).toMatchObject({ status: 'active', position: await store.headPosition() });
+
+    // The live worker came back after the rebuild.
+    await eventually(() => r.statusOf(NAME).state === 'live');
+    const later = await append(store, 'order-99', 'ItemAdded');
+    expect(await r.waitForPosition(later, 5_000)).toBe(true);
+    expect(await counts()).toEqual({ cart: 6, order: 7, refund: 6 });
+  });
+
+  it('waitForPosition: passes irrelevant events, sees other processes, times out when nobody runs', async () => {
+    const r = runner(countingProjection());
+    r.start();
+    await eventually(() => r.statusOf(NAME).state === 'live');
+
+    const relevant = await append(store, 'order-1', 'ItemAdded');
+    expect(await r.waitForPosition(relevant, 5_000, NAME)).toBe(true);
+    expect(await counts()).toEqual({ order: 1 });
+
+    const irrelevant = await append(store, 'order-1', 'Ignored');
+    expect(await r.waitForPosition(irrelevant, 5_000)).toBe(true);
+
+    // A gateway without inline workers reads the checkpoint the worker process commits.
+    const other = await database.connectAgain();
+    toClose.push(other);
+    const gateway = new ProjectionRunner(store, other, new ProjectionRegistry([countingProjection()]), fast);
+    const next = await append(store, 'cart-1', 'ItemAdded');
+    expect(await gateway.waitForPosition(next, 5_000)).toBe(true);
+    expect(await counts()).toEqual({ cart: 1, order: 1 });
+
+    await r.stop();
+    const unseen = await append(store, 'cart-2', 'ItemAdded');
+    const started = Date.now();
+    expect(await gateway.waitForPosition(unseen, 200)).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+  });
+
+  it('migrates idempotently, also when two processes start at once', async () => {
+    const other = await database.connectAgain();
+    toClose.push(other);
+    await Promise.all([migrateReadModels(database.connection), migrateReadModels(other), migrateReadModels(other)]);
+    const applied = await db.execute(sql`SELECT count(*)::int AS n FROM drizzle.__read_models_migrations`);
+    expect(applied.rows[0]).toEqual({ n: 1 });
+  });
+});
