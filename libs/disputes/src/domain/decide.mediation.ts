@@ -39,7 +39,11 @@ export function takeCase(_command: TakeCase, ctx: Context): DisputeEvent[] {
   const senior = actor.role === 'senior_mediator';
   if (dispute.status === 'IN_APPEAL') requireRole(actor, ['senior_mediator']);
   if (dispute.mediatorId === actor.id) return [];
-  ensure(dispute.mediatorId === null || senior, 'CASE_ALREADY_ASSIGNED', `held by ${dispute.mediatorId}`);
+  ensure(
+    dispute.mediatorId === null || senior,
+    'CASE_ALREADY_ASSIGNED',
+    `held by ${dispute.mediatorId}`,
+  );
   return [{ type: 'CaseTaken', data: { ...stamp(ctx), previousMediatorId: dispute.mediatorId } }];
 }
 
@@ -49,7 +53,11 @@ export function requestEvidence(command: RequestEvidence, ctx: Context): Dispute
   requireStatus(dispute, ['IN_MEDIATION', 'IN_APPEAL'], 'DISPUTE_NOT_IN_MEDIATION');
   requireAssignedMediator(actor, dispute);
   const { from } = command.data;
-  ensure(from === 'buyer' || from === 'seller', 'INVALID_COMMAND', 'evidence is requested from a party');
+  ensure(
+    from === 'buyer' || from === 'seller',
+    'INVALID_COMMAND',
+    'evidence is requested from a party',
+  );
   const requestId = requireFreshId(dispute, command.data.requestId);
   const prompt = requireText(command.data.prompt, 'the request');
   return [
@@ -149,10 +157,18 @@ export function appealDecision(command: AppealDecision, ctx: Context): DisputeEv
   const { dispute, now, policy } = ctx;
   const role = requireParty(ctx.actor, dispute);
   const decision = requireCurrentDecision(ctx, command.data.decisionId);
-  ensure(!decision.acceptedBy.includes(role), 'DECISION_ALREADY_ACCEPTED', 'you accepted this decision');
+  ensure(
+    !decision.acceptedBy.includes(role),
+    'DECISION_ALREADY_ACCEPTED',
+    'you accepted this decision',
+  );
   ensure(isBefore(now, decision.appealDueAt as string), 'APPEAL_WINDOW_CLOSED');
   ensure(dispute.appealsUsed < policy.maxAppeals, 'APPEAL_LIMIT_REACHED');
-  const newInformation = requireText(command.data.newInformation, 'new information', 'NEW_INFORMATION_REQUIRED');
+  const newInformation = requireText(
+    command.data.newInformation,
+    'new information',
+    'NEW_INFORMATION_REQUIRED',
+  );
   const appealId = requireFreshId(dispute, command.data.appealId);
   return [
     {

@@ -41,7 +41,11 @@ function requireProposer(ctx: Context): Proposer {
   }
   const role = requireParty(actor, dispute);
   // The buyer may modify the opening claim while the seller has not answered yet.
-  requireStatus(dispute, role === 'buyer' ? BUYER_PROPOSES : SELLER_PROPOSES, 'DISPUTE_NOT_IN_NEGOTIATION');
+  requireStatus(
+    dispute,
+    role === 'buyer' ? BUYER_PROPOSES : SELLER_PROPOSES,
+    'DISPUTE_NOT_IN_NEGOTIATION',
+  );
   return role;
 }
 
@@ -50,15 +54,29 @@ export function submitProposal(command: SubmitProposal, ctx: Context): DisputeEv
   const proposalId = requireFreshId(ctx.dispute, command.data.proposalId);
   const solution = requireSolution(command.data.solution, refundable(ctx.dispute));
   const replaces = ctx.dispute.proposals[proposer]?.proposalId ?? null;
-  return [{ type: 'ProposalSubmitted', data: { ...stamp(ctx), proposalId, proposer, solution, replaces } }];
+  return [
+    {
+      type: 'ProposalSubmitted',
+      data: { ...stamp(ctx), proposalId, proposer, solution, replaces },
+    },
+  ];
 }
 
 export function withdrawProposal(command: WithdrawProposal, ctx: Context): DisputeEvent[] {
   const proposer = requireProposer(ctx);
   requireStatus(ctx.dispute, ['NEGOTIATING', 'IN_MEDIATION'], 'DISPUTE_NOT_IN_NEGOTIATION');
   const current = ctx.dispute.proposals[proposer];
-  ensure(current?.proposalId === command.data.proposalId, 'PROPOSAL_NOT_FOUND', 'not your current proposal');
-  return [{ type: 'ProposalWithdrawn', data: { ...stamp(ctx), proposalId: command.data.proposalId, proposer } }];
+  ensure(
+    current?.proposalId === command.data.proposalId,
+    'PROPOSAL_NOT_FOUND',
+    'not your current proposal',
+  );
+  return [
+    {
+      type: 'ProposalWithdrawn',
+      data: { ...stamp(ctx), proposalId: command.data.proposalId, proposer },
+    },
+  ];
 }
 
 /**
@@ -104,7 +122,15 @@ export function addEvidence(command: AddEvidence, ctx: Context): DisputeEvent[] 
   return [
     {
       type: 'EvidenceAdded',
-      data: { ...stamp(ctx), evidenceId, submittedBy: role, kind, content, description, answersRequestId },
+      data: {
+        ...stamp(ctx),
+        evidenceId,
+        submittedBy: role,
+        kind,
+        content,
+        description,
+        answersRequestId,
+      },
     },
   ];
 }

@@ -1,4 +1,9 @@
-import type { CancelDispute, EscalateDispute, OpenDispute, RespondToDispute } from './dispute.commands';
+import type {
+  CancelDispute,
+  EscalateDispute,
+  OpenDispute,
+  RespondToDispute,
+} from './dispute.commands';
 import type { DisputeEvent, DisputeState, Proposal } from './dispute.events';
 import { DomainError, ensure } from './errors';
 import {
@@ -42,7 +47,11 @@ export function openDispute(
   const previous = order.previousDispute;
   if (previous !== null) {
     ensure(previous.cancelled, 'DISPUTE_ALREADY_EXISTS', `order has dispute ${previous.disputeId}`);
-    ensure(policy.allowReopenAfterCancel, 'DISPUTE_REOPEN_NOT_ALLOWED', 'a cancelled dispute cannot be reopened');
+    ensure(
+      policy.allowReopenAfterCancel,
+      'DISPUTE_REOPEN_NOT_ALLOWED',
+      'a cancelled dispute cannot be reopened',
+    );
   }
   ensure(DISPUTE_REASONS.includes(reason), 'INVALID_COMMAND', `unknown reason ${reason}`);
   const description = requireText(command.data.description, 'the description');
@@ -57,9 +66,17 @@ export function openDispute(
     policy.protectionDays,
   );
   ensure(!isBefore(now, shippedAt), 'ORDER_NOT_SHIPPED', 'a dispute opens once the order shipped');
-  ensure(!isBefore(protectionEnd, now), 'PROTECTION_PERIOD_EXPIRED', `protection ended ${protectionEnd}`);
+  ensure(
+    !isBefore(protectionEnd, now),
+    'PROTECTION_PERIOD_EXPIRED',
+    `protection ended ${protectionEnd}`,
+  );
   if (reason === 'ITEM_NOT_RECEIVED') {
-    ensure(order.deliveryConfirmedAt === null, 'ITEM_DELIVERY_CONFIRMED', 'the buyer confirmed delivery');
+    ensure(
+      order.deliveryConfirmedAt === null,
+      'ITEM_DELIVERY_CONFIRMED',
+      'the buyer confirmed delivery',
+    );
     const earliest = addDays(shippedAt, policy.minDaysAfterShipmentForNotReceived);
     ensure(!isBefore(now, earliest), 'NOT_RECEIVED_TOO_EARLY', `not before ${earliest}`);
   }
@@ -106,7 +123,10 @@ export function respondToDispute(command: RespondToDispute, ctx: Context): Dispu
     case 'ACCEPT': {
       const buyerProposal = dispute.proposals.buyer as Proposal;
       return [
-        { type: 'SellerResponded', data: { ...stamp(ctx), response: 'ACCEPTED', comment, negotiationDueAt: null } },
+        {
+          type: 'SellerResponded',
+          data: { ...stamp(ctx), response: 'ACCEPTED', comment, negotiationDueAt: null },
+        },
         {
           type: 'ProposalAccepted',
           data: {
@@ -122,12 +142,20 @@ export function respondToDispute(command: RespondToDispute, ctx: Context): Dispu
     }
     case 'REJECT':
       requireText(comment, 'the reason for rejecting');
-      return [{ type: 'SellerResponded', data: { ...stamp(ctx), response: 'REJECTED', comment, negotiationDueAt } }];
+      return [
+        {
+          type: 'SellerResponded',
+          data: { ...stamp(ctx), response: 'REJECTED', comment, negotiationDueAt },
+        },
+      ];
     case 'COUNTER': {
       const proposalId = requireFreshId(dispute, data.proposalId);
       const solution = requireSolution(data.solution, refundable(dispute));
       return [
-        { type: 'SellerResponded', data: { ...stamp(ctx), response: 'COUNTERED', comment, negotiationDueAt } },
+        {
+          type: 'SellerResponded',
+          data: { ...stamp(ctx), response: 'COUNTERED', comment, negotiationDueAt },
+        },
         {
           type: 'ProposalSubmitted',
           data: { ...stamp(ctx), proposalId, proposer: 'seller', solution, replaces: null },

@@ -8,7 +8,15 @@ import type {
 } from './dispute.commands';
 import type { DisputeEvent, RefundCause, Resolution } from './dispute.events';
 import { ensure } from './errors';
-import { type Context, refundable, requireParty, requireRole, requireStatus, requireText, stamp } from './guards';
+import {
+  type Context,
+  refundable,
+  requireParty,
+  requireRole,
+  requireStatus,
+  requireText,
+  stamp,
+} from './guards';
 import type { Money } from './money';
 import { addDays } from './time';
 import type { Outcome, ReachedBy, ReturnAddress, Ruling } from './vocabulary';
@@ -22,7 +30,11 @@ import type { Outcome, ReachedBy, ReturnAddress, Ruling } from './vocabulary';
  * to do (no refund). A refund without return goes to REFUND_PENDING; with a return, to
  * RETURN_REQUESTED with the seller's address deadline armed.
  */
-export function resolutionEvents(ctx: Context, ruling: Ruling, reachedBy: ReachedBy): DisputeEvent[] {
+export function resolutionEvents(
+  ctx: Context,
+  ruling: Ruling,
+  reachedBy: ReachedBy,
+): DisputeEvent[] {
   const { dispute, now, policy } = ctx;
   const left = refundable(dispute);
   let refundAmount: Money | null = null;
@@ -35,13 +47,20 @@ export function resolutionEvents(ctx: Context, ruling: Ruling, reachedBy: Reache
     case 'PARTIAL_REFUND':
     case 'RETURN_AND_REFUND':
       refundAmount = ruling.amount;
-      outcome = ruling.amount.amountMinor === left.amountMinor ? 'BUYER_FULL_REFUND' : 'BUYER_PARTIAL_REFUND';
+      outcome =
+        ruling.amount.amountMinor === left.amountMinor
+          ? 'BUYER_FULL_REFUND'
+          : 'BUYER_PARTIAL_REFUND';
       break;
     default:
       outcome = ruling.kind;
   }
   const returnRequired = ruling.kind === 'RETURN_AND_REFUND';
-  const parties = { orderId: dispute.orderId, buyerId: dispute.buyerId, sellerId: dispute.sellerId };
+  const parties = {
+    orderId: dispute.orderId,
+    buyerId: dispute.buyerId,
+    sellerId: dispute.sellerId,
+  };
   const resolved: DisputeEvent = {
     type: 'DisputeResolved',
     data: {
@@ -52,7 +71,8 @@ export function resolutionEvents(ctx: Context, ruling: Ruling, reachedBy: Reache
       reachedBy,
       refundAmount,
       returnRequired,
-      returnShippingPaidBy: ruling.kind === 'RETURN_AND_REFUND' ? ruling.returnShippingPaidBy : null,
+      returnShippingPaidBy:
+        ruling.kind === 'RETURN_AND_REFUND' ? ruling.returnShippingPaidBy : null,
       returnAddressDueAt: returnRequired ? addDays(now, policy.returnAddressDays) : null,
     },
   };
@@ -97,7 +117,12 @@ function requireAddress(address: ReturnAddress): ReturnAddress {
   );
   requireText(address.name, 'the addressee');
   requireText(address.postalCode, 'the postal code');
-  return { name: address.name, lines: [...address.lines], postalCode: address.postalCode, country: address.country };
+  return {
+    name: address.name,
+    lines: [...address.lines],
+    postalCode: address.postalCode,
+    country: address.country,
+  };
 }
 
 export function provideReturnAddress(command: ProvideReturnAddress, ctx: Context): DisputeEvent[] {
@@ -114,7 +139,9 @@ export function shipReturn(command: ShipReturn, ctx: Context): DisputeEvent[] {
   const carrier = requireText(command.data.carrier, 'the carrier');
   const trackingNumber = requireText(command.data.trackingNumber, 'the tracking number');
   const receiptDueAt = addDays(ctx.now, ctx.policy.returnReceiptDays);
-  return [{ type: 'ReturnShipped', data: { ...stamp(ctx), carrier, trackingNumber, receiptDueAt } }];
+  return [
+    { type: 'ReturnShipped', data: { ...stamp(ctx), carrier, trackingNumber, receiptDueAt } },
+  ];
 }
 
 export function recordReturnDelivery(_command: RecordReturnDelivery, ctx: Context): DisputeEvent[] {
@@ -124,16 +151,19 @@ export function recordReturnDelivery(_command: RecordReturnDelivery, ctx: Contex
   return [{ type: 'ReturnDelivered', data: { ...stamp(ctx), receiptDueAt } }];
 }
 
-export function confirmReturnReceived(_command: ConfirmReturnReceived, ctx: Context): DisputeEvent[] {
+export function confirmReturnReceived(
+  _command: ConfirmReturnReceived,
+  ctx: Context,
+): DisputeEvent[] {
   requireParty(ctx.actor, ctx.dispute, ['seller']);
   requireStatus(ctx.dispute, ['RETURN_IN_TRANSIT'], 'RETURN_NOT_IN_TRANSIT');
-  return [
-    { type: 'ReturnReceived', data: stamp(ctx) },
-    refundReleased(ctx, 'RETURN_RECEIVED'),
-  ];
+  return [{ type: 'ReturnReceived', data: stamp(ctx) }, refundReleased(ctx, 'RETURN_RECEIVED')];
 }
 
-export function disputeReturnCondition(command: DisputeReturnCondition, ctx: Context): DisputeEvent[] {
+export function disputeReturnCondition(
+  command: DisputeReturnCondition,
+  ctx: Context,
+): DisputeEvent[] {
   requireParty(ctx.actor, ctx.dispute, ['seller']);
   requireStatus(ctx.dispute, ['RETURN_IN_TRANSIT'], 'RETURN_NOT_IN_TRANSIT');
   const statement = requireText(command.data.statement, 'the statement');

@@ -41,14 +41,23 @@ const CONSEQUENCES: Readonly<Record<PhaseDeadlineKind, (ctx: Context) => Dispute
   SELLER_RESPONSE: (ctx) => {
     if (ctx.policy.onSellerSilence === 'escalate') {
       return [
-        { type: 'DisputeEscalated', data: { ...stamp(ctx), trigger: 'SELLER_SILENCE', sellerRejected: false } },
+        {
+          type: 'DisputeEscalated',
+          data: { ...stamp(ctx), trigger: 'SELLER_SILENCE', sellerRejected: false },
+        },
       ];
     }
     const { proposalId, solution } = ctx.dispute.proposals.buyer as Proposal;
     return [
       {
         type: 'ProposalAccepted',
-        data: { ...stamp(ctx), proposalId, proposer: 'buyer', acceptedBy: 'seller', onBehalf: true },
+        data: {
+          ...stamp(ctx),
+          proposalId,
+          proposer: 'buyer',
+          acceptedBy: 'seller',
+          onBehalf: true,
+        },
       },
       ...resolutionEvents(ctx, solution, 'SELLER_TIMEOUT'),
     ];
@@ -56,12 +65,20 @@ const CONSEQUENCES: Readonly<Record<PhaseDeadlineKind, (ctx: Context) => Dispute
   NEGOTIATION: (ctx) => [
     {
       type: 'DisputeEscalated',
-      data: { ...stamp(ctx), trigger: 'NEGOTIATION_TIMEOUT', sellerRejected: ctx.dispute.sellerRejected },
+      data: {
+        ...stamp(ctx),
+        trigger: 'NEGOTIATION_TIMEOUT',
+        sellerRejected: ctx.dispute.sellerRejected,
+      },
     },
   ],
   APPEAL_WINDOW: (ctx) => {
     const decision = ctx.dispute.decision as Decision;
-    return resolutionEvents(ctx, decision.ruling, decision.stage === 'APPEAL' ? 'APPEAL' : 'MEDIATION');
+    return resolutionEvents(
+      ctx,
+      decision.ruling,
+      decision.stage === 'APPEAL' ? 'APPEAL' : 'MEDIATION',
+    );
   },
   RETURN_ADDRESS: (ctx) => [refundReleased(ctx, 'NO_RETURN_ADDRESS')],
   RETURN_SHIPMENT: (ctx) => [closedEvent(ctx, 'SELLER_FAVOUR', 'RETURN_TIMEOUT', null)],

@@ -94,12 +94,18 @@ export type ProvideReturnAddress = DisputeCommandOf<
   'ProvideReturnAddress',
   { address: ReturnAddress }
 >;
-export type ShipReturn = DisputeCommandOf<'ShipReturn', { carrier: string; trackingNumber: string }>;
+export type ShipReturn = DisputeCommandOf<
+  'ShipReturn',
+  { carrier: string; trackingNumber: string }
+>;
 /** Platform: the carrier reports the return delivered; the seller's receipt deadline restarts. */
 export type RecordReturnDelivery = DisputeCommandOf<'RecordReturnDelivery', Record<never, never>>;
 export type ConfirmReturnReceived = DisputeCommandOf<'ConfirmReturnReceived', Record<never, never>>;
 /** Seller: the returned item is not in the agreed condition; the case goes (back) to mediation. */
-export type DisputeReturnCondition = DisputeCommandOf<'DisputeReturnCondition', { statement: string }>;
+export type DisputeReturnCondition = DisputeCommandOf<
+  'DisputeReturnCondition',
+  { statement: string }
+>;
 /** Platform: the refund was paid out; `amount` must equal the refund due. */
 export type ConfirmRefundPayout = DisputeCommandOf<
   'ConfirmRefundPayout',

@@ -140,7 +140,10 @@ export type EvidenceRequested = DisputeEventOf<
   { requestId: string; from: PartyRole; partyId: string; prompt: string; dueAt: Instant }
 >;
 /** Mediator-only: never shown to parties or analysts (see visibility.ts). */
-export type InternalNoteAdded = DisputeEventOf<'InternalNoteAdded', { noteId: string; note: string }>;
+export type InternalNoteAdded = DisputeEventOf<
+  'InternalNoteAdded',
+  { noteId: string; note: string }
+>;
 export type DisputeDecided = DisputeEventOf<
   'DisputeDecided',
   {
@@ -177,8 +180,14 @@ export type ReturnShipped = DisputeEventOf<
 >;
 export type ReturnDelivered = DisputeEventOf<'ReturnDelivered', { receiptDueAt: Instant }>;
 export type ReturnReceived = DisputeEventOf<'ReturnReceived', Record<never, never>>;
-export type ReturnConditionDisputed = DisputeEventOf<'ReturnConditionDisputed', { statement: string }>;
-export type RefundReleased = DisputeEventOf<'RefundReleased', { amount: Money; cause: RefundCause }>;
+export type ReturnConditionDisputed = DisputeEventOf<
+  'ReturnConditionDisputed',
+  { statement: string }
+>;
+export type RefundReleased = DisputeEventOf<
+  'RefundReleased',
+  { amount: Money; cause: RefundCause }
+>;
 export type RefundPaidOut = DisputeEventOf<
   'RefundPaidOut',
   { orderId: string; amount: Money; payoutReference: string }
@@ -348,7 +357,10 @@ export type DisputeState = NoDispute | Dispute;
 export const initialState: DisputeState = { status: 'NONE', revision: -1 };
 
 /** Folds a stream of events into state (what the handler does after loading). */
-export function replay(events: readonly DisputeEvent[], from: DisputeState = initialState): DisputeState {
+export function replay(
+  events: readonly DisputeEvent[],
+  from: DisputeState = initialState,
+): DisputeState {
   return events.reduce(evolve, from);
 }
 
@@ -370,7 +382,13 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
     }
     case 'ProposalSubmitted': {
       const { proposalId, proposer, solution, at } = event.data;
-      const proposal: Proposal = { proposalId, proposer, solution, submittedAt: at, acceptedBy: [] };
+      const proposal: Proposal = {
+        proposalId,
+        proposer,
+        solution,
+        submittedAt: at,
+        acceptedBy: [],
+      };
       return {
         ...s,
         proposals: { ...s.proposals, [proposer]: proposal },

@@ -37,7 +37,11 @@ export function requireRole(actor: Actor, roles: readonly Role[]): void {
 }
 
 /** The actor is the order's buyer or seller; returns which. */
-export function requireParty(actor: Actor, dispute: Dispute, roles: readonly PartyRole[] = ['buyer', 'seller']): PartyRole {
+export function requireParty(
+  actor: Actor,
+  dispute: Dispute,
+  roles: readonly PartyRole[] = ['buyer', 'seller'],
+): PartyRole {
   requireRole(actor, roles);
   const role = actor.role as PartyRole;
   const partyId = role === 'buyer' ? dispute.buyerId : dispute.sellerId;
@@ -70,7 +74,11 @@ export const ARGUED: readonly DisputeStatus[] = [
 
 const MAX_TEXT = 10_000;
 
-export function requireText(value: string, what: string, code: DomainErrorCode = 'INVALID_COMMAND'): string {
+export function requireText(
+  value: string,
+  what: string,
+  code: DomainErrorCode = 'INVALID_COMMAND',
+): string {
   ensure(
     typeof value === 'string' && value.trim().length > 0 && value.length <= MAX_TEXT,
     code,
@@ -94,7 +102,11 @@ export function refundable(dispute: Pick<Dispute, 'orderTotal' | 'refundedBefore
 export function requireRefund(amount: Money, left: Money): Money {
   const valid = money(amount.amountMinor, amount.currency);
   ensure(valid.amountMinor > 0, 'INVALID_MONEY', 'a refund is positive');
-  ensure(valid.currency === left.currency, 'CURRENCY_MISMATCH', 'a refund is in the order currency');
+  ensure(
+    valid.currency === left.currency,
+    'CURRENCY_MISMATCH',
+    'a refund is in the order currency',
+  );
   ensure(valid.amountMinor <= left.amountMinor, 'REFUND_EXCEEDS_ORDER_TOTAL');
   return valid;
 }
@@ -107,7 +119,11 @@ export function requireRuling<R extends Ruling>(ruling: R, left: Money): R {
     case 'PARTIAL_REFUND':
       return { ...ruling, amount: requireRefund(ruling.amount, left) };
     case 'RETURN_AND_REFUND':
-      ensure(PAYERS.includes(ruling.returnShippingPaidBy), 'INVALID_COMMAND', 'who pays the return?');
+      ensure(
+        PAYERS.includes(ruling.returnShippingPaidBy),
+        'INVALID_COMMAND',
+        'who pays the return?',
+      );
       return { ...ruling, amount: requireRefund(ruling.amount, left) };
     case 'FULL_REFUND':
     case 'REPLACEMENT':
@@ -123,7 +139,11 @@ export function requireRuling<R extends Ruling>(ruling: R, left: Money): R {
 
 /** A proposal's solution: a ruling other than SELLER_FAVOUR (which only a mediator decides). */
 export function requireSolution(solution: Solution, left: Money): Solution {
-  ensure((solution.kind as string) !== 'SELLER_FAVOUR', 'INVALID_COMMAND', 'a proposal is a solution');
+  ensure(
+    (solution.kind as string) !== 'SELLER_FAVOUR',
+    'INVALID_COMMAND',
+    'a proposal is a solution',
+  );
   return requireRuling(solution, left);
 }
 
@@ -140,7 +160,11 @@ const FILE_KINDS: readonly EvidenceKind[] = ['PHOTO', 'VIDEO', 'DOCUMENT'];
 export function requireEvidence(kind: EvidenceKind, content: EvidenceContent): EvidenceContent {
   ensure(EVIDENCE_KINDS.includes(kind), 'INVALID_EVIDENCE', `unknown evidence kind ${kind}`);
   const { text, file } = content;
-  ensure((text === undefined) !== (file === undefined), 'INVALID_EVIDENCE', 'text or a file, not both');
+  ensure(
+    (text === undefined) !== (file === undefined),
+    'INVALID_EVIDENCE',
+    'text or a file, not both',
+  );
   if (file !== undefined) {
     ensure(kind !== 'TEXT', 'INVALID_EVIDENCE', 'TEXT evidence has no file');
     ensure(

@@ -21,7 +21,10 @@ export function money(amountMinor: number, currency: string): Money {
 
 export function assertSameCurrency(a: Money, b: Money): void {
   if (a.currency !== b.currency) {
-    throw new DomainError('CURRENCY_MISMATCH', `${a.currency} and ${b.currency} cannot be combined`);
+    throw new DomainError(
+      'CURRENCY_MISMATCH',
+      `${a.currency} and ${b.currency} cannot be combined`,
+    );
   }
 }
 

@@ -65,11 +65,7 @@ export type OrderDisputeLinked = {
   metadata?: Record<string, unknown>;
 };
 export type OrderEvent =
-  | OrderPlaced
-  | OrderShipped
-  | OrderDeliveryConfirmed
-  | OrderRefundPaidOut
-  | OrderDisputeLinked;
+  OrderPlaced | OrderShipped | OrderDeliveryConfirmed | OrderRefundPaidOut | OrderDisputeLinked;
 
 export interface OrderState {
   readonly status: 'NONE' | 'PLACED' | 'SHIPPED' | 'DELIVERED';
@@ -157,7 +153,11 @@ export type ShipOrder = {
   data: { carrier: string; trackingNumber: string; deliveryDeadline: Instant };
   metadata: CommandMetadata;
 };
-export type ConfirmDelivery = { type: 'ConfirmDelivery'; data: Record<string, never>; metadata: CommandMetadata };
+export type ConfirmDelivery = {
+  type: 'ConfirmDelivery';
+  data: Record<string, never>;
+  metadata: CommandMetadata;
+};
 export type RecordRefundPayout = {
   type: 'RecordRefundPayout';
   data: { refundId: string; disputeId: string | null; amount: Money };
@@ -169,7 +169,8 @@ export type LinkDispute = {
   data: { disputeId: string };
   metadata: CommandMetadata;
 };
-export type OrderCommand = PlaceOrder | ShipOrder | ConfirmDelivery | RecordRefundPayout | LinkDispute;
+export type OrderCommand =
+  PlaceOrder | ShipOrder | ConfirmDelivery | RecordRefundPayout | LinkDispute;
 
 function requirePlaced(state: OrderState): void {
   ensure(state.status !== 'NONE', 'ORDER_NOT_FOUND');
@@ -202,13 +203,19 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
       );
       const total = money(command.data.total.amountMinor, command.data.total.currency);
       ensure(total.amountMinor > 0, 'INVALID_MONEY', 'an order total is positive');
-      return [{ type: 'OrderPlaced', data: { orderId, buyerId, sellerId, total, items, placedAt: now } }];
+      return [
+        { type: 'OrderPlaced', data: { orderId, buyerId, sellerId, total, items, placedAt: now } },
+      ];
     }
     case 'ShipOrder': {
       requirePlaced(state);
       ensure(state.status === 'PLACED', 'ORDER_ALREADY_SHIPPED');
       const deliveryDeadline = instant(command.data.deliveryDeadline);
-      ensure(!isBefore(deliveryDeadline, now), 'INVALID_COMMAND', 'delivery deadline before shipment');
+      ensure(
+        !isBefore(deliveryDeadline, now),
+        'INVALID_COMMAND',
+        'delivery deadline before shipment',
+      );
       return [
         {
           type: 'OrderShipped',
@@ -226,7 +233,9 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
       requirePlaced(state);
       ensure(state.status !== 'PLACED', 'ORDER_NOT_SHIPPED');
       ensure(state.status !== 'DELIVERED', 'DELIVERY_ALREADY_CONFIRMED');
-      return [{ type: 'OrderDeliveryConfirmed', data: { orderId: state.orderId, confirmedAt: now } }];
+      return [
+        { type: 'OrderDeliveryConfirmed', data: { orderId: state.orderId, confirmedAt: now } },
+      ];
     case 'RecordRefundPayout': {
       requirePlaced(state);
       const { refundId, disputeId } = command.data;
@@ -251,7 +260,11 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
 
 /** Refuses `amount` unless it fits in `refundable` (same currency, not more). */
 export function assertRefundWithin(amount: Money, refundable: Money): void {
-  ensure(amount.currency === refundable.currency, 'CURRENCY_MISMATCH', 'a refund is in the order currency');
+  ensure(
+    amount.currency === refundable.currency,
+    'CURRENCY_MISMATCH',
+    'a refund is in the order currency',
+  );
   ensure(amount.amountMinor <= refundable.amountMinor, 'REFUND_EXCEEDS_ORDER_TOTAL');
 }
 

@@ -92,6 +92,10 @@ export function definePolicy(overrides: Partial<DisputePolicy> = {}): DisputePol
     'INVALID_POLICY',
     `onSellerSilence must be one of ${SELLER_SILENCE_POLICIES.join(', ')}`,
   );
-  ensure(typeof policy.allowReopenAfterCancel === 'boolean', 'INVALID_POLICY', 'allowReopenAfterCancel must be a boolean');
+  ensure(
+    typeof policy.allowReopenAfterCancel === 'boolean',
+    'INVALID_POLICY',
+    'allowReopenAfterCancel must be a boolean',
+  );
   return Object.freeze(policy);
 }

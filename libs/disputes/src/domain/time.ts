@@ -59,7 +59,8 @@ export function fromEpochMs(ms: number): Instant {
 /** Instant → epoch milliseconds; refuses anything but a real UTC calendar instant. */
 export function toEpochMs(instant: Instant): number {
   const match = ISO_UTC.exec(instant);
-  if (match === null) throw new DomainError('INVALID_INSTANT', `not an ISO-8601 UTC instant: ${instant}`);
+  if (match === null)
+    throw new DomainError('INVALID_INSTANT', `not an ISO-8601 UTC instant: ${instant}`);
   const [year, month, day, hours, minutes, seconds] = match.slice(1, 7).map(Number);
   const millis = Number((match[7] ?? '0').padEnd(3, '0'));
   const ms =

@@ -1,0 +1,146 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { chainHash, GENESIS_HASH } from './audit-chain';
+import {
+  EventMetadata,
+  EventStore,
+  RecordedEvent,
+  WrongExpectedRevisionError,
+} from '@arbiter/event-store/port';
+
+/** The three pure functions of a decider; the handler never holds business rules of its own. */
+export interface Decider<Command, Event extends { type: string; data: unknown }, State> {
+  initialState: State;
+  evolve(state: State, event: Event): State;
+  decide(command: Command, state: State): Event[];
+}
+
+export interface CommandContext {
+  /** Stable per logical command: derived from an idempotency key when the client sent one. */
+  commandId: string;
+  correlationId?: string;
+  causationId?: string;
+  actor: { id: string; role: string };
+}
+
+export interface HandledCommand<State> {
+  state: State;
+  /** Last revision of the stream after the command (-1n: the stream does not exist). */
+  revision: bigint;
+  /** Global position of the last appended event; undefined when nothing was appended. */
+  position?: bigint;
+  appended: RecordedEventLike[];
+  /** True when this command id had already been handled: nothing was appended this time. */
+  replayed: boolean;
+}
+
+type RecordedEventLike = Pick<RecordedEvent, 'type' | 'data' | 'metadata'>;
+
+export interface HandleOptions {
+  /** How many times a revision conflict reloads the stream and decides again. */
+  maxAttempts?: number;
+  /** The schema version stamped into each event's metadata. */
+  schemaVersionOf?: (eventType: string) => number;
+}
+
+/**
+ * Load the stream, fold it, decide, append with the revision that was loaded. A concurrent writer
+ * makes the append fail with a revision conflict; the command is then decided again on the new
+ * state (never replayed blindly), a bounded number of times.
+ *
+ * Idempotency rides on the stream itself: every event carries its command id, so a command whose
+ * id is already in the stream appends nothing and returns the state, and the event ids are derived
+ * from the command id, so even a lost response followed by a retry cannot duplicate an event.
+ */
+export async function handleCommand<Command, Event extends { type: string; data: unknown }, State>(
+  store: EventStore,
+  streamId: string,
+  command: Command,
+  decider: Decider<Command, Event, State>,
+  context: CommandContext,
+  options: HandleOptions = {},
+): Promise<HandledCommand<State>> {
+  const maxAttempts = options.maxAttempts ?? 10;
+  for (let attempt = 1; ; attempt++) {
+    const recorded = await store.readStream(streamId);
+    const fold = (events: readonly RecordedEvent[]) =>
+      events.reduce((s, e) => decider.evolve(s, e as unknown as Event), decider.initialState);
+    const lastOfThisCommand = recorded.findLastIndex(
+      (e) => e.metadata.commandId === context.commandId,
+    );
+    if (lastOfThisCommand >= 0) {
+      // Already handled: answer with the state as that command left it, append nothing.
+      return {
+        state: fold(recorded.slice(0, lastOfThisCommand + 1)),
+        revision: BigInt(lastOfThisCommand),
+        appended: [],
+        replayed: true,
+      };
+    }
+    const state = fold(recorded);
+    const revision = BigInt(recorded.length) - 1n;
+
+    const events = decider.decide(command, state);
+    if (events.length === 0) return { state, revision, appended: [], replayed: false };
+
+    let previousHash = (recorded.at(-1)?.metadata.hash as string | undefined) ?? GENESIS_HASH;
+    const toAppend = events.map((event, index) => {
+      const metadata = metadataFor(context, options.schemaVersionOf?.(event.type) ?? 1);
+      metadata.hash = chainHash(previousHash, {
+        streamId,
+        revision: revision + 1n + BigInt(index),
+        type: event.type,
+        data: event.data,
+        metadata,
+      });
+      previousHash = metadata.hash as string;
+      return {
+        id: deterministicUuid(`${context.commandId}:${index}`),
+        type: event.type,
+        data: event.data,
+        metadata,
+      };
+    });
+    try {
+      const result = await store.append(streamId, toAppend, {
+        expectedRevision: recorded.length === 0 ? 'no_stream' : revision,
+      });
+      return {
+        state: events.reduce(decider.evolve, state),
+        revision: result.nextRevision,
+        position: result.position,
+        appended: toAppend,
+        replayed: false,
+      };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError) || attempt >= maxAttempts) throw error;
+      // Another command won the race; back off a little (with jitter) and decide again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
+  }
+}
+
+function metadataFor(context: CommandContext, schemaVersion: number): EventMetadata {
+  return {
+    correlationId: context.correlationId ?? context.commandId,
+    causationId: context.causationId ?? context.commandId,
+    actor: context.actor as EventMetadata['actor'],
+    commandId: context.commandId,
+    schemaVersion,
+  };
+}
+
+/** A command id for a client's idempotency key: the same key from the same actor is the same command. */
+export function commandIdFor(actor: { id: string; role: string }, idempotencyKey?: string): string {
+  return idempotencyKey
+    ? deterministicUuid(`idempotency:${actor.role}:${actor.id}:${idempotencyKey}`)
+    : randomUUID();
+}
+
+/** A name-based (version 5 style, SHA-1) uuid: the same name always gives the same id. */
+export function deterministicUuid(name: string): string {
+  const hash = createHash('sha1').update('arbiter:').update(name).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,197 @@
+import type { FireDeadline } from './dispute.commands';
+import type { DeadlineKind, Decision, Dispute, DisputeState } from './dispute.events';
+import type { DisputePolicy } from './policy';
+import type { Instant } from './time';
+import type { Actor, Role } from './vocabulary';
+
+/**
+ * Read-side helpers over the state: the deadlines armed right now (for the deadline process
+ * manager) and what each role is expected to do next, by when (for views).
+ */
+
+export interface PendingDeadline {
+  readonly kind: DeadlineKind;
+  readonly dueAt: Instant;
+  /** Set for EVIDENCE_REQUEST deadlines only. */
+  readonly requestId: string | null;
+  /** What happens when it passes, in words a view can show. */
+  readonly consequence: DeadlineConsequence;
+}
+
+export type DeadlineConsequence =
+  | 'BUYER_PROPOSAL_ACCEPTED'
+  | 'ESCALATED_TO_MEDIATION'
+  | 'EVIDENCE_REQUEST_LAPSES'
+  | 'DECISION_BECOMES_FINAL'
+  | 'REFUND_WITHOUT_RETURN'
+  | 'CLOSED_IN_SELLER_FAVOUR'
+  | 'REFUND_RELEASED';
+
+/** A Record rather than a switch: a new deadline kind cannot be left without a consequence. */
+const CONSEQUENCES: Readonly<Record<DeadlineKind, (policy: DisputePolicy) => DeadlineConsequence>> =
+  {
+    SELLER_RESPONSE: (policy) =>
+      policy.onSellerSilence === 'escalate' ? 'ESCALATED_TO_MEDIATION' : 'BUYER_PROPOSAL_ACCEPTED',
+    NEGOTIATION: () => 'ESCALATED_TO_MEDIATION',
+    EVIDENCE_REQUEST: () => 'EVIDENCE_REQUEST_LAPSES',
+    APPEAL_WINDOW: () => 'DECISION_BECOMES_FINAL',
+    RETURN_ADDRESS: () => 'REFUND_WITHOUT_RETURN',
+    RETURN_SHIPMENT: () => 'CLOSED_IN_SELLER_FAVOUR',
+    RETURN_RECEIPT: () => 'REFUND_RELEASED',
+  };
+
+const consequenceOf = (kind: DeadlineKind, policy: DisputePolicy): DeadlineConsequence =>
+  CONSEQUENCES[kind](policy);
+
+/** Every deadline armed in `state`, earliest first. Empty once the dispute is closed. */
+export function pendingDeadlines(state: DisputeState, policy: DisputePolicy): PendingDeadline[] {
+  if (state.status === 'NONE') return [];
+  const pending: PendingDeadline[] = [];
+  if (state.deadline !== null) {
+    const { kind, dueAt } = state.deadline;
+    pending.push({ kind, dueAt, requestId: null, consequence: consequenceOf(kind, policy) });
+  }
+  if (state.status === 'IN_MEDIATION' || state.status === 'IN_APPEAL') {
+    for (const r of state.evidenceRequests.filter((request) => request.status === 'OPEN')) {
+      pending.push({
+        kind: 'EVIDENCE_REQUEST',
+        dueAt: r.dueAt,
+        requestId: r.requestId,
+        consequence: consequenceOf('EVIDENCE_REQUEST', policy),
+      });
+    }
+  }
+  // Canonical instants sort lexicographically in time order.
+  return pending.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
+}
+
+/** The command the scheduler sends when `deadline` is due (idempotent by kind + dueAt). */
+export function fireDeadlineCommand(
+  deadline: Pick<PendingDeadline, 'kind' | 'dueAt' | 'requestId'>,
+  now: Instant,
+  actor: Actor = { id: 'deadline-scheduler', role: 'system' },
+): FireDeadline {
+  return {
+    type: 'FireDeadline',
+    data: { kind: deadline.kind, dueAt: deadline.dueAt, requestId: deadline.requestId },
+    metadata: { actor, now },
+  };
+}
+
+export type ExpectedActionKind =
+  | 'RESPOND_TO_DISPUTE'
+  | 'NEGOTIATE'
+  | 'ANSWER_PROPOSAL'
+  | 'TAKE_CASE'
+  | 'ANSWER_EVIDENCE_REQUEST'
+  | 'DECIDE'
+  | 'ACCEPT_OR_APPEAL_DECISION'
+  | 'TAKE_APPEAL'
+  | 'DECIDE_APPEAL'
+  | 'PROVIDE_RETURN_ADDRESS'
+  | 'SHIP_RETURN'
+  | 'CONFIRM_RETURN_RECEIVED'
+  | 'CONFIRM_REFUND_PAYOUT';
+
+export interface ExpectedAction {
+  readonly role: Extract<Role, 'buyer' | 'seller' | 'mediator' | 'senior_mediator' | 'platform'>;
+  readonly action: ExpectedActionKind;
+  /** The deadline for it, or null when nothing fires automatically. */
+  readonly dueAt: Instant | null;
+  readonly ifMissed: DeadlineConsequence | null;
+}
+
+type Due = Pick<ExpectedAction, 'dueAt' | 'ifMissed'>;
+const BOTH_PARTIES = ['buyer', 'seller'] as const;
+const NO_DEADLINE: Due = { dueAt: null, ifMissed: null };
+
+/** Per status, who is expected to act; `due` is the phase deadline (if any) and its consequence. */
+const EXPECTED: Readonly<
+  Record<Dispute['status'], (state: Dispute, due: Due, policy: DisputePolicy) => ExpectedAction[]>
+> = {
+  AWAITING_SELLER: (_s, due) => [{ role: 'seller', action: 'RESPOND_TO_DISPUTE', ...due }],
+  NEGOTIATING: (state, due) =>
+    BOTH_PARTIES.map((role) => ({
+      role,
+      action: otherPartyProposes(state, role) ? 'ANSWER_PROPOSAL' : 'NEGOTIATE',
+      ...due,
+    })),
+  IN_MEDIATION: (state, _due, policy) => [
+    {
+      role: 'mediator',
+      action: state.mediatorId === null ? 'TAKE_CASE' : 'DECIDE',
+      ...NO_DEADLINE,
+    },
+    ...partiesToAnswer(state, policy),
+  ],
+  IN_APPEAL: (state, _due, policy) => [
+    {
+      role: 'senior_mediator',
+      action: state.mediatorId === null ? 'TAKE_APPEAL' : 'DECIDE_APPEAL',
+      ...NO_DEADLINE,
+    },
+    ...partiesToAnswer(state, policy),
+  ],
+  DECIDED: (state, due) =>
+    BOTH_PARTIES.filter((role) => !(state.decision as Decision).acceptedBy.includes(role)).map(
+      (role) => ({ role, action: 'ACCEPT_OR_APPEAL_DECISION', ...due }),
+    ),
+  RETURN_REQUESTED: (_s, due) => [{ role: 'seller', action: 'PROVIDE_RETURN_ADDRESS', ...due }],
+  RETURN_AWAITING_SHIPMENT: (_s, due) => [{ role: 'buyer', action: 'SHIP_RETURN', ...due }],
+  RETURN_IN_TRANSIT: (_s, due) => [{ role: 'seller', action: 'CONFIRM_RETURN_RECEIVED', ...due }],
+  REFUND_PENDING: () => [{ role: 'platform', action: 'CONFIRM_REFUND_PAYOUT', ...NO_DEADLINE }],
+  CLOSED: () => [],
+  CANCELLED: () => [],
+};
+
+/** What every role is expected to do next in `state`, each with its deadline. */
+export function expectedActions(state: DisputeState, policy: DisputePolicy): ExpectedAction[] {
+  if (state.status === 'NONE') return [];
+  const phase = state.deadline;
+  const due: Due =
+    phase === null
+      ? NO_DEADLINE
+      : { dueAt: phase.dueAt, ifMissed: consequenceOf(phase.kind, policy) };
+  return EXPECTED[state.status](state, due, policy);
+}
+
+/** The first thing `role` is expected to do, or null when nothing is expected of it. */
+export function nextActionFor(
+  state: DisputeState,
+  role: Role,
+  policy: DisputePolicy,
+): ExpectedAction | null {
+  const mine = expectedActions(state, policy).filter((a) => a.role === role);
+  // A senior mediator can do what a mediator is expected to.
+  const staff =
+    role === 'senior_mediator'
+      ? expectedActions(state, policy).filter((a) => a.role === 'mediator')
+      : [];
+  return [...mine, ...staff][0] ?? null;
+}
+
+function otherPartyProposes(state: Dispute, role: 'buyer' | 'seller'): boolean {
+  const other = state.proposals[role === 'buyer' ? 'seller' : 'buyer'];
+  return other !== null || state.proposals.mediator !== null;
+}
+
+function partiesToAnswer(state: Dispute, policy: DisputePolicy): ExpectedAction[] {
+  const fromRequests: ExpectedAction[] = state.evidenceRequests
+    .filter((r) => r.status === 'OPEN')
+    .map((r) => ({
+      role: r.from,
+      action: 'ANSWER_EVIDENCE_REQUEST',
+      dueAt: r.dueAt,
+      ifMissed: consequenceOf('EVIDENCE_REQUEST', policy),
+    }));
+  const proposal = state.proposals.mediator;
+  const fromProposal: ExpectedAction[] =
+    proposal === null
+      ? []
+      : BOTH_PARTIES.filter((role) => !proposal.acceptedBy.includes(role)).map((role) => ({
+          role,
+          action: 'ANSWER_PROPOSAL',
+          ...NO_DEADLINE,
+        }));
+  return [...fromRequests, ...fromProposal];
+}

@@ -1,0 +1,14 @@
+/**
+ * The dispute domain: pure TypeScript, no IO. See libs/disputes/README.md for the tour.
+ */
+export * from './errors';
+export * from './time';
+export * from './money';
+export * from './policy';
+export * from './vocabulary';
+export * from './order';
+export * from './dispute.events';
+export * from './dispute.commands';
+export { decide } from './dispute.decide';
+export * from './deadlines';
+export * from './visibility';

@@ -1,0 +1,116 @@
+import type { DisputeEvent, DisputeEventType, DisputeState } from './dispute.events';
+import type { Actor, Role } from './vocabulary';
+
+/**
+ * Who may see what. The read side (timeline, views, subscriptions, analytics exports) passes
+ * every event through `visibleEventFor` for the viewer's role and shows only what comes back.
+ *
+ * - staff (mediator, senior_mediator) and the system see everything;
+ * - parties (buyer, seller) and the platform see every event except the mediator-only ones, and
+ *   the ids of the staff who acted are replaced by REDACTED;
+ * - analysts see no mediator-only event and no personal free text (descriptions, messages,
+ *   evidence text, addresses, tracking numbers...): those fields read REDACTED.
+ *
+ * A party sees only disputes of its own orders: check `canViewDispute` first.
+ */
+
+export const REDACTED = '[redacted]';
+
+export type Audience = 'staff' | 'party' | 'analyst';
+
+export const AUDIENCE_OF_ROLE: Readonly<Record<Role, Audience>> = {
+  buyer: 'party',
+  seller: 'party',
+  platform: 'party',
+  mediator: 'staff',
+  senior_mediator: 'staff',
+  system: 'staff',
+  analyst: 'analyst',
+};
+
+/** Events only staff ever see. */
+export const MEDIATOR_ONLY_EVENT_TYPES: readonly DisputeEventType[] = ['InternalNoteAdded'];
+
+/**
+ * Personal free text per event type (dotted paths into `data`), hidden from analysts. Parties
+ * see these: they are what the parties and mediators said to each other.
+ */
+export const PERSONAL_TEXT_FIELDS: Readonly<Partial<Record<DisputeEventType, readonly string[]>>> =
+  {
+    DisputeOpened: ['description'],
+    SellerResponded: ['comment'],
+    EvidenceAdded: ['description', 'content.text'],
+    MessagePosted: ['body'],
+    DisputeCancelled: ['comment'],
+    EvidenceRequested: ['prompt'],
+    DisputeDecided: ['rationale'],
+    DecisionAppealed: ['newInformation'],
+    ReturnAddressProvided: ['address'],
+    ReturnShipped: ['trackingNumber'],
+    ReturnConditionDisputed: ['statement'],
+    RefundPaidOut: ['payoutReference'],
+  };
+
+/** Ids of staff members, hidden from parties (besides `by.id` of a staff actor). */
+export const STAFF_ID_FIELDS: Readonly<Partial<Record<DisputeEventType, readonly string[]>>> = {
+  CaseTaken: ['previousMediatorId'],
+};
+
+const STAFF_ROLES: readonly Role[] = ['mediator', 'senior_mediator'];
+
+/** `event` as `role` may see it, or null when it is hidden from that role. Never mutates. */
+export function visibleEventFor<E extends DisputeEvent>(role: Role, event: E): E | null {
+  const audience = AUDIENCE_OF_ROLE[role];
+  if (audience === 'staff') return event;
+  if (MEDIATOR_ONLY_EVENT_TYPES.includes(event.type)) return null;
+  if (audience === 'party') {
+    if (!STAFF_ROLES.includes(event.data.by.role)) return event;
+    const data = { ...event.data, by: { ...event.data.by, id: REDACTED } };
+    return { ...event, data: redactPaths(data, STAFF_ID_FIELDS[event.type]) } as E;
+  }
+  return { ...event, data: redactPaths(event.data, PERSONAL_TEXT_FIELDS[event.type]) } as E;
+}
+
+function redactPaths(data: object, paths: readonly string[] = []): Record<string, unknown> {
+  return paths.reduce(
+    (redacted, path) => redactPath(redacted, path.split('.')),
+    data as Record<string, unknown>,
+  );
+}
+
+/** Replaces the value at `path` (if present) by REDACTED, every string inside it included. */
+function redactPath(
+  data: Record<string, unknown>,
+  [head, ...rest]: string[],
+): Record<string, unknown> {
+  if (data[head] === undefined || data[head] === null) return data;
+  const value =
+    rest.length === 0
+      ? redactAll(data[head])
+      : redactPath(data[head] as Record<string, unknown>, rest);
+  return { ...data, [head]: value };
+}
+
+function redactAll(value: unknown): unknown {
+  if (typeof value === 'string') return REDACTED;
+  if (Array.isArray(value)) return value.map(redactAll);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, redactAll(inner)]));
+  }
+  return value;
+}
+
+/** Whether `viewer` may see this dispute at all: its own parties, staff, platform, analysts. */
+export function canViewDispute(viewer: Actor, state: DisputeState): boolean {
+  if (state.status === 'NONE') return false;
+  if (viewer.role === 'buyer') return viewer.id === state.buyerId;
+  if (viewer.role === 'seller') return viewer.id === state.sellerId;
+  return true;
+}
+
+/** The events of a stream as `viewer` may see them (the timeline's filter). */
+export function visibleEventsFor(role: Role, events: readonly DisputeEvent[]): DisputeEvent[] {
+  return events
+    .map((event) => visibleEventFor(role, event))
+    .filter((e): e is DisputeEvent => e !== null);
+}
