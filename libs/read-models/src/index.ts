@@ -1,0 +1,26 @@
+export * from './schema';
+export { readDbFor } from './database';
+export type { ReadDb, ReadTx, ReadExecutor, ReadModelSchema, ReadDbQueryResult, ReadDbQueryResultHKT } from './database';
+export { migrateReadModels, defaultMigrationsFolder, MIGRATIONS_TABLE } from './migrate';
+export type { MigrateReadModelsOptions } from './migrate';
+export { ProjectionRegistry } from './projection';
+export type { Projection } from './projection';
+export { ProjectionRunner, ProjectionBusyError, ProjectionFailedError } from './runner';
+export type {
+  ProjectionRunnerOptions,
+  ProjectionState,
+  ProjectionStatus,
+  ProjectionError,
+  RetryPolicy,
+  RunnerLogger,
+  RebuildOptions,
+  RebuildProgress,
+  RebuildResult,
+} from './runner';
+export { CheckpointMovedError } from './checkpoints';
+export { readProjectionLag } from './lag';
+export type { ProjectionLag } from './lag';
+export { ReadModelsModule, READ_DB } from './read-models.module';
+export type { ReadModelsModuleOptions, ReadModelsModuleAsyncOptions } from './read-models.module';
+export { runProjectionsCli } from './cli/projections';
+export type { ProjectionsCliContext } from './cli/projections';

@@ -1,0 +1,69 @@
+import type { EventStore } from '@arbiter/event-store';
+import { readCheckpoints } from './checkpoints';
+import type { ReadDb } from './database';
+import type { ProjectionRegistry } from './projection';
+import { CheckpointStatus, START_POSITION } from './schema';
+
+export interface ProjectionLag {
+  name: string;
+  /** From the checkpoint table, i.e. as committed by whichever process runs the projection. */
+  status: CheckpointStatus | 'new';
+  checkpoint: bigint;
+  head: bigint;
+  /** Matching events not yet applied; counted up to `countLimit` (then `lagEventsCapped`). */
+  lagEvents: number;
+  lagEventsCapped: boolean;
+  /** Age of the oldest event not yet applied; 0 when caught up. */
+  lagSeconds: number;
+  failedPosition: bigint | null;
+  lastError: string | null;
+  owner: string | null;
+  updatedAt: Date | null;
+}
+
+/**
+ * Lag of every registered projection, read from the shared checkpoint table and the store, so it
+ * is right whichever process runs the projections. Positions have gaps (and on SQL stores encode
+ * transaction ids), so lag is counted in events rather than derived from positions.
+ */
+export async function readProjectionLag(
+  eventStore: EventStore,
+  db: ReadDb,
+  registry: ProjectionRegistry,
+  options: { countLimit?: number; now?: Date } = {},
+): Promise<ProjectionLag[]> {
+  const countLimit = options.countLimit ?? 10_000;
+  const now = options.now ?? new Date();
+  const head = await eventStore.headPosition();
+  const rows = new Map((await readCheckpoints(db)).map((row) => [row.name, row]));
+  const result: ProjectionLag[] = [];
+  for (const projection of registry.all()) {
+    const row = rows.get(projection.name);
+    const checkpoint = row?.position ?? START_POSITION;
+    const filter = { eventTypes: projection.eventTypes };
+    let lagEvents = 0;
+    let oldest: Date | undefined;
+    let after = checkpoint;
+    while (lagEvents < countLimit) {
+      const batch = await eventStore.readAll({ after, filter, maxCount: Math.min(1_000, countLimit - lagEvents) });
+      if (batch.length === 0) break;
+      oldest ??= batch[0].recordedAt;
+      lagEvents += batch.length;
+      after = batch[batch.length - 1].position;
+    }
+    result.push({
+      name: projection.name,
+      status: row?.status ?? 'new',
+      checkpoint,
+      head,
+      lagEvents,
+      lagEventsCapped: lagEvents >= countLimit,
+      lagSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0,
+      failedPosition: row?.failedPosition ?? null,
+      lastError: row?.lastError ?? null,
+      owner: row?.owner ?? null,
+      updatedAt: row?.updatedAt ?? null,
+    });
+  }
+  return result;
+}

@@ -1,0 +1,96 @@
+import type { EventStore } from '@arbiter/event-store';
+import type { SqlConnection } from '@arbiter/platform';
+import {
+  DynamicModule,
+  FactoryProvider,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
+import { readDbFor } from './database';
+import { migrateReadModels } from './migrate';
+import { ProjectionRegistry } from './projection';
+import { ProjectionRunner, ProjectionRunnerOptions } from './runner';
+
+/** Injection token of the read DB (`ReadDb`), migrated before anyone receives it. */
+export const READ_DB = Symbol('READ_DB');
+const READ_MODELS_OPTIONS = Symbol('READ_MODELS_OPTIONS');
+
+export interface ReadModelsModuleOptions {
+  /** The read DB: the process's shared connection (also when events live in another store). */
+  connection: SqlConnection;
+  eventStore: EventStore;
+  /** Run the projections in this process (the worker, or the gateway with inline workers). */
+  runProjections: boolean;
+  /** Apply the read-model migrations at start-up; default true. */
+  migrate?: boolean;
+  runner?: ProjectionRunnerOptions;
+}
+
+export interface ReadModelsModuleAsyncOptions {
+  imports?: DynamicModule['imports'];
+  inject?: FactoryProvider['inject'];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Nest injects by position
+  useFactory: (...args: any[]) => ReadModelsModuleOptions | Promise<ReadModelsModuleOptions>;
+}
+
+@Injectable()
+class ProjectionWorkers implements OnApplicationBootstrap, OnModuleDestroy {
+  constructor(
+    @Inject(READ_MODELS_OPTIONS) private readonly options: ReadModelsModuleOptions,
+    @Inject(ProjectionRunner) private readonly runner: ProjectionRunner,
+  ) {}
+
+  // Bootstrap comes after every module's onModuleInit, where feature modules register projections.
+  onApplicationBootstrap(): void {
+    if (this.options.runProjections) this.runner.start();
+  }
+
+  // Before the event store (beforeApplicationShutdown) and the connection (onApplicationShutdown) close.
+  async onModuleDestroy(): Promise<void> {
+    await this.runner.stop();
+  }
+}
+
+/**
+ * The read side: the Drizzle read DB (`READ_DB`), the `ProjectionRegistry` feature modules add
+ * their projections to (in `onModuleInit`), and the `ProjectionRunner` (status, waitForPosition,
+ * rebuild), started on application bootstrap when `runProjections` is set.
+ */
+@Module({})
+export class ReadModelsModule {
+  static forRootAsync(options: ReadModelsModuleAsyncOptions): DynamicModule {
+    return {
+      module: ReadModelsModule,
+      global: true,
+      imports: options.imports ?? [],
+      providers: [
+        { provide: READ_MODELS_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
+        {
+          provide: READ_DB,
+          inject: [READ_MODELS_OPTIONS],
+          useFactory: async (config: ReadModelsModuleOptions) => {
+            if (config.migrate !== false) await migrateReadModels(config.connection);
+            return readDbFor(config.connection);
+          },
+        },
+        { provide: ProjectionRegistry, useFactory: () => new ProjectionRegistry() },
+        {
+          provide: ProjectionRunner,
+          inject: [READ_MODELS_OPTIONS, ProjectionRegistry, READ_DB],
+          useFactory: (config: ReadModelsModuleOptions, registry: ProjectionRegistry, db: ReturnType<typeof readDbFor>) =>
+            new ProjectionRunner(config.eventStore, config.connection, registry, {
+              logger: new Logger('Projections'),
+              ...config.runner,
+              db,
+            }),
+        },
+        ProjectionWorkers,
+      ],
+      exports: [READ_DB, ProjectionRegistry, ProjectionRunner],
+    };
+  }
+}
