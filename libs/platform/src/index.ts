@@ -4,3 +4,4 @@ export * from './database.module';
 export * from './sql-health';
 export * from './platform.module';
 export * from './bootstrap';
+export * from './clock';

@@ -3,6 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import { CLOCK, Clock, systemClock } from './clock';
 import { AppConfig, sqlConnectionOptionsFrom } from './config';
 import { DatabaseModule } from './database.module';
 import { HealthController } from './health.controller';
@@ -16,7 +17,8 @@ export const CORRELATION_HEADER = 'x-correlation-id';
  */
 @Module({})
 export class PlatformModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `clock` lets end-to-end tests run the whole app on a fake clock. */
+  static forRoot(config: AppConfig, options: { clock?: Clock } = {}): DynamicModule {
     return {
       module: PlatformModule,
       global: true,
@@ -42,8 +44,8 @@ export class PlatformModule {
         TerminusModule,
       ],
       controllers: [HealthController],
-      providers: [SqlHealthIndicator],
-      exports: [SqlHealthIndicator],
+      providers: [SqlHealthIndicator, { provide: CLOCK, useValue: options.clock ?? systemClock }],
+      exports: [SqlHealthIndicator, CLOCK],
     };
   }
 }
