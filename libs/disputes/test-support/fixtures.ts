@@ -40,7 +40,10 @@ export const eur = (amountMinor: number): Money => money(amountMinor, 'EUR');
 export const TOTAL = eur(10_000);
 
 export const FULL: Solution = { kind: 'FULL_REFUND' };
-export const partial = (amountMinor: number): Solution => ({ kind: 'PARTIAL_REFUND', amount: eur(amountMinor) });
+export const partial = (amountMinor: number): Solution => ({
+  kind: 'PARTIAL_REFUND',
+  amount: eur(amountMinor),
+});
 export const withReturn = (amountMinor: number): Solution => ({
   kind: 'RETURN_AND_REFUND',
   amount: eur(amountMinor),
@@ -119,14 +122,20 @@ export const countered = (policy?: DisputePolicy, counter: Solution = partial(30
     }),
   );
 export const rejected = (policy?: DisputePolicy): Story =>
-  opened(policy).then(cmd('RespondToDispute', seller, day(7), { response: 'REJECT', comment: 'Item is fine' }));
+  opened(policy).then(
+    cmd('RespondToDispute', seller, day(7), { response: 'REJECT', comment: 'Item is fine' }),
+  );
 export const escalated = (policy?: DisputePolicy): Story =>
   countered(policy).then(cmd('EscalateDispute', buyer, day(9), {}));
 export const taken = (policy?: DisputePolicy, by: Actor = mediator): Story =>
   escalated(policy).then(cmd('TakeCase', by, day(10), {}));
 export const decided = (policy?: DisputePolicy, ruling: Ruling = partial(5000)): Story =>
   taken(policy).then(
-    cmd('DecideDispute', mediator, day(11), { decisionId: 'dec-1', ruling, rationale: 'Photos show damage' }),
+    cmd('DecideDispute', mediator, day(11), {
+      decisionId: 'dec-1',
+      ruling,
+      rationale: 'Photos show damage',
+    }),
   );
 export const appealed = (policy?: DisputePolicy): Story =>
   decided(policy).then(
@@ -140,7 +149,9 @@ export const appealTaken = (policy?: DisputePolicy): Story =>
   appealed(policy).then(cmd('TakeCase', senior, day(13), {}));
 /** Agreement on a return-and-refund of 6000: RETURN_REQUESTED, address due day 8 + 5. */
 export const returnRequested = (policy?: DisputePolicy): Story =>
-  countered(policy, withReturn(6000)).then(cmd('AcceptProposal', buyer, day(8), { proposalId: 'p-seller-1' }));
+  countered(policy, withReturn(6000)).then(
+    cmd('AcceptProposal', buyer, day(8), { proposalId: 'p-seller-1' }),
+  );
 export const returnAddressGiven = (policy?: DisputePolicy): Story =>
   returnRequested(policy).then(
     cmd('ProvideReturnAddress', seller, day(9), {

@@ -1,5 +1,5 @@
 import type { Dispute, DisputeStatus } from './dispute.events';
-import { type DomainErrorCode, ensure } from './errors';
+import { DomainError, type DomainErrorCode, ensure } from './errors';
 import { money, type Money, subtractMoney } from './money';
 import type { DisputePolicy } from './policy';
 import type { Instant } from './time';
@@ -148,8 +148,7 @@ export function requireSolution(solution: Solution, left: Money): Solution {
 }
 
 function ensureNever(value: never): never {
-  ensure(false, 'INVALID_COMMAND', `unknown variant ${JSON.stringify(value)}`);
-  return value;
+  throw new DomainError('INVALID_COMMAND', `unknown variant ${JSON.stringify(value)}`);
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;

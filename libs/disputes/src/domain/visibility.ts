@@ -92,12 +92,11 @@ function redactPath(
 }
 
 function redactAll(value: unknown): unknown {
-  if (typeof value === 'string') return REDACTED;
   if (Array.isArray(value)) return value.map(redactAll);
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, redactAll(inner)]));
   }
-  return value;
+  return REDACTED;
 }
 
 /** Whether `viewer` may see this dispute at all: its own parties, staff, platform, analysts. */

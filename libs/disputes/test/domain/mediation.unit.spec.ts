@@ -22,16 +22,23 @@ import {
 
 const take = (actor = mediator, now = day(10)) => cmd('TakeCase', actor, now, {});
 const request = (actor = mediator, requestId = 'r-1', from: 'buyer' | 'seller' = 'buyer') =>
-  cmd('RequestEvidence', actor, day(10.5), { requestId, from, prompt: 'Send a photo of the label' });
+  cmd('RequestEvidence', actor, day(10.5), {
+    requestId,
+    from,
+    prompt: 'Send a photo of the label',
+  });
 const decide = (actor = mediator, ruling = partial(5000), decisionId = 'dec-1') =>
   cmd('DecideDispute', actor, day(11), { decisionId, ruling, rationale: 'Photos show damage' });
 const appeal = (actor = seller, now = day(12), newInformation = 'Courier report') =>
   cmd('AppealDecision', actor, now, { appealId: 'appeal-1', decisionId: 'dec-1', newInformation });
-const acceptDecision = (actor = buyer, decisionId = 'dec-1') => cmd('AcceptDecision', actor, day(12), { decisionId });
+const acceptDecision = (actor = buyer, decisionId = 'dec-1') =>
+  cmd('AcceptDecision', actor, day(12), { decisionId });
 
 describe('taking a case', () => {
   it('a mediator takes an unassigned case', () => {
-    given(escalated()).when(take()).thenMatch([{ type: 'CaseTaken', data: { by: mediator, previousMediatorId: null } }]);
+    given(escalated())
+      .when(take())
+      .thenMatch([{ type: 'CaseTaken', data: { by: mediator, previousMediatorId: null } }]);
   });
 
   it('is idempotent for the holder and refused to another mediator', () => {
@@ -40,14 +47,20 @@ describe('taking a case', () => {
   });
 
   it('a senior mediator may take over', () => {
-    given(taken()).when(take(senior)).thenMatch([{ data: { previousMediatorId: mediator.id } }]);
+    given(taken())
+      .when(take(senior))
+      .thenMatch([{ data: { previousMediatorId: mediator.id } }]);
   });
 
   it('only staff, only in mediation or appeal, and appeals only by a senior', () => {
     given(escalated()).when(take(buyer)).thenFails('FORBIDDEN_FOR_ROLE');
     given(countered()).when(take()).thenFails('DISPUTE_NOT_IN_MEDIATION');
-    given(appealed()).when(take(mediator, day(13))).thenFails('FORBIDDEN_FOR_ROLE');
-    given(appealed()).when(take(senior, day(13))).thenMatch([{ type: 'CaseTaken' }]);
+    given(appealed())
+      .when(take(mediator, day(13)))
+      .thenFails('FORBIDDEN_FOR_ROLE');
+    given(appealed())
+      .when(take(senior, day(13)))
+      .thenMatch([{ type: 'CaseTaken' }]);
   });
 });
 
@@ -55,15 +68,21 @@ describe('evidence requests', () => {
   it('the assigned mediator asks a party, with a deadline', () => {
     given(taken())
       .when(request())
-      .thenMatch([{ type: 'EvidenceRequested', data: { from: 'buyer', partyId: buyer.id, dueAt: day(13.5) } }]);
-    given(taken()).when(request(mediator, 'r-2', 'seller')).thenMatch([{ data: { partyId: seller.id } }]);
+      .thenMatch([
+        { type: 'EvidenceRequested', data: { from: 'buyer', partyId: buyer.id, dueAt: day(13.5) } },
+      ]);
+    given(taken())
+      .when(request(mediator, 'r-2', 'seller'))
+      .thenMatch([{ data: { partyId: seller.id } }]);
   });
 
   it('refuses others, other states and bad input', () => {
     given(taken()).when(request(mediator2)).thenFails('NOT_ASSIGNED_MEDIATOR');
     given(taken()).when(request(buyer)).thenFails('FORBIDDEN_FOR_ROLE');
     given(countered()).when(request()).thenFails('DISPUTE_NOT_IN_MEDIATION');
-    given(taken()).when(request(mediator, 'r-1', 'platform' as never)).thenFails('INVALID_COMMAND');
+    given(taken())
+      .when(request(mediator, 'r-1', 'platform' as never))
+      .thenFails('INVALID_COMMAND');
   });
 
   it('the requested party answers with evidence; others cannot answer it', () => {
@@ -80,14 +99,21 @@ describe('evidence requests', () => {
     expect(state).toMatchObject({ evidenceRequests: [{ requestId: 'r-1', status: 'ANSWERED' }] });
     given(asked).when(answer(seller)).thenFails('EVIDENCE_REQUEST_NOT_OPEN');
     given(asked).when(answer(buyer, 'r-404')).thenFails('EVIDENCE_REQUEST_NOT_OPEN');
-    given(asked.then(answer())).when({ ...answer(), data: { ...answer().data, evidenceId: 'e-10' } }).thenFails('EVIDENCE_REQUEST_NOT_OPEN');
+    given(asked.then(answer()))
+      .when({ ...answer(), data: { ...answer().data, evidenceId: 'e-10' } })
+      .thenFails('EVIDENCE_REQUEST_NOT_OPEN');
   });
 });
 
 describe('internal notes', () => {
   it('any mediator notes any open case', () => {
     given(countered())
-      .when(cmd('AddInternalNote', mediator2, day(8), { noteId: 'n-1', note: 'Buyer has many disputes' }))
+      .when(
+        cmd('AddInternalNote', mediator2, day(8), {
+          noteId: 'n-1',
+          note: 'Buyer has many disputes',
+        }),
+      )
       .thenMatch([{ type: 'InternalNoteAdded', data: { note: 'Buyer has many disputes' } }]);
   });
 
@@ -100,9 +126,7 @@ describe('internal notes', () => {
 
 describe('the mediator decides', () => {
   it('opens the appeal window', () => {
-    const state = given(taken())
-      .when(decide())
-      .thenState();
+    const state = given(taken()).when(decide()).thenState();
     expect(state).toMatchObject({
       status: 'DECIDED',
       deadline: { kind: 'APPEAL_WINDOW', dueAt: day(21) },
@@ -123,8 +147,16 @@ describe('the mediator decides', () => {
   it('waits for an open evidence request, not for a lapsed one', () => {
     const asked = taken().then(request());
     given(asked).when(decide()).thenFails('EVIDENCE_REQUEST_PENDING');
-    const lapsed = asked.then(cmd('FireDeadline', { id: 's', role: 'system' }, day(14), { kind: 'EVIDENCE_REQUEST', dueAt: day(13.5), requestId: 'r-1' }));
-    given(lapsed).when(decide()).thenMatch([{ type: 'DisputeDecided' }]);
+    const lapsed = asked.then(
+      cmd('FireDeadline', { id: 's', role: 'system' }, day(14), {
+        kind: 'EVIDENCE_REQUEST',
+        dueAt: day(13.5),
+        requestId: 'r-1',
+      }),
+    );
+    given(lapsed)
+      .when(decide())
+      .thenMatch([{ type: 'DisputeDecided' }]);
   });
 
   it('refuses others, other states and invalid rulings', () => {
@@ -132,16 +164,26 @@ describe('the mediator decides', () => {
     given(taken()).when(decide(seller)).thenFails('FORBIDDEN_FOR_ROLE');
     given(escalated()).when(decide()).thenFails('NOT_ASSIGNED_MEDIATOR');
     given(countered()).when(decide()).thenFails('DISPUTE_NOT_IN_MEDIATION');
-    given(taken()).when(decide(mediator, partial(20_000))).thenFails('REFUND_EXCEEDS_ORDER_TOTAL');
     given(taken())
-      .when(cmd('DecideDispute', mediator, day(11), { decisionId: 'dec-1', ruling: SELLER_FAVOUR, rationale: '' }))
+      .when(decide(mediator, partial(20_000)))
+      .thenFails('REFUND_EXCEEDS_ORDER_TOTAL');
+    given(taken())
+      .when(
+        cmd('DecideDispute', mediator, day(11), {
+          decisionId: 'dec-1',
+          ruling: SELLER_FAVOUR,
+          rationale: '',
+        }),
+      )
       .thenFails('INVALID_COMMAND');
   });
 });
 
 describe('answering a decision', () => {
   it('one acceptance waits for the other party; both settle by MEDIATION', () => {
-    given(decided()).when(acceptDecision()).thenMatch([{ type: 'DecisionAccepted', data: { acceptedBy: 'buyer' } }]);
+    given(decided())
+      .when(acceptDecision())
+      .thenMatch([{ type: 'DecisionAccepted', data: { acceptedBy: 'buyer' } }]);
     const one = decided().then(acceptDecision());
     given(one).when(acceptDecision()).thenFails('DECISION_ALREADY_ACCEPTED');
     given(one)
@@ -161,39 +203,95 @@ describe('answering a decision', () => {
   it('a party appeals within the window with new information', () => {
     given(decided())
       .when(appeal())
-      .thenMatch([{ type: 'DecisionAppealed', data: { appellant: 'seller', appealNumber: 1, decisionId: 'dec-1' } }]);
-    expect(appealed().state).toMatchObject({ status: 'IN_APPEAL', appealsUsed: 1, mediatorId: null, deadline: null });
+      .thenMatch([
+        {
+          type: 'DecisionAppealed',
+          data: { appellant: 'seller', appealNumber: 1, decisionId: 'dec-1' },
+        },
+      ]);
+    expect(appealed().state).toMatchObject({
+      status: 'IN_APPEAL',
+      appealsUsed: 1,
+      mediatorId: null,
+      deadline: null,
+    });
   });
 
   it('refuses an appeal after the window, without new information, beyond maxAppeals, or after accepting', () => {
-    given(decided()).when(appeal(seller, day(21))).thenFails('APPEAL_WINDOW_CLOSED');
-    given(decided()).when(appeal(seller, day(12), ' ')).thenFails('NEW_INFORMATION_REQUIRED');
+    given(decided())
+      .when(appeal(seller, day(21)))
+      .thenFails('APPEAL_WINDOW_CLOSED');
+    given(decided())
+      .when(appeal(seller, day(12), ' '))
+      .thenFails('NEW_INFORMATION_REQUIRED');
     // the deployment lowered maxAppeals after the decision was taken
-    given(decided(), definePolicy({ maxAppeals: 0 })).when(appeal()).thenFails('APPEAL_LIMIT_REACHED');
-    given(decided().then(acceptDecision(seller))).when(appeal()).thenFails('DECISION_ALREADY_ACCEPTED');
+    given(decided(), definePolicy({ maxAppeals: 0 }))
+      .when(appeal())
+      .thenFails('APPEAL_LIMIT_REACHED');
+    given(decided().then(acceptDecision(seller)))
+      .when(appeal())
+      .thenFails('DECISION_ALREADY_ACCEPTED');
     given(taken()).when(appeal()).thenFails('DISPUTE_NOT_DECIDED');
   });
 
   it('the senior decision on appeal is final and settles by APPEAL', () => {
     given(appealTaken())
-      .when(cmd('DecideAppeal', senior, day(14), { decisionId: 'dec-2', ruling: partial(2000), rationale: 'Report' }))
+      .when(
+        cmd('DecideAppeal', senior, day(14), {
+          decisionId: 'dec-2',
+          ruling: partial(2000),
+          rationale: 'Report',
+        }),
+      )
       .thenMatch([
         { type: 'DisputeDecided', data: { stage: 'APPEAL', final: true } },
-        { type: 'DisputeResolved', data: { reachedBy: 'APPEAL', outcome: 'BUYER_PARTIAL_REFUND', refundAmount: eur(2000) } },
+        {
+          type: 'DisputeResolved',
+          data: { reachedBy: 'APPEAL', outcome: 'BUYER_PARTIAL_REFUND', refundAmount: eur(2000) },
+        },
       ]);
   });
 
   it('with more appeals allowed, the senior decision opens a new window', () => {
     const policy = definePolicy({ maxAppeals: 2 });
     const state = given(appealTaken(policy))
-      .when(cmd('DecideAppeal', senior, day(14), { decisionId: 'dec-2', ruling: SELLER_FAVOUR, rationale: 'Report' }))
+      .when(
+        cmd('DecideAppeal', senior, day(14), {
+          decisionId: 'dec-2',
+          ruling: SELLER_FAVOUR,
+          rationale: 'Report',
+        }),
+      )
       .thenState();
     expect(state).toMatchObject({ status: 'DECIDED', decision: { stage: 'APPEAL', final: false } });
   });
 
+  it('both parties accepting a non-final senior decision settle by APPEAL', () => {
+    const policy = definePolicy({ maxAppeals: 2 });
+    const reDecided = appealTaken(policy)
+      .then(
+        cmd('DecideAppeal', senior, day(14), {
+          decisionId: 'dec-2',
+          ruling: partial(1000),
+          rationale: 'r',
+        }),
+      )
+      .then(acceptDecision(buyer, 'dec-2'));
+    given(reDecided)
+      .when(acceptDecision(seller, 'dec-2'))
+      .thenMatch([
+        { type: 'DecisionAccepted' },
+        { type: 'DisputeResolved', data: { reachedBy: 'APPEAL' } },
+      ]);
+  });
+
   it('only an assigned senior mediator decides an appeal, only in appeal', () => {
     const decideAppeal = (actor = senior) =>
-      cmd('DecideAppeal', actor, day(14), { decisionId: 'dec-2', ruling: SELLER_FAVOUR, rationale: 'r' });
+      cmd('DecideAppeal', actor, day(14), {
+        decisionId: 'dec-2',
+        ruling: SELLER_FAVOUR,
+        rationale: 'r',
+      });
     given(appealTaken()).when(decideAppeal(mediator)).thenFails('FORBIDDEN_FOR_ROLE');
     given(appealed()).when(decideAppeal()).thenFails('NOT_ASSIGNED_MEDIATOR');
     given(taken()).when(decideAppeal()).thenFails('DISPUTE_NOT_IN_APPEAL');

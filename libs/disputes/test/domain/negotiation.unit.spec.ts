@@ -26,7 +26,12 @@ describe('proposals', () => {
   it('the buyer modifies the claim before the seller answered: it replaces the first one', () => {
     given(opened())
       .when(propose(buyer, 'p-buyer-2', partial(7000), day(6.5)))
-      .thenMatch([{ type: 'ProposalSubmitted', data: { proposer: 'buyer', replaces: 'p-buyer-1', solution: partial(7000) } }]);
+      .thenMatch([
+        {
+          type: 'ProposalSubmitted',
+          data: { proposer: 'buyer', replaces: 'p-buyer-1', solution: partial(7000) },
+        },
+      ]);
   });
 
   it('the seller proposes only after responding', () => {
@@ -37,26 +42,37 @@ describe('proposals', () => {
   });
 
   it('either party proposes while negotiating or in mediation', () => {
-    given(countered()).when(propose(seller, 'p-s2')).thenMatch([{ data: { replaces: 'p-seller-1' } }]);
-    given(escalated()).when(propose(buyer)).thenMatch([{ type: 'ProposalSubmitted' }]);
+    given(countered())
+      .when(propose(seller, 'p-s2'))
+      .thenMatch([{ data: { replaces: 'p-seller-1' } }]);
+    given(escalated())
+      .when(propose(buyer))
+      .thenMatch([{ type: 'ProposalSubmitted' }]);
   });
 
   it('refuses strangers, other roles, reused ids, excessive refunds and SELLER_FAVOUR', () => {
     given(countered()).when(propose(otherBuyer)).thenFails('NOT_A_PARTY');
     given(countered()).when(propose(platform)).thenFails('FORBIDDEN_FOR_ROLE');
     given(countered()).when(propose(buyer, 'p-seller-1')).thenFails('DUPLICATE_ID');
-    given(countered()).when(propose(buyer, 'p-x', partial(10_001))).thenFails('REFUND_EXCEEDS_ORDER_TOTAL');
-    given(countered()).when(propose(buyer, 'p-x', { kind: 'SELLER_FAVOUR' } as never)).thenFails('INVALID_COMMAND');
+    given(countered())
+      .when(propose(buyer, 'p-x', partial(10_001)))
+      .thenFails('REFUND_EXCEEDS_ORDER_TOTAL');
+    given(countered())
+      .when(propose(buyer, 'p-x', { kind: 'SELLER_FAVOUR' } as never))
+      .thenFails('INVALID_COMMAND');
   });
 
   it('the assigned mediator proposes a platform solution in mediation only', () => {
-    given(taken()).when(propose(mediator, 'p-med')).thenMatch([{ data: { proposer: 'mediator' } }]);
+    given(taken())
+      .when(propose(mediator, 'p-med'))
+      .thenMatch([{ data: { proposer: 'mediator' } }]);
     given(taken()).when(propose(mediator2, 'p-med')).thenFails('NOT_ASSIGNED_MEDIATOR');
     given(countered()).when(propose(mediator, 'p-med')).thenFails('DISPUTE_NOT_IN_MEDIATION');
   });
 
   it('a party withdraws its own current proposal while negotiating', () => {
-    const withdraw = (actor = seller, proposalId = 'p-seller-1') => cmd('WithdrawProposal', actor, day(8), { proposalId });
+    const withdraw = (actor = seller, proposalId = 'p-seller-1') =>
+      cmd('WithdrawProposal', actor, day(8), { proposalId });
     const state = given(countered()).when(withdraw()).thenState();
     expect(state).toMatchObject({ proposals: { seller: null } });
     given(countered()).when(withdraw(buyer, 'p-seller-1')).thenFails('PROPOSAL_NOT_FOUND');
@@ -69,15 +85,26 @@ describe('proposals', () => {
       .when(cmd('AcceptProposal', buyer, day(8), { proposalId: 'p-seller-1' }))
       .thenMatch([
         { type: 'ProposalAccepted', data: { proposer: 'seller', acceptedBy: 'buyer' } },
-        { type: 'DisputeResolved', data: { outcome: 'BUYER_PARTIAL_REFUND', reachedBy: 'AGREEMENT', refundAmount: eur(3000) } },
+        {
+          type: 'DisputeResolved',
+          data: {
+            outcome: 'BUYER_PARTIAL_REFUND',
+            reachedBy: 'AGREEMENT',
+            refundAmount: eur(3000),
+          },
+        },
       ]);
     given(countered())
       .when(cmd('AcceptProposal', seller, day(8), { proposalId: 'p-buyer-1' }))
-      .thenMatch([{ type: 'ProposalAccepted' }, { data: { outcome: 'BUYER_FULL_REFUND', ruling: FULL } }]);
+      .thenMatch([
+        { type: 'ProposalAccepted' },
+        { data: { outcome: 'BUYER_FULL_REFUND', ruling: FULL } },
+      ]);
   });
 
   it('refuses accepting one own proposal, an unknown one, or outside negotiation', () => {
-    const accept = (actor = buyer, proposalId = 'p-seller-1') => cmd('AcceptProposal', actor, day(8), { proposalId });
+    const accept = (actor = buyer, proposalId = 'p-seller-1') =>
+      cmd('AcceptProposal', actor, day(8), { proposalId });
     given(countered()).when(accept(buyer, 'p-buyer-1')).thenFails('CANNOT_ACCEPT_OWN_PROPOSAL');
     given(countered()).when(accept(buyer, 'p-nope')).thenFails('PROPOSAL_NOT_FOUND');
     given(opened()).when(accept(seller, 'p-buyer-1')).thenFails('DISPUTE_NOT_IN_NEGOTIATION');
@@ -86,16 +113,25 @@ describe('proposals', () => {
 
   it('the mediator proposal needs both parties; the second acceptance settles by MEDIATION', () => {
     const withProposal = taken().then(propose(mediator, 'p-med', { kind: 'RESEND' }));
-    const accept = (actor: typeof buyer) => cmd('AcceptProposal', actor, day(11), { proposalId: 'p-med' });
-    given(withProposal).when(accept(buyer)).thenMatch([{ type: 'ProposalAccepted', data: { proposer: 'mediator' } }]);
+    const accept = (actor: typeof buyer) =>
+      cmd('AcceptProposal', actor, day(11), { proposalId: 'p-med' });
+    given(withProposal)
+      .when(accept(buyer))
+      .thenMatch([{ type: 'ProposalAccepted', data: { proposer: 'mediator' } }]);
     const oneAccepted = withProposal.then(accept(buyer));
     given(oneAccepted).when(accept(buyer)).thenFails('PROPOSAL_ALREADY_ACCEPTED');
     given(oneAccepted)
       .when(accept(seller))
       .thenMatch([
         { type: 'ProposalAccepted' },
-        { type: 'DisputeResolved', data: { outcome: 'RESEND', reachedBy: 'MEDIATION', refundAmount: null } },
-        { type: 'DisputeClosed', data: { outcome: 'RESEND', reachedBy: 'MEDIATION', refunded: null } },
+        {
+          type: 'DisputeResolved',
+          data: { outcome: 'RESEND', reachedBy: 'MEDIATION', refundAmount: null },
+        },
+        {
+          type: 'DisputeClosed',
+          data: { outcome: 'RESEND', reachedBy: 'MEDIATION', refunded: null },
+        },
       ]);
   });
 });
@@ -103,15 +139,29 @@ describe('proposals', () => {
 describe('evidence', () => {
   const photo = { file: { sha256: 'a'.repeat(64), mediaType: 'image/jpeg', sizeBytes: 2048 } };
   const add = (over: Partial<Parameters<typeof cmd<'AddEvidence'>>[3]> = {}, actor = buyer) =>
-    cmd('AddEvidence', actor, day(8), { evidenceId: 'e-1', kind: 'PHOTO', content: photo, description: 'box', ...over });
+    cmd('AddEvidence', actor, day(8), {
+      evidenceId: 'e-1',
+      kind: 'PHOTO',
+      content: photo,
+      description: 'box',
+      ...over,
+    });
 
   it('either party adds text or file evidence in any open state', () => {
-    given(opened()).when(add()).thenMatch([{ type: 'EvidenceAdded', data: { submittedBy: 'buyer', answersRequestId: null } }]);
+    given(opened())
+      .when(add())
+      .thenMatch([
+        { type: 'EvidenceAdded', data: { submittedBy: 'buyer', answersRequestId: null } },
+      ]);
     given(countered())
       .when(add({ kind: 'TEXT', content: { text: 'It arrived broken' } }, seller))
       .thenMatch([{ data: { submittedBy: 'seller', content: { text: 'It arrived broken' } } }]);
-    given(countered()).when(add({ kind: 'TRACKING', content: { text: 'TRK' } })).thenMatch([{ data: { kind: 'TRACKING' } }]);
-    given(countered()).when(add({ kind: 'TRACKING', content: photo })).thenMatch([{ data: { kind: 'TRACKING' } }]);
+    given(countered())
+      .when(add({ kind: 'TRACKING', content: { text: 'TRK' } }))
+      .thenMatch([{ data: { kind: 'TRACKING' } }]);
+    given(countered())
+      .when(add({ kind: 'TRACKING', content: photo }))
+      .thenMatch([{ data: { kind: 'TRACKING' } }]);
   });
 
   it('refuses malformed evidence', () => {
@@ -128,8 +178,12 @@ describe('evidence', () => {
       { kind: 'TEXT' as const, content: { text: '' } },
     ];
     for (const over of cases) given(countered()).when(add(over)).thenFails('INVALID_EVIDENCE');
-    given(countered()).when(add({ description: undefined as never })).thenFails('INVALID_COMMAND');
-    given(countered()).when(add({ evidenceId: 'p-seller-1' })).thenFails('DUPLICATE_ID');
+    given(countered())
+      .when(add({ description: undefined as never }))
+      .thenFails('INVALID_COMMAND');
+    given(countered())
+      .when(add({ evidenceId: 'p-seller-1' }))
+      .thenFails('DUPLICATE_ID');
   });
 
   it('is refused to strangers and staff', () => {
@@ -139,18 +193,27 @@ describe('evidence', () => {
 });
 
 describe('messages', () => {
-  const post = (actor = buyer, messageId = 'm-1', body = 'Hello') => cmd('PostMessage', actor, day(8), { messageId, body });
+  const post = (actor = buyer, messageId = 'm-1', body = 'Hello') =>
+    cmd('PostMessage', actor, day(8), { messageId, body });
 
   it('parties and mediators post in an open dispute', () => {
-    given(countered()).when(post()).thenMatch([{ type: 'MessagePosted', data: { body: 'Hello', by: buyer } }]);
-    given(taken()).when(post(mediator)).thenMatch([{ data: { by: mediator } }]);
+    given(countered())
+      .when(post())
+      .thenMatch([{ type: 'MessagePosted', data: { body: 'Hello', by: buyer } }]);
+    given(taken())
+      .when(post(mediator))
+      .thenMatch([{ data: { by: mediator } }]);
   });
 
   it('refuses strangers, empty or oversized bodies and reused ids', () => {
     given(countered()).when(post(otherBuyer)).thenFails('NOT_A_PARTY');
     given(countered()).when(post(platform)).thenFails('FORBIDDEN_FOR_ROLE');
-    given(countered()).when(post(buyer, 'm-1', ' ')).thenFails('INVALID_COMMAND');
-    given(countered()).when(post(buyer, 'm-1', 'x'.repeat(10_001))).thenFails('INVALID_COMMAND');
+    given(countered())
+      .when(post(buyer, 'm-1', ' '))
+      .thenFails('INVALID_COMMAND');
+    given(countered())
+      .when(post(buyer, 'm-1', 'x'.repeat(10_001)))
+      .thenFails('INVALID_COMMAND');
     given(countered().then(post())).when(post()).thenFails('DUPLICATE_ID');
   });
 });

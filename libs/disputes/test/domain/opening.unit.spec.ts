@@ -48,14 +48,18 @@ describe('opening a dispute', () => {
   });
 
   it('accepts a time given without milliseconds and stores it canonically', () => {
-    given([]).when(openCmd({}, '2026-03-07T00:00:00Z')).thenMatch([{ data: { at: day(6) } }]);
+    given([])
+      .when(openCmd({}, '2026-03-07T00:00:00Z'))
+      .thenMatch([{ data: { at: day(6) } }]);
   });
 
   it.each([
     ['not a buyer', mediator, 'FORBIDDEN_FOR_ROLE'],
     ['not the order buyer', otherBuyer, 'NOT_A_PARTY'],
   ] as const)('refuses an actor who is %s', (_label, actor, code) => {
-    given([]).when(openCmd({}, day(6), actor)).thenFails(code);
+    given([])
+      .when(openCmd({}, day(6), actor))
+      .thenFails(code);
   });
 
   it('refuses a second opening of the same dispute stream', () => {
@@ -68,25 +72,39 @@ describe('opening a dispute', () => {
 
   describe('protection period', () => {
     it('refuses before shipment', () => {
-      given([]).when(openCmd({ order: orderFactsFixture({ shippedAt: null }) })).thenFails('ORDER_NOT_SHIPPED');
-      given([]).when(openCmd({}, day(-1))).thenFails('ORDER_NOT_SHIPPED');
+      given([])
+        .when(openCmd({ order: orderFactsFixture({ shippedAt: null }) }))
+        .thenFails('ORDER_NOT_SHIPPED');
+      given([])
+        .when(openCmd({}, day(-1)))
+        .thenFails('ORDER_NOT_SHIPPED');
     });
 
     it('runs until protectionDays after the promised delivery deadline when delivery is unconfirmed', () => {
       // deadline = day 19, + 15 days = day 34
-      given([]).when(openCmd({}, day(34))).thenMatch([{ type: 'DisputeOpened' }]);
-      given([]).when(openCmd({}, day(34.001))).thenFails('PROTECTION_PERIOD_EXPIRED');
+      given([])
+        .when(openCmd({}, day(34)))
+        .thenMatch([{ type: 'DisputeOpened' }]);
+      given([])
+        .when(openCmd({}, day(34.001)))
+        .thenFails('PROTECTION_PERIOD_EXPIRED');
     });
 
     it('runs until protectionDays after the buyer confirmed delivery', () => {
       const order = orderFactsFixture({ deliveryConfirmedAt: day(4) });
-      given([]).when(openCmd({ order }, day(19))).thenMatch([{ data: { deliveryConfirmed: true } }]);
-      given([]).when(openCmd({ order }, day(19.5))).thenFails('PROTECTION_PERIOD_EXPIRED');
+      given([])
+        .when(openCmd({ order }, day(19)))
+        .thenMatch([{ data: { deliveryConfirmed: true } }]);
+      given([])
+        .when(openCmd({ order }, day(19.5)))
+        .thenFails('PROTECTION_PERIOD_EXPIRED');
     });
 
     it('follows the policy', () => {
       const policy = definePolicy({ protectionDays: 30 });
-      given([], policy).when(openCmd({}, day(40))).thenMatch([{ type: 'DisputeOpened' }]);
+      given([], policy)
+        .when(openCmd({}, day(40)))
+        .thenMatch([{ type: 'DisputeOpened' }]);
     });
   });
 
@@ -94,16 +112,22 @@ describe('opening a dispute', () => {
     const notReceived = { reason: 'ITEM_NOT_RECEIVED' } as const;
 
     it('opens from minDaysAfterShipmentForNotReceived after shipment', () => {
-      given([]).when(openCmd(notReceived, day(5))).thenMatch([{ data: { reason: 'ITEM_NOT_RECEIVED' } }]);
+      given([])
+        .when(openCmd(notReceived, day(5)))
+        .thenMatch([{ data: { reason: 'ITEM_NOT_RECEIVED' } }]);
     });
 
     it('refuses earlier', () => {
-      given([]).when(openCmd(notReceived, day(4.9))).thenFails('NOT_RECEIVED_TOO_EARLY');
+      given([])
+        .when(openCmd(notReceived, day(4.9)))
+        .thenFails('NOT_RECEIVED_TOO_EARLY');
     });
 
     it('refuses once delivery was confirmed', () => {
       const order = orderFactsFixture({ deliveryConfirmedAt: day(4) });
-      given([]).when(openCmd({ ...notReceived, order }, day(6))).thenFails('ITEM_DELIVERY_CONFIRMED');
+      given([])
+        .when(openCmd({ ...notReceived, order }, day(6)))
+        .thenFails('ITEM_DELIVERY_CONFIRMED');
     });
   });
 
@@ -121,40 +145,80 @@ describe('opening a dispute', () => {
     it('reopens after a cancellation when allowReopenAfterCancel is set (seed 002)', () => {
       const order = orderFactsFixture({ previousDispute: { disputeId: 'd-0', cancelled: true } });
       const policy = definePolicy({ allowReopenAfterCancel: true });
-      given([], policy).when(openCmd({ order })).thenMatch([{ data: { reopenOf: 'd-0' } }]);
+      given([], policy)
+        .when(openCmd({ order }))
+        .thenMatch([{ data: { reopenOf: 'd-0' } }]);
     });
   });
 
   describe('the claim', () => {
     it('may not exceed the order total less refunds already made', () => {
       const order = orderFactsFixture({ refunded: eur(4000) });
-      given([]).when(openCmd({ order, claim: partial(6000) })).thenMatch([{ data: { refundedBefore: eur(4000) } }]);
-      given([]).when(openCmd({ order, claim: partial(6001) })).thenFails('REFUND_EXCEEDS_ORDER_TOTAL');
-      given([]).when(openCmd({ order, claim: withReturn(6001) })).thenFails('REFUND_EXCEEDS_ORDER_TOTAL');
+      given([])
+        .when(openCmd({ order, claim: partial(6000) }))
+        .thenMatch([{ data: { refundedBefore: eur(4000) } }]);
+      given([])
+        .when(openCmd({ order, claim: partial(6001) }))
+        .thenFails('REFUND_EXCEEDS_ORDER_TOTAL');
+      given([])
+        .when(openCmd({ order, claim: withReturn(6001) }))
+        .thenFails('REFUND_EXCEEDS_ORDER_TOTAL');
     });
 
     it('is in the order currency, positive, and a solution', () => {
       const usd = { kind: 'PARTIAL_REFUND', amount: { amountMinor: 10, currency: 'USD' } } as const;
-      given([]).when(openCmd({ claim: usd })).thenFails('CURRENCY_MISMATCH');
-      given([]).when(openCmd({ claim: partial(0) })).thenFails('INVALID_MONEY');
-      given([]).when(openCmd({ claim: { kind: 'PARTIAL_REFUND', amount: { amountMinor: 1.5, currency: 'EUR' } } })).thenFails('INVALID_MONEY');
-      given([]).when(openCmd({ claim: { kind: 'SELLER_FAVOUR' } as never })).thenFails('INVALID_COMMAND');
-      given([]).when(openCmd({ claim: { kind: 'BOGUS' } as never })).thenFails('INVALID_COMMAND');
-      const badPayer = { kind: 'RETURN_AND_REFUND', amount: eur(10), returnShippingPaidBy: 'nobody' } as never;
-      given([]).when(openCmd({ claim: badPayer })).thenFails('INVALID_COMMAND');
+      given([])
+        .when(openCmd({ claim: usd }))
+        .thenFails('CURRENCY_MISMATCH');
+      given([])
+        .when(openCmd({ claim: partial(0) }))
+        .thenFails('INVALID_MONEY');
+      given([])
+        .when(
+          openCmd({
+            claim: { kind: 'PARTIAL_REFUND', amount: { amountMinor: 1.5, currency: 'EUR' } },
+          }),
+        )
+        .thenFails('INVALID_MONEY');
+      given([])
+        .when(openCmd({ claim: { kind: 'SELLER_FAVOUR' } as never }))
+        .thenFails('INVALID_COMMAND');
+      given([])
+        .when(openCmd({ claim: { kind: 'BOGUS' } as never }))
+        .thenFails('INVALID_COMMAND');
+      const badPayer = {
+        kind: 'RETURN_AND_REFUND',
+        amount: eur(10),
+        returnShippingPaidBy: 'nobody',
+      } as never;
+      given([])
+        .when(openCmd({ claim: badPayer }))
+        .thenFails('INVALID_COMMAND');
     });
 
     it('is refused on an order that was fully refunded', () => {
-      given([]).when(openCmd({ order: orderFactsFixture({ refunded: TOTAL }) })).thenFails('ORDER_FULLY_REFUNDED');
+      given([])
+        .when(openCmd({ order: orderFactsFixture({ refunded: TOTAL }) }))
+        .thenFails('ORDER_FULLY_REFUNDED');
     });
   });
 
   it('needs a known reason, a description and distinct ids', () => {
-    given([]).when(openCmd({ reason: 'BORED' as never })).thenFails('INVALID_COMMAND');
-    given([]).when(openCmd({ description: '  ' })).thenFails('INVALID_COMMAND');
-    given([]).when(openCmd({ disputeId: '' })).thenFails('INVALID_COMMAND');
-    given([]).when(openCmd({ proposalId: '' })).thenFails('INVALID_COMMAND');
-    given([]).when(openCmd({ proposalId: 'd-1' })).thenFails('DUPLICATE_ID');
+    given([])
+      .when(openCmd({ reason: 'BORED' as never }))
+      .thenFails('INVALID_COMMAND');
+    given([])
+      .when(openCmd({ description: '  ' }))
+      .thenFails('INVALID_COMMAND');
+    given([])
+      .when(openCmd({ disputeId: '' }))
+      .thenFails('INVALID_COMMAND');
+    given([])
+      .when(openCmd({ proposalId: '' }))
+      .thenFails('INVALID_COMMAND');
+    given([])
+      .when(openCmd({ proposalId: 'd-1' }))
+      .thenFails('DUPLICATE_ID');
   });
 });
 
@@ -164,10 +228,18 @@ describe("the seller's response", () => {
       .when(cmd('RespondToDispute', seller, day(7), { response: 'ACCEPT', comment: '' }))
       .thenMatch([
         { type: 'SellerResponded', data: { response: 'ACCEPTED', negotiationDueAt: null } },
-        { type: 'ProposalAccepted', data: { proposalId: 'p-buyer-1', acceptedBy: 'seller', onBehalf: false } },
+        {
+          type: 'ProposalAccepted',
+          data: { proposalId: 'p-buyer-1', acceptedBy: 'seller', onBehalf: false },
+        },
         {
           type: 'DisputeResolved',
-          data: { outcome: 'BUYER_FULL_REFUND', reachedBy: 'AGREEMENT', refundAmount: TOTAL, returnRequired: false },
+          data: {
+            outcome: 'BUYER_FULL_REFUND',
+            reachedBy: 'AGREEMENT',
+            refundAmount: TOTAL,
+            returnRequired: false,
+          },
         },
       ]);
   });
@@ -193,9 +265,16 @@ describe("the seller's response", () => {
 
   it('a counter proposal is validated like any proposal', () => {
     const counter = (proposalId: string, solution = partial(3000)) =>
-      cmd('RespondToDispute', seller, day(7), { response: 'COUNTER', comment: '', proposalId, solution });
+      cmd('RespondToDispute', seller, day(7), {
+        response: 'COUNTER',
+        comment: '',
+        proposalId,
+        solution,
+      });
     given(opened()).when(counter('p-buyer-1')).thenFails('DUPLICATE_ID');
-    given(opened()).when(counter('p-s', partial(10_001))).thenFails('REFUND_EXCEEDS_ORDER_TOTAL');
+    given(opened())
+      .when(counter('p-s', partial(10_001)))
+      .thenFails('REFUND_EXCEEDS_ORDER_TOTAL');
   });
 
   it('rejecting opens negotiation and needs a reason', () => {
@@ -206,7 +285,8 @@ describe("the seller's response", () => {
   });
 
   it('refuses anyone but the order seller, and a second response', () => {
-    const accept = (actor = seller) => cmd('RespondToDispute', actor, day(7), { response: 'ACCEPT', comment: '' });
+    const accept = (actor = seller) =>
+      cmd('RespondToDispute', actor, day(7), { response: 'ACCEPT', comment: '' });
     given(opened()).when(accept(buyer)).thenFails('FORBIDDEN_FOR_ROLE');
     given(opened()).when(accept(otherSeller)).thenFails('NOT_A_PARTY');
     given(countered()).when(accept()).thenFails('DISPUTE_NOT_AWAITING_SELLER');
@@ -234,7 +314,9 @@ describe('escalation', () => {
   });
 
   it('is refused earlier', () => {
-    given(countered()).when(cmd('EscalateDispute', buyer, day(8.9), {})).thenFails('ESCALATION_TOO_EARLY');
+    given(countered())
+      .when(cmd('EscalateDispute', buyer, day(8.9), {}))
+      .thenFails('ESCALATION_TOO_EARLY');
   });
 
   it('is allowed at once after the seller rejected', () => {
@@ -244,14 +326,22 @@ describe('escalation', () => {
   });
 
   it('moves the dispute to mediation, unassigned', () => {
-    const state = given(rejected()).when(cmd('EscalateDispute', buyer, day(7), {})).thenState();
+    const state = given(rejected())
+      .when(cmd('EscalateDispute', buyer, day(7), {}))
+      .thenState();
     expect(state).toMatchObject({ status: 'IN_MEDIATION', mediatorId: null, deadline: null });
   });
 
   it('is refused outside negotiation and to non-parties', () => {
-    given(opened()).when(cmd('EscalateDispute', buyer, day(9), {})).thenFails('DISPUTE_NOT_IN_NEGOTIATION');
-    given(countered()).when(cmd('EscalateDispute', mediator, day(9), {})).thenFails('FORBIDDEN_FOR_ROLE');
-    given(countered()).when(cmd('EscalateDispute', otherBuyer, day(9), {})).thenFails('NOT_A_PARTY');
+    given(opened())
+      .when(cmd('EscalateDispute', buyer, day(9), {}))
+      .thenFails('DISPUTE_NOT_IN_NEGOTIATION');
+    given(countered())
+      .when(cmd('EscalateDispute', mediator, day(9), {}))
+      .thenFails('FORBIDDEN_FOR_ROLE');
+    given(countered())
+      .when(cmd('EscalateDispute', otherBuyer, day(9), {}))
+      .thenFails('NOT_A_PARTY');
   });
 });
 
@@ -262,7 +352,12 @@ describe('cancellation', () => {
       .thenMatch([
         {
           type: 'DisputeCancelled',
-          data: { outcome: 'CANCELLED_BY_BUYER', reachedBy: 'BUYER_CANCEL', buyerId: buyer.id, sellerId: seller.id },
+          data: {
+            outcome: 'CANCELLED_BY_BUYER',
+            reachedBy: 'BUYER_CANCEL',
+            buyerId: buyer.id,
+            sellerId: seller.id,
+          },
         },
       ]);
   });
@@ -271,9 +366,13 @@ describe('cancellation', () => {
     const cancel = (actor = buyer) => cmd('CancelDispute', actor, day(9), { comment: '' });
     given(countered()).when(cancel(seller)).thenFails('FORBIDDEN_FOR_ROLE');
     given(countered()).when(cancel(otherBuyer)).thenFails('NOT_A_PARTY');
-    const resolved = countered().then(cmd('AcceptProposal', buyer, day(8), { proposalId: 'p-seller-1' }));
+    const resolved = countered().then(
+      cmd('AcceptProposal', buyer, day(8), { proposalId: 'p-seller-1' }),
+    );
     given(resolved).when(cancel()).thenFails('DISPUTE_ALREADY_RESOLVED');
-    given(countered()).when(cmd('CancelDispute', buyer, day(9), {} as never)).thenFails('INVALID_COMMAND');
+    given(countered())
+      .when(cmd('CancelDispute', buyer, day(9), {} as never))
+      .thenFails('INVALID_COMMAND');
   });
 
   it('leaves a cancelled dispute accepting nothing', () => {
@@ -287,14 +386,20 @@ describe('cancellation', () => {
 
 describe('who may command at all', () => {
   it('refuses analysts and non-timer system commands, and unknown disputes', () => {
-    given(countered()).when(cmd('PostMessage', analyst, day(8), { messageId: 'm', body: 'x' })).thenFails('FORBIDDEN_FOR_ROLE');
+    given(countered())
+      .when(cmd('PostMessage', analyst, day(8), { messageId: 'm', body: 'x' }))
+      .thenFails('FORBIDDEN_FOR_ROLE');
     given(countered())
       .when(cmd('PostMessage', { id: 's', role: 'system' }, day(8), { messageId: 'm', body: 'x' }))
       .thenFails('FORBIDDEN_FOR_ROLE');
-    given(new Story()).when(cmd('EscalateDispute', buyer, day(9), {})).thenFails('DISPUTE_NOT_FOUND');
+    given(new Story())
+      .when(cmd('EscalateDispute', buyer, day(9), {}))
+      .thenFails('DISPUTE_NOT_FOUND');
   });
 
   it('refuses an unknown command type', () => {
-    given(countered()).when({ type: 'Explode', data: {}, metadata: { actor: buyer, now: day(8) } } as never).thenFails('INVALID_COMMAND');
+    given(countered())
+      .when({ type: 'Explode', data: {}, metadata: { actor: buyer, now: day(8) } } as never)
+      .thenFails('INVALID_COMMAND');
   });
 });

@@ -2,6 +2,7 @@ import {
   buyer,
   cmd,
   countered,
+  partial,
   day,
   eur,
   given,
@@ -24,24 +25,53 @@ const payout = (amount = eur(3000), actor = platform, payoutReference = 'po-1') 
 
 describe('refund without return', () => {
   it('an agreed refund waits for the payout', () => {
-    expect(refundPending().state).toMatchObject({ status: 'REFUND_PENDING', refundDue: eur(3000), refundReachedBy: 'AGREEMENT' });
+    expect(refundPending().state).toMatchObject({
+      status: 'REFUND_PENDING',
+      refundDue: eur(3000),
+      refundReachedBy: 'AGREEMENT',
+    });
   });
 
   it('the platform confirms the payout of exactly the refund due; the dispute closes', () => {
     given(refundPending())
       .when(payout())
       .thenMatch([
-        { type: 'RefundPaidOut', data: { amount: eur(3000), payoutReference: 'po-1', orderId: 'order-1' } },
-        { type: 'DisputeClosed', data: { outcome: 'BUYER_PARTIAL_REFUND', reachedBy: 'AGREEMENT', refunded: eur(3000) } },
+        {
+          type: 'RefundPaidOut',
+          data: { amount: eur(3000), payoutReference: 'po-1', orderId: 'order-1' },
+        },
+        {
+          type: 'DisputeClosed',
+          data: { outcome: 'BUYER_PARTIAL_REFUND', reachedBy: 'AGREEMENT', refunded: eur(3000) },
+        },
       ]);
   });
 
   it('refuses another amount, another role, a missing reference, or no pending refund', () => {
-    given(refundPending()).when(payout(eur(2999))).thenFails('REFUND_AMOUNT_MISMATCH');
-    given(refundPending()).when(payout({ amountMinor: 3000, currency: 'USD' })).thenFails('REFUND_AMOUNT_MISMATCH');
-    given(refundPending()).when(payout(eur(3000), seller)).thenFails('FORBIDDEN_FOR_ROLE');
-    given(refundPending()).when(payout(eur(3000), platform, '')).thenFails('INVALID_COMMAND');
+    given(refundPending())
+      .when(payout(eur(2999)))
+      .thenFails('REFUND_AMOUNT_MISMATCH');
+    given(refundPending())
+      .when(payout({ amountMinor: 3000, currency: 'USD' }))
+      .thenFails('REFUND_AMOUNT_MISMATCH');
+    given(refundPending())
+      .when(payout(eur(3000), seller))
+      .thenFails('FORBIDDEN_FOR_ROLE');
+    given(refundPending())
+      .when(payout(eur(3000), platform, ''))
+      .thenFails('INVALID_COMMAND');
     given(countered()).when(payout()).thenFails('REFUND_NOT_PENDING');
+  });
+});
+
+describe('outcomes', () => {
+  it('a partial refund of everything left is a full refund', () => {
+    given(countered(undefined, partial(10_000)))
+      .when(cmd('AcceptProposal', buyer, day(8), { proposalId: 'p-seller-1' }))
+      .thenMatch([
+        { type: 'ProposalAccepted' },
+        { type: 'DisputeResolved', data: { outcome: 'BUYER_FULL_REFUND' } },
+      ]);
   });
 });
 
@@ -50,7 +80,11 @@ describe('the return flow', () => {
     expect(returnRequested().state).toMatchObject({
       status: 'RETURN_REQUESTED',
       deadline: { kind: 'RETURN_ADDRESS', dueAt: day(13) },
-      resolution: { returnRequired: true, returnShippingPaidBy: 'seller', outcome: 'BUYER_PARTIAL_REFUND' },
+      resolution: {
+        returnRequired: true,
+        returnShippingPaidBy: 'seller',
+        outcome: 'BUYER_PARTIAL_REFUND',
+      },
     });
   });
 
@@ -61,9 +95,15 @@ describe('the return flow', () => {
   });
 
   it('refuses a bad address, the buyer, another seller, or the wrong step', () => {
-    given(returnRequested()).when(giveAddress(seller, { ...address, lines: [] })).thenFails('INVALID_COMMAND');
-    given(returnRequested()).when(giveAddress(seller, { ...address, country: 'Belgium' })).thenFails('INVALID_COMMAND');
-    given(returnRequested()).when(giveAddress(seller, { ...address, name: '' })).thenFails('INVALID_COMMAND');
+    given(returnRequested())
+      .when(giveAddress(seller, { ...address, lines: [] }))
+      .thenFails('INVALID_COMMAND');
+    given(returnRequested())
+      .when(giveAddress(seller, { ...address, country: 'Belgium' }))
+      .thenFails('INVALID_COMMAND');
+    given(returnRequested())
+      .when(giveAddress(seller, { ...address, name: '' }))
+      .thenFails('INVALID_COMMAND');
     given(returnRequested()).when(giveAddress(buyer)).thenFails('FORBIDDEN_FOR_ROLE');
     given(returnRequested()).when(giveAddress(otherSeller)).thenFails('NOT_A_PARTY');
     given(returnAddressGiven()).when(giveAddress()).thenFails('RETURN_NOT_AWAITING_ADDRESS');
@@ -72,7 +112,12 @@ describe('the return flow', () => {
   it('the buyer ships with tracking; the seller must confirm receipt within returnReceiptDays', () => {
     given(returnAddressGiven())
       .when(ship())
-      .thenMatch([{ type: 'ReturnShipped', data: { carrier: 'bpost', trackingNumber: 'TRK-1', receiptDueAt: day(20) } }]);
+      .thenMatch([
+        {
+          type: 'ReturnShipped',
+          data: { carrier: 'bpost', trackingNumber: 'TRK-1', receiptDueAt: day(20) },
+        },
+      ]);
     given(returnAddressGiven()).when(ship(buyer, '')).thenFails('INVALID_COMMAND');
     given(returnAddressGiven()).when(ship(seller)).thenFails('FORBIDDEN_FOR_ROLE');
     given(returnRequested()).when(ship()).thenFails('RETURN_NOT_AWAITING_SHIPMENT');
@@ -89,19 +134,36 @@ describe('the return flow', () => {
   it('the seller confirms arrival: the refund is released', () => {
     given(returnShipped())
       .when(cmd('ConfirmReturnReceived', seller, day(12), {}))
-      .thenMatch([{ type: 'ReturnReceived' }, { type: 'RefundReleased', data: { amount: eur(6000), cause: 'RETURN_RECEIVED' } }]);
+      .thenMatch([
+        { type: 'ReturnReceived' },
+        { type: 'RefundReleased', data: { amount: eur(6000), cause: 'RETURN_RECEIVED' } },
+      ]);
     const paid = returnShipped()
       .then(cmd('ConfirmReturnReceived', seller, day(12), {}))
       .then(payout(eur(6000)));
-    expect(paid.state).toMatchObject({ status: 'CLOSED', outcome: 'BUYER_PARTIAL_REFUND', reachedBy: 'AGREEMENT' });
-    given(returnAddressGiven()).when(cmd('ConfirmReturnReceived', seller, day(12), {})).thenFails('RETURN_NOT_IN_TRANSIT');
-    given(returnShipped()).when(cmd('ConfirmReturnReceived', buyer, day(12), {})).thenFails('FORBIDDEN_FOR_ROLE');
+    expect(paid.state).toMatchObject({
+      status: 'CLOSED',
+      outcome: 'BUYER_PARTIAL_REFUND',
+      reachedBy: 'AGREEMENT',
+    });
+    given(returnAddressGiven())
+      .when(cmd('ConfirmReturnReceived', seller, day(12), {}))
+      .thenFails('RETURN_NOT_IN_TRANSIT');
+    given(returnShipped())
+      .when(cmd('ConfirmReturnReceived', buyer, day(12), {}))
+      .thenFails('FORBIDDEN_FOR_ROLE');
   });
 
   it('the seller disputes the condition of the returned item: back to mediation', () => {
-    const dispute = (statement = 'Item is scratched') => cmd('DisputeReturnCondition', seller, day(12), { statement });
+    const dispute = (statement = 'Item is scratched') =>
+      cmd('DisputeReturnCondition', seller, day(12), { statement });
     const state = given(returnShipped()).when(dispute()).thenState();
-    expect(state).toMatchObject({ status: 'IN_MEDIATION', mediatorId: null, resolution: null, decision: null });
+    expect(state).toMatchObject({
+      status: 'IN_MEDIATION',
+      mediatorId: null,
+      resolution: null,
+      decision: null,
+    });
     given(returnShipped()).when(dispute('')).thenFails('INVALID_COMMAND');
     given(returnAddressGiven()).when(dispute()).thenFails('RETURN_NOT_IN_TRANSIT');
   });

@@ -28,9 +28,18 @@ describe('seller response deadline', () => {
     given(opened())
       .when(fire('SELLER_RESPONSE', day(11)))
       .thenMatch([
-        { type: 'DeadlinePassed', data: { kind: 'SELLER_RESPONSE', dueAt: day(11), requestId: null, by: system } },
-        { type: 'ProposalAccepted', data: { proposalId: 'p-buyer-1', acceptedBy: 'seller', onBehalf: true } },
-        { type: 'DisputeResolved', data: { reachedBy: 'SELLER_TIMEOUT', outcome: 'BUYER_FULL_REFUND' } },
+        {
+          type: 'DeadlinePassed',
+          data: { kind: 'SELLER_RESPONSE', dueAt: day(11), requestId: null, by: system },
+        },
+        {
+          type: 'ProposalAccepted',
+          data: { proposalId: 'p-buyer-1', acceptedBy: 'seller', onBehalf: true },
+        },
+        {
+          type: 'DisputeResolved',
+          data: { reachedBy: 'SELLER_TIMEOUT', outcome: 'BUYER_FULL_REFUND' },
+        },
       ]);
   });
 
@@ -38,23 +47,38 @@ describe('seller response deadline', () => {
     const policy = definePolicy({ onSellerSilence: 'escalate' });
     given(opened(policy))
       .when(fire('SELLER_RESPONSE', day(11)))
-      .thenMatch([{ type: 'DeadlinePassed' }, { type: 'DisputeEscalated', data: { trigger: 'SELLER_SILENCE' } }]);
+      .thenMatch([
+        { type: 'DeadlinePassed' },
+        { type: 'DisputeEscalated', data: { trigger: 'SELLER_SILENCE' } },
+      ]);
   });
 
   it('does nothing once the seller answered, or for another dueAt, and refuses to fire early', () => {
-    given(countered()).when(fire('SELLER_RESPONSE', day(11))).thenNothing();
-    given(opened()).when(fire('SELLER_RESPONSE', day(12))).thenNothing();
-    given(opened()).when(fire('NEGOTIATION', day(11))).thenNothing();
-    given(opened()).when(fire('SELLER_RESPONSE', day(11), day(10))).thenFails('DEADLINE_NOT_DUE');
+    given(countered())
+      .when(fire('SELLER_RESPONSE', day(11)))
+      .thenNothing();
+    given(opened())
+      .when(fire('SELLER_RESPONSE', day(12)))
+      .thenNothing();
+    given(opened())
+      .when(fire('NEGOTIATION', day(11)))
+      .thenNothing();
+    given(opened())
+      .when(fire('SELLER_RESPONSE', day(11), day(10)))
+      .thenFails('DEADLINE_NOT_DUE');
   });
 
   it('is fired by the system only', () => {
-    given(opened()).when(cmd('FireDeadline', buyer, day(11), { kind: 'SELLER_RESPONSE', dueAt: day(11) })).thenFails('FORBIDDEN_FOR_ROLE');
+    given(opened())
+      .when(cmd('FireDeadline', buyer, day(11), { kind: 'SELLER_RESPONSE', dueAt: day(11) }))
+      .thenFails('FORBIDDEN_FOR_ROLE');
   });
 
   it('fires once: a second firing does nothing', () => {
     const fired = opened().then(fire('SELLER_RESPONSE', day(11)));
-    given(fired).when(fire('SELLER_RESPONSE', day(11), day(12))).thenNothing();
+    given(fired)
+      .when(fire('SELLER_RESPONSE', day(11), day(12)))
+      .thenNothing();
   });
 });
 
@@ -62,28 +86,59 @@ describe('negotiation deadline', () => {
   it('escalates to mediation by itself', () => {
     given(rejected())
       .when(fire('NEGOTIATION', day(22)))
-      .thenMatch([{ type: 'DeadlinePassed' }, { type: 'DisputeEscalated', data: { trigger: 'NEGOTIATION_TIMEOUT', sellerRejected: true } }]);
+      .thenMatch([
+        { type: 'DeadlinePassed' },
+        {
+          type: 'DisputeEscalated',
+          data: { trigger: 'NEGOTIATION_TIMEOUT', sellerRejected: true },
+        },
+      ]);
   });
 });
 
 describe('evidence request deadline', () => {
   const asked = () =>
-    taken().then(cmd('RequestEvidence', mediator, day(10.5), { requestId: 'r-1', from: 'buyer', prompt: 'label?' }));
+    taken().then(
+      cmd('RequestEvidence', mediator, day(10.5), {
+        requestId: 'r-1',
+        from: 'buyer',
+        prompt: 'label?',
+      }),
+    );
 
   it('marks the request lapsed', () => {
-    const state = given(asked()).when(fire('EVIDENCE_REQUEST', day(13.5), day(14), 'r-1')).thenState();
-    expect(state).toMatchObject({ status: 'IN_MEDIATION', evidenceRequests: [{ status: 'LAPSED' }] });
+    const state = given(asked())
+      .when(fire('EVIDENCE_REQUEST', day(13.5), day(14), 'r-1'))
+      .thenState();
+    expect(state).toMatchObject({
+      status: 'IN_MEDIATION',
+      evidenceRequests: [{ status: 'LAPSED' }],
+    });
   });
 
   it('does nothing for an answered or unknown request, or once the case left mediation', () => {
     const answered = asked().then(
-      cmd('AddEvidence', buyer, day(11), { evidenceId: 'e', kind: 'TEXT', content: { text: 'x' }, description: '', answersRequestId: 'r-1' }),
+      cmd('AddEvidence', buyer, day(11), {
+        evidenceId: 'e',
+        kind: 'TEXT',
+        content: { text: 'x' },
+        description: '',
+        answersRequestId: 'r-1',
+      }),
     );
-    given(answered).when(fire('EVIDENCE_REQUEST', day(13.5), day(14), 'r-1')).thenNothing();
-    given(asked()).when(fire('EVIDENCE_REQUEST', day(13.5), day(14), 'r-2')).thenNothing();
-    given(asked()).when(fire('EVIDENCE_REQUEST', day(13.5), day(14))).thenNothing();
+    given(answered)
+      .when(fire('EVIDENCE_REQUEST', day(13.5), day(14), 'r-1'))
+      .thenNothing();
+    given(asked())
+      .when(fire('EVIDENCE_REQUEST', day(13.5), day(14), 'r-2'))
+      .thenNothing();
+    given(asked())
+      .when(fire('EVIDENCE_REQUEST', day(13.5), day(14)))
+      .thenNothing();
     const cancelled = asked().then(cmd('CancelDispute', buyer, day(11), { comment: '' }));
-    given(cancelled).when(fire('EVIDENCE_REQUEST', day(13.5), day(14), 'r-1')).thenNothing();
+    given(cancelled)
+      .when(fire('EVIDENCE_REQUEST', day(13.5), day(14), 'r-1'))
+      .thenNothing();
   });
 });
 
@@ -91,17 +146,27 @@ describe('appeal window', () => {
   it('makes the mediator decision final (MEDIATION)', () => {
     given(decided())
       .when(fire('APPEAL_WINDOW', day(21)))
-      .thenMatch([{ type: 'DeadlinePassed' }, { type: 'DisputeResolved', data: { reachedBy: 'MEDIATION', refundAmount: eur(5000) } }]);
+      .thenMatch([
+        { type: 'DeadlinePassed' },
+        { type: 'DisputeResolved', data: { reachedBy: 'MEDIATION', refundAmount: eur(5000) } },
+      ]);
   });
 
   it('makes a senior decision final (APPEAL) when more appeals were allowed', () => {
     const policy = definePolicy({ maxAppeals: 2 });
     const reDecided = appealTaken(policy).then(
-      cmd('DecideAppeal', senior, day(14), { decisionId: 'dec-2', ruling: partial(100), rationale: 'r' }),
+      cmd('DecideAppeal', senior, day(14), {
+        decisionId: 'dec-2',
+        ruling: partial(100),
+        rationale: 'r',
+      }),
     );
     given(reDecided)
       .when(fire('APPEAL_WINDOW', day(24)))
-      .thenMatch([{ type: 'DeadlinePassed' }, { type: 'DisputeResolved', data: { reachedBy: 'APPEAL' } }]);
+      .thenMatch([
+        { type: 'DeadlinePassed' },
+        { type: 'DisputeResolved', data: { reachedBy: 'APPEAL' } },
+      ]);
   });
 });
 
@@ -109,7 +174,10 @@ describe('return deadlines', () => {
   it('no return address: refund without return (RETURN_TIMEOUT)', () => {
     given(returnRequested())
       .when(fire('RETURN_ADDRESS', day(13)))
-      .thenMatch([{ type: 'DeadlinePassed' }, { type: 'RefundReleased', data: { cause: 'NO_RETURN_ADDRESS', amount: eur(6000) } }]);
+      .thenMatch([
+        { type: 'DeadlinePassed' },
+        { type: 'RefundReleased', data: { cause: 'NO_RETURN_ADDRESS', amount: eur(6000) } },
+      ]);
     const state = returnRequested().then(fire('RETURN_ADDRESS', day(13))).state;
     expect(state).toMatchObject({ status: 'REFUND_PENDING', refundReachedBy: 'RETURN_TIMEOUT' });
   });
@@ -119,20 +187,28 @@ describe('return deadlines', () => {
       .when(fire('RETURN_SHIPMENT', day(19)))
       .thenMatch([
         { type: 'DeadlinePassed' },
-        { type: 'DisputeClosed', data: { outcome: 'SELLER_FAVOUR', reachedBy: 'RETURN_TIMEOUT', refunded: null } },
+        {
+          type: 'DisputeClosed',
+          data: { outcome: 'SELLER_FAVOUR', reachedBy: 'RETURN_TIMEOUT', refunded: null },
+        },
       ]);
   });
 
   it('receipt not confirmed: refund (RETURN_TIMEOUT)', () => {
     given(returnShipped())
       .when(fire('RETURN_RECEIPT', day(20)))
-      .thenMatch([{ type: 'DeadlinePassed' }, { type: 'RefundReleased', data: { cause: 'RECEIPT_NOT_CONFIRMED' } }]);
+      .thenMatch([
+        { type: 'DeadlinePassed' },
+        { type: 'RefundReleased', data: { cause: 'RECEIPT_NOT_CONFIRMED' } },
+      ]);
   });
 
   it('a timer on a closed dispute does nothing', () => {
     const closed = returnAddressGiven().then(fire('RETURN_SHIPMENT', day(19)));
     expect(closed.state.status).toBe('CLOSED');
-    given(closed).when(fire('RETURN_SHIPMENT', day(19), day(30))).thenNothing();
+    given(closed)
+      .when(fire('RETURN_SHIPMENT', day(19), day(30)))
+      .thenNothing();
   });
 
   it('refuses a malformed dueAt', () => {
