@@ -1,0 +1,49 @@
+import { bigint, index, integer, jsonb, text, timestamp } from 'drizzle-orm/pg-core';
+import { readModels } from './checkpoints';
+
+/**
+ * The deadline process manager's tables (owned by libs/deadlines).
+ *
+ * `deadline_dispute_states`: each dispute's state as `evolve` left it, so the process manager
+ * folds the next event without reading the event store inside its transaction. `last_position`
+ * guards replays. The state is stored without `usedIds` (only the decider needs them).
+ *
+ * `deadlines`: every deadline the domain has armed and that has not passed yet — exactly
+ * `pendingDeadlines(state)` per dispute. `id` is the deterministic command id of firing it, so
+ * the row, its lease and the command the scheduler sends are one and the same thing.
+ * A scheduler claims due rows with a lease (`claimed_until`); `fired_at` marks a fire that went
+ * through, until the process manager removes the row when the resulting event arrives.
+ */
+export const deadlineDisputeStates = readModels.table('deadline_dispute_states', {
+  disputeId: text('dispute_id').primaryKey(),
+  state: jsonb('state').notNull(),
+  lastPosition: bigint('last_position', { mode: 'bigint' }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const deadlines = readModels.table(
+  'deadlines',
+  {
+    id: text('id').primaryKey(),
+    disputeId: text('dispute_id').notNull(),
+    kind: text('kind').notNull(),
+    /** EVIDENCE_REQUEST deadlines only. */
+    requestId: text('request_id'),
+    dueAt: timestamp('due_at', { withTimezone: true, precision: 3 }).notNull(),
+    /** What happens when it passes (the domain's DeadlineConsequence). */
+    consequence: text('consequence').notNull(),
+    /** The log position of the event that armed it. */
+    armedPosition: bigint('armed_position', { mode: 'bigint' }).notNull(),
+    claimedUntil: timestamp('claimed_until', { withTimezone: true, precision: 3 }),
+    claimedBy: text('claimed_by'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    firedAt: timestamp('fired_at', { withTimezone: true, precision: 3 }),
+  },
+  (table) => [
+    index('deadlines_dispute_idx').on(table.disputeId),
+    index('deadlines_due_idx').on(table.dueAt),
+  ],
+);
+
+export type DeadlineRow = typeof deadlines.$inferSelect;
