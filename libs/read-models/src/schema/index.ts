@@ -2,3 +2,4 @@
 // A projection adds its tables in a file of this folder and exports them from this index.
 export * from './checkpoints';
 export * from './deadlines';
+export * from './dispute-views';
