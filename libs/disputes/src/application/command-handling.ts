@@ -29,6 +29,8 @@ export interface HandledCommand<State> {
   /** Global position of the last appended event; undefined when nothing was appended. */
   position?: bigint;
   appended: RecordedEventLike[];
+  /** Every event the returned state was folded from, appended ones included (for role views). */
+  history: RecordedEventLike[];
   /** True when this command id had already been handled: nothing was appended this time. */
   replayed: boolean;
 }
@@ -40,6 +42,11 @@ export interface HandleOptions {
   maxAttempts?: number;
   /** The schema version stamped into each event's metadata. */
   schemaVersionOf?: (eventType: string) => number;
+  /**
+   * What event ids are derived from (default: the command id). A command that writes to two
+   * streams needs a different seed per stream: an event id is unique across the whole store.
+   */
+  eventIdSeed?: string;
 }
 
 /**
@@ -69,10 +76,12 @@ export async function handleCommand<Command, Event extends { type: string; data:
     );
     if (lastOfThisCommand >= 0) {
       // Already handled: answer with the state as that command left it, append nothing.
+      const history = recorded.slice(0, lastOfThisCommand + 1);
       return {
-        state: fold(recorded.slice(0, lastOfThisCommand + 1)),
+        state: fold(history),
         revision: BigInt(lastOfThisCommand),
         appended: [],
+        history,
         replayed: true,
       };
     }
@@ -80,7 +89,9 @@ export async function handleCommand<Command, Event extends { type: string; data:
     const revision = BigInt(recorded.length) - 1n;
 
     const events = decider.decide(command, state);
-    if (events.length === 0) return { state, revision, appended: [], replayed: false };
+    if (events.length === 0) {
+      return { state, revision, appended: [], history: recorded, replayed: false };
+    }
 
     let previousHash = (recorded.at(-1)?.metadata.hash as string | undefined) ?? GENESIS_HASH;
     const toAppend = events.map((event, index) => {
@@ -94,7 +105,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
       });
       previousHash = metadata.hash as string;
       return {
-        id: deterministicUuid(`${context.commandId}:${index}`),
+        id: deterministicUuid(`${options.eventIdSeed ?? context.commandId}:${index}`),
         type: event.type,
         data: event.data,
         metadata,
@@ -109,6 +120,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
         revision: result.nextRevision,
         position: result.position,
         appended: toAppend,
+        history: [...recorded, ...toAppend],
         replayed: false,
       };
     } catch (error) {

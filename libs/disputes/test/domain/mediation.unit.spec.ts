@@ -1,4 +1,4 @@
-import { definePolicy } from '../../src/domain';
+import { definePolicy, type Ruling } from '../../src/domain';
 import {
   appealed,
   appealTaken,
@@ -27,7 +27,7 @@ const request = (actor = mediator, requestId = 'r-1', from: 'buyer' | 'seller' =
     from,
     prompt: 'Send a photo of the label',
   });
-const decide = (actor = mediator, ruling = partial(5000), decisionId = 'dec-1') =>
+const decide = (actor = mediator, ruling: Ruling = partial(5000), decisionId = 'dec-1') =>
   cmd('DecideDispute', actor, day(11), { decisionId, ruling, rationale: 'Photos show damage' });
 const appeal = (actor = seller, now = day(12), newInformation = 'Courier report') =>
   cmd('AppealDecision', actor, now, { appealId: 'appeal-1', decisionId: 'dec-1', newInformation });

@@ -1,0 +1,188 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENT_STORE, EventStore, WrongExpectedRevisionError } from '@arbiter/event-store';
+import {
+  Actor,
+  canViewDispute,
+  CommandMetadata,
+  decide,
+  decideOrder,
+  DISPUTE_EVENT_SCHEMA_VERSIONS,
+  DisputeCommand,
+  DisputeEvent,
+  DisputeEventType,
+  DisputePolicy,
+  DisputeState,
+  DomainError,
+  disputeStreamId,
+  evolve,
+  evolveOrder,
+  initialOrderState,
+  initialState,
+  ORDER_EVENT_SCHEMA_VERSION,
+  OrderCommand,
+  OrderEvent,
+  OrderFacts,
+  OrderState,
+  orderStreamId,
+} from '../domain';
+import { CLOCK, Clock } from './clock';
+import { Decider, deterministicUuid, handleCommand, HandledCommand } from './command-handling';
+
+/** Injection token of the `DisputePolicy` in force (`DEFAULT_POLICY` unless configured). */
+export const DISPUTE_POLICY = Symbol('DISPUTE_POLICY');
+
+/** Who issues a command and under which request: what the edge (or the scheduler) hands in. */
+export interface Issued {
+  readonly actor: Actor;
+  /** Stable per logical command; `commandIdFor(actor, idempotencyKey)` at the edge. */
+  readonly commandId: string;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+}
+
+/** A new id the command creates, the same on every retry of the same command. */
+export const idFor = (issued: Issued, what: string): string =>
+  deterministicUuid(`${issued.commandId}:${what}`);
+
+export interface DisputeOutcome extends HandledCommand<DisputeState> {
+  readonly disputeId: string;
+  readonly history: { type: string; data: unknown; metadata: Record<string, unknown> }[];
+}
+
+export interface OrderOutcome extends HandledCommand<OrderState> {
+  readonly orderId: string;
+}
+
+/** How many times a revision conflict reloads and decides again (50 writers on one dispute fit). */
+const MAX_ATTEMPTS = 60;
+
+const ORDER_DECIDER: Decider<OrderCommand, OrderEvent, OrderState> = {
+  initialState: initialOrderState,
+  evolve: evolveOrder,
+  decide: decideOrder,
+};
+
+/**
+ * Loads, folds, decides and appends dispute and order commands through `handleCommand`. Every
+ * use case goes through here so that they all share the same tracing metadata, schema versions,
+ * retry bound and the one application-level rule: an actor who may not see a dispute learns
+ * nothing about it (the decider checks the state before the party on some commands).
+ */
+@Injectable()
+export class DisputeStreams {
+  constructor(
+    @Inject(EVENT_STORE) readonly store: EventStore,
+    @Inject(CLOCK) readonly clock: Clock,
+    @Inject(DISPUTE_POLICY) readonly policy: DisputePolicy,
+  ) {}
+
+  metadataFor(issued: Issued): CommandMetadata {
+    const { actor, commandId, correlationId } = issued;
+    return { actor, now: this.clock.now(), commandId, correlationId };
+  }
+
+  async dispute(
+    disputeId: string,
+    issued: Issued,
+    command: (metadata: CommandMetadata) => DisputeCommand,
+  ): Promise<DisputeOutcome> {
+    const streamId = disputeStreamId(disputeId);
+    const decider: Decider<DisputeCommand, DisputeEvent, DisputeState> = {
+      initialState,
+      evolve,
+      decide: (cmd, state) => {
+        if (!canViewDispute(issued.actor, state) && state.status !== 'NONE') {
+          throw new DomainError('NOT_A_PARTY');
+        }
+        return decide(cmd, state, this.policy);
+      },
+    };
+    const result = await handleCommand(
+      this.store,
+      streamId,
+      command(this.metadataFor(issued)),
+      decider,
+      issued,
+      {
+        maxAttempts: MAX_ATTEMPTS,
+        eventIdSeed: `${streamId}:${issued.commandId}`,
+        schemaVersionOf: (type) => DISPUTE_EVENT_SCHEMA_VERSIONS[type as DisputeEventType] ?? 1,
+      },
+    );
+    return { ...result, disputeId } as DisputeOutcome;
+  }
+
+  async order(
+    orderId: string,
+    issued: Issued,
+    command: (metadata: CommandMetadata) => OrderCommand,
+    options: { maxAttempts?: number; alsoDecide?: (state: OrderState) => void } = {},
+  ): Promise<OrderOutcome> {
+    const streamId = orderStreamId(orderId);
+    const { alsoDecide } = options;
+    const decider: Decider<OrderCommand, OrderEvent, OrderState> = alsoDecide
+      ? { ...ORDER_DECIDER, decide: (cmd, state) => (alsoDecide(state), decideOrder(cmd, state)) }
+      : ORDER_DECIDER;
+    const result = await handleCommand(
+      this.store,
+      streamId,
+      command(this.metadataFor(issued)),
+      decider,
+      issued,
+      {
+        maxAttempts: options.maxAttempts ?? MAX_ATTEMPTS,
+        eventIdSeed: `${streamId}:${issued.commandId}`,
+        schemaVersionOf: () => ORDER_EVENT_SCHEMA_VERSION,
+      },
+    );
+    return { ...result, orderId };
+  }
+
+  async loadDispute(
+    disputeId: string,
+  ): Promise<{ state: DisputeState; history: DisputeOutcome['history'] }> {
+    const history = await this.store.readStream(disputeStreamId(disputeId));
+    const state = history.reduce((s, e) => evolve(s, e as unknown as DisputeEvent), initialState);
+    return { state, history };
+  }
+
+  /**
+   * The last dispute linked to `order` other than `disputeId` (a retry of the same opening finds
+   * its own reservation, which must not count against it), and whether it was cancelled.
+   */
+  async previousDispute(
+    order: OrderState,
+    disputeId: string,
+  ): Promise<OrderFacts['previousDispute']> {
+    const previousId = order.disputeIds.filter((id) => id !== disputeId).at(-1);
+    if (previousId === undefined) return null;
+    const { state } = await this.loadDispute(previousId);
+    return { disputeId: previousId, cancelled: state.status === 'CANCELLED' };
+  }
+
+  async loadOrder(orderId: string): Promise<OrderState> {
+    const events = await this.store.readStream(orderStreamId(orderId));
+    return events.reduce((s, e) => evolveOrder(s, e as unknown as OrderEvent), initialOrderState);
+  }
+}
+
+/** Runs `attempt` again (from its first read) when it lost a race; decisions are recomputed. */
+export async function retryOnConflict<T>(
+  attempt: () => Promise<T>,
+  maxAttempts = MAX_ATTEMPTS,
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError) || n >= maxAttempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * n));
+    }
+  }
+}
+
+/** A command's data less the ids the handler creates (distributes over unions of responses). */
+export type InputOf<
+  C extends DisputeCommand,
+  Generated extends string = never,
+> = C['data'] extends infer D ? (D extends unknown ? Omit<D, Generated> : never) : never;

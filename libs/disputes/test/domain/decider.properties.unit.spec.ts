@@ -1,0 +1,482 @@
+import fc from 'fast-check';
+import {
+  type Actor,
+  decide,
+  DEFAULT_POLICY,
+  definePolicy,
+  DISPUTE_EVENT_TYPES,
+  type DisputeCommand,
+  type DisputeEvent,
+  type DisputePolicy,
+  type DisputeState,
+  DomainError,
+  evolve,
+  fromEpochMs,
+  pendingDeadlines,
+  replay,
+  type Role,
+  type Ruling,
+  toEpochMs,
+  visibleEventFor,
+} from '../../src/domain';
+import {
+  analyst,
+  buyer,
+  day,
+  eur,
+  mediator,
+  mediator2,
+  openCmd,
+  otherBuyer,
+  otherSeller,
+  platform,
+  seller,
+  senior,
+  system,
+  TOTAL,
+} from '../../test-support/fixtures';
+
+/**
+ * Random sequences of valid and invalid commands from every role. Each step is an "intent"
+ * (random numbers) that is turned into a command against the current state, so that most
+ * commands are plausible and the walk reaches every phase, while some are deliberately wrong.
+ */
+
+const ACTORS: readonly Actor[] = [
+  buyer,
+  seller,
+  otherBuyer,
+  otherSeller,
+  mediator,
+  mediator2,
+  senior,
+  platform,
+  system,
+  analyst,
+];
+const KINDS = [
+  'RespondToDispute',
+  'SubmitProposal',
+  'WithdrawProposal',
+  'AcceptProposal',
+  'AddEvidence',
+  'PostMessage',
+  'EscalateDispute',
+  'CancelDispute',
+  'TakeCase',
+  'RequestEvidence',
+  'AddInternalNote',
+  'DecideDispute',
+  'AcceptDecision',
+  'AppealDecision',
+  'DecideAppeal',
+  'ProvideReturnAddress',
+  'ShipReturn',
+  'RecordReturnDelivery',
+  'ConfirmReturnReceived',
+  'DisputeReturnCondition',
+  'ConfirmRefundPayout',
+  'FireDeadline',
+  'FireDeadline',
+  'FireDeadline',
+  'OpenDispute',
+] as const;
+
+type Kind = (typeof KINDS)[number];
+
+/** The commands that make sense in each status; a walk mostly picks among these. */
+const PLAUSIBLE: Record<DisputeState['status'], readonly Kind[]> = {
+  NONE: ['OpenDispute'],
+  AWAITING_SELLER: [
+    'RespondToDispute',
+    'SubmitProposal',
+    'AddEvidence',
+    'PostMessage',
+    'FireDeadline',
+  ],
+  NEGOTIATING: [
+    'SubmitProposal',
+    'WithdrawProposal',
+    'AcceptProposal',
+    'AddEvidence',
+    'EscalateDispute',
+    'FireDeadline',
+    'CancelDispute',
+  ],
+  IN_MEDIATION: [
+    'TakeCase',
+    'RequestEvidence',
+    'AddInternalNote',
+    'DecideDispute',
+    'SubmitProposal',
+    'AcceptProposal',
+    'AddEvidence',
+  ],
+  DECIDED: ['AcceptDecision', 'AppealDecision', 'FireDeadline', 'AddInternalNote'],
+  IN_APPEAL: ['TakeCase', 'DecideAppeal', 'RequestEvidence', 'AddEvidence', 'AddInternalNote'],
+  RETURN_REQUESTED: ['ProvideReturnAddress', 'ProvideReturnAddress', 'FireDeadline'],
+  RETURN_AWAITING_SHIPMENT: ['ShipReturn', 'ShipReturn', 'FireDeadline'],
+  RETURN_IN_TRANSIT: [
+    'ConfirmReturnReceived',
+    'DisputeReturnCondition',
+    'RecordReturnDelivery',
+    'FireDeadline',
+  ],
+  REFUND_PENDING: ['ConfirmRefundPayout', 'PostMessage'],
+  CLOSED: KINDS,
+  CANCELLED: KINDS,
+};
+
+interface Intent {
+  plausible: boolean;
+  kind: number;
+  natural: boolean;
+  actor: number;
+  pick: number;
+  amount: number;
+  hours: number;
+}
+
+const intent: fc.Arbitrary<Intent> = fc.record({
+  plausible: fc.boolean(),
+  kind: fc.nat(KINDS.length - 1),
+  natural: fc.boolean(),
+  actor: fc.nat(ACTORS.length - 1),
+  pick: fc.nat(9),
+  amount: fc.integer({ min: 0, max: 12_000 }),
+  hours: fc.nat(100),
+});
+
+const SECRET = 'MEDIATOR-ONLY-SECRET';
+
+function pickOf<T>(items: readonly T[], pick: number): T | undefined {
+  return items.length === 0 ? undefined : items[pick % items.length];
+}
+
+function solutionOf(i: Intent): Ruling {
+  return pickOf<Ruling>(
+    [
+      { kind: 'FULL_REFUND' },
+      { kind: 'PARTIAL_REFUND', amount: eur(i.amount) },
+      { kind: 'RETURN_AND_REFUND', amount: eur(i.amount), returnShippingPaidBy: 'buyer' },
+      { kind: 'REPLACEMENT' },
+      { kind: 'RESEND' },
+      { kind: 'SELLER_FAVOUR' },
+    ],
+    i.pick,
+  ) as Ruling;
+}
+
+function staffFor(state: DisputeState): Actor {
+  const id = state.status === 'NONE' ? null : state.mediatorId;
+  return (
+    [mediator, mediator2, senior].find((a) => a.id === id) ??
+    (state.status === 'IN_APPEAL' ? senior : mediator)
+  );
+}
+
+const NATURAL: Record<Kind, (s: DisputeState, i: Intent) => Actor> = {
+  RespondToDispute: () => seller,
+  SubmitProposal: (s, i) => pickOf([buyer, seller, staffFor(s)], i.pick) as Actor,
+  WithdrawProposal: (s, i) => pickOf([buyer, seller, staffFor(s)], i.pick) as Actor,
+  AcceptProposal: (_s, i) => pickOf([buyer, seller], i.pick) as Actor,
+  AddEvidence: (_s, i) => pickOf([buyer, seller], i.pick) as Actor,
+  PostMessage: (s, i) => pickOf([buyer, seller, staffFor(s)], i.pick) as Actor,
+  EscalateDispute: (_s, i) => pickOf([buyer, seller], i.pick) as Actor,
+  CancelDispute: () => buyer,
+  TakeCase: (s, i) =>
+    s.status === 'IN_APPEAL' ? senior : (pickOf([mediator, mediator2, senior], i.pick) as Actor),
+  RequestEvidence: staffFor,
+  AddInternalNote: staffFor,
+  DecideDispute: staffFor,
+  AcceptDecision: (_s, i) => pickOf([buyer, seller], i.pick) as Actor,
+  AppealDecision: (_s, i) => pickOf([buyer, seller], i.pick) as Actor,
+  DecideAppeal: staffFor,
+  ProvideReturnAddress: () => seller,
+  ShipReturn: () => buyer,
+  RecordReturnDelivery: () => platform,
+  ConfirmReturnReceived: () => seller,
+  DisputeReturnCondition: () => seller,
+  ConfirmRefundPayout: () => platform,
+  FireDeadline: () => system,
+  OpenDispute: () => buyer,
+};
+
+/** Turns an intent into a command against `state` at `now` (step `n` makes ids unique). */
+function commandFor(state: DisputeState, i: Intent, now: string, n: number): DisputeCommand {
+  const kind = i.plausible ? (pickOf(PLAUSIBLE[state.status], i.kind) as Kind) : KINDS[i.kind];
+  const actor = i.natural ? NATURAL[kind](state, i) : ACTORS[i.actor];
+  const metadata = { actor, now };
+  const dispute = state.status === 'NONE' ? null : state;
+  // Mostly fresh ids, sometimes one already used (refused as DUPLICATE_ID).
+  const id = (prefix: string) =>
+    i.pick === 9 && dispute ? (pickOf(dispute.usedIds, i.amount) as string) : `${prefix}-${n}`;
+  const proposalIds = dispute
+    ? Object.values(dispute.proposals).flatMap((p) => (p ? [p.proposalId] : []))
+    : [];
+  const decisionId = dispute?.decision?.decisionId ?? 'no-decision';
+  const solution = solutionOf(i);
+  switch (kind) {
+    case 'RespondToDispute': {
+      const response = pickOf(['ACCEPT', 'REJECT', 'COUNTER'] as const, i.pick + n) as
+        'ACCEPT' | 'REJECT' | 'COUNTER';
+      const data =
+        response === 'COUNTER'
+          ? { response, comment: 'counter', proposalId: id('p'), solution: solution as never }
+          : { response, comment: 'because' };
+      return { type: kind, data, metadata };
+    }
+    case 'SubmitProposal':
+      return { type: kind, data: { proposalId: id('p'), solution: solution as never }, metadata };
+    case 'WithdrawProposal':
+    case 'AcceptProposal':
+      return {
+        type: kind,
+        data: { proposalId: pickOf(proposalIds, i.pick) ?? 'p-none' },
+        metadata,
+      };
+    case 'AddEvidence': {
+      const open = dispute?.evidenceRequests.filter((r) => r.status === 'OPEN') ?? [];
+      const answers = i.amount % 2 === 0 ? (pickOf(open, i.pick)?.requestId ?? null) : null;
+      return {
+        type: kind,
+        data: {
+          evidenceId: id('e'),
+          kind: 'TEXT',
+          content: { text: `evidence ${n}` },
+          description: 'd',
+          answersRequestId: answers,
+        },
+        metadata,
+      };
+    }
+    case 'PostMessage':
+      return { type: kind, data: { messageId: id('m'), body: `message ${n}` }, metadata };
+    case 'EscalateDispute':
+    case 'TakeCase':
+    case 'RecordReturnDelivery':
+    case 'ConfirmReturnReceived':
+      return { type: kind, data: {}, metadata };
+    case 'CancelDispute':
+      return { type: kind, data: { comment: 'never mind' }, metadata };
+    case 'RequestEvidence':
+      return {
+        type: kind,
+        data: {
+          requestId: id('r'),
+          from: i.amount % 2 ? 'buyer' : 'seller',
+          prompt: 'more please',
+        },
+        metadata,
+      };
+    case 'AddInternalNote':
+      return { type: kind, data: { noteId: id('n'), note: `${SECRET} ${n}` }, metadata };
+    case 'DecideDispute':
+    case 'DecideAppeal':
+      return {
+        type: kind,
+        data: { decisionId: id('dec'), ruling: solution, rationale: 'reasons' },
+        metadata,
+      };
+    case 'AcceptDecision':
+      return { type: kind, data: { decisionId }, metadata };
+    case 'AppealDecision':
+      return {
+        type: kind,
+        data: { appealId: id('a'), decisionId, newInformation: i.pick % 5 ? 'new facts' : '' },
+        metadata,
+      };
+    case 'ProvideReturnAddress':
+      return {
+        type: kind,
+        data: { address: { name: 'Shop', lines: ['1 Main'], postalCode: '1', country: 'BE' } },
+        metadata,
+      };
+    case 'ShipReturn':
+      return { type: kind, data: { carrier: 'post', trackingNumber: `T${n}` }, metadata };
+    case 'DisputeReturnCondition':
+      return { type: kind, data: { statement: 'scratched' }, metadata };
+    case 'ConfirmRefundPayout': {
+      const amount = dispute?.refundDue && i.pick % 4 ? dispute.refundDue : eur(i.amount);
+      return { type: kind, data: { payoutReference: `po-${n}`, amount }, metadata };
+    }
+    case 'FireDeadline': {
+      const armed = pickOf(pendingDeadlines(state, DEFAULT_POLICY), i.pick);
+      const data = armed ?? { kind: 'NEGOTIATION' as const, dueAt: now, requestId: null };
+      return { type: kind, data, metadata };
+    }
+    case 'OpenDispute':
+      return openCmd({ disputeId: 'd-1' }, now, actor);
+  }
+}
+
+interface Run {
+  events: DisputeEvent[];
+  state: DisputeState;
+}
+
+function step(
+  run: Run,
+  command: DisputeCommand,
+  policy: DisputePolicy,
+): { produced: DisputeEvent[] | null; error?: DomainError } {
+  try {
+    return { produced: decide(command, run.state, policy) };
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error; // anything else is a bug
+    return { produced: null, error };
+  }
+}
+
+const policies = fc.constantFrom(
+  DEFAULT_POLICY,
+  definePolicy({ onSellerSilence: 'escalate', maxAppeals: 2 }),
+  definePolicy({ maxAppeals: 0, minDaysBeforeEscalation: 0 }),
+);
+
+describe('decider properties', () => {
+  it('random command sequences from all roles never break the invariants', () => {
+    fc.assert(
+      fc.property(
+        fc.array(intent, { minLength: 1, maxLength: 40 }),
+        policies,
+        fc.constantFrom<Solution0>(...CLAIMS),
+        (intents, policy, claim) => {
+          let clock = toEpochMs(day(6));
+          const first = decide(
+            openCmd({ claim }, fromEpochMs(clock)),
+            { status: 'NONE', revision: -1 },
+            policy,
+          );
+          const run: Run = { events: [...first], state: replay(first) };
+          intents.forEach((i, n) => {
+            clock += i.hours * 3_600_000;
+            let now = fromEpochMs(clock);
+            const command = commandFor(run.state, i, now, n);
+            if (
+              command.type === 'FireDeadline' &&
+              i.pick % 3 !== 0 &&
+              toEpochMs(command.data.dueAt) > clock
+            ) {
+              // Usually wait for the deadline, as the scheduler would.
+              clock = toEpochMs(command.data.dueAt);
+              now = fromEpochMs(clock);
+              Object.assign(command, { metadata: { ...command.metadata, now } });
+            }
+            const before = run.state;
+            const { produced } = step(run, command, policy);
+
+            // A closed or cancelled dispute accepts nothing but no-op timers.
+            if (before.status === 'CLOSED' || before.status === 'CANCELLED') {
+              expect(produced ?? []).toEqual([]);
+              if (command.type !== 'FireDeadline') expect(produced).toBeNull();
+            }
+            if (produced === null) return;
+
+            for (const event of produced) {
+              expect(DISPUTE_EVENT_TYPES).toContain(event.type);
+              run.state = evolve(run.state, event);
+            }
+            run.events.push(...produced);
+
+            // Revisions only grow, one per event.
+            expect(run.state.revision).toBe(before.revision + produced.length);
+          });
+
+          // Replaying the decided events through evolve gives the same state.
+          expect(replay(run.events)).toEqual(run.state);
+
+          // Refunds never exceed the order total.
+          for (const event of run.events) {
+            const amount =
+              event.type === 'DisputeResolved'
+                ? event.data.refundAmount
+                : event.type === 'RefundReleased' || event.type === 'RefundPaidOut'
+                  ? event.data.amount
+                  : null;
+            if (amount) {
+              expect(amount.currency).toBe(TOTAL.currency);
+              expect(Number.isInteger(amount.amountMinor)).toBe(true);
+              expect(amount.amountMinor).toBeGreaterThan(0);
+              expect(amount.amountMinor).toBeLessThanOrEqual(TOTAL.amountMinor);
+            }
+          }
+          const paid = run.events.filter((e) => e.type === 'RefundPaidOut').length;
+          expect(paid).toBeLessThanOrEqual(1);
+
+          // Mediator-only data never reaches a party-visible (or analyst-visible) event field.
+          for (const role of ['buyer', 'seller', 'platform', 'analyst'] satisfies Role[]) {
+            for (const event of run.events) {
+              const seen = visibleEventFor(role, event);
+              if (seen) expect(JSON.stringify(seen)).not.toContain(SECRET);
+            }
+          }
+          // ...nor any event but the note itself.
+          for (const event of run.events.filter((e) => e.type !== 'InternalNoteAdded')) {
+            expect(JSON.stringify(event)).not.toContain(SECRET);
+          }
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it('the walk reaches every phase (the generator is not vacuous)', () => {
+    const reached = new Set<string>();
+    fc.assert(
+      fc.property(fc.array(intent, { minLength: 20, maxLength: 40 }), (intents) => {
+        let clock = toEpochMs(day(6));
+        let state = replay(
+          decide(openCmd({}, fromEpochMs(clock)), { status: 'NONE', revision: -1 }),
+        );
+        intents.forEach((i, n) => {
+          clock += i.hours * 3_600_000;
+          const command = commandFor(
+            state,
+            { ...i, natural: true, plausible: i.kind % 4 !== 0 },
+            fromEpochMs(clock),
+            n,
+          );
+          if (command.type === 'FireDeadline') {
+            clock = Math.max(clock, toEpochMs(command.data.dueAt));
+            Object.assign(command, { metadata: { ...command.metadata, now: fromEpochMs(clock) } });
+          }
+          try {
+            state = replay(decide(command, state), state);
+          } catch (error) {
+            if (!(error instanceof DomainError)) throw error;
+          }
+          reached.add(state.status);
+        });
+      }),
+      { numRuns: 300, seed: 20_260_301 },
+    );
+    expect([...reached].sort()).toEqual(
+      [
+        'AWAITING_SELLER',
+        'NEGOTIATING',
+        'IN_MEDIATION',
+        'DECIDED',
+        'IN_APPEAL',
+        'RETURN_REQUESTED',
+        'RETURN_AWAITING_SHIPMENT',
+        'RETURN_IN_TRANSIT',
+        'REFUND_PENDING',
+        'CLOSED',
+        'CANCELLED',
+      ].sort(),
+    );
+  });
+});
+
+type Solution0 = Parameters<typeof openCmd>[0] extends infer O
+  ? O extends { claim?: infer C }
+    ? C
+    : never
+  : never;
+const CLAIMS: Solution0[] = [
+  { kind: 'FULL_REFUND' },
+  { kind: 'PARTIAL_REFUND', amount: eur(2500) },
+  { kind: 'RETURN_AND_REFUND', amount: eur(9000), returnShippingPaidBy: 'platform' },
+  { kind: 'REPLACEMENT' },
+];
