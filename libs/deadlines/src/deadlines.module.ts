@@ -1,0 +1,130 @@
+import type { EventStore } from '@arbiter/event-store';
+import { DEFAULT_POLICY, type DisputePolicy } from '@arbiter/disputes';
+import type { Clock } from '@arbiter/platform';
+import { ProjectionRegistry, READ_DB, type ReadDb } from '@arbiter/read-models';
+import {
+  DynamicModule,
+  FactoryProvider,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  OnModuleInit,
+} from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import { type DeadlineFirer, eventStoreFirer } from './firing';
+import { registerDeadlineMetrics } from './metrics';
+import { deadlinesProcessManager } from './process-manager';
+import { deadlinesOf, nextDeadlineOf, type ScheduledDeadline } from './queries';
+import { DeadlineScheduler, type DeadlineSchedulerOptions } from './scheduler';
+
+export interface DeadlinesModuleOptions {
+  eventStore: EventStore;
+  /** The process's clock (the platform's `CLOCK`): due deadlines are those due by it. */
+  clock: Clock;
+  policy?: DisputePolicy;
+  /** Run the scheduler in this process: the worker always, the gateway with WORKERS=inline. */
+  runScheduler: boolean;
+  scheduler?: Pick<DeadlineSchedulerOptions, 'pollIntervalMs' | 'leaseMs' | 'batchSize' | 'retry' | 'owner'>;
+  /** How the system command is sent; default: `handleCommand` on the event store. */
+  firer?: DeadlineFirer;
+  /** Where the due / overdue gauges go (the gateway's `/metrics` registry); none: no metrics. */
+  metricsRegistry?: Registry;
+  /** A due deadline counts as overdue after this long; default 60 s. */
+  overdueAfterMs?: number;
+}
+
+export interface DeadlinesModuleAsyncOptions {
+  imports?: DynamicModule['imports'];
+  inject?: FactoryProvider['inject'];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Nest injects by position
+  useFactory: (...args: any[]) => DeadlinesModuleOptions | Promise<DeadlinesModuleOptions>;
+}
+
+const DEADLINES_OPTIONS = Symbol('DEADLINES_OPTIONS');
+
+/** What views and resolvers ask about deadlines. */
+@Injectable()
+export class DeadlinesQueries {
+  constructor(@Inject(READ_DB) private readonly db: ReadDb) {}
+
+  /** Every armed deadline of the dispute, earliest first (fired ones until their event is projected). */
+  forDispute(disputeId: string): Promise<ScheduledDeadline[]> {
+    return deadlinesOf(this.db, disputeId);
+  }
+
+  /** Per dispute, the earliest deadline still to fire. */
+  nextFor(disputeIds: readonly string[]): Promise<Map<string, ScheduledDeadline>> {
+    return nextDeadlineOf(this.db, disputeIds);
+  }
+}
+
+@Injectable()
+class DeadlinesLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  constructor(
+    @Inject(DEADLINES_OPTIONS) private readonly options: DeadlinesModuleOptions,
+    @Inject(ProjectionRegistry) private readonly registry: ProjectionRegistry,
+    @Inject(DeadlineScheduler) private readonly scheduler: DeadlineScheduler,
+  ) {}
+
+  // Registered everywhere (status, rebuild and read-your-writes see it); ReadModelsModule runs it
+  // where projections run.
+  onModuleInit(): void {
+    this.registry.register(deadlinesProcessManager(this.options.policy ?? DEFAULT_POLICY));
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.options.runScheduler) this.scheduler.start();
+  }
+
+  // Before the event store and the connection close.
+  async onModuleDestroy(): Promise<void> {
+    await this.scheduler.stop();
+  }
+}
+
+/**
+ * Deadlines of DOMAIN.md: the process manager (a projection keeping `read_models.deadlines`
+ * equal to what the domain has armed), the scheduler that fires them as system commands, their
+ * gauges, and `DeadlinesQueries`. Needs `ReadModelsModule` (READ_DB, ProjectionRegistry).
+ */
+@Module({})
+export class DeadlinesModule {
+  static forRootAsync(options: DeadlinesModuleAsyncOptions): DynamicModule {
+    return {
+      module: DeadlinesModule,
+      global: true,
+      imports: options.imports ?? [],
+      providers: [
+        { provide: DEADLINES_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
+        {
+          provide: DeadlineScheduler,
+          inject: [DEADLINES_OPTIONS, READ_DB],
+          useFactory: (config: DeadlinesModuleOptions, db: ReadDb) => {
+            const policy = config.policy ?? DEFAULT_POLICY;
+            const metrics = config.metricsRegistry
+              ? registerDeadlineMetrics(config.metricsRegistry, {
+                  db,
+                  clock: config.clock,
+                  overdueAfterMs: config.overdueAfterMs ?? 60_000,
+                })
+              : undefined;
+            return new DeadlineScheduler({
+              ...config.scheduler,
+              db,
+              clock: config.clock,
+              firer: config.firer ?? eventStoreFirer(config.eventStore, policy),
+              logger: new Logger('Deadlines'),
+              onFired: metrics?.onFired,
+            });
+          },
+        },
+        DeadlinesQueries,
+        DeadlinesLifecycle,
+      ],
+      exports: [DeadlineScheduler, DeadlinesQueries],
+    };
+  }
+}

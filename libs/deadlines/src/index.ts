@@ -1,0 +1,12 @@
+export { DeadlinesModule, DeadlinesQueries } from './deadlines.module';
+export type { DeadlinesModuleOptions, DeadlinesModuleAsyncOptions } from './deadlines.module';
+export { deadlinesProcessManager, DEADLINES_PROJECTION } from './process-manager';
+export { DeadlineScheduler } from './scheduler';
+export type { DeadlineSchedulerOptions, ClaimedDeadline, TickResult } from './scheduler';
+export { eventStoreFirer, SCHEDULER_ACTOR } from './firing';
+export type { DeadlineFirer, DueDeadline, FireOutcome } from './firing';
+export { deadlineId } from './deadline-id';
+export { deadlinesOf, nextDeadlineOf, countDeadlines } from './queries';
+export type { ScheduledDeadline, DeadlineCounts } from './queries';
+export { registerDeadlineMetrics } from './metrics';
+export type { DeadlineMetrics } from './metrics';

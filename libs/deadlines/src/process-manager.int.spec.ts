@@ -1,0 +1,135 @@
+import { addDays, definePolicy, fromEpochMs } from '@arbiter/disputes';
+import { readTestDatabases } from '@arbiter/read-models/testing/read-databases';
+import { deadlineId } from './deadline-id';
+import { buyer, DeadlinesHarness, mediator, seller, withReturn, ADDRESS } from './testing/harness';
+
+const at = (date: Date) => fromEpochMs(date.getTime());
+const OPENED = '2026-03-07T00:00:00.000Z';
+
+describe.each(readTestDatabases())('deadline process manager on %s', (_kind, openDatabase) => {
+  let h: DeadlinesHarness;
+
+  beforeEach(async () => {
+    h = await DeadlinesHarness.open(openDatabase);
+  });
+  afterEach(() => h.close());
+
+  const summary = async (disputeId: string) =>
+    (await h.rows(disputeId)).map((row) => ({ kind: row.kind, dueAt: at(row.dueAt), requestId: row.requestId, consequence: row.consequence }));
+
+  it('stores the seller response deadline the opening announces, with its deterministic id', async () => {
+    const runner = h.startProcessManager();
+    await h.open('d1');
+    await h.settle(runner);
+
+    const rows = await h.rows('d1');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ kind: 'SELLER_RESPONSE', consequence: 'BUYER_PROPOSAL_ACCEPTED', requestId: null, firedAt: null });
+    expect(at(rows[0].dueAt)).toBe(addDays(OPENED, 5));
+    expect(rows[0].id).toBe(deadlineId('d1', { kind: 'SELLER_RESPONSE', dueAt: addDays(OPENED, 5), requestId: null }));
+  });
+
+  it('names the policy’s consequence of seller silence', async () => {
+    await h.close();
+    h = await DeadlinesHarness.open(openDatabase, definePolicy({ onSellerSilence: 'escalate' }));
+    const runner = h.startProcessManager();
+    await h.open('d1');
+    await h.settle(runner);
+    expect((await summary('d1'))[0].consequence).toBe('ESCALATED_TO_MEDIATION');
+  });
+
+  it('moves the deadline when the phase changes and cancels it when the state moves on', async () => {
+    const runner = h.startProcessManager();
+    await h.open('d1');
+    h.clock.advanceDays(1);
+    await h.counter('d1');
+    await h.settle(runner);
+    expect(await summary('d1')).toEqual([
+      { kind: 'NEGOTIATION', dueAt: addDays('2026-03-08T00:00:00.000Z', 15), requestId: null, consequence: 'ESCALATED_TO_MEDIATION' },
+    ]);
+
+    // A message changes nothing: the row (and any lease on it) stays as it is.
+    const before = await h.rows('d1');
+    await h.send('d1', 'PostMessage', buyer, { messageId: 'm1', body: 'hello' });
+    await h.settle(runner);
+    expect(await h.rows('d1')).toEqual(before);
+
+    h.clock.advanceDays(3);
+    await h.send('d1', 'EscalateDispute', buyer, {});
+    await h.settle(runner);
+    expect(await summary('d1')).toEqual([]);
+  });
+
+  it('keeps evidence request deadlines beside the phase deadline, and drops an answered one', async () => {
+    const runner = h.startProcessManager();
+    await h.open('d1');
+    h.clock.advanceDays(1);
+    await h.counter('d1');
+    h.clock.advanceDays(3);
+    await h.send('d1', 'EscalateDispute', buyer, {});
+    await h.send('d1', 'TakeCase', mediator, {});
+    await h.send('d1', 'RequestEvidence', mediator, { requestId: 'r1', from: 'buyer', prompt: 'Photos please' });
+    await h.send('d1', 'RequestEvidence', mediator, { requestId: 'r2', from: 'seller', prompt: 'Tracking please' });
+    await h.settle(runner);
+    const requested = at(h.clock.now());
+    expect(await summary('d1')).toEqual([
+      { kind: 'EVIDENCE_REQUEST', dueAt: addDays(requested, 3), requestId: 'r1', consequence: 'EVIDENCE_REQUEST_LAPSES' },
+      { kind: 'EVIDENCE_REQUEST', dueAt: addDays(requested, 3), requestId: 'r2', consequence: 'EVIDENCE_REQUEST_LAPSES' },
+    ]);
+
+    await h.send('d1', 'AddEvidence', seller, {
+      evidenceId: 'e1',
+      kind: 'TEXT',
+      content: { text: 'TRK-1' },
+      description: 'tracking',
+      answersRequestId: 'r2',
+    } as never);
+    await h.settle(runner);
+    expect((await summary('d1')).map((d) => d.requestId)).toEqual(['r1']);
+  });
+
+  it('follows a return through address, shipment and delivery, and empties on close', async () => {
+    const runner = h.startProcessManager();
+    await h.open('d1');
+    h.clock.advanceDays(1);
+    await h.counter('d1', withReturn(6000));
+    h.clock.advanceDays(1);
+    await h.send('d1', 'AcceptProposal', buyer, { proposalId: 'd1-p-seller' });
+    await h.settle(runner);
+    expect((await summary('d1')).map((d) => d.kind)).toEqual(['RETURN_ADDRESS']);
+
+    await h.send('d1', 'ProvideReturnAddress', seller, { address: ADDRESS });
+    await h.settle(runner);
+    expect((await summary('d1')).map((d) => d.kind)).toEqual(['RETURN_SHIPMENT']);
+
+    await h.send('d1', 'ShipReturn', buyer, { carrier: 'bpost', trackingNumber: 'TRK' });
+    await h.settle(runner);
+    const shipped = await summary('d1');
+    expect(shipped.map((d) => d.kind)).toEqual(['RETURN_RECEIPT']);
+
+    h.clock.advanceDays(2);
+    await h.send('d1', 'RecordReturnDelivery', { id: 'platform', role: 'platform' }, {});
+    await h.settle(runner);
+    const delivered = await summary('d1');
+    expect(delivered).toEqual([{ ...shipped[0], dueAt: addDays(at(h.clock.now()), 10) }]);
+
+    await h.send('d1', 'ConfirmReturnReceived', seller, {});
+    await h.settle(runner);
+    expect(await summary('d1')).toEqual([]);
+  });
+
+  it('replays harmlessly and rebuilds to the same rows', async () => {
+    const runner = h.startProcessManager();
+    await h.open('d1');
+    await h.open('d2');
+    h.clock.advanceDays(1);
+    await h.counter('d2');
+    await h.settle(runner);
+    const before = await h.rows();
+
+    await runner.rebuild('deadlines', { lockTimeoutMs: 5_000 });
+    await h.settle(runner);
+    const after = await h.rows();
+    expect(after.map((r) => [r.id, r.dueAt])).toEqual(before.map((r) => [r.id, r.dueAt]));
+  });
+});
