@@ -8,7 +8,12 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ActorRole } from './actor';
 import { IS_PUBLIC, ROLES } from './decorators';
-import { getRequestContext, idempotencyKeyFrom, REQUEST_CONTEXT, RequestContext } from './request-context';
+import {
+  getRequestContext,
+  idempotencyKeyFrom,
+  REQUEST_CONTEXT,
+  RequestContext,
+} from './request-context';
 import { AuthenticationError, TokenVerifier } from './token-verifier';
 
 /**
@@ -56,12 +61,16 @@ export async function authenticateRequest(
   verifier: TokenVerifier,
   parts: { correlationId: string; authorization?: unknown; idempotencyKey?: unknown },
 ): Promise<RequestContext> {
-  const base = { correlationId: parts.correlationId, idempotencyKey: idempotencyKeyFrom(parts.idempotencyKey) };
+  const base = {
+    correlationId: parts.correlationId,
+    idempotencyKey: idempotencyKeyFrom(parts.idempotencyKey),
+  };
   try {
     const authorization = typeof parts.authorization === 'string' ? parts.authorization : undefined;
     return { ...base, actor: await verifier.authenticate(authorization) };
   } catch (error) {
-    if (error instanceof AuthenticationError) return { ...base, actor: null, authError: error.message };
+    if (error instanceof AuthenticationError)
+      return { ...base, actor: null, authError: error.message };
     throw error;
   }
 }

@@ -24,7 +24,11 @@ export class AuthModule {
       imports: options.imports ?? [],
       providers: [
         { provide: AUTH_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
-        { provide: TokenVerifier, inject: [AUTH_OPTIONS], useFactory: (auth: AuthOptions) => new TokenVerifier(auth) },
+        {
+          provide: TokenVerifier,
+          inject: [AUTH_OPTIONS],
+          useFactory: (auth: AuthOptions) => new TokenVerifier(auth),
+        },
         AuthGuard,
       ],
       exports: [TokenVerifier, AuthGuard, AUTH_OPTIONS],

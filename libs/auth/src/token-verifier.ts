@@ -13,7 +13,8 @@ export interface AuthOptions {
   clockToleranceSeconds?: number;
 }
 
-export type AuthenticationFailure = 'TOKEN_MALFORMED' | 'TOKEN_EXPIRED' | 'TOKEN_INVALID' | 'TOKEN_CLAIMS_INVALID';
+export type AuthenticationFailure =
+  'TOKEN_MALFORMED' | 'TOKEN_EXPIRED' | 'TOKEN_INVALID' | 'TOKEN_CLAIMS_INVALID';
 
 /** The presented credentials were refused; `message` is safe to show to the caller. */
 export class AuthenticationError extends Error {
@@ -52,7 +53,8 @@ export class TokenVerifier {
   async authenticate(authorization: string | undefined): Promise<Actor | null> {
     if (authorization === undefined || authorization === '') return null;
     const match = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)\s*$/i.exec(authorization);
-    if (!match) throw new AuthenticationError('TOKEN_MALFORMED', 'Expected "Authorization: Bearer <jwt>"');
+    if (!match)
+      throw new AuthenticationError('TOKEN_MALFORMED', 'Expected "Authorization: Bearer <jwt>"');
     return this.verify(match[1]);
   }
 
@@ -71,19 +73,29 @@ export class TokenVerifier {
     }
     const { sub, role } = payload;
     if (typeof sub !== 'string' || !SUBJECT.test(sub)) {
-      throw new AuthenticationError('TOKEN_CLAIMS_INVALID', 'Token claim "sub" is not a valid actor id');
+      throw new AuthenticationError(
+        'TOKEN_CLAIMS_INVALID',
+        'Token claim "sub" is not a valid actor id',
+      );
     }
     if (!isActorRole(role) || !this.tokenRoles.includes(role)) {
-      throw new AuthenticationError('TOKEN_CLAIMS_INVALID', 'Token claim "role" is missing or not allowed');
+      throw new AuthenticationError(
+        'TOKEN_CLAIMS_INVALID',
+        'Token claim "role" is missing or not allowed',
+      );
     }
     return { id: sub, role };
   }
 }
 
 function translate(error: unknown): AuthenticationError {
-  if (error instanceof errors.JWTExpired) return new AuthenticationError('TOKEN_EXPIRED', 'Token expired');
+  if (error instanceof errors.JWTExpired)
+    return new AuthenticationError('TOKEN_EXPIRED', 'Token expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
-    return new AuthenticationError('TOKEN_CLAIMS_INVALID', `Token claim "${error.claim}" is missing or invalid`);
+    return new AuthenticationError(
+      'TOKEN_CLAIMS_INVALID',
+      `Token claim "${error.claim}" is missing or invalid`,
+    );
   }
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) {
     return new AuthenticationError('TOKEN_MALFORMED', 'Token is malformed');

@@ -4,6 +4,8 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { DEVELOPMENT_JWT_SECRET, signDevelopmentToken } from './development-token';
 import { AuthenticationError, TokenVerifier } from './token-verifier';
 
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
 const secret = 'a-test-secret-that-is-long-enough-for-hs256';
 
 async function refusal(promise: Promise<unknown>): Promise<AuthenticationError> {
@@ -25,7 +27,10 @@ describe('TokenVerifier with an HS256 secret', () => {
 
   it('reads the bearer scheme and treats a missing header as anonymous', async () => {
     const token = await signDevelopmentToken({ sub: 'm-7', role: 'mediator', secret });
-    await expect(verifier.authenticate(`Bearer ${token}`)).resolves.toEqual({ id: 'm-7', role: 'mediator' });
+    await expect(verifier.authenticate(`Bearer ${token}`)).resolves.toEqual({
+      id: 'm-7',
+      role: 'mediator',
+    });
     await expect(verifier.authenticate(undefined)).resolves.toBeNull();
     expect((await refusal(verifier.authenticate(`Basic abc`))).reason).toBe('TOKEN_MALFORMED');
   });
@@ -36,21 +41,33 @@ describe('TokenVerifier with an HS256 secret', () => {
   });
 
   it('refuses a token signed with another secret, without saying more', async () => {
-    const token = await signDevelopmentToken({ sub: 'u-1', role: 'buyer', secret: DEVELOPMENT_JWT_SECRET });
+    const token = await signDevelopmentToken({
+      sub: 'u-1',
+      role: 'buyer',
+      secret: DEVELOPMENT_JWT_SECRET,
+    });
     const error = await refusal(verifier.verify(token));
     expect(error.reason).toBe('TOKEN_INVALID');
     expect(error.message).toBe('Token is not valid');
   });
 
   it('refuses a token whose payload was altered', async () => {
-    const [header, , signature] = (await signDevelopmentToken({ sub: 'u-1', role: 'buyer', secret })).split('.');
-    const payload = Buffer.from(JSON.stringify({ sub: 'u-1', role: 'mediator', exp: 9999999999 })).toString('base64url');
-    expect((await refusal(verifier.verify(`${header}.${payload}.${signature}`))).reason).toBe('TOKEN_INVALID');
+    const [header, , signature] = (
+      await signDevelopmentToken({ sub: 'u-1', role: 'buyer', secret })
+    ).split('.');
+    const payload = Buffer.from(
+      JSON.stringify({ sub: 'u-1', role: 'mediator', exp: 9999999999 }),
+    ).toString('base64url');
+    expect((await refusal(verifier.verify(`${header}.${payload}.${signature}`))).reason).toBe(
+      'TOKEN_INVALID',
+    );
   });
 
   it('refuses the "none" algorithm', async () => {
     const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
-    const payload = Buffer.from(JSON.stringify({ sub: 'u-1', role: 'buyer', exp: 9999999999 })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({ sub: 'u-1', role: 'buyer', exp: 9999999999 }),
+    ).toString('base64url');
     await refusal(verifier.verify(`${header}.${payload}.`));
   });
 
@@ -60,9 +77,13 @@ describe('TokenVerifier with an HS256 secret', () => {
       const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' });
       return (exp ? jwt.setExpirationTime('1h') : jwt).sign(key);
     };
-    expect((await refusal(verifier.verify(await sign({ role: 'buyer' })))).reason).toBe('TOKEN_CLAIMS_INVALID');
+    expect((await refusal(verifier.verify(await sign({ role: 'buyer' })))).reason).toBe(
+      'TOKEN_CLAIMS_INVALID',
+    );
     expect((await refusal(verifier.verify(await sign({ sub: 'u-1' })))).message).toMatch(/role/);
-    expect((await refusal(verifier.verify(await sign({ sub: 'u-1', role: 'buyer' }, false)))).message).toMatch(/exp/);
+    expect(
+      (await refusal(verifier.verify(await sign({ sub: 'u-1', role: 'buyer' }, false)))).message,
+    ).toMatch(/exp/);
   });
 
   it('refuses an unknown role and, by default, the system role', async () => {
@@ -75,10 +96,26 @@ describe('TokenVerifier with an HS256 secret', () => {
   });
 
   it('checks issuer and audience when configured', async () => {
-    const strict = new TokenVerifier({ secret, issuer: 'https://idp.example', audience: 'arbiter' });
-    const good = await signDevelopmentToken({ sub: 'u-1', role: 'seller', secret, issuer: 'https://idp.example', audience: 'arbiter' });
+    const strict = new TokenVerifier({
+      secret,
+      issuer: 'https://idp.example',
+      audience: 'arbiter',
+    });
+    const good = await signDevelopmentToken({
+      sub: 'u-1',
+      role: 'seller',
+      secret,
+      issuer: 'https://idp.example',
+      audience: 'arbiter',
+    });
     await expect(strict.verify(good)).resolves.toEqual({ id: 'u-1', role: 'seller' });
-    const wrongAudience = await signDevelopmentToken({ sub: 'u-1', role: 'seller', secret, issuer: 'https://idp.example', audience: 'other' });
+    const wrongAudience = await signDevelopmentToken({
+      sub: 'u-1',
+      role: 'seller',
+      secret,
+      issuer: 'https://idp.example',
+      audience: 'other',
+    });
     expect((await refusal(strict.verify(wrongAudience))).message).toMatch(/aud/);
   });
 });
@@ -86,8 +123,8 @@ describe('TokenVerifier with an HS256 secret', () => {
 describe('TokenVerifier with a JWKS URL', () => {
   let server: Server;
   let url: string;
-  let privateKey: CryptoKey;
-  let otherKey: CryptoKey;
+  let privateKey: PrivateKey;
+  let otherKey: PrivateKey;
 
   beforeAll(async () => {
     const pair = await generateKeyPair('ES256');
@@ -104,17 +141,26 @@ describe('TokenVerifier with a JWKS URL', () => {
 
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const sign = (key: CryptoKey, claims: Record<string, unknown>, alg = 'ES256') =>
-    new SignJWT(claims).setProtectedHeader({ alg, kid: 'k1' }).setSubject('u-9').setExpirationTime('5m').sign(key);
+  const sign = (key: PrivateKey, claims: Record<string, unknown>, alg = 'ES256') =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg, kid: 'k1' })
+      .setSubject('u-9')
+      .setExpirationTime('5m')
+      .sign(key);
 
   it('accepts a token signed by a key of the set', async () => {
     const verifier = new TokenVerifier({ jwksUrl: url });
-    await expect(verifier.verify(await sign(privateKey, { role: 'analyst' }))).resolves.toEqual({ id: 'u-9', role: 'analyst' });
+    await expect(verifier.verify(await sign(privateKey, { role: 'analyst' }))).resolves.toEqual({
+      id: 'u-9',
+      role: 'analyst',
+    });
   });
 
   it('refuses a token signed by a key outside the set', async () => {
     const verifier = new TokenVerifier({ jwksUrl: url });
-    expect((await refusal(verifier.verify(await sign(otherKey, { role: 'buyer' })))).reason).toBe('TOKEN_INVALID');
+    expect((await refusal(verifier.verify(await sign(otherKey, { role: 'buyer' })))).reason).toBe(
+      'TOKEN_INVALID',
+    );
   });
 
   it('refuses an HS256 token even when it carries a known kid (no algorithm confusion)', async () => {

@@ -8,8 +8,14 @@ const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 
 export const configSchema = z
   .object({
-    NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'production', 'test']).default('development')),
-    EVENT_STORE: z.preprocess(emptyAsUndefined, z.enum(['pglite', 'postgres', 'memory']).default('pglite')),
+    NODE_ENV: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['development', 'production', 'test']).default('development'),
+    ),
+    EVENT_STORE: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['pglite', 'postgres', 'memory']).default('pglite'),
+    ),
     DATABASE_URL: z.preprocess(
       emptyAsUndefined,
       z
@@ -28,20 +34,42 @@ export const configSchema = z
     WORKERS: z.preprocess(emptyAsUndefined, z.enum(['inline', 'off']).default('inline')),
 
     /** HS256 secret for bearer tokens; without it (and without a JWKS URL) a development default is used. */
-    JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+    JWT_SECRET: z.preprocess(
+      emptyAsUndefined,
+      z.string().min(32, 'must be at least 32 characters').optional(),
+    ),
     /** Production: verify tokens against this key set (RS256/ES256/EdDSA) instead of a shared secret. */
-    JWT_JWKS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional()),
+    JWT_JWKS_URL: z.preprocess(
+      emptyAsUndefined,
+      z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+    ),
     JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().optional()),
     JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().optional()),
 
     /** Where uploaded evidence files are stored by their sha256. */
     EVIDENCE_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data/evidence')),
-    EVIDENCE_MAX_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(20 * 1024 * 1024)),
+    EVIDENCE_MAX_BYTES: z.preprocess(
+      emptyAsUndefined,
+      z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(20 * 1024 * 1024),
+    ),
 
     /** Requests per minute per actor (or per IP when anonymous). */
-    RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(300)),
-    GRAPHQL_MAX_DEPTH: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(10)),
-    GRAPHQL_MAX_COMPLEXITY: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(1000)),
+    RATE_LIMIT_PER_MINUTE: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().positive().default(300),
+    ),
+    GRAPHQL_MAX_DEPTH: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().positive().default(10),
+    ),
+    GRAPHQL_MAX_COMPLEXITY: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().positive().default(1000),
+    ),
     /** Largest JSON request body, in body-parser's notation (`100kb`, `1mb`). */
     REQUEST_BODY_LIMIT: z.preprocess(
       emptyAsUndefined,
@@ -97,7 +125,9 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
 }
 
 /** Where the shared SQL database lives for each running mode (ARCHITECTURE.md, "Running modes"). */
-export function sqlConnectionOptionsFrom(config: AppConfig): import('./database').SqlConnectionOptions {
+export function sqlConnectionOptionsFrom(
+  config: AppConfig,
+): import('./database').SqlConnectionOptions {
   switch (config.EVENT_STORE) {
     case 'postgres':
       return { kind: 'postgres', url: config.DATABASE_URL as string };

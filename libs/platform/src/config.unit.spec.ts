@@ -29,8 +29,18 @@ describe('validateConfig', () => {
   });
 
   it('coerces numbers and booleans and treats empty values as unset', () => {
-    const config = validateConfig({ PORT: '8080', EVIDENCE_MAX_BYTES: '1024', METRICS_ENABLED: 'false', JWT_ISSUER: '' });
-    expect(config).toMatchObject({ PORT: 8080, EVIDENCE_MAX_BYTES: 1024, METRICS_ENABLED: false, JWT_ISSUER: undefined });
+    const config = validateConfig({
+      PORT: '8080',
+      EVIDENCE_MAX_BYTES: '1024',
+      METRICS_ENABLED: 'false',
+      JWT_ISSUER: '',
+    });
+    expect(config).toMatchObject({
+      PORT: 8080,
+      EVIDENCE_MAX_BYTES: 1024,
+      METRICS_ENABLED: false,
+      JWT_ISSUER: undefined,
+    });
   });
 
   it('names the setting and the given value in one line', () => {
@@ -40,21 +50,32 @@ describe('validateConfig', () => {
   });
 
   it('requires DATABASE_URL for the postgres store', () => {
-    expect(refusal({ EVENT_STORE: 'postgres' })).toBe('Invalid setting DATABASE_URL: is required when EVENT_STORE=postgres');
+    expect(refusal({ EVENT_STORE: 'postgres' })).toBe(
+      'Invalid setting DATABASE_URL: is required when EVENT_STORE=postgres',
+    );
   });
 
   it('requires a JWT secret or a JWKS URL in production', () => {
-    expect(refusal({ NODE_ENV: 'production' })).toMatch(/^Invalid setting JWT_SECRET: is required in production/);
-    expect(validateConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks.json' }).JWT_JWKS_URL).toBe(
-      'https://idp.example/jwks.json',
+    expect(refusal({ NODE_ENV: 'production' })).toMatch(
+      /^Invalid setting JWT_SECRET: is required in production/,
     );
-    expect(validateConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).JWT_SECRET).toHaveLength(32);
+    expect(
+      validateConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks.json' })
+        .JWT_JWKS_URL,
+    ).toBe('https://idp.example/jwks.json');
+    expect(
+      validateConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).JWT_SECRET,
+    ).toHaveLength(32);
   });
 
   it('refuses a short secret, a non-http JWKS URL and bad sizes', () => {
-    expect(refusal({ JWT_SECRET: 'short' })).toMatch(/^Invalid setting JWT_SECRET: must be at least 32 characters/);
+    expect(refusal({ JWT_SECRET: 'short' })).toMatch(
+      /^Invalid setting JWT_SECRET: must be at least 32 characters/,
+    );
     expect(refusal({ JWT_JWKS_URL: 'ftp://idp/jwks' })).toMatch(/^Invalid setting JWT_JWKS_URL/);
-    expect(refusal({ REQUEST_BODY_LIMIT: 'lots' })).toMatch(/^Invalid setting REQUEST_BODY_LIMIT: must be a size/);
+    expect(refusal({ REQUEST_BODY_LIMIT: 'lots' })).toMatch(
+      /^Invalid setting REQUEST_BODY_LIMIT: must be a size/,
+    );
     expect(refusal({ EVIDENCE_MAX_BYTES: '-1' })).toMatch(/^Invalid setting EVIDENCE_MAX_BYTES/);
     expect(refusal({ METRICS_ENABLED: 'maybe' })).toMatch(/^Invalid setting METRICS_ENABLED/);
   });

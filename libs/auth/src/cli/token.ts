@@ -14,14 +14,24 @@ async function main(): Promise<void> {
     },
   });
   if (!values.sub || !isActorRole(values.role)) {
-    console.error('usage: npm run token -- --role <buyer|seller|mediator|senior_mediator|platform|analyst> --sub <id> [--ttl 1h]');
+    console.error(
+      'usage: npm run token -- --role <buyer|seller|mediator|senior_mediator|platform|analyst> --sub <id> [--ttl 1h]',
+    );
     process.exit(2);
   }
   const secret = process.env.JWT_SECRET || DEVELOPMENT_JWT_SECRET;
-  if (secret === DEVELOPMENT_JWT_SECRET) console.error('(signed with the development secret; set JWT_SECRET to match your gateway)');
+  if (secret === DEVELOPMENT_JWT_SECRET)
+    console.error('(signed with the development secret; set JWT_SECRET to match your gateway)');
   const ttl = /^-?\d+$/.test(values.ttl ?? '') ? Number(values.ttl) : values.ttl;
   console.log(
-    await signDevelopmentToken({ sub: values.sub, role: values.role, secret, ttl, issuer: values.issuer, audience: values.audience }),
+    await signDevelopmentToken({
+      sub: values.sub,
+      role: values.role,
+      secret,
+      ttl,
+      issuer: values.issuer,
+      audience: values.audience,
+    }),
   );
 }
 
