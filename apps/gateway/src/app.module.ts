@@ -1,13 +1,60 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { SkipThrottle, ThrottlerModule } from '@nestjs/throttler';
+import { AuthGuard, AuthModule, AuthOptions, DEVELOPMENT_JWT_SECRET, Public } from '@arbiter/auth';
 import { AppConfig, PlatformModule } from '@arbiter/platform';
+import { HealthController } from '@arbiter/platform/health.controller';
+import { ApiExceptionFilter } from './errors/api-exception.filter';
+import { InputValidationPipe } from './errors/input-validation';
+import { EvidenceModule } from './evidence/evidence.module';
+import { GatewayGraphQLModule } from './graphql/graphql.module';
+import { ActorThrottlerGuard } from './graphql/throttler.guard';
+import { MetricsModule } from './metrics/metrics';
 
-/** The public edge: GraphQL over HTTP and WebSocket, health; runs the workers inline by default. */
+// /health lives in the platform lib, which knows nothing of authentication; probes call it anonymously.
+Public()(HealthController);
+SkipThrottle()(HealthController);
+
+export function authOptionsFrom(config: AppConfig): AuthOptions {
+  if (!config.JWT_JWKS_URL && !config.JWT_SECRET) {
+    new Logger('Auth').warn(
+      'JWT_SECRET is not set: using the public development secret (never in production)',
+    );
+  }
+  return {
+    jwksUrl: config.JWT_JWKS_URL,
+    secret: config.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  };
+}
+
+/** The public edge: GraphQL over HTTP and WebSocket, evidence uploads, health and metrics. */
 @Module({})
 export class GatewayModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, options: { writeSchemaFile?: boolean } = {}): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [PlatformModule.forRoot(config)],
+      imports: [
+        PlatformModule.forRoot(config),
+        AuthModule.forRootAsync({ useFactory: () => authOptionsFrom(config) }),
+        ThrottlerModule.forRoot({
+          throttlers: [{ name: 'default', ttl: 60_000, limit: config.RATE_LIMIT_PER_MINUTE }],
+        }),
+        MetricsModule.forRoot({ enabled: config.METRICS_ENABLED }),
+        GatewayGraphQLModule.forRoot(config, options),
+        EvidenceModule.forRoot({
+          directory: config.EVIDENCE_DIR,
+          maxBytes: config.EVIDENCE_MAX_BYTES,
+        }),
+      ],
+      providers: [
+        // Order matters: the rate limiter tracks the actor that authentication established.
+        { provide: APP_GUARD, useExisting: AuthGuard },
+        { provide: APP_GUARD, useClass: ActorThrottlerGuard },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        { provide: APP_PIPE, useClass: InputValidationPipe },
+      ],
     };
   }
 }

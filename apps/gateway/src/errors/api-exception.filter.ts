@@ -1,0 +1,51 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { GqlArgumentsHost, GqlContextType } from '@nestjs/graphql';
+import { GraphQLError } from 'graphql';
+import { GraphQLContext, REQUEST_CONTEXT, RequestContext } from '@arbiter/auth';
+import { toApiError } from './error-mapping';
+
+/**
+ * Every exception thrown by a resolver, controller, guard or pipe passes here once: GraphQL gets a
+ * `GraphQLError` with `extensions.code`, HTTP a JSON body `{ statusCode, code, message }`.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ApiExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): unknown {
+    if (host.getType<GqlContextType>() === 'graphql') {
+      const context = GqlArgumentsHost.create(host).getContext<GraphQLContext>();
+      const requestContext = context?.requestContext;
+      const mapped = toApiError(exception, requestContext?.actor);
+      if (mapped.unexpected) this.logUnexpected(exception, requestContext);
+      return new GraphQLError(mapped.message, {
+        extensions: { ...mapped.extensions, code: mapped.code },
+      });
+    }
+    const http = host.switchToHttp();
+    const req = http.getRequest();
+    const requestContext: RequestContext | undefined = req?.[REQUEST_CONTEXT];
+    const mapped = toApiError(exception, requestContext?.actor);
+    if (mapped.unexpected)
+      this.logUnexpected(exception, requestContext ?? { correlationId: String(req?.id ?? '') });
+    const res = http.getResponse();
+    if (res.headersSent) return undefined;
+    res.status(mapped.httpStatus).json({
+      statusCode: mapped.httpStatus,
+      code: mapped.code,
+      message: mapped.message,
+      ...mapped.extensions,
+    });
+    return undefined;
+  }
+
+  private logUnexpected(
+    exception: unknown,
+    requestContext: Pick<RequestContext, 'correlationId'> | undefined,
+  ): void {
+    this.logger.error(
+      { err: exception, correlationId: requestContext?.correlationId },
+      `Unexpected error (correlation id ${requestContext?.correlationId ?? 'none'})`,
+    );
+  }
+}

@@ -1,0 +1,106 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { GraphQLError } from 'graphql';
+import type { Actor } from '@arbiter/auth';
+import { DomainError } from '@arbiter/disputes';
+import { InputValidationError } from './input-validation';
+
+/** What a failure looks like at the edge, for GraphQL (`extensions`) and HTTP (JSON body) alike. */
+export interface ApiError {
+  code: string;
+  message: string;
+  httpStatus: number;
+  extensions?: Record<string, unknown>;
+  /** A bug or an outage, not the caller's fault: logged with the correlation id, details hidden. */
+  unexpected?: boolean;
+}
+
+/**
+ * Domain codes that must not tell a party whether a dispute (or order) exists: probing someone
+ * else's dispute gets the same FORBIDDEN as an id that does not exist, with no reason attached.
+ */
+const CONCEALED_CODES = new Set(['NOT_A_PARTY', 'FORBIDDEN_FOR_ROLE']);
+const NOT_FOUND_CODES = new Set(['DISPUTE_NOT_FOUND', 'ORDER_NOT_FOUND']);
+/** Roles that may see every dispute, so "not found" reveals nothing to them. */
+const SEES_ALL_DISPUTES = new Set(['mediator', 'senior_mediator', 'platform', 'analyst', 'system']);
+
+const CONCEALED: ApiError = {
+  code: 'FORBIDDEN',
+  message: 'Not allowed, or no such dispute',
+  httpStatus: HttpStatus.FORBIDDEN,
+};
+
+export const INTERNAL: ApiError = {
+  code: 'INTERNAL_SERVER_ERROR',
+  message: 'Internal server error',
+  httpStatus: HttpStatus.INTERNAL_SERVER_ERROR,
+  unexpected: true,
+};
+
+const CODES_BY_STATUS: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
+
+/**
+ * The disputes lib's `DomainError`, or any error of that shape (named `DomainError`, a string
+ * `code`), so other libs can refuse with a stable code without importing the domain.
+ */
+export function isDomainError(error: unknown): error is Error & { code: string } {
+  return (
+    error instanceof DomainError ||
+    (error instanceof Error &&
+      error.name === 'DomainError' &&
+      typeof (error as { code?: unknown }).code === 'string')
+  );
+}
+
+/** The one place that decides what a caller learns about a failure. */
+export function toApiError(error: unknown, actor: Actor | null | undefined): ApiError {
+  if (error instanceof GraphQLError && typeof error.extensions?.code === 'string') {
+    // Raised by graphql-js or Apollo (parse, validation, limits) or already mapped.
+    return {
+      code: error.extensions.code,
+      message: error.message,
+      httpStatus: HttpStatus.BAD_REQUEST,
+    };
+  }
+  if (isDomainError(error)) {
+    if (CONCEALED_CODES.has(error.code)) return CONCEALED;
+    if (NOT_FOUND_CODES.has(error.code)) {
+      return actor && SEES_ALL_DISPUTES.has(actor.role)
+        ? { code: error.code, message: error.message, httpStatus: HttpStatus.NOT_FOUND }
+        : CONCEALED;
+    }
+    return {
+      code: error.code,
+      message: error.message,
+      httpStatus: HttpStatus.UNPROCESSABLE_ENTITY,
+    };
+  }
+  if (error instanceof InputValidationError) {
+    return {
+      code: 'BAD_USER_INPUT',
+      message: error.message,
+      httpStatus: HttpStatus.BAD_REQUEST,
+      extensions: { fields: error.fields },
+    };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    if (status >= 500) return INTERNAL;
+    const response = error.getResponse();
+    const given =
+      typeof response === 'object' ? (response as { code?: unknown; message?: unknown }) : {};
+    const message = typeof given.message === 'string' ? given.message : error.message;
+    const code =
+      typeof given.code === 'string' ? given.code : (CODES_BY_STATUS[status] ?? 'BAD_REQUEST');
+    return { code, message, httpStatus: status };
+  }
+  return INTERNAL;
+}

@@ -1,0 +1,86 @@
+import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import { GraphQLError } from 'graphql';
+import { DomainError } from '@arbiter/disputes';
+import { toApiError } from './error-mapping';
+import { InputValidationError } from './input-validation';
+
+const buyer = { id: 'b-1', role: 'buyer' as const };
+const mediator = { id: 'm-1', role: 'mediator' as const };
+
+describe('toApiError', () => {
+  it('passes a domain code through', () => {
+    expect(
+      toApiError(new DomainError('DISPUTE_NOT_IN_NEGOTIATION', 'Not in negotiation'), buyer),
+    ).toMatchObject({
+      code: 'DISPUTE_NOT_IN_NEGOTIATION',
+      message: 'Not in negotiation',
+      httpStatus: 422,
+    });
+  });
+
+  it('accepts any error shaped like a DomainError', () => {
+    const error = Object.assign(new Error('x'), { name: 'DomainError', code: 'SOMETHING_ELSE' });
+    expect(toApiError(error, buyer).code).toBe('SOMETHING_ELSE');
+  });
+
+  it('makes "not a party" and "no such dispute" indistinguishable for parties', () => {
+    const notAParty = toApiError(
+      new DomainError('NOT_A_PARTY', 'You are not the buyer of o-1'),
+      buyer,
+    );
+    const missing = toApiError(new DomainError('DISPUTE_NOT_FOUND', 'No dispute d-9'), buyer);
+    expect(notAParty).toEqual(missing);
+    expect(notAParty).toMatchObject({ code: 'FORBIDDEN', httpStatus: 403 });
+    expect(notAParty.extensions).toBeUndefined();
+  });
+
+  it('tells staff that a dispute does not exist', () => {
+    expect(toApiError(new DomainError('DISPUTE_NOT_FOUND'), mediator)).toMatchObject({
+      code: 'DISPUTE_NOT_FOUND',
+      httpStatus: 404,
+    });
+  });
+
+  it('reports validation failures with their field paths', () => {
+    const error = new InputValidationError([
+      { path: 'input.amountMinor', constraints: { isPositive: 'must be positive' } },
+    ]);
+    expect(toApiError(error, buyer)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      extensions: {
+        fields: [{ path: 'input.amountMinor', constraints: { isPositive: 'must be positive' } }],
+      },
+    });
+  });
+
+  it('maps authentication, authorization and throttling', () => {
+    expect(toApiError(new UnauthorizedException('Token expired'), null)).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'Token expired',
+    });
+    expect(toApiError(new ForbiddenException(), buyer).code).toBe('FORBIDDEN');
+    expect(toApiError(new ThrottlerException(), buyer)).toMatchObject({
+      code: 'RATE_LIMITED',
+      httpStatus: 429,
+    });
+  });
+
+  it('keeps codes graphql-js and Apollo already set', () => {
+    const error = new GraphQLError('too deep', { extensions: { code: 'QUERY_TOO_DEEP' } });
+    expect(toApiError(error, buyer).code).toBe('QUERY_TOO_DEEP');
+  });
+
+  it('hides anything unexpected behind a generic message', () => {
+    const mapped = toApiError(
+      new TypeError('cannot read properties of undefined (secret detail)'),
+      buyer,
+    );
+    expect(mapped).toEqual({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'Internal server error',
+      httpStatus: 500,
+      unexpected: true,
+    });
+  });
+});

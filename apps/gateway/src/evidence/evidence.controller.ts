@@ -1,0 +1,168 @@
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import {
+  BadRequestException,
+  Controller,
+  ForbiddenException,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  PayloadTooLargeException,
+  Post,
+  Req,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
+import busboy from 'busboy';
+import { plainToInstance } from 'class-transformer';
+import { IsString, Matches, validate } from 'class-validator';
+import { Actor, CurrentActor } from '@arbiter/auth';
+import { InputValidationError } from '../errors/input-validation';
+import {
+  BLOB_STORE,
+  BlobStore,
+  BlobTooLargeError,
+  StoredBlob,
+  UnsupportedMediaTypeError,
+} from './blob-store';
+import { EVIDENCE_ACCESS_POLICY, EvidenceAccessPolicy } from './evidence-access.policy';
+
+export const EVIDENCE_OPTIONS = Symbol('EVIDENCE_OPTIONS');
+
+export interface EvidenceOptions {
+  directory: string;
+  maxBytes: number;
+}
+
+/** Dispute ids as the command side will mint them; kept loose until the domain fixes the format. */
+const DISPUTE_ID = /^[A-Za-z0-9][\w-]{0,63}$/;
+
+class EvidenceUploadFields {
+  @IsString()
+  @Matches(DISPUTE_ID, {
+    message: 'disputeId must be a dispute id (letters, digits, _ and -, at most 64)',
+  })
+  disputeId!: string;
+}
+
+/** What the client keeps to reference the file in the add-evidence mutation. */
+export interface EvidenceFileReceipt {
+  /** `sha256:<hex>`, the value the add-evidence mutation takes. */
+  id: string;
+  sha256: string;
+  size: number;
+  mediaType: string;
+}
+
+/** Multipart framing around one file: boundaries, part headers and a short disputeId field. */
+const MULTIPART_OVERHEAD = 16 * 1024;
+
+/**
+ * `POST /evidence`, multipart/form-data with a `disputeId` field followed by one `file` part.
+ * The file is streamed to the blob store (never buffered whole), addressed by its sha256.
+ */
+@Controller('evidence')
+export class EvidenceController {
+  constructor(
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(EVIDENCE_ACCESS_POLICY) private readonly policy: EvidenceAccessPolicy,
+    @Inject(EVIDENCE_OPTIONS) private readonly options: EvidenceOptions,
+  ) {}
+
+  @Post()
+  @HttpCode(HttpStatus.CREATED)
+  async upload(
+    @Req() req: IncomingMessage,
+    @CurrentActor() actor: Actor,
+  ): Promise<EvidenceFileReceipt> {
+    if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
+      throw new BadRequestException(
+        'Expected multipart/form-data with a disputeId field and a file',
+      );
+    }
+    const declared = Number(req.headers['content-length']);
+    if (declared > this.options.maxBytes + MULTIPART_OVERHEAD) throw this.tooLarge();
+    try {
+      const blob = await this.receive(req, actor);
+      return { id: `sha256:${blob.sha256}`, ...blob };
+    } catch (error) {
+      if (error instanceof BlobTooLargeError) throw this.tooLarge();
+      if (error instanceof UnsupportedMediaTypeError) {
+        throw new UnsupportedMediaTypeException({ code: error.code, message: error.message });
+      }
+      throw error;
+    }
+  }
+
+  private receive(req: IncomingMessage, actor: Actor): Promise<StoredBlob> {
+    return new Promise<StoredBlob>((resolve, reject) => {
+      const fields: Record<string, string> = {};
+      let stored: Promise<StoredBlob> | undefined;
+      let parser: busboy.Busboy;
+      try {
+        parser = busboy({
+          headers: req.headers,
+          // Busboy cuts the file one byte past the limit, so the store sees it is too large
+          // without the whole oversized upload ever being read into memory or disk.
+          limits: {
+            files: 1,
+            fields: 4,
+            fieldSize: 256,
+            parts: 5,
+            fileSize: this.options.maxBytes + 1,
+          },
+        });
+      } catch (error) {
+        reject(new BadRequestException((error as Error).message));
+        return;
+      }
+      parser.on('field', (name, value) => {
+        fields[name] = value;
+      });
+      parser.on('file', (name, file) => {
+        if (name !== 'file' || stored) {
+          file.resume();
+          stored ??= Promise.reject(
+            missing('file', 'the file must be sent in the one part named "file"'),
+          );
+          return;
+        }
+        stored = this.store(fields, file, actor);
+        stored.catch(() => file.resume()); // keep the parser moving to the end of the request
+      });
+      parser.on('error', (error) => reject(new BadRequestException((error as Error).message)));
+      parser.on('close', () => {
+        (stored ?? Promise.reject(missing('file', 'a part named "file" is required'))).then(
+          resolve,
+          reject,
+        );
+      });
+      req.pipe(parser);
+    });
+  }
+
+  private async store(
+    fields: Record<string, string>,
+    file: Readable,
+    actor: Actor,
+  ): Promise<StoredBlob> {
+    const upload = plainToInstance(EvidenceUploadFields, fields);
+    const violations = await validate(upload, { whitelist: true, forbidNonWhitelisted: true });
+    if (violations.length) throw InputValidationError.fromValidationErrors(violations);
+    // Checked before a byte is stored: only who may attach evidence to the dispute can use disk.
+    if (!(await this.policy.mayAttachTo(actor, upload.disputeId))) {
+      throw new ForbiddenException('Not allowed, or no such dispute');
+    }
+    return this.blobs.put(file, { maxBytes: this.options.maxBytes });
+  }
+
+  private tooLarge(): PayloadTooLargeException {
+    return new PayloadTooLargeException({
+      code: 'EVIDENCE_TOO_LARGE',
+      message: `The file exceeds the limit of ${this.options.maxBytes} bytes`,
+    });
+  }
+}
+
+function missing(path: string, message: string): InputValidationError {
+  return new InputValidationError([{ path, constraints: { isDefined: message } }]);
+}

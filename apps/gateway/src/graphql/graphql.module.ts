@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
+import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
+import { GraphQLModule } from '@nestjs/graphql';
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { TokenVerifier } from '@arbiter/auth';
+import type { AppConfig } from '@arbiter/platform';
+import { INTERNAL } from '../errors/error-mapping';
+import { MetricsService } from '../metrics/metrics';
+import { graphQLContextFactory, webSocketAuthenticator, WsConnectionContext } from './context';
+import { queryLimitsPlugin } from './limits';
+import { MeResolver } from './me.resolver';
+
+/** Where the committed schema lives; `npm run schema` (or a development start) rewrites it. */
+export const SCHEMA_FILE = join(process.cwd(), 'apps/gateway/schema.gql');
+
+/**
+ * GraphQL over HTTP (`POST /graphql`, Apollo Server) and WebSocket (graphql-ws, same path),
+ * code first. Feature modules add resolvers; this module owns the transport, the context and the
+ * limits.
+ */
+@Module({})
+export class GatewayGraphQLModule {
+  static forRoot(config: AppConfig, options: { writeSchemaFile?: boolean } = {}): DynamicModule {
+    const production = config.NODE_ENV === 'production';
+    const writeSchemaFile = options.writeSchemaFile ?? config.NODE_ENV === 'development';
+    const logger = new Logger('GraphQL');
+    return {
+      module: GatewayGraphQLModule,
+      imports: [
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          inject: [TokenVerifier, MetricsService],
+          useFactory: (verifier: TokenVerifier, metrics: MetricsService): ApolloDriverConfig => ({
+            path: '/graphql',
+            autoSchemaFile: writeSchemaFile ? SCHEMA_FILE : true,
+            sortSchema: true,
+            introspection: !production,
+            graphiql: config.NODE_ENV === 'development',
+            csrfPrevention: true,
+            includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
+            // Errors are mapped once by ApiExceptionFilter; Nest's own HTTP-error translation would
+            // overwrite the codes.
+            autoTransformHttpErrors: false,
+            parseOptions: { maxTokens: 5000 },
+            context: graphQLContextFactory(verifier),
+            subscriptions: {
+              'graphql-ws': {
+                path: '/graphql',
+                onConnect: webSocketAuthenticator(verifier) as never,
+              },
+            },
+            plugins: [
+              queryLimitsPlugin({
+                maxDepth: config.GRAPHQL_MAX_DEPTH,
+                maxComplexity: config.GRAPHQL_MAX_COMPLEXITY,
+              }),
+              metrics.graphqlPlugin(),
+            ],
+            formatError: (
+              formatted: GraphQLFormattedError,
+              error: unknown,
+            ): GraphQLFormattedError => {
+              // Errors that bypassed the filter (thrown outside a resolver) must not leak details either.
+              if (
+                formatted.extensions?.code === INTERNAL.code &&
+                formatted.message !== INTERNAL.message
+              ) {
+                logger.error({ err: unwrapResolverError(error) }, 'Unexpected GraphQL error');
+                return {
+                  message: INTERNAL.message,
+                  path: formatted.path,
+                  extensions: { code: INTERNAL.code },
+                };
+              }
+              return formatted;
+            },
+          }),
+        }),
+      ],
+      providers: [MeResolver],
+    };
+  }
+}
+
+export type { WsConnectionContext };
