@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tokenFor } from './support/clients';
+import { uploadEvidence } from './support/evidence';
+import { describeOnDatabases, RunningGateway, startGateway } from './support/gateway';
+
+const MAX_BYTES = 64 * 1024;
+const png = Buffer.concat([
+  Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'),
+  Buffer.alloc(200, 7),
+]);
+const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
+
+describeOnDatabases('evidence uploads', (database) => {
+  let gateway: RunningGateway;
+  let buyer: string;
+  beforeAll(async () => {
+    gateway = await startGateway({ EVIDENCE_MAX_BYTES: String(MAX_BYTES) }, database);
+    buyer = await tokenFor('buyer', 'b-1');
+  });
+  afterAll(() => gateway?.close());
+
+  it('stores a file by its sha256 and returns the id the add-evidence mutation takes', async () => {
+    const response = await uploadEvidence(gateway.url, {
+      token: buyer,
+      disputeId: 'd-1',
+      content: png,
+    });
+    expect(response).toEqual({
+      status: 201,
+      body: {
+        id: `sha256:${sha256(png)}`,
+        sha256: sha256(png),
+        size: png.length,
+        mediaType: 'image/png',
+      },
+    });
+    const stored = await readFile(join(gateway.evidenceDir, sha256(png).slice(0, 2), sha256(png)));
+    expect(stored.equals(png)).toBe(true);
+  });
+
+  it('stores identical content once', async () => {
+    const text = Buffer.from(`The parcel arrived torn open. ${database}`);
+    const first = await uploadEvidence(gateway.url, {
+      token: buyer,
+      disputeId: 'd-1',
+      content: text,
+    });
+    const second = await uploadEvidence(gateway.url, {
+      token: await tokenFor('seller', 's-1'),
+      disputeId: 'd-1',
+      content: text,
+    });
+    expect(first.body).toEqual(second.body);
+    expect(first.body.mediaType).toBe('text/plain');
+    const files = await readdir(join(gateway.evidenceDir, sha256(text).slice(0, 2)));
+    expect(files.filter((name) => name === sha256(text))).toHaveLength(1);
+    expect(await readdir(join(gateway.evidenceDir, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses a file over EVIDENCE_MAX_BYTES with 413 and leaves nothing behind', async () => {
+    const big = Buffer.concat([png, Buffer.alloc(MAX_BYTES, 1)]);
+    const response = await uploadEvidence(gateway.url, {
+      token: buyer,
+      disputeId: 'd-1',
+      content: big,
+    });
+    expect(response).toEqual({
+      status: 413,
+      body: {
+        statusCode: 413,
+        code: 'EVIDENCE_TOO_LARGE',
+        message: `The file exceeds the limit of ${MAX_BYTES} bytes`,
+      },
+    });
+    expect(await readdir(join(gateway.evidenceDir, 'tmp'))).toEqual([]);
+  });
+
+  it('refuses a request far over the limit from its Content-Length alone', async () => {
+    const huge = Buffer.alloc(MAX_BYTES * 4, 1);
+    const response = await uploadEvidence(gateway.url, {
+      token: buyer,
+      disputeId: 'd-1',
+      content: huge,
+    });
+    expect(response.status).toBe(413);
+  });
+
+  it('refuses content of another type with 415, whatever the declared type', async () => {
+    const zip = Buffer.concat([Buffer.from('504b0304', 'hex'), Buffer.alloc(64, 0)]);
+    const response = await uploadEvidence(gateway.url, {
+      token: buyer,
+      disputeId: 'd-1',
+      content: zip,
+    });
+    expect(response.status).toBe(415);
+    expect(response.body).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+  });
+
+  it('refuses an anonymous upload', async () => {
+    const response = await uploadEvidence(gateway.url, { disputeId: 'd-1', content: png });
+    expect(response).toEqual({
+      status: 401,
+      body: { statusCode: 401, code: 'UNAUTHENTICATED', message: 'Authentication required' },
+    });
+  });
+
+  it('refuses roles that never add evidence, without saying whether the dispute exists', async () => {
+    const response = await uploadEvidence(gateway.url, {
+      token: await tokenFor('analyst'),
+      disputeId: 'd-1',
+      content: png,
+    });
+    expect(response).toEqual({
+      status: 403,
+      body: { statusCode: 403, code: 'FORBIDDEN', message: 'Not allowed, or no such dispute' },
+    });
+  });
+
+  it('answers BAD_USER_INPUT with the field paths', async () => {
+    const noDispute = await uploadEvidence(gateway.url, { token: buyer, content: png });
+    expect(noDispute.status).toBe(400);
+    expect(noDispute.body).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: [{ path: 'disputeId' }],
+    });
+
+    const badId = await uploadEvidence(gateway.url, {
+      token: buyer,
+      disputeId: '../etc',
+      extraFields: { note: 'x' },
+      content: png,
+    });
+    expect(badId.body).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: expect.arrayContaining([
+        {
+          path: 'disputeId',
+          constraints: { matches: expect.stringContaining('disputeId must be a dispute id') },
+        },
+        { path: 'note', constraints: { whitelistValidation: 'property note should not exist' } },
+      ]),
+    });
+
+    const noFile = await uploadEvidence(gateway.url, { token: buyer, disputeId: 'd-1' });
+    expect(noFile.body).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ path: 'file' }] });
+  });
+});

@@ -1,0 +1,135 @@
+import { graphql, tokenFor } from './support/clients';
+import { RunningGateway, startGateway } from './support/gateway';
+
+describe('hardening', () => {
+  describe('query limits', () => {
+    it('refuses a query deeper than GRAPHQL_MAX_DEPTH', async () => {
+      const gateway = await startGateway({ GRAPHQL_MAX_DEPTH: '1' });
+      try {
+        const response = await graphql(gateway.url, '{ me { id } }', {
+          token: await tokenFor('buyer'),
+        });
+        expect(response.body.errors?.[0]).toMatchObject({
+          message: 'Query depth 2 exceeds the limit of 1',
+          extensions: { code: 'QUERY_TOO_DEEP' },
+        });
+        expect(response.body.data).toBeUndefined();
+      } finally {
+        await gateway.close();
+      }
+    });
+
+    it('refuses a query costlier than GRAPHQL_MAX_COMPLEXITY, counting fragments', async () => {
+      const gateway = await startGateway({ GRAPHQL_MAX_COMPLEXITY: '3' });
+      try {
+        const token = await tokenFor('buyer');
+        const cheap = await graphql(gateway.url, '{ me { id role } }', { token });
+        expect(cheap.body.data).toEqual({ me: { id: 'buyer-1', role: 'buyer' } });
+        const costly = await graphql(
+          gateway.url,
+          '{ a: me { ...F } b: me { ...F } } fragment F on Actor { id role }',
+          { token },
+        );
+        expect(costly.body.errors?.[0]).toMatchObject({
+          extensions: { code: 'QUERY_TOO_COMPLEX' },
+        });
+        expect(costly.body.errors?.[0].message).toMatch(
+          /^Query complexity 6 exceeds the limit of 3$/,
+        );
+      } finally {
+        await gateway.close();
+      }
+    });
+  });
+
+  describe('with default settings', () => {
+    let gateway: RunningGateway;
+    beforeAll(async () => {
+      gateway = await startGateway({ RATE_LIMIT_PER_MINUTE: '5', REQUEST_BODY_LIMIT: '2kb' });
+    });
+    afterAll(() => gateway?.close());
+
+    it('refuses a GET query without a CSRF preflight header', async () => {
+      const response = await fetch(
+        `${gateway.url}/graphql?query=${encodeURIComponent('{ me { id } }')}`,
+        {
+          headers: { authorization: `Bearer ${await tokenFor('seller', 'csrf')}` },
+        },
+      );
+      expect(response.status).toBe(400);
+      expect(await response.text()).toMatch(/CSRF/);
+    });
+
+    it('refuses a simple (text/plain) POST that a browser form could send cross-site', async () => {
+      const response = await fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({ query: '{ me { id } }' }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toMatch(/CSRF/);
+    });
+
+    it('accepts a GET query with the preflight header', async () => {
+      const response = await fetch(
+        `${gateway.url}/graphql?query=${encodeURIComponent('{ me { id } }')}`,
+        {
+          headers: {
+            authorization: `Bearer ${await tokenFor('seller', 'csrf')}`,
+            'apollo-require-preflight': 'true',
+          },
+        },
+      );
+      expect(await response.json()).toEqual({ data: { me: { id: 'csrf' } } });
+    });
+
+    it('refuses a body over REQUEST_BODY_LIMIT', async () => {
+      const response = await graphql(gateway.url, `{ me { id } } # ${'x'.repeat(4096)}`, {
+        token: await tokenFor('buyer'),
+      });
+      expect(response.status).toBe(413);
+    });
+
+    it('limits each actor separately, whatever its IP', async () => {
+      const limited = await tokenFor('buyer', 'busy-buyer');
+      const codes: unknown[] = [];
+      for (let i = 0; i < 6; i += 1) {
+        const response = await graphql(gateway.url, '{ me { id } }', { token: limited });
+        codes.push(response.body.errors?.[0]?.extensions?.code ?? 'ok');
+      }
+      expect(codes).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED']);
+      const other = await graphql(gateway.url, '{ me { id } }', {
+        token: await tokenFor('buyer', 'calm-buyer'),
+      });
+      expect(other.body.data).toEqual({ me: { id: 'calm-buyer' } });
+    });
+  });
+
+  describe('in production', () => {
+    let gateway: RunningGateway;
+    beforeAll(async () => {
+      gateway = await startGateway({ NODE_ENV: 'production' });
+    });
+    afterAll(() => gateway?.close());
+
+    it('switches introspection off', async () => {
+      const response = await graphql(gateway.url, '{ __schema { types { name } } }', {
+        token: await tokenFor('buyer'),
+      });
+      expect(response.body.errors?.[0].message).toMatch(/introspection/i);
+      expect(response.body.data).toBeUndefined();
+    });
+
+    it('serves no landing page', async () => {
+      const response = await fetch(`${gateway.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(await response.text()).not.toMatch(/<html|graphiql/i);
+    });
+
+    it('still answers operations', async () => {
+      const response = await graphql(gateway.url, '{ me { role } }', {
+        token: await tokenFor('analyst'),
+      });
+      expect(response.body).toEqual({ data: { me: { role: 'analyst' } } });
+    });
+  });
+});
