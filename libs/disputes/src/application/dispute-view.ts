@@ -53,17 +53,32 @@ export interface DisputeView {
   /** Staff only; empty for everyone else. */
   internalNotes: { noteId: string; note: string; authorId: string; at: Instant }[];
   decision: DecisionView | null;
-  appeals: { appealId: string; decisionId: string; appellant: PartyRole; newInformation: string; at: Instant }[];
+  appeals: {
+    appealId: string;
+    decisionId: string;
+    appellant: PartyRole;
+    newInformation: string;
+    at: Instant;
+  }[];
   returnInfo: ReturnView | null;
   deadline: { kind: PhaseDeadlineKind; dueAt: Instant } | null;
   /** Null for parties: staff identities are not theirs to know. */
   mediatorId: string | null;
   mediatorAssigned: boolean;
-  outcome: { outcome: Outcome; reachedBy: ReachedBy; ruling: Ruling | null; refundAmount: Money | null } | null;
+  outcome: {
+    outcome: Outcome;
+    reachedBy: ReachedBy;
+    ruling: Ruling | null;
+    refundAmount: Money | null;
+  } | null;
   refundDue: Money | null;
   refunded: Money | null;
   closedAt: Instant | null;
-  nextAction: { action: ExpectedActionKind; dueAt: Instant | null; ifMissed: DeadlineConsequence | null } | null;
+  nextAction: {
+    action: ExpectedActionKind;
+    dueAt: Instant | null;
+    ifMissed: DeadlineConsequence | null;
+  } | null;
 }
 
 export interface EvidenceView {
@@ -155,11 +170,22 @@ export function disputeViewFor(
   const prompts = new Map<string, string>();
   const rationales = new Map<string, string>();
   for (const event of events) applyToView(view, event, prompts, rationales);
-  view.evidenceRequests = state.evidenceRequests.map((r) => ({ ...r, prompt: prompts.get(r.requestId) ?? '' }));
+  view.evidenceRequests = state.evidenceRequests.map((r) => ({
+    ...r,
+    prompt: prompts.get(r.requestId) ?? '',
+  }));
   if (state.decision !== null) {
     const { decisionId, stage, ruling, final, appealDueAt, acceptedBy } = state.decision;
     const rationale = rationales.get(decisionId) ?? '';
-    view.decision = { decisionId, stage, ruling, rationale, final, appealDueAt, acceptedBy: [...acceptedBy] };
+    view.decision = {
+      decisionId,
+      stage,
+      ruling,
+      rationale,
+      final,
+      appealDueAt,
+      acceptedBy: [...acceptedBy],
+    };
   }
   const resolution = state.resolution;
   if (state.outcome !== null && state.reachedBy !== null) {
@@ -171,7 +197,10 @@ export function disputeViewFor(
     };
   }
   if (resolution?.returnRequired) {
-    view.returnInfo = { ...(view.returnInfo ?? emptyReturn()), shippingPaidBy: resolution.returnShippingPaidBy };
+    view.returnInfo = {
+      ...(view.returnInfo ?? emptyReturn()),
+      shippingPaidBy: resolution.returnShippingPaidBy,
+    };
   }
   const next = nextActionFor(state, viewer.role, policy);
   view.nextAction = next && { action: next.action, dueAt: next.dueAt, ifMissed: next.ifMissed };
@@ -229,7 +258,12 @@ function applyToView(
       prompts.set(event.data.requestId, event.data.prompt);
       return;
     case 'InternalNoteAdded':
-      view.internalNotes.push({ noteId: event.data.noteId, note: event.data.note, authorId: event.data.by.id, at });
+      view.internalNotes.push({
+        noteId: event.data.noteId,
+        note: event.data.note,
+        authorId: event.data.by.id,
+        at,
+      });
       return;
     case 'DisputeDecided':
       rationales.set(event.data.decisionId, event.data.rationale);

@@ -59,7 +59,6 @@ const HANDLERS = [
   ConfirmRefundPayoutHandler,
 ];
 
-
 /** Without an app-provided lookup, no file exists: only text evidence can be added. */
 const NO_FILES: EvidenceFiles = { describe: async () => null };
 
@@ -70,7 +69,9 @@ const NO_FILES: EvidenceFiles = { describe: async () => null };
  */
 @Module({})
 export class DisputesModule {
-  static forRoot(options: { policy?: DisputePolicy; clock?: Clock; evidenceFiles?: Provider } = {}): DynamicModule {
+  static forRoot(
+    options: { policy?: DisputePolicy; clock?: Clock; evidenceFiles?: Provider } = {},
+  ): DynamicModule {
     return {
       module: DisputesModule,
       imports: [CqrsModule.forRoot()],

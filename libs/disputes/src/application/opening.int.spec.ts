@@ -1,11 +1,21 @@
 import { DomainError, definePolicy, disputeStreamId, orderStreamId } from '../domain';
-import { describeWithPostgres, openPostgresTestSchema, PostgresTestSchema } from '@arbiter/event-store/testing';
+import {
+  describeWithPostgres,
+  openPostgresTestSchema,
+  PostgresTestSchema,
+} from '@arbiter/event-store/testing';
 import { verifyChain } from './audit-chain';
 import { CancelDisputeCommand } from './cancel-dispute/cancel-dispute';
 import { ConfirmDeliveryCommand } from './confirm-delivery/confirm-delivery';
 import { DisputeStreams, idFor } from './dispute-streams';
 import { OpenDisputeCommand } from './open-dispute/open-dispute';
-import { DisputesUnderTest, PLATFORM, shippedOrder, startDisputes, StoreUnderTest } from './testing';
+import {
+  DisputesUnderTest,
+  PLATFORM,
+  shippedOrder,
+  startDisputes,
+  StoreUnderTest,
+} from './testing';
 
 const buyer = { id: 'buyer-1', role: 'buyer' } as const;
 const seller = { id: 'seller-1', role: 'seller' } as const;
@@ -15,15 +25,26 @@ const T0 = '2026-03-01T00:00:00.000Z';
 
 function openingSuite(store: () => StoreUnderTest) {
   let d: DisputesUnderTest;
-  beforeEach(async () => {
+  // One store per suite (PGlite takes seconds to start); every test uses its own orders.
+  beforeAll(async () => {
     d = await startDisputes(store());
-    d.clock.set(T0);
   });
-  afterEach(() => d.close());
+  beforeEach(() => d.clock.set(T0));
+  afterAll(() => d?.close());
 
-  const open = (orderId: string, issued = d.as(buyer), reason: 'NOT_AS_DESCRIBED' | 'ITEM_NOT_RECEIVED' = 'NOT_AS_DESCRIBED') =>
-    d.bus.execute(new OpenDisputeCommand(orderId, { reason, description: 'Scratched', claim }, issued));
-  const codeOf = (promise: Promise<unknown>) => promise.then(() => 'OK', (e: DomainError) => e.code ?? String(e));
+  const open = (
+    orderId: string,
+    issued = d.as(buyer),
+    reason: 'NOT_AS_DESCRIBED' | 'ITEM_NOT_RECEIVED' = 'NOT_AS_DESCRIBED',
+  ) =>
+    d.bus.execute(
+      new OpenDisputeCommand(orderId, { reason, description: 'Scratched', claim }, issued),
+    );
+  const codeOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'OK',
+      (e: DomainError) => e.code ?? String(e),
+    );
 
   it('reserves the order at the revision it read, then creates the dispute stream, with tracing metadata', async () => {
     await shippedOrder(d, 'o-1', parties);
@@ -44,7 +65,10 @@ function openingSuite(store: () => StoreUnderTest) {
         schemaVersion: 1,
       });
     }
-    expect(opened.data).toMatchObject({ orderTotal: { amountMinor: 10_000 }, deliveryConfirmed: false });
+    expect(opened.data).toMatchObject({
+      orderTotal: { amountMinor: 10_000 },
+      deliveryConfirmed: false,
+    });
     expect(verifyChain(order).intact).toBe(true);
   });
 
@@ -65,13 +89,17 @@ function openingSuite(store: () => StoreUnderTest) {
     const issued = d.as(buyer, 'crash-key');
     const disputeId = idFor(issued, 'dispute');
     // The first half of an opening, as a process that died after it would have left it.
-    await d.app.get(DisputeStreams).order('o-3', issued, (metadata) => ({ type: 'LinkDispute', data: { disputeId }, metadata }));
+    await d.app
+      .get(DisputeStreams)
+      .order('o-3', issued, (metadata) => ({ type: 'LinkDispute', data: { disputeId }, metadata }));
     expect(await d.store.readStream(disputeStreamId(disputeId))).toHaveLength(0);
 
     const retried = await open('o-3', d.as(buyer, 'crash-key'));
     expect(retried.disputeId).toBe(disputeId);
     expect(retried.state.status).toBe('AWAITING_SELLER');
-    const links = (await d.store.readStream(orderStreamId('o-3'))).filter((e) => e.type === 'OrderDisputeLinked');
+    const links = (await d.store.readStream(orderStreamId('o-3'))).filter(
+      (e) => e.type === 'OrderDisputeLinked',
+    );
     expect(links).toHaveLength(1);
     // Any other opening on the order is refused: the order has its dispute.
     expect(await codeOf(open('o-3'))).toBe('DISPUTE_ALREADY_EXISTS');
@@ -79,10 +107,14 @@ function openingSuite(store: () => StoreUnderTest) {
 
   it('lets exactly one of several concurrent openings of one order succeed', async () => {
     await shippedOrder(d, 'o-4', parties);
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => codeOf(open('o-4', d.as(buyer, `race-${i}`)))));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => codeOf(open('o-4', d.as(buyer, `race-${i}`)))),
+    );
     expect(results.filter((r) => r === 'OK')).toHaveLength(1);
     expect(results.filter((r) => r === 'DISPUTE_ALREADY_EXISTS')).toHaveLength(5);
-    const links = (await d.store.readStream(orderStreamId('o-4'))).filter((e) => e.type === 'OrderDisputeLinked');
+    const links = (await d.store.readStream(orderStreamId('o-4'))).filter(
+      (e) => e.type === 'OrderDisputeLinked',
+    );
     expect(links).toHaveLength(1);
   });
 
@@ -90,13 +122,19 @@ function openingSuite(store: () => StoreUnderTest) {
     expect(await codeOf(open('missing'))).toBe('ORDER_NOT_FOUND');
     await shippedOrder(d, 'o-5', parties);
     expect(await codeOf(open('o-5', d.as({ id: 'buyer-2', role: 'buyer' })))).toBe('NOT_A_PARTY');
-    expect(await codeOf(open('o-5', d.as(buyer), 'ITEM_NOT_RECEIVED'))).toBe('NOT_RECEIVED_TOO_EARLY');
+    expect(await codeOf(open('o-5', d.as(buyer), 'ITEM_NOT_RECEIVED'))).toBe(
+      'NOT_RECEIVED_TOO_EARLY',
+    );
     d.clock.advanceDays(2);
     await d.bus.execute(new ConfirmDeliveryCommand('o-5', d.as(PLATFORM)));
-    expect(await codeOf(open('o-5', d.as(buyer), 'ITEM_NOT_RECEIVED'))).toBe('ITEM_DELIVERY_CONFIRMED');
+    expect(await codeOf(open('o-5', d.as(buyer), 'ITEM_NOT_RECEIVED'))).toBe(
+      'ITEM_DELIVERY_CONFIRMED',
+    );
     const first = await open('o-5');
     expect(first.state).toMatchObject({ status: 'AWAITING_SELLER' });
-    await d.bus.execute(new CancelDisputeCommand(first.disputeId, { comment: 'Found it' }, d.as(buyer)));
+    await d.bus.execute(
+      new CancelDisputeCommand(first.disputeId, { comment: 'Found it' }, d.as(buyer)),
+    );
     expect(await codeOf(open('o-5'))).toBe('DISPUTE_REOPEN_NOT_ALLOWED');
     d.clock.advanceDays(30);
     await shippedOrder(d, 'o-6', parties);
@@ -118,13 +156,22 @@ describeWithPostgres('opening a dispute [postgres]', (url) => {
 
 describe('reopening after a cancel, when the policy allows it', () => {
   it('opens a new dispute that records which one it reopens', async () => {
-    const d = await startDisputes('memory', { policy: definePolicy({ allowReopenAfterCancel: true }) });
+    const d = await startDisputes('memory', {
+      policy: definePolicy({ allowReopenAfterCancel: true }),
+    });
     try {
       d.clock.set(T0);
       await shippedOrder(d, 'o-r', parties);
-      const opening = () => new OpenDisputeCommand('o-r', { reason: 'DAMAGED', description: 'Broken', claim }, d.as(buyer));
+      const opening = () =>
+        new OpenDisputeCommand(
+          'o-r',
+          { reason: 'DAMAGED', description: 'Broken', claim },
+          d.as(buyer),
+        );
       const first = await d.bus.execute(opening());
-      await d.bus.execute(new CancelDisputeCommand(first.disputeId, { comment: 'Oops' }, d.as(buyer)));
+      await d.bus.execute(
+        new CancelDisputeCommand(first.disputeId, { comment: 'Oops' }, d.as(buyer)),
+      );
       const second = await d.bus.execute(opening());
       const [opened] = await d.store.readStream(disputeStreamId(second.disputeId));
       expect(opened.data).toMatchObject({ reopenOf: first.disputeId });

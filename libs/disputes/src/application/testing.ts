@@ -37,7 +37,11 @@ export async function startDisputes(
 ): Promise<DisputesUnderTest> {
   const clock = new AdjustableClock();
   const connection =
-    store === 'pglite' ? await openSqlConnection({ kind: 'pglite' }) : store === 'memory' ? null : store.connection;
+    store === 'pglite'
+      ? await openSqlConnection({ kind: 'pglite' })
+      : store === 'memory'
+        ? null
+        : store.connection;
   const config: EventStoreConfig = connection ? { kind: 'sql', connection } : { kind: 'memory' };
   @Module({})
   class TestModule {
@@ -85,11 +89,23 @@ export async function shippedOrder(
   total = eur(10_000),
 ): Promise<OrderOutcome> {
   await d.bus.execute(
-    new PlaceOrderCommand({ orderId, ...parties, total, items: [{ sku: 'sku-1', title: 'A lamp', quantity: 1, unitPrice: total }] }, d.as(PLATFORM)),
+    new PlaceOrderCommand(
+      {
+        orderId,
+        ...parties,
+        total,
+        items: [{ sku: 'sku-1', title: 'A lamp', quantity: 1, unitPrice: total }],
+      },
+      d.as(PLATFORM),
+    ),
   );
   const deliveryDeadline = new Date(Date.parse(d.clock.now()) + 10 * 86_400_000).toISOString();
   return d.bus.execute(
-    new ShipOrderCommand(orderId, { carrier: 'DHL', trackingNumber: 'JD0001', deliveryDeadline }, d.as(PLATFORM)),
+    new ShipOrderCommand(
+      orderId,
+      { carrier: 'DHL', trackingNumber: 'JD0001', deliveryDeadline },
+      d.as(PLATFORM),
+    ),
   );
 }
 
