@@ -59,6 +59,7 @@ const quiet = { log: () => undefined, warn: () => undefined, error: () => undefi
 export class DeadlinesHarness {
   readonly clock = new FakeClock('2026-03-07T00:00:00.000Z');
   private readonly toStop: { stop(): Promise<void> }[] = [];
+  private schedulers: DeadlineScheduler[] = [];
   private readonly decider: Decider<DisputeCommand, DisputeEvent, DisputeState>;
   private commands = 0;
 
@@ -79,6 +80,7 @@ export class DeadlinesHarness {
   }
 
   async close(): Promise<void> {
+    await this.stopSchedulers();
     await Promise.all(this.toStop.map((s) => s.stop()));
     await this.store.close();
     await this.database.dispose();
@@ -109,12 +111,28 @@ export class DeadlinesHarness {
       logger: quiet,
       ...options,
     });
-    this.toStop.push(scheduler);
+    this.schedulers.push(scheduler);
     return scheduler;
+  }
+
+  /** Stops the schedulers made so far and forgets every deadline row (between tests on one database). */
+  async stopSchedulers(): Promise<void> {
+    await Promise.all(this.schedulers.map((s) => s.stop()));
+    this.schedulers = [];
   }
 
   firer(): DeadlineFirer {
     return eventStoreFirer(this.store, this.policy);
+  }
+
+  /** Runs `work` while the process manager is stopped (it lags behind the store meanwhile). */
+  async runnerPaused(runner: ProjectionRunner, work: () => Promise<void>): Promise<void> {
+    await runner.stop();
+    try {
+      await work();
+    } finally {
+      runner.start();
+    }
   }
 
   /** Waits until the process manager has seen every event in the store. */
