@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import {
+  EVIDENCE_FILES,
+  EvidenceFiles,
+} from '@arbiter/disputes/application/add-evidence/add-evidence';
 import { tokenFor } from './support/clients';
 import { uploadEvidence } from './support/evidence';
 import { describeOnDatabases, RunningGateway, startGateway } from './support/gateway';
@@ -38,6 +42,12 @@ describeOnDatabases('evidence uploads', (database) => {
     });
     const stored = await readFile(join(gateway.evidenceDir, sha256(png).slice(0, 2), sha256(png)));
     expect(stored.equals(png)).toBe(true);
+    // What the add-evidence handler will see when the mutation references the upload.
+    const files = gateway.app.get<EvidenceFiles>(EVIDENCE_FILES);
+    const described = { sha256: sha256(png), mediaType: 'image/png', sizeBytes: png.length };
+    expect(await files.describe(`sha256:${sha256(png)}`)).toEqual(described);
+    expect(await files.describe(sha256(png))).toEqual(described);
+    expect(await files.describe('0'.repeat(64))).toBeNull();
   });
 
   it('stores identical content once', async () => {

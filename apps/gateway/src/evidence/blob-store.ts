@@ -23,6 +23,8 @@ export interface BlobPutOptions {
 export interface BlobStore {
   put(content: Readable, options: BlobPutOptions): Promise<StoredBlob>;
   get(sha256: string): Promise<{ blob: StoredBlob; content: Readable } | undefined>;
+  /** Size and media type of a stored blob, without opening its content. */
+  describe(sha256: string): Promise<StoredBlob | undefined>;
   has(sha256: string): Promise<boolean>;
 }
 

@@ -1,12 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { EVIDENCE_FILES } from '@arbiter/disputes/application/add-evidence/add-evidence';
 import { BLOB_STORE } from './blob-store';
 import { EVIDENCE_ACCESS_POLICY, RoleOnlyEvidenceAccessPolicy } from './evidence-access.policy';
 import { EVIDENCE_OPTIONS, EvidenceController, EvidenceOptions } from './evidence.controller';
+import { BlobStoreEvidenceFiles } from './evidence-files';
 import { LocalBlobStore } from './local-blob-store';
 
 /**
- * Evidence file uploads. `BLOB_STORE` is exported for the add-evidence command (to check that a
- * referenced file exists); `EVIDENCE_ACCESS_POLICY` is the seam where the dispute-aware rule goes.
+ * Evidence file uploads. `EVIDENCE_FILES` (the add-evidence handler's lookup) is bound to the blob
+ * store; `EVIDENCE_ACCESS_POLICY` is the seam where the dispute-aware upload rule goes.
  */
 @Module({})
 export class EvidenceModule {
@@ -19,8 +21,9 @@ export class EvidenceModule {
         { provide: EVIDENCE_OPTIONS, useValue: options },
         { provide: BLOB_STORE, useValue: new LocalBlobStore(options.directory) },
         { provide: EVIDENCE_ACCESS_POLICY, useClass: RoleOnlyEvidenceAccessPolicy },
+        { provide: EVIDENCE_FILES, useClass: BlobStoreEvidenceFiles },
       ],
-      exports: [BLOB_STORE, EVIDENCE_ACCESS_POLICY, EVIDENCE_OPTIONS],
+      exports: [BLOB_STORE, EVIDENCE_ACCESS_POLICY, EVIDENCE_OPTIONS, EVIDENCE_FILES],
     };
   }
 }

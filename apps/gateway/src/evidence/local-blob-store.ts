@@ -58,9 +58,13 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async get(sha256: string): Promise<{ blob: StoredBlob; content: Readable } | undefined> {
+    const blob = await this.describe(sha256);
+    return blob && { blob, content: createReadStream(this.pathOf(sha256)) };
+  }
+
+  async describe(sha256: string): Promise<StoredBlob | undefined> {
     if (!(await this.has(sha256))) return undefined;
-    const blob = JSON.parse(await readFile(`${this.pathOf(sha256)}.json`, 'utf8')) as StoredBlob;
-    return { blob, content: createReadStream(this.pathOf(sha256)) };
+    return JSON.parse(await readFile(`${this.pathOf(sha256)}.json`, 'utf8')) as StoredBlob;
   }
 
   async has(sha256: string): Promise<boolean> {
