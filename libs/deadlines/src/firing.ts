@@ -60,3 +60,25 @@ export function eventStoreFirer(store: EventStore, policy: DisputePolicy): Deadl
     },
   };
 }
+
+/** The command side's in-process entry point (`DisputeDeadlines` of @arbiter/disputes/application). */
+export interface DisputeDeadlinesPort {
+  fire(
+    disputeId: string,
+    deadline: Pick<PendingDeadline, 'kind' | 'dueAt'> & { requestId?: string | null },
+  ): Promise<{ replayed: boolean; appended: readonly unknown[] }>;
+}
+
+/**
+ * Fires through the command side's `DisputeDeadlines` (its policy, clock, tracing and schema
+ * versions). It derives the same command id as `deadlineId`; its own clock dates the command.
+ */
+export function disputeDeadlinesFirer(deadlines: DisputeDeadlinesPort): DeadlineFirer {
+  return {
+    async fire(due) {
+      const result = await deadlines.fire(due.disputeId, due.deadline);
+      if (result.replayed) return 'already-fired';
+      return result.appended.length > 0 ? 'fired' : 'no-op';
+    },
+  };
+}

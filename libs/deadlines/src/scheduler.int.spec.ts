@@ -75,7 +75,7 @@ describe.each(readTestDatabases())('deadline scheduler on %s', (_kind, openDatab
 
     // Fired and marked: the next tick leaves it alone; the process manager then removes it.
     expect((await scheduler.tick()).claimed).toBe(0);
-    await h.settle(runner);
+    await h.settle(runner, (await h.history(id())).at(-1)!.position);
     expect(await h.rows(id())).toEqual([]);
   });
 

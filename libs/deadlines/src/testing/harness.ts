@@ -62,6 +62,8 @@ export class DeadlinesHarness {
   private schedulers: DeadlineScheduler[] = [];
   private readonly decider: Decider<DisputeCommand, DisputeEvent, DisputeState>;
   private commands = 0;
+  /** The highest position this harness appended: the store's visible head may lag behind it. */
+  private lastPosition = 0n;
 
   private constructor(
     readonly database: ReadTestDatabase,
@@ -135,9 +137,14 @@ export class DeadlinesHarness {
     }
   }
 
-  /** Waits until the process manager has seen every event in the store. */
-  async settle(runner: ProjectionRunner): Promise<void> {
-    const head = await this.store.headPosition();
+  /**
+   * Waits until the process manager has seen every event appended so far (`after`: also that
+   * position). On PostgreSQL the visible head can trail a committed append while another
+   * transaction is open, so the positions the harness appended count too.
+   */
+  async settle(runner: ProjectionRunner, after = 0n): Promise<void> {
+    const visible = await this.store.headPosition();
+    const head = [visible, this.lastPosition, after].reduce((a, b) => (a > b ? a : b));
     if (!(await runner.waitForPosition(head, 10_000, DEADLINES_PROJECTION))) {
       throw new Error(`process manager did not reach ${head}: ${JSON.stringify(runner.statusOf(DEADLINES_PROJECTION), (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
     }
@@ -154,6 +161,7 @@ export class DeadlinesHarness {
       commandId: `test-${++this.commands}`,
       actor,
     });
+    if (result.position !== undefined && result.position > this.lastPosition) this.lastPosition = result.position;
     return result.appended as unknown as DisputeEvent[];
   }
 
