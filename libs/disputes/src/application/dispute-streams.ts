@@ -26,7 +26,13 @@ import {
   orderStreamId,
 } from '../domain';
 import { CLOCK, Clock } from './clock';
-import { Decider, deterministicUuid, handleCommand, HandledCommand } from './command-handling';
+import {
+  Decider,
+  deterministicUuid,
+  handleCommand,
+  HandledCommand,
+  readStreamInOrder,
+} from './command-handling';
 
 /** Injection token of the `DisputePolicy` in force (`DEFAULT_POLICY` unless configured). */
 export const DISPUTE_POLICY = Symbol('DISPUTE_POLICY');
@@ -141,7 +147,7 @@ export class DisputeStreams {
   async loadDispute(
     disputeId: string,
   ): Promise<{ state: DisputeState; history: DisputeOutcome['history'] }> {
-    const history = await this.store.readStream(disputeStreamId(disputeId));
+    const history = await readStreamInOrder(this.store, disputeStreamId(disputeId));
     const state = history.reduce((s, e) => evolve(s, e as unknown as DisputeEvent), initialState);
     return { state, history };
   }
@@ -161,7 +167,7 @@ export class DisputeStreams {
   }
 
   async loadOrder(orderId: string): Promise<OrderState> {
-    const events = await this.store.readStream(orderStreamId(orderId));
+    const events = await readStreamInOrder(this.store, orderStreamId(orderId));
     return events.reduce((s, e) => evolveOrder(s, e as unknown as OrderEvent), initialOrderState);
   }
 }

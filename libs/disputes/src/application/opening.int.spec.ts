@@ -151,7 +151,7 @@ describeWithPostgres('opening a dispute [postgres]', (url) => {
     schema = await openPostgresTestSchema(url, { prefix: 'open' });
   });
   afterAll(() => schema?.cleanup());
-  openingSuite(() => ({ connection: schema.connection }));
+  openingSuite(() => ({ connection: schema.connection, schema: schema.schema }));
 });
 
 describe('reopening after a cancel, when the policy allows it', () => {

@@ -17,7 +17,7 @@ import { ShipOrderCommand } from './ship-order/ship-order';
  * Test support for the application tier: the disputes module on a real store (memory, PGlite in
  * memory, or a PostgreSQL connection), with a pinned clock. Used by the *.int.spec.ts suites.
  */
-export type StoreUnderTest = 'memory' | 'pglite' | { connection: SqlConnection };
+export type StoreUnderTest = 'memory' | 'pglite' | { connection: SqlConnection; schema: string };
 
 export interface DisputesUnderTest {
   app: INestApplicationContext;
@@ -42,7 +42,10 @@ export async function startDisputes(
       : store === 'memory'
         ? null
         : store.connection;
-  const config: EventStoreConfig = connection ? { kind: 'sql', connection } : { kind: 'memory' };
+  const schema = typeof store === 'object' ? store.schema : undefined;
+  const config: EventStoreConfig = connection
+    ? { kind: 'sql', connection, schema }
+    : { kind: 'memory' };
   @Module({})
   class TestModule {
     static root(): DynamicModule {
