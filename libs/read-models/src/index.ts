@@ -24,3 +24,4 @@ export { ReadModelsModule, READ_DB } from './read-models.module';
 export type { ReadModelsModuleOptions, ReadModelsModuleAsyncOptions } from './read-models.module';
 export { runProjectionsCli } from './cli/projections';
 export type { ProjectionsCliContext } from './cli/projections';
+export * from './projections';

@@ -1,0 +1,210 @@
+import { type Actor, AUDIENCE_OF_ROLE, DEFAULT_POLICY, type DisputePolicy } from '@arbiter/disputes';
+import { and, count, desc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
+import type { ReadDb } from '../database';
+import { buyerDisputes, mediatorCases, sellerDisputes, sellerOrders } from '../schema';
+import { type DisputeView, type StaffFacts, toDisputeView } from './shared/dispute-view';
+import { allOf, type DisputeListFilter, filterConditions } from './shared/filters';
+import { decodeCursor, type Page, type PageArgs, pageSize, toPage } from './shared/pagination';
+import { caseFileFromTimeline } from './timeline/timeline.queries';
+
+
+export interface QueueFilter extends DisputeListFilter {
+  /** Only cases flagged (true) or not flagged (false) by the buyer abuse signal. */
+  abuseSignal?: boolean | null;
+  /** Only cases no mediator has taken. */
+  unassigned?: boolean | null;
+}
+
+export interface SellerMetrics {
+  sellerId: string;
+  windowDays: number;
+  from: Date;
+  to: Date;
+  orders: number;
+  disputes: number;
+  escalated: number;
+  atFault: number;
+  /** disputes / orders; null without orders. */
+  disputeRate: number | null;
+  /** escalated / disputes; null without disputes. */
+  escalationRate: number | null;
+  /** Disputes closed against the seller by mediation, appeal or a timeout / disputes; null without disputes. */
+  sellerAtFaultRate: number | null;
+}
+
+const DAY_MS = 86_400_000;
+const ratio = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
+
+type MediatorRow = typeof mediatorCases.$inferSelect;
+const staffFacts = (row: MediatorRow): StaffFacts => ({
+  mediatorId: row.mediatorId,
+  queuedAt: row.queuedAt,
+  abuseSignal: { flagged: row.abuseSignal, disputes: row.abuseDisputes, orders: row.abuseOrders },
+});
+
+/**
+ * The read side's questions, shaped by who asks. Framework-free: the gateway's resolvers call it
+ * with the authenticated actor. A dispute the viewer may not see reads as missing (null).
+ */
+export class DisputeQueries {
+  constructor(
+    private readonly db: ReadDb,
+    private readonly policy: DisputePolicy = DEFAULT_POLICY,
+  ) {}
+
+  /** The buyer's own disputes, newest first. */
+  async buyerDisputes(buyer: Actor, filter: DisputeListFilter, args: PageArgs): Promise<Page<DisputeView>> {
+    const t = buyerDisputes;
+    return this.newestFirst(t, [eq(t.buyerId, buyer.id), ...filterConditions(t, filter)], args, (row) =>
+      toDisputeView(row, buyer, this.policy),
+    );
+  }
+
+  /** Disputes on the seller's orders, newest first. */
+  async sellerDisputes(seller: Actor, filter: DisputeListFilter, args: PageArgs): Promise<Page<DisputeView>> {
+    const t = sellerDisputes;
+    return this.newestFirst(t, [eq(t.sellerId, seller.id), ...filterConditions(t, filter)], args, (row) =>
+      toDisputeView(row, seller, this.policy),
+    );
+  }
+
+  /**
+   * Escalated cases (IN_MEDIATION and IN_APPEAL unless `status` says otherwise), earliest armed
+   * deadline first, then the longest waiting.
+   */
+  async mediationQueue(viewer: Actor, filter: QueueFilter, args: PageArgs): Promise<Page<DisputeView>> {
+    const t = mediatorCases;
+    const size = pageSize(args);
+    const dueKey = sql`coalesce(${t.deadlineAt}, 'infinity'::timestamptz)`;
+    const ageKey = sql`coalesce(${t.queuedAt}, ${t.openedAt})`;
+    const conditions = [
+      ...filterConditions(t, { ...filter, status: filter.status?.length ? filter.status : ['IN_MEDIATION', 'IN_APPEAL'] }),
+      filter.abuseSignal === undefined || filter.abuseSignal === null ? undefined : eq(t.abuseSignal, filter.abuseSignal),
+      filter.unassigned ? isNull(t.mediatorId) : undefined,
+    ];
+    const where = allOf(conditions);
+    let after: SQL | undefined;
+    if (args.after) {
+      const [due, age, id] = decodeCursor(args.after, 3);
+      after = sql`(${dueKey}, ${ageKey}, ${t.disputeId}) > (${due}::timestamptz, ${age}::timestamptz, ${id})`;
+    }
+    const rows = await this.db
+      .select()
+      .from(t)
+      .where(allOf([where, after]))
+      .orderBy(dueKey, ageKey, t.disputeId)
+      .limit(size + 1);
+    const [{ total }] = await this.db.select({ total: count() }).from(t).where(where);
+    return toPage(
+      rows,
+      size,
+      Number(total),
+      (row) => [row.deadlineAt?.toISOString() ?? 'infinity', (row.queuedAt ?? row.openedAt).toISOString(), row.disputeId],
+      (row) => toDisputeView(row, viewer, this.policy, staffFacts(row)),
+    );
+  }
+
+  /** One dispute as `viewer` may see it; null when it does not exist or is not theirs to see. */
+  async dispute(viewer: Actor, disputeId: string): Promise<DisputeView | null> {
+    switch (AUDIENCE_OF_ROLE[viewer.role]) {
+      case 'staff': {
+        const [row] = await this.db.select().from(mediatorCases).where(eq(mediatorCases.disputeId, disputeId));
+        return row ? toDisputeView(row, viewer, this.policy, staffFacts(row)) : null;
+      }
+      case 'analyst': {
+        const [row] = await this.db.select().from(buyerDisputes).where(eq(buyerDisputes.disputeId, disputeId));
+        if (!row) return null;
+        return toDisputeView(row, viewer, this.policy, null, await caseFileFromTimeline(this.db, viewer.role, disputeId));
+      }
+      case 'party': {
+        if (viewer.role === 'seller') {
+          const [row] = await this.db
+            .select()
+            .from(sellerDisputes)
+            .where(and(eq(sellerDisputes.disputeId, disputeId), eq(sellerDisputes.sellerId, viewer.id)));
+          return row ? toDisputeView(row, viewer, this.policy) : null;
+        }
+        // Buyers see their own; the platform (the marketplace's order system) sees every dispute as a party does.
+        const owner = viewer.role === 'buyer' ? eq(buyerDisputes.buyerId, viewer.id) : undefined;
+        const [row] = await this.db.select().from(buyerDisputes).where(and(eq(buyerDisputes.disputeId, disputeId), owner));
+        return row ? toDisputeView(row, viewer, this.policy) : null;
+      }
+    }
+  }
+
+  /** Whether `viewer` may see the dispute at all (for the timeline and audit entry points). */
+  async canView(viewer: Actor, disputeId: string): Promise<boolean> {
+    if (viewer.role === 'seller') {
+      const [row] = await this.db
+        .select({ id: sellerDisputes.disputeId })
+        .from(sellerDisputes)
+        .where(and(eq(sellerDisputes.disputeId, disputeId), eq(sellerDisputes.sellerId, viewer.id)));
+      return row !== undefined;
+    }
+    const owner = viewer.role === 'buyer' ? eq(buyerDisputes.buyerId, viewer.id) : undefined;
+    const [row] = await this.db
+      .select({ id: buyerDisputes.disputeId })
+      .from(buyerDisputes)
+      .where(and(eq(buyerDisputes.disputeId, disputeId), owner));
+    return row !== undefined;
+  }
+
+  /** DOMAIN.md seller metrics over the `sellerMetricsWindowDays` before `now`. */
+  async sellerMetrics(sellerId: string, now: Date): Promise<SellerMetrics> {
+    const windowDays = this.policy.sellerMetricsWindowDays;
+    const from = new Date(now.getTime() - windowDays * DAY_MS);
+    const inWindow = and(eq(sellerDisputes.sellerId, sellerId), gt(sellerDisputes.openedAt, from), sql`${sellerDisputes.openedAt} <= ${now}`);
+    const [facts] = await this.db
+      .select({
+        disputes: count(),
+        escalated: count(sellerDisputes.escalatedAt),
+        atFault: sql<string>`count(*) filter (where ${sellerDisputes.sellerAtFault})`,
+      })
+      .from(sellerDisputes)
+      .where(inWindow);
+    const [{ orders }] = await this.db
+      .select({ orders: count() })
+      .from(sellerOrders)
+      .where(and(eq(sellerOrders.sellerId, sellerId), gt(sellerOrders.placedAt, from), sql`${sellerOrders.placedAt} <= ${now}`));
+    const disputes = Number(facts.disputes);
+    const escalated = Number(facts.escalated);
+    const atFault = Number(facts.atFault);
+    return {
+      sellerId,
+      windowDays,
+      from,
+      to: now,
+      orders: Number(orders),
+      disputes,
+      escalated,
+      atFault,
+      disputeRate: ratio(disputes, Number(orders)),
+      escalationRate: ratio(escalated, disputes),
+      sellerAtFaultRate: ratio(atFault, disputes),
+    };
+  }
+
+  private async newestFirst<T extends typeof buyerDisputes | typeof sellerDisputes>(
+    t: T,
+    conditions: (SQL | undefined)[],
+    args: PageArgs,
+    map: (row: T['$inferSelect']) => DisputeView,
+  ): Promise<Page<DisputeView>> {
+    const size = pageSize(args);
+    const where = allOf(conditions);
+    let after: SQL | undefined;
+    if (args.after) {
+      const [openedAt, id] = decodeCursor(args.after, 2);
+      after = sql`(${t.openedAt}, ${t.disputeId}) < (${openedAt}::timestamptz, ${id})`;
+    }
+    const rows = (await this.db
+      .select()
+      .from(t as typeof buyerDisputes)
+      .where(allOf([where, after]))
+      .orderBy(desc(t.openedAt), desc(t.disputeId))
+      .limit(size + 1)) as T['$inferSelect'][];
+    const [{ total }] = await this.db.select({ total: count() }).from(t as typeof buyerDisputes).where(where);
+    return toPage(rows, size, Number(total), (row) => [row.openedAt.toISOString(), row.disputeId], map);
+  }
+}
+

@@ -1,0 +1,31 @@
+import { DEFAULT_POLICY, type DisputePolicy } from '@arbiter/disputes';
+import type { Projection } from '../projection';
+import { buyerViewProjection } from './buyer-view/buyer-view.projection';
+import { mediatorViewProjection } from './mediator-view/mediator-view.projection';
+import { sellerViewProjection } from './seller-view/seller-view.projection';
+import { statsProjection } from './stats/stats.projection';
+import { timelineProjection } from './timeline/timeline.projection';
+
+/** Every dispute view's projection, in the order the CLI lists them. */
+export function disputeProjections(policy: DisputePolicy = DEFAULT_POLICY): Projection[] {
+  return [buyerViewProjection(), sellerViewProjection(), mediatorViewProjection(policy), timelineProjection(), statsProjection()];
+}
+
+export { BUYER_VIEW, buyerViewProjection } from './buyer-view/buyer-view.projection';
+export { SELLER_VIEW, sellerViewProjection, sellerAtFault } from './seller-view/seller-view.projection';
+export { MEDIATOR_VIEW, mediatorViewProjection, abuseSignal } from './mediator-view/mediator-view.projection';
+export type { AbuseSignal } from './mediator-view/mediator-view.projection';
+export { TIMELINE, timelineProjection } from './timeline/timeline.projection';
+export { describeEvent } from './timeline/describe-event';
+export { STATS, statsProjection } from './stats/stats.projection';
+export * from './shared/case-file';
+export { DisputeQueries } from './dispute-queries';
+export type { QueueFilter, SellerMetrics } from './dispute-queries';
+export type { DisputeView, StaffFacts } from './shared/dispute-view';
+export type { DisputeListFilter } from './shared/filters';
+export { InvalidCursorError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './shared/pagination';
+export type { Page, PageArgs } from './shared/pagination';
+export { timelinePage, timelinesOf, caseFileFromTimeline } from './timeline/timeline.queries';
+export type { TimelineEntry } from './timeline/timeline.queries';
+export { disputeStatistics } from './stats/stats.queries';
+export type { DisputeStatistics, Count } from './stats/stats.queries';

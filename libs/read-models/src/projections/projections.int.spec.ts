@@ -1,0 +1,264 @@
+import type { EventStore } from '@arbiter/event-store';
+
+import { createOrderedSqlEventStore } from './testing/ordered-sql-store';
+import { type Actor, addDays, DEFAULT_POLICY, definePolicy, type Money } from '@arbiter/disputes';
+import { sql } from 'drizzle-orm';
+import { type ReadDb, readDbFor } from '../database';
+import { migrateReadModels } from '../migrate';
+import { ProjectionRegistry } from '../projection';
+import { ProjectionRunner } from '../runner';
+import { type ReadTestDatabase, readTestDatabases } from '../testing/read-databases';
+import { abuseSignal, DisputeQueries, disputeProjections, disputeStatistics, timelinePage } from '.';
+import type { CaseFile } from './shared/case-file';
+import { DisputeScenario, mediatedStory } from './testing/scenario';
+
+const buyer: Actor = { id: 'buyer-1', role: 'buyer' };
+const seller: Actor = { id: 'seller-1', role: 'seller' };
+const otherBuyer: Actor = { id: 'buyer-2', role: 'buyer' };
+const mediator: Actor = { id: 'med-1', role: 'mediator' };
+const analyst: Actor = { id: 'analyst-1', role: 'analyst' };
+const eur = (amountMinor: number): Money => ({ amountMinor, currency: 'EUR' });
+const T0 = '2026-03-01T00:00:00.000Z';
+const day = (n: number) => addDays(T0, n);
+
+const TABLES = ['buyer_disputes', 'seller_disputes', 'seller_orders', 'mediator_cases', 'mediator_buyer_orders', 'timeline_entries', 'dispute_stats'];
+const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe.each(readTestDatabases())('dispute projections on %s', (_kind, openDatabase) => {
+  let database: ReadTestDatabase;
+  let db: ReadDb;
+  let store: EventStore;
+  let runner: ProjectionRunner;
+  let scenario: DisputeScenario;
+  let queries: DisputeQueries;
+
+  beforeEach(async () => {
+    database = await openDatabase();
+    await migrateReadModels(database.connection);
+    db = readDbFor(database.connection);
+    store = await createOrderedSqlEventStore(database.connection);
+    runner = new ProjectionRunner(store, database.connection, new ProjectionRegistry(disputeProjections()), {
+      batchSize: 7,
+      waitPollMs: 10,
+      lockRetryMs: 50,
+      logger: quiet,
+    });
+    scenario = new DisputeScenario(store);
+    queries = new DisputeQueries(db);
+  });
+
+  afterEach(async () => {
+    await runner.stop();
+    await store.close();
+    await database.dispose();
+  });
+
+  async function snapshot(): Promise<Record<string, unknown[]>> {
+    const result: Record<string, unknown[]> = {};
+    for (const table of TABLES) {
+      const { rows } = await db.execute(sql.raw(`SELECT * FROM read_models.${table} ORDER BY 1, 2`));
+      result[table] = JSON.parse(JSON.stringify(rows, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)));
+    }
+    return result;
+  }
+
+  async function order(orderId: string, who = buyer, at = day(0)): Promise<void> {
+    await scenario.placeShippedOrder({ orderId, buyerId: who.id, sellerId: seller.id, total: eur(10_000), at });
+  }
+
+  async function settle(): Promise<void> {
+    expect(await runner.waitForPosition(await store.headPosition(), 20_000)).toBe(true);
+  }
+
+  it('projects a mediated dispute into every view, each shaped for its audience', async () => {
+    runner.start();
+    await order('o-1');
+    await mediatedStory(scenario, { disputeId: 'd-1', orderId: 'o-1' }, { buyer, seller, mediator }, day(6));
+    await settle();
+
+    const asBuyer = await queries.dispute(buyer, 'd-1');
+    expect(asBuyer).toMatchObject({ status: 'CLOSED', outcome: 'BUYER_PARTIAL_REFUND', reachedBy: 'MEDIATION', refunded: eur(5000), staff: null });
+    const file = asBuyer?.file as CaseFile;
+    expect(file.messages.map((m) => m.body)).toEqual(['That is not enough']);
+    expect(file.evidence.map((e) => e.submittedBy)).toEqual(['buyer', 'seller']);
+    expect(file.internalNotes).toEqual([]);
+    // A party sees that a mediator acted, never who.
+    expect(file.evidenceRequests[0]).toMatchObject({ status: 'ANSWERED', requestedBy: { role: 'mediator', id: '[redacted]' } });
+    expect(file.decisions[0]).toMatchObject({ rationale: 'Photos show a different colour', by: { id: '[redacted]' } });
+    expect(JSON.stringify(asBuyer)).not.toContain('med-1');
+    expect(JSON.stringify(asBuyer)).not.toContain('similar cases');
+
+    const asSeller = await queries.dispute(seller, 'd-1');
+    expect(asSeller?.file.internalNotes).toEqual([]);
+    expect(await queries.dispute(otherBuyer, 'd-1')).toBeNull();
+    expect(await queries.dispute({ id: 'seller-2', role: 'seller' }, 'd-1')).toBeNull();
+
+    const asMediator = await queries.dispute(mediator, 'd-1');
+    expect(asMediator?.file.internalNotes.map((n) => n.note)).toEqual(['Seller has several similar cases']);
+    expect(asMediator?.staff).toMatchObject({ mediatorId: 'med-1', abuseSignal: { flagged: false, disputes: 1, orders: 1 } });
+
+    const asAnalyst = await queries.dispute(analyst, 'd-1');
+    expect(asAnalyst?.file.messages[0].body).toBe('[redacted]');
+    expect(asAnalyst?.file.description).toBe('[redacted]');
+    expect(asAnalyst?.file.internalNotes).toEqual([]);
+
+    const staffTimeline = await timelinePage(db, 'mediator', 'd-1', { first: 100 });
+    const partyTimeline = await timelinePage(db, 'buyer', 'd-1', { first: 100 });
+    expect(staffTimeline.totalCount).toBe(partyTimeline.totalCount + 1);
+    expect(partyTimeline.edges.map((e) => e.node.type)).not.toContain('InternalNoteAdded');
+    expect(partyTimeline.edges[0].node).toMatchObject({ revision: 0, actorRole: 'buyer', summary: expect.stringContaining('opened a dispute') });
+    const taken = partyTimeline.edges.find((e) => e.node.type === 'CaseTaken')?.node;
+    expect(taken).toMatchObject({ actorRole: 'mediator', actorId: '[redacted]', summary: 'A mediator took the case.' });
+    const analystTimeline = await timelinePage(db, 'analyst', 'd-1', { first: 100 });
+    expect(analystTimeline.edges.find((e) => e.node.type === 'MessagePosted')?.node.summary).toBe('The buyer wrote: “[redacted]”.');
+
+    const stats = await disputeStatistics(db);
+    expect(stats).toMatchObject({ total: 1, byStatus: [{ key: 'CLOSED', count: 1 }], byOutcome: [{ key: 'BUYER_PARTIAL_REFUND', count: 1 }], resolvedCount: 1 });
+    expect(stats.medianResolutionMs).toBe(9 * 86_400_000);
+  });
+
+  it('shows each viewer what they must do next, by when', async () => {
+    runner.start();
+    await order('o-1');
+    await scenario.open('d-1', 'o-1', buyer, day(6));
+    await settle();
+    expect((await queries.dispute(seller, 'd-1'))?.nextAction).toEqual({
+      action: 'RESPOND_TO_DISPUTE',
+      dueAt: new Date(day(11)),
+      ifMissed: 'BUYER_PROPOSAL_ACCEPTED',
+    });
+    expect((await queries.dispute(buyer, 'd-1'))?.nextAction).toBeNull();
+    await order('o-2');
+    await mediatedStory(scenario, { disputeId: 'd-2', orderId: 'o-2' }, { buyer, seller, mediator }, day(6), 'decided');
+    await settle();
+    expect((await queries.dispute(buyer, 'd-2'))?.nextAction).toMatchObject({ action: 'ACCEPT_OR_APPEAL_DECISION', ifMissed: 'DECISION_BECOMES_FINAL' });
+  });
+
+  it('leaves every row as it was when events are applied again (replay guard)', async () => {
+    runner.start();
+    await order('o-1');
+    await mediatedStory(scenario, { disputeId: 'd-1', orderId: 'o-1' }, { buyer, seller, mediator }, day(6));
+    await order('o-2');
+    await mediatedStory(scenario, { disputeId: 'd-2', orderId: 'o-2' }, { buyer, seller, mediator }, day(7), 'decided');
+    await settle();
+    const before = await snapshot();
+    await runner.stop();
+    const events = await store.readAll({ maxCount: 10_000 });
+    // Every event again, in two shapes of batch: everything at once, and one at a time.
+    for (const projection of disputeProjections()) {
+      const mine = events.filter((event) => projection.eventTypes.includes(event.type));
+      await db.transaction(async (tx) => {
+        for (const event of mine) await projection.apply(event, tx);
+      });
+      for (const event of mine) await db.transaction((tx) => projection.apply(event, tx));
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('rebuilds exactly the rows incremental processing produced', async () => {
+    runner.start();
+    for (let i = 1; i <= 4; i++) {
+      await order(`o-${i}`, i % 2 ? buyer : otherBuyer);
+      await mediatedStory(
+        scenario,
+        { disputeId: `d-${i}`, orderId: `o-${i}` },
+        { buyer: i % 2 ? buyer : otherBuyer, seller, mediator },
+        day(6 + i),
+        (['escalated', 'decided', 'closed', 'closed'] as const)[i - 1],
+      );
+    }
+    await settle();
+    const incremental = await snapshot();
+    await runner.stop();
+    const results = await runner.rebuild('all');
+    expect(results.map((r) => r.projection)).toEqual(['buyer-view', 'seller-view', 'mediator-view', 'timeline', 'stats']);
+    expect(await snapshot()).toEqual(incremental);
+  });
+
+  it('flags a buyer whose disputes reach the minimum and exceed the ratio of their orders', async () => {
+    runner.start();
+    // buyer-1: 5 orders, a dispute on each → the 5th dispute is flagged (5 ≥ 5 and 5 > 0.5 × 5).
+    for (let i = 1; i <= 5; i++) {
+      await order(`a-${i}`, buyer, day(i));
+      await scenario.open(`da-${i}`, `a-${i}`, buyer, day(6 + i));
+    }
+    // buyer-2: 10 orders, 5 disputes → ratio exactly 0.5: not flagged.
+    for (let i = 1; i <= 10; i++) await order(`b-${i}`, otherBuyer, day(i));
+    for (let i = 1; i <= 5; i++) await scenario.open(`db-${i}`, `b-${i}`, otherBuyer, day(6 + i));
+    await settle();
+    const flags = async (prefix: string) =>
+      Promise.all([1, 2, 3, 4, 5].map(async (i) => (await queries.dispute(mediator, `${prefix}-${i}`))?.staff?.abuseSignal.flagged));
+    expect(await flags('da')).toEqual([false, false, false, false, true]);
+    expect(await flags('db')).toEqual([false, false, false, false, false]);
+    expect((await queries.dispute(mediator, 'da-5'))?.staff?.abuseSignal).toEqual({ flagged: true, disputes: 5, orders: 5 });
+    // A party never sees the signal.
+    expect((await queries.dispute(buyer, 'da-5'))?.staff).toBeNull();
+  });
+
+  it('computes the 30-day seller metrics', async () => {
+    runner.start();
+    for (let i = 1; i <= 4; i++) await order(`o-${i}`, buyer, day(i));
+    await mediatedStory(scenario, { disputeId: 'd-1', orderId: 'o-1' }, { buyer, seller, mediator }, day(6)); // escalated, at fault
+    await mediatedStory(scenario, { disputeId: 'd-2', orderId: 'o-2' }, { buyer, seller, mediator }, day(6), 'escalated');
+    await scenario.open('d-3', 'o-3', buyer, day(6));
+    await settle();
+    const metrics = await queries.sellerMetrics(seller.id, new Date(day(20)));
+    expect(metrics).toMatchObject({ orders: 4, disputes: 3, escalated: 2, atFault: 1, disputeRate: 0.75, escalationRate: 2 / 3, sellerAtFaultRate: 1 / 3 });
+    // Thirty days on, the window holds nothing.
+    expect(await queries.sellerMetrics(seller.id, new Date(day(60)))).toMatchObject({ orders: 0, disputes: 0, disputeRate: null });
+  });
+
+  it('pages lists with cursors and filters by status, reason and dates', async () => {
+    runner.start();
+    for (let i = 1; i <= 5; i++) {
+      await order(`o-${i}`, buyer, day(i));
+      await scenario.open(`d-${i}`, `o-${i}`, buyer, day(6 + i), { reason: i % 2 ? 'DAMAGED' : 'WRONG_ITEM' });
+    }
+    await scenario.run('d-2', buyer, day(9), 'CancelDispute', { comment: 'Sorted it out' });
+    await settle();
+    const first = await queries.buyerDisputes(buyer, {}, { first: 2 });
+    expect(first.edges.map((e) => e.node.disputeId)).toEqual(['d-5', 'd-4']);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    expect(first.totalCount).toBe(5);
+    const second = await queries.buyerDisputes(buyer, {}, { first: 2, after: first.pageInfo.endCursor });
+    expect(second.edges.map((e) => e.node.disputeId)).toEqual(['d-3', 'd-2']);
+    const last = await queries.buyerDisputes(buyer, {}, { first: 2, after: second.pageInfo.endCursor });
+    expect(last.edges.map((e) => e.node.disputeId)).toEqual(['d-1']);
+    expect(last.pageInfo.hasNextPage).toBe(false);
+
+    expect((await queries.buyerDisputes(buyer, { reason: ['DAMAGED'] }, {})).edges.map((e) => e.node.disputeId)).toEqual(['d-5', 'd-3', 'd-1']);
+    expect((await queries.buyerDisputes(buyer, { status: ['CANCELLED'] }, {})).edges.map((e) => e.node.disputeId)).toEqual(['d-2']);
+    expect(
+      (await queries.sellerDisputes(seller, { openedFrom: new Date(day(8)), openedTo: new Date(day(10)) }, {})).edges.map((e) => e.node.disputeId),
+    ).toEqual(['d-3', 'd-2']);
+    expect((await queries.buyerDisputes(otherBuyer, {}, {})).totalCount).toBe(0);
+  });
+
+  it('orders the mediation queue by deadline, then by time waiting', async () => {
+    runner.start();
+    for (let i = 1; i <= 3; i++) {
+      await order(`o-${i}`, buyer, day(i));
+      await mediatedStory(scenario, { disputeId: `d-${i}`, orderId: `o-${i}` }, { buyer, seller, mediator }, day(5 + i), 'escalated');
+    }
+    // d-3 gets an evidence request: an armed deadline puts it first.
+    await scenario.run('d-3', mediator, day(12), 'TakeCase', {});
+    await scenario.run('d-3', mediator, day(12.5), 'RequestEvidence', { requestId: 'r-1', from: 'buyer', prompt: 'More photos' });
+    await settle();
+    const page1 = await queries.mediationQueue(mediator, {}, { first: 2 });
+    expect(page1.edges.map((e) => e.node.disputeId)).toEqual(['d-3', 'd-1']);
+    const page2 = await queries.mediationQueue(mediator, {}, { first: 2, after: page1.pageInfo.endCursor });
+    expect(page2.edges.map((e) => e.node.disputeId)).toEqual(['d-2']);
+    expect((await queries.mediationQueue(mediator, { unassigned: true }, {})).edges.map((e) => e.node.disputeId)).toEqual(['d-1', 'd-2']);
+    expect(page1.edges[0].node.staff?.mediatorId).toBe('med-1');
+  });
+});
+
+describe('abuse signal thresholds', () => {
+  it('needs both the minimum count and a ratio strictly above the policy', () => {
+    expect(abuseSignal(4, 0, DEFAULT_POLICY).flagged).toBe(false);
+    expect(abuseSignal(5, 10, DEFAULT_POLICY).flagged).toBe(false);
+    expect(abuseSignal(5, 9, DEFAULT_POLICY).flagged).toBe(true);
+    expect(abuseSignal(25, 30, DEFAULT_POLICY).flagged).toBe(true);
+    expect(abuseSignal(3, 3, definePolicy({ abuseMinDisputes: 3 })).flagged).toBe(true);
+  });
+});

@@ -1,0 +1,80 @@
+import { type DisputeEvent, MEDIATOR_ONLY_EVENT_TYPES, type Role, visibleEventFor, AUDIENCE_OF_ROLE } from '@arbiter/disputes';
+import { and, asc, count, eq, gt, inArray, notInArray } from 'drizzle-orm';
+import type { ReadDb } from '../../database';
+import { timelineEntries } from '../../schema';
+import { type CaseFile, emptyCaseFile, foldCaseFile } from '../shared/case-file';
+import { decodeCursor, type Page, type PageArgs, pageSize, toPage } from '../shared/pagination';
+import { describeEvent } from './describe-event';
+
+/** One line of a dispute's history as a role may see it. */
+export interface TimelineEntry {
+  disputeId: string;
+  revision: number;
+  type: string;
+  actorRole: Role;
+  /** Staff ids read "[redacted]" for parties. */
+  actorId: string;
+  at: Date;
+  summary: string;
+}
+
+type TimelineRow = typeof timelineEntries.$inferSelect;
+
+function hiddenTypes(role: Role): string[] {
+  return AUDIENCE_OF_ROLE[role] === 'staff' ? [] : [...MEDIATOR_ONLY_EVENT_TYPES];
+}
+
+function entryFor(role: Role, row: TimelineRow): TimelineEntry | null {
+  const visible = visibleEventFor(role, { type: row.type, data: row.data } as DisputeEvent);
+  if (!visible) return null;
+  return {
+    disputeId: row.disputeId,
+    revision: row.revision,
+    type: row.type,
+    actorRole: visible.data.by.role,
+    actorId: visible.data.by.id,
+    at: row.at,
+    summary: describeEvent(visible),
+  };
+}
+
+/** One dispute's timeline, oldest first, paged by revision. Access is checked by the caller. */
+export async function timelinePage(db: ReadDb, role: Role, disputeId: string, args: PageArgs): Promise<Page<TimelineEntry>> {
+  const size = pageSize(args);
+  const hidden = hiddenTypes(role);
+  const base = and(eq(timelineEntries.disputeId, disputeId), hidden.length ? notInArray(timelineEntries.type, hidden) : undefined);
+  const after = args.after ? Number(decodeCursor(args.after, 1)[0]) : null;
+  const rows = await db
+    .select()
+    .from(timelineEntries)
+    .where(and(base, after === null ? undefined : gt(timelineEntries.revision, after)))
+    .orderBy(asc(timelineEntries.revision))
+    .limit(size + 1);
+  const [{ total }] = await db.select({ total: count() }).from(timelineEntries).where(base);
+  return toPage(rows, size, Number(total), (row) => [String(row.revision)], (row) => entryFor(role, row) as TimelineEntry);
+}
+
+/** The whole timelines of several disputes in one query (a DataLoader's batch), in the order asked. */
+export async function timelinesOf(db: ReadDb, role: Role, disputeIds: readonly string[]): Promise<TimelineEntry[][]> {
+  const hidden = hiddenTypes(role);
+  const rows = await db
+    .select()
+    .from(timelineEntries)
+    .where(and(inArray(timelineEntries.disputeId, [...disputeIds]), hidden.length ? notInArray(timelineEntries.type, hidden) : undefined))
+    .orderBy(asc(timelineEntries.disputeId), asc(timelineEntries.revision));
+  const byDispute = new Map<string, TimelineEntry[]>(disputeIds.map((id) => [id, []]));
+  for (const row of rows) {
+    const entry = entryFor(role, row);
+    if (entry) byDispute.get(row.disputeId)?.push(entry);
+  }
+  return disputeIds.map((id) => byDispute.get(id) ?? []);
+}
+
+/** A case file folded from the events as `role` sees them (analysts: no personal free text). */
+export async function caseFileFromTimeline(db: ReadDb, role: Role, disputeId: string): Promise<CaseFile> {
+  const rows = await db.select().from(timelineEntries).where(eq(timelineEntries.disputeId, disputeId)).orderBy(asc(timelineEntries.revision));
+  return rows.reduce((file, row) => {
+    const visible = visibleEventFor(role, { type: row.type, data: row.data } as DisputeEvent);
+    return visible ? foldCaseFile(file, visible) : file;
+  }, emptyCaseFile());
+}
