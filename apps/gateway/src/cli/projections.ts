@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createEventStore } from '@arbiter/event-store';
 import { openSqlConnection, sqlConnectionOptionsFrom, validateConfig } from '@arbiter/platform';
-import { ProjectionRegistry, runProjectionsCli } from '@arbiter/read-models';
+import { disputeProjections, ProjectionRegistry, runProjectionsCli } from '@arbiter/read-models';
 
 // `npm run projections -- status | rebuild <name|all>`: an app entry point, so it reads the
 // environment (EVENT_STORE, DATABASE_URL, PGLITE_DATA_DIR) like main.ts does.
@@ -15,7 +15,7 @@ async function main(): Promise<number> {
   const eventStore = await createEventStore({ kind: 'sql', connection });
   try {
     // The app's projections: the same list the gateway and worker modules register.
-    const registry = new ProjectionRegistry([]);
+    const registry = new ProjectionRegistry(disputeProjections());
     return await runProjectionsCli(process.argv.slice(2), { registry, connection, eventStore });
   } finally {
     await eventStore.close();
