@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DeadlinesModule } from '@arbiter/deadlines';
 import { EVENT_STORE, EventStore, EventStoreModule } from '@arbiter/event-store';
 import { AppConfig, CLOCK, Clock, PlatformModule, SQL_CONNECTION, SqlConnection } from '@arbiter/platform';
-import { ReadModelsModule } from '@arbiter/read-models';
+import { DisputeProjectionsModule, ReadModelsModule } from '@arbiter/read-models';
 
 /** Projections, deadlines and stream forwarders without the public API, for scale-out; serves only /health. */
 @Module({})
@@ -21,6 +21,7 @@ export class WorkerModule {
           inject: [SQL_CONNECTION, EVENT_STORE],
           useFactory: (connection: SqlConnection, eventStore: EventStore) => ({ connection, eventStore, runProjections: true }),
         }),
+        DisputeProjectionsModule,
         // The worker always runs the scheduler: claims are leased, so several workers (and an
         // inline gateway) may run it together.
         DeadlinesModule.forRootAsync({

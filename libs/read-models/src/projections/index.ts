@@ -29,3 +29,4 @@ export { timelinePage, timelinesOf, caseFileFromTimeline } from './timeline/time
 export type { TimelineEntry } from './timeline/timeline.queries';
 export { disputeStatistics } from './stats/stats.queries';
 export type { DisputeStatistics, Count } from './stats/stats.queries';
+export { DisputeProjectionsModule } from './dispute-projections.module';

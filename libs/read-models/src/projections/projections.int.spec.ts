@@ -22,6 +22,7 @@ const T0 = '2026-03-01T00:00:00.000Z';
 const day = (n: number) => addDays(T0, n);
 
 const TABLES = ['buyer_disputes', 'seller_disputes', 'seller_orders', 'mediator_cases', 'mediator_buyer_orders', 'timeline_entries', 'dispute_stats'];
+jest.setTimeout(120_000);
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe.each(readTestDatabases())('dispute projections on %s', (_kind, openDatabase) => {
@@ -67,7 +68,7 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
   }
 
   async function settle(): Promise<void> {
-    expect(await runner.waitForPosition(await store.headPosition(), 20_000)).toBe(true);
+    expect(await runner.waitForPosition(scenario.lastPosition, 30_000)).toBe(true);
   }
 
   it('projects a mediated dispute into every view, each shaped for its audience', async () => {

@@ -36,6 +36,8 @@ export const platformActor: Actor = { id: 'platform', role: 'platform' };
 
 export class DisputeScenario {
   private commands = 0;
+  /** Position of the last event this scenario appended: what a test waits for (the store's head may lag behind it). */
+  lastPosition = -1n;
 
   constructor(
     readonly store: EventStore,
@@ -85,7 +87,7 @@ export class DisputeScenario {
     data: DataOf<T>,
   ): Promise<HandledCommand<DisputeState>> {
     const command = { type, data, metadata: { actor, now: at } } as DisputeCommand;
-    return handleCommand<DisputeCommand, DisputeEvent, DisputeState>(
+    const handled = await handleCommand<DisputeCommand, DisputeEvent, DisputeState>(
       this.store,
       disputeStreamId(disputeId),
       command,
@@ -93,16 +95,19 @@ export class DisputeScenario {
       { commandId: this.nextCommandId(), actor },
       { schemaVersionOf: (eventType) => DISPUTE_EVENT_SCHEMA_VERSIONS[eventType as DisputeEvent['type']] ?? 1 },
     );
+    if (handled.position !== undefined && handled.position > this.lastPosition) this.lastPosition = handled.position;
+    return handled;
   }
 
   private async order(orderId: string, at: string, command: Omit<OrderCommand, 'metadata'>): Promise<void> {
-    await handleCommand<OrderCommand, OrderEvent, OrderState>(
+    const handled = await handleCommand<OrderCommand, OrderEvent, OrderState>(
       this.store,
       orderStreamId(orderId),
       { ...command, metadata: { actor: platformActor, now: at } } as OrderCommand,
       { initialState: initialOrderState, evolve: evolveOrder, decide: decideOrder },
       { commandId: this.nextCommandId(), actor: platformActor },
     );
+    if (handled.position !== undefined && handled.position > this.lastPosition) this.lastPosition = handled.position;
   }
 
   private async orderState(orderId: string): Promise<OrderState> {
