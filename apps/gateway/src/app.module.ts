@@ -2,14 +2,17 @@ import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { SkipThrottle, ThrottlerModule } from '@nestjs/throttler';
 import { AuthGuard, AuthModule, AuthOptions, DEVELOPMENT_JWT_SECRET, Public } from '@arbiter/auth';
-import { AppConfig, PlatformModule } from '@arbiter/platform';
+import { DeadlinesModule } from '@arbiter/deadlines';
+import { EVENT_STORE, EventStore, EventStoreModule } from '@arbiter/event-store';
+import { AppConfig, CLOCK, Clock, PlatformModule, SQL_CONNECTION, SqlConnection } from '@arbiter/platform';
+import { ReadModelsModule } from '@arbiter/read-models';
 import { HealthController } from '@arbiter/platform/health.controller';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { InputValidationPipe } from './errors/input-validation';
 import { EvidenceModule } from './evidence/evidence.module';
 import { GatewayGraphQLModule } from './graphql/graphql.module';
 import { ActorThrottlerGuard } from './graphql/throttler.guard';
-import { MetricsModule } from './metrics/metrics';
+import { MetricsModule, MetricsService } from './metrics/metrics';
 
 // /health lives in the platform lib, which knows nothing of authentication; probes call it anonymously.
 Public()(HealthController);
@@ -46,6 +49,30 @@ export class GatewayModule {
         EvidenceModule.forRoot({
           directory: config.EVIDENCE_DIR,
           maxBytes: config.EVIDENCE_MAX_BYTES,
+        }),
+        EventStoreModule.forRootAsync({
+          inject: [SQL_CONNECTION],
+          useFactory: (connection: SqlConnection) =>
+            config.EVENT_STORE === 'memory' ? { kind: 'memory' } : { kind: 'sql', connection },
+        }),
+        ReadModelsModule.forRootAsync({
+          inject: [SQL_CONNECTION, EVENT_STORE],
+          useFactory: (connection: SqlConnection, eventStore: EventStore) => ({
+            connection,
+            eventStore,
+            runProjections: config.WORKERS === 'inline',
+          }),
+        }),
+        // The process manager is a projection (runs with them); the scheduler runs here with
+        // WORKERS=inline. Its due/overdue gauges are read from the shared table on every scrape.
+        DeadlinesModule.forRootAsync({
+          inject: [EVENT_STORE, CLOCK, MetricsService],
+          useFactory: (eventStore: EventStore, clock: Clock, metrics: MetricsService) => ({
+            eventStore,
+            clock,
+            runScheduler: config.WORKERS === 'inline',
+            metricsRegistry: metrics.registry,
+          }),
         }),
       ],
       providers: [
