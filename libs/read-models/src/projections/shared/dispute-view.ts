@@ -36,6 +36,8 @@ export interface DisputeView {
   status: Dispute['status'];
   reason: Dispute['reason'];
   orderTotal: Money;
+  /** Refunds paid on the order before this dispute. */
+  refundedBefore: Money;
   openedAt: Date;
   updatedAt: Date;
   closedAt: Date | null;
@@ -49,6 +51,8 @@ export interface DisputeView {
   outcome: Outcome | null;
   reachedBy: ReachedBy | null;
   refunded: Money | null;
+  refundDue: Money | null;
+  mediatorAssigned: boolean;
   file: CaseFile;
   staff: StaffFacts | null;
 }
@@ -79,6 +83,7 @@ export function toDisputeView(
     status: state.status,
     reason: state.reason,
     orderTotal: state.orderTotal,
+    refundedBefore: state.refundedBefore,
     openedAt: new Date(state.openedAt),
     updatedAt: row.updatedAt,
     closedAt: state.closedAt === null ? null : new Date(state.closedAt),
@@ -91,6 +96,8 @@ export function toDisputeView(
     outcome: state.outcome,
     reachedBy: state.reachedBy,
     refunded: state.refunded,
+    refundDue: state.refundDue,
+    mediatorAssigned: state.mediatorId !== null,
     file,
     staff: partyOrAnalyst ? null : staff,
   };
