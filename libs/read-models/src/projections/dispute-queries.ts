@@ -39,6 +39,7 @@ type MediatorRow = typeof mediatorCases.$inferSelect;
 const staffFacts = (row: MediatorRow): StaffFacts => ({
   mediatorId: row.mediatorId,
   queuedAt: row.queuedAt,
+  deadlineAt: row.deadlineAt,
   abuseSignal: { flagged: row.abuseSignal, disputes: row.abuseDisputes, orders: row.abuseOrders },
 });
 

@@ -20,6 +20,8 @@ import type { CaseFile } from './case-file';
 export interface StaffFacts {
   mediatorId: string | null;
   queuedAt: Date | null;
+  /** The earliest armed deadline (evidence requests included). */
+  deadlineAt: Date | null;
   abuseSignal: { flagged: boolean; disputes: number; orders: number };
 }
 

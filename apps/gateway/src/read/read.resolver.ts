@@ -1,0 +1,140 @@
+import { Inject } from '@nestjs/common';
+import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
+import { type Actor, CurrentActor, Roles } from '@arbiter/auth';
+import { DomainError } from '@arbiter/disputes';
+import { CLOCK, type Clock } from '@arbiter/platform';
+import { DisputeQueries, type DisputeView, disputeStatistics, type Page, READ_DB, type ReadDb, timelinePage } from '@arbiter/read-models';
+import { toDisputeType } from '../disputes/dispute.type';
+import { DisputeAudit } from './dispute-audit';
+import {
+  AuditVerificationType,
+  DisputeAuditType,
+  DisputeConnectionType,
+  DisputeFilterInput,
+  DisputeStatsType,
+  MediationQueueConnectionType,
+  MediationQueueFilterInput,
+  PageArgsType,
+  SellerMetricsType,
+  TimelineConnectionType,
+} from './read.types';
+import { toApplicationView } from './to-dispute-view';
+
+const STAFF = ['mediator', 'senior_mediator'] as const;
+
+/** A dispute the caller may not see answers exactly like a missing one (mapped to FORBIDDEN for parties). */
+const missing = () => new DomainError('DISPUTE_NOT_FOUND');
+
+const disputes = (page: Page<DisputeView>): DisputeConnectionType => ({
+  ...page,
+  edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: toDisputeType(toApplicationView(edge.node)) })),
+});
+
+/** The read side's queries: GraphQL arguments → read-model queries, read models → GraphQL types. */
+@Resolver()
+export class ReadResolver {
+  constructor(
+    @Inject(DisputeQueries) private readonly queries: DisputeQueries,
+    @Inject(READ_DB) private readonly db: ReadDb,
+    @Inject(DisputeAudit) private readonly audit: DisputeAudit,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Roles('buyer')
+  @Query(() => DisputeConnectionType, { description: 'The caller’s disputes as a buyer, newest first.' })
+  async myDisputes(
+    @CurrentActor() actor: Actor,
+    @Args() page: PageArgsType,
+    @Args('filter', { type: () => DisputeFilterInput, nullable: true, description: 'Status, reason and date filters.' }) filter?: DisputeFilterInput,
+  ): Promise<DisputeConnectionType> {
+    return disputes(await this.queries.buyerDisputes(actor, filter ?? {}, page));
+  }
+
+  @Roles('seller')
+  @Query(() => DisputeConnectionType, { description: 'Disputes on the caller’s orders as a seller, newest first.' })
+  async sellerDisputes(
+    @CurrentActor() actor: Actor,
+    @Args() page: PageArgsType,
+    @Args('filter', { type: () => DisputeFilterInput, nullable: true, description: 'Status, reason and date filters.' }) filter?: DisputeFilterInput,
+  ): Promise<DisputeConnectionType> {
+    return disputes(await this.queries.sellerDisputes(actor, filter ?? {}, page));
+  }
+
+  @Roles('seller')
+  @Query(() => SellerMetricsType, { description: 'The caller’s 30-day seller metrics: dispute, escalation and at-fault rates.' })
+  async sellerMetrics(@CurrentActor() actor: Actor): Promise<SellerMetricsType> {
+    return this.queries.sellerMetrics(actor.id, new Date(this.clock.now()));
+  }
+
+  @Roles(...STAFF)
+  @Query(() => MediationQueueConnectionType, { description: 'Escalated cases, earliest deadline first, then longest waiting; with flags.' })
+  async mediationQueue(
+    @CurrentActor() actor: Actor,
+    @Args() page: PageArgsType,
+    @Args('filter', { type: () => MediationQueueFilterInput, nullable: true, description: 'Status, reason, date, flag filters.' })
+    filter?: MediationQueueFilterInput,
+  ): Promise<MediationQueueConnectionType> {
+    const result = await this.queries.mediationQueue(actor, filter ?? {}, page);
+    return {
+      ...result,
+      edges: result.edges.map(({ cursor, node }) => ({
+        cursor,
+        node: {
+          dispute: toDisputeType(toApplicationView(node)),
+          abuseSignal: node.staff?.abuseSignal ?? { flagged: false, disputes: 0, orders: 0 },
+          amount: node.orderTotal,
+          queuedAt: node.staff?.queuedAt ?? null,
+          deadlineAt: node.staff?.deadlineAt ?? null,
+        },
+      })),
+    };
+  }
+
+  @Query(() => TimelineConnectionType, { description: 'A dispute’s events in plain words, oldest first, filtered for the caller’s role.' })
+  async disputeTimeline(
+    @CurrentActor() actor: Actor,
+    @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string,
+    @Args() page: PageArgsType,
+  ): Promise<TimelineConnectionType> {
+    if (!(await this.queries.canView(actor, id))) throw missing();
+    return timelinePage(this.db, actor.role, id, page);
+  }
+
+  @Roles('analyst', ...STAFF)
+  @Query(() => DisputeStatsType, { description: 'Counts by status, reason and outcome, and the median time to resolution.' })
+  async disputeStats(
+    @Args('filter', { type: () => DisputeFilterInput, nullable: true, description: 'Bounds on the disputes counted.' }) filter?: DisputeFilterInput,
+  ): Promise<DisputeStatsType> {
+    return disputeStatistics(this.db, filter ?? {});
+  }
+
+  @Roles(...STAFF)
+  @Query(() => DisputeAuditType, { description: 'The dispute as it stood at a revision or an instant, replayed from its events.' })
+  async disputeAudit(
+    @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string,
+    @Args('asOfRevision', { type: () => Int, nullable: true, description: 'Include events up to this revision.' }) asOfRevision?: number,
+    @Args('asOfTime', { type: () => Date, nullable: true, description: 'Include events recorded at or before this instant.' }) asOfTime?: Date,
+  ): Promise<DisputeAuditType> {
+    const result = await this.audit.asOf(id, { asOfRevision, asOfTime });
+    if (!result) throw missing();
+    return {
+      revision: result.revision,
+      state: JSON.stringify(result.state),
+      events: result.events.map((e) => ({
+        revision: Number(e.revision),
+        type: e.type,
+        recordedAt: e.recordedAt,
+        data: JSON.stringify(e.data),
+        hash: typeof e.metadata.hash === 'string' ? e.metadata.hash : null,
+      })),
+    };
+  }
+
+  @Roles(...STAFF)
+  @Query(() => AuditVerificationType, { description: 'Checks the hash chain of a dispute’s stored events.' })
+  async disputeAuditVerify(@Args('id', { type: () => ID, description: 'The dispute id.' }) id: string): Promise<AuditVerificationType> {
+    const result = await this.audit.verify(id);
+    if (result.events === 0) throw missing();
+    return { intact: result.intact, events: result.events, brokenAtRevision: result.intact ? null : Number(result.brokenAtRevision) };
+  }
+}
