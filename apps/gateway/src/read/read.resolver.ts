@@ -4,7 +4,7 @@ import { type Actor, CurrentActor, Roles } from '@arbiter/auth';
 import { DomainError } from '@arbiter/disputes';
 import { CLOCK, type Clock } from '@arbiter/platform';
 import { DisputeQueries, type DisputeView, disputeStatistics, type Page, READ_DB, type ReadDb, timelinePage } from '@arbiter/read-models';
-import { toDisputeType } from '../disputes/dispute.type';
+import { DisputeType, toDisputeType } from '../disputes/dispute.type';
 import { DisputeAudit } from './dispute-audit';
 import {
   AuditVerificationType,
@@ -88,6 +88,13 @@ export class ReadResolver {
         },
       })),
     };
+  }
+
+  @Query(() => DisputeType, { description: 'One dispute as the caller may see it; FORBIDDEN when missing or not the caller’s to see.' })
+  async dispute(@CurrentActor() actor: Actor, @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string): Promise<DisputeType> {
+    const view = await this.queries.dispute(actor, id);
+    if (!view) throw missing();
+    return toDisputeType(toApplicationView(view));
   }
 
   @Query(() => TimelineConnectionType, { description: 'A dispute’s events in plain words, oldest first, filtered for the caller’s role.' })
