@@ -1,0 +1,7 @@
+export * from './port';
+export { EVENT_STORE, EventStoreModule, createEventStore } from './event-store.module';
+export type { EventStoreConfig, EventStoreModuleAsyncOptions } from './event-store.module';
+export { MemoryEventStore } from './memory/memory-event-store';
+export { SqlEventStore, createSqlEventStore } from './sql/sql-event-store';
+export type { SqlEventStoreOptions } from './sql/sql-event-store';
+export { migrateEventStoreSchema, DEFAULT_SCHEMA as DEFAULT_EVENT_STORE_SCHEMA, POSITION_SHIFT } from './sql/schema';

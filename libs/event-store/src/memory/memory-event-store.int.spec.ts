@@ -1,0 +1,4 @@
+import { describeEventStoreContract } from '../testing/event-store.contract';
+import { MemoryEventStore } from './memory-event-store';
+
+describeEventStoreContract('memory', async () => ({ store: new MemoryEventStore(), cleanup: async () => undefined }));

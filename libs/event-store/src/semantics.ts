@@ -1,0 +1,32 @@
+import { EventFilter, EventIdConflictError, EventToAppend, ExpectedRevision, RecordedEvent } from './port';
+
+/** Rules every adapter applies the same way, kept in one place so the adapters cannot drift. */
+
+export function revisionMatches(expected: ExpectedRevision, actual: bigint): boolean {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'no_stream':
+      return actual === -1n;
+    case 'exists':
+      return actual >= 0n;
+    default:
+      return actual === expected;
+  }
+}
+
+/** The same id twice in one batch can never be an idempotent retry. */
+export function assertUniqueIds(events: readonly EventToAppend[]): void {
+  const seen = new Set<string>();
+  for (const event of events) {
+    if (seen.has(event.id)) throw new EventIdConflictError(event.id);
+    seen.add(event.id);
+  }
+}
+
+export function matchesFilter(event: RecordedEvent, filter: EventFilter | undefined): boolean {
+  if (!filter) return true;
+  if (filter.eventTypes && !filter.eventTypes.includes(event.type)) return false;
+  if (filter.streamPrefixes && !filter.streamPrefixes.some((prefix) => event.streamId.startsWith(prefix))) return false;
+  return true;
+}

@@ -1,0 +1,71 @@
+import type { SqlConnection } from '@arbiter/platform';
+import { pgliteRunner, pgRunner, SqlRunner } from './sql-runner';
+
+/**
+ * Positions encode the writing transaction: `position = (xid8 << POSITION_SHIFT) + n`, where n counts
+ * the events that transaction appended (0, 1, ...). Ordering by position is therefore ordering by
+ * (transaction id, insertion order) — the order readers must use behind the xmin fence — and a
+ * single bigint is a complete, correct checkpoint. 20 bits allow 1,048,575 events per transaction
+ * and xids up to 2^43 (~8.8e12 transactions) before a bigint overflows.
+ */
+export const POSITION_SHIFT = 20;
+export const MAX_EVENTS_PER_TRANSACTION = (1 << POSITION_SHIFT) - 1;
+
+export const DEFAULT_SCHEMA = 'arbiter';
+
+export function quoteSchema(schema: string): string {
+  // Names are interpolated into DDL, statement names and a NOTIFY channel: keep them boring.
+  if (!/^[a-z_][a-z0-9_]{0,47}$/.test(schema)) {
+    throw new Error(`Invalid event store schema name "${schema}": use lower-case letters, digits and _`);
+  }
+  return `"${schema}"`;
+}
+
+function ddl(schema: string): string {
+  const s = quoteSchema(schema);
+  // `IF NOT EXISTS` alone is not enough when two processes start at once (both may pass the check
+  // and one fails on the catalog's unique index), hence the advisory lock around this script.
+  return `
+    CREATE SCHEMA IF NOT EXISTS ${s};
+    CREATE TABLE IF NOT EXISTS ${s}.events (
+      position       bigint      PRIMARY KEY,
+      transaction_id xid8        NOT NULL,
+      stream_id      text        NOT NULL,
+      revision       bigint      NOT NULL,
+      event_id       text        NOT NULL,
+      type           text        NOT NULL,
+      data           jsonb       NOT NULL,
+      metadata       jsonb       NOT NULL,
+      recorded_at    timestamptz NOT NULL DEFAULT now(),
+      CONSTRAINT events_stream_revision_key UNIQUE (stream_id, revision),
+      CONSTRAINT events_event_id_key UNIQUE (event_id)
+    );
+  `;
+}
+
+/** Idempotent; safe when several processes run it at the same time. */
+export async function migrateEventStoreSchema(connection: SqlConnection, schema: string = DEFAULT_SCHEMA): Promise<void> {
+  const script = ddl(schema);
+  const lock = async (runner: SqlRunner) =>
+    runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`arbiter.event-store.${schema}`]);
+
+  if (connection.kind === 'pglite') {
+    await connection.db.transaction(async (tx) => {
+      await lock(pgliteRunner(tx));
+      await tx.exec(script);
+    });
+    return;
+  }
+  const client = await connection.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await lock(pgRunner(client));
+    await client.query(script);
+    await client.query('COMMIT');
+    client.release();
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release(error as Error);
+    throw error;
+  }
+}

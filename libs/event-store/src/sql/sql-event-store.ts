@@ -1,0 +1,433 @@
+import type { SqlConnection } from '@arbiter/platform';
+import {
+  AppendOptions,
+  AppendResult,
+  EventFilter,
+  EventIdConflictError,
+  EventMetadata,
+  EventStore,
+  EventToAppend,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+  WrongExpectedRevisionError,
+} from '../port';
+import { assertUniqueIds, revisionMatches } from '../semantics';
+import { PollingSubscription, SubscriptionSource } from '../subscription';
+import { DEFAULT_SCHEMA, MAX_EVENTS_PER_TRANSACTION, migrateEventStoreSchema, POSITION_SHIFT, quoteSchema } from './schema';
+import { pgliteRunner, pgRunner, SqlRunner, sqlState, UNIQUE_VIOLATION } from './sql-runner';
+
+export interface SqlEventStoreOptions {
+  /** PostgreSQL schema holding the store's table; tests use their own. Default `arbiter`. */
+  schema?: string;
+}
+
+/** Runs the start-up migration, then returns the store. */
+export async function createSqlEventStore(
+  connection: SqlConnection,
+  options: SqlEventStoreOptions = {},
+): Promise<SqlEventStore> {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  await migrateEventStoreSchema(connection, schema);
+  return new SqlEventStore(connection, schema);
+}
+
+/** Safety net for a lost notification (e.g. the listener connection dropped). */
+const IDLE_POLL_MS = 500;
+/** Committed events are waiting behind an older open transaction: look again soon. */
+const FENCED_POLL_MS = 15;
+/** Cross-process wake-ups are coalesced to at most one NOTIFY per this interval. */
+const NOTIFY_GAP_MS = 5;
+/** `any` can still lose a race for the next revision; it retries instead of failing. */
+const ANY_RETRIES = 20;
+
+interface AppendRow {
+  actual: string;
+  next_revision: string | null;
+  position: string | null;
+}
+
+interface EventRow {
+  position: string;
+  stream_id: string;
+  revision: string;
+  event_id: string;
+  type: string;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date;
+}
+
+interface ExistingRow {
+  ord: string;
+  stream_id: string;
+  revision: string;
+  position: string;
+  same: boolean;
+}
+
+/**
+ * The event store on PostgreSQL (`pg`) and PGlite, one implementation.
+ *
+ * Global order and checkpoints. Every row stores its writer's `pg_current_xact_id()`, and its
+ * position is `(xid << 20) + n` (see POSITION_SHIFT). Readers of the log only see positions below
+ * `pg_snapshot_xmin(pg_current_snapshot()) << 20`, i.e. rows of transactions older than every
+ * transaction still running. A transaction that is still open when a reader passes has an xid
+ * >= that xmin, so all its rows will get positions above anything the reader has returned: a
+ * checkpoint (a plain bigint, the last delivered position) can never jump over a late commit. A
+ * bigserial alone could not give that: sequence values are handed out in statement order, not
+ * commit order. The price: a long-running transaction anywhere in the cluster (it has an xid)
+ * holds back what readers see until it ends; `readStream` is not fenced, so command handlers always
+ * see their stream's latest committed revision.
+ *
+ * The hot path (`append`) is one statement: head lookup, expectation check and insert in a CTE; the
+ * idempotency and conflict analysis only run after it reports a mismatch or a unique violation.
+ */
+export class SqlEventStore implements EventStore, SubscriptionSource {
+  private readonly runner: SqlRunner;
+  private readonly table: string;
+  private readonly channel: string;
+  private readonly fence: string;
+  private readonly subscriptions = new Set<PollingSubscription>();
+  private closed = false;
+
+  private listener: { stop(): Promise<void> } | undefined;
+  private listenerBroken = false;
+  private listenerSync: Promise<void> = Promise.resolve();
+
+  private notifyInFlight = false;
+  private notifyAgain = false;
+
+  constructor(
+    private readonly connection: SqlConnection,
+    readonly schema: string = DEFAULT_SCHEMA,
+  ) {
+    this.table = `${quoteSchema(schema)}.events`;
+    this.channel = `${schema}_events`;
+    this.fence = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${POSITION_SHIFT})`;
+    this.runner = connection.kind === 'postgres' ? pgRunner(connection.pool) : pgliteRunner(connection.db);
+  }
+
+  append(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
+    return this.appendVia(this.runner, streamId, events, options);
+  }
+
+  /**
+   * @internal Test hook: append through a caller-held transaction (`pgRunner(client)` after BEGIN)
+   * so tests can hold a writer open. Subscribers are only woken by later appends or polling.
+   */
+  async appendVia(
+    runner: SqlRunner,
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    const expected = options.expectedRevision ?? 'any';
+    assertUniqueIds(events);
+    if (events.length > MAX_EVENTS_PER_TRANSACTION) {
+      throw new RangeError(`At most ${MAX_EVENTS_PER_TRANSACTION} events per append`);
+    }
+    const payload = JSON.stringify(
+      events.map((event) => ({ id: event.id, type: event.type, data: event.data ?? null, metadata: event.metadata ?? {} })),
+    );
+    const kind = typeof expected === 'bigint' ? 'exact' : expected;
+    const exact = typeof expected === 'bigint' ? expected.toString() : null;
+
+    for (let attempt = 0; ; attempt++) {
+      let row: AppendRow;
+      try {
+        [row] = await runner.query<AppendRow>(this.appendSql(), [streamId, payload, kind, exact], this.statement('append'));
+      } catch (error) {
+        if (sqlState(error) !== UNIQUE_VIOLATION) throw error;
+        // A concurrent writer took the revision (or these ids) between our head lookup and insert.
+        const replay = await this.replayedResult(streamId, payload, events);
+        if (replay) return replay;
+        if (expected === 'any' && attempt < ANY_RETRIES) continue;
+        throw new WrongExpectedRevisionError(streamId, expected, await this.currentRevision(streamId));
+      }
+      if (events.length === 0) {
+        if (!revisionMatches(expected, BigInt(row.actual))) {
+          throw new WrongExpectedRevisionError(streamId, expected, BigInt(row.actual));
+        }
+        return this.emptyAppendResult(streamId, BigInt(row.actual));
+      }
+      if (row.next_revision === null || row.position === null) {
+        const replay = await this.replayedResult(streamId, payload, events);
+        if (replay) return replay;
+        throw new WrongExpectedRevisionError(streamId, expected, BigInt(row.actual));
+      }
+      if (runner === this.runner) this.announce();
+      return { nextRevision: BigInt(row.next_revision), position: BigInt(row.position) };
+    }
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards';
+    const sql = `
+      SELECT ${COLUMNS} FROM ${this.table}
+      WHERE stream_id = $1 AND revision ${backwards ? '<=' : '>='} $2::bigint
+      ORDER BY revision ${backwards ? 'DESC' : 'ASC'} LIMIT $3`;
+    const from = options.from ?? (backwards ? MAX_BIGINT : 0n);
+    const rows = await this.runner.query<EventRow>(
+      sql,
+      [streamId, from.toString(), options.maxCount ?? null],
+      this.statement(backwards ? 'read_stream_bwd' : 'read_stream_fwd'),
+    );
+    return rows.map(toRecorded);
+  }
+
+  readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return this.read(options.after ?? -1n, options.maxCount, options.filter);
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    if (this.closed) throw new Error('The event store is closed');
+    return new PollingSubscription(this, options);
+  }
+
+  async headPosition(): Promise<bigint> {
+    const [row] = await this.runner.query<{ head: string }>(
+      `SELECT coalesce(max(position), 0)::text AS head FROM ${this.table} WHERE position < ${this.fence}`,
+      [],
+      this.statement('head'),
+    );
+    return BigInt(row.head);
+  }
+
+  /** Ends subscriptions and the listener; the connection belongs to its owner and stays open. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    await this.syncListener();
+  }
+
+  /** @internal SubscriptionSource */
+  async read(after: bigint, maxCount: number | undefined, filter: EventFilter | undefined): Promise<RecordedEvent[]> {
+    const params: unknown[] = [after.toString(), maxCount ?? null];
+    let where = '';
+    if (filter?.eventTypes) {
+      params.push(JSON.stringify(filter.eventTypes));
+      where += ` AND type = ANY(ARRAY(SELECT jsonb_array_elements_text($${params.length}::jsonb)))`;
+    }
+    if (filter?.streamPrefixes) {
+      params.push(JSON.stringify(filter.streamPrefixes.map((prefix) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`)));
+      where += ` AND stream_id LIKE ANY(ARRAY(SELECT jsonb_array_elements_text($${params.length}::jsonb)))`;
+    }
+    const sql = `
+      SELECT ${COLUMNS} FROM ${this.table}
+      WHERE position > $1::bigint AND position < ${this.fence}${where}
+      ORDER BY position LIMIT $2`;
+    const variant = `read_all${filter?.eventTypes ? '_t' : ''}${filter?.streamPrefixes ? '_p' : ''}`;
+    const rows = await this.runner.query<EventRow>(sql, params, this.statement(variant));
+    return rows.map(toRecorded);
+  }
+
+  /** @internal SubscriptionSource */
+  async idleDelayMs(after: bigint): Promise<number> {
+    void this.syncListener();
+    const [row] = await this.runner.query<{ fenced: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM ${this.table} WHERE position > $1::bigint AND position >= ${this.fence}) AS fenced`,
+      [after.toString()],
+      this.statement('fenced'),
+    );
+    return row.fenced ? FENCED_POLL_MS : this.listener && !this.listenerBroken ? IDLE_POLL_MS : FENCED_POLL_MS * 4;
+  }
+
+  /** @internal SubscriptionSource */
+  async attach(subscription: PollingSubscription): Promise<void> {
+    this.subscriptions.add(subscription);
+    await this.syncListener();
+  }
+
+  /** @internal SubscriptionSource */
+  async detach(subscription: PollingSubscription): Promise<void> {
+    this.subscriptions.delete(subscription);
+    await this.syncListener();
+  }
+
+  private appendSql(): string {
+    // One round trip. `head` finds the stream's last revision through the (stream_id, revision)
+    // index; `base` continues this transaction's position range (normally empty: n starts at 0);
+    // nothing is inserted when the expectation fails, and `actual` tells the caller why.
+    return `
+      WITH head AS (
+        SELECT coalesce((SELECT revision FROM ${this.table} WHERE stream_id = $1
+                         ORDER BY revision DESC LIMIT 1), -1) AS rev
+      ), tx AS (
+        SELECT pg_current_xact_id() AS xid, pg_current_xact_id()::text::bigint << ${POSITION_SHIFT} AS low
+      ), base AS (
+        SELECT tx.xid, coalesce((SELECT max(position) + 1 FROM ${this.table}
+                                 WHERE position >= tx.low AND position < tx.low + ${1 << POSITION_SHIFT}), tx.low) AS p
+        FROM tx
+      ), ins AS (
+        INSERT INTO ${this.table} (position, transaction_id, stream_id, revision, event_id, type, data, metadata)
+        SELECT base.p + e.ord - 1, base.xid, $1, head.rev + e.ord, e.value->>'id', e.value->>'type',
+               e.value->'data', e.value->'metadata'
+        FROM head, base, jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, ord)
+        WHERE CASE $3::text WHEN 'any' THEN true
+                            WHEN 'no_stream' THEN head.rev = -1
+                            WHEN 'exists' THEN head.rev >= 0
+                            ELSE head.rev = $4::bigint END
+        RETURNING revision, position
+      )
+      SELECT head.rev::text AS actual,
+             (SELECT max(revision) FROM ins)::text AS next_revision,
+             (SELECT max(position) FROM ins)::text AS position
+      FROM head`;
+  }
+
+  /**
+   * After a mismatch or unique violation: if every id is already recorded, in this stream, in this
+   * order, with the same content, this is a retry and gets the original result. Ids that exist
+   * otherwise are a conflict. No id recorded: `undefined`, the caller reports the revision conflict.
+   */
+  private async replayedResult(
+    streamId: string,
+    payload: string,
+    events: readonly EventToAppend[],
+  ): Promise<AppendResult | undefined> {
+    const rows = await this.runner.query<ExistingRow>(
+      `SELECT e.ord::text AS ord, r.stream_id, r.revision::text AS revision, r.position::text AS position,
+              (r.type = e.value->>'type' AND r.data = e.value->'data' AND r.metadata = e.value->'metadata') AS same
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, ord)
+       JOIN ${this.table} r ON r.event_id = e.value->>'id'
+       ORDER BY e.ord`,
+      [payload],
+      this.statement('existing'),
+    );
+    if (rows.length === 0) return undefined;
+    const recorded = new Map(rows.map((row) => [Number(row.ord) - 1, row]));
+    let previous: ExistingRow | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const row = recorded.get(i);
+      const consistent =
+        row !== undefined &&
+        row.same &&
+        row.stream_id === streamId &&
+        (previous === undefined || BigInt(row.revision) === BigInt(previous.revision) + 1n);
+      if (!consistent) throw new EventIdConflictError(events[i].id);
+      previous = row;
+    }
+    const last = previous as ExistingRow;
+    return { nextRevision: BigInt(last.revision), position: BigInt(last.position) };
+  }
+
+  private async currentRevision(streamId: string): Promise<bigint> {
+    const [last] = await this.readStream(streamId, { direction: 'backwards', maxCount: 1 });
+    return last?.revision ?? -1n;
+  }
+
+  private async emptyAppendResult(streamId: string, revision: bigint): Promise<AppendResult> {
+    const [last] = await this.readStream(streamId, { direction: 'backwards', maxCount: 1 });
+    return { nextRevision: revision, position: last?.position ?? 0n };
+  }
+
+  private statement(name: string): string {
+    return `es_${this.schema}_${name}`;
+  }
+
+  /**
+   * Wake this process's subscribers at once, and other processes through NOTIFY. The NOTIFY is not
+   * part of the append's transaction on purpose: PostgreSQL serialises the commits of all
+   * transactions that notify (a global lock held through the commit's WAL flush), which would cap
+   * append throughput at one commit at a time. Coalesced: at most one in flight, NOTIFY_GAP_MS apart.
+   */
+  private announce(): void {
+    for (const subscription of this.subscriptions) subscription.wake();
+    if (this.notifyInFlight) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifyInFlight = true;
+    void this.sendNotifications();
+  }
+
+  private async sendNotifications(): Promise<void> {
+    try {
+      do {
+        this.notifyAgain = false;
+        await this.runner.query('SELECT pg_notify($1, NULL)', [this.channel], this.statement('notify'));
+        if (this.notifyAgain) await new Promise((resolve) => setTimeout(resolve, NOTIFY_GAP_MS));
+      } while (this.notifyAgain && !this.closed);
+    } catch {
+      // Best effort: subscribers elsewhere still poll.
+    } finally {
+      this.notifyInFlight = false;
+    }
+  }
+
+  /** Keep one listener while any subscription is open; serialised so starts and stops never interleave. */
+  private syncListener(): Promise<void> {
+    this.listenerSync = this.listenerSync.then(async () => {
+      const wanted = this.subscriptions.size > 0 && !this.closed;
+      if (this.listener && (this.listenerBroken || !wanted)) {
+        const listener = this.listener;
+        this.listener = undefined;
+        await listener.stop().catch(() => undefined);
+      }
+      if (wanted && !this.listener) {
+        this.listenerBroken = false;
+        this.listener = await this.startListener().catch(() => undefined);
+      }
+    });
+    return this.listenerSync;
+  }
+
+  private async startListener(): Promise<{ stop(): Promise<void> }> {
+    const wakeAll = () => {
+      for (const subscription of this.subscriptions) subscription.wake();
+    };
+    if (this.connection.kind === 'pglite') {
+      const unlisten = await this.connection.db.listen(this.channel, wakeAll);
+      return { stop: unlisten };
+    }
+    // A dedicated client: LISTEN is per session, and a pooled query client changes session.
+    const client = await this.connection.pool.connect();
+    let failed: Error | undefined;
+    const onError = (error: Error) => {
+      failed = error;
+      this.listenerBroken = true;
+      wakeAll();
+    };
+    client.on('notification', wakeAll);
+    client.on('error', onError);
+    try {
+      await client.query(`LISTEN "${this.channel}"`);
+    } catch (error) {
+      client.release(error as Error);
+      throw error;
+    }
+    return {
+      stop: async () => {
+        client.off('notification', wakeAll);
+        try {
+          if (!failed) await client.query(`UNLISTEN "${this.channel}"`);
+        } catch (error) {
+          failed = error as Error;
+        }
+        client.off('error', onError);
+        client.release(failed);
+      },
+    };
+  }
+}
+
+const MAX_BIGINT = 9223372036854775807n;
+
+const COLUMNS = `position::text AS position, stream_id, revision::text AS revision, event_id, type, data, metadata, recorded_at`;
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    streamId: row.stream_id,
+    revision: BigInt(row.revision),
+    position: BigInt(row.position),
+    id: row.event_id,
+    type: row.type,
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at instanceof Date ? row.recorded_at : new Date(row.recorded_at),
+  };
+}
+

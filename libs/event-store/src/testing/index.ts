@@ -1,0 +1,9 @@
+export { describeEventStoreContract, sampleEvent, takeEvents } from './event-store.contract';
+export type { EventStoreUnderTest } from './event-store.contract';
+export {
+  describeWithPostgres,
+  openPostgresTestSchema,
+  postgresTestUrl,
+  uniqueSchemaName,
+} from './postgres';
+export type { PostgresTestSchema } from './postgres';
