@@ -7,6 +7,7 @@ import { EVENT_STORE, EventStore, EventStoreModule } from '@arbiter/event-store'
 import { AppConfig, CLOCK, Clock, PlatformModule, SQL_CONNECTION, SqlConnection } from '@arbiter/platform';
 import { ReadModelsModule } from '@arbiter/read-models';
 import { HealthController } from '@arbiter/platform/health.controller';
+import { DisputesGatewayModule } from './disputes/disputes-gateway.module';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { InputValidationPipe } from './errors/input-validation';
 import { EvidenceModule } from './evidence/evidence.module';
@@ -55,6 +56,7 @@ export class GatewayModule {
           useFactory: (connection: SqlConnection) =>
             config.EVENT_STORE === 'memory' ? { kind: 'memory' } : { kind: 'sql', connection },
         }),
+        DisputesGatewayModule.forRoot(),
         ReadModelsModule.forRootAsync({
           inject: [SQL_CONNECTION, EVENT_STORE],
           useFactory: (connection: SqlConnection, eventStore: EventStore) => ({

@@ -25,7 +25,7 @@ import {
   OrderState,
   orderStreamId,
 } from '../domain';
-import { CLOCK, Clock } from './clock';
+import { COMMAND_CLOCK, Clock } from './clock';
 import {
   Decider,
   deterministicUuid,
@@ -78,7 +78,7 @@ const ORDER_DECIDER: Decider<OrderCommand, OrderEvent, OrderState> = {
 export class DisputeStreams {
   constructor(
     @Inject(EVENT_STORE) readonly store: EventStore,
-    @Inject(CLOCK) readonly clock: Clock,
+    @Inject(COMMAND_CLOCK) readonly clock: Clock,
     @Inject(DISPUTE_POLICY) readonly policy: DisputePolicy,
   ) {}
 

@@ -1,13 +1,13 @@
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DynamicModule, FactoryProvider, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DEFAULT_POLICY, DisputePolicy } from '../domain';
 import { AcceptDecisionHandler } from './accept-decision/accept-decision';
 import { AcceptProposalHandler } from './accept-proposal/accept-proposal';
-import { AddEvidenceHandler, EVIDENCE_FILES, EvidenceFiles } from './add-evidence/add-evidence';
+import { AddEvidenceHandler } from './add-evidence/add-evidence';
 import { AddInternalNoteHandler } from './add-internal-note/add-internal-note';
 import { AppealDecisionHandler } from './appeal-decision/appeal-decision';
 import { CancelDisputeHandler } from './cancel-dispute/cancel-dispute';
-import { AdjustableClock, Clock, CLOCK } from './clock';
+import { AdjustableClock, Clock, COMMAND_CLOCK } from './clock';
 import { ConfirmDeliveryHandler } from './confirm-delivery/confirm-delivery';
 import { ConfirmRefundPayoutHandler } from './confirm-refund-payout/confirm-refund-payout';
 import { ConfirmReturnReceivedHandler } from './confirm-return-received/confirm-return-received';
@@ -59,32 +59,55 @@ const HANDLERS = [
   ConfirmRefundPayoutHandler,
 ];
 
-/** Without an app-provided lookup, no file exists: only text evidence can be added. */
-const NO_FILES: EvidenceFiles = { describe: async () => null };
+export interface DisputesModuleOptions {
+  policy?: DisputePolicy;
+  clock?: Clock;
+}
+
+const DISPUTES_OPTIONS = Symbol('DISPUTES_OPTIONS');
 
 /**
  * The command side of disputes: one handler per command on the CommandBus, `DisputeDeadlines`
  * for the scheduler and `DisputeReader` for the views mutations return. Needs `EVENT_STORE`
- * (EventStoreModule) in the application. Never reads the environment: the app passes options.
+ * (EventStoreModule) in the application; file evidence needs a global `EVIDENCE_FILES` (the app's
+ * blob store), without which only text evidence is accepted. Never reads the environment.
  */
 @Module({})
 export class DisputesModule {
-  static forRoot(
-    options: { policy?: DisputePolicy; clock?: Clock; evidenceFiles?: Provider } = {},
-  ): DynamicModule {
+  static forRoot(options: DisputesModuleOptions = {}): DynamicModule {
+    return DisputesModule.forRootAsync({ useFactory: () => options });
+  }
+
+  static forRootAsync(options: {
+    imports?: DynamicModule['imports'];
+    inject?: FactoryProvider['inject'];
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Nest injects by position
+    useFactory: (...args: any[]) => DisputesModuleOptions | Promise<DisputesModuleOptions>;
+  }): DynamicModule {
+    const fromOptions = <T>(pick: (o: DisputesModuleOptions) => T) => ({
+      inject: [DISPUTES_OPTIONS],
+      useFactory: pick,
+    });
     return {
       module: DisputesModule,
-      imports: [CqrsModule.forRoot()],
+      imports: [CqrsModule.forRoot(), ...(options.imports ?? [])],
       providers: [
-        { provide: DISPUTE_POLICY, useValue: options.policy ?? DEFAULT_POLICY },
-        { provide: CLOCK, useValue: options.clock ?? new AdjustableClock() },
-        options.evidenceFiles ?? { provide: EVIDENCE_FILES, useValue: NO_FILES },
+        { provide: DISPUTES_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
+        { provide: DISPUTE_POLICY, ...fromOptions((o) => o.policy ?? DEFAULT_POLICY) },
+        { provide: COMMAND_CLOCK, ...fromOptions((o) => o.clock ?? new AdjustableClock()) },
         DisputeStreams,
         DisputeReader,
         DisputeDeadlines,
         ...HANDLERS,
       ],
-      exports: [CqrsModule, DISPUTE_POLICY, CLOCK, DisputeStreams, DisputeReader, DisputeDeadlines],
+      exports: [
+        CqrsModule,
+        DISPUTE_POLICY,
+        COMMAND_CLOCK,
+        DisputeStreams,
+        DisputeReader,
+        DisputeDeadlines,
+      ],
     };
   }
 }

@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Optional } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { AddEvidence, DomainError, EvidenceKind, StoredFile } from '../../domain';
 import { DisputeOutcome, DisputeStreams, idFor, Issued } from '../dispute-streams';
@@ -10,6 +10,9 @@ export const EVIDENCE_FILES = Symbol('EVIDENCE_FILES');
 export interface EvidenceFiles {
   describe(sha256: string): Promise<StoredFile | null>;
 }
+
+/** Without an app-provided lookup no file exists: only text evidence can be added. */
+const NO_FILES: EvidenceFiles = { describe: async () => null };
 
 export interface AddEvidenceInput {
   kind: EvidenceKind;
@@ -36,7 +39,7 @@ export class AddEvidenceCommand extends Command<DisputeOutcome> {
 export class AddEvidenceHandler implements ICommandHandler<AddEvidenceCommand> {
   constructor(
     private readonly streams: DisputeStreams,
-    @Inject(EVIDENCE_FILES) private readonly files: EvidenceFiles,
+    @Optional() @Inject(EVIDENCE_FILES) private readonly files: EvidenceFiles = NO_FILES,
   ) {}
 
   async execute({ disputeId, input, issued }: AddEvidenceCommand): Promise<DisputeOutcome> {
