@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { readStreamInOrder, verifyChain } from '@arbiter/disputes/application';
+import { disputeStreamId } from '@arbiter/disputes';
+import { describeOnDatabases } from './support/gateway';
+import {
+  cast,
+  DisputeResult,
+  DisputesGateway,
+  eur,
+  mutate,
+  ok,
+  shippedOrder,
+  startDisputesGateway,
+} from './disputes-helpers';
+
+// What every mutation guarantees: serializable outcomes under concurrency, idempotency by key,
+// field-level input errors, and tracing metadata on every event it appends.
+describeOnDatabases('dispute mutation guarantees', (database) => {
+  let d: DisputesGateway;
+  let people: Awaited<ReturnType<typeof cast>>;
+  beforeAll(async () => {
+    d = await startDisputesGateway(database);
+  });
+  afterAll(() => d?.close());
+  beforeEach(async () => {
+    people = await cast(d);
+  });
+
+  async function negotiating(): Promise<DisputeResult> {
+    const orderId = await shippedOrder(d, people.platform, people.buyer, people.seller);
+    const opened = await ok(d.gateway.url, people.buyer, 'openDispute', {
+      orderId,
+      reason: 'MISSING_PARTS',
+      description: 'No charger in the box',
+      claim: { kind: 'PARTIAL_REFUND', amount: eur(1_500) },
+    });
+    return ok(d.gateway.url, people.seller, 'respondToDispute', {
+      disputeId: opened.disputeId,
+      response: 'REJECT',
+      comment: 'It was in the box',
+    });
+  }
+  const events = (disputeId: string) => readStreamInOrder(d.store, disputeStreamId(disputeId));
+
+  it('50 concurrent mutations on one dispute end as some serial order: nothing lost, revisions contiguous', async () => {
+    const { disputeId, revision: before } = await negotiating();
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        i % 2 === 0
+          ? mutate<DisputeResult>(
+              d.gateway.url,
+              i % 4 === 0 ? people.buyer : people.seller,
+              'postMessage',
+              {
+                disputeId,
+                body: `message ${i}`,
+              },
+            )
+          : mutate<DisputeResult>(
+              d.gateway.url,
+              i % 4 === 1 ? people.buyer : people.seller,
+              'addEvidence',
+              {
+                disputeId,
+                kind: 'TEXT',
+                description: `statement ${i}`,
+                text: `evidence ${i}`,
+              },
+            ),
+      ),
+    );
+    expect(results.map((r) => r.code ?? 'OK')).toEqual(results.map(() => 'OK'));
+    // Each mutation saw the dispute at its own place in one serial history.
+    const revisions = results.map((r) => r.data?.revision as number).sort((a, b) => a - b);
+    expect(revisions).toEqual(Array.from({ length: 50 }, (_, i) => before + 1 + i));
+
+    const stream = await events(disputeId);
+    expect(stream.map((e) => e.revision)).toEqual(stream.map((_, i) => BigInt(i)));
+    expect(verifyChain(stream).intact).toBe(true);
+    const last = await ok(d.gateway.url, people.buyer, 'postMessage', { disputeId, body: 'done' });
+    expect(last.messages.map((m) => m.body).sort()).toEqual(
+      [...Array.from({ length: 25 }, (_, i) => `message ${i * 2}`), 'done'].sort(),
+    );
+    expect(last.evidence.map((e) => e.text).sort()).toEqual(
+      Array.from({ length: 25 }, (_, i) => `evidence ${i * 2 + 1}`).sort(),
+    );
+  });
+
+  it('the same idempotency key returns the first result and appends nothing; another key or caller does not', async () => {
+    const { disputeId } = await negotiating();
+    const key = `msg-${randomUUID()}`;
+    const first = await mutate(
+      d.gateway.url,
+      people.buyer,
+      'postMessage',
+      { disputeId, body: 'once' },
+      { 'Idempotency-Key': key },
+    );
+    const length = (await events(disputeId)).length;
+    const again = await mutate(
+      d.gateway.url,
+      people.buyer,
+      'postMessage',
+      { disputeId, body: 'once' },
+      { 'Idempotency-Key': key },
+    );
+    expect(again.data).toEqual(first.data);
+    expect(await events(disputeId)).toHaveLength(length);
+
+    // The argument is the same key as the header; a different caller's identical key is another command.
+    const viaArgument = await ok(d.gateway.url, people.buyer, 'postMessage', {
+      disputeId,
+      body: 'once',
+      idempotencyKey: key,
+    });
+    expect(viaArgument).toEqual(first.data);
+    await ok(d.gateway.url, people.seller, 'postMessage', {
+      disputeId,
+      body: 'seller says hi',
+      idempotencyKey: key,
+    });
+    expect(await events(disputeId)).toHaveLength(length + 1);
+
+    // An opening retried with its key converges on the same dispute.
+    const orderId = await shippedOrder(d, people.platform, people.buyer, people.seller);
+    const open = {
+      orderId,
+      reason: 'DAMAGED',
+      description: 'Dented',
+      claim: { kind: 'FULL_REFUND' },
+      idempotencyKey: `open-${orderId}`,
+    };
+    const opened = await ok(d.gateway.url, people.buyer, 'openDispute', open);
+    const reopened = await ok(d.gateway.url, people.buyer, 'openDispute', open);
+    expect(reopened).toEqual(opened);
+  });
+
+  it('refuses malformed input with BAD_USER_INPUT and the path of every offending field', async () => {
+    const orderId = await shippedOrder(d, people.platform, people.buyer, people.seller);
+    const refused = await mutate(d.gateway.url, people.buyer, 'openDispute', {
+      orderId: 'not an id!',
+      reason: 'DAMAGED',
+      description: 'x'.repeat(4001),
+      claim: { kind: 'PARTIAL_REFUND', amount: { amountMinor: -5, currency: 'EURO' } },
+      idempotencyKey: 'spaces are not allowed',
+    });
+    expect(refused.code).toBe('BAD_USER_INPUT');
+    const paths = (refused.errors?.[0].extensions?.fields as { path: string }[])
+      .map((f) => f.path)
+      .sort();
+    expect(paths).toEqual([
+      'input.claim.amount.amountMinor',
+      'input.claim.amount.currency',
+      'input.description',
+      'input.idempotencyKey',
+      'input.orderId',
+    ]);
+    const missingAmount = await mutate(d.gateway.url, people.buyer, 'openDispute', {
+      orderId,
+      reason: 'DAMAGED',
+      description: 'Dented',
+      claim: { kind: 'RETURN_AND_REFUND' },
+    });
+    const missing = (missingAmount.errors?.[0].extensions?.fields as { path: string }[])
+      .map((f) => f.path)
+      .sort();
+    expect(missing).toEqual(['input.claim.amount', 'input.claim.returnShippingPaidBy']);
+    const badId = await mutate(d.gateway.url, people.buyer, 'postMessage', {
+      disputeId: 'dispute-1',
+      body: '',
+    });
+    expect(
+      (badId.errors?.[0].extensions?.fields as { path: string }[]).map((f) => f.path).sort(),
+    ).toEqual(['input.body', 'input.disputeId']);
+  });
+
+  it('stamps every appended event with the request’s correlation id, the causation and command ids and the actor', async () => {
+    const { disputeId } = await negotiating();
+    const correlationId = `trace-${randomUUID()}`;
+    const key = `escalate-${randomUUID()}`;
+    await ok(
+      d.gateway.url,
+      people.buyer,
+      'escalateDispute',
+      { disputeId },
+      { 'x-correlation-id': correlationId, 'Idempotency-Key': key },
+    );
+    const [escalated] = (await events(disputeId)).slice(-1);
+    expect(escalated.type).toBe('DisputeEscalated');
+    expect(escalated.metadata).toMatchObject({
+      correlationId,
+      causationId: escalated.metadata.commandId,
+      actor: { id: people.buyer.id, role: 'buyer' },
+      schemaVersion: 1,
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(escalated.metadata.commandId).toEqual(expect.any(String));
+  });
+});
