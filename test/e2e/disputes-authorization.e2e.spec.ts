@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import type { ActorRole } from '@arbiter/auth';
+import { disputeStreamId, orderStreamId } from '@arbiter/disputes';
+import { describeOnDatabases } from './support/gateway';
+import {
+  Caller,
+  caller,
+  cast,
+  DisputesGateway,
+  eur,
+  mutate,
+  ok,
+  shippedOrder,
+  startDisputesGateway,
+} from './disputes-helpers';
+
+/** The ids a mutation's input may point at: someone else's order, dispute, proposal. */
+interface Target {
+  orderId: string;
+  disputeId: string;
+  appealDisputeId: string;
+  proposalId: string;
+}
+
+const uuid = () => randomUUID();
+const solution = { kind: 'PARTIAL_REFUND', amount: eur(1_000) };
+
+/** Every mutation, who may call it at all (DOMAIN.md "Actors"), and a well-formed input. */
+const MUTATIONS: {
+  name: string;
+  roles: ActorRole[];
+  input: (t: Target) => Record<string, unknown>;
+}[] = [
+  {
+    name: 'placeOrder',
+    roles: ['platform'],
+    input: (t) => ({
+      orderId: t.orderId,
+      buyerId: 'b',
+      sellerId: 's',
+      total: eur(1),
+      items: [{ sku: 'x', title: 'x', quantity: 1, unitPrice: eur(1) }],
+    }),
+  },
+  {
+    name: 'shipOrder',
+    roles: ['platform'],
+    input: (t) => ({
+      orderId: t.orderId,
+      carrier: 'DHL',
+      trackingNumber: 'T1',
+      deliveryDeadline: '2030-01-01T00:00:00.000Z',
+    }),
+  },
+  { name: 'confirmDelivery', roles: ['platform'], input: (t) => ({ orderId: t.orderId }) },
+  {
+    name: 'openDispute',
+    roles: ['buyer'],
+    input: (t) => ({
+      orderId: t.orderId,
+      reason: 'DAMAGED',
+      description: 'Mine now',
+      claim: { kind: 'FULL_REFUND' },
+    }),
+  },
+  {
+    name: 'respondToDispute',
+    roles: ['seller'],
+    input: (t) => ({ disputeId: t.disputeId, response: 'REJECT', comment: 'No' }),
+  },
+  {
+    name: 'submitProposal',
+    roles: ['buyer', 'seller', 'mediator', 'senior_mediator'],
+    input: (t) => ({ disputeId: t.disputeId, solution }),
+  },
+  {
+    name: 'withdrawProposal',
+    roles: ['buyer', 'seller', 'mediator', 'senior_mediator'],
+    input: (t) => ({ disputeId: t.disputeId, proposalId: t.proposalId }),
+  },
+  {
+    name: 'acceptProposal',
+    roles: ['buyer', 'seller'],
+    input: (t) => ({ disputeId: t.disputeId, proposalId: t.proposalId }),
+  },
+  {
+    name: 'addEvidence',
+    roles: ['buyer', 'seller'],
+    input: (t) => ({ disputeId: t.disputeId, kind: 'TEXT', description: 'x', text: 'x' }),
+  },
+  {
+    name: 'postMessage',
+    roles: ['buyer', 'seller', 'mediator', 'senior_mediator'],
+    input: (t) => ({ disputeId: t.disputeId, body: 'hello' }),
+  },
+  {
+    name: 'escalateDispute',
+    roles: ['buyer', 'seller'],
+    input: (t) => ({ disputeId: t.disputeId }),
+  },
+  {
+    name: 'cancelDispute',
+    roles: ['buyer'],
+    input: (t) => ({ disputeId: t.disputeId, comment: 'bye' }),
+  },
+  {
+    name: 'takeCase',
+    roles: ['mediator', 'senior_mediator'],
+    input: (t) => ({ disputeId: t.disputeId }),
+  },
+  {
+    name: 'requestEvidence',
+    roles: ['mediator', 'senior_mediator'],
+    input: (t) => ({ disputeId: t.disputeId, from: 'buyer', prompt: 'Photo?' }),
+  },
+  {
+    name: 'addInternalNote',
+    roles: ['mediator', 'senior_mediator'],
+    input: (t) => ({ disputeId: t.disputeId, note: 'hmm' }),
+  },
+  {
+    name: 'decideDispute',
+    roles: ['mediator', 'senior_mediator'],
+    input: (t) => ({ disputeId: t.disputeId, ruling: { kind: 'SELLER_FAVOUR' }, rationale: 'r' }),
+  },
+  {
+    name: 'acceptDecision',
+    roles: ['buyer', 'seller'],
+    input: (t) => ({ disputeId: t.disputeId, decisionId: uuid() }),
+  },
+  {
+    name: 'appealDecision',
+    roles: ['buyer', 'seller'],
+    input: (t) => ({ disputeId: t.disputeId, decisionId: uuid(), newInformation: 'new' }),
+  },
+  {
+    name: 'decideAppeal',
+    roles: ['senior_mediator'],
+    input: (t) => ({
+      disputeId: t.appealDisputeId,
+      ruling: { kind: 'FULL_REFUND' },
+      rationale: 'r',
+    }),
+  },
+  {
+    name: 'provideReturnAddress',
+    roles: ['seller'],
+    input: (t) => ({
+      disputeId: t.disputeId,
+      address: { name: 'n', lines: ['l'], postalCode: '1', country: 'FR' },
+    }),
+  },
+  {
+    name: 'shipReturn',
+    roles: ['buyer'],
+    input: (t) => ({ disputeId: t.disputeId, carrier: 'c', trackingNumber: 't' }),
+  },
+  { name: 'recordReturnDelivery', roles: ['platform'], input: (t) => ({ disputeId: t.disputeId }) },
+  { name: 'confirmReturnReceived', roles: ['seller'], input: (t) => ({ disputeId: t.disputeId }) },
+  {
+    name: 'disputeReturnCondition',
+    roles: ['seller'],
+    input: (t) => ({ disputeId: t.disputeId, statement: 'broken' }),
+  },
+  {
+    name: 'confirmRefundPayout',
+    roles: ['platform'],
+    input: (t) => ({ disputeId: t.disputeId, payoutReference: 'p', amount: eur(1) }),
+  },
+];
+
+const ROLES: ActorRole[] = [
+  'buyer',
+  'seller',
+  'mediator',
+  'senior_mediator',
+  'platform',
+  'analyst',
+];
+
+/**
+ * What "someone else's dispute" means per role, and the refusal expected:
+ * - a role that may never do it, and any buyer or seller of another order: FORBIDDEN (the same
+ *   answer as for a dispute that does not exist);
+ * - a mediator on a case another mediator holds: NOT_ASSIGNED_MEDIATOR / CASE_ALREADY_ASSIGNED.
+ * Not applicable, so not in the matrix: the platform (it records facts for every order), a senior
+ * mediator taking over a case (their right), and internal notes and messages, which the domain
+ * lets any staff member add to any case.
+ */
+function expectedRefusal(name: string, roles: ActorRole[], role: ActorRole): string[] | null {
+  if (!roles.includes(role)) return ['FORBIDDEN'];
+  if (role === 'buyer' || role === 'seller') return ['FORBIDDEN'];
+  if (role === 'platform' || name === 'addInternalNote' || name === 'postMessage') return null;
+  if (role === 'senior_mediator' && name === 'takeCase') return null;
+  return ['NOT_ASSIGNED_MEDIATOR', 'CASE_ALREADY_ASSIGNED'];
+}
+
+const MATRIX = MUTATIONS.flatMap(({ name, roles, input }) =>
+  ROLES.map((role) => ({ name, role, input, expected: expectedRefusal(name, roles, role) })).filter(
+    (row): row is typeof row & { expected: string[] } => row.expected !== null,
+  ),
+);
+
+describeOnDatabases('authorization matrix', (database) => {
+  let d: DisputesGateway;
+  let target: Target;
+  let strangers: Record<ActorRole, Caller>;
+  const streams: string[] = [];
+  const lengths = () => Promise.all(streams.map(async (s) => (await d.store.readStream(s)).length));
+
+  beforeAll(async () => {
+    d = await startDisputesGateway(database);
+    const owners = await cast(d);
+    const url = d.gateway.url;
+    // Dispute 1: in mediation, held by the owners' mediator. Dispute 2: in appeal, held by their senior.
+    const open = async () => {
+      const orderId = await shippedOrder(d, owners.platform, owners.buyer, owners.seller);
+      const opened = await ok(url, owners.buyer, 'openDispute', {
+        orderId,
+        reason: 'DAMAGED',
+        description: 'Dented',
+        claim: { kind: 'FULL_REFUND' },
+      });
+      await ok(url, owners.seller, 'respondToDispute', {
+        disputeId: opened.disputeId,
+        response: 'REJECT',
+        comment: 'No',
+      });
+      await ok(url, owners.buyer, 'escalateDispute', { disputeId: opened.disputeId });
+      await ok(url, owners.mediator, 'takeCase', { disputeId: opened.disputeId });
+      streams.push(orderStreamId(orderId), disputeStreamId(opened.disputeId));
+      return opened;
+    };
+    const first = await open();
+    const second = await open();
+    const decided = await ok(url, owners.mediator, 'decideDispute', {
+      disputeId: second.disputeId,
+      ruling: { kind: 'SELLER_FAVOUR' },
+      rationale: 'r',
+    });
+    await ok(url, owners.buyer, 'appealDecision', {
+      disputeId: second.disputeId,
+      decisionId: decided.decision?.decisionId,
+      newInformation: 'new',
+    });
+    await ok(url, owners.senior, 'takeCase', { disputeId: second.disputeId });
+    target = {
+      orderId: first.orderId,
+      disputeId: first.disputeId,
+      appealDisputeId: second.disputeId,
+      proposalId: first.proposals[0].proposalId,
+    };
+    const others = await cast(d);
+    strangers = { ...others, senior_mediator: others.senior, system: others.platform };
+  });
+  afterAll(() => d?.close());
+
+  it.each(MATRIX)(
+    '$name as $role on someone else’s dispute is refused ($expected) and appends nothing',
+    async ({ name, role, input, expected }) => {
+      const before = await lengths();
+      const result = await mutate(d.gateway.url, strangers[role], name, input(target));
+      expect(result.errors).toBeDefined();
+      expect(expected).toContain(result.code);
+      expect(result.data).toBeNull();
+      expect(await lengths()).toEqual(before);
+    },
+  );
+
+  it('answers a party the same for someone else’s dispute and for one that does not exist', async () => {
+    const buyer = await caller('buyer', d.id('nosy'));
+    const existing = await mutate(d.gateway.url, buyer, 'postMessage', {
+      disputeId: target.disputeId,
+      body: 'hi',
+    });
+    const missing = await mutate(d.gateway.url, buyer, 'postMessage', {
+      disputeId: uuid(),
+      body: 'hi',
+    });
+    expect(existing.errors?.[0]).toEqual(missing.errors?.[0]);
+    expect(existing.code).toBe('FORBIDDEN');
+    const missingOrder = await mutate(d.gateway.url, buyer, 'openDispute', {
+      orderId: d.id('no-order'),
+      reason: 'DAMAGED',
+      description: 'x',
+      claim: { kind: 'FULL_REFUND' },
+    });
+    const othersOrder = await mutate(d.gateway.url, buyer, 'openDispute', {
+      orderId: target.orderId,
+      reason: 'DAMAGED',
+      description: 'x',
+      claim: { kind: 'FULL_REFUND' },
+    });
+    expect(missingOrder.errors?.[0]).toEqual(othersOrder.errors?.[0]);
+  });
+});
