@@ -1,0 +1,300 @@
+// `npm run bench:gateway`: commands per second and p50/p99 latency of a realistic mix of dispute
+// mutations over HTTP (autocannon, 32 connections), on PGlite and on PostgreSQL (DATABASE_URL),
+// each beside a baseline measured in the same run: a mutation on the same NestJS + Apollo stack
+// (auth guard, throttler, validation pipe, error filter) that does nothing. The last line is JSON.
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { DynamicModule, Module } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Args, Field, InputType, Mutation, Resolver } from '@nestjs/graphql';
+import autocannon from 'autocannon';
+import { IsString, IsUUID, MaxLength } from 'class-validator';
+import {
+  ActorRole,
+  CurrentRequestContext,
+  RequestContext,
+  signDevelopmentToken,
+} from '@arbiter/auth';
+import { AppConfig, createApp, validateConfig } from '@arbiter/platform';
+import { GatewayModule } from '../apps/gateway/src/app.module';
+
+const CONNECTIONS = 32;
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const DISPUTES = 64;
+const SECRET = 'bench-secret-that-is-long-enough-for-hs256!';
+
+@InputType('BenchNoopInput', { description: 'Shaped like postMessage’s input.' })
+class BenchNoopInput {
+  @Field({ description: 'A dispute id.' })
+  @IsUUID('all')
+  disputeId!: string;
+
+  @Field({ description: 'A message.' })
+  @IsString()
+  @MaxLength(4000)
+  body!: string;
+}
+
+@Resolver()
+class BenchNoopResolver {
+  @Mutation(() => Boolean, { description: 'Does nothing: the baseline of the stack.' })
+  benchNoop(
+    @Args('input') input: BenchNoopInput,
+    @CurrentRequestContext() context: RequestContext,
+  ): boolean {
+    return input.disputeId.length > 0 && context.actor !== null;
+  }
+}
+
+@Module({})
+class BenchModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: BenchModule,
+      imports: [GatewayModule.forRoot(config)],
+      providers: [BenchNoopResolver],
+    };
+  }
+}
+
+type Database = 'pglite' | 'postgres';
+
+async function start(database: Database) {
+  const config = validateConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: SECRET,
+    WORKERS: 'off',
+    METRICS_ENABLED: 'false',
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    EVIDENCE_DIR: `/tmp/arbiter-bench-evidence-${process.pid}`,
+    ...(database === 'pglite'
+      ? { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: 'memory://' }
+      : { EVENT_STORE: 'postgres', DATABASE_URL: process.env.DATABASE_URL }),
+  });
+  const app = await createApp(BenchModule.forRoot(config));
+  (app as NestExpressApplication).useBodyParser('json', { limit: '1mb' });
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return { app, url };
+}
+
+const token = (role: ActorRole, sub: string) => signDevelopmentToken({ sub, role, secret: SECRET });
+
+async function gql(url: string, bearer: string, query: string, input: unknown) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+    body: JSON.stringify({ query, variables: { input } }),
+  });
+  const body = (await response.json()) as {
+    data?: Record<string, { disputeId: string }>;
+    errors?: unknown;
+  };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data as Record<string, { disputeId: string }>;
+}
+
+interface Party {
+  disputeId: string;
+  buyer: string;
+  seller: string;
+}
+
+/** DISPUTES disputes in negotiation, each with its own buyer and seller. */
+async function seed(url: string): Promise<Party[]> {
+  const run = randomBytes(4).toString('hex');
+  const platform = await token('platform', 'marketplace');
+  const total = { amountMinor: 10_000, currency: 'EUR' };
+  const parties: Party[] = [];
+  for (let i = 0; i < DISPUTES; i++) {
+    const orderId = `bench-${run}-${i}`;
+    const [buyer, seller] = await Promise.all([
+      token('buyer', `${orderId}-b`),
+      token('seller', `${orderId}-s`),
+    ]);
+    await gql(
+      url,
+      platform,
+      'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId } }',
+      {
+        orderId,
+        buyerId: `${orderId}-b`,
+        sellerId: `${orderId}-s`,
+        total,
+        items: [{ sku: 'sku', title: 'Lamp', quantity: 1, unitPrice: total }],
+      },
+    );
+    await gql(
+      url,
+      platform,
+      'mutation($input: ShipOrderInput!) { shipOrder(input: $input) { orderId } }',
+      {
+        orderId,
+        carrier: 'DHL',
+        trackingNumber: 'T',
+        deliveryDeadline: new Date(Date.now() + 10 * 86_400_000).toISOString(),
+      },
+    );
+    const { openDispute } = await gql(
+      url,
+      buyer,
+      'mutation($input: OpenDisputeInput!) { openDispute(input: $input) { disputeId } }',
+      {
+        orderId,
+        reason: 'NOT_AS_DESCRIBED',
+        description: 'Wrong colour',
+        claim: { kind: 'FULL_REFUND' },
+      },
+    );
+    await gql(
+      url,
+      seller,
+      'mutation($input: RespondToDisputeInput!) { respondToDispute(input: $input) { disputeId } }',
+      {
+        disputeId: openDispute.disputeId,
+        response: 'COUNTER',
+        comment: 'Half?',
+        counterProposal: {
+          kind: 'PARTIAL_REFUND',
+          amount: { amountMinor: 5_000, currency: 'EUR' },
+        },
+      },
+    );
+    parties.push({ disputeId: openDispute.disputeId, buyer, seller });
+  }
+  return parties;
+}
+
+const SELECTION = '{ disputeId revision status }';
+/** The mix: 5 messages, 3 text evidence, 2 proposals in every 10 commands, spread over the disputes. */
+function mixedRequest(
+  parties: Party[],
+  n: number,
+): { body: string; headers: Record<string, string> } {
+  const party = parties[n % parties.length];
+  const byBuyer = Math.floor(n / parties.length) % 2 === 0;
+  const bearer = byBuyer ? party.buyer : party.seller;
+  const slot = n % 10;
+  const [name, type, input] =
+    slot < 5
+      ? ['postMessage', 'PostMessageInput', { disputeId: party.disputeId, body: `message ${n}` }]
+      : slot < 8
+        ? [
+            'addEvidence',
+            'AddEvidenceInput',
+            {
+              disputeId: party.disputeId,
+              kind: 'TEXT',
+              description: 'Statement',
+              text: `evidence ${n}`,
+            },
+          ]
+        : [
+            'submitProposal',
+            'SubmitProposalInput',
+            {
+              disputeId: party.disputeId,
+              solution: {
+                kind: 'PARTIAL_REFUND',
+                amount: { amountMinor: 1_000 + (n % 4_000), currency: 'EUR' },
+              },
+            },
+          ];
+  const query = `mutation($input: ${type}!) { ${name}(input: $input) ${SELECTION} }`;
+  return {
+    body: JSON.stringify({ query, variables: { input } }),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+  };
+}
+
+interface Measured {
+  cmdsPerS: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(
+  url: string,
+  next: (n: number) => { body: string; headers: Record<string, string> },
+  seconds: number,
+): Promise<Measured> {
+  let n = 0;
+  let failed = 0;
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => ({ ...request, ...next(n++) }),
+        onResponse: (status, body) => {
+          if (status !== 200 || body.includes('"errors"')) failed++;
+        },
+      },
+    ],
+  });
+  return {
+    cmdsPerS: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: failed + result.errors + result.timeouts,
+  };
+}
+
+async function measure(database: Database) {
+  const { app, url } = await start(database);
+  try {
+    const parties = await seed(url);
+    const noopToken = parties[0].buyer;
+    const noop = (n: number) => ({
+      body: JSON.stringify({
+        query: `mutation($input: BenchNoopInput!) { benchNoop(input: $input) }`,
+        variables: {
+          input: { disputeId: parties[n % parties.length].disputeId, body: `message ${n}` },
+        },
+      }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${noopToken}` },
+    });
+    await load(url, noop, 2); // warm-up: JIT, connection pools
+    const baseline = await load(url, noop, DURATION_S);
+    const mix = await load(url, (n) => mixedRequest(parties, n), DURATION_S);
+    const ratio = Number((mix.cmdsPerS / baseline.cmdsPerS).toFixed(3));
+    console.log(
+      `${database.padEnd(8)} baseline ${baseline.cmdsPerS} req/s p50 ${baseline.p50} ms p99 ${baseline.p99} ms | ` +
+        `mix ${mix.cmdsPerS} cmd/s p50 ${mix.p50} ms p99 ${mix.p99} ms errors ${mix.errors} | ratio ${ratio}`,
+    );
+    return { baseline, mix, ratio };
+  } finally {
+    await app.close();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `gateway bench: ${CONNECTIONS} connections, ${DURATION_S}s per measurement, ${DISPUTES} disputes in negotiation`,
+  );
+  console.log(
+    'mix: 50% postMessage, 30% addEvidence (text), 20% submitProposal; baseline: a no-op mutation',
+  );
+  const pglite = await measure('pglite');
+  const postgres = process.env.DATABASE_URL ? await measure('postgres') : null;
+  if (!postgres) console.log('postgres skipped: DATABASE_URL is not set');
+  console.log(
+    JSON.stringify({
+      bench: 'gateway',
+      pglite_ratio: pglite.ratio,
+      postgres_ratio: postgres?.ratio ?? null,
+      postgres_cmds_per_s: postgres?.mix.cmdsPerS ?? null,
+      postgres_p99_ms: postgres?.mix.p99 ?? null,
+    }),
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
