@@ -5,6 +5,7 @@ import { createSqlEventStore, SqlEventStore } from './sql-event-store';
 import { pgRunner } from './sql-runner';
 
 describeWithPostgres('PostgreSQL event store', (url) => {
+  jest.setTimeout(30_000);
   describeEventStoreContract('PostgreSQL', async () => {
     const test = await openPostgresTestSchema(url, { prefix: 'es', create: false, maxConnections: 24 });
     const store = await createSqlEventStore(test.connection, { schema: test.schema });

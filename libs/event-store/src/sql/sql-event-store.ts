@@ -38,6 +38,9 @@ export async function createSqlEventStore(
 const IDLE_POLL_MS = 500;
 /** Committed events are waiting behind an older open transaction: look again soon. */
 const FENCED_POLL_MS = 15;
+/** How long readAll / headPosition wait for an older open transaction before answering. */
+const FENCE_WAIT_MS = 2_000;
+const FENCE_RETRY_MS = 5;
 /** Cross-process wake-ups are coalesced to at most one NOTIFY per this interval. */
 const NOTIFY_GAP_MS = 5;
 /** `any` can still lose a race for the next revision; it retries instead of failing. */
@@ -166,9 +169,9 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const backwards = options.direction === 'backwards';
     const sql = `
-      SELECT ${COLUMNS} FROM ${this.table}
-      WHERE stream_id = $1 AND revision ${backwards ? '<=' : '>='} $2::bigint
-      ORDER BY revision ${backwards ? 'DESC' : 'ASC'} LIMIT $3`;
+      SELECT ${COLUMNS} FROM ${this.table} e
+      WHERE e.stream_id = $1 AND e.revision ${backwards ? '<=' : '>='} $2::bigint
+      ORDER BY e.revision ${backwards ? 'DESC' : 'ASC'} LIMIT $3`;
     const from = options.from ?? (backwards ? MAX_BIGINT : 0n);
     const rows = await this.runner.query<EventRow>(
       sql,
@@ -178,8 +181,21 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     return rows.map(toRecorded);
   }
 
-  readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    return this.read(options.after ?? -1n, options.maxCount, options.filter);
+  /**
+   * Everything committed before the call (up to maxCount): when committed events wait behind the
+   * fence (an older transaction is still open somewhere), waits for it, at most FENCE_WAIT_MS, then
+   * returns what is safe. Subscriptions do not wait here; they poll.
+   */
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const after = options.after ?? -1n;
+    const deadline = Date.now() + FENCE_WAIT_MS;
+    for (;;) {
+      const events = await this.read(after, options.maxCount, options.filter);
+      if (options.maxCount !== undefined && events.length >= options.maxCount) return events;
+      const checkpoint = events.at(-1)?.position ?? after;
+      if (Date.now() >= deadline || !(await this.fenced(checkpoint))) return events;
+      await sleep(FENCE_RETRY_MS);
+    }
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
@@ -187,7 +203,10 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     return new PollingSubscription(this, options);
   }
 
+  /** Waits for the fence like readAll, so it covers the caller's own committed appends. */
   async headPosition(): Promise<bigint> {
+    const deadline = Date.now() + FENCE_WAIT_MS;
+    while (Date.now() < deadline && (await this.fenced(-1n))) await sleep(FENCE_RETRY_MS);
     const [row] = await this.runner.query<{ head: string }>(
       `SELECT coalesce(max(position), 0)::text AS head FROM ${this.table} WHERE position < ${this.fence}`,
       [],
@@ -209,16 +228,16 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     let where = '';
     if (filter?.eventTypes) {
       params.push(JSON.stringify(filter.eventTypes));
-      where += ` AND type = ANY(ARRAY(SELECT jsonb_array_elements_text($${params.length}::jsonb)))`;
+      where += ` AND e.type = ANY(ARRAY(SELECT jsonb_array_elements_text($${params.length}::jsonb)))`;
     }
     if (filter?.streamPrefixes) {
       params.push(JSON.stringify(filter.streamPrefixes.map((prefix) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`)));
-      where += ` AND stream_id LIKE ANY(ARRAY(SELECT jsonb_array_elements_text($${params.length}::jsonb)))`;
+      where += ` AND e.stream_id LIKE ANY(ARRAY(SELECT jsonb_array_elements_text($${params.length}::jsonb)))`;
     }
     const sql = `
-      SELECT ${COLUMNS} FROM ${this.table}
-      WHERE position > $1::bigint AND position < ${this.fence}${where}
-      ORDER BY position LIMIT $2`;
+      SELECT ${COLUMNS} FROM ${this.table} e
+      WHERE e.position > $1::bigint AND e.position < ${this.fence}${where}
+      ORDER BY e.position LIMIT $2`;
     const variant = `read_all${filter?.eventTypes ? '_t' : ''}${filter?.streamPrefixes ? '_p' : ''}`;
     const rows = await this.runner.query<EventRow>(sql, params, this.statement(variant));
     return rows.map(toRecorded);
@@ -227,12 +246,18 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   /** @internal SubscriptionSource */
   async idleDelayMs(after: bigint): Promise<number> {
     void this.syncListener();
+    if (await this.fenced(after)) return FENCED_POLL_MS;
+    return this.listener && !this.listenerBroken ? IDLE_POLL_MS : FENCED_POLL_MS * 4;
+  }
+
+  /** Are there committed events after `after` that readers may not see yet? */
+  private async fenced(after: bigint): Promise<boolean> {
     const [row] = await this.runner.query<{ fenced: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM ${this.table} WHERE position > $1::bigint AND position >= ${this.fence}) AS fenced`,
       [after.toString()],
       this.statement('fenced'),
     );
-    return row.fenced ? FENCED_POLL_MS : this.listener && !this.listenerBroken ? IDLE_POLL_MS : FENCED_POLL_MS * 4;
+    return row.fenced;
   }
 
   /** @internal SubscriptionSource */
@@ -416,7 +441,11 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
 
 const MAX_BIGINT = 9223372036854775807n;
 
-const COLUMNS = `position::text AS position, stream_id, revision::text AS revision, event_id, type, data, metadata, recorded_at`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Positions and revisions travel as text (PGlite would turn int8 into a lossy number). Queries
+// alias the table `e` and order by `e.<column>`: a bare ORDER BY name would pick the text alias.
+const COLUMNS = `e.position::text AS position, e.stream_id, e.revision::text AS revision, e.event_id, e.type, e.data, e.metadata, e.recorded_at`;
 
 function toRecorded(row: EventRow): RecordedEvent {
   return {

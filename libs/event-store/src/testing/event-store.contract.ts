@@ -62,6 +62,8 @@ const ids = (events: readonly { id: string }[]) => events.map((event) => event.i
  */
 export function describeEventStoreContract(name: string, open: () => Promise<EventStoreUnderTest>): void {
   describe(`EventStore contract: ${name}`, () => {
+    // Jest's testTimeout is global (5 s unless set); stores on a shared, busy server need more.
+    jest.setTimeout(30_000);
     let store: EventStore;
     let cleanup: () => Promise<void>;
 
@@ -305,7 +307,7 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
         expect(new Set(stream.map((e) => (e.data as { n: number }).n)).size).toBe(50);
         expect(new Set(results.map((r) => r.nextRevision)).size).toBe(50);
         expect(conflicts).toBeGreaterThan(0);
-      });
+      }, 60_000);
 
       it('20 concurrent writers while a subscriber reads: every event once, in the store order', async () => {
         const writers = 20;
@@ -329,7 +331,7 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
         expect(ids(seen)).toEqual(ids(all));
         expect(seen.map((e) => e.position)).toEqual(all.map((e) => e.position));
         expect(new Set(ids(seen)).size).toBe(seen.length);
-      });
+      }, 60_000);
     });
 
     describe('subscribeToAll', () => {
