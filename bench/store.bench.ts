@@ -1,0 +1,165 @@
+/**
+ * Event store throughput against bare SQL through the same driver (`pg`), in one run:
+ * - append: one ~200-byte event to a fresh stream per call, vs a bare single-row INSERT
+ *   (autocommit) into a table of the same shape (same columns, keys and unique indexes);
+ * - readAll: the whole log in pages of 1000, vs a bare SELECT of the same rows in the same pages.
+ * Rounds alternate store and baseline (the order flips each round) and the median round counts,
+ * because the machine is small and shared. The last line is the JSON summary.
+ */
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { createSqlEventStore, EventToAppend, POSITION_SHIFT, SqlEventStore } from '@arbiter/event-store';
+
+const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SCHEMA = `bench_store_${process.pid}`;
+const ROUND_MS = 1_200;
+const ROUNDS = 5;
+const CONCURRENCY = [1, 8, 32];
+const PAGE = 1_000;
+
+function sampleEvent(): EventToAppend {
+  return {
+    id: randomUUID(),
+    type: 'DisputeOpened',
+    data: {
+      disputeId: randomUUID(),
+      orderId: randomUUID(),
+      amount: { cents: 12_500, currency: 'EUR' },
+      reason: 'item_not_received',
+      openedAt: new Date(0).toISOString(),
+    },
+    metadata: { correlationId: randomUUID(), actor: { id: 'buyer-1', role: 'buyer' }, schemaVersion: 1 },
+  };
+}
+
+/** Operations per second of `op` run by `concurrency` workers for `ms`. */
+async function throughput(concurrency: number, ms: number, op: () => Promise<unknown>): Promise<number> {
+  let done = 0;
+  const end = performance.now() + ms;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await op();
+        done++;
+      }
+    }),
+  );
+  return (done * 1000) / (performance.now() - started);
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function main() {
+  const pool = new Pool({ connectionString: URL, max: 34 });
+  pool.on('error', () => undefined);
+  const connection = { kind: 'postgres' as const, pool, close: () => pool.end() };
+  const store = await createSqlEventStore(connection, { schema: SCHEMA });
+  try {
+    await run(pool, store);
+  } finally {
+    await store.close();
+    await pool.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+    await pool.end();
+  }
+}
+
+async function run(pool: Pool, store: SqlEventStore) {
+  await pool.query(`
+    CREATE TABLE ${SCHEMA}.bare (LIKE ${SCHEMA}.events INCLUDING ALL);
+    CREATE SEQUENCE ${SCHEMA}.bare_seq;`);
+
+  const insertBare = () => {
+    const event = sampleEvent();
+    return pool.query({
+      name: 'bench_bare_insert',
+      text: `INSERT INTO ${SCHEMA}.bare (position, transaction_id, stream_id, revision, event_id, type, data, metadata)
+             VALUES (nextval('${SCHEMA}.bare_seq'), pg_current_xact_id(), $1, 0, $2, $3, $4, $5)`,
+      values: [`dispute-${randomUUID()}`, event.id, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata)],
+    });
+  };
+  const appendStore = () =>
+    store.append(`dispute-${randomUUID()}`, [sampleEvent()], { expectedRevision: 'no_stream' });
+
+  // Warm up: prepared statements on every connection, caches, the table's first pages.
+  await throughput(32, 500, appendStore);
+  await throughput(32, 500, insertBare);
+
+  const summary: Record<string, number> = {};
+  console.log(`machine: ${(await import('node:os')).cpus().length} cores, Node ${process.version}`);
+  for (const concurrency of CONCURRENCY) {
+    const storeRates: number[] = [];
+    const bareRates: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? ['store', 'bare'] : ['bare', 'store'];
+      for (const which of order) {
+        const rate = await throughput(concurrency, ROUND_MS, which === 'store' ? appendStore : insertBare);
+        (which === 'store' ? storeRates : bareRates).push(rate);
+      }
+    }
+    const s = median(storeRates);
+    const b = median(bareRates);
+    summary[`append_ratio_c${concurrency}`] = round3(s / b);
+    console.log(
+      `append c=${concurrency}: store ${s.toFixed(0)}/s, bare INSERT ${b.toFixed(0)}/s, ratio ${(s / b).toFixed(3)}` +
+        `  (rounds store ${storeRates.map((r) => r.toFixed(0)).join(' ')}; bare ${bareRates.map((r) => r.toFixed(0)).join(' ')})`,
+    );
+  }
+
+  // Same rows for both readers: copy the store's log into the bare table.
+  await pool.query(`TRUNCATE ${SCHEMA}.bare; INSERT INTO ${SCHEMA}.bare SELECT * FROM ${SCHEMA}.events; ANALYZE ${SCHEMA}.bare; ANALYZE ${SCHEMA}.events`);
+  const [{ count }] = (await pool.query<{ count: string }>(`SELECT count(*) FROM ${SCHEMA}.events`)).rows;
+  const rows = Number(count);
+  const readStore = async () => {
+    let after = -1n;
+    let total = 0;
+    for (;;) {
+      const page = await store.readAll({ after, maxCount: PAGE });
+      total += page.length;
+      if (page.length < PAGE) return total;
+      after = page[page.length - 1].position;
+    }
+  };
+  const readBare = async () => {
+    let after = '-1';
+    let total = 0;
+    for (;;) {
+      const page = await pool.query({
+        name: 'bench_bare_select',
+        text: `SELECT position::text AS position, stream_id, revision::text AS revision, event_id, type, data, metadata, recorded_at
+               FROM ${SCHEMA}.bare WHERE position > $1::bigint ORDER BY position LIMIT ${PAGE}`,
+        values: [after],
+      });
+      const mapped = page.rows.map((row) => ({ ...row, position: BigInt(row.position), revision: BigInt(row.revision) }));
+      total += mapped.length;
+      if (mapped.length < PAGE) return total;
+      after = page.rows[page.rows.length - 1].position;
+    }
+  };
+  const counts = [await readStore(), await readBare()];
+  if (counts[0] !== rows || counts[1] !== rows) throw new Error(`readers disagree: ${rows} rows, read ${counts.join(' and ')}`);
+  const storeReads: number[] = [];
+  const bareReads: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? [readStore, readBare] : [readBare, readStore];
+    for (const reader of order) {
+      const started = performance.now();
+      await reader();
+      (reader === readStore ? storeReads : bareReads).push((rows * 1000) / (performance.now() - started));
+    }
+  }
+  const s = median(storeReads);
+  const b = median(bareReads);
+  summary.read_ratio = round3(s / b);
+  console.log(`readAll ${rows} rows: store ${s.toFixed(0)} rows/s, bare SELECT ${b.toFixed(0)} rows/s, ratio ${(s / b).toFixed(3)}`);
+  console.log(`(positions are xid << ${POSITION_SHIFT} + n; see libs/event-store/README.md)`);
+
+  console.log(JSON.stringify({ bench: 'store', ...summary }));
+}
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
