@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ActorRole } from '@arbiter/auth';
 import { disputeStreamId, orderStreamId } from '@arbiter/disputes';
+import { DisputePartyEvidenceAccessPolicy } from '../../apps/gateway/src/disputes/evidence-access';
 import { describeOnDatabases } from './support/gateway';
 import {
   Caller,
@@ -205,12 +206,13 @@ describeOnDatabases('authorization matrix', (database) => {
   let d: DisputesGateway;
   let target: Target;
   let strangers: Record<ActorRole, Caller>;
+  let owners: Awaited<ReturnType<typeof cast>>;
   const streams: string[] = [];
   const lengths = () => Promise.all(streams.map(async (s) => (await d.store.readStream(s)).length));
 
   beforeAll(async () => {
     d = await startDisputesGateway(database);
-    const owners = await cast(d);
+    owners = await cast(d);
     const url = d.gateway.url;
     // Dispute 1: in mediation, held by the owners' mediator. Dispute 2: in appeal, held by their senior.
     const open = async () => {
@@ -292,5 +294,15 @@ describeOnDatabases('authorization matrix', (database) => {
       claim: { kind: 'FULL_REFUND' },
     });
     expect(missingOrder.errors?.[0]).toEqual(othersOrder.errors?.[0]);
+  });
+
+  it('lets only the dispute’s own buyer and seller upload evidence files to it', async () => {
+    const policy = d.gateway.app.get(DisputePartyEvidenceAccessPolicy, { strict: false });
+    const may = (who: Caller, disputeId = target.disputeId) => policy.mayAttachTo(who, disputeId);
+    expect(await may(owners.buyer)).toBe(true);
+    expect(await may(owners.seller)).toBe(true);
+    expect(await may(strangers.buyer)).toBe(false);
+    expect(await may(owners.mediator)).toBe(false);
+    expect(await may(owners.buyer, uuid())).toBe(false);
   });
 });

@@ -15,6 +15,8 @@ export class DisputesGatewayModule {
   static forRoot(): DynamicModule {
     return {
       module: DisputesGatewayModule,
+      // Global so that the evidence upload endpoint can bind DisputePartyEvidenceAccessPolicy.
+      global: true,
       imports: [
         DisputesModule.forRootAsync({
           inject: [CLOCK],
