@@ -22,6 +22,8 @@ const base = {
 };
 
 module.exports = {
+  // Jest reads the timeout from the top level; the projects' values document each tier's budget.
+  testTimeout: 60_000,
   // The dispute domain is held at 100 % (issue: pure decider, fully tested).
   collectCoverageFrom: ['libs/disputes/src/domain/**/*.ts', '!**/*.spec.ts', '!**/index.ts'],
   coverageThreshold: {
