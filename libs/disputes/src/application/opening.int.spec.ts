@@ -52,7 +52,7 @@ function openingSuite(store: () => StoreUnderTest) {
     const outcome = await open('o-1', issued);
 
     expect(outcome.state).toMatchObject({ status: 'AWAITING_SELLER', orderId: 'o-1', revision: 0 });
-    expect(outcome.disputeId).toBe(idFor(issued, 'dispute'));
+    expect(outcome.disputeId).toBe(idFor(issued, 'dispute:o-1'));
     const order = await d.store.readStream(orderStreamId('o-1'));
     expect(order.map((e) => e.type)).toEqual(['OrderPlaced', 'OrderShipped', 'OrderDisputeLinked']);
     const [opened] = await d.store.readStream(disputeStreamId(outcome.disputeId));
@@ -87,7 +87,7 @@ function openingSuite(store: () => StoreUnderTest) {
   it('converges when a crash left the reservation without the dispute stream', async () => {
     await shippedOrder(d, 'o-3', parties);
     const issued = d.as(buyer, 'crash-key');
-    const disputeId = idFor(issued, 'dispute');
+    const disputeId = idFor(issued, 'dispute:o-3');
     // The first half of an opening, as a process that died after it would have left it.
     await d.app
       .get(DisputeStreams)
@@ -103,6 +103,21 @@ function openingSuite(store: () => StoreUnderTest) {
     expect(links).toHaveLength(1);
     // Any other opening on the order is refused: the order has its dispute.
     expect(await codeOf(open('o-3'))).toBe('DISPUTE_ALREADY_EXISTS');
+  });
+
+  it('treats a key reused on another order as another opening, leaving the first order alone', async () => {
+    await shippedOrder(d, 'o-7', parties);
+    await shippedOrder(d, 'o-8', parties);
+    const first = await open('o-7', d.as(buyer, 'reused-key'));
+    const second = await open('o-8', d.as(buyer, 'reused-key'));
+    expect(second.disputeId).not.toBe(first.disputeId);
+    expect(second.state).toMatchObject({ orderId: 'o-8' });
+    const links = (await d.store.readStream(orderStreamId('o-7'))).filter(
+      (e) => e.type === 'OrderDisputeLinked',
+    );
+    expect(links.map((e) => (e.data as { disputeId: string }).disputeId)).toEqual([
+      first.disputeId,
+    ]);
   });
 
   it('lets exactly one of several concurrent openings of one order succeed', async () => {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { FireDeadline, pendingDeadlines, PendingDeadline } from '../../domain';
+import { FireDeadline, instant, pendingDeadlines, PendingDeadline } from '../../domain';
 import { deterministicUuid } from '../command-handling';
 import { DisputeOutcome, DisputeStreams } from '../dispute-streams';
 
@@ -24,8 +24,9 @@ export class DisputeDeadlines {
     trace: { correlationId?: string; causationId?: string } = {},
   ): Promise<DisputeOutcome> {
     const requestId = deadline.requestId ?? null;
+    // The same name as @arbiter/deadlines' `deadlineId`: either way of firing is one command.
     const commandId = deterministicUuid(
-      `deadline:${disputeId}:${deadline.kind}:${deadline.dueAt}:${requestId ?? ''}`,
+      `deadline:${disputeId}:${deadline.kind}:${instant(deadline.dueAt)}:${requestId ?? ''}`,
     );
     const issued = { actor: DisputeDeadlines.ACTOR, commandId, ...trace };
     return this.streams.dispute(disputeId, issued, (metadata): FireDeadline => ({

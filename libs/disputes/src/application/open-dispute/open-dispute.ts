@@ -39,8 +39,9 @@ export class OpenDisputeHandler implements ICommandHandler<OpenDisputeCommand> {
   constructor(private readonly streams: DisputeStreams) {}
 
   execute({ orderId, input, issued }: OpenDisputeCommand): Promise<DisputeOutcome> {
-    const disputeId = idFor(issued, 'dispute');
-    const proposalId = idFor(issued, 'proposal');
+    // Per order too: a key reused on another order must not link that order to this dispute.
+    const disputeId = idFor(issued, `dispute:${orderId}`);
+    const proposalId = idFor(issued, `proposal:${orderId}`);
     return retryOnConflict(async () => {
       const order = await this.streams.loadOrder(orderId);
       const facts = orderFacts(order, await this.streams.previousDispute(order, disputeId));
