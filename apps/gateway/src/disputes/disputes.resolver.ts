@@ -140,7 +140,8 @@ export class DisputesResolver {
     return this.run(
       context,
       input,
-      (issued) => new RespondToDisputeCommand(disputeId, answer as never, issued),
+      (issued) =>
+        new RespondToDisputeCommand(disputeId, answer as RespondToDisputeCommand['input'], issued),
     );
   }
 
