@@ -78,6 +78,26 @@ export async function tryAcquireProjectionLease(connection: SqlConnection, name:
   return postgresLease(client, key);
 }
 
+/**
+ * Whether any process holds the projection's lock right now, i.e. whether anyone runs it. On
+ * PGlite the in-process claims are the whole story (one instance is one process's database).
+ */
+export async function isProjectionLeaseHeld(connection: SqlConnection, name: string): Promise<boolean> {
+  const key = `projection:${name}`;
+  if (connection.kind === 'pglite') return inProcessSet(connection.db).has(key);
+  // Two-key advisory locks appear with classid = key1, objid = key2 (as oid) and objsubid = 2.
+  const result = await connection.pool.query<{ held: boolean }>(
+    `SELECT EXISTS (
+       SELECT 1 FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND objsubid = 2
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND classid = $1::int4::oid AND objid = hashtext($2)::oid
+     ) AS held`,
+    [LOCK_NAMESPACE, key],
+  );
+  return result.rows[0]?.held === true;
+}
+
 function postgresLease(client: PoolClient, key: string): ProjectionLease {
   let broken: Error | undefined;
   let onLost: (error: Error) => void = () => undefined;

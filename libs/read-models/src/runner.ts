@@ -2,7 +2,7 @@ import type { EventStore, RecordedEvent, Subscription } from '@arbiter/event-sto
 import type { SqlConnection } from '@arbiter/platform';
 import { advanceCheckpoint, ensureCheckpoint, markFailed, readCheckpoint, rewindCheckpoint } from './checkpoints';
 import { ReadDb, readDbFor } from './database';
-import { processOwner, ProjectionLease, tryAcquireProjectionLease } from './locks';
+import { isProjectionLeaseHeld, processOwner, ProjectionLease, tryAcquireProjectionLease } from './locks';
 import { Projection, ProjectionRegistry } from './projection';
 import { START_POSITION } from './schema';
 
@@ -188,7 +188,8 @@ export class ProjectionRunner {
 
   /**
    * Resolves true once every named projection (default: all) reflects the event at `position`,
-   * false when `timeoutMs` runs out or one of them is failed. Works in a process that runs no
+   * false when `timeoutMs` runs out, one of them is failed, or no process runs one of them (then
+   * at once: nothing would ever reach it). Works in a process that runs no
    * workers too, by reading the checkpoints the worker process commits.
    */
   async waitForPosition(position: bigint, timeoutMs: number, projections?: string | readonly string[]): Promise<boolean> {
@@ -236,6 +237,9 @@ export class ProjectionRunner {
 }
 
 const IDLE = Symbol('idle');
+
+/** How often a wait re-checks that some process still runs the projection. */
+const RUNNER_RECHECK_MS = 1_000;
 
 class ProjectionWorker {
   private state: ProjectionState = 'idle';
@@ -302,13 +306,32 @@ class ProjectionWorker {
   }
 
   async waitFor(position: bigint, deadline: number): Promise<boolean> {
+    let runnerSeenAt = Number.NEGATIVE_INFINITY;
     for (;;) {
       if (this.passedThrough !== null && this.passedThrough >= position) return true;
       if (this.state === 'failed') return false;
-      if (await this.probePassed(position)) return true;
+      const probe = await this.probePassed(position);
+      if (probe === 'passed') return true;
+      if (probe === 'failed') return false;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
+      // Waiting is pointless when no process runs the projection (e.g. a gateway without inline
+      // workers whose worker is down): say so at once. Checked again now and then, not per poll.
+      if (Date.now() - runnerSeenAt >= RUNNER_RECHECK_MS) {
+        if (!(await this.someoneRuns())) return false;
+        runnerSeenAt = Date.now();
+      }
       await this.nextChange(Math.min(remaining, this.deps.settings.waitPollMs));
+    }
+  }
+
+  /** This process runs the projection (holding it or about to), or another process holds its lock. */
+  private async someoneRuns(): Promise<boolean> {
+    if (this.running || this.holding) return true;
+    try {
+      return await isProjectionLeaseHeld(this.deps.connection, this.projection.name);
+    } catch {
+      return true; // Unknown: keep waiting, the deadline still bounds it.
     }
   }
 
@@ -569,24 +592,30 @@ class ProjectionWorker {
     return null;
   }
 
-  /** Has the projection passed `position`? Cheap when it has; else asks the store what is left. */
-  private async probePassed(position: bigint): Promise<boolean> {
+  /**
+   * Has the projection passed `position`? Cheap when it has; else asks the store what is left.
+   * `failed`: another process recorded that the projection stopped before reaching it.
+   */
+  private async probePassed(position: bigint): Promise<'passed' | 'pending' | 'failed'> {
     const { eventStore, db } = this.deps;
     try {
-      const checkpoint = this.holding
-        ? (this.checkpoint ?? START_POSITION)
-        : ((await readCheckpoint(db, this.projection.name))?.position ?? START_POSITION);
-      if (checkpoint >= position) return true;
+      let checkpoint = this.checkpoint ?? START_POSITION;
+      if (!this.holding) {
+        const row = await readCheckpoint(db, this.projection.name);
+        checkpoint = row?.position ?? START_POSITION;
+        if (checkpoint < position && row?.status === 'failed') return 'failed';
+      }
+      if (checkpoint >= position) return 'passed';
       // Not yet visible to readers (an earlier transaction still open): nobody can have applied it.
-      if ((await eventStore.headPosition()) < position) return false;
+      if ((await eventStore.headPosition()) < position) return 'pending';
       const [next] = await eventStore.readAll({ after: checkpoint, maxCount: 1, filter: this.filter });
       const passed = next === undefined || next.position > position;
       if (passed && this.holding && (this.passedThrough === null || this.passedThrough < position)) {
         this.passedThrough = position;
       }
-      return passed;
+      return passed ? 'passed' : 'pending';
     } catch {
-      return false;
+      return 'pending';
     }
   }
 
