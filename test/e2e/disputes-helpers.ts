@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ActorRole } from '@arbiter/auth';
-import { AdjustableClock, COMMAND_CLOCK, DisputeDeadlines } from '@arbiter/disputes/application';
+import { DisputeDeadlines } from '@arbiter/disputes/application';
+import { FakeClock } from '@arbiter/platform';
 import { EVENT_STORE, EventStore } from '@arbiter/event-store';
 import { graphql, tokenFor } from './support/clients';
 import { Database, RunningGateway, startGateway } from './support/gateway';
@@ -12,7 +13,8 @@ import { Database, RunningGateway, startGateway } from './support/gateway';
  */
 export interface DisputesGateway {
   gateway: RunningGateway;
-  clock: AdjustableClock;
+  /** The gateway's one clock: starts at the wall clock's now and moves only when told to. */
+  clock: FakeClock;
   store: EventStore;
   deadlines: DisputeDeadlines;
   /** A fresh id for an order or a user, unique to this run. */
@@ -21,6 +23,7 @@ export interface DisputesGateway {
 }
 
 export async function startDisputesGateway(database: Database): Promise<DisputesGateway> {
+  const clock = new FakeClock(new Date());
   const gateway = await startGateway(
     {
       WORKERS: 'off',
@@ -29,12 +32,13 @@ export async function startDisputesGateway(database: Database): Promise<Disputes
       ...(database === 'pglite' ? { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: 'memory://' } : {}),
     },
     database,
+    { clock },
   );
   const run = randomBytes(4).toString('hex');
   let counter = 0;
   return {
     gateway,
-    clock: gateway.app.get<AdjustableClock>(COMMAND_CLOCK, { strict: false }),
+    clock,
     store: gateway.app.get<EventStore>(EVENT_STORE, { strict: false }),
     deadlines: gateway.app.get(DisputeDeadlines, { strict: false }),
     id: (prefix) => `${prefix}-${run}-${++counter}`,
@@ -200,7 +204,7 @@ export async function shippedOrder(
     total,
     items: [{ sku: 'lamp-1', title: 'Desk lamp', quantity: 1, unitPrice: total }],
   });
-  const deliveryDeadline = new Date(Date.parse(d.clock.now()) + 10 * 86_400_000).toISOString();
+  const deliveryDeadline = new Date(d.clock.now().getTime() + 10 * 86_400_000).toISOString();
   await ok(d.gateway.url, platform, 'shipOrder', {
     orderId,
     carrier: 'DHL',

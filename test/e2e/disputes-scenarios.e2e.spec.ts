@@ -22,7 +22,7 @@ describeOnDatabases('dispute scenarios', (database) => {
   });
   afterAll(() => d?.close());
   beforeEach(async () => {
-    d.clock.set(null);
+    d.clock.set(new Date());
     people = await cast(d);
   });
   const as = (who: Caller, name: string, input: Record<string, unknown>) =>

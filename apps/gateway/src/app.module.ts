@@ -2,7 +2,9 @@ import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { SkipThrottle, ThrottlerModule } from '@nestjs/throttler';
 import { AuthGuard, AuthModule, AuthOptions, DEVELOPMENT_JWT_SECRET, Public } from '@arbiter/auth';
-import { DeadlinesModule } from '@arbiter/deadlines';
+import { DeadlinesModule, disputeDeadlinesFirer } from '@arbiter/deadlines';
+import type { DisputePolicy } from '@arbiter/disputes';
+import { DISPUTE_POLICY, DisputeDeadlines } from '@arbiter/disputes/application';
 import { EVENT_STORE, EventStore, EventStoreModule } from '@arbiter/event-store';
 import { AppConfig, CLOCK, Clock, PlatformModule, SQL_CONNECTION, SqlConnection } from '@arbiter/platform';
 import { ReadModelsModule } from '@arbiter/read-models';
@@ -36,11 +38,12 @@ export function authOptionsFrom(config: AppConfig): AuthOptions {
 /** The public edge: GraphQL over HTTP and WebSocket, evidence uploads, health and metrics. */
 @Module({})
 export class GatewayModule {
-  static forRoot(config: AppConfig, options: { writeSchemaFile?: boolean } = {}): DynamicModule {
+  /** `clock`: the one clock of the process (commands, deadlines); tests pass a FakeClock. */
+  static forRoot(config: AppConfig, options: { writeSchemaFile?: boolean; clock?: Clock } = {}): DynamicModule {
     return {
       module: GatewayModule,
       imports: [
-        PlatformModule.forRoot(config),
+        PlatformModule.forRoot(config, { clock: options.clock }),
         AuthModule.forRootAsync({ useFactory: () => authOptionsFrom(config) }),
         ThrottlerModule.forRoot({
           throttlers: [{ name: 'default', ttl: 60_000, limit: config.RATE_LIMIT_PER_MINUTE }],
@@ -56,7 +59,7 @@ export class GatewayModule {
           useFactory: (connection: SqlConnection) =>
             config.EVENT_STORE === 'memory' ? { kind: 'memory' } : { kind: 'sql', connection },
         }),
-        DisputesGatewayModule.forRoot(),
+        DisputesGatewayModule.forRoot(config.DISPUTE_POLICY),
         ReadModelsModule.forRootAsync({
           inject: [SQL_CONNECTION, EVENT_STORE],
           useFactory: (connection: SqlConnection, eventStore: EventStore) => ({
@@ -66,12 +69,14 @@ export class GatewayModule {
           }),
         }),
         // The process manager is a projection (runs with them); the scheduler runs here with
-        // WORKERS=inline. Its due/overdue gauges are read from the shared table on every scrape.
+        // WORKERS=inline and fires through the command side, under its policy. Its due/overdue
+        // gauges are read from the shared table on every scrape.
         DeadlinesModule.forRootAsync({
-          inject: [EVENT_STORE, CLOCK, MetricsService],
-          useFactory: (eventStore: EventStore, clock: Clock, metrics: MetricsService) => ({
-            eventStore,
+          inject: [CLOCK, DISPUTE_POLICY, DisputeDeadlines, MetricsService],
+          useFactory: (clock: Clock, policy: DisputePolicy, deadlines: DisputeDeadlines, metrics: MetricsService) => ({
             clock,
+            policy,
+            firer: disputeDeadlinesFirer(deadlines),
             runScheduler: config.WORKERS === 'inline',
             metricsRegistry: metrics.registry,
           }),

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runFromEnvironment } from '@arbiter/platform';
+import { runFromEnvironment, systemClock } from '@arbiter/platform';
 import { createGateway } from './gateway';
 
-void runFromEnvironment(createGateway, process.env);
+void runFromEnvironment((config) => createGateway(config, { clock: systemClock }), process.env);

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createApp, runFromEnvironment } from '@arbiter/platform';
-import { WorkerModule } from './worker.module';
+import { runFromEnvironment, systemClock } from '@arbiter/platform';
+import { createWorker } from './worker';
 
-void runFromEnvironment((config) => createApp(WorkerModule.forRoot(config)), process.env);
+void runFromEnvironment((config) => createWorker(config, { clock: systemClock }), process.env);

@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { DeadlinesModule } from '@arbiter/deadlines';
+import { DeadlinesModule, disputeDeadlinesFirer } from '@arbiter/deadlines';
+import type { DisputePolicy } from '@arbiter/disputes';
+import { DISPUTE_POLICY, DisputeDeadlines, DisputesModule } from '@arbiter/disputes/application';
 import { EVENT_STORE, EventStore, EventStoreModule } from '@arbiter/event-store';
 import { AppConfig, CLOCK, Clock, PlatformModule, SQL_CONNECTION, SqlConnection } from '@arbiter/platform';
 import { DisputeProjectionsModule, ReadModelsModule } from '@arbiter/read-models';
@@ -7,11 +9,12 @@ import { DisputeProjectionsModule, ReadModelsModule } from '@arbiter/read-models
 /** Projections, deadlines and stream forwarders without the public API, for scale-out; serves only /health. */
 @Module({})
 export class WorkerModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `clock`: the one clock of the process (commands, deadlines); tests pass a FakeClock. */
+  static forRoot(config: AppConfig, options: { clock?: Clock } = {}): DynamicModule {
     return {
       module: WorkerModule,
       imports: [
-        PlatformModule.forRoot(config),
+        PlatformModule.forRoot(config, { clock: options.clock }),
         EventStoreModule.forRootAsync({
           inject: [SQL_CONNECTION],
           useFactory: (connection: SqlConnection) =>
@@ -23,10 +26,17 @@ export class WorkerModule {
         }),
         DisputeProjectionsModule,
         // The worker always runs the scheduler: claims are leased, so several workers (and an
-        // inline gateway) may run it together.
+        // inline gateway) may run it together. It fires through the command side, as the
+        // gateway does, under the same configured policy.
         DeadlinesModule.forRootAsync({
-          inject: [EVENT_STORE, CLOCK],
-          useFactory: (eventStore: EventStore, clock: Clock) => ({ eventStore, clock, runScheduler: true }),
+          imports: [DisputesModule.forRoot({ policy: config.DISPUTE_POLICY })],
+          inject: [CLOCK, DISPUTE_POLICY, DisputeDeadlines],
+          useFactory: (clock: Clock, policy: DisputePolicy, deadlines: DisputeDeadlines) => ({
+            clock,
+            policy,
+            firer: disputeDeadlinesFirer(deadlines),
+            runScheduler: true,
+          }),
         }),
       ],
     };

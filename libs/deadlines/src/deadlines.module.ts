@@ -1,5 +1,4 @@
-import type { EventStore } from '@arbiter/event-store';
-import { DEFAULT_POLICY, type DisputePolicy } from '@arbiter/disputes';
+import type { DisputePolicy } from '@arbiter/disputes';
 import type { Clock } from '@arbiter/platform';
 import { ProjectionRegistry, READ_DB, type ReadDb } from '@arbiter/read-models';
 import {
@@ -14,22 +13,22 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { type DeadlineFirer, eventStoreFirer } from './firing';
+import type { DeadlineFirer } from './firing';
 import { registerDeadlineMetrics } from './metrics';
 import { deadlinesProcessManager } from './process-manager';
 import { deadlinesOf, nextDeadlineOf, type ScheduledDeadline } from './queries';
 import { DeadlineScheduler, type DeadlineSchedulerOptions } from './scheduler';
 
 export interface DeadlinesModuleOptions {
-  eventStore: EventStore;
   /** The process's clock (the platform's `CLOCK`): due deadlines are those due by it. */
   clock: Clock;
-  policy?: DisputePolicy;
+  /** The policy the command side decides by (its `DISPUTE_POLICY`): it arms the same deadlines. */
+  policy: DisputePolicy;
   /** Run the scheduler in this process: the worker always, the gateway with WORKERS=inline. */
   runScheduler: boolean;
   scheduler?: Pick<DeadlineSchedulerOptions, 'pollIntervalMs' | 'leaseMs' | 'batchSize' | 'retry' | 'owner'>;
-  /** How the system command is sent; default: `handleCommand` on the event store. */
-  firer?: DeadlineFirer;
+  /** How the system command is sent: `disputeDeadlinesFirer(DisputeDeadlines)` in the apps. */
+  firer: DeadlineFirer;
   /** Where the due / overdue gauges go (the gateway's `/metrics` registry); none: no metrics. */
   metricsRegistry?: Registry;
   /** A due deadline counts as overdue after this long; default 60 s. */
@@ -72,7 +71,7 @@ class DeadlinesLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModu
   // Registered everywhere (status, rebuild and read-your-writes see it); ReadModelsModule runs it
   // where projections run.
   onModuleInit(): void {
-    this.registry.register(deadlinesProcessManager(this.options.policy ?? DEFAULT_POLICY));
+    this.registry.register(deadlinesProcessManager(this.options.policy));
   }
 
   onApplicationBootstrap(): void {
@@ -103,7 +102,6 @@ export class DeadlinesModule {
           provide: DeadlineScheduler,
           inject: [DEADLINES_OPTIONS, READ_DB],
           useFactory: (config: DeadlinesModuleOptions, db: ReadDb) => {
-            const policy = config.policy ?? DEFAULT_POLICY;
             const metrics = config.metricsRegistry
               ? registerDeadlineMetrics(config.metricsRegistry, {
                   db,
@@ -115,7 +113,7 @@ export class DeadlinesModule {
               ...config.scheduler,
               db,
               clock: config.clock,
-              firer: config.firer ?? eventStoreFirer(config.eventStore, policy),
+              firer: config.firer,
               logger: new Logger('Deadlines'),
               onFired: metrics?.onFired,
             });

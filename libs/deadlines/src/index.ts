@@ -3,9 +3,8 @@ export type { DeadlinesModuleOptions, DeadlinesModuleAsyncOptions } from './dead
 export { deadlinesProcessManager, DEADLINES_PROJECTION } from './process-manager';
 export { DeadlineScheduler } from './scheduler';
 export type { DeadlineSchedulerOptions, ClaimedDeadline, TickResult } from './scheduler';
-export { disputeDeadlinesFirer, eventStoreFirer, SCHEDULER_ACTOR } from './firing';
+export { disputeDeadlinesFirer } from './firing';
 export type { DeadlineFirer, DisputeDeadlinesPort, DueDeadline, FireOutcome } from './firing';
-export { deadlineId } from './deadline-id';
 export { deadlinesOf, nextDeadlineOf, countDeadlines } from './queries';
 export type { ScheduledDeadline, DeadlineCounts } from './queries';
 export { registerDeadlineMetrics } from './metrics';

@@ -1,6 +1,6 @@
 import { addDays, definePolicy, fromEpochMs } from '@arbiter/disputes';
 import { readTestDatabases } from '@arbiter/read-models/testing/read-databases';
-import { deadlineId } from './deadline-id';
+import { deadlineCommandId } from '@arbiter/disputes/application/fire-deadline/fire-deadline';
 import { buyer, DeadlinesHarness, mediator, seller, withReturn, ADDRESS } from './testing/harness';
 
 const at = (date: Date) => fromEpochMs(date.getTime());
@@ -26,7 +26,7 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ kind: 'SELLER_RESPONSE', consequence: 'BUYER_PROPOSAL_ACCEPTED', requestId: null, firedAt: null });
     expect(at(rows[0].dueAt)).toBe(addDays(OPENED, 5));
-    expect(rows[0].id).toBe(deadlineId('d1', { kind: 'SELLER_RESPONSE', dueAt: addDays(OPENED, 5), requestId: null }));
+    expect(rows[0].id).toBe(deadlineCommandId('d1', { kind: 'SELLER_RESPONSE', dueAt: addDays(OPENED, 5), requestId: null }));
   });
 
   it('names the policy’s consequence of seller silence', async () => {

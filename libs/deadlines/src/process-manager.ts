@@ -12,7 +12,7 @@ import {
 } from '@arbiter/disputes';
 import { deadlineDisputeStates, deadlines, type Projection, type ReadTx } from '@arbiter/read-models';
 import { and, eq, notInArray, sql } from 'drizzle-orm';
-import { deadlineId } from './deadline-id';
+import { deadlineCommandId } from '@arbiter/disputes/application/fire-deadline/fire-deadline';
 
 export const DEADLINES_PROJECTION = 'deadlines';
 
@@ -24,7 +24,7 @@ export const DEADLINES_PROJECTION = 'deadlines';
  * on. No event-store IO inside the transaction: the state comes from `deadline_dispute_states`.
  *
  * A deadline that stays armed keeps its row (and so its lease and fired mark): its id is the
- * deterministic command id of (dispute, kind, request, dueAt).
+ * deterministic command id of firing it (`deadlineCommandId`: dispute, kind, request, dueAt).
  */
 export function deadlinesProcessManager(policy: DisputePolicy): Projection {
   return {
@@ -64,7 +64,7 @@ async function replaceDeadlines(
   position: bigint,
 ): Promise<void> {
   const rows = pending.map((deadline) => ({
-    id: deadlineId(disputeId, deadline),
+    id: deadlineCommandId(disputeId, deadline),
     disputeId,
     kind: deadline.kind,
     requestId: deadline.requestId,

@@ -15,8 +15,8 @@ const LEASE_MS = 30_000;
 function counting(inner: DeadlineFirer) {
   const calls: { commandId: string; outcome: FireOutcome }[] = [];
   const firer: DeadlineFirer = {
-    async fire(due, now) {
-      const outcome = await inner.fire(due, now);
+    async fire(due) {
+      const outcome = await inner.fire(due);
       calls.push({ commandId: due.commandId, outcome });
       return outcome;
     },
@@ -130,7 +130,7 @@ describe.each(readTestDatabases())('deadline scheduler on %s', (_kind, openDatab
 
     const crashed = h.scheduler({ owner: 'crashed', firer: fires.firer });
     const [claim] = await crashed.claim(10);
-    expect(await fires.firer.fire(claim, h.clock.now())).toBe('fired');
+    expect(await fires.firer.fire(claim)).toBe('fired');
     const lengthAfterFirst = (await h.history(id())).length;
     // ... dies before recording the fire. The process manager has not caught up either.
 
@@ -167,7 +167,7 @@ describe.each(readTestDatabases())('deadline scheduler on %s', (_kind, openDatab
     let failures = 1;
     const real = h.firer();
     const flaky: DeadlineFirer = {
-      fire: (due, now) => (failures-- > 0 ? Promise.reject(new Error('store unavailable')) : real.fire(due, now)),
+      fire: (due) => (failures-- > 0 ? Promise.reject(new Error('store unavailable')) : real.fire(due)),
     };
     const scheduler = h.scheduler({ firer: flaky, retry: { initialDelayMs: 1_000 } });
     expect(await scheduler.tick()).toEqual({ claimed: 1, fired: 0, failed: 1 });

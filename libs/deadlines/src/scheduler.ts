@@ -159,7 +159,7 @@ export class DeadlineScheduler {
   async fire(due: ClaimedDeadline): Promise<boolean> {
     let outcome: FireOutcome;
     try {
-      outcome = await this.options.firer.fire(due, this.options.clock.now());
+      outcome = await this.options.firer.fire(due);
     } catch (error) {
       const delay = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** Math.max(0, due.attempts - 1));
       const retryAt = new Date(this.options.clock.now().getTime() + delay);

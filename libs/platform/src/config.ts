@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_POLICY, definePolicy, type DisputePolicy, SELLER_SILENCE_POLICIES } from '@arbiter/disputes';
 
 /**
  * Every setting Arbiter reads from the environment, validated once at start-up. Only this file
@@ -78,6 +79,13 @@ export const configSchema = z
         .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as 512kb or 1mb')
         .default('1mb'),
     ),
+    /**
+     * The dispute policy (DOMAIN.md): any subset of its settings as a JSON object, e.g.
+     * `{"sellerResponseDays":7,"onSellerSilence":"escalate"}`; the rest keep their defaults.
+     */
+    DISPUTE_POLICY_JSON: z.preprocess(emptyAsUndefined, z.string().optional()),
+    /** What the seller's silence past `sellerResponseDays` does (DOMAIN.md's policy setting). */
+    ON_SELLER_SILENCE: z.preprocess(emptyAsUndefined, z.enum(SELLER_SILENCE_POLICIES).optional()),
     METRICS_ENABLED: z.preprocess(
       emptyAsUndefined,
       z
@@ -101,7 +109,53 @@ export const configSchema = z
         message: 'is required when EVENT_STORE=postgres',
       });
     }
+  })
+  // The policy is validated by the domain's own rules (definePolicy), so a bad value stops the
+  // process at start-up with the one-line error like any other setting.
+  .transform((config, ctx) => {
+    const refuse = (setting: string, message: string) => {
+      ctx.addIssue({ code: 'custom', path: [setting], message });
+      return z.NEVER;
+    };
+    let overrides: Partial<DisputePolicy> = {};
+    if (config.DISPUTE_POLICY_JSON !== undefined) {
+      const parsed = policyOverrides(config.DISPUTE_POLICY_JSON);
+      if (typeof parsed === 'string') return refuse('DISPUTE_POLICY_JSON', parsed);
+      overrides = parsed;
+    }
+    const onSellerSilence = config.ON_SELLER_SILENCE;
+    if (onSellerSilence !== undefined) {
+      if (overrides.onSellerSilence !== undefined && overrides.onSellerSilence !== onSellerSilence) {
+        return refuse('ON_SELLER_SILENCE', `contradicts DISPUTE_POLICY_JSON's onSellerSilence`);
+      }
+      overrides = { ...overrides, onSellerSilence };
+    }
+    try {
+      return { ...config, DISPUTE_POLICY: definePolicy(overrides) };
+    } catch (error) {
+      const setting = config.DISPUTE_POLICY_JSON !== undefined ? 'DISPUTE_POLICY_JSON' : 'ON_SELLER_SILENCE';
+      return refuse(setting, error instanceof Error ? error.message : String(error));
+    }
   });
+
+/**
+ * The policy overrides an operator wrote, or why they are refused. Unknown names are refused: a
+ * typo would otherwise silently keep the default.
+ */
+function policyOverrides(json: string): Partial<DisputePolicy> | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return 'must be a JSON object of dispute policy settings';
+  }
+  const unknown = Object.keys(parsed).filter((key) => !Object.hasOwn(DEFAULT_POLICY, key));
+  if (unknown.length) return `unknown policy setting ${unknown.join(', ')}`;
+  return parsed as Partial<DisputePolicy>;
+}
 
 export type AppConfig = z.infer<typeof configSchema>;
 

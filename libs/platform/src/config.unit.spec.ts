@@ -1,3 +1,4 @@
+import { DEFAULT_POLICY } from '@arbiter/disputes';
 import { ConfigError, validateConfig } from './config';
 
 function refusal(env: Record<string, unknown>): string {
@@ -78,5 +79,40 @@ describe('validateConfig', () => {
     );
     expect(refusal({ EVIDENCE_MAX_BYTES: '-1' })).toMatch(/^Invalid setting EVIDENCE_MAX_BYTES/);
     expect(refusal({ METRICS_ENABLED: 'maybe' })).toMatch(/^Invalid setting METRICS_ENABLED/);
+  });
+
+  it('applies the dispute policy settings over the domain defaults', () => {
+    expect(validateConfig({}).DISPUTE_POLICY).toEqual(DEFAULT_POLICY);
+    expect(validateConfig({ ON_SELLER_SILENCE: 'escalate' }).DISPUTE_POLICY).toEqual({
+      ...DEFAULT_POLICY,
+      onSellerSilence: 'escalate',
+    });
+    const policy = validateConfig({
+      DISPUTE_POLICY_JSON: '{"sellerResponseDays":15,"allowReopenAfterCancel":true}',
+      ON_SELLER_SILENCE: 'escalate',
+    }).DISPUTE_POLICY;
+    expect(policy).toMatchObject({
+      sellerResponseDays: 15,
+      allowReopenAfterCancel: true,
+      onSellerSilence: 'escalate',
+      negotiationDays: DEFAULT_POLICY.negotiationDays,
+    });
+  });
+
+  it('refuses a bad dispute policy in one line, by the domain’s rules', () => {
+    expect(refusal({ ON_SELLER_SILENCE: 'ignore' })).toMatch(/^Invalid setting ON_SELLER_SILENCE: .*\(got "ignore"\)$/);
+    expect(refusal({ DISPUTE_POLICY_JSON: '{"sellerResponseDays":0}' })).toBe(
+      'Invalid setting DISPUTE_POLICY_JSON: sellerResponseDays must be an integer ≥ 1 (got "{\\"sellerResponseDays\\":0}")',
+    );
+    expect(refusal({ DISPUTE_POLICY_JSON: '{"onSellerSilence":"refund"}' })).toMatch(
+      /^Invalid setting DISPUTE_POLICY_JSON: onSellerSilence must be one of accept-buyer-proposal, escalate/,
+    );
+    expect(refusal({ DISPUTE_POLICY_JSON: '{"sellerResponseDay":7}' })).toMatch(
+      /^Invalid setting DISPUTE_POLICY_JSON: unknown policy setting sellerResponseDay /,
+    );
+    expect(refusal({ DISPUTE_POLICY_JSON: '[5]' })).toMatch(/^Invalid setting DISPUTE_POLICY_JSON: must be a JSON object/);
+    expect(refusal({ DISPUTE_POLICY_JSON: '{"onSellerSilence":"escalate"}', ON_SELLER_SILENCE: 'accept-buyer-proposal' })).toMatch(
+      /^Invalid setting ON_SELLER_SILENCE: contradicts DISPUTE_POLICY_JSON/,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { validateConfig } from '@arbiter/platform';
+import { Clock, validateConfig } from '@arbiter/platform';
 import { createGateway } from '../../../apps/gateway/src/gateway';
 
 // Starting PGlite and Nest takes seconds on a shared machine; Jest's 5 s default is too tight.
@@ -24,11 +24,13 @@ export interface RunningGateway {
 
 /**
  * Starts the real gateway on a free port: PGlite in memory, or PostgreSQL at DATABASE_URL.
- * `settings` are environment variables as strings, validated like production ones.
+ * `settings` are environment variables as strings, validated like production ones (the dispute
+ * policy too: `ON_SELLER_SILENCE`, `DISPUTE_POLICY_JSON`); `clock` replaces the system clock.
  */
 export async function startGateway(
   settings: Record<string, string> = {},
   database: Database = 'pglite',
+  options: { clock?: Clock } = {},
 ): Promise<RunningGateway> {
   const evidenceDir = await mkdtemp(join(tmpdir(), 'arbiter-evidence-'));
   const config = validateConfig({
@@ -41,7 +43,7 @@ export async function startGateway(
       : { EVENT_STORE: 'memory' }),
     ...settings,
   });
-  const app = await createGateway(config);
+  const app = await createGateway(config, { clock: options.clock });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {

@@ -26,7 +26,9 @@ import { ProjectionRegistry } from '@arbiter/read-models/projection';
 import { ProjectionRunner } from '@arbiter/read-models/runner';
 import type { ReadTestDatabase, ReadTestDatabaseFactory } from '@arbiter/read-models/testing/read-databases';
 import { asc, eq } from 'drizzle-orm';
-import { eventStoreFirer, type DeadlineFirer } from '../firing';
+import { DisputeStreams } from '@arbiter/disputes/application/dispute-streams';
+import { DisputeDeadlines } from '@arbiter/disputes/application/fire-deadline/fire-deadline';
+import { type DeadlineFirer, disputeDeadlinesFirer } from '../firing';
 import { DEADLINES_PROJECTION, deadlinesProcessManager } from '../process-manager';
 import { DeadlineScheduler, type DeadlineSchedulerOptions } from '../scheduler';
 
@@ -54,7 +56,7 @@ const quiet = { log: () => undefined, warn: () => undefined, error: () => undefi
 /**
  * A read DB and an SQL event store on one test database, a fake clock, the deadline process
  * manager under a real ProjectionRunner, and commands sent through `handleCommand` with the
- * domain's decider: what the command side will do, without its Nest wiring.
+ * domain's decider; deadlines fire through the command side's DisputeDeadlines, as in the apps.
  */
 export class DeadlinesHarness {
   readonly clock = new FakeClock('2026-03-07T00:00:00.000Z');
@@ -123,8 +125,9 @@ export class DeadlinesHarness {
     this.schedulers = [];
   }
 
+  /** What the apps bind: the command side's DisputeDeadlines, on this store, clock and policy. */
   firer(): DeadlineFirer {
-    return eventStoreFirer(this.store, this.policy);
+    return disputeDeadlinesFirer(new DisputeDeadlines(new DisputeStreams(this.store, this.clock, this.policy)));
   }
 
   /** Runs `work` while the process manager is stopped (it lags behind the store meanwhile). */

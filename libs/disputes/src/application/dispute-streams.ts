@@ -16,6 +16,7 @@ import {
   disputeStreamId,
   evolve,
   evolveOrder,
+  fromEpochMs,
   initialOrderState,
   initialState,
   ORDER_EVENT_SCHEMA_VERSION,
@@ -25,7 +26,7 @@ import {
   OrderState,
   orderStreamId,
 } from '../domain';
-import { COMMAND_CLOCK, Clock } from './clock';
+import { CLOCK, type Clock } from '@arbiter/platform/clock';
 import {
   Decider,
   deterministicUuid,
@@ -78,13 +79,13 @@ const ORDER_DECIDER: Decider<OrderCommand, OrderEvent, OrderState> = {
 export class DisputeStreams {
   constructor(
     @Inject(EVENT_STORE) readonly store: EventStore,
-    @Inject(COMMAND_CLOCK) readonly clock: Clock,
+    @Inject(CLOCK) readonly clock: Clock,
     @Inject(DISPUTE_POLICY) readonly policy: DisputePolicy,
   ) {}
 
   metadataFor(issued: Issued): CommandMetadata {
     const { actor, commandId, correlationId } = issued;
-    return { actor, now: this.clock.now(), commandId, correlationId };
+    return { actor, now: fromEpochMs(this.clock.now().getTime()), commandId, correlationId };
   }
 
   async dispute(

@@ -7,7 +7,6 @@ import { AddEvidenceHandler } from './add-evidence/add-evidence';
 import { AddInternalNoteHandler } from './add-internal-note/add-internal-note';
 import { AppealDecisionHandler } from './appeal-decision/appeal-decision';
 import { CancelDisputeHandler } from './cancel-dispute/cancel-dispute';
-import { AdjustableClock, Clock, COMMAND_CLOCK } from './clock';
 import { ConfirmDeliveryHandler } from './confirm-delivery/confirm-delivery';
 import { ConfirmRefundPayoutHandler } from './confirm-refund-payout/confirm-refund-payout';
 import { ConfirmReturnReceivedHandler } from './confirm-return-received/confirm-return-received';
@@ -60,8 +59,8 @@ const HANDLERS = [
 ];
 
 export interface DisputesModuleOptions {
+  /** The policy in force (`DEFAULT_POLICY` unless configured), provided as `DISPUTE_POLICY`. */
   policy?: DisputePolicy;
-  clock?: Clock;
 }
 
 const DISPUTES_OPTIONS = Symbol('DISPUTES_OPTIONS');
@@ -69,7 +68,8 @@ const DISPUTES_OPTIONS = Symbol('DISPUTES_OPTIONS');
 /**
  * The command side of disputes: one handler per command on the CommandBus, `DisputeDeadlines`
  * for the scheduler and `DisputeReader` for the views mutations return. Needs `EVENT_STORE`
- * (EventStoreModule) in the application; file evidence needs a global `EVIDENCE_FILES` (the app's
+ * (EventStoreModule) and the process's one `CLOCK` (PlatformModule), which dates every command,
+ * in the application; file evidence needs a global `EVIDENCE_FILES` (the app's
  * blob store), without which only text evidence is accepted. Never reads the environment.
  */
 @Module({})
@@ -84,17 +84,16 @@ export class DisputesModule {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Nest injects by position
     useFactory: (...args: any[]) => DisputesModuleOptions | Promise<DisputesModuleOptions>;
   }): DynamicModule {
-    const fromOptions = <T>(pick: (o: DisputesModuleOptions) => T) => ({
-      inject: [DISPUTES_OPTIONS],
-      useFactory: pick,
-    });
     return {
       module: DisputesModule,
       imports: [CqrsModule.forRoot(), ...(options.imports ?? [])],
       providers: [
         { provide: DISPUTES_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
-        { provide: DISPUTE_POLICY, ...fromOptions((o) => o.policy ?? DEFAULT_POLICY) },
-        { provide: COMMAND_CLOCK, ...fromOptions((o) => o.clock ?? new AdjustableClock()) },
+        {
+          provide: DISPUTE_POLICY,
+          inject: [DISPUTES_OPTIONS],
+          useFactory: (o: DisputesModuleOptions) => o.policy ?? DEFAULT_POLICY,
+        },
         DisputeStreams,
         DisputeReader,
         DisputeDeadlines,
@@ -103,7 +102,6 @@ export class DisputesModule {
       exports: [
         CqrsModule,
         DISPUTE_POLICY,
-        COMMAND_CLOCK,
         DisputeStreams,
         DisputeReader,
         DisputeDeadlines,

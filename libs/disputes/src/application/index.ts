@@ -1,6 +1,5 @@
 export * from './command-handling';
 export * from './audit-chain';
-export * from './clock';
 export * from './dispute-streams';
 export * from './dispute-view';
 export * from './dispute-reader';

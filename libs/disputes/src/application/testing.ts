@@ -1,10 +1,10 @@
-import { DynamicModule, INestApplicationContext, Module } from '@nestjs/common';
+import { DynamicModule, Global, INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { EVENT_STORE, EventStore, EventStoreConfig, EventStoreModule } from '@arbiter/event-store';
 import { openSqlConnection, SqlConnection } from '@arbiter/platform';
+import { CLOCK, FakeClock } from '@arbiter/platform/clock';
 import { Actor, DisputePolicy, Money } from '../domain';
-import { AdjustableClock } from './clock';
 import { commandIdFor } from './command-handling';
 import { DisputeReader } from './dispute-reader';
 import { DisputeOutcome, Issued, OrderOutcome } from './dispute-streams';
@@ -15,14 +15,14 @@ import { ShipOrderCommand } from './ship-order/ship-order';
 
 /**
  * Test support for the application tier: the disputes module on a real store (memory, PGlite in
- * memory, or a PostgreSQL connection), with a pinned clock. Used by the *.int.spec.ts suites.
+ * memory, or a PostgreSQL connection), on a fake clock (starting at the wall clock's now). Used by the *.int.spec.ts suites.
  */
 export type StoreUnderTest = 'memory' | 'pglite' | { connection: SqlConnection; schema: string };
 
 export interface DisputesUnderTest {
   app: INestApplicationContext;
   bus: CommandBus;
-  clock: AdjustableClock;
+  clock: FakeClock;
   store: EventStore;
   reader: DisputeReader;
   deadlines: DisputeDeadlines;
@@ -35,7 +35,7 @@ export async function startDisputes(
   store: StoreUnderTest,
   options: { policy?: DisputePolicy } = {},
 ): Promise<DisputesUnderTest> {
-  const clock = new AdjustableClock();
+  const clock = new FakeClock(new Date());
   const connection =
     store === 'pglite'
       ? await openSqlConnection({ kind: 'pglite' })
@@ -46,14 +46,19 @@ export async function startDisputes(
   const config: EventStoreConfig = connection
     ? { kind: 'sql', connection, schema }
     : { kind: 'memory' };
+  // What PlatformModule provides in the apps: the one clock commands are dated by.
+  @Global()
+  @Module({ providers: [{ provide: CLOCK, useValue: clock }], exports: [CLOCK] })
+  class TestClockModule {}
   @Module({})
   class TestModule {
     static root(): DynamicModule {
       return {
         module: TestModule,
         imports: [
+          TestClockModule,
           EventStoreModule.forRootAsync({ useFactory: () => config }),
-          DisputesModule.forRoot({ policy: options.policy, clock }),
+          DisputesModule.forRoot({ policy: options.policy }),
         ],
       };
     }
@@ -102,7 +107,7 @@ export async function shippedOrder(
       d.as(PLATFORM),
     ),
   );
-  const deliveryDeadline = new Date(Date.parse(d.clock.now()) + 10 * 86_400_000).toISOString();
+  const deliveryDeadline = new Date(d.clock.now().getTime() + 10 * 86_400_000).toISOString();
   return d.bus.execute(
     new ShipOrderCommand(
       orderId,

@@ -8,6 +8,17 @@ export type DeadlineToFire = Pick<PendingDeadline, 'kind' | 'dueAt'> & {
 };
 
 /**
+ * The command id of firing one armed deadline: the same dispute, kind, request and dueAt always
+ * give the same id, so a second fire (two schedulers, a retry after a crash) is the same command
+ * and appends nothing. @arbiter/deadlines keys its rows by it.
+ */
+export function deadlineCommandId(disputeId: string, deadline: DeadlineToFire): string {
+  return deterministicUuid(
+    `deadline:${disputeId}:${deadline.kind}:${instant(deadline.dueAt)}:${deadline.requestId ?? ''}`,
+  );
+}
+
+/**
  * The system's timer transitions, called in-process by the deadline scheduler (never by clients).
  * Firing is idempotent twice over: the decider ignores a deadline no longer armed, and the command
  * id derives from the deadline, so a scheduler's retry appends nothing.
@@ -24,11 +35,11 @@ export class DisputeDeadlines {
     trace: { correlationId?: string; causationId?: string } = {},
   ): Promise<DisputeOutcome> {
     const requestId = deadline.requestId ?? null;
-    // The same name as @arbiter/deadlines' `deadlineId`: either way of firing is one command.
-    const commandId = deterministicUuid(
-      `deadline:${disputeId}:${deadline.kind}:${instant(deadline.dueAt)}:${requestId ?? ''}`,
-    );
-    const issued = { actor: DisputeDeadlines.ACTOR, commandId, ...trace };
+    const issued = {
+      actor: DisputeDeadlines.ACTOR,
+      commandId: deadlineCommandId(disputeId, deadline),
+      ...trace,
+    };
     return this.streams.dispute(disputeId, issued, (metadata): FireDeadline => ({
       type: 'FireDeadline',
       data: { kind: deadline.kind, dueAt: deadline.dueAt, requestId },
