@@ -5,6 +5,9 @@ import {
   EVIDENCE_FILES,
   EvidenceFiles,
 } from '@arbiter/disputes/application/add-evidence/add-evidence';
+import { randomBytes } from 'node:crypto';
+import { FakeClock } from '@arbiter/platform';
+import { caller, Caller, eur, ok } from './disputes-helpers';
 import { tokenFor } from './support/clients';
 import { uploadEvidence } from './support/evidence';
 import { describeOnDatabases, RunningGateway, startGateway } from './support/gateway';
@@ -16,19 +19,54 @@ const png = Buffer.concat([
 ]);
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 
+/** Every blob file under the evidence directory (two-letter fan-out folders, and tmp). */
+async function storedFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+}
+
 describeOnDatabases('evidence uploads', (database) => {
   let gateway: RunningGateway;
   let buyer: string;
+  let seller: Caller;
+  let disputeId: string;
   beforeAll(async () => {
-    gateway = await startGateway({ EVIDENCE_MAX_BYTES: String(MAX_BYTES) }, database);
-    buyer = await tokenFor('buyer', 'b-1');
+    const clock = new FakeClock(new Date());
+    gateway = await startGateway({ EVIDENCE_MAX_BYTES: String(MAX_BYTES), WORKERS: 'off' }, database, { clock });
+    // A real dispute: only its own buyer and seller may upload to it.
+    const run = randomBytes(4).toString('hex');
+    const platform = await caller('platform', 'marketplace');
+    const owner = await caller('buyer', `ev-buyer-${run}`);
+    seller = await caller('seller', `ev-seller-${run}`);
+    buyer = owner.token;
+    const orderId = `ev-order-${run}`;
+    await ok(gateway.url, platform, 'placeOrder', {
+      orderId,
+      buyerId: owner.id,
+      sellerId: seller.id,
+      total: eur(5_000),
+      items: [{ sku: 'vase-1', title: 'Vase', quantity: 1, unitPrice: eur(5_000) }],
+    });
+    await ok(gateway.url, platform, 'shipOrder', {
+      orderId,
+      carrier: 'DHL',
+      trackingNumber: 'JD0042',
+      deliveryDeadline: new Date(clock.now().getTime() + 10 * 86_400_000).toISOString(),
+    });
+    clock.advanceDays(1);
+    ({ disputeId } = await ok(gateway.url, owner, 'openDispute', {
+      orderId,
+      reason: 'DAMAGED',
+      description: 'Arrived broken',
+      claim: { kind: 'FULL_REFUND' },
+    }));
   });
   afterAll(() => gateway?.close());
 
   it('stores a file by its sha256 and returns the id the add-evidence mutation takes', async () => {
     const response = await uploadEvidence(gateway.url, {
       token: buyer,
-      disputeId: 'd-1',
+      disputeId,
       content: png,
     });
     expect(response).toEqual({
@@ -54,12 +92,12 @@ describeOnDatabases('evidence uploads', (database) => {
     const text = Buffer.from(`The parcel arrived torn open. ${database}`);
     const first = await uploadEvidence(gateway.url, {
       token: buyer,
-      disputeId: 'd-1',
+      disputeId,
       content: text,
     });
     const second = await uploadEvidence(gateway.url, {
-      token: await tokenFor('seller', 's-1'),
-      disputeId: 'd-1',
+      token: seller.token,
+      disputeId,
       content: text,
     });
     expect(first.body).toEqual(second.body);
@@ -73,7 +111,7 @@ describeOnDatabases('evidence uploads', (database) => {
     const big = Buffer.concat([png, Buffer.alloc(MAX_BYTES, 1)]);
     const response = await uploadEvidence(gateway.url, {
       token: buyer,
-      disputeId: 'd-1',
+      disputeId,
       content: big,
     });
     expect(response).toEqual({
@@ -91,7 +129,7 @@ describeOnDatabases('evidence uploads', (database) => {
     const huge = Buffer.alloc(MAX_BYTES * 4, 1);
     const response = await uploadEvidence(gateway.url, {
       token: buyer,
-      disputeId: 'd-1',
+      disputeId,
       content: huge,
     });
     expect(response.status).toBe(413);
@@ -101,7 +139,7 @@ describeOnDatabases('evidence uploads', (database) => {
     const zip = Buffer.concat([Buffer.from('504b0304', 'hex'), Buffer.alloc(64, 0)]);
     const response = await uploadEvidence(gateway.url, {
       token: buyer,
-      disputeId: 'd-1',
+      disputeId,
       content: zip,
     });
     expect(response.status).toBe(415);
@@ -109,23 +147,33 @@ describeOnDatabases('evidence uploads', (database) => {
   });
 
   it('refuses an anonymous upload', async () => {
-    const response = await uploadEvidence(gateway.url, { disputeId: 'd-1', content: png });
+    const response = await uploadEvidence(gateway.url, { disputeId, content: png });
     expect(response).toEqual({
       status: 401,
       body: { statusCode: 401, code: 'UNAUTHENTICATED', message: 'Authentication required' },
     });
   });
 
-  it('refuses roles that never add evidence, without saying whether the dispute exists', async () => {
-    const response = await uploadEvidence(gateway.url, {
-      token: await tokenFor('analyst'),
-      disputeId: 'd-1',
-      content: png,
-    });
-    expect(response).toEqual({
+  it('refuses anyone but the dispute’s own buyer and seller, stores nothing, and says nothing of the dispute', async () => {
+    const content = Buffer.from(`Not my dispute ${database} ${Date.now()}`);
+    const before = await storedFiles(gateway.evidenceDir);
+    const refused = {
       status: 403,
       body: { statusCode: 403, code: 'FORBIDDEN', message: 'Not allowed, or no such dispute' },
-    });
+    };
+    for (const [role, id] of [
+      ['buyer', 'stranger-buyer'],
+      ['seller', 'stranger-seller'],
+      ['mediator', 'med-1'],
+      ['analyst', 'analyst-1'],
+    ] as const) {
+      const response = await uploadEvidence(gateway.url, { token: await tokenFor(role, id), disputeId, content });
+      expect(response).toEqual(refused);
+    }
+    // An unknown dispute is answered alike, for its would-be owner too.
+    expect(await uploadEvidence(gateway.url, { token: buyer, disputeId: 'no-such-dispute', content })).toEqual(refused);
+    expect(await storedFiles(gateway.evidenceDir)).toEqual(before);
+    await expect(readFile(join(gateway.evidenceDir, sha256(content).slice(0, 2), sha256(content)))).rejects.toThrow();
   });
 
   it('answers BAD_USER_INPUT with the field paths', async () => {
@@ -153,7 +201,7 @@ describeOnDatabases('evidence uploads', (database) => {
       ]),
     });
 
-    const noFile = await uploadEvidence(gateway.url, { token: buyer, disputeId: 'd-1' });
+    const noFile = await uploadEvidence(gateway.url, { token: buyer, disputeId });
     expect(noFile.body).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ path: 'file' }] });
   });
 });

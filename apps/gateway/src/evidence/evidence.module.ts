@@ -1,14 +1,16 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EVIDENCE_FILES } from '@arbiter/disputes/application/add-evidence/add-evidence';
 import { BLOB_STORE } from './blob-store';
-import { EVIDENCE_ACCESS_POLICY, RoleOnlyEvidenceAccessPolicy } from './evidence-access.policy';
+import { DisputePartyEvidenceAccessPolicy } from '../disputes/evidence-access';
+import { EVIDENCE_ACCESS_POLICY } from './evidence-access.policy';
 import { EVIDENCE_OPTIONS, EvidenceController, EvidenceOptions } from './evidence.controller';
 import { BlobStoreEvidenceFiles } from './evidence-files';
 import { LocalBlobStore } from './local-blob-store';
 
 /**
  * Evidence file uploads. `EVIDENCE_FILES` (the add-evidence handler's lookup) is bound to the blob
- * store; `EVIDENCE_ACCESS_POLICY` is the seam where the dispute-aware upload rule goes.
+ * store; `EVIDENCE_ACCESS_POLICY` to the party-only rule of the disputes module (global
+ * DisputesGatewayModule): only the dispute's own buyer or seller may upload to it.
  */
 @Module({})
 export class EvidenceModule {
@@ -20,7 +22,7 @@ export class EvidenceModule {
       providers: [
         { provide: EVIDENCE_OPTIONS, useValue: options },
         { provide: BLOB_STORE, useValue: new LocalBlobStore(options.directory) },
-        { provide: EVIDENCE_ACCESS_POLICY, useClass: RoleOnlyEvidenceAccessPolicy },
+        { provide: EVIDENCE_ACCESS_POLICY, useExisting: DisputePartyEvidenceAccessPolicy },
         { provide: EVIDENCE_FILES, useClass: BlobStoreEvidenceFiles },
       ],
       exports: [BLOB_STORE, EVIDENCE_ACCESS_POLICY, EVIDENCE_OPTIONS, EVIDENCE_FILES],
