@@ -16,6 +16,7 @@ import { EvidenceModule } from './evidence/evidence.module';
 import { GatewayGraphQLModule } from './graphql/graphql.module';
 import { ActorThrottlerGuard } from './graphql/throttler.guard';
 import { MetricsModule, MetricsService } from './metrics/metrics';
+import { ReadModule } from './read/read.module';
 
 // /health lives in the platform lib, which knows nothing of authentication; probes call it anonymously.
 Public()(HealthController);
@@ -68,6 +69,7 @@ export class GatewayModule {
             runProjections: config.WORKERS === 'inline',
           }),
         }),
+        ReadModule,
         // The process manager is a projection (runs with them); the scheduler runs here with
         // WORKERS=inline and fires through the command side, under its policy. Its due/overdue
         // gauges are read from the shared table on every scrape.

@@ -6,7 +6,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { CLOCK, Clock, systemClock } from './clock';
 import { AppConfig, sqlConnectionOptionsFrom } from './config';
 import { DatabaseModule } from './database.module';
-import { HealthController } from './health.controller';
+import { HealthController, HealthIndicators } from './health.controller';
 import { SqlHealthIndicator } from './sql-health';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -44,8 +44,8 @@ export class PlatformModule {
         TerminusModule,
       ],
       controllers: [HealthController],
-      providers: [SqlHealthIndicator, { provide: CLOCK, useValue: options.clock ?? systemClock }],
-      exports: [SqlHealthIndicator, CLOCK],
+      providers: [SqlHealthIndicator, HealthIndicators, { provide: CLOCK, useValue: options.clock ?? systemClock }],
+      exports: [SqlHealthIndicator, HealthIndicators, CLOCK],
     };
   }
 }

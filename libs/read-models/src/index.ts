@@ -19,6 +19,8 @@ export type {
 } from './runner';
 export { CheckpointMovedError } from './checkpoints';
 export { readProjectionLag } from './lag';
+export { ProjectionMonitor } from './monitor';
+export type { ProjectionHealth, ProjectionMonitorOptions } from './monitor';
 export type { ProjectionLag } from './lag';
 export { ReadModelsModule, READ_DB } from './read-models.module';
 export type { ReadModelsModuleOptions, ReadModelsModuleAsyncOptions } from './read-models.module';

@@ -9,9 +9,13 @@ import {
   Module,
   OnApplicationBootstrap,
   OnModuleDestroy,
+  OnModuleInit,
+  Optional,
 } from '@nestjs/common';
+import { HealthIndicators } from '@arbiter/platform/health.controller';
 import { readDbFor } from './database';
 import { migrateReadModels } from './migrate';
+import { ProjectionMonitor } from './monitor';
 import { ProjectionRegistry } from './projection';
 import { ProjectionRunner, ProjectionRunnerOptions } from './runner';
 
@@ -55,10 +59,24 @@ class ProjectionWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
+/** Adds the projections to `/health` when the app has the platform's health endpoint. */
+@Injectable()
+class ProjectionsHealthRegistration implements OnModuleInit {
+  constructor(
+    @Inject(ProjectionMonitor) private readonly monitor: ProjectionMonitor,
+    @Optional() @Inject(HealthIndicators) private readonly indicators?: HealthIndicators,
+  ) {}
+
+  onModuleInit(): void {
+    this.indicators?.add(() => this.monitor.health('projections'));
+  }
+}
+
 /**
  * The read side: the Drizzle read DB (`READ_DB`), the `ProjectionRegistry` feature modules add
  * their projections to (in `onModuleInit`), and the `ProjectionRunner` (status, waitForPosition,
- * rebuild), started on application bootstrap when `runProjections` is set.
+ * rebuild), started on application bootstrap when `runProjections` is set, and the
+ * `ProjectionMonitor` behind the `projections` health check (and the gateway's gauges).
  */
 @Module({})
 export class ReadModelsModule {
@@ -88,9 +106,16 @@ export class ReadModelsModule {
               db,
             }),
         },
+        {
+          provide: ProjectionMonitor,
+          inject: [READ_MODELS_OPTIONS, READ_DB, ProjectionRegistry, ProjectionRunner],
+          useFactory: (config: ReadModelsModuleOptions, db: ReturnType<typeof readDbFor>, registry: ProjectionRegistry, runner: ProjectionRunner) =>
+            new ProjectionMonitor(config.eventStore, db, registry, runner),
+        },
         ProjectionWorkers,
+        ProjectionsHealthRegistration,
       ],
-      exports: [READ_DB, ProjectionRegistry, ProjectionRunner],
+      exports: [READ_DB, ProjectionRegistry, ProjectionRunner, ProjectionMonitor],
     };
   }
 }

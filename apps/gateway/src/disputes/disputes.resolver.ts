@@ -1,7 +1,8 @@
+import { Inject } from '@nestjs/common';
 import { Args, Mutation, Resolver } from '@nestjs/graphql';
 import { CommandBus } from '@nestjs/cqrs';
 import { CurrentRequestContext, RequestContext } from '@arbiter/auth';
-import { Actor, DomainError, Ruling, Solution } from '@arbiter/disputes';
+import { Actor, Ruling, Solution } from '@arbiter/disputes';
 import {
   AcceptDecisionCommand,
   AcceptProposalCommand,
@@ -15,7 +16,6 @@ import {
   DecideAppealCommand,
   DecideDisputeCommand,
   DisputeOutcome,
-  DisputeReader,
   DisputeReturnConditionCommand,
   EscalateDisputeCommand,
   Issued,
@@ -52,6 +52,7 @@ import {
   SolutionInput,
   SubmitProposalInput,
 } from './dispute.inputs';
+import { ReadAfterWrite } from '../read/read-after-write';
 import { DisputeType, toDisputeType } from './dispute.type';
 
 /**
@@ -90,14 +91,16 @@ const INPUT = { description: 'What to do; see the input type.' };
 
 /**
  * Every dispute action of every role (DOMAIN.md "Actors"). Each mutation sends one command and
- * answers with the dispute as the caller may see it after that command. Authorization is the
- * domain's: a dispute the caller may not see, or that does not exist, is FORBIDDEN either way.
+ * answers with the dispute as the caller may see it after that command: the read model's view
+ * once it shows the change (a bounded wait), else the command's own; the response's
+ * `extensions.readYourWrites` says which (ReadAfterWrite). Authorization is the domain's: a
+ * dispute the caller may not see, or that does not exist, is FORBIDDEN either way.
  */
 @Resolver(() => DisputeType)
 export class DisputesResolver {
   constructor(
     private readonly bus: CommandBus,
-    private readonly reader: DisputeReader,
+    @Inject(ReadAfterWrite) private readonly readAfterWrite: ReadAfterWrite,
   ) {}
 
   private async run(
@@ -105,10 +108,8 @@ export class DisputesResolver {
     input: { idempotencyKey?: string },
     command: (issued: Issued) => Command<DisputeOutcome>,
   ): Promise<DisputeType> {
-    const issued = issuedFrom(context, input);
-    const outcome = await this.bus.execute(command(issued));
-    const view = this.reader.viewOf(issued.actor, outcome);
-    if (view === null) throw new DomainError('NOT_A_PARTY');
+    const outcome = await this.bus.execute(command(issuedFrom(context, input)));
+    const { view } = await this.readAfterWrite.answer(context, outcome);
     return toDisputeType(view);
   }
 

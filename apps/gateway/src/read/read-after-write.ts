@@ -1,7 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Actor } from '@arbiter/auth';
-import { DisputeQueries, ProjectionRunner, type DisputeView } from '@arbiter/read-models';
-import { BUYER_VIEW, MEDIATOR_VIEW, SELLER_VIEW } from '@arbiter/read-models';
+import type { Actor, RequestContext } from '@arbiter/auth';
+import { DomainError } from '@arbiter/disputes';
+import { DisputeReader, type DisputeOutcome, type DisputeView as WrittenView } from '@arbiter/disputes/application';
+import {
+  BUYER_VIEW,
+  DisputeQueries,
+  type DisputeView,
+  MEDIATOR_VIEW,
+  ProjectionRunner,
+  SELLER_VIEW,
+  TIMELINE,
+} from '@arbiter/read-models';
+import { noteReadYourWrites } from './read-your-writes.plugin';
+import { toApplicationView } from './to-dispute-view';
 
 export interface ViewAfterWrite {
   view: DisputeView | null;
@@ -9,25 +20,59 @@ export interface ViewAfterWrite {
   consistent: boolean;
 }
 
+export interface MutationAnswer {
+  view: WrittenView;
+  /** True: the read model (hence every query from now on) already shows the change. */
+  consistent: boolean;
+}
+
 /** How long a mutation waits for its view before answering with what there is. */
 export const READ_AFTER_WRITE_TIMEOUT_MS = 2_000;
 
-const VIEW_OF_ROLE: Record<string, string> = { buyer: BUYER_VIEW, seller: SELLER_VIEW, platform: BUYER_VIEW, analyst: BUYER_VIEW };
+/** The projections a role's `dispute(id)` reads (analysts: the buyers' rows and the timeline). */
+const VIEWS_OF_ROLE: Record<string, readonly string[]> = {
+  buyer: [BUYER_VIEW],
+  seller: [SELLER_VIEW],
+  platform: [BUYER_VIEW],
+  analyst: [BUYER_VIEW, TIMELINE],
+};
 
 /**
  * Read-your-writes for mutations: wait (bounded) until the caller's view has passed the appended
- * position, then read it. Only the view the caller reads is waited for.
+ * position, then read it. Only the views the caller reads are waited for.
  */
 @Injectable()
 export class ReadAfterWrite {
+  /** Tests shorten it; production keeps the default. */
+  timeoutMs = READ_AFTER_WRITE_TIMEOUT_MS;
+
   constructor(
     @Inject(ProjectionRunner) private readonly runner: ProjectionRunner,
     @Inject(DisputeQueries) private readonly queries: DisputeQueries,
+    @Inject(DisputeReader) private readonly reader: DisputeReader,
   ) {}
 
-  async viewAfter(disputeId: string, position: bigint | undefined, actor: Actor, timeoutMs = READ_AFTER_WRITE_TIMEOUT_MS): Promise<ViewAfterWrite> {
+  async viewAfter(disputeId: string, position: bigint | undefined, actor: Actor, timeoutMs = this.timeoutMs): Promise<ViewAfterWrite> {
     const consistent =
-      position === undefined || (await this.runner.waitForPosition(position, timeoutMs, VIEW_OF_ROLE[actor.role] ?? MEDIATOR_VIEW));
+      position === undefined || (await this.runner.waitForPosition(position, timeoutMs, VIEWS_OF_ROLE[actor.role] ?? [MEDIATOR_VIEW]));
     return { view: await this.queries.dispute(actor, disputeId), consistent };
+  }
+
+  /**
+   * A mutation's answer: the read model's view once it shows the command's events; when the wait
+   * runs out (or nobody runs the projections), the view the command itself produced — correct
+   * as well, only not yet what queries return. Either way the consistency is noted for the
+   * response's `extensions.readYourWrites`.
+   */
+  async answer(context: RequestContext, outcome: DisputeOutcome): Promise<MutationAnswer> {
+    const actor = context.actor as Actor;
+    const written = this.reader.viewOf(actor, outcome);
+    if (written === null) throw new DomainError('NOT_A_PARTY');
+    const after = await this.viewAfter(outcome.disputeId, outcome.position, actor);
+    // A replayed command appended nothing: the revision tells whether the view has its events.
+    const fresh = after.consistent && after.view !== null && after.view.revision >= Number(outcome.revision);
+    const answer = fresh && after.view ? { view: toApplicationView(after.view), consistent: true } : { view: written, consistent: false };
+    noteReadYourWrites(context, { disputeId: outcome.disputeId, revision: Number(outcome.revision), consistent: answer.consistent });
+    return answer;
   }
 }

@@ -1,22 +1,27 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { DEFAULT_POLICY } from '@arbiter/disputes';
 import { EVENT_STORE, type EventStore } from '@arbiter/event-store';
 import { DisputeProjectionsModule, DisputeQueries, READ_DB, type ReadDb } from '@arbiter/read-models';
+import { ProjectionMetrics } from '../metrics/projection-metrics';
 import { DisputeAudit } from './dispute-audit';
 import { ReadAfterWrite } from './read-after-write';
+import { ReadYourWritesPlugin } from './read-your-writes.plugin';
 import { ReadResolver } from './read.resolver';
 
 /**
  * The read side at the edge: the dispute projections (run when this process runs the runner),
  * the queries, the audit and read-your-writes for mutations. Needs ReadModelsModule and
- * EventStoreModule in the app.
+ * EventStoreModule in the app. Global: the dispute mutations answer through ReadAfterWrite.
  */
+@Global()
 @Module({
   imports: [DisputeProjectionsModule],
   providers: [
     { provide: DisputeQueries, inject: [READ_DB], useFactory: (db: ReadDb) => new DisputeQueries(db, DEFAULT_POLICY) },
     { provide: DisputeAudit, inject: [EVENT_STORE], useFactory: (store: EventStore) => new DisputeAudit(store) },
     ReadAfterWrite,
+    ReadYourWritesPlugin,
+    ProjectionMetrics,
     ReadResolver,
   ],
   exports: [DisputeQueries, ReadAfterWrite],

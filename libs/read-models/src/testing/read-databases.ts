@@ -68,3 +68,32 @@ export function readTestDatabases(): [string, ReadTestDatabaseFactory][] {
   if (url) targets.push(['postgres', () => openPostgresTestDatabase(url)]);
   return targets;
 }
+
+/**
+ * A PostgreSQL database of its own for a started gateway (end-to-end suites whose read-model
+ * assertions must not see other runs' rows): its URL, and `drop()` once the gateway is closed.
+ */
+export async function createPostgresTestDatabase(url: string, prefix = 'e2e'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const admin = new Pool({ connectionString: url, max: 1 });
+  admin.on('error', () => undefined);
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return {
+    url: target.toString(),
+    drop: async () => {
+      const again = new Pool({ connectionString: url, max: 1 });
+      again.on('error', () => undefined);
+      try {
+        await again.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await again.end();
+      }
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Gauge } from 'prom-client';
+import { ProjectionMonitor } from '@arbiter/read-models';
+import { MetricsService } from './metrics';
+
+/**
+ * Projection gauges, read on every scrape from the shared checkpoint table (ProjectionMonitor),
+ * so a gateway without inline workers reports the worker's projections too. A failed projection
+ * shows as `arbiter_projection_failed 1` with the position it stopped at.
+ */
+@Injectable()
+export class ProjectionMetrics implements OnModuleInit {
+  constructor(
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(ProjectionMonitor) private readonly monitor: ProjectionMonitor,
+  ) {}
+
+  onModuleInit(): void {
+    const { monitor } = this;
+    const registers = [this.metrics.registry];
+    const labelNames = ['projection'] as const;
+    const gauge = (name: string, help: string, value: (p: Awaited<ReturnType<ProjectionMonitor['snapshot']>>[number]) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          this.reset();
+          for (const projection of await monitor.snapshot().catch(() => [])) {
+            const v = value(projection);
+            if (v !== null) this.set({ projection: projection.name }, v);
+          }
+        },
+      });
+    gauge('arbiter_projection_checkpoint', 'Last committed position of each projection', (p) => Number(p.checkpoint));
+    gauge('arbiter_projection_lag_events', 'Matching events not yet applied (capped at 10000)', (p) => p.lagEvents);
+    gauge('arbiter_projection_lag_seconds', 'Age of the oldest event not yet applied; 0 when caught up', (p) => p.lagSeconds);
+    gauge('arbiter_projection_failed', '1 when the projection stopped at an event it cannot apply', (p) => (p.failed ? 1 : 0));
+    gauge('arbiter_projection_failed_position', 'The position a failed projection stopped at', (p) =>
+      p.failed && p.failedPosition !== null ? Number(p.failedPosition) : null,
+    );
+  }
+}
