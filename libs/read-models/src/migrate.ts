@@ -17,8 +17,9 @@ export interface MigrateReadModelsOptions {
 
 export function defaultMigrationsFolder(): string {
   const candidates = [
+    // From the sources, and from dist/ (`npm run build` copies the folder beside the compiled lib).
     resolve(__dirname, '../migrations'),
-    // `tsc` does not copy SQL files into dist/, so a built app finds them from the repository root.
+    // A build made with bare `tsc` lacks the copy: found from the repository root as a last resort.
     resolve(process.cwd(), 'libs/read-models/migrations'),
   ];
   const found = candidates.find((folder) => existsSync(resolve(folder, 'meta/_journal.json')));
