@@ -9,6 +9,7 @@ import { EVENT_STORE, EventStore, EventStoreModule } from '@arbiter/event-store'
 import { AppConfig, CLOCK, Clock, PlatformModule, SQL_CONNECTION, SqlConnection } from '@arbiter/platform';
 import { ReadModelsModule } from '@arbiter/read-models';
 import { HealthController } from '@arbiter/platform/health.controller';
+import { DeadlinesGatewayModule } from './deadlines/next-deadline.resolver';
 import { DisputesGatewayModule } from './disputes/disputes-gateway.module';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
 import { InputValidationPipe } from './errors/input-validation';
@@ -83,6 +84,7 @@ export class GatewayModule {
             metricsRegistry: metrics.registry,
           }),
         }),
+        DeadlinesGatewayModule,
       ],
       providers: [
         // Order matters: the rate limiter tracks the actor that authentication established.

@@ -220,9 +220,10 @@ export const DeadlineKind = describedEnum(
     'RETURN_ADDRESS',
     'RETURN_SHIPMENT',
     'RETURN_RECEIPT',
+    'EVIDENCE_REQUEST',
   ),
   'DeadlineKind',
-  'The deadline of the dispute’s current phase.',
+  'A deadline of DOMAIN.md: the current phase’s, or an evidence request’s.',
   {
     SELLER_RESPONSE: 'The seller must respond.',
     NEGOTIATION: 'The negotiation escalates by itself.',
@@ -230,6 +231,7 @@ export const DeadlineKind = describedEnum(
     RETURN_ADDRESS: 'The seller must give a return address.',
     RETURN_SHIPMENT: 'The buyer must ship the return.',
     RETURN_RECEIPT: 'The seller must confirm the return arrived.',
+    EVIDENCE_REQUEST: 'The party asked must answer the mediator’s evidence request.',
   },
 );
 
