@@ -1,0 +1,295 @@
+import { randomBytes } from 'node:crypto';
+import { DeadlineScheduler } from '@arbiter/deadlines';
+import { FakeClock } from '@arbiter/platform';
+import { EVENT_STORE, type EventStore } from '@arbiter/event-store';
+import { ProjectionRunner, READ_DB, type ReadDb } from '@arbiter/read-models';
+import { sql } from 'drizzle-orm';
+import { Caller, caller, DISPUTE_FIELDS, DisputeResult, eur, mutate, ok } from './disputes-helpers';
+import { graphql } from './support/clients';
+import { Database, describeOnDatabases, RunningGateway, startGateway } from './support/gateway';
+
+/**
+ * Every automatic action of DOMAIN.md's deadline table through the running gateway: the situation
+ * is made with GraphQL mutations, the gateway's one FakeClock is moved past the deadline, the
+ * in-process scheduler fires it (WORKERS=inline: projections, process manager and scheduler run
+ * here) and the outcome is read back with `dispute(id)`, with `nextDeadline` telling what was armed.
+ *
+ * The clock starts in the past (2020): on a shared PostgreSQL database this scheduler then never
+ * finds anyone else's deadlines due, however far the test moves it.
+ */
+const DAY = 86_400_000;
+const NEXT_DEADLINE = 'nextDeadline { kind dueAt consequence requestId }';
+
+type Viewed = DisputeResult & {
+  nextDeadline: { kind: string; dueAt: string; consequence: string; requestId: string | null } | null;
+};
+
+interface Running {
+  gateway: RunningGateway;
+  clock: FakeClock;
+  run: string;
+  disputeIds: string[];
+}
+
+async function start(database: Database, settings: Record<string, string> = {}): Promise<Running> {
+  const clock = new FakeClock('2020-01-06T00:00:00.000Z');
+  const gateway = await startGateway(
+    {
+      WORKERS: 'inline',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      ...(database === 'pglite' ? { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: 'memory://' } : {}),
+      ...settings,
+    },
+    database,
+    { clock },
+  );
+  // A shared PostgreSQL database may hold other runs' events the projections have yet to catch up on.
+  const head = await gateway.app.get<EventStore>(EVENT_STORE).headPosition();
+  if (!(await gateway.app.get(ProjectionRunner).waitForPosition(head, 240_000))) {
+    throw new Error('the projections did not catch up with the event store');
+  }
+  return { gateway, clock, run: randomBytes(4).toString('hex'), disputeIds: [] };
+}
+
+async function stop(r: Running | undefined): Promise<void> {
+  if (!r) return;
+  // PostgreSQL is shared between runs: leave none of this suite's deadlines armed.
+  if (r.disputeIds.length) {
+    await r.gateway.app
+      .get<ReadDb>(READ_DB)
+      .execute(sql`DELETE FROM read_models.deadlines WHERE dispute_id IN ${r.disputeIds}`)
+      .catch(() => undefined);
+  }
+  await r.gateway.close();
+}
+
+/** The people and the GraphQL calls of one gateway. */
+function actions(get: () => Running) {
+  let counter = 0;
+  const id = (prefix: string) => `${prefix}-${get().run}-${++counter}`;
+  const url = () => get().gateway.url;
+
+  async function view(who: Caller, disputeId: string): Promise<Viewed> {
+    const response = await graphql<{ dispute: Viewed }>(
+      url(),
+      `query One($id: ID!) { dispute(id: $id) { ${DISPUTE_FIELDS} ${NEXT_DEADLINE} } }`,
+      { token: who.token, variables: { id: disputeId } },
+    );
+    if (!response.body.data?.dispute) throw new Error(`dispute(${disputeId}): ${JSON.stringify(response.body.errors)}`);
+    return response.body.data.dispute;
+  }
+
+  /** Polls `dispute(id)` until `ready` holds: the projections follow the events within moments. */
+  async function until(who: Caller, disputeId: string, ready: (v: Viewed) => boolean, what: string): Promise<Viewed> {
+    const started = Date.now();
+    for (;;) {
+      const seen = await view(who, disputeId);
+      if (ready(seen)) return seen;
+      if (Date.now() - started > 20_000) {
+        throw new Error(`${what} not seen in time; last view: ${JSON.stringify({ status: seen.status, nextDeadline: seen.nextDeadline })}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Waits until `kind` is the dispute's next deadline, as the scheduler holds it. */
+  const armed = (who: Caller, disputeId: string, kind: string) =>
+    until(who, disputeId, (v) => v.nextDeadline?.kind === kind, `${kind} armed`);
+
+  /** Moves the clock a minute past the deadline and has the scheduler fire what is due. */
+  async function pass(deadline: { dueAt: string }): Promise<void> {
+    const { clock, gateway } = get();
+    clock.set(new Date(Date.parse(deadline.dueAt) + 60_000));
+    // The loop may fire it first; either way it fires once (leases and the command id).
+    await gateway.app.get(DeadlineScheduler).tick();
+  }
+
+  async function people() {
+    return {
+      platform: await caller('platform', 'marketplace'),
+      buyer: await caller('buyer', id('buyer')),
+      seller: await caller('seller', id('seller')),
+      mediator: await caller('mediator', id('mediator')),
+    };
+  }
+
+  async function open(p: Awaited<ReturnType<typeof people>>, claim: Record<string, unknown>): Promise<string> {
+    const orderId = id('order');
+    await ok(url(), p.platform, 'placeOrder', {
+      orderId,
+      buyerId: p.buyer.id,
+      sellerId: p.seller.id,
+      total: eur(10_000),
+      items: [{ sku: 'lamp-1', title: 'Desk lamp', quantity: 1, unitPrice: eur(10_000) }],
+    });
+    await ok(url(), p.platform, 'shipOrder', {
+      orderId,
+      carrier: 'DHL',
+      trackingNumber: 'JD014600',
+      deliveryDeadline: new Date(get().clock.now().getTime() + 10 * DAY).toISOString(),
+    });
+    get().clock.advance(DAY);
+    const { disputeId } = await ok(url(), p.buyer, 'openDispute', {
+      orderId,
+      reason: 'DAMAGED',
+      description: 'Arrived cracked',
+      claim,
+    });
+    get().disputeIds.push(disputeId);
+    return disputeId;
+  }
+
+  return { url, view, until, armed, pass, people, open };
+}
+
+const RETURN = { kind: 'RETURN_AND_REFUND', amount: eur(10_000), returnShippingPaidBy: 'seller' };
+const ADDRESS = { name: 'Shop Returns', lines: ['1 Dock Road'], postalCode: 'E16 1AA', country: 'GB' };
+
+describeOnDatabases('automatic actions through the running gateway', (database) => {
+  // One gateway per policy, one after the other: on a shared database two schedulers under
+  // different policies would fire each other's disputes.
+  describe('onSellerSilence: accept-buyer-proposal (the default)', () => {
+    let r: Running;
+    const a = actions(() => r);
+    beforeAll(async () => {
+      r = await start(database);
+    }, 300_000);
+    afterAll(() => stop(r));
+
+    it('seller silence: the buyer’s proposal is accepted on the seller’s behalf (SELLER_TIMEOUT)', async () => {
+      const p = await a.people();
+      const disputeId = await a.open(p, { kind: 'FULL_REFUND' });
+      const opened = await a.armed(p.buyer, disputeId, 'SELLER_RESPONSE');
+      expect(opened).toMatchObject({
+        status: 'AWAITING_SELLER',
+        nextDeadline: { consequence: 'BUYER_PROPOSAL_ACCEPTED', dueAt: new Date(r.clock.now().getTime() + 5 * DAY).toISOString() },
+      });
+
+      await a.pass(opened.nextDeadline!);
+      const timedOut = await a.until(p.buyer, disputeId, (v) => v.status === 'REFUND_PENDING' && !v.nextDeadline, 'refund pending');
+      expect(timedOut).toMatchObject({ refundDue: eur(10_000), nextDeadline: null });
+
+      await ok(a.url(), p.platform, 'confirmRefundPayout', { disputeId, payoutReference: 'P-1', amount: eur(10_000) });
+      const closed = await a.until(p.seller, disputeId, (v) => v.status === 'CLOSED', 'closed');
+      expect(closed.outcome).toMatchObject({ outcome: 'BUYER_FULL_REFUND', reachedBy: 'SELLER_TIMEOUT' });
+    });
+
+    it('negotiation timeout → mediation; a lapsed evidence request; the appeal window closing → final', async () => {
+      const p = await a.people();
+      const disputeId = await a.open(p, { kind: 'FULL_REFUND' });
+      await ok(a.url(), p.seller, 'respondToDispute', {
+        disputeId,
+        response: 'COUNTER',
+        comment: 'I can refund part',
+        counterProposal: { kind: 'PARTIAL_REFUND', amount: eur(3_000) },
+      });
+      const negotiating = await a.armed(p.buyer, disputeId, 'NEGOTIATION');
+      expect(negotiating).toMatchObject({ status: 'NEGOTIATING', nextDeadline: { consequence: 'ESCALATED_TO_MEDIATION' } });
+
+      await a.pass(negotiating.nextDeadline!);
+      await a.until(p.buyer, disputeId, (v) => v.status === 'IN_MEDIATION', 'in mediation');
+
+      await ok(a.url(), p.mediator, 'takeCase', { disputeId });
+      await ok(a.url(), p.mediator, 'requestEvidence', { disputeId, from: 'buyer', prompt: 'A photo of the crack, please' });
+      const requested = await a.armed(p.buyer, disputeId, 'EVIDENCE_REQUEST');
+      const [request] = requested.evidenceRequests;
+      expect(request).toMatchObject({ from: 'buyer', status: 'OPEN' });
+      expect(requested.nextDeadline).toMatchObject({ consequence: 'EVIDENCE_REQUEST_LAPSES', requestId: request.requestId });
+
+      await a.pass(requested.nextDeadline!);
+      const lapsed = await a.until(p.buyer, disputeId, (v) => v.evidenceRequests[0]?.status === 'LAPSED' && !v.nextDeadline, 'request lapsed');
+      expect(lapsed).toMatchObject({ status: 'IN_MEDIATION', nextDeadline: null });
+
+      // The mediator may decide without it; nobody appeals within the window.
+      await ok(a.url(), p.mediator, 'decideDispute', {
+        disputeId,
+        ruling: { kind: 'PARTIAL_REFUND', amount: eur(4_000) },
+        rationale: 'Crack likely, no photo',
+      });
+      const decided = await a.armed(p.seller, disputeId, 'APPEAL_WINDOW');
+      expect(decided).toMatchObject({ status: 'DECIDED', decision: { final: false }, nextDeadline: { consequence: 'DECISION_BECOMES_FINAL' } });
+
+      await a.pass(decided.nextDeadline!);
+      const final = await a.until(p.buyer, disputeId, (v) => v.status === 'REFUND_PENDING', 'decision final');
+      expect(final).toMatchObject({ refundDue: eur(4_000) });
+      // Final: an appeal comes too late.
+      const late = await mutate(a.url(), p.buyer, 'appealDecision', {
+        disputeId,
+        decisionId: decided.decision?.decisionId,
+        newInformation: 'I found the photo',
+      });
+      expect(late).toMatchObject({ data: null, code: expect.stringMatching(/^[A-Z_]+$/) });
+      await ok(a.url(), p.platform, 'confirmRefundPayout', { disputeId, payoutReference: 'P-2', amount: eur(4_000) });
+      const closed = await a.until(p.buyer, disputeId, (v) => v.status === 'CLOSED', 'closed');
+      expect(closed.outcome).toMatchObject({ outcome: 'BUYER_PARTIAL_REFUND', reachedBy: 'MEDIATION' });
+    });
+
+    it('no return address in time: the buyer is refunded without returning the item', async () => {
+      const p = await a.people();
+      const disputeId = await a.open(p, RETURN);
+      await ok(a.url(), p.seller, 'respondToDispute', { disputeId, response: 'ACCEPT', comment: 'Send it back' });
+      const requested = await a.armed(p.seller, disputeId, 'RETURN_ADDRESS');
+      expect(requested).toMatchObject({ status: 'RETURN_REQUESTED', nextDeadline: { consequence: 'REFUND_WITHOUT_RETURN' } });
+
+      await a.pass(requested.nextDeadline!);
+      const refunded = await a.until(p.buyer, disputeId, (v) => v.status === 'REFUND_PENDING' && !v.nextDeadline, 'refund pending');
+      expect(refunded).toMatchObject({ refundDue: eur(10_000), nextDeadline: null });
+      expect(refunded.returnInfo?.address ?? null).toBeNull();
+    });
+
+    it('no return shipped in time: the dispute closes in the seller’s favour (RETURN_TIMEOUT)', async () => {
+      const p = await a.people();
+      const disputeId = await a.open(p, RETURN);
+      await ok(a.url(), p.seller, 'respondToDispute', { disputeId, response: 'ACCEPT', comment: 'Send it back' });
+      await ok(a.url(), p.seller, 'provideReturnAddress', { disputeId, address: ADDRESS });
+      const awaiting = await a.armed(p.buyer, disputeId, 'RETURN_SHIPMENT');
+      expect(awaiting).toMatchObject({ status: 'RETURN_AWAITING_SHIPMENT', nextDeadline: { consequence: 'CLOSED_IN_SELLER_FAVOUR' } });
+
+      await a.pass(awaiting.nextDeadline!);
+      const closed = await a.until(p.seller, disputeId, (v) => v.status === 'CLOSED' && !v.nextDeadline, 'closed');
+      expect(closed).toMatchObject({
+        outcome: { outcome: 'SELLER_FAVOUR', reachedBy: 'RETURN_TIMEOUT' },
+        refundDue: null,
+        nextDeadline: null,
+      });
+    });
+
+    it('a delivered return the seller does not confirm in time: the buyer is refunded', async () => {
+      const p = await a.people();
+      const disputeId = await a.open(p, RETURN);
+      await ok(a.url(), p.seller, 'respondToDispute', { disputeId, response: 'ACCEPT', comment: 'Send it back' });
+      await ok(a.url(), p.seller, 'provideReturnAddress', { disputeId, address: ADDRESS });
+      await ok(a.url(), p.buyer, 'shipReturn', { disputeId, carrier: 'Royal Mail', trackingNumber: 'RM123456789GB' });
+      await ok(a.url(), p.platform, 'recordReturnDelivery', { disputeId });
+      const delivered = await a.armed(p.seller, disputeId, 'RETURN_RECEIPT');
+      expect(delivered).toMatchObject({ status: 'RETURN_IN_TRANSIT', nextDeadline: { consequence: 'REFUND_RELEASED' } });
+
+      await a.pass(delivered.nextDeadline!);
+      const refunded = await a.until(p.buyer, disputeId, (v) => v.status === 'REFUND_PENDING' && !v.nextDeadline, 'refund pending');
+      expect(refunded).toMatchObject({ refundDue: eur(10_000), nextDeadline: null });
+      expect(refunded.returnInfo?.receivedAt ?? null).toBeNull();
+    });
+  });
+
+  describe('onSellerSilence: escalate (ON_SELLER_SILENCE)', () => {
+    let r: Running;
+    const a = actions(() => r);
+    beforeAll(async () => {
+      r = await start(database, { ON_SELLER_SILENCE: 'escalate' });
+    }, 300_000);
+    afterAll(() => stop(r));
+
+    it('seller silence: the dispute goes to mediation instead', async () => {
+      const p = await a.people();
+      const disputeId = await a.open(p, { kind: 'FULL_REFUND' });
+      const opened = await a.armed(p.buyer, disputeId, 'SELLER_RESPONSE');
+      expect(opened.nextDeadline).toMatchObject({ consequence: 'ESCALATED_TO_MEDIATION' });
+
+      await a.pass(opened.nextDeadline!);
+      const escalated = await a.until(p.buyer, disputeId, (v) => v.status === 'IN_MEDIATION', 'in mediation');
+      expect(escalated).toMatchObject({ refundDue: null, outcome: null });
+      // The buyer's claim stands unaccepted; a mediator takes it from the queue.
+      expect(escalated.proposals.find((proposal) => proposal.proposer === 'buyer')).toMatchObject({ solution: { kind: 'FULL_REFUND' } });
+    });
+  });
+});
