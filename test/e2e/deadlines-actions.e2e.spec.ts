@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DeadlineScheduler } from '@arbiter/deadlines';
+import { DeadlineScheduler, DeadlinesQueries } from '@arbiter/deadlines';
 import { FakeClock } from '@arbiter/platform';
 import { EVENT_STORE, type EventStore } from '@arbiter/event-store';
 import { ProjectionRunner, READ_DB, type ReadDb } from '@arbiter/read-models';
@@ -172,6 +172,50 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
       await ok(a.url(), p.platform, 'confirmRefundPayout', { disputeId, payoutReference: 'P-1', amount: eur(10_000) });
       const closed = await a.until(p.seller, disputeId, (v) => v.status === 'CLOSED', 'closed');
       expect(closed.outcome).toMatchObject({ outcome: 'BUYER_FULL_REFUND', reachedBy: 'SELLER_TIMEOUT' });
+    });
+
+    it('lists each dispute’s next deadline (one query per operation) and counts due deadlines on /metrics', async () => {
+      const p = await a.people();
+      const first = await a.open(p, { kind: 'FULL_REFUND' });
+      const second = await a.open(p, { kind: 'PARTIAL_REFUND', amount: eur(2_000) });
+      const armed = await a.armed(p.buyer, second, 'SELLER_RESPONSE');
+      await a.armed(p.buyer, first, 'SELLER_RESPONSE');
+      const nextFor = jest.spyOn(r.gateway.app.get(DeadlinesQueries), 'nextFor');
+      const listed = await graphql<{ myDisputes: { edges: { node: Viewed }[] } }>(
+        a.url(),
+        `{ myDisputes(first: 10) { edges { node { disputeId ${NEXT_DEADLINE} } } } }`,
+        { token: p.buyer.token },
+      );
+      expect(listed.body.errors).toBeUndefined();
+      expect(nextFor).toHaveBeenCalledTimes(1);
+      expect([...nextFor.mock.calls[0][0]].sort()).toEqual([first, second].sort());
+      nextFor.mockRestore();
+      const next = new Map(listed.body.data?.myDisputes.edges.map(({ node }) => [node.disputeId, node.nextDeadline]));
+      expect(next.get(first)).toMatchObject({ kind: 'SELLER_RESPONSE', consequence: 'BUYER_PROPOSAL_ACCEPTED' });
+      expect(next.get(second)).toEqual(armed.nextDeadline);
+
+      // With the loop stopped, the deadlines past their dueAt are due, then overdue, until fired.
+      const scheduler = r.gateway.app.get(DeadlineScheduler);
+      await scheduler.stop();
+      try {
+        const metric = async (name: string) => {
+          const text = await (await fetch(`${a.url()}/metrics`)).text();
+          return Number(new RegExp(`^${name}\\{kind="SELLER_RESPONSE"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+        };
+        expect(await metric('arbiter_deadlines_scheduled')).toBeGreaterThanOrEqual(2);
+        expect(await metric('arbiter_deadlines_due')).toBe(0);
+        r.clock.set(new Date(Date.parse(armed.nextDeadline!.dueAt) + 30_000));
+        expect(await metric('arbiter_deadlines_due')).toBe(2);
+        // The first was opened a day earlier: it is past the 60 s grace already.
+        expect(await metric('arbiter_deadlines_overdue')).toBe(1);
+        r.clock.advance(10 * 60_000);
+        expect(await metric('arbiter_deadlines_overdue')).toBe(2);
+        expect((await scheduler.tick()).fired).toBe(2);
+        expect(await metric('arbiter_deadlines_due')).toBe(0);
+      } finally {
+        scheduler.start();
+      }
+      await a.until(p.buyer, second, (v) => v.status === 'REFUND_PENDING', 'second refunded');
     });
 
     it('negotiation timeout → mediation; a lapsed evidence request; the appeal window closing → final', async () => {
