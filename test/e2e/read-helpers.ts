@@ -59,18 +59,18 @@ export interface ReadYourWritesNote {
 }
 
 export interface Answer {
-  dispute: DisputeResult;
+  dispute: DisputeResult & { openedAt: string };
   readYourWrites: ReadYourWritesNote[];
 }
 
 /** A dispute mutation that must succeed, with what the response's extensions said about it. */
 export async function act(url: string, who: Caller, name: string, input: Record<string, unknown>): Promise<Answer> {
   const type = INPUT_TYPES[name] ?? `${name[0].toUpperCase()}${name.slice(1)}Input`;
-  const response = await graphql<{ result: DisputeResult }>(url, `mutation Run($input: ${type}!) { result: ${name}(input: $input) { ${DISPUTE_FIELDS} } }`, {
+  const response = await graphql<{ result: Answer['dispute'] }>(url, `mutation Run($input: ${type}!) { result: ${name}(input: $input) { ${DISPUTE_FIELDS} } }`, {
     token: who.token,
     variables: { input },
   });
-  const body = response.body as GraphQLResponse<{ result: DisputeResult }>['body'] & { extensions?: { readYourWrites?: ReadYourWritesNote[] } };
+  const body = response.body as GraphQLResponse<{ result: Answer['dispute'] }>['body'] & { extensions?: { readYourWrites?: ReadYourWritesNote[] } };
   if (!body.data?.result) throw new Error(`${name} as ${who.role} failed: ${JSON.stringify(body.errors)}`);
   return { dispute: body.data.result, readYourWrites: body.extensions?.readYourWrites ?? [] };
 }

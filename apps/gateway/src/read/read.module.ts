@@ -4,9 +4,11 @@ import { EVENT_STORE, type EventStore } from '@arbiter/event-store';
 import { DisputeProjectionsModule, DisputeQueries, READ_DB, type ReadDb } from '@arbiter/read-models';
 import { ProjectionMetrics } from '../metrics/projection-metrics';
 import { DisputeAudit } from './dispute-audit';
+import { DisputeFieldsResolver } from './dispute-fields.resolver';
 import { ReadAfterWrite } from './read-after-write';
 import { ReadYourWritesPlugin } from './read-your-writes.plugin';
 import { ReadResolver } from './read.resolver';
+import { TimelineLoader } from './timeline.loader';
 
 /**
  * The read side at the edge: the dispute projections (run when this process runs the runner),
@@ -23,6 +25,8 @@ import { ReadResolver } from './read.resolver';
     ReadYourWritesPlugin,
     ProjectionMetrics,
     ReadResolver,
+    TimelineLoader,
+    DisputeFieldsResolver,
   ],
   exports: [DisputeQueries, ReadAfterWrite],
 })

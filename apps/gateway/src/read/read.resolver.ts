@@ -3,7 +3,17 @@ import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { type Actor, CurrentActor, Roles } from '@arbiter/auth';
 import { DomainError } from '@arbiter/disputes';
 import { CLOCK, type Clock } from '@arbiter/platform';
-import { DisputeQueries, type DisputeView, disputeStatistics, type Page, READ_DB, type ReadDb, timelinePage } from '@arbiter/read-models';
+import {
+  DisputeQueries,
+  type DisputeView,
+  disputeStatistics,
+  InvalidCursorError,
+  type Page,
+  READ_DB,
+  type ReadDb,
+  timelinePage,
+} from '@arbiter/read-models';
+import { InputValidationError } from '../errors/input-validation';
 import { DisputeType, toDisputeType } from '../disputes/dispute.type';
 import { DisputeAudit } from './dispute-audit';
 import {
@@ -13,8 +23,9 @@ import {
   DisputeFilterInput,
   DisputeStatsType,
   MediationQueueConnectionType,
-  MediationQueueFilterInput,
-  PageArgsType,
+  MediationQueueArgs,
+  DisputeListArgs,
+  TimelineArgs,
   SellerMetricsType,
   TimelineConnectionType,
 } from './read.types';
@@ -24,6 +35,16 @@ const STAFF = ['mediator', 'senior_mediator'] as const;
 
 /** A dispute the caller may not see answers exactly like a missing one (mapped to FORBIDDEN for parties). */
 const missing = () => new DomainError('DISPUTE_NOT_FOUND');
+
+/** A cursor this list did not hand out is bad input, pointed at like any other. */
+async function paging<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw new InputValidationError([{ path: 'after', constraints: { cursor: error.message } }]);
+    throw error;
+  }
+}
 
 const disputes = (page: Page<DisputeView>): DisputeConnectionType => ({
   ...page,
@@ -44,20 +65,18 @@ export class ReadResolver {
   @Query(() => DisputeConnectionType, { description: 'The caller’s disputes as a buyer, newest first.' })
   async myDisputes(
     @CurrentActor() actor: Actor,
-    @Args() page: PageArgsType,
-    @Args('filter', { type: () => DisputeFilterInput, nullable: true, description: 'Status, reason and date filters.' }) filter?: DisputeFilterInput,
+    @Args() args: DisputeListArgs,
   ): Promise<DisputeConnectionType> {
-    return disputes(await this.queries.buyerDisputes(actor, filter ?? {}, page));
+    return disputes(await paging(() => this.queries.buyerDisputes(actor, args.filter ?? {}, args)));
   }
 
   @Roles('seller')
   @Query(() => DisputeConnectionType, { description: 'Disputes on the caller’s orders as a seller, newest first.' })
   async sellerDisputes(
     @CurrentActor() actor: Actor,
-    @Args() page: PageArgsType,
-    @Args('filter', { type: () => DisputeFilterInput, nullable: true, description: 'Status, reason and date filters.' }) filter?: DisputeFilterInput,
+    @Args() args: DisputeListArgs,
   ): Promise<DisputeConnectionType> {
-    return disputes(await this.queries.sellerDisputes(actor, filter ?? {}, page));
+    return disputes(await paging(() => this.queries.sellerDisputes(actor, args.filter ?? {}, args)));
   }
 
   @Roles('seller')
@@ -70,11 +89,9 @@ export class ReadResolver {
   @Query(() => MediationQueueConnectionType, { description: 'Escalated cases, earliest deadline first, then longest waiting; with flags.' })
   async mediationQueue(
     @CurrentActor() actor: Actor,
-    @Args() page: PageArgsType,
-    @Args('filter', { type: () => MediationQueueFilterInput, nullable: true, description: 'Status, reason, date, flag filters.' })
-    filter?: MediationQueueFilterInput,
+    @Args() args: MediationQueueArgs,
   ): Promise<MediationQueueConnectionType> {
-    const result = await this.queries.mediationQueue(actor, filter ?? {}, page);
+    const result = await paging(() => this.queries.mediationQueue(actor, args.filter ?? {}, args));
     return {
       ...result,
       edges: result.edges.map(({ cursor, node }) => ({
@@ -100,11 +117,10 @@ export class ReadResolver {
   @Query(() => TimelineConnectionType, { description: 'A dispute’s events in plain words, oldest first, filtered for the caller’s role.' })
   async disputeTimeline(
     @CurrentActor() actor: Actor,
-    @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string,
-    @Args() page: PageArgsType,
+    @Args() args: TimelineArgs,
   ): Promise<TimelineConnectionType> {
-    if (!(await this.queries.canView(actor, id))) throw missing();
-    return timelinePage(this.db, actor.role, id, page);
+    if (!(await this.queries.canView(actor, args.id))) throw missing();
+    return paging(() => timelinePage(this.db, actor.role, args.id, args));
   }
 
   @Roles('analyst', ...STAFF)

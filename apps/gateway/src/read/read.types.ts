@@ -1,37 +1,90 @@
-import { ArgsType, Field, Float, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsBoolean, IsDate, IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { DisputeReason, DisputeStatus, DisputeType, MoneyType } from '../disputes/dispute.type';
 
 @InputType('DisputeFilter', { description: 'Narrows a dispute list; every field is optional and they combine with AND.' })
 export class DisputeFilterInput {
   @Field(() => [DisputeStatus], { nullable: true, description: 'Only disputes in one of these statuses.' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  @IsEnum(DisputeStatus, { each: true })
   status?: (keyof typeof DisputeStatus)[] | null;
 
   @Field(() => [DisputeReason], { nullable: true, description: 'Only disputes opened for one of these reasons.' })
+  @IsOptional()
+  @ArrayMaxSize(20)
+  @IsEnum(DisputeReason, { each: true })
   reason?: (keyof typeof DisputeReason)[] | null;
 
   @Field(() => Date, { nullable: true, description: 'Only disputes opened at or after this instant.' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
   openedFrom?: Date | null;
 
   @Field(() => Date, { nullable: true, description: 'Only disputes opened before this instant.' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
   openedTo?: Date | null;
 }
 
 @InputType('MediationQueueFilter', { description: 'Narrows the mediation queue.' })
 export class MediationQueueFilterInput extends DisputeFilterInput {
   @Field(() => Boolean, { nullable: true, description: 'Only cases flagged (true) or not flagged (false) by the buyer abuse signal.' })
+  @IsOptional()
+  @IsBoolean()
   abuseSignal?: boolean | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Only cases no mediator has taken yet.' })
+  @IsOptional()
+  @IsBoolean()
   unassigned?: boolean | null;
 }
 
 @ArgsType()
 export class PageArgsType {
   @Field(() => Int, { nullable: true, description: 'Page size (default 20, at most 100).' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
   first?: number | null;
 
   @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
   after?: string | null;
+}
+
+// One class per query's arguments: a bare `@Args()` is validated whole, so paging and the other
+// arguments must be one whitelisted class.
+@ArgsType()
+export class DisputeListArgs extends PageArgsType {
+  @Field(() => DisputeFilterInput, { nullable: true, description: 'Status, reason and date filters.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DisputeFilterInput)
+  filter?: DisputeFilterInput | null;
+}
+
+@ArgsType()
+export class MediationQueueArgs extends PageArgsType {
+  @Field(() => MediationQueueFilterInput, { nullable: true, description: 'Status, reason, date, flag filters.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MediationQueueFilterInput)
+  filter?: MediationQueueFilterInput | null;
+}
+
+@ArgsType()
+export class TimelineArgs extends PageArgsType {
+  @Field(() => ID, { description: 'The dispute id.' })
+  @IsString()
+  @MaxLength(200)
+  id!: string;
 }
 
 @ObjectType('PageInfo', { description: 'Relay page information.' })
