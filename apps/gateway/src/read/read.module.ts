@@ -5,6 +5,8 @@ import { DisputeProjectionsModule, DisputeQueries, READ_DB, type ReadDb } from '
 import { ProjectionMetrics } from '../metrics/projection-metrics';
 import { DisputeAudit } from './dispute-audit';
 import { DisputeFieldsResolver } from './dispute-fields.resolver';
+import { DisputeUpdatedResolver } from './dispute-updated.resolver';
+import { DisputeUpdates } from './dispute-updates';
 import { ReadAfterWrite } from './read-after-write';
 import { ReadYourWritesPlugin } from './read-your-writes.plugin';
 import { ReadResolver } from './read.resolver';
@@ -27,6 +29,8 @@ import { TimelineLoader } from './timeline.loader';
     ReadResolver,
     TimelineLoader,
     DisputeFieldsResolver,
+    DisputeUpdates,
+    DisputeUpdatedResolver,
   ],
   exports: [DisputeQueries, ReadAfterWrite],
 })

@@ -1,0 +1,42 @@
+import { Inject } from '@nestjs/common';
+import { Args, ID, Resolver, Subscription } from '@nestjs/graphql';
+import { type Actor, CurrentActor } from '@arbiter/auth';
+import { DomainError } from '@arbiter/disputes';
+import { DisputeReader } from '@arbiter/disputes/application';
+import { DisputeQueries } from '@arbiter/read-models';
+import { DisputeType, toDisputeType } from '../disputes/dispute.type';
+import { DisputeUpdates, UpdateStream } from './dispute-updates';
+import { ReadAfterWrite } from './read-after-write';
+import { toApplicationView } from './to-dispute-view';
+
+/** Live updates of one dispute over graphql-ws (DisputeUpdates says when, the read side what). */
+@Resolver()
+export class DisputeUpdatedResolver {
+  constructor(
+    @Inject(DisputeQueries) private readonly queries: DisputeQueries,
+    @Inject(DisputeUpdates) private readonly updates: DisputeUpdates,
+    @Inject(ReadAfterWrite) private readonly readAfterWrite: ReadAfterWrite,
+    @Inject(DisputeReader) private readonly reader: DisputeReader,
+  ) {}
+
+  @Subscription(() => DisputeType, {
+    description:
+      'The dispute as the caller may see it, after each change (one answer per burst of changes); authorized like dispute(id): FORBIDDEN when missing or not the caller’s.',
+    resolve: (value: DisputeType) => value,
+  })
+  async disputeUpdated(
+    @CurrentActor() actor: Actor,
+    @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string,
+  ): Promise<AsyncIterableIterator<DisputeType>> {
+    if ((await this.queries.dispute(actor, id)) === null) throw new DomainError('DISPUTE_NOT_FOUND');
+    const stream = new UpdateStream(async (position) => {
+      const { view, consistent } = await this.readAfterWrite.viewAfter(id, position, actor);
+      // The projection did not get there in time: the stream's own fold, shaped the same way.
+      const shaped = consistent && view ? toApplicationView(view) : await this.reader.view(actor, id);
+      if (shaped === null) throw new DomainError('DISPUTE_NOT_FOUND');
+      return toDisputeType(shaped);
+    });
+    stream.attach(await this.updates.listen(id, (position) => stream.push(position)));
+    return stream;
+  }
+}
