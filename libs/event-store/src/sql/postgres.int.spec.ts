@@ -74,6 +74,34 @@ describeWithPostgres('PostgreSQL event store', (url) => {
       await writer.close();
     });
 
+    it('several appends in one transaction continue its position range, also after other writes', async () => {
+      if (test.connection.kind !== 'postgres') throw new Error('expected a pool');
+      const client = await test.connection.pool.connect();
+      const runner = pgRunner(client);
+      try {
+        // The first append may start at n = 0 only because the transaction has written nothing yet.
+        await client.query('BEGIN');
+        const a = await store.appendVia(runner, 'tx-a', [sampleEvent(), sampleEvent()]);
+        const b = await store.appendVia(runner, 'tx-b', [sampleEvent()]);
+        const c = await store.appendVia(runner, 'tx-a', [sampleEvent()], { expectedRevision: 1n });
+        await client.query('COMMIT');
+        expect([b.position - a.position, c.position - b.position]).toEqual([1n, 1n]);
+
+        // A transaction that already has an xid (it wrote elsewhere first) must probe, not assume n = 0.
+        await client.query('BEGIN');
+        await client.query('CREATE TEMP TABLE scratch (x int) ON COMMIT DROP; INSERT INTO scratch VALUES (1)');
+        const d = await store.appendVia(runner, 'tx-d', [sampleEvent()]);
+        const e = await store.appendVia(runner, 'tx-e', [sampleEvent(), sampleEvent()]);
+        await client.query('COMMIT');
+        expect(e.position - d.position).toBe(2n);
+      } finally {
+        client.release();
+      }
+      const all = await store.readAll();
+      expect(all.map((event) => event.streamId)).toEqual(['tx-a', 'tx-a', 'tx-b', 'tx-a', 'tx-d', 'tx-e', 'tx-e']);
+      expect(all.map((event) => event.position)).toEqual([...all.map((event) => event.position)].sort((x, y) => (x < y ? -1 : 1)));
+    });
+
     it('two migrations of a fresh schema at once both succeed', async () => {
       const fresh = await openPostgresTestSchema(url, { prefix: 'esm', create: false });
       const other = await openPostgresTestSchema(url, { prefix: 'esm', create: false });

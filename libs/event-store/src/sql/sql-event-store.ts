@@ -41,13 +41,18 @@ const FENCED_POLL_MS = 15;
 /** How long readAll / headPosition wait for an older open transaction before answering. */
 const FENCE_WAIT_MS = 2_000;
 const FENCE_RETRY_MS = 5;
-/** Cross-process wake-ups are coalesced to at most one NOTIFY per this interval. */
-const NOTIFY_GAP_MS = 5;
+/**
+ * Cross-process wake-ups are throttled to one NOTIFY per this interval (a subscriber elsewhere hears
+ * of an append at most this much later). Each NOTIFY is a round trip and a transaction of its own:
+ * sent per append, it cost a single-connection writer about a fifth of its throughput.
+ */
+const NOTIFY_GAP_MS = 10;
 /** `any` can still lose a race for the next revision; it retries instead of failing. */
 const ANY_RETRIES = 20;
 
+/** The single-event statement returns no row on a mismatch, and no `actual`. */
 interface AppendRow {
-  actual: string;
+  actual?: string;
   next_revision: string | null;
   position: string | null;
 }
@@ -93,6 +98,8 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   private readonly table: string;
   private readonly channel: string;
   private readonly fence: string;
+  private readonly appendSql: string;
+  private readonly appendOneSql: string;
   private readonly subscriptions = new Set<PollingSubscription>();
   private closed = false;
 
@@ -100,8 +107,10 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   private listenerBroken = false;
   private listenerSync: Promise<void> = Promise.resolve();
 
-  private notifyInFlight = false;
-  private notifyAgain = false;
+  private notifyInFlight: Promise<void> | undefined;
+  private notifyTimer: ReturnType<typeof setTimeout> | undefined;
+  private notifyPending = false;
+  private lastNotifyAt = -Infinity;
 
   constructor(
     private readonly connection: SqlConnection,
@@ -111,6 +120,8 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     this.channel = `${schema}_events`;
     this.fence = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${POSITION_SHIFT})`;
     this.runner = connection.kind === 'postgres' ? pgRunner(connection.pool) : pgliteRunner(connection.db);
+    this.appendSql = this.appendManySql();
+    this.appendOneSql = this.appendOneStatement();
   }
 
   append(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -132,34 +143,52 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     if (events.length > MAX_EVENTS_PER_TRANSACTION) {
       throw new RangeError(`At most ${MAX_EVENTS_PER_TRANSACTION} events per append`);
     }
-    const payload = JSON.stringify(
-      events.map((event) => ({ id: event.id, type: event.type, data: event.data ?? null, metadata: event.metadata ?? {} })),
-    );
     const kind = typeof expected === 'bigint' ? 'exact' : expected;
     const exact = typeof expected === 'bigint' ? expected.toString() : null;
+    let payload: string | undefined;
+    const batch = () =>
+      (payload ??= JSON.stringify(
+        events.map((event) => ({ id: event.id, type: event.type, data: event.data ?? null, metadata: event.metadata ?? {} })),
+      ));
 
     for (let attempt = 0; ; attempt++) {
-      let row: AppendRow;
+      let row: AppendRow | undefined;
       try {
-        [row] = await runner.query<AppendRow>(this.appendSql(), [streamId, payload, kind, exact], this.statement('append'));
+        if (events.length === 1) {
+          // The common case has its own statement: no JSON array to unpack, no CTE to materialise.
+          const [event] = events;
+          const params = [
+            streamId,
+            event.id,
+            event.type,
+            JSON.stringify(event.data ?? null),
+            JSON.stringify(event.metadata ?? {}),
+            kind,
+            exact,
+          ];
+          [row] = await runner.query<AppendRow>(this.appendOneSql, params, this.statement('append_one'));
+        } else {
+          [row] = await runner.query<AppendRow>(this.appendSql, [streamId, batch(), kind, exact], this.statement('append'));
+        }
       } catch (error) {
         if (sqlState(error) !== UNIQUE_VIOLATION) throw error;
         // A concurrent writer took the revision (or these ids) between our head lookup and insert.
-        const replay = await this.replayedResult(streamId, payload, events);
+        const replay = await this.replayedResult(streamId, batch(), events);
         if (replay) return replay;
         if (expected === 'any' && attempt < ANY_RETRIES) continue;
         throw new WrongExpectedRevisionError(streamId, expected, await this.currentRevision(streamId));
       }
       if (events.length === 0) {
-        if (!revisionMatches(expected, BigInt(row.actual))) {
-          throw new WrongExpectedRevisionError(streamId, expected, BigInt(row.actual));
-        }
-        return this.emptyAppendResult(streamId, BigInt(row.actual));
+        const actual = BigInt((row as AppendRow).actual as string);
+        if (!revisionMatches(expected, actual)) throw new WrongExpectedRevisionError(streamId, expected, actual);
+        return this.emptyAppendResult(streamId, actual);
       }
-      if (row.next_revision === null || row.position === null) {
-        const replay = await this.replayedResult(streamId, payload, events);
+      if (!row?.next_revision || !row.position) {
+        // Nothing inserted: the expectation failed, unless this is a retry of a recorded append.
+        const replay = await this.replayedResult(streamId, batch(), events);
         if (replay) return replay;
-        throw new WrongExpectedRevisionError(streamId, expected, BigInt(row.actual));
+        const actual = row?.actual != null ? BigInt(row.actual) : await this.currentRevision(streamId);
+        throw new WrongExpectedRevisionError(streamId, expected, actual);
       }
       if (runner === this.runner) this.announce();
       return { nextRevision: BigInt(row.next_revision), position: BigInt(row.position) };
@@ -219,6 +248,7 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    await this.flushNotifications();
     await this.syncListener();
   }
 
@@ -272,20 +302,28 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     await this.syncListener();
   }
 
-  private appendSql(): string {
+  private appendManySql(): string {
     // One round trip. `head` finds the stream's last revision through the (stream_id, revision)
-    // index; `base` continues this transaction's position range (normally empty: n starts at 0);
-    // nothing is inserted when the expectation fails, and `actual` tells the caller why.
+    // index. `tx` notes whether this transaction had an xid before this statement; `x` (which reads
+    // `tx` first, so the order is a data dependency) then takes one. A transaction without an xid
+    // has written nothing, so its events start at n = 0 and `base` skips the probe of the primary
+    // key's right edge (a hot page under concurrent appends) — the probe only runs when a caller's
+    // own transaction appends again. Nothing is inserted when the expectation fails, and `actual`
+    // tells the caller why.
     return `
       WITH head AS (
         SELECT coalesce((SELECT revision FROM ${this.table} WHERE stream_id = $1
                          ORDER BY revision DESC LIMIT 1), -1) AS rev
-      ), tx AS (
-        SELECT pg_current_xact_id() AS xid, pg_current_xact_id()::text::bigint << ${POSITION_SHIFT} AS low
+      ), tx AS MATERIALIZED (
+        SELECT pg_current_xact_id_if_assigned() IS NULL AS fresh
+      ), x AS MATERIALIZED (
+        SELECT tx.fresh, pg_current_xact_id() AS xid, pg_current_xact_id()::text::bigint << ${POSITION_SHIFT} AS low FROM tx
       ), base AS (
-        SELECT tx.xid, coalesce((SELECT max(position) + 1 FROM ${this.table}
-                                 WHERE position >= tx.low AND position < tx.low + ${1 << POSITION_SHIFT}), tx.low) AS p
-        FROM tx
+        SELECT x.xid, CASE WHEN x.fresh THEN x.low
+                           ELSE coalesce((SELECT max(position) + 1 FROM ${this.table}
+                                          WHERE position >= x.low AND position < x.low + ${1 << POSITION_SHIFT}), x.low)
+                      END AS p
+        FROM x
       ), ins AS (
         INSERT INTO ${this.table} (position, transaction_id, stream_id, revision, event_id, type, data, metadata)
         SELECT base.p + e.ord - 1, base.xid, $1, head.rev + e.ord, e.value->>'id', e.value->>'type',
@@ -301,6 +339,32 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
              (SELECT max(revision) FROM ins)::text AS next_revision,
              (SELECT max(position) FROM ins)::text AS position
       FROM head`;
+  }
+
+  private appendOneStatement(): string {
+    // One event, one flat INSERT ... SELECT: `h` is the stream's head (a backward probe of the
+    // (stream_id, revision) index); no row comes back when the expectation fails. The position's
+    // CASE asks whether this transaction had an xid yet: if not, it has written nothing, so n = 0;
+    // otherwise (a caller's transaction appending again) it probes the primary key for n. Should
+    // PostgreSQL evaluate transaction_id first, the CASE takes the probe: slower, never wrong. The
+    // probe reads `low` from a fenced subquery, not from pg_current_xact_id() in its own WHERE: the
+    // planner evaluates stable functions in conditions to estimate them, and that would take the xid
+    // at plan time, before the CASE looks.
+    const low = `(pg_current_xact_id()::text::bigint << ${POSITION_SHIFT})`;
+    return `
+      INSERT INTO ${this.table} (position, transaction_id, stream_id, revision, event_id, type, data, metadata)
+      SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN ${low}
+                  ELSE (SELECT coalesce((SELECT max(position) + 1 FROM ${this.table}
+                                         WHERE position >= x.low AND position < x.low + ${1 << POSITION_SHIFT}), x.low)
+                        FROM (SELECT ${low} AS low OFFSET 0) x)
+             END,
+             pg_current_xact_id(), $1, h.rev + 1, $2, $3, $4::jsonb, $5::jsonb
+      FROM (SELECT coalesce(max(revision), -1) AS rev FROM ${this.table} WHERE stream_id = $1) h
+      WHERE CASE $6::text WHEN 'any' THEN true
+                          WHEN 'no_stream' THEN h.rev = -1
+                          WHEN 'exists' THEN h.rev >= 0
+                          ELSE h.rev = $7::bigint END
+      RETURNING revision::text AS next_revision, position::text AS position`;
   }
 
   /**
@@ -356,30 +420,54 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   /**
    * Wake this process's subscribers at once, and other processes through NOTIFY. The NOTIFY is not
    * part of the append's transaction on purpose: PostgreSQL serialises the commits of all
-   * transactions that notify (a global lock held through the commit's WAL flush), which would cap
-   * append throughput at one commit at a time. Coalesced: at most one in flight, NOTIFY_GAP_MS apart.
+   * transactions that notify (a database-wide lock held through the commit's WAL flush), which would
+   * cap append throughput at one commit at a time. Throttled: the first append after a quiet spell
+   * notifies at once; appends within NOTIFY_GAP_MS of the last NOTIFY share one more, sent when the
+   * gap has passed (after their commits). So at most one NOTIFY round trip per gap, whatever the rate.
    */
   private announce(): void {
     for (const subscription of this.subscriptions) subscription.wake();
-    if (this.notifyInFlight) {
-      this.notifyAgain = true;
-      return;
-    }
-    this.notifyInFlight = true;
-    void this.sendNotifications();
+    this.notifyPending = true;
+    this.scheduleNotification();
   }
 
-  private async sendNotifications(): Promise<void> {
+  private scheduleNotification(): void {
+    if (this.notifyInFlight || this.notifyTimer) return;
+    const wait = this.lastNotifyAt + NOTIFY_GAP_MS - performance.now();
+    if (wait <= 0) {
+      this.notifyInFlight = this.sendNotification();
+      return;
+    }
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = undefined;
+      this.notifyInFlight = this.sendNotification();
+    }, wait);
+  }
+
+  private async sendNotification(): Promise<void> {
+    this.notifyPending = false;
+    this.lastNotifyAt = performance.now();
     try {
-      do {
-        this.notifyAgain = false;
-        await this.runner.query('SELECT pg_notify($1, NULL)', [this.channel], this.statement('notify'));
-        if (this.notifyAgain) await new Promise((resolve) => setTimeout(resolve, NOTIFY_GAP_MS));
-      } while (this.notifyAgain && !this.closed);
+      await this.runner.query('SELECT pg_notify($1, NULL)', [this.channel], this.statement('notify'));
     } catch {
       // Best effort: subscribers elsewhere still poll.
     } finally {
-      this.notifyInFlight = false;
+      this.notifyInFlight = undefined;
+    }
+    // Appends announced while this NOTIFY was on its way may have committed after it: one more.
+    if (this.notifyPending) this.scheduleNotification();
+  }
+
+  /** At close: send the NOTIFY still owed to earlier appends now rather than after the gap. */
+  private async flushNotifications(): Promise<void> {
+    for (;;) {
+      if (this.notifyTimer) {
+        clearTimeout(this.notifyTimer);
+        this.notifyTimer = undefined;
+        this.notifyInFlight = this.sendNotification();
+      }
+      if (!this.notifyInFlight) return;
+      await this.notifyInFlight;
     }
   }
 
