@@ -1,7 +1,7 @@
 import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { DEFAULT_POLICY } from '@arbiter/disputes';
 import { ProjectionRegistry } from '../projection';
-import { disputeProjections } from '.';
+import { disputeProjections } from './dispute-projections';
 
 @Injectable()
 class DisputeProjectionsRegistration implements OnModuleInit {

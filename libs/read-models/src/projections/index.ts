@@ -1,16 +1,4 @@
-import { DEFAULT_POLICY, type DisputePolicy } from '@arbiter/disputes';
-import type { Projection } from '../projection';
-import { buyerViewProjection } from './buyer-view/buyer-view.projection';
-import { mediatorViewProjection } from './mediator-view/mediator-view.projection';
-import { sellerViewProjection } from './seller-view/seller-view.projection';
-import { statsProjection } from './stats/stats.projection';
-import { timelineProjection } from './timeline/timeline.projection';
-
-/** Every dispute view's projection, in the order the CLI lists them. */
-export function disputeProjections(policy: DisputePolicy = DEFAULT_POLICY): Projection[] {
-  return [buyerViewProjection(), sellerViewProjection(), mediatorViewProjection(policy), timelineProjection(), statsProjection()];
-}
-
+export { disputeProjections } from './dispute-projections';
 export { BUYER_VIEW, buyerViewProjection } from './buyer-view/buyer-view.projection';
 export { SELLER_VIEW, sellerViewProjection, sellerAtFault } from './seller-view/seller-view.projection';
 export { MEDIATOR_VIEW, mediatorViewProjection, abuseSignal } from './mediator-view/mediator-view.projection';
