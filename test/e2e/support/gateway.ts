@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
+import { postgresTestUrl } from '@arbiter/event-store/testing';
 import { Clock, validateConfig } from '@arbiter/platform';
+import { createPostgresTestDatabase } from '@arbiter/read-models/testing/read-databases';
 import { createGateway } from '../../../apps/gateway/src/gateway';
 
 // Starting PGlite and Nest takes seconds on a shared machine; Jest's 5 s default is too tight.
@@ -23,7 +25,9 @@ export interface RunningGateway {
 }
 
 /**
- * Starts the real gateway on a free port: PGlite in memory, or PostgreSQL at DATABASE_URL.
+ * Starts the real gateway on a free port: PGlite in memory, or PostgreSQL — in a database of its
+ * own created on DATABASE_URL's server and dropped on close, so no suite sees another run's events
+ * (CI reuses one server across runs). Pass `DATABASE_URL` in `settings` to choose the database.
  * `settings` are environment variables as strings, validated like production ones (the dispute
  * policy too: `ON_SELLER_SILENCE`, `DISPUTE_POLICY_JSON`); `clock` replaces the system clock.
  */
@@ -33,13 +37,17 @@ export async function startGateway(
   options: { clock?: Clock } = {},
 ): Promise<RunningGateway> {
   const evidenceDir = await mkdtemp(join(tmpdir(), 'arbiter-evidence-'));
+  const own =
+    database === 'postgres' && !settings.DATABASE_URL
+      ? await createPostgresTestDatabase(postgresUrl(), 'e2e')
+      : undefined;
   const config = validateConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
     EVIDENCE_DIR: evidenceDir,
     ...(database === 'postgres'
-      ? { EVENT_STORE: 'postgres', DATABASE_URL: postgresUrl() }
+      ? { EVENT_STORE: 'postgres', DATABASE_URL: own?.url ?? postgresUrl() }
       : { EVENT_STORE: 'memory' }),
     ...settings,
   });
@@ -53,6 +61,7 @@ export async function startGateway(
     evidenceDir,
     async close() {
       await app.close();
+      await own?.drop();
       await rm(evidenceDir, { recursive: true, force: true });
     },
   };
@@ -67,11 +76,9 @@ function postgresUrl(): string {
 /**
  * The databases an end-to-end suite runs on: always PGlite, and PostgreSQL when DATABASE_URL is
  * set (CI sets it; without it the PostgreSQL variant is reported as skipped, not silently absent).
- * Local stand-in until the event store's shared helper (libs/event-store/src/testing/postgres.ts) lands.
+ * With REQUIRE_POSTGRES=1 a missing DATABASE_URL fails the run instead.
  */
 export function describeOnDatabases(name: string, suite: (database: Database) => void): void {
   describe(`${name} [pglite]`, () => suite('pglite'));
-  (process.env.DATABASE_URL ? describe : describe.skip)(`${name} [postgres]`, () =>
-    suite('postgres'),
-  );
+  (postgresTestUrl() ? describe : describe.skip)(`${name} [postgres]`, () => suite('postgres'));
 }
