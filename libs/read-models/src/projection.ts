@@ -15,6 +15,13 @@ export interface Projection {
   readonly name: string;
   readonly eventTypes: readonly string[];
   apply(event: RecordedEvent, tx: ReadTx): Promise<void>;
+  /**
+   * Optional: applies several events (in log order) at once, e.g. with multi-row upserts; must
+   * leave exactly the rows `apply` one by one would. The runner uses it for catch-up, rebuilds
+   * and live batches; when it throws, the runner retries the events one by one with `apply`, so
+   * a failure still stops the projection at the very event that failed.
+   */
+  applyBatch?(events: readonly RecordedEvent[], tx: ReadTx): Promise<void>;
   /** Empties what this projection owns before a rebuild replays the log from the start. */
   reset?(tx: ReadTx): Promise<void>;
 }

@@ -560,28 +560,44 @@ class ProjectionWorker {
     }
   }
 
-  /** null on success; the failing index when a handler threw. Other errors propagate. */
+  /**
+   * null on success; the failing index when a handler threw. Other errors propagate. With the
+   * projection's `applyBatch`, the whole batch goes in one call; if that throws, the events are
+   * tried again one by one (another transaction) to find the one that fails.
+   */
   private async tryApply(
     lease: ProjectionLease,
     events: readonly RecordedEvent[],
+    oneByOne = false,
   ): Promise<{ index: number; error: unknown } | null> {
     const { settings } = this.deps;
     const from = this.checkpoint ?? START_POSITION;
     const to = events[events.length - 1].position;
+    const batched = !oneByOne && events.length > 1 && this.projection.applyBatch !== undefined;
     let failure = null as { index: number; error: unknown } | null;
     try {
       await lease.db.transaction(async (tx) => {
-        for (let index = 0; index < events.length; index++) {
+        if (batched) {
           try {
-            await this.projection.apply(events[index], tx);
+            await this.projection.applyBatch?.(events, tx);
           } catch (error) {
-            failure = { index, error };
+            failure = { index: -1, error };
             throw error;
+          }
+        } else {
+          for (let index = 0; index < events.length; index++) {
+            try {
+              await this.projection.apply(events[index], tx);
+            } catch (error) {
+              failure = { index, error };
+              throw error;
+            }
           }
         }
         await advanceCheckpoint(tx, this.projection.name, from, to, settings.owner);
       });
     } catch (error) {
+      if (failure?.index === -1) return this.tryApply(lease, events, true);
       if (failure) return failure;
       throw error;
     }

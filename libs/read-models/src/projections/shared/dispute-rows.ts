@@ -29,9 +29,24 @@ export interface DisputeStep<Extra> {
  * rolled-back batch takes its memory with it, since the next batch is another transaction.
  */
 export class DisputeRows<Extra> {
-  private readonly byTransaction = new WeakMap<ReadTx, Map<string, KnownDispute<Extra>>>();
+  private readonly byTransaction = new WeakMap<ReadTx, Map<string, KnownDispute<Extra> | undefined>>();
 
-  constructor(private readonly load: (tx: ReadTx, disputeId: string) => Promise<KnownDispute<Extra> | undefined>) {}
+  constructor(
+    private readonly load: (tx: ReadTx, disputeId: string) => Promise<KnownDispute<Extra> | undefined>,
+    /** One query for many disputes (a batch): what `load` returns for each id that has a row. */
+    private readonly loadMany?: (tx: ReadTx, disputeIds: string[]) => Promise<Map<string, KnownDispute<Extra>>>,
+  ) {}
+
+  /** Reads the rows of every dispute of `events` not yet known in this transaction, in one query. */
+  async preload(tx: ReadTx, events: readonly RecordedEvent[]): Promise<void> {
+    if (!this.loadMany) return;
+    const memory = this.memory(tx);
+    const ids = [...new Set(events.map((event) => (event.data as { disputeId: string }).disputeId))].filter((id) => !memory.has(id));
+    if (ids.length === 0) return;
+    const loaded = await this.loadMany(tx, ids);
+    // Known missing too: the opening event of a new dispute needs no query of its own.
+    for (const id of ids) memory.set(id, loaded.get(id));
+  }
 
   /**
    * The state after `recorded`, or null when the row already reflects it (a replay). A dispute
@@ -62,7 +77,7 @@ export class DisputeRows<Extra> {
     return loaded;
   }
 
-  private memory(tx: ReadTx): Map<string, KnownDispute<Extra>> {
+  private memory(tx: ReadTx): Map<string, KnownDispute<Extra> | undefined> {
     let memory = this.byTransaction.get(tx);
     if (!memory) {
       memory = new Map();
@@ -87,4 +102,37 @@ export const toDate = (instant: string | null | undefined): Date | null => (inst
 /** Empties a table a projection owns (rebuild). TRUNCATE: far cheaper than DELETE on a big table. */
 export async function truncate(tx: ReadTx, ...tables: PgTable[]): Promise<void> {
   for (const table of tables) await tx.execute(sql`TRUNCATE TABLE ${table}`);
+}
+
+/** Dispute events only (a projection may also listen to order events). */
+export const disputeEventsOf = (events: readonly RecordedEvent[]): RecordedEvent[] =>
+  events.filter((event) => typeof (event.data as { disputeId?: unknown }).disputeId === 'string');
+
+/**
+ * Writes `rows` in multi-row statements of `chunk` rows: one round trip per chunk instead of one
+ * per event (PostgreSQL takes at most 65,535 parameters per statement).
+ */
+export async function inChunks<Row>(rows: readonly Row[], chunk: number, write: (rows: Row[]) => Promise<unknown>): Promise<void> {
+  for (let start = 0; start < rows.length; start += chunk) await write(rows.slice(start, start + chunk));
+}
+
+/** The rows a batch will write: the latest values per key, in first-seen order. */
+export class PendingRows<Row> {
+  private readonly rows = new Map<string, Row>();
+
+  set(key: string, row: Row): void {
+    this.rows.set(key, row);
+  }
+
+  has(key: string): boolean {
+    return this.rows.has(key);
+  }
+
+  /** Hands the rows to `write` and forgets them. */
+  async flush(write: (rows: Row[]) => Promise<void>): Promise<void> {
+    if (this.rows.size === 0) return;
+    const rows = [...this.rows.values()];
+    this.rows.clear();
+    await write(rows);
+  }
 }

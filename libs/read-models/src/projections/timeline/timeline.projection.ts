@@ -1,7 +1,9 @@
 import { DISPUTE_EVENT_TYPES } from '@arbiter/disputes';
+import type { RecordedEvent } from '@arbiter/event-store';
+import type { ReadTx } from '../../database';
 import type { Projection } from '../../projection';
 import { timelineEntries } from '../../schema';
-import { asDisputeEvent, truncate } from '../shared/dispute-rows';
+import { asDisputeEvent, inChunks, truncate } from '../shared/dispute-rows';
 
 export const TIMELINE = 'timeline';
 
@@ -10,25 +12,27 @@ export const TIMELINE = 'timeline';
  * twice. Filtering and wording per role happen on reading (timeline.queries.ts).
  */
 export function timelineProjection(): Projection {
+  const applyBatch = async (events: readonly RecordedEvent[], tx: ReadTx) => {
+    const rows = events.map((recorded) => {
+      const { data } = asDisputeEvent(recorded);
+      return {
+        disputeId: data.disputeId,
+        revision: Number(recorded.revision),
+        position: recorded.position,
+        type: recorded.type,
+        actorRole: data.by.role,
+        actorId: data.by.id,
+        at: new Date(data.at),
+        data,
+      };
+    });
+    await inChunks(rows, 500, (chunk) => tx.insert(timelineEntries).values(chunk).onConflictDoNothing());
+  };
   return {
     name: TIMELINE,
     eventTypes: DISPUTE_EVENT_TYPES,
-    async apply(recorded, tx) {
-      const { data } = asDisputeEvent(recorded);
-      await tx
-        .insert(timelineEntries)
-        .values({
-          disputeId: data.disputeId,
-          revision: Number(recorded.revision),
-          position: recorded.position,
-          type: recorded.type,
-          actorRole: data.by.role,
-          actorId: data.by.id,
-          at: new Date(data.at),
-          data,
-        })
-        .onConflictDoNothing();
-    },
+    apply: (recorded, tx) => applyBatch([recorded], tx),
+    applyBatch,
     reset: (tx) => truncate(tx, timelineEntries),
   };
 }
