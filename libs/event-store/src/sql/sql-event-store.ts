@@ -100,6 +100,7 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   private readonly fence: string;
   private readonly appendSql: string;
   private readonly appendOneSql: string;
+  private readonly startStreamSql: string;
   private readonly subscriptions = new Set<PollingSubscription>();
   private closed = false;
 
@@ -122,6 +123,7 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     this.runner = connection.kind === 'postgres' ? pgRunner(connection.pool) : pgliteRunner(connection.db);
     this.appendSql = this.appendManySql();
     this.appendOneSql = this.appendOneStatement();
+    this.startStreamSql = this.startStreamStatement();
   }
 
   append(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
@@ -157,16 +159,15 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
         if (events.length === 1) {
           // The common case has its own statement: no JSON array to unpack, no CTE to materialise.
           const [event] = events;
-          const params = [
-            streamId,
-            event.id,
-            event.type,
-            JSON.stringify(event.data ?? null),
-            JSON.stringify(event.metadata ?? {}),
-            kind,
-            exact,
-          ];
-          [row] = await runner.query<AppendRow>(this.appendOneSql, params, this.statement('append_one'));
+          const params = [streamId, event.id, event.type, JSON.stringify(event.data ?? null), JSON.stringify(event.metadata ?? {})];
+          if (expected === 'no_stream' && runner === this.runner && this.connection.kind === 'postgres') {
+            // Starting a stream needs no head lookup: revision 0 is taken by the (stream_id,
+            // revision) unique index or it is not, and a violation lands in the catch below. Only
+            // through the pool (autocommit): in a caller's transaction the error would abort it.
+            [row] = await runner.query<AppendRow>(this.startStreamSql, params, this.statement('start_stream'));
+          } else {
+            [row] = await runner.query<AppendRow>(this.appendOneSql, [...params, kind, exact], this.statement('append_one'));
+          }
         } else {
           [row] = await runner.query<AppendRow>(this.appendSql, [streamId, batch(), kind, exact], this.statement('append'));
         }
@@ -350,21 +351,33 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     // probe reads `low` from a fenced subquery, not from pg_current_xact_id() in its own WHERE: the
     // planner evaluates stable functions in conditions to estimate them, and that would take the xid
     // at plan time, before the CASE looks.
-    const low = `(pg_current_xact_id()::text::bigint << ${POSITION_SHIFT})`;
     return `
       INSERT INTO ${this.table} (position, transaction_id, stream_id, revision, event_id, type, data, metadata)
-      SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN ${low}
-                  ELSE (SELECT coalesce((SELECT max(position) + 1 FROM ${this.table}
-                                         WHERE position >= x.low AND position < x.low + ${1 << POSITION_SHIFT}), x.low)
-                        FROM (SELECT ${low} AS low OFFSET 0) x)
-             END,
-             pg_current_xact_id(), $1, h.rev + 1, $2, $3, $4::jsonb, $5::jsonb
+      SELECT ${this.nextPosition()}, pg_current_xact_id(), $1, h.rev + 1, $2, $3, $4::jsonb, $5::jsonb
       FROM (SELECT coalesce(max(revision), -1) AS rev FROM ${this.table} WHERE stream_id = $1) h
       WHERE CASE $6::text WHEN 'any' THEN true
                           WHEN 'no_stream' THEN h.rev = -1
                           WHEN 'exists' THEN h.rev >= 0
                           ELSE h.rev = $7::bigint END
       RETURNING revision::text AS next_revision, position::text AS position`;
+  }
+
+  /** A single event starting a stream (revision 0), for `no_stream` through the pool. */
+  private startStreamStatement(): string {
+    return `
+      INSERT INTO ${this.table} (position, transaction_id, stream_id, revision, event_id, type, data, metadata)
+      VALUES (${this.nextPosition()}, pg_current_xact_id(), $1, 0, $2, $3, $4::jsonb, $5::jsonb)
+      RETURNING revision::text AS next_revision, position::text AS position`;
+  }
+
+  /** The position of a single-event statement's row; see appendOneStatement. */
+  private nextPosition(): string {
+    const low = `(pg_current_xact_id()::text::bigint << ${POSITION_SHIFT})`;
+    return `CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN ${low}
+                 ELSE (SELECT coalesce((SELECT max(position) + 1 FROM ${this.table}
+                                        WHERE position >= x.low AND position < x.low + ${1 << POSITION_SHIFT}), x.low)
+                       FROM (SELECT ${low} AS low OFFSET 0) x)
+            END`;
   }
 
   /**
