@@ -3,17 +3,21 @@
  * - append: one ~200-byte event to a fresh stream per call, vs a bare single-row INSERT
  *   (autocommit) into a table of the same shape (same columns, keys and unique indexes);
  * - readAll: the whole log in pages of 1000, vs a bare SELECT of the same rows in the same pages.
- * Rounds alternate store and baseline (the order flips each round) and the median round counts,
- * because the machine is small and shared. The last line is the JSON summary.
+ * Both sides use a named (prepared) statement through the same pool, so neither pays parse/plan per
+ * call. Rounds alternate store and baseline (the order flips each round); each figure is the median
+ * round, and beside it the median (and range) of the per-round ratios, store round over the baseline
+ * round next to it, which drifting background load affects less. The machine is small and shared:
+ * the load average is printed at the start and the end. The last line is the JSON summary.
  */
 import { randomUUID } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 import { Pool } from 'pg';
 import { createSqlEventStore, EventToAppend, POSITION_SHIFT, SqlEventStore } from '@arbiter/event-store';
 
 const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SCHEMA = `bench_store_${process.pid}`;
-const ROUND_MS = 1_200;
-const ROUNDS = 5;
+const ROUND_MS = 800;
+const ROUNDS = 9;
 const CONCURRENCY = [1, 8, 32];
 const PAGE = 1_000;
 
@@ -86,7 +90,7 @@ async function run(pool: Pool, store: SqlEventStore) {
   await throughput(32, 500, insertBare);
 
   const summary: Record<string, number> = {};
-  console.log(`machine: ${(await import('node:os')).cpus().length} cores, Node ${process.version}`);
+  console.log(`machine: ${cpus().length} cores, Node ${process.version}, load average ${loadText()}`);
   for (const concurrency of CONCURRENCY) {
     const storeRates: number[] = [];
     const bareRates: number[] = [];
@@ -99,9 +103,12 @@ async function run(pool: Pool, store: SqlEventStore) {
     }
     const s = median(storeRates);
     const b = median(bareRates);
+    const pairs = storeRates.map((rate, i) => rate / bareRates[i]);
     summary[`append_ratio_c${concurrency}`] = round3(s / b);
+    summary[`append_pair_ratio_c${concurrency}`] = round3(median(pairs));
     console.log(
-      `append c=${concurrency}: store ${s.toFixed(0)}/s, bare INSERT ${b.toFixed(0)}/s, ratio ${(s / b).toFixed(3)}` +
+      `append c=${concurrency}: store ${s.toFixed(0)}/s, bare INSERT ${b.toFixed(0)}/s, ratio ${(s / b).toFixed(3)}; ` +
+        `per-round ratio median ${median(pairs).toFixed(3)} (${Math.min(...pairs).toFixed(2)} – ${Math.max(...pairs).toFixed(2)})` +
         `  (rounds store ${storeRates.map((r) => r.toFixed(0)).join(' ')}; bare ${bareRates.map((r) => r.toFixed(0)).join(' ')})`,
     );
   }
@@ -154,8 +161,11 @@ async function run(pool: Pool, store: SqlEventStore) {
   console.log(`readAll ${rows} rows: store ${s.toFixed(0)} rows/s, bare SELECT ${b.toFixed(0)} rows/s, ratio ${(s / b).toFixed(3)}`);
   console.log(`(positions are xid << ${POSITION_SHIFT} + n; see libs/event-store/README.md)`);
 
+  console.log(`load average at the end ${loadText()}`);
   console.log(JSON.stringify({ bench: 'store', ...summary }));
 }
+
+const loadText = () => loadavg().map((value) => value.toFixed(1)).join(' ');
 
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
