@@ -241,6 +241,9 @@ const IDLE = Symbol('idle');
 /** How often a wait re-checks that some process still runs the projection. */
 const RUNNER_RECHECK_MS = 1_000;
 
+/** How often a wait on a projection this process runs asks the store whether it was skipped past. */
+const HOLDER_PROBE_MS = 250;
+
 class ProjectionWorker {
   private state: ProjectionState = 'idle';
   private since = new Date();
@@ -307,12 +310,19 @@ class ProjectionWorker {
 
   async waitFor(position: bigint, deadline: number): Promise<boolean> {
     let runnerSeenAt = Number.NEGATIVE_INFINITY;
+    let probedAt = Number.NEGATIVE_INFINITY;
     for (;;) {
       if (this.passedThrough !== null && this.passedThrough >= position) return true;
       if (this.state === 'failed') return false;
-      const probe = await this.probePassed(position);
-      if (probe === 'passed') return true;
-      if (probe === 'failed') return false;
+      // While this process applies the projection, every commit wakes the waiters: the store is
+      // asked only now and then (for events the projection skips), not by every waiter every poll
+      // — under load, hundreds of waiters polling the store slowed the very projection they await.
+      if (!this.holding || Date.now() - probedAt >= HOLDER_PROBE_MS) {
+        probedAt = Date.now();
+        const probe = await this.probePassed(position);
+        if (probe === 'passed') return true;
+        if (probe === 'failed') return false;
+      }
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
       // Waiting is pointless when no process runs the projection (e.g. a gateway without inline
