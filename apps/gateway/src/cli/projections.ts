@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { deadlinesProcessManager } from '@arbiter/deadlines';
 import { createEventStore } from '@arbiter/event-store';
 import { openSqlConnection, sqlConnectionOptionsFrom, validateConfig } from '@arbiter/platform';
 import { disputeProjections, ProjectionRegistry, runProjectionsCli } from '@arbiter/read-models';
@@ -14,8 +15,10 @@ async function main(): Promise<number> {
   const connection = await openSqlConnection(sqlConnectionOptionsFrom(config));
   const eventStore = await createEventStore({ kind: 'sql', connection });
   try {
-    // The app's projections: the same list the gateway and worker modules register.
-    const registry = new ProjectionRegistry(disputeProjections());
+    // The app's projections under the configured policy: the same list the gateway and worker
+    // register, the deadlines process manager included (a rebuild re-derives every armed deadline).
+    const policy = config.DISPUTE_POLICY;
+    const registry = new ProjectionRegistry([...disputeProjections(policy), deadlinesProcessManager(policy)]);
     return await runProjectionsCli(process.argv.slice(2), { registry, connection, eventStore });
   } finally {
     await eventStore.close();
