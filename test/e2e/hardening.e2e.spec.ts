@@ -40,6 +40,22 @@ describe('hardening', () => {
         await gateway.close();
       }
     });
+    it('answers a variable that does not fit its type with BAD_USER_INPUT, not an internal error', async () => {
+      const gateway = await startGateway();
+      try {
+        const response = await graphql(
+          gateway.url,
+          'query($s: [DisputeStatus!]) { myDisputes(first: 5, filter: { status: $s }) { edges { node { disputeId } } } }',
+          { token: await tokenFor('buyer'), variables: { s: ['NO_SUCH_STATUS'] } },
+        );
+        expect(response.body.errors?.[0]).toMatchObject({
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
+        expect(response.body.errors?.[0].message).toMatch(/\$s/);
+      } finally {
+        await gateway.close();
+      }
+    });
   });
 
   describe('with default settings', () => {

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import {
   DocumentNode,
   FragmentDefinitionNode,
+  getVariableValues,
   GraphQLError,
   GraphQLSchema,
   Kind,
@@ -57,6 +58,10 @@ function complexityOf(
     (selection) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__'),
   );
   if (introspectionOnly) return 0;
+  // Variables that do not fit their types cannot be costed; execution refuses the operation with
+  // BAD_USER_INPUT naming the variable, which is the answer the client needs.
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  if (coerced.errors) return 0;
   return getComplexity({
     schema,
     query: document,
