@@ -328,6 +328,10 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
       const disputeId = await a.open(p, { kind: 'FULL_REFUND' });
       const opened = await a.armed(p.buyer, disputeId, 'SELLER_RESPONSE');
       expect(opened.nextDeadline).toMatchObject({ consequence: 'ESCALATED_TO_MEDIATION' });
+      // The seller's own view (read model) tells the same consequence: views fold under the
+      // deployment's policy, not the default.
+      const sellerSees = await a.until(p.seller, disputeId, (v) => v.nextAction !== null, 'seller next action');
+      expect(sellerSees.nextAction).toMatchObject({ action: 'RESPOND_TO_DISPUTE', ifMissed: 'ESCALATED_TO_MEDIATION' });
 
       await a.pass(opened.nextDeadline!);
       const escalated = await a.until(p.buyer, disputeId, (v) => v.status === 'IN_MEDIATION', 'in mediation');

@@ -70,7 +70,7 @@ export class GatewayModule {
             runProjections: config.WORKERS === 'inline',
           }),
         }),
-        ReadModule,
+        ReadModule.forRoot(config.DISPUTE_POLICY),
         // The process manager is a projection (runs with them); the scheduler runs here with
         // WORKERS=inline and fires through the command side, under its policy. Its due/overdue
         // gauges are read from the shared table on every scrape.

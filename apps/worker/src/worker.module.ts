@@ -24,7 +24,7 @@ export class WorkerModule {
           inject: [SQL_CONNECTION, EVENT_STORE],
           useFactory: (connection: SqlConnection, eventStore: EventStore) => ({ connection, eventStore, runProjections: true }),
         }),
-        DisputeProjectionsModule,
+        DisputeProjectionsModule.forRoot(config.DISPUTE_POLICY),
         // The worker always runs the scheduler: claims are leased, so several workers (and an
         // inline gateway) may run it together. It fires through the command side, as the
         // gateway does, under the same configured policy.

@@ -1,7 +1,12 @@
-import { Global, Module } from '@nestjs/common';
-import { DEFAULT_POLICY } from '@arbiter/disputes';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import type { DisputePolicy } from '@arbiter/disputes';
 import { EVENT_STORE, type EventStore } from '@arbiter/event-store';
-import { DisputeProjectionsModule, DisputeQueries, READ_DB, type ReadDb } from '@arbiter/read-models';
+import {
+  DisputeProjectionsModule,
+  DisputeQueries,
+  READ_DB,
+  type ReadDb,
+} from '@arbiter/read-models';
 import { ProjectionMetrics } from '../metrics/projection-metrics';
 import { DisputeAudit } from './dispute-audit';
 import { DisputeFieldsResolver } from './dispute-fields.resolver';
@@ -18,20 +23,34 @@ import { TimelineLoader } from './timeline.loader';
  * EventStoreModule in the app. Global: the dispute mutations answer through ReadAfterWrite.
  */
 @Global()
-@Module({
-  imports: [DisputeProjectionsModule],
-  providers: [
-    { provide: DisputeQueries, inject: [READ_DB], useFactory: (db: ReadDb) => new DisputeQueries(db, DEFAULT_POLICY) },
-    { provide: DisputeAudit, inject: [EVENT_STORE], useFactory: (store: EventStore) => new DisputeAudit(store) },
-    ReadAfterWrite,
-    ReadYourWritesPlugin,
-    ProjectionMetrics,
-    ReadResolver,
-    TimelineLoader,
-    DisputeFieldsResolver,
-    DisputeUpdates,
-    DisputeUpdatedResolver,
-  ],
-  exports: [DisputeQueries, ReadAfterWrite],
-})
-export class ReadModule {}
+@Module({})
+export class ReadModule {
+  /** `policy`: the deployment's dispute policy, the one the command side and the deadlines use. */
+  static forRoot(policy: DisputePolicy): DynamicModule {
+    return {
+      module: ReadModule,
+      imports: [DisputeProjectionsModule.forRoot(policy)],
+      providers: [
+        {
+          provide: DisputeQueries,
+          inject: [READ_DB],
+          useFactory: (db: ReadDb) => new DisputeQueries(db, policy),
+        },
+        {
+          provide: DisputeAudit,
+          inject: [EVENT_STORE],
+          useFactory: (store: EventStore) => new DisputeAudit(store),
+        },
+        ReadAfterWrite,
+        ReadYourWritesPlugin,
+        ProjectionMetrics,
+        ReadResolver,
+        TimelineLoader,
+        DisputeFieldsResolver,
+        DisputeUpdates,
+        DisputeUpdatedResolver,
+      ],
+      exports: [DisputeQueries, ReadAfterWrite],
+    };
+  }
+}

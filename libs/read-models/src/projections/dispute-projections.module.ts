@@ -1,15 +1,20 @@
-import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
-import { DEFAULT_POLICY } from '@arbiter/disputes';
+import { DynamicModule, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import type { DisputePolicy } from '@arbiter/disputes';
 import { ProjectionRegistry } from '../projection';
 import { disputeProjections } from './dispute-projections';
 
+const PROJECTIONS_POLICY = Symbol('PROJECTIONS_POLICY');
+
 @Injectable()
 class DisputeProjectionsRegistration implements OnModuleInit {
-  constructor(@Inject(ProjectionRegistry) private readonly registry: ProjectionRegistry) {}
+  constructor(
+    @Inject(ProjectionRegistry) private readonly registry: ProjectionRegistry,
+    @Inject(PROJECTIONS_POLICY) private readonly policy: DisputePolicy,
+  ) {}
 
   // onModuleInit: before ReadModelsModule starts the runner on application bootstrap.
   onModuleInit(): void {
-    this.registry.register(...disputeProjections(DEFAULT_POLICY));
+    this.registry.register(...disputeProjections(this.policy));
   }
 }
 
@@ -17,5 +22,16 @@ class DisputeProjectionsRegistration implements OnModuleInit {
  * Adds the dispute views' projections to the app's `ProjectionRegistry` (ReadModelsModule must be
  * imported too). Both the gateway and the worker import it: whichever runs the runner projects them.
  */
-@Module({ providers: [DisputeProjectionsRegistration] })
-export class DisputeProjectionsModule {}
+@Module({})
+export class DisputeProjectionsModule {
+  /** `policy`: the deployment's dispute policy, so views fold exactly as the command side decides. */
+  static forRoot(policy: DisputePolicy): DynamicModule {
+    return {
+      module: DisputeProjectionsModule,
+      providers: [
+        { provide: PROJECTIONS_POLICY, useValue: policy },
+        DisputeProjectionsRegistration,
+      ],
+    };
+  }
+}
