@@ -1,7 +1,6 @@
-import type { EventStore } from '@arbiter/event-store';
 import { type Actor, addDays } from '@arbiter/disputes';
 import { migrateReadModels } from '@arbiter/read-models/migrate';
-import { createOrderedSqlEventStore } from '@arbiter/read-models/projections/testing/ordered-sql-store';
+import { createSqlEventStore, type EventStore } from '@arbiter/event-store';
 import { DisputeScenario, mediatedStory } from '@arbiter/read-models/projections/testing/scenario';
 import { type ReadTestDatabase, readTestDatabases } from '@arbiter/read-models/testing/read-databases';
 import { DisputeAudit } from './dispute-audit';
@@ -21,7 +20,7 @@ describe.each(readTestDatabases())('dispute audit on %s', (_kind, openDatabase) 
   beforeEach(async () => {
     database = await openDatabase();
     await migrateReadModels(database.connection);
-    store = await createOrderedSqlEventStore(database.connection);
+    store = await createSqlEventStore(database.connection);
     audit = new DisputeAudit(store);
     const scenario = new DisputeScenario(store);
     await scenario.placeShippedOrder({ orderId: 'o-1', buyerId: buyer.id, sellerId: seller.id, total: { amountMinor: 10_000, currency: 'EUR' }, at: T0 });

@@ -68,7 +68,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
 ): Promise<HandledCommand<State>> {
   const maxAttempts = options.maxAttempts ?? 10;
   for (let attempt = 1; ; attempt++) {
-    const recorded = await readStreamInOrder(store, streamId);
+    const recorded = await store.readStream(streamId);
     const fold = (events: readonly RecordedEvent[]) =>
       events.reduce((s, e) => decider.evolve(s, e as unknown as Event), decider.initialState);
     const lastOfThisCommand = recorded.findLastIndex(
@@ -129,20 +129,6 @@ export async function handleCommand<Command, Event extends { type: string; data:
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
     }
   }
-}
-
-/**
- * The stream in revision order whatever the adapter returned. Defensive: the SQL adapter once
- * sorted by the text rendering of the revision (10 before 2), which broke folds and hash chains.
- */
-export async function readStreamInOrder(
-  store: EventStore,
-  streamId: string,
-): Promise<RecordedEvent[]> {
-  const events = await store.readStream(streamId);
-  return events.every((e, i) => i === 0 || events[i - 1].revision < e.revision)
-    ? events
-    : [...events].sort((a, b) => (a.revision < b.revision ? -1 : 1));
 }
 
 function metadataFor(context: CommandContext, schemaVersion: number): EventMetadata {

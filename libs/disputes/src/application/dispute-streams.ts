@@ -32,7 +32,6 @@ import {
   deterministicUuid,
   handleCommand,
   HandledCommand,
-  readStreamInOrder,
 } from './command-handling';
 
 /** Injection token of the `DisputePolicy` in force (`DEFAULT_POLICY` unless configured). */
@@ -148,7 +147,7 @@ export class DisputeStreams {
   async loadDispute(
     disputeId: string,
   ): Promise<{ state: DisputeState; history: DisputeOutcome['history'] }> {
-    const history = await readStreamInOrder(this.store, disputeStreamId(disputeId));
+    const history = await this.store.readStream(disputeStreamId(disputeId));
     const state = history.reduce((s, e) => evolve(s, e as unknown as DisputeEvent), initialState);
     return { state, history };
   }
@@ -168,7 +167,7 @@ export class DisputeStreams {
   }
 
   async loadOrder(orderId: string): Promise<OrderState> {
-    const events = await readStreamInOrder(this.store, orderStreamId(orderId));
+    const events = await this.store.readStream(orderStreamId(orderId));
     return events.reduce((s, e) => evolveOrder(s, e as unknown as OrderEvent), initialOrderState);
   }
 }

@@ -125,6 +125,16 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
         expect(await store.readStream('nope', { direction: 'backwards' })).toEqual([]);
       });
 
+      it('orders revisions as numbers, not as text (10 after 9)', async () => {
+        for (let i = 0; i < 12; i++) await store.append('long', [sampleEvent()]);
+        const forwards = (await store.readStream('long')).map((e) => Number(e.revision));
+        expect(forwards).toEqual(Array.from({ length: 12 }, (_, i) => i));
+        const backwards = await store.readStream('long', { direction: 'backwards', maxCount: 3 });
+        expect(backwards.map((e) => Number(e.revision))).toEqual([11, 10, 9]);
+        const all = await store.readAll();
+        expect(all.map((e) => e.position)).toEqual([...all.map((e) => e.position)].sort((a, b) => (a < b ? -1 : 1)));
+      });
+
       it('reads forwards and backwards, from a revision, with maxCount', async () => {
         const events = Array.from({ length: 6 }, (_, i) => sampleEvent(`T${i}`));
         await store.append('s', events.slice(0, 3));

@@ -1,6 +1,5 @@
-import type { EventStore } from '@arbiter/event-store';
 
-import { createOrderedSqlEventStore } from './testing/ordered-sql-store';
+import { createSqlEventStore, type EventStore } from '@arbiter/event-store';
 import { type Actor, addDays, DEFAULT_POLICY, definePolicy, type Money } from '@arbiter/disputes';
 import { sql } from 'drizzle-orm';
 import { type ReadDb, readDbFor } from '../database';
@@ -37,7 +36,7 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     database = await openDatabase();
     await migrateReadModels(database.connection);
     db = readDbFor(database.connection);
-    store = await createOrderedSqlEventStore(database.connection);
+    store = await createSqlEventStore(database.connection);
     runner = new ProjectionRunner(store, database.connection, new ProjectionRegistry(disputeProjections()), {
       batchSize: 7,
       waitPollMs: 10,
