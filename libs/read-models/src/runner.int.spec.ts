@@ -221,6 +221,22 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     expect(r.statusOf(NAME)).toMatchObject({ failedPosition: null, lastError: null });
   });
 
+  it('stop() that lands between markFailed and the failed-wait still returns', async () => {
+    await append(store, 'cart-1', 'Poison');
+    // The runner logs the failure after markFailed and before it waits to be resumed: a stop()
+    // from inside that log call lands exactly in the gap.
+    let stopping: Promise<void> | undefined;
+    const r: ProjectionRunner = runner(countingProjection({ failOn: (event) => event.type === 'Poison' }), {
+      logger: { log: () => undefined, warn: () => undefined, error: () => void (stopping ??= r.stop()) },
+    });
+    r.start();
+    await eventually(() => stopping !== undefined);
+    const outcome = await Promise.race([stopping?.then(() => 'stopped'), new Promise((resolve) => setTimeout(() => resolve('hung'), 2_000))]);
+    expect(outcome).toBe('stopped');
+    expect(r.statusOf(NAME).state).toBe('failed');
+    expect(await checkpointRow()).toMatchObject({ status: 'failed' });
+  });
+
   it('runs one instance per projection: a standby takes over when the holder stops', async () => {
     const appliedBy: Record<string, string[]> = { a: [], b: [] };
     const other = await database.connectAgain();

@@ -429,8 +429,15 @@ class ProjectionWorker {
       } catch (error) {
         if (error instanceof ProjectionFailedError) {
           infraFailures = 0;
-          // Keep the lock while failed: a standby would only fail on the same event again.
-          await new Promise<void>((resolve) => (this.resumeFailed = resolve));
+          // Keep the lock while failed: a standby would only fail on the same event again. A stop()
+          // that landed after markFailed found no resumeFailed to call: check the flag on both sides
+          // of installing it, or the wait (and the stop awaiting it) never ends.
+          if (!this.stopRequested) {
+            await new Promise<void>((resolve) => {
+              this.resumeFailed = resolve;
+              if (this.stopRequested) resolve();
+            });
+          }
           this.resumeFailed = undefined;
           if (!this.stopRequested) this.setState('catching-up');
         } else if (!this.stopRequested) {
