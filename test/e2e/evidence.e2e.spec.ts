@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import { connect, Socket } from 'node:net';
 import { join } from 'node:path';
 import {
   EVIDENCE_FILES,
@@ -9,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { FakeClock } from '@arbiter/platform';
 import { caller, Caller, eur, ok } from './disputes-helpers';
 import { tokenFor } from './support/clients';
-import { uploadEvidence } from './support/evidence';
+import { evidenceRequestHead, multipartHead, uploadEvidence } from './support/evidence';
 import { describeOnDatabases, RunningGateway, startGateway } from './support/gateway';
 
 const MAX_BYTES = 64 * 1024;
@@ -135,6 +136,50 @@ describeOnDatabases('evidence uploads', (database) => {
     expect(response.status).toBe(413);
   });
 
+  it('drops an upload the client abandons mid-file: its temporary file goes, the server still serves', async () => {
+    const tmp = join(gateway.evidenceDir, 'tmp');
+    const head = multipartHead(disputeId);
+    const half = Buffer.concat([png, Buffer.alloc(MAX_BYTES / 2, 3)]);
+    const { host } = new URL(gateway.url);
+    const socket = await openSocket(gateway.url);
+    // Declares a whole file but sends only half of it, then hangs up.
+    socket.write(evidenceRequestHead(host, buyer, head.length + MAX_BYTES));
+    socket.write(Buffer.concat([head, half]));
+    await eventually(async () => expect(await readdir(tmp)).toHaveLength(1));
+    socket.destroy();
+
+    await eventually(async () => expect(await readdir(tmp)).toEqual([]));
+    const after = await uploadEvidence(gateway.url, { token: buyer, disputeId, content: png });
+    expect(after.status).toBe(201);
+  });
+
+  it('refuses a chunked upload over the limit with 413 before reading it to the end', async () => {
+    const { host } = new URL(gateway.url);
+    const socket = await openSocket(gateway.url);
+    let answer = '';
+    let closed = false;
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => (closed = true));
+    const chunk = (bytes: Buffer) => `${bytes.length.toString(16)}\r\n${bytes.toString('latin1')}\r\n`;
+    socket.write(evidenceRequestHead(host, buyer));
+    socket.write(chunk(Buffer.concat([multipartHead(disputeId), png])), 'latin1');
+    // Far more than any socket buffer holds: an endpoint that drains the request would take it all.
+    const planned = 64 * 1024 * 1024;
+    const piece = Buffer.alloc(64 * 1024, 5);
+    let sent = 0;
+    while (sent < planned && !closed && !answer) {
+      const drained = socket.write(chunk(piece), 'latin1');
+      sent += piece.length;
+      if (!drained) await Promise.race([new Promise((r) => socket.once('drain', r)), sleep(200)]);
+    }
+    await eventually(async () => expect(answer).toMatch(/^HTTP\/1\.1 413/));
+    expect(answer).toContain('EVIDENCE_TOO_LARGE');
+    expect(answer.toLowerCase()).toContain('connection: close');
+    expect(sent).toBeLessThan(planned);
+    socket.destroy();
+  });
+
   it('refuses content of another type with 415, whatever the declared type', async () => {
     const zip = Buffer.concat([Buffer.from('504b0304', 'hex'), Buffer.alloc(64, 0)]);
     const response = await uploadEvidence(gateway.url, {
@@ -205,3 +250,26 @@ describeOnDatabases('evidence uploads', (database) => {
     expect(noFile.body).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ path: 'file' }] });
   });
 });
+
+function openSocket(baseUrl: string): Promise<Socket> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Retries `check` until it passes or `timeoutMs` has gone by, then throws its last failure. */
+async function eventually(check: () => Promise<void>, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(50);
+    }
+  }
+}

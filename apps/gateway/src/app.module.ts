@@ -55,6 +55,7 @@ export class GatewayModule {
         EvidenceModule.forRoot({
           directory: config.EVIDENCE_DIR,
           maxBytes: config.EVIDENCE_MAX_BYTES,
+          uploadTimeoutMs: config.EVIDENCE_UPLOAD_TIMEOUT_MS,
         }),
         EventStoreModule.forRootAsync({
           inject: [SQL_CONNECTION],

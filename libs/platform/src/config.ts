@@ -57,6 +57,11 @@ export const configSchema = z
         .positive()
         .default(20 * 1024 * 1024),
     ),
+    /** The whole evidence upload must arrive within this, or it is cut off and its temporary file removed. */
+    EVIDENCE_UPLOAD_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().positive().default(5 * 60_000),
+    ),
 
     /** Requests per minute per actor (or per IP when anonymous). */
     RATE_LIMIT_PER_MINUTE: z.preprocess(

@@ -27,3 +27,30 @@ export async function uploadEvidence(
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
+
+const BOUNDARY = 'arbiter-e2e-boundary';
+
+/** The start of a multipart body: the disputeId field and the headers of the `file` part. */
+export function multipartHead(disputeId: string): Buffer {
+  return Buffer.from(
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="disputeId"\r\n\r\n${disputeId}\r\n` +
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="e.bin"\r\n` +
+      'Content-Type: application/octet-stream\r\n\r\n',
+  );
+}
+
+/** Request head for a raw `POST /evidence`; `contentLength` undefined means chunked. */
+export function evidenceRequestHead(
+  host: string,
+  token: string,
+  contentLength?: number,
+): string {
+  return (
+    `POST /evidence HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\n` +
+    `Content-Type: multipart/form-data; boundary=${BOUNDARY}\r\n` +
+    (contentLength === undefined
+      ? 'Transfer-Encoding: chunked\r\n'
+      : `Content-Length: ${contentLength}\r\n`) +
+    '\r\n'
+  );
+}

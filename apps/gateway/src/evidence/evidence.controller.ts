@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import {
   BadRequestException,
@@ -10,6 +10,8 @@ import {
   PayloadTooLargeException,
   Post,
   Req,
+  RequestTimeoutException,
+  Res,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import busboy from 'busboy';
@@ -31,6 +33,8 @@ export const EVIDENCE_OPTIONS = Symbol('EVIDENCE_OPTIONS');
 export interface EvidenceOptions {
   directory: string;
   maxBytes: number;
+  /** The whole upload must arrive within this; a stalled client must not hold a file open. */
+  uploadTimeoutMs: number;
 }
 
 /** Dispute ids as the command side will mint them; kept loose until the domain fixes the format. */
@@ -72,6 +76,7 @@ export class EvidenceController {
   @HttpCode(HttpStatus.CREATED)
   async upload(
     @Req() req: IncomingMessage,
+    @Res({ passthrough: true }) res: ServerResponse,
     @CurrentActor() actor: Actor,
   ): Promise<EvidenceFileReceipt> {
     if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
@@ -80,11 +85,16 @@ export class EvidenceController {
       );
     }
     const declared = Number(req.headers['content-length']);
-    if (declared > this.options.maxBytes + MULTIPART_OVERHEAD) throw this.tooLarge();
+    if (declared > this.options.maxBytes + MULTIPART_OVERHEAD) {
+      // Answer without reading the body, then hang up rather than drain it for keep-alive.
+      res.setHeader('connection', 'close');
+      throw this.tooLarge();
+    }
     try {
       const blob = await this.receive(req, actor);
       return { id: `sha256:${blob.sha256}`, ...blob };
     } catch (error) {
+      if (!req.complete) res.setHeader('connection', 'close');
       if (error instanceof BlobTooLargeError) throw this.tooLarge();
       if (error instanceof UnsupportedMediaTypeError) {
         throw new UnsupportedMediaTypeException({ code: error.code, message: error.message });
@@ -93,11 +103,58 @@ export class EvidenceController {
     }
   }
 
+  /**
+   * Parses the request and stores its file. Settles exactly once, and on every way out (the client
+   * hanging up, the time limit, too many raw bytes) destroys the parser and the file stream with an
+   * error: `req.pipe` does not forward the request's end or errors, so without this the blob
+   * store's pipeline, its temporary file and its descriptor would wait forever.
+   */
   private receive(req: IncomingMessage, actor: Actor): Promise<StoredBlob> {
     return new Promise<StoredBlob>((resolve, reject) => {
       const fields: Record<string, string> = {};
       let stored: Promise<StoredBlob> | undefined;
-      let parser: busboy.Busboy;
+      let fileStream: Readable | undefined;
+      let parser: busboy.Busboy | undefined;
+      let received = 0;
+      // Chunked requests declare no length: the cap is enforced on the bytes actually read.
+      const maxRequestBytes = this.options.maxBytes + MULTIPART_OVERHEAD;
+      const timer = setTimeout(
+        () => fail(new RequestTimeoutException({
+          code: 'EVIDENCE_UPLOAD_TIMEOUT',
+          message: `The upload did not complete within ${this.options.uploadTimeoutMs} ms`,
+        })),
+        this.options.uploadTimeoutMs,
+      );
+      const cleanUp = () => {
+        clearTimeout(timer);
+        req.off('data', count);
+        req.off('close', onClose);
+      };
+      const succeed = (blob: StoredBlob) => {
+        cleanUp();
+        resolve(blob);
+      };
+      const fail = (error: unknown) => {
+        cleanUp();
+        if (!req.complete) {
+          // Stop reading: the answer goes out with `connection: close` and the socket is dropped.
+          req.unpipe();
+          req.pause();
+          const abort = error instanceof Error ? error : new Error(String(error));
+          fileStream?.destroy(abort);
+          parser?.destroy(abort);
+        }
+        reject(error);
+      };
+      const count = (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > maxRequestBytes) fail(new BlobTooLargeError(this.options.maxBytes));
+      };
+      const onClose = () => {
+        if (!req.complete) fail(new BadRequestException('The client closed the upload before it completed'));
+      };
+      req.on('data', count);
+      req.on('close', onClose);
       try {
         parser = busboy({
           headers: req.headers,
@@ -112,7 +169,7 @@ export class EvidenceController {
           },
         });
       } catch (error) {
-        reject(new BadRequestException((error as Error).message));
+        fail(new BadRequestException((error as Error).message));
         return;
       }
       parser.on('field', (name, value) => {
@@ -126,14 +183,15 @@ export class EvidenceController {
           );
           return;
         }
+        fileStream = file;
         stored = this.store(fields, file, actor);
         stored.catch(() => file.resume()); // keep the parser moving to the end of the request
       });
-      parser.on('error', (error) => reject(new BadRequestException((error as Error).message)));
+      parser.on('error', (error) => fail(new BadRequestException((error as Error).message)));
       parser.on('close', () => {
         (stored ?? Promise.reject(missing('file', 'a part named "file" is required'))).then(
-          resolve,
-          reject,
+          succeed,
+          fail,
         );
       });
       req.pipe(parser);

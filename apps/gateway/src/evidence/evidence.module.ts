@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { EVIDENCE_FILES } from '@arbiter/disputes/application/add-evidence/add-evidence';
 import { BLOB_STORE } from './blob-store';
 import { DisputePartyEvidenceAccessPolicy } from '../disputes/evidence-access';
@@ -21,7 +21,16 @@ export class EvidenceModule {
       controllers: [EvidenceController],
       providers: [
         { provide: EVIDENCE_OPTIONS, useValue: options },
-        { provide: BLOB_STORE, useValue: new LocalBlobStore(options.directory) },
+        {
+          provide: BLOB_STORE,
+          useFactory: async () => {
+            const store = new LocalBlobStore(options.directory);
+            // Past the upload time limit no live upload can still own a temporary file.
+            const removed = await store.sweepTemporary(options.uploadTimeoutMs);
+            if (removed) new Logger('Evidence').warn(`Removed ${removed} stale temporary upload file(s)`);
+            return store;
+          },
+        },
         { provide: EVIDENCE_ACCESS_POLICY, useExisting: DisputePartyEvidenceAccessPolicy },
         { provide: EVIDENCE_FILES, useClass: BlobStoreEvidenceFiles },
       ],

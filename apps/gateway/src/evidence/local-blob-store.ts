@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -55,6 +55,24 @@ export class LocalBlobStore implements BlobStore {
     } finally {
       await rm(temporary, { force: true });
     }
+  }
+
+  /**
+   * Removes temporary files nobody has written to for `staleAfterMs` (an upload cut off by a crash
+   * or a kill). Only stale ones: another gateway sharing the directory may be mid-upload.
+   */
+  async sweepTemporary(staleAfterMs: number, now = Date.now()): Promise<number> {
+    const directory = join(this.directory, 'tmp');
+    const names = await readdir(directory).catch(() => [] as string[]);
+    let removed = 0;
+    for (const name of names) {
+      const path = join(directory, name);
+      const modified = await stat(path).then((info) => info.mtimeMs, () => undefined);
+      if (modified === undefined || now - modified < staleAfterMs) continue;
+      await rm(path, { force: true, recursive: true });
+      removed++;
+    }
+    return removed;
   }
 
   async get(sha256: string): Promise<{ blob: StoredBlob; content: Readable } | undefined> {
