@@ -237,6 +237,36 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     expect(await checkpointRow()).toMatchObject({ status: 'failed' });
   });
 
+  it('retries transient database errors without end, but still stops on other SQL errors', async () => {
+    // A real deadlock cannot be had on demand (and PGlite has one connection): the database itself
+    // raises the deadlock's SQLSTATE instead — a real server error through the real driver.
+    let deadlocks = 0;
+    const counting = countingProjection();
+    const r = runner({
+      ...counting,
+      async apply(event, tx) {
+        if (event.type === 'Poison' && deadlocks < 7) {
+          deadlocks++;
+          await tx.execute(sql.raw(`DO $$ BEGIN RAISE EXCEPTION 'deadlock detected (stand-in)' USING ERRCODE = '40P01'; END $$`));
+        }
+        if (event.streamId.startsWith('broken')) await tx.execute(sql`SELECT 1 / 0`);
+        await counting.apply(event, tx);
+      },
+    });
+    await append(store, 'order-1', 'ItemAdded');
+    await append(store, 'cart-1', 'Poison');
+    const broken = await append(store, 'broken-1', 'ItemAdded');
+    r.start();
+    await eventually(() => r.statusOf(NAME).state === 'failed');
+
+    // Seven deadlocks with an attempt budget of 3: the event still went in.
+    expect(deadlocks).toBe(7);
+    expect(await counts()).toEqual({ cart: 1, order: 1 });
+    // Division by zero is not transient: the budget applies as before.
+    expect(r.statusOf(NAME)).toMatchObject({ failedPosition: broken, lastError: { position: broken, attempts: 3 } });
+    expect(await checkpointRow()).toMatchObject({ status: 'failed', failedPosition: broken, attempts: 3 });
+  });
+
   it('runs one instance per projection: a standby takes over when the holder stops', async () => {
     const appliedBy: Record<string, string[]> = { a: [], b: [] };
     const other = await database.connectAgain();

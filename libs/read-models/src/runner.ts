@@ -36,7 +36,7 @@ export interface ProjectionStatus {
 }
 
 export interface RetryPolicy {
-  /** Handler attempts per event before the projection stops at it. */
+  /** Handler attempts per event before the projection stops at it; transient database errors (deadlock, timeouts, connection) do not count. */
   attempts: number;
   initialDelayMs: number;
   maxDelayMs: number;
@@ -542,19 +542,35 @@ class ProjectionWorker {
     const name = this.projection.name;
     let pending = events;
     let attempts = 0;
+    // A deadlock, timeout or lost connection says nothing about the event: retried without end
+    // (capped backoff) and outside the attempt budget, or a busy database could stop a projection
+    // for good — `deadlines` stopping halts every deadline.
+    let transientRetries = 0;
     while (pending.length > 0) {
       const failure = await this.tryApply(lease, pending);
       if (!failure) return;
+      const transient = isTransientDatabaseError(failure.error);
       if (failure.index > 0) {
         await this.applyBatch(lease, pending.slice(0, failure.index));
         pending = pending.slice(failure.index);
-        attempts = 1;
+        attempts = transient ? 0 : 1;
+        transientRetries = transient ? 1 : 0;
+      } else if (transient) {
+        transientRetries++;
       } else {
         attempts++;
       }
       const event = pending[0];
-      this.lastError = { message: messageOf(failure.error), position: event.position, attempts, at: new Date() };
+      this.lastError = { message: messageOf(failure.error), position: event.position, attempts: attempts + transientRetries, at: new Date() };
       this.notify();
+      if (transient) {
+        settings.logger.warn(
+          `Projection ${name}: ${event.type} at ${event.position} hit a transient database error (${sqlStateOf(failure.error)}, retry ${transientRetries}): ${messageOf(failure.error)}`,
+        );
+        await this.sleep(this.backoff(transientRetries));
+        if (this.interrupted()) throw new Interrupted();
+        continue;
+      }
       if (attempts >= settings.retry.attempts) {
         await markFailed(lease.db, name, {
           position: event.position,
@@ -720,6 +736,32 @@ class ProjectionWorker {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * SQLSTATEs (and socket errors) that come from the database's state, not from the event: retrying
+ * the same transaction later can succeed. Classes 08 (connection) and 53 (insufficient resources);
+ * serialization failure, deadlock, statement and lock timeouts, and the server shutting down.
+ */
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '57014', '55P03', '57P01', '57P02', '57P03']);
+const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '53']);
+const TRANSIENT_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+
+/** The SQLSTATE of a pg or PGlite error, also when a driver wrapper (Drizzle) holds it as `cause`. */
+function sqlStateOf(error: unknown): string | undefined {
+  let current = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function isTransientDatabaseError(error: unknown): boolean {
+  const code = sqlStateOf(error);
+  if (code === undefined) return false;
+  return TRANSIENT_SQLSTATES.has(code) || TRANSIENT_SOCKET_CODES.has(code) || (code.length === 5 && TRANSIENT_SQLSTATE_CLASSES.has(code.slice(0, 2)));
 }
 
 function messageOf(error: unknown): string {
