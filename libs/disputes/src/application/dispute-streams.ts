@@ -122,13 +122,35 @@ export class DisputeStreams {
     orderId: string,
     issued: Issued,
     command: (metadata: CommandMetadata) => OrderCommand,
-    options: { maxAttempts?: number; alsoDecide?: (state: OrderState) => void } = {},
+    options: {
+      maxAttempts?: number;
+      alsoDecide?: (state: OrderState) => void;
+      /**
+       * Recovery, for facts keyed by an id derived from a dispute (`dispute-<id>` refunds): the
+       * decider's DUPLICATE_ID means a previous command, under another command id, already
+       * recorded this fact, so the command is done and appends nothing. The decider's other
+       * checks (role, order placed) still run first.
+       */
+      duplicateIsDone?: boolean;
+    } = {},
   ): Promise<OrderOutcome> {
     const streamId = orderStreamId(orderId);
-    const { alsoDecide } = options;
-    const decider: Decider<OrderCommand, OrderEvent, OrderState> = alsoDecide
-      ? { ...ORDER_DECIDER, decide: (cmd, state) => (alsoDecide(state), decideOrder(cmd, state)) }
-      : ORDER_DECIDER;
+    const { alsoDecide, duplicateIsDone } = options;
+    const decideOnce = (cmd: OrderCommand, state: OrderState): OrderEvent[] => {
+      alsoDecide?.(state);
+      try {
+        return decideOrder(cmd, state);
+      } catch (error) {
+        if (duplicateIsDone && error instanceof DomainError && error.code === 'DUPLICATE_ID') {
+          return [];
+        }
+        throw error;
+      }
+    };
+    const decider: Decider<OrderCommand, OrderEvent, OrderState> = {
+      ...ORDER_DECIDER,
+      decide: decideOnce,
+    };
     const result = await handleCommand(
       this.store,
       streamId,
@@ -150,6 +172,22 @@ export class DisputeStreams {
     const history = await this.store.readStream(disputeStreamId(disputeId));
     const state = history.reduce((s, e) => evolve(s, e as unknown as DisputeEvent), initialState);
     return { state, history };
+  }
+
+  /**
+   * The dispute as it stands, as the answer to a command that appended nothing to it (a recovery
+   * found its work already done). Same shape as `dispute()`'s answer, `replayed` set.
+   */
+  async answerWithDispute(disputeId: string): Promise<DisputeOutcome> {
+    const { state, history } = await this.loadDispute(disputeId);
+    return {
+      disputeId,
+      state,
+      revision: BigInt(history.length) - 1n,
+      appended: [],
+      history,
+      replayed: true,
+    };
   }
 
   /**

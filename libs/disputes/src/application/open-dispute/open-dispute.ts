@@ -1,11 +1,14 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { WrongExpectedRevisionError } from '@arbiter/event-store';
 import {
+  Actor,
   CommandMetadata,
   decide,
+  DomainError,
   initialState,
   OpenDispute,
   orderFacts,
+  OrderState,
   orderStreamId,
 } from '../../domain';
 import {
@@ -31,8 +34,15 @@ export class OpenDisputeCommand extends Command<DisputeOutcome> {
 /**
  * Two streams: first the order-level reservation (`OrderDisputeLinked`, appended with the order
  * revision the facts were read at, after the opening itself was decided on those facts), then the
- * dispute stream (`no_stream`). Ids derive from the command id, so after a crash between the two a
- * retry with the same idempotency key finds its reservation and creates the same dispute.
+ * dispute stream (`no_stream`).
+ *
+ * Recovery (an application concern, not a business rule): a crash, or a failed append, between
+ * the two leaves the order linked to a dispute whose stream does not exist, an orphan. Any later
+ * opening by the order's buyer rolls forward: it adopts the orphan's id, appends no second link,
+ * and creates the dispute stream under that id, decided as if the orphan were not there. The
+ * dispute stream's `no_stream` is the single decider between an adopter and a slow original (or
+ * another adopter): exactly one creates the stream; the others find the dispute they reserved (or
+ * adopted) already opened and answer with it.
  */
 @CommandHandler(OpenDisputeCommand)
 export class OpenDisputeHandler implements ICommandHandler<OpenDisputeCommand> {
@@ -40,37 +50,80 @@ export class OpenDisputeHandler implements ICommandHandler<OpenDisputeCommand> {
 
   execute({ orderId, input, issued }: OpenDisputeCommand): Promise<DisputeOutcome> {
     // Per order too: a key reused on another order must not link that order to this dispute.
-    const disputeId = idFor(issued, `dispute:${orderId}`);
     const proposalId = idFor(issued, `proposal:${orderId}`);
     return retryOnConflict(async () => {
       const order = await this.streams.loadOrder(orderId);
+      const orphan = await this.orphanedReservation(order, issued.actor);
+      const disputeId = orphan ?? idFor(issued, `dispute:${orderId}`);
+      // Excludes `disputeId` itself: an adopted orphan (or this command's own reservation, on a
+      // retry with the same key) does not count as an earlier dispute.
       const facts = orderFacts(order, await this.streams.previousDispute(order, disputeId));
       const open = (metadata: CommandMetadata): OpenDispute => ({
         type: 'OpenDispute',
         data: { ...input, disputeId, proposalId, order: facts },
         metadata,
       });
-      const metadata = this.streams.metadataFor(issued);
-      await this.streams.order(
-        orderId,
-        issued,
-        () => ({ type: 'LinkDispute', data: { disputeId }, metadata }),
-        {
-          maxAttempts: 1,
-          alsoDecide: (current) => {
-            // Facts read at another revision may be stale (a dispute linked meanwhile): start over.
-            if (current.revision !== order.revision) {
-              throw new WrongExpectedRevisionError(
-                orderStreamId(orderId),
-                BigInt(order.revision),
-                BigInt(current.revision),
-              );
-            }
-            decide(open(metadata), initialState, this.streams.policy);
-          },
-        },
-      );
-      return this.streams.dispute(disputeId, issued, open);
+      if (orphan === null) await this.reserve(order, disputeId, issued, open);
+      return this.streams
+        .dispute(disputeId, issued, open)
+        .catch((error: unknown) => this.openedMeanwhile(disputeId, issued.actor, error));
     });
+  }
+
+  /** Links the dispute on the order at the revision the facts were read at. */
+  private async reserve(
+    order: OrderState,
+    disputeId: string,
+    issued: Issued,
+    open: (metadata: CommandMetadata) => OpenDispute,
+  ): Promise<void> {
+    const metadata = this.streams.metadataFor(issued);
+    await this.streams.order(
+      order.orderId,
+      issued,
+      () => ({ type: 'LinkDispute', data: { disputeId }, metadata }),
+      {
+        maxAttempts: 1,
+        alsoDecide: (current) => {
+          // Facts read at another revision may be stale (a dispute linked meanwhile): start over.
+          if (current.revision !== order.revision) {
+            throw new WrongExpectedRevisionError(
+              orderStreamId(order.orderId),
+              BigInt(order.revision),
+              BigInt(current.revision),
+            );
+          }
+          decide(open(metadata), initialState, this.streams.policy);
+        },
+      },
+    );
+  }
+
+  /**
+   * Recovery: the order's last linked dispute when its stream was never created and `actor` is
+   * the order's buyer (only they could have reserved it, and only they may complete it); else
+   * null, and the opening goes the normal way (where the decider refuses anyone else).
+   */
+  private async orphanedReservation(order: OrderState, actor: Actor): Promise<string | null> {
+    const lastId = order.disputeIds.at(-1);
+    if (lastId === undefined || actor.role !== 'buyer' || actor.id !== order.buyerId) return null;
+    const { state } = await this.streams.loadDispute(lastId);
+    return state.status === 'NONE' ? lastId : null;
+  }
+
+  /**
+   * Recovery: the dispute stream this opening reserved (or adopted) was created by someone else
+   * first — an adopter, or the slow original request an adopter overtook. That dispute is the one
+   * this request was opening, so the buyer gets it back; never a second dispute.
+   */
+  private async openedMeanwhile(
+    disputeId: string,
+    actor: Actor,
+    error: unknown,
+  ): Promise<DisputeOutcome> {
+    if (!(error instanceof DomainError) || error.code !== 'DISPUTE_ALREADY_EXISTS') throw error;
+    const existing = await this.streams.answerWithDispute(disputeId);
+    if (existing.state.status === 'NONE' || existing.state.buyerId !== actor.id) throw error;
+    return existing;
   }
 }
