@@ -4,10 +4,13 @@ import {
   PostgresTestSchema,
 } from '@arbiter/event-store/testing';
 import { Actor, DomainError, disputeStreamId, orderStreamId } from '../domain';
+import { ConfirmRefundPayoutCommand } from './confirm-refund-payout/confirm-refund-payout';
 import { DisputeStreams, idFor, Issued } from './dispute-streams';
 import { OpenDisputeCommand } from './open-dispute/open-dispute';
 import {
   DisputesUnderTest,
+  eur,
+  PLATFORM,
   shippedOrder,
   startDisputes,
   StoreUnderTest,
@@ -166,6 +169,93 @@ function recoverySuite(store: () => StoreUnderTest) {
       const again = await open(orderId, d.as(buyer, `normal-${orderId}`));
       expect(again).toMatchObject({ disputeId: opened.disputeId, replayed: true });
       expect(await d.store.readStream(disputeStreamId(opened.disputeId))).toHaveLength(1);
+    });
+  });
+
+  describe('confirming a refund payout after a crash between the dispute and the order', () => {
+    const payout = { payoutReference: 'PAY-1', amount: eur(10_000) };
+
+    /** A dispute whose seller stayed silent: the buyer's full refund is pending. */
+    async function refundPending(): Promise<{ orderId: string; disputeId: string }> {
+      const orderId = `pay-${++orders}`;
+      await shippedOrder(d, orderId, parties);
+      const { disputeId } = await open(orderId);
+      const [deadline] = await d.deadlines.pending(disputeId);
+      d.clock.set(deadline.dueAt);
+      const fired = await d.deadlines.fire(disputeId, deadline);
+      expect(fired.state.status).toBe('REFUND_PENDING');
+      return { orderId, disputeId };
+    }
+    const confirm = (disputeId: string, data = payout, issued = d.as(PLATFORM)) =>
+      d.bus.execute(new ConfirmRefundPayoutCommand(disputeId, data, issued));
+    const refundsOf = async (orderId: string) =>
+      (await d.store.readStream(orderStreamId(orderId))).filter(
+        (e) => e.type === 'OrderRefundPaidOut',
+      );
+
+    it('lets a retry without the key complete the order half, once', async () => {
+      const { orderId, disputeId } = await refundPending();
+      // The dispute half only, as a process that died right after it would have left it.
+      await d.app.get(DisputeStreams).dispute(disputeId, d.as(PLATFORM), (metadata) => ({
+        type: 'ConfirmRefundPayout',
+        data: payout,
+        metadata,
+      }));
+      expect(await refundsOf(orderId)).toHaveLength(0);
+
+      const retried = await confirm(disputeId);
+      expect(retried.state).toMatchObject({ status: 'CLOSED', refunded: eur(10_000) });
+      const refunds = await refundsOf(orderId);
+      expect(refunds).toHaveLength(1);
+      expect(refunds[0].data).toMatchObject({
+        refundId: `dispute-${disputeId}`,
+        disputeId,
+        amount: eur(10_000),
+      });
+      expect((await d.app.get(DisputeStreams).loadOrder(orderId)).refunded).toEqual(eur(10_000));
+
+      // Completing again appends nothing, anywhere.
+      const orderLength = (await d.store.readStream(orderStreamId(orderId))).length;
+      const disputeLength = (await d.store.readStream(disputeStreamId(disputeId))).length;
+      const again = await confirm(disputeId);
+      expect(again.state).toEqual(retried.state);
+      expect(await d.store.readStream(orderStreamId(orderId))).toHaveLength(orderLength);
+      expect(await d.store.readStream(disputeStreamId(disputeId))).toHaveLength(disputeLength);
+    });
+
+    it('refuses a retry whose payout differs from the one the dispute recorded', async () => {
+      const { orderId, disputeId } = await refundPending();
+      await d.app.get(DisputeStreams).dispute(disputeId, d.as(PLATFORM), (metadata) => ({
+        type: 'ConfirmRefundPayout',
+        data: payout,
+        metadata,
+      }));
+      expect(await codeOf(confirm(disputeId, { ...payout, payoutReference: 'PAY-2' }))).toBe(
+        'DISPUTE_CLOSED',
+      );
+      expect(await codeOf(confirm(disputeId, { ...payout, amount: eur(9_000) }))).toBe(
+        'DISPUTE_CLOSED',
+      );
+      // Only the platform records payouts, recovery or not.
+      expect(await codeOf(confirm(disputeId, payout, d.as(buyer)))).toBe('FORBIDDEN_FOR_ROLE');
+      expect(await refundsOf(orderId)).toHaveLength(0);
+    });
+
+    it('leaves the normal path as it was; a second confirmation appends nothing', async () => {
+      const { orderId, disputeId } = await refundPending();
+      const paid = await confirm(disputeId, payout, d.as(PLATFORM, `pay-${disputeId}`));
+      expect(paid.state).toMatchObject({ status: 'CLOSED', refunded: eur(10_000) });
+      expect(paid.replayed).toBe(false);
+      expect(await refundsOf(orderId)).toHaveLength(1);
+      const length = (await d.store.readStream(orderStreamId(orderId))).length;
+      // The same key replays; another command id finds the work done.
+      const sameKey = await confirm(disputeId, payout, d.as(PLATFORM, `pay-${disputeId}`));
+      const otherId = await confirm(disputeId);
+      for (const again of [sameKey, otherId]) {
+        expect(again.replayed).toBe(true);
+        expect(again.state).toEqual(paid.state);
+      }
+      expect(await d.store.readStream(orderStreamId(orderId))).toHaveLength(length);
     });
   });
 }
