@@ -33,4 +33,65 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
     );
     expect(outcome).toEqual({ kind: 'closed', code: 4401, reason: 'Token expired' });
   });
+
+  it('answers a domain error in a mutation with its code, as over HTTP', async () => {
+    const outcome = await graphqlOverWebSocket(
+      gateway.wsUrl,
+      'mutation ($input: OrderActionInput!) { confirmDelivery(input: $input) { orderId } }',
+      await tokenFor('platform', 'marketplace'),
+      { input: { orderId: 'ws-no-such-order' } },
+    );
+    expect(outcome).toMatchObject({
+      kind: 'result',
+      result: { errors: [{ extensions: { code: 'ORDER_NOT_FOUND' } }] },
+    });
+  });
+
+  it('refuses an invalid operation with a code, not a raw message', async () => {
+    const outcome = await graphqlOverWebSocket(
+      gateway.wsUrl,
+      '{ me { noSuchField } }',
+      await tokenFor('mediator', 'm-3'),
+    );
+    expect(outcome).toMatchObject({
+      kind: 'errors',
+      errors: [{ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }],
+    });
+  });
+});
+
+describe('GraphQL over WebSocket is limited like HTTP', () => {
+  const refusal = async (settings: Record<string, string>, queries: string[]) => {
+    const gateway = await startGateway(settings);
+    try {
+      const token = await tokenFor('buyer', 'ws-limited');
+      const codes: unknown[] = [];
+      for (const query of queries) {
+        const outcome = await graphqlOverWebSocket(gateway.wsUrl, query, token);
+        codes.push(outcome.kind === 'errors' ? outcome.errors[0]?.extensions?.code : outcome.kind);
+      }
+      return codes;
+    } finally {
+      await gateway.close();
+    }
+  };
+
+  it('refuses a query deeper than GRAPHQL_MAX_DEPTH', async () => {
+    expect(await refusal({ GRAPHQL_MAX_DEPTH: '1' }, ['{ me { id } }'])).toEqual(['QUERY_TOO_DEEP']);
+  });
+
+  it('refuses a query costlier than GRAPHQL_MAX_COMPLEXITY', async () => {
+    expect(await refusal({ GRAPHQL_MAX_COMPLEXITY: '2' }, ['{ me { id role } }'])).toEqual([
+      'QUERY_TOO_COMPLEX',
+    ]);
+  });
+
+  it('limits the operations of each actor to RATE_LIMIT_PER_MINUTE', async () => {
+    expect(await refusal({ RATE_LIMIT_PER_MINUTE: '3' }, Array(4).fill('{ me { id } }'))).toEqual([
+      'result',
+      'result',
+      'result',
+      'RATE_LIMITED',
+    ]);
+  });
 });

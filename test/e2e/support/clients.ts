@@ -61,7 +61,9 @@ export async function graphql<Data = Record<string, unknown>>(
 
 export type WsOutcome =
   | { kind: 'result'; result: FormattedExecutionResult<Record<string, unknown>, unknown> }
-  | { kind: 'closed'; code: number; reason: string };
+  | { kind: 'closed'; code: number; reason: string }
+  /** The server refused the operation itself (graphql-ws `error` message). */
+  | { kind: 'errors'; errors: { message: string; extensions?: Record<string, unknown> }[] };
 
 /**
  * Runs one operation over graphql-ws (the `graphql-transport-ws` protocol) and resolves with its
@@ -71,6 +73,7 @@ export function graphqlOverWebSocket(
   wsUrl: string,
   query: string,
   token?: string,
+  variables?: Record<string, unknown>,
 ): Promise<WsOutcome> {
   return new Promise((resolve) => {
     let settled = false;
@@ -79,7 +82,7 @@ export function graphqlOverWebSocket(
       settled = true;
       resolve(outcome);
       // A refused connection is closed already; disposing it again rejects inside graphql-ws.
-      if (outcome.kind === 'result') void client.dispose();
+      if (outcome.kind !== 'closed') void client.dispose();
     };
     const client = createClient({
       url: wsUrl,
@@ -94,13 +97,14 @@ export function graphqlOverWebSocket(
       },
     });
     client.subscribe(
-      { query },
+      { query, variables },
       {
         next: (result) => settle({ kind: 'result', result }),
         error: (error) => {
           const closed = error as { code?: number; reason?: string };
           if (typeof closed?.code === 'number')
             settle({ kind: 'closed', code: closed.code, reason: String(closed.reason) });
+          else if (Array.isArray(error)) settle({ kind: 'errors', errors: error });
         },
         complete: () => undefined,
       },

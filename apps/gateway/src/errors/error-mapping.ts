@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Actor } from '@arbiter/auth';
 import { DomainError } from '@arbiter/disputes';
 import { InputValidationError } from './input-validation';
@@ -103,4 +103,39 @@ export function toApiError(error: unknown, actor: Actor | null | undefined): Api
     return { code, message, httpStatus: status };
   }
   return INTERNAL;
+}
+
+/**
+ * A GraphQL error as a client may see it, for transports that bypass Apollo's `formatError`
+ * (graphql-ws). Errors already carrying a code (mapped by ApiExceptionFilter, or refused by the
+ * limits) keep it with their extensions; graphql-js's own request errors (no code, no cause) are
+ * the caller's; anything else is mapped by `toApiError` and, if unexpected, masked.
+ */
+export function toFormattedGraphQLError(
+  error: GraphQLError,
+  actor: Actor | null | undefined,
+): { formatted: GraphQLFormattedError; unexpected: boolean } {
+  const where = {
+    ...(error.locations ? { locations: error.locations } : {}),
+    ...(error.path ? { path: error.path } : {}),
+  };
+  if (typeof error.extensions?.code === 'string') {
+    const { http: _http, stacktrace: _stacktrace, ...extensions } = error.extensions;
+    return { formatted: { message: error.message, ...where, extensions }, unexpected: false };
+  }
+  if (!error.originalError) {
+    return {
+      formatted: { message: error.message, ...where, extensions: { code: 'BAD_USER_INPUT' } },
+      unexpected: false,
+    };
+  }
+  const mapped = toApiError(error.originalError, actor);
+  return {
+    formatted: {
+      message: mapped.message,
+      ...where,
+      extensions: { ...mapped.extensions, code: mapped.code },
+    },
+    unexpected: mapped.unexpected === true,
+  };
 }

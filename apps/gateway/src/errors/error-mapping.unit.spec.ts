@@ -2,7 +2,7 @@ import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { GraphQLError } from 'graphql';
 import { DomainError } from '@arbiter/disputes';
-import { toApiError } from './error-mapping';
+import { toApiError, toFormattedGraphQLError } from './error-mapping';
 import { InputValidationError } from './input-validation';
 
 const buyer = { id: 'b-1', role: 'buyer' as const };
@@ -81,6 +81,43 @@ describe('toApiError', () => {
       message: 'Internal server error',
       httpStatus: 500,
       unexpected: true,
+    });
+  });
+});
+
+describe('toFormattedGraphQLError (graphql-ws, where Apollo formatError does not run)', () => {
+  it('masks an unexpected error thrown during execution and flags it for the log', () => {
+    const error = new GraphQLError('connection refused to 10.0.0.7', {
+      path: ['disputeUpdated'],
+      originalError: new Error('connection refused to 10.0.0.7'),
+    });
+    expect(toFormattedGraphQLError(error, buyer)).toEqual({
+      formatted: {
+        message: 'Internal server error',
+        path: ['disputeUpdated'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
+      unexpected: true,
+    });
+  });
+
+  it('maps a domain error like HTTP does, concealment included', () => {
+    const error = new GraphQLError('x', {
+      originalError: new DomainError('NOT_A_PARTY', 'You are not the buyer of o-1'),
+    });
+    expect(toFormattedGraphQLError(error, buyer).formatted).toEqual({
+      message: 'Not allowed, or no such dispute',
+      extensions: { code: 'FORBIDDEN' },
+    });
+  });
+
+  it('keeps an error already mapped, with its extensions, minus transport details', () => {
+    const error = new GraphQLError('Bad input', {
+      extensions: { code: 'BAD_USER_INPUT', fields: [{ path: 'a' }], http: { status: 400 } },
+    });
+    expect(toFormattedGraphQLError(error, buyer).formatted).toEqual({
+      message: 'Bad input',
+      extensions: { code: 'BAD_USER_INPUT', fields: [{ path: 'a' }] },
     });
   });
 });

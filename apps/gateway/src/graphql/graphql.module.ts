@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
-import { GraphQLModule } from '@nestjs/graphql';
+import { GraphQLModule, GraphQLSchemaHost } from '@nestjs/graphql';
+import { ThrottlerStorage } from '@nestjs/throttler';
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { TokenVerifier } from '@arbiter/auth';
@@ -9,8 +10,9 @@ import type { AppConfig } from '@arbiter/platform';
 import { INTERNAL } from '../errors/error-mapping';
 import { MetricsService } from '../metrics/metrics';
 import { graphQLContextFactory, webSocketAuthenticator, WsConnectionContext } from './context';
-import { queryLimitsPlugin } from './limits';
+import { MAX_TOKENS, queryLimitsPlugin } from './limits';
 import { MeResolver } from './me.resolver';
+import { webSocketOperationHooks } from './websocket-operations';
 
 /** Where the committed schema lives; `npm run schema` (or a development start) rewrites it. */
 export const SCHEMA_FILE = join(process.cwd(), 'apps/gateway/schema.gql');
@@ -31,8 +33,13 @@ export class GatewayGraphQLModule {
       imports: [
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          inject: [TokenVerifier, MetricsService],
-          useFactory: (verifier: TokenVerifier, metrics: MetricsService): ApolloDriverConfig => ({
+          inject: [TokenVerifier, MetricsService, ThrottlerStorage, GraphQLSchemaHost],
+          useFactory: (
+            verifier: TokenVerifier,
+            metrics: MetricsService,
+            storage: ThrottlerStorage,
+            schemaHost: GraphQLSchemaHost,
+          ): ApolloDriverConfig => ({
             path: '/graphql',
             autoSchemaFile: writeSchemaFile ? SCHEMA_FILE : true,
             sortSchema: true,
@@ -43,12 +50,20 @@ export class GatewayGraphQLModule {
             // Errors are mapped once by ApiExceptionFilter; Nest's own HTTP-error translation would
             // overwrite the codes.
             autoTransformHttpErrors: false,
-            parseOptions: { maxTokens: 5000 },
+            parseOptions: { maxTokens: MAX_TOKENS },
             context: graphQLContextFactory(verifier),
             subscriptions: {
               'graphql-ws': {
                 path: '/graphql',
                 onConnect: webSocketAuthenticator(verifier) as never,
+                // Apollo's plugins and formatError do not run over the socket; these hooks do their work.
+                ...(webSocketOperationHooks({
+                  maxDepth: config.GRAPHQL_MAX_DEPTH,
+                  maxComplexity: config.GRAPHQL_MAX_COMPLEXITY,
+                  perMinute: config.RATE_LIMIT_PER_MINUTE,
+                  storage,
+                  schema: () => schemaHost.schema,
+                }) as object),
               },
             },
             plugins: [

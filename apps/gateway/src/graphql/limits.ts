@@ -16,6 +16,9 @@ export interface QueryLimits {
   maxComplexity: number;
 }
 
+/** Most tokens a GraphQL document may have; parsing stops there, before any work on it. */
+export const MAX_TOKENS = 5000;
+
 /**
  * Refuses operations nested deeper than `maxDepth` or costlier than `maxComplexity` before they
  * execute. Cost: a field's `complexity` extension (`@Field({ complexity })`), else 1 per field.
@@ -27,25 +30,36 @@ export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
       return {
         async didResolveOperation({ request, document, schema, operation }) {
           if (!operation) return; // graphql-js reports the missing operation itself
-          const depth = selectionDepth(operation.selectionSet, fragmentsOf(document), new Set());
-          if (depth > limits.maxDepth) {
-            throw new GraphQLError(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}`, {
-              extensions: { code: 'QUERY_TOO_DEEP', http: { status: 400 } },
-            });
-          }
-          const complexity = complexityOf(schema, document, operation, request.variables);
-          if (complexity > limits.maxComplexity) {
-            throw new GraphQLError(
-              `Query complexity ${complexity} exceeds the limit of ${limits.maxComplexity}`,
-              {
-                extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
-              },
-            );
-          }
+          checkQueryLimits(limits, schema, document, operation, request.variables);
         },
       };
     },
   };
+}
+
+/** Throws QUERY_TOO_DEEP or QUERY_TOO_COMPLEX; shared by HTTP (the plugin) and WebSocket. */
+export function checkQueryLimits(
+  limits: QueryLimits,
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+): void {
+  const depth = selectionDepth(operation.selectionSet, fragmentsOf(document), new Set());
+  if (depth > limits.maxDepth) {
+    throw new GraphQLError(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}`, {
+      extensions: { code: 'QUERY_TOO_DEEP', http: { status: 400 } },
+    });
+  }
+  const complexity = complexityOf(schema, document, operation, variables);
+  if (complexity > limits.maxComplexity) {
+    throw new GraphQLError(
+      `Query complexity ${complexity} exceeds the limit of ${limits.maxComplexity}`,
+      {
+        extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
+      },
+    );
+  }
 }
 
 function complexityOf(

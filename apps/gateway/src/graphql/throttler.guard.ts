@@ -10,7 +10,8 @@ import { GraphQLContext, REQUEST_CONTEXT, RequestContext } from '@arbiter/auth';
 @Injectable()
 export class ActorThrottlerGuard extends ThrottlerGuard {
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
-    // Operations over WebSocket have no HTTP request/response pair to count against.
+    // Operations over WebSocket have no HTTP request/response pair to count against; they are
+    // counted per actor in graphql-ws's onSubscribe (websocket-operations.ts) instead.
     return (
       context.getType<GqlContextType>() === 'graphql' &&
       !GqlExecutionContext.create(context).getContext<GraphQLContext>().res

@@ -1,0 +1,125 @@
+import { Logger } from '@nestjs/common';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import {
+  DocumentNode,
+  ExecutionArgs,
+  getOperationAST,
+  GraphQLError,
+  GraphQLFormattedError,
+  GraphQLSchema,
+  parse,
+  validate,
+} from 'graphql';
+import type { Actor } from '@arbiter/auth';
+import { toFormattedGraphQLError } from '../errors/error-mapping';
+import { checkQueryLimits, MAX_TOKENS, QueryLimits } from './limits';
+
+/** Operations one connection may have running at once (subscriptions, mostly). */
+export const MAX_OPERATIONS_PER_CONNECTION = 50;
+
+export interface WebSocketOperationOptions extends QueryLimits {
+  /** Operations per minute per actor, the HTTP rate limit's budget. */
+  perMinute: number;
+  storage: ThrottlerStorage;
+  /** The executable schema, known once the GraphQL module has started. */
+  schema: () => GraphQLSchema;
+}
+
+/** The part of graphql-ws's connection context these hooks read. */
+interface WsContext {
+  subscriptions: Record<string, unknown>;
+  extra: { actor?: Actor };
+}
+
+interface WsPayload {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/**
+ * graphql-ws hooks that hold operations sent over the socket to the rules of HTTP. Nest hands the
+ * socket straight to graphql-ws, so Apollo's plugins (limits) and `formatError` never see these
+ * operations, and the HTTP rate limiter has no request to count: each is applied here instead —
+ * the token limit, validation, depth and complexity, a per-actor rate and a per-connection cap —
+ * and every error sent back is mapped like HTTP's, so no internal message leaves the server.
+ */
+export function webSocketOperationHooks(options: WebSocketOperationOptions) {
+  const logger = new Logger('GraphQLWebSocket');
+  const format = (ctx: WsContext, errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
+    errors.map((error) => {
+      const { formatted, unexpected } = toFormattedGraphQLError(error, ctx.extra.actor);
+      if (unexpected) logger.error({ err: error.originalError ?? error }, 'Unexpected GraphQL error');
+      return formatted;
+    });
+
+  return {
+    onSubscribe: async (
+      ctx: WsContext,
+      _id: string,
+      payload: WsPayload,
+    ): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+      const refused = (message: string, code: string) => [
+        new GraphQLError(message, { extensions: { code } }),
+      ];
+      // graphql-ws registers the operation before calling this hook, so it is counted here.
+      if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_CONNECTION) {
+        return refused(
+          `At most ${MAX_OPERATIONS_PER_CONNECTION} operations may run at once on one connection`,
+          'TOO_MANY_OPERATIONS',
+        );
+      }
+      const actor = ctx.extra.actor;
+      // onConnect refuses sockets without an actor, so every operation here has one.
+      const { isBlocked } = await options.storage.increment(
+        `graphql-ws:actor:${actor?.id ?? 'unknown'}`,
+        60_000,
+        options.perMinute,
+        60_000,
+        'graphql-ws',
+      );
+      if (isBlocked) return refused('Too many requests', 'RATE_LIMITED');
+
+      let document: DocumentNode;
+      try {
+        document = parse(payload.query, { maxTokens: MAX_TOKENS });
+      } catch (error) {
+        return refused((error as Error).message, 'GRAPHQL_PARSE_FAILED');
+      }
+      const schema = options.schema();
+      const invalid = validate(schema, document);
+      if (invalid.length) {
+        return invalid.map(
+          (error) =>
+            new GraphQLError(error.message, {
+              nodes: error.nodes,
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+            }),
+        );
+      }
+      const variableValues = payload.variables ?? undefined;
+      const operation = getOperationAST(document, payload.operationName);
+      if (operation) {
+        try {
+          checkQueryLimits(options, schema, document, operation, variableValues);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+      }
+      return { schema, document, operationName: payload.operationName, variableValues };
+    },
+    onNext: (
+      ctx: WsContext,
+      _id: string,
+      _payload: unknown,
+      _args: unknown,
+      result: { data?: unknown; errors?: readonly GraphQLError[]; extensions?: unknown },
+    ) =>
+      result.errors
+        ? { ...result, errors: format(ctx, result.errors) }
+        : undefined,
+    onError: (ctx: WsContext, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
+      format(ctx, errors),
+  };
+}
