@@ -368,6 +368,62 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     expect(Date.now() - waited).toBeGreaterThanOrEqual(190);
   });
 
+  it('waitForPosition in a process that does not run the projection: O(1) queries per tick for N waiters', async () => {
+    // The holder is stuck between retries on the first event: every wait below runs to its timeout.
+    const stuck = runner(
+      { ...countingProjection(), apply: async () => Promise.reject(new Error('not yet')) },
+      { retry: { attempts: 100, initialDelayMs: 10_000, maxDelayMs: 10_000 } },
+    );
+    stuck.start();
+    const pending = await append(store, 'cart-1', 'ItemAdded');
+    await eventually(() => stuck.statusOf(NAME).lastError !== null);
+
+    // Count what the gateway's runner asks of the read DB (a wrapper around its driver client) and of the store.
+    let dbQueries = 0;
+    let storeCalls = 0;
+    const other = await database.connectAgain();
+    toClose.push(other);
+    const count = <T extends object>(target: T, methods: readonly string[], onCall: () => void): T =>
+      new Proxy(target, {
+        get(object, property) {
+          const value: unknown = Reflect.get(object, property, object);
+          if (typeof value !== 'function' || property === 'constructor') return value;
+          const bound = (value as (...args: unknown[]) => unknown).bind(object);
+          if (!methods.includes(String(property))) return bound;
+          return (...args: unknown[]) => {
+            onCall();
+            return bound(...args);
+          };
+        },
+      });
+    const countedDb = readDbFor(
+      other.kind === 'postgres'
+        ? { ...other, pool: count(other.pool, ['query', 'connect'], () => dbQueries++) }
+        : { ...other, db: count(other.db, ['query', 'exec', 'transaction'], () => dbQueries++) },
+    );
+    const countedStore = count(store, ['headPosition', 'readAll'], () => storeCalls++);
+    const pollMs = 10;
+    const gateway = new ProjectionRunner(countedStore, other, new ProjectionRegistry([countingProjection()]), {
+      ...fast,
+      waitPollMs: pollMs,
+      db: countedDb,
+    });
+
+    const waiters = 50;
+    const timeoutMs = 600;
+    const started = Date.now();
+    const results = await Promise.all(Array.from({ length: waiters }, () => gateway.waitForPosition(pending, timeoutMs)));
+    const elapsed = Date.now() - started;
+    expect(results).toEqual(Array(waiters).fill(false));
+    expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 10);
+    // One checkpoint read per tick for all 50 waiters (per waiter, this would be 50 per tick).
+    const ticks = Math.ceil(elapsed / pollMs) + 1;
+    expect(dbQueries).toBeGreaterThan(0);
+    expect(dbQueries).toBeLessThanOrEqual(ticks);
+    // The store: headPosition + readAll at most every 250 ms for the projection, not per waiter.
+    expect(storeCalls).toBeLessThanOrEqual(2 * (Math.ceil(elapsed / 250) + 1));
+  });
+
   it('migrates idempotently, also when two processes start at once', async () => {
     const other = await database.connectAgain();
     toClose.push(other);

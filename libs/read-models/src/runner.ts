@@ -238,10 +238,15 @@ export class ProjectionRunner {
 
 const IDLE = Symbol('idle');
 
+interface PositionWaiter {
+  position: bigint;
+  settle(passed: boolean): void;
+}
+
 /** How often a wait re-checks that some process still runs the projection. */
 const RUNNER_RECHECK_MS = 1_000;
 
-/** How often a wait on a projection this process runs asks the store whether it was skipped past. */
+/** How often waits on a projection ask the store whether it was skipped past: per waiter in the holder, per projection elsewhere. */
 const HOLDER_PROBE_MS = 250;
 
 class ProjectionWorker {
@@ -261,6 +266,9 @@ class ProjectionWorker {
   /** Wakes sleeps and waiters: called on every checkpoint or state change, and on stop. */
   private readonly listeners = new Set<() => void>();
   private resumeFailed: (() => void) | undefined;
+  /** `waitFor` calls in a process that does not hold the projection, served by one poller. */
+  private readonly waiters = new Set<PositionWaiter>();
+  private poller: Promise<void> | undefined;
   private readonly filter: { eventTypes: readonly string[] };
   private readonly types: ReadonlySet<string>;
 
@@ -309,29 +317,106 @@ class ProjectionWorker {
   }
 
   async waitFor(position: bigint, deadline: number): Promise<boolean> {
-    let runnerSeenAt = Number.NEGATIVE_INFINITY;
     let probedAt = Number.NEGATIVE_INFINITY;
     for (;;) {
       if (this.passedThrough !== null && this.passedThrough >= position) return true;
       if (this.state === 'failed') return false;
+      if (!this.holding) return this.waitShared(position, deadline);
       // While this process applies the projection, every commit wakes the waiters: the store is
       // asked only now and then (for events the projection skips), not by every waiter every poll
       // — under load, hundreds of waiters polling the store slowed the very projection they await.
-      if (!this.holding || Date.now() - probedAt >= HOLDER_PROBE_MS) {
+      if (Date.now() - probedAt >= HOLDER_PROBE_MS) {
         probedAt = Date.now();
-        const probe = await this.probePassed(position);
-        if (probe === 'passed') return true;
-        if (probe === 'failed') return false;
+        if (await this.holderPassed(position)) return true;
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
+      await this.nextChange(Math.min(remaining, this.deps.settings.waitPollMs));
+    }
+  }
+
+  /**
+   * A wait in a process that does not apply the projection: it joins the projection's one poller,
+   * so a gateway with hundreds of waiters costs one checkpoint read per tick, not hundreds.
+   */
+  private waitShared(position: bigint, deadline: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const waiter: PositionWaiter = {
+        position,
+        settle: (passed) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(passed);
+        },
+      };
+      const timer = setTimeout(() => waiter.settle(false), Math.max(0, deadline - Date.now()));
+      this.waiters.add(waiter);
+      this.startPoller();
+    });
+  }
+
+  private startPoller(): void {
+    if (this.poller) return;
+    this.poller = this.pollForWaiters().finally(() => {
+      this.poller = undefined;
+      // A waiter that arrived while the last tick was winding down.
+      if (this.waiters.size > 0) this.startPoller();
+    });
+  }
+
+  /**
+   * Each tick reads only the checkpoint row the holder commits. The store is asked about skipped
+   * events at most every HOLDER_PROBE_MS, in the background (headPosition may wait out a fence),
+   * and whether anyone runs the projection at most every RUNNER_RECHECK_MS.
+   */
+  private async pollForWaiters(): Promise<void> {
+    const { db, settings } = this.deps;
+    let probedAt = Number.NEGATIVE_INFINITY;
+    let probing = false;
+    let runnerSeenAt = Number.NEGATIVE_INFINITY;
+    while (this.waiters.size > 0) {
+      try {
+        const row = await readCheckpoint(db, this.projection.name);
+        const checkpoint = row?.position ?? START_POSITION;
+        const known = this.passedThrough !== null && this.passedThrough > checkpoint ? this.passedThrough : checkpoint;
+        for (const waiter of [...this.waiters]) {
+          if (waiter.position <= known) waiter.settle(true);
+          // Another process recorded that the projection stopped before reaching it.
+          else if (row?.status === 'failed' || this.state === 'failed') waiter.settle(false);
+        }
+        if (!probing && this.waiters.size > 0 && Date.now() - probedAt >= HOLDER_PROBE_MS) {
+          probedAt = Date.now();
+          probing = true;
+          void this.probeStoreForWaiters(checkpoint).finally(() => (probing = false));
+        }
+      } catch {
+        // Unknown: keep waiting, each waiter's deadline still bounds it.
+      }
       // Waiting is pointless when no process runs the projection (e.g. a gateway without inline
-      // workers whose worker is down): say so at once. Checked again now and then, not per poll.
-      if (Date.now() - runnerSeenAt >= RUNNER_RECHECK_MS) {
-        if (!(await this.someoneRuns())) return false;
+      // workers whose worker is down): say so at once. Checked again now and then, not per tick.
+      if (this.waiters.size > 0 && Date.now() - runnerSeenAt >= RUNNER_RECHECK_MS) {
+        if (!(await this.someoneRuns())) {
+          for (const waiter of [...this.waiters]) waiter.settle(false);
+          return;
+        }
         runnerSeenAt = Date.now();
       }
-      await this.nextChange(Math.min(remaining, this.deps.settings.waitPollMs));
+      if (this.waiters.size > 0) await this.nextChange(settings.waitPollMs);
+    }
+  }
+
+  /** Events the projection skips never move its checkpoint: passed once nothing it handles lies between. */
+  private async probeStoreForWaiters(checkpoint: bigint): Promise<void> {
+    const { eventStore } = this.deps;
+    try {
+      // Not yet visible to readers (an earlier transaction still open): nobody can have applied it.
+      const head = await eventStore.headPosition();
+      const [next] = await eventStore.readAll({ after: checkpoint, maxCount: 1, filter: this.filter });
+      for (const waiter of [...this.waiters]) {
+        if (waiter.position <= head && (next === undefined || next.position > waiter.position)) waiter.settle(true);
+      }
+    } catch {
+      // As for a failed tick: the next probe may answer.
     }
   }
 
@@ -641,30 +726,22 @@ class ProjectionWorker {
     return null;
   }
 
-  /**
-   * Has the projection passed `position`? Cheap when it has; else asks the store what is left.
-   * `failed`: another process recorded that the projection stopped before reaching it.
-   */
-  private async probePassed(position: bigint): Promise<'passed' | 'pending' | 'failed'> {
-    const { eventStore, db } = this.deps;
+  /** For the holder: has the projection passed `position`? Asks the store what is left after the checkpoint. */
+  private async holderPassed(position: bigint): Promise<boolean> {
+    const { eventStore } = this.deps;
     try {
-      let checkpoint = this.checkpoint ?? START_POSITION;
-      if (!this.holding) {
-        const row = await readCheckpoint(db, this.projection.name);
-        checkpoint = row?.position ?? START_POSITION;
-        if (checkpoint < position && row?.status === 'failed') return 'failed';
-      }
-      if (checkpoint >= position) return 'passed';
+      const checkpoint = this.checkpoint ?? START_POSITION;
+      if (checkpoint >= position) return true;
       // Not yet visible to readers (an earlier transaction still open): nobody can have applied it.
-      if ((await eventStore.headPosition()) < position) return 'pending';
+      if ((await eventStore.headPosition()) < position) return false;
       const [next] = await eventStore.readAll({ after: checkpoint, maxCount: 1, filter: this.filter });
       const passed = next === undefined || next.position > position;
       if (passed && this.holding && (this.passedThrough === null || this.passedThrough < position)) {
         this.passedThrough = position;
       }
-      return passed ? 'passed' : 'pending';
+      return passed;
     } catch {
-      return 'pending';
+      return false;
     }
   }
 
