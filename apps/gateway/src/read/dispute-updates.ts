@@ -1,8 +1,16 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { DISPUTE_EVENT_TYPES } from '@arbiter/disputes';
 import { EVENT_STORE, type EventStore, type Subscription } from '@arbiter/event-store';
 
 type Listener = (position: bigint) => void;
+
+export const DISPUTE_UPDATES_RETRY = Symbol('DISPUTE_UPDATES_RETRY');
+
+/** Backoff before re-opening a failed store subscription: doubling from `initialMs`, capped at `maxMs`. */
+export interface RetryDelays {
+  initialMs: number;
+  maxMs: number;
+}
 
 /**
  * Which disputes changed, for `disputeUpdated`: one store subscription (`subscribeToAll`, dispute
@@ -10,15 +18,27 @@ type Listener = (position: bigint) => void;
  * It says *that* a dispute moved and at which position; the resolver then reads the caller's
  * view once the projection has passed it. Fed by the store rather than by the runner, so it
  * works the same when the projections run in another process.
+ *
+ * A failing store read (a dropped database connection) must not silently starve every current
+ * subscriber: while anyone listens, the subscription is re-opened from the last position
+ * delivered, after a capped backoff, with a log line per attempt.
  */
 @Injectable()
 export class DisputeUpdates implements OnModuleDestroy {
   private readonly logger = new Logger('DisputeUpdates');
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly retry: RetryDelays;
   private subscription: Subscription | undefined;
   private pumping: Promise<void> | undefined;
+  private wakeRetry: (() => void) | undefined;
+  private destroyed = false;
 
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: Pick<EventStore, 'subscribeToAll' | 'headPosition'>,
+    @Optional() @Inject(DISPUTE_UPDATES_RETRY) retry?: RetryDelays,
+  ) {
+    this.retry = retry ?? { initialMs: 250, maxMs: 30_000 };
+  }
 
   /** Calls `listener` with the position of each new event of the dispute; returns the unsubscribe. */
   async listen(disputeId: string, listener: Listener): Promise<() => void> {
@@ -34,34 +54,79 @@ export class DisputeUpdates implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.destroyed = true;
     this.listeners.clear();
     await this.close();
   }
 
+  private wanted(): boolean {
+    return this.listeners.size > 0 && !this.destroyed;
+  }
+
   private async open(): Promise<void> {
-    if (this.subscription) return;
+    if (this.pumping) return;
     // From the head as of now: a subscriber hears about changes after it subscribed.
     const after = await this.store.headPosition();
-    if (this.subscription) return;
-    const subscription = this.store.subscribeToAll({ after, filter: { eventTypes: DISPUTE_EVENT_TYPES } });
-    this.subscription = subscription;
-    this.pumping = (async () => {
+    if (this.pumping) return;
+    const pumping = this.pump(after).finally(() => {
+      if (this.pumping === pumping) this.pumping = undefined;
+      // Someone subscribed again while the pump was shutting down.
+      if (this.wanted()) void this.open();
+    });
+    this.pumping = pumping;
+  }
+
+  private async pump(after: bigint): Promise<void> {
+    let position = after;
+    let failures = 0;
+    while (this.wanted()) {
+      const subscription = this.store.subscribeToAll({
+        after: position,
+        filter: { eventTypes: DISPUTE_EVENT_TYPES },
+      });
+      this.subscription = subscription;
+      let failure: unknown;
       try {
         for await (const event of subscription) {
+          position = event.position;
+          failures = 0;
           const disputeId = (event.data as { disputeId?: string }).disputeId;
           for (const listener of (disputeId && this.listeners.get(disputeId)) || []) listener(event.position);
         }
       } catch (error) {
-        this.logger.warn(`Dispute updates stopped: ${error instanceof Error ? error.message : String(error)}`);
-      } finally {
-        if (this.subscription === subscription) this.subscription = undefined;
+        failure = error;
       }
-    })();
+      const closedHere = this.subscription !== subscription;
+      if (!closedHere) this.subscription = undefined;
+      if (!this.wanted()) return;
+      if (closedHere && failure === undefined) continue; // closed, then listened to again at once
+      failures += 1;
+      const delay = Math.min(this.retry.initialMs * 2 ** (failures - 1), this.retry.maxMs);
+      const reason =
+        failure === undefined
+          ? 'the store subscription ended'
+          : failure instanceof Error
+            ? failure.message
+            : String(failure);
+      this.logger.warn(
+        `Dispute updates interrupted (${reason}); re-opening after position ${position} in ${delay} ms (attempt ${failures})`,
+      );
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.wakeRetry = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeRetry = undefined;
+    }
   }
 
   private async close(): Promise<void> {
+    if (this.wanted()) return; // someone listens again
     const subscription = this.subscription;
     this.subscription = undefined;
+    this.wakeRetry?.();
     await subscription?.close().catch(() => undefined);
     await this.pumping;
   }
