@@ -44,6 +44,7 @@ export const configSchema = z
       emptyAsUndefined,
       z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
     ),
+    /** Required `iss` / `aud` of tokens; both required in production with JWT_JWKS_URL. */
     JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().optional()),
     JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().optional()),
 
@@ -106,6 +107,19 @@ export const configSchema = z
         path: ['JWT_SECRET'],
         message: 'is required in production unless JWT_JWKS_URL is set',
       });
+    }
+    // A JWKS usually belongs to a shared identity provider that signs tokens for other apps too:
+    // in production a token must also name this app (aud) and come from the expected issuer.
+    if (config.NODE_ENV === 'production' && config.JWT_JWKS_URL) {
+      for (const setting of ['JWT_AUDIENCE', 'JWT_ISSUER'] as const) {
+        if (!config[setting]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [setting],
+            message: 'is required in production when JWT_JWKS_URL is set',
+          });
+        }
+      }
     }
     if (config.EVENT_STORE === 'postgres' && !config.DATABASE_URL) {
       ctx.addIssue({

@@ -61,12 +61,30 @@ describe('validateConfig', () => {
       /^Invalid setting JWT_SECRET: is required in production/,
     );
     expect(
-      validateConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks.json' })
-        .JWT_JWKS_URL,
+      validateConfig({
+        NODE_ENV: 'production',
+        JWT_JWKS_URL: 'https://idp.example/jwks.json',
+        JWT_ISSUER: 'https://idp.example/',
+        JWT_AUDIENCE: 'arbiter',
+      }).JWT_JWKS_URL,
     ).toBe('https://idp.example/jwks.json');
     expect(
       validateConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).JWT_SECRET,
     ).toHaveLength(32);
+  });
+
+  it('requires JWT_AUDIENCE and JWT_ISSUER with a JWKS URL in production', () => {
+    // A shared identity provider signs tokens for other apps too; without these they would pass here.
+    const jwks = { NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks.json' };
+    expect(refusal(jwks)).toBe(
+      'Invalid setting JWT_AUDIENCE: is required in production when JWT_JWKS_URL is set',
+    );
+    expect(refusal({ ...jwks, JWT_AUDIENCE: 'arbiter' })).toBe(
+      'Invalid setting JWT_ISSUER: is required in production when JWT_JWKS_URL is set',
+    );
+    expect(
+      validateConfig({ ...jwks, NODE_ENV: 'development' }).JWT_AUDIENCE,
+    ).toBeUndefined();
   });
 
   it('refuses a short secret, a non-http JWKS URL and bad sizes', () => {
