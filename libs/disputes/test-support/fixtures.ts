@@ -162,6 +162,9 @@ export const returnShipped = (policy?: DisputePolicy): Story =>
   returnAddressGiven(policy).then(
     cmd('ShipReturn', buyer, day(10), { carrier: 'bpost', trackingNumber: 'TRK-1' }),
   );
+/** The carrier delivered the return on day 12: the seller must confirm by day 12 + 10. */
+export const returnDelivered = (policy?: DisputePolicy): Story =>
+  returnShipped(policy).then(cmd('RecordReturnDelivery', platform, day(12), {}));
 /** Agreement on a partial refund of 3000 without return: REFUND_PENDING. */
 export const refundPending = (policy?: DisputePolicy): Story =>
   countered(policy).then(cmd('AcceptProposal', buyer, day(8), { proposalId: 'p-seller-1' }));

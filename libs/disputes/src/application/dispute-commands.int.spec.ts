@@ -16,6 +16,7 @@ import { EscalateDisputeCommand } from './escalate-dispute/escalate-dispute';
 import { OpenDisputeCommand } from './open-dispute/open-dispute';
 import { PostMessageCommand } from './post-message/post-message';
 import { RespondToDisputeCommand } from './respond-to-dispute/respond-to-dispute';
+import { SubmitProposalCommand } from './submit-proposal/submit-proposal';
 import { TakeCaseCommand } from './take-case/take-case';
 import {
   DisputesUnderTest,
@@ -44,6 +45,10 @@ function commandSuite(store: () => StoreUnderTest) {
   afterAll(() => d?.close());
 
   async function openedDispute(): Promise<string> {
+    return (await openedWithClaim()).disputeId;
+  }
+
+  async function openedWithClaim(): Promise<{ disputeId: string; claimId: string }> {
     const orderId = `order-${++orders}`;
     await shippedOrder(d, orderId, { buyerId: buyer.id, sellerId: seller.id });
     d.clock.advanceDays(1);
@@ -55,7 +60,8 @@ function commandSuite(store: () => StoreUnderTest) {
         d.as(buyer),
       ),
     );
-    return outcome.disputeId;
+    const claimId = (outcome.state as Dispute).proposals.buyer?.proposalId ?? '';
+    return { disputeId: outcome.disputeId, claimId };
   }
   const codeOf = (promise: Promise<unknown>) =>
     promise.then(
@@ -191,12 +197,25 @@ function commandSuite(store: () => StoreUnderTest) {
     });
   });
 
+  it('accepts only the claim the seller names: a replaced claim is refused', async () => {
+    const { disputeId, claimId } = await openedWithClaim();
+    await d.bus.execute(
+      new SubmitProposalCommand(disputeId, { solution: { kind: 'RESEND' } }, d.as(buyer)),
+    );
+    const accept = new RespondToDisputeCommand(
+      disputeId,
+      { response: 'ACCEPT', comment: 'Sorry', proposalId: claimId },
+      d.as(seller),
+    );
+    expect(await codeOf(d.bus.execute(accept))).toBe('PROPOSAL_CHANGED');
+  });
+
   it('tells someone else nothing about a dispute, whatever its state', async () => {
-    const disputeId = await openedDispute();
+    const { disputeId, claimId } = await openedWithClaim();
     await d.bus.execute(
       new RespondToDisputeCommand(
         disputeId,
-        { response: 'ACCEPT', comment: 'Sorry' },
+        { response: 'ACCEPT', comment: 'Sorry', proposalId: claimId },
         d.as(seller),
       ),
     );

@@ -1,8 +1,14 @@
 import type { FireDeadline } from './dispute.commands';
-import type { DeadlineKind, Decision, Dispute, DisputeState } from './dispute.events';
+import type {
+  DeadlineKind,
+  Decision,
+  Dispute,
+  DisputeState,
+  Resolution,
+} from './dispute.events';
 import type { DisputePolicy } from './policy';
 import type { Instant } from './time';
-import type { Actor, Role } from './vocabulary';
+import type { Actor, ReachedBy, Role } from './vocabulary';
 
 /**
  * Read-side helpers over the state: the deadlines armed right now (for the deadline process
@@ -90,6 +96,7 @@ export type ExpectedActionKind =
   | 'DECIDE_APPEAL'
   | 'PROVIDE_RETURN_ADDRESS'
   | 'SHIP_RETURN'
+  | 'RECORD_RETURN_DELIVERY'
   | 'CONFIRM_RETURN_RECEIVED'
   | 'CONFIRM_REFUND_PAYOUT';
 
@@ -138,7 +145,15 @@ const EXPECTED: Readonly<
     ),
   RETURN_REQUESTED: (_s, due) => [{ role: 'seller', action: 'PROVIDE_RETURN_ADDRESS', ...due }],
   RETURN_AWAITING_SHIPMENT: (_s, due) => [{ role: 'buyer', action: 'SHIP_RETURN', ...due }],
-  RETURN_IN_TRANSIT: (_s, due) => [{ role: 'seller', action: 'CONFIRM_RETURN_RECEIVED', ...due }],
+  // In transit nothing fires (the seller cannot confirm what has not arrived); the receipt
+  // deadline is armed once the platform records the delivery.
+  RETURN_IN_TRANSIT: (state, due) =>
+    state.deadline === null
+      ? [
+          { role: 'seller', action: 'CONFIRM_RETURN_RECEIVED', ...NO_DEADLINE },
+          { role: 'platform', action: 'RECORD_RETURN_DELIVERY', ...NO_DEADLINE },
+        ]
+      : [{ role: 'seller', action: 'CONFIRM_RETURN_RECEIVED', ...due }],
   REFUND_PENDING: () => [{ role: 'platform', action: 'CONFIRM_REFUND_PAYOUT', ...NO_DEADLINE }],
   CLOSED: () => [],
   CANCELLED: () => [],
@@ -194,4 +209,21 @@ function partiesToAnswer(state: Dispute, policy: DisputePolicy): ExpectedAction[
           ...NO_DEADLINE,
         }));
   return [...fromRequests, ...fromProposal];
+}
+
+/**
+ * The resolution as the dispute ended, for views. A return deadline can close the dispute
+ * another way than the ruling reached (no return shipped: SELLER_FAVOUR by RETURN_TIMEOUT); the
+ * state keeps the ruling as it was reached, so a view must not show its refund.
+ */
+export function resolutionAsClosed(state: Dispute): Resolution | null {
+  const { resolution, outcome, reachedBy } = state;
+  if (resolution === null || outcome === null || outcome === resolution.outcome) return resolution;
+  return {
+    ...resolution,
+    ruling: { kind: 'SELLER_FAVOUR' },
+    outcome,
+    reachedBy: reachedBy as ReachedBy,
+    refundAmount: null,
+  };
 }

@@ -21,6 +21,7 @@ import {
   stamp,
 } from './guards';
 import { resolutionEvents } from './decide.resolution';
+import { addDays } from './time';
 import type { PartyRole } from './vocabulary';
 
 /**
@@ -54,10 +55,21 @@ export function submitProposal(command: SubmitProposal, ctx: Context): DisputeEv
   const proposalId = requireFreshId(ctx.dispute, command.data.proposalId);
   const solution = requireSolution(command.data.solution, refundable(ctx.dispute));
   const replaces = ctx.dispute.proposals[proposer]?.proposalId ?? null;
+  // A claim replaced before the seller answered gets the seller's full response time again, so
+  // silence never accepts a claim the seller had no time to read.
+  const restartsResponse = ctx.dispute.status === 'AWAITING_SELLER';
+  const sellerResponseDueAt = addDays(ctx.now, ctx.policy.sellerResponseDays);
   return [
     {
       type: 'ProposalSubmitted',
-      data: { ...stamp(ctx), proposalId, proposer, solution, replaces },
+      data: {
+        ...stamp(ctx),
+        proposalId,
+        proposer,
+        solution,
+        replaces,
+        ...(restartsResponse ? { sellerResponseDueAt } : {}),
+      },
     },
   ];
 }

@@ -122,6 +122,12 @@ export function respondToDispute(command: RespondToDispute, ctx: Context): Dispu
   switch (data.response) {
     case 'ACCEPT': {
       const buyerProposal = dispute.proposals.buyer as Proposal;
+      // The buyer may replace the claim while the seller reads it: accept only what was seen.
+      ensure(
+        data.proposalId === buyerProposal.proposalId,
+        'PROPOSAL_CHANGED',
+        `the buyer's current claim is ${buyerProposal.proposalId}`,
+      );
       return [
         {
           type: 'SellerResponded',

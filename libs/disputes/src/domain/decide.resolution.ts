@@ -138,10 +138,9 @@ export function shipReturn(command: ShipReturn, ctx: Context): DisputeEvent[] {
   requireStatus(ctx.dispute, ['RETURN_AWAITING_SHIPMENT'], 'RETURN_NOT_AWAITING_SHIPMENT');
   const carrier = requireText(command.data.carrier, 'the carrier');
   const trackingNumber = requireText(command.data.trackingNumber, 'the tracking number');
-  const receiptDueAt = addDays(ctx.now, ctx.policy.returnReceiptDays);
-  return [
-    { type: 'ReturnShipped', data: { ...stamp(ctx), carrier, trackingNumber, receiptDueAt } },
-  ];
+  // The receipt deadline starts at delivery (recordReturnDelivery), not here: a parcel the
+  // carrier never delivers must not end in a refund by timeout.
+  return [{ type: 'ReturnShipped', data: { ...stamp(ctx), carrier, trackingNumber } }];
 }
 
 export function recordReturnDelivery(_command: RecordReturnDelivery, ctx: Context): DisputeEvent[] {

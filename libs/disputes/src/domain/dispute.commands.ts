@@ -44,7 +44,8 @@ export type OpenDispute = DisputeCommandOf<
 /** Seller, while the dispute awaits their response. */
 export type RespondToDispute = DisputeCommandOf<
   'RespondToDispute',
-  | { response: 'ACCEPT'; comment: string }
+  /** `proposalId`: the buyer claim the seller saw; refused if the buyer has replaced it since. */
+  | { response: 'ACCEPT'; comment: string; proposalId: string }
   | { response: 'REJECT'; comment: string }
   | { response: 'COUNTER'; comment: string; proposalId: string; solution: Solution }
 >;

@@ -76,7 +76,14 @@ export type SellerResponded = DisputeEventOf<
 >;
 export type ProposalSubmitted = DisputeEventOf<
   'ProposalSubmitted',
-  { proposalId: string; proposer: Proposer; solution: Solution; replaces: string | null }
+  {
+    proposalId: string;
+    proposer: Proposer;
+    solution: Solution;
+    replaces: string | null;
+    /** Only when the buyer replaced the claim while AWAITING_SELLER: the restarted deadline. */
+    sellerResponseDueAt?: Instant;
+  }
 >;
 export type ProposalWithdrawn = DisputeEventOf<
   'ProposalWithdrawn',
@@ -174,10 +181,15 @@ export type ReturnAddressProvided = DisputeEventOf<
   'ReturnAddressProvided',
   { address: ReturnAddress; shipDueAt: Instant }
 >;
+/**
+ * Events written before the receipt deadline moved to delivery also carry `receiptDueAt`;
+ * `evolve` ignores it, so a return that never arrives is never refunded by a timer.
+ */
 export type ReturnShipped = DisputeEventOf<
   'ReturnShipped',
-  { carrier: string; trackingNumber: string; receiptDueAt: Instant }
+  { carrier: string; trackingNumber: string }
 >;
+/** The platform learnt from the carrier that the return arrived: the seller's receipt clock starts. */
 export type ReturnDelivered = DisputeEventOf<'ReturnDelivered', { receiptDueAt: Instant }>;
 export type ReturnReceived = DisputeEventOf<'ReturnReceived', Record<never, never>>;
 export type ReturnConditionDisputed = DisputeEventOf<
@@ -389,10 +401,13 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
         submittedAt: at,
         acceptedBy: [],
       };
+      const restarted = event.data.sellerResponseDueAt;
       return {
         ...s,
         proposals: { ...s.proposals, [proposer]: proposal },
         usedIds: [...s.usedIds, proposalId],
+        deadline:
+          restarted === undefined ? s.deadline : { kind: 'SELLER_RESPONSE', dueAt: restarted },
       };
     }
     case 'ProposalWithdrawn':
@@ -500,11 +515,8 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
         deadline: { kind: 'RETURN_SHIPMENT', dueAt: event.data.shipDueAt },
       };
     case 'ReturnShipped':
-      return {
-        ...s,
-        status: 'RETURN_IN_TRANSIT',
-        deadline: { kind: 'RETURN_RECEIPT', dueAt: event.data.receiptDueAt },
-      };
+      // No clock while in transit: only a recorded delivery arms RETURN_RECEIPT.
+      return { ...s, status: 'RETURN_IN_TRANSIT', deadline: null };
     case 'ReturnDelivered':
       return { ...s, deadline: { kind: 'RETURN_RECEIPT', dueAt: event.data.receiptDueAt } };
     case 'ReturnReceived':

@@ -47,6 +47,8 @@ export const DOMAIN_ERROR_CODES = [
   'REFUND_AMOUNT_MISMATCH',
   // proposals, escalation, evidence, decisions
   'PROPOSAL_NOT_FOUND',
+  /** The seller accepted a claim the buyer has since replaced: they must look at the new one. */
+  'PROPOSAL_CHANGED',
   'CANNOT_ACCEPT_OWN_PROPOSAL',
   'PROPOSAL_ALREADY_ACCEPTED',
   'ESCALATION_TOO_EARLY',

@@ -223,7 +223,9 @@ function commandFor(state: DisputeState, i: Intent, now: string, n: number): Dis
       const data =
         response === 'COUNTER'
           ? { response, comment: 'counter', proposalId: id('p'), solution: solution as never }
-          : { response, comment: 'because' };
+          : response === 'ACCEPT'
+            ? { response, comment: 'because', proposalId: pickOf(proposalIds, i.pick) ?? 'p-none' }
+            : { response, comment: 'because' };
       return { type: kind, data, metadata };
     }
     case 'SubmitProposal':

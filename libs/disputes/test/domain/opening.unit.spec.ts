@@ -1,4 +1,4 @@
-import { definePolicy, type DisputeOpened } from '../../src/domain';
+import { definePolicy, replay, type DisputeOpened } from '../../src/domain';
 import {
   analyst,
   buyer,
@@ -18,9 +18,13 @@ import {
   rejected,
   seller,
   Story,
+  system,
   TOTAL,
   withReturn,
 } from '../../test-support/fixtures';
+
+const fire = (dueAt: string) =>
+  cmd('FireDeadline', system, dueAt, { kind: 'SELLER_RESPONSE', dueAt, requestId: null });
 
 describe('opening a dispute', () => {
   it('records the dispute, the buyer claim and the seller response deadline', () => {
@@ -225,7 +229,13 @@ describe('opening a dispute', () => {
 describe("the seller's response", () => {
   it('accepting settles the dispute by agreement on the buyer claim', () => {
     given(opened())
-      .when(cmd('RespondToDispute', seller, day(7), { response: 'ACCEPT', comment: '' }))
+      .when(
+        cmd('RespondToDispute', seller, day(7), {
+          response: 'ACCEPT',
+          comment: '',
+          proposalId: 'p-buyer-1',
+        }),
+      )
       .thenMatch([
         { type: 'SellerResponded', data: { response: 'ACCEPTED', negotiationDueAt: null } },
         {
@@ -242,6 +252,65 @@ describe("the seller's response", () => {
           },
         },
       ]);
+  });
+
+  it('accepting refuses a claim the buyer has replaced since (PROPOSAL_CHANGED)', () => {
+    const replaced = opened().then(
+      cmd('SubmitProposal', buyer, day(7), { proposalId: 'p-buyer-2', solution: partial(4000) }),
+    );
+    const accept = (proposalId: string) =>
+      cmd('RespondToDispute', seller, day(8), { response: 'ACCEPT', comment: '', proposalId });
+    given(replaced).when(accept('p-buyer-1')).thenFails('PROPOSAL_CHANGED');
+    given(replaced).when(accept('p-unknown')).thenFails('PROPOSAL_CHANGED');
+    given(replaced)
+      .when(accept('p-buyer-2'))
+      .thenMatch([
+        { type: 'SellerResponded', data: { response: 'ACCEPTED' } },
+        { type: 'ProposalAccepted', data: { proposalId: 'p-buyer-2', acceptedBy: 'seller' } },
+        {
+          type: 'DisputeResolved',
+          data: { outcome: 'BUYER_PARTIAL_REFUND', refundAmount: eur(4000) },
+        },
+      ]);
+  });
+
+  it('replacing the claim before the seller answers restarts the seller response time', () => {
+    // Opened day 6, due day 11; replaced on day 10: the seller gets sellerResponseDays again.
+    const events = given(opened())
+      .when(
+        cmd('SubmitProposal', buyer, day(10), { proposalId: 'p-buyer-2', solution: partial(4000) }),
+      )
+      .thenMatch([
+        {
+          type: 'ProposalSubmitted',
+          data: { proposalId: 'p-buyer-2', replaces: 'p-buyer-1', sellerResponseDueAt: day(15) },
+        },
+      ]);
+    const state = replay(events, opened().state);
+    expect(state).toMatchObject({
+      status: 'AWAITING_SELLER',
+      deadline: { kind: 'SELLER_RESPONSE', dueAt: day(15) },
+    });
+    // The old deadline no longer fires; the new one accepts the claim the seller could see.
+    const replaced = new Story([...opened().events, ...events]);
+    given(replaced).when(fire(day(11))).thenNothing();
+    given(replaced)
+      .when(fire(day(15)))
+      .thenMatch([
+        { type: 'DeadlinePassed' },
+        { type: 'ProposalAccepted', data: { proposalId: 'p-buyer-2', onBehalf: true } },
+        { type: 'DisputeResolved', data: { reachedBy: 'SELLER_TIMEOUT' } },
+      ]);
+  });
+
+  it('a proposal in negotiation leaves the negotiation deadline alone', () => {
+    const events = given(countered())
+      .when(cmd('SubmitProposal', buyer, day(9), { proposalId: 'p-buyer-2', solution: partial(4000) }))
+      .thenMatch([{ type: 'ProposalSubmitted' }]);
+    expect(events[0]?.data).not.toHaveProperty('sellerResponseDueAt');
+    expect(replay(events, countered().state)).toMatchObject({
+      deadline: { kind: 'NEGOTIATION', dueAt: day(22) },
+    });
   });
 
   it('countering opens negotiation with the seller proposal and the negotiation deadline', () => {
@@ -286,7 +355,11 @@ describe("the seller's response", () => {
 
   it('refuses anyone but the order seller, and a second response', () => {
     const accept = (actor = seller) =>
-      cmd('RespondToDispute', actor, day(7), { response: 'ACCEPT', comment: '' });
+      cmd('RespondToDispute', actor, day(7), {
+        response: 'ACCEPT',
+        comment: '',
+        proposalId: 'p-buyer-1',
+      });
     given(opened()).when(accept(buyer)).thenFails('FORBIDDEN_FOR_ROLE');
     given(opened()).when(accept(otherSeller)).thenFails('NOT_A_PARTY');
     given(countered()).when(accept()).thenFails('DISPUTE_NOT_AWAITING_SELLER');

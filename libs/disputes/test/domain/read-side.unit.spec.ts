@@ -3,6 +3,7 @@ import {
   decide,
   DEFAULT_POLICY,
   definePolicy,
+  type Dispute,
   type DisputeEvent,
   evolve,
   expectedActions,
@@ -12,6 +13,7 @@ import {
   pendingDeadlines,
   REDACTED,
   replay,
+  resolutionAsClosed,
   visibleEventFor,
   visibleEventsFor,
 } from '../../src/domain';
@@ -34,6 +36,7 @@ import {
   rejected,
   returnAddressGiven,
   returnRequested,
+  returnDelivered,
   returnShipped,
   seller,
   senior,
@@ -77,9 +80,10 @@ describe('pending deadlines (for the scheduler)', () => {
     expect(pendingDeadlines(returnAddressGiven().state, P)[0]).toMatchObject({
       consequence: 'CLOSED_IN_SELLER_FAVOUR',
     });
-    expect(pendingDeadlines(returnShipped().state, P)[0]).toMatchObject({
-      consequence: 'REFUND_RELEASED',
-    });
+    expect(pendingDeadlines(returnShipped().state, P)).toEqual([]);
+    expect(pendingDeadlines(returnDelivered().state, P)).toEqual([
+      { kind: 'RETURN_RECEIPT', dueAt: day(22), requestId: null, consequence: 'REFUND_RELEASED' },
+    ]);
   });
 
   it('lists open evidence requests in mediation, earliest first, and nothing when closed', () => {
@@ -226,9 +230,22 @@ describe('expected actions (what you must do, by when)', () => {
       ifMissed: 'REFUND_WITHOUT_RETURN',
     });
     expect(nextActionFor(returnAddressGiven().state, 'buyer', P)?.action).toBe('SHIP_RETURN');
-    expect(nextActionFor(returnShipped().state, 'seller', P)?.action).toBe(
-      'CONFIRM_RETURN_RECEIVED',
-    );
+    // In transit: the platform records delivery, or the seller confirms or disputes; no clock.
+    expect(expectedActions(returnShipped().state, P)).toEqual([
+      { role: 'seller', action: 'CONFIRM_RETURN_RECEIVED', dueAt: null, ifMissed: null },
+      { role: 'platform', action: 'RECORD_RETURN_DELIVERY', dueAt: null, ifMissed: null },
+    ]);
+    expect(nextActionFor(returnShipped().state, 'buyer', P)).toBeNull();
+    // Delivered: the seller's receipt deadline runs, the platform has nothing left to record.
+    expect(expectedActions(returnDelivered().state, P)).toEqual([
+      {
+        role: 'seller',
+        action: 'CONFIRM_RETURN_RECEIVED',
+        dueAt: day(22),
+        ifMissed: 'REFUND_RELEASED',
+      },
+    ]);
+    expect(nextActionFor(returnDelivered().state, 'platform', P)).toBeNull();
     expect(nextActionFor(refundPending().state, 'platform', P)?.action).toBe(
       'CONFIRM_REFUND_PAYOUT',
     );
@@ -247,6 +264,41 @@ describe('expected actions (what you must do, by when)', () => {
       );
     expect(expectedActions(closed.state, P)).toEqual([]);
     expect(expectedActions(initialState, P)).toEqual([]);
+  });
+});
+
+describe('the resolution as the dispute ended (for views)', () => {
+  const fireShipment = cmd('FireDeadline', system, day(19), {
+    kind: 'RETURN_SHIPMENT',
+    dueAt: day(19),
+    requestId: null,
+  });
+
+  it('no return shipped in time: seller favour, nothing refunded, whatever was agreed', () => {
+    const closed = returnAddressGiven().then(fireShipment).state as Dispute;
+    expect(closed.resolution).toMatchObject({ refundAmount: { amountMinor: 6000 } });
+    expect(resolutionAsClosed(closed)).toEqual({
+      ruling: { kind: 'SELLER_FAVOUR' },
+      outcome: 'SELLER_FAVOUR',
+      reachedBy: 'RETURN_TIMEOUT',
+      refundAmount: null,
+      returnRequired: true,
+      returnShippingPaidBy: 'seller',
+    });
+  });
+
+  it('otherwise the resolution as reached: before closing, closed as agreed, or none', () => {
+    const pending = returnAddressGiven().state as Dispute;
+    expect(resolutionAsClosed(pending)).toBe(pending.resolution);
+    const paid = refundPending().then(
+      cmd('ConfirmRefundPayout', platform, day(12), {
+        payoutReference: 'po-1',
+        amount: { amountMinor: 3000, currency: 'EUR' },
+      }),
+    ).state as Dispute;
+    expect(paid.status).toBe('CLOSED');
+    expect(resolutionAsClosed(paid)).toBe(paid.resolution);
+    expect(resolutionAsClosed(opened().state as Dispute)).toBeNull();
   });
 });
 
@@ -334,7 +386,11 @@ describe('visibility', () => {
 describe('evolve', () => {
   it('folds the accepted response, a settlement without refund and a final decision', () => {
     const accepted = opened().then(
-      cmd('RespondToDispute', seller, day(7), { response: 'ACCEPT', comment: '' }),
+      cmd('RespondToDispute', seller, day(7), {
+        response: 'ACCEPT',
+        comment: '',
+        proposalId: 'p-buyer-1',
+      }),
     );
     expect(accepted.state).toMatchObject({
       status: 'REFUND_PENDING',

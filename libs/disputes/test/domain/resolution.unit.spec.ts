@@ -1,3 +1,4 @@
+import { replay, type DisputeEvent } from '../../src/domain';
 import {
   buyer,
   cmd,
@@ -109,24 +110,35 @@ describe('the return flow', () => {
     given(returnAddressGiven()).when(giveAddress()).thenFails('RETURN_NOT_AWAITING_ADDRESS');
   });
 
-  it('the buyer ships with tracking; the seller must confirm receipt within returnReceiptDays', () => {
-    given(returnAddressGiven())
+  it('the buyer ships with tracking; no receipt deadline runs until the return is delivered', () => {
+    const events = given(returnAddressGiven())
       .when(ship())
-      .thenMatch([
-        {
-          type: 'ReturnShipped',
-          data: { carrier: 'bpost', trackingNumber: 'TRK-1', receiptDueAt: day(20) },
-        },
-      ]);
+      .thenMatch([{ type: 'ReturnShipped', data: { carrier: 'bpost', trackingNumber: 'TRK-1' } }]);
+    expect(events[0]?.data).not.toHaveProperty('receiptDueAt');
+    expect(returnShipped().state).toMatchObject({ status: 'RETURN_IN_TRANSIT', deadline: null });
     given(returnAddressGiven()).when(ship(buyer, '')).thenFails('INVALID_COMMAND');
     given(returnAddressGiven()).when(ship(seller)).thenFails('FORBIDDEN_FOR_ROLE');
     given(returnRequested()).when(ship()).thenFails('RETURN_NOT_AWAITING_SHIPMENT');
   });
 
-  it('the platform records the delivery of the return, restarting the receipt deadline', () => {
+  it('a ReturnShipped written before the fix (with receiptDueAt) arms nothing either', () => {
+    const shipped = returnShipped().events.at(-1) as DisputeEvent;
+    expect(shipped.type).toBe('ReturnShipped');
+    const legacy = { ...shipped, data: { ...shipped.data, receiptDueAt: day(20) } } as DisputeEvent;
+    const state = replay([...returnAddressGiven().events, legacy]);
+    expect(state).toMatchObject({ status: 'RETURN_IN_TRANSIT', deadline: null });
+  });
+
+  it('the platform records the delivery of the return: the receipt deadline starts there', () => {
     const record = (actor = platform) => cmd('RecordReturnDelivery', actor, day(12), {});
+    given(returnShipped())
+      .when(record())
+      .thenMatch([{ type: 'ReturnDelivered', data: { receiptDueAt: day(22) } }]);
     const state = given(returnShipped()).when(record()).thenState();
-    expect(state).toMatchObject({ deadline: { kind: 'RETURN_RECEIPT', dueAt: day(22) } });
+    expect(state).toMatchObject({
+      status: 'RETURN_IN_TRANSIT',
+      deadline: { kind: 'RETURN_RECEIPT', dueAt: day(22) },
+    });
     given(returnShipped()).when(record(seller)).thenFails('FORBIDDEN_FOR_ROLE');
     given(returnAddressGiven()).when(record()).thenFails('RETURN_NOT_IN_TRANSIT');
   });

@@ -13,7 +13,9 @@ import {
   rejected,
   returnAddressGiven,
   returnRequested,
+  returnDelivered,
   returnShipped,
+  seller,
   system,
   taken,
   appealTaken,
@@ -194,13 +196,40 @@ describe('return deadlines', () => {
       ]);
   });
 
-  it('receipt not confirmed: refund (RETURN_TIMEOUT)', () => {
-    given(returnShipped())
-      .when(fire('RETURN_RECEIPT', day(20)))
+  it('receipt of a delivered return not confirmed: refund (RETURN_TIMEOUT)', () => {
+    given(returnDelivered())
+      .when(fire('RETURN_RECEIPT', day(22)))
       .thenMatch([
         { type: 'DeadlinePassed' },
-        { type: 'RefundReleased', data: { cause: 'RECEIPT_NOT_CONFIRMED' } },
+        { type: 'RefundReleased', data: { cause: 'RECEIPT_NOT_CONFIRMED', amount: eur(6000) } },
       ]);
+    const state = returnDelivered().then(fire('RETURN_RECEIPT', day(22))).state;
+    expect(state).toMatchObject({ status: 'REFUND_PENDING', refundReachedBy: 'RETURN_TIMEOUT' });
+  });
+
+  it('a return in transit that never arrives is never refunded by a timer', () => {
+    // What shipping used to arm (ship day 10 + returnReceiptDays), and any later instant.
+    given(returnShipped()).when(fire('RETURN_RECEIPT', day(20))).thenNothing();
+    given(returnShipped())
+      .when(fire('RETURN_RECEIPT', day(20), day(400)))
+      .thenNothing();
+    expect(returnShipped().state).toMatchObject({ status: 'RETURN_IN_TRANSIT', deadline: null });
+  });
+
+  it('the receipt deadline runs from delivery, not shipment: not before it is due', () => {
+    given(returnDelivered()).when(fire('RETURN_RECEIPT', day(20))).thenNothing();
+    given(returnDelivered())
+      .when(fire('RETURN_RECEIPT', day(22), day(21)))
+      .thenFails('DEADLINE_NOT_DUE');
+  });
+
+  it('once the seller confirmed or disputed the return, the receipt deadline does nothing', () => {
+    const received = returnDelivered().then(cmd('ConfirmReturnReceived', seller, day(13), {}));
+    given(received).when(fire('RETURN_RECEIPT', day(22))).thenNothing();
+    const disputed = returnDelivered().then(
+      cmd('DisputeReturnCondition', seller, day(13), { statement: 'Scratched' }),
+    );
+    given(disputed).when(fire('RETURN_RECEIPT', day(22))).thenNothing();
   });
 
   it('a timer on a closed dispute does nothing', () => {
@@ -212,6 +241,6 @@ describe('return deadlines', () => {
   });
 
   it('refuses a malformed dueAt', () => {
-    given(returnShipped()).when(fire('RETURN_RECEIPT', 'tomorrow')).thenFails('INVALID_INSTANT');
+    given(returnDelivered()).when(fire('RETURN_RECEIPT', 'tomorrow')).thenFails('INVALID_INSTANT');
   });
 });

@@ -1,12 +1,18 @@
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import type { RespondToDispute } from '../../domain';
-import { DisputeOutcome, DisputeStreams, idFor, InputOf, Issued } from '../dispute-streams';
+import { DisputeOutcome, DisputeStreams, idFor, Issued } from '../dispute-streams';
+
+type Answer = RespondToDispute['data'];
+/** ACCEPT names the claim the seller saw; a counter-proposal's id is created here. */
+export type RespondToDisputeInput =
+  | Extract<Answer, { response: 'ACCEPT' | 'REJECT' }>
+  | Omit<Extract<Answer, { response: 'COUNTER' }>, 'proposalId'>;
 
 /** Seller, while the dispute awaits them: accept the buyer's claim, reject it, or counter-propose (the counter-proposal's id is created here). */
 export class RespondToDisputeCommand extends Command<DisputeOutcome> {
   constructor(
     readonly disputeId: string,
-    readonly input: InputOf<RespondToDispute, 'proposalId'>,
+    readonly input: RespondToDisputeInput,
     readonly issued: Issued,
   ) {
     super();
@@ -20,7 +26,8 @@ export class RespondToDisputeHandler implements ICommandHandler<RespondToDispute
   execute({ disputeId, input, issued }: RespondToDisputeCommand): Promise<DisputeOutcome> {
     return this.streams.dispute(disputeId, issued, (metadata): RespondToDispute => ({
       type: 'RespondToDispute',
-      data: { ...input, proposalId: idFor(issued, 'proposal') } as RespondToDispute['data'],
+      data:
+        input.response === 'COUNTER' ? { ...input, proposalId: idFor(issued, 'proposal') } : input,
       metadata,
     }));
   }
