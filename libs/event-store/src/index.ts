@@ -4,4 +4,9 @@ export type { EventStoreConfig, EventStoreModuleAsyncOptions } from './event-sto
 export { MemoryEventStore } from './memory/memory-event-store';
 export { SqlEventStore, createSqlEventStore } from './sql/sql-event-store';
 export type { SqlEventStoreOptions } from './sql/sql-event-store';
-export { migrateEventStoreSchema, DEFAULT_SCHEMA as DEFAULT_EVENT_STORE_SCHEMA, POSITION_SHIFT } from './sql/schema';
+export {
+  migrateEventStoreSchema,
+  DEFAULT_SCHEMA as DEFAULT_EVENT_STORE_SCHEMA,
+  POSITION_SHIFT,
+  TransactionIdsBehindError,
+} from './sql/schema';

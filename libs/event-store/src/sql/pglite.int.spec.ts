@@ -44,6 +44,23 @@ function describePglite(name: string, dataDir: () => Promise<string | undefined>
     expect((await again.readStream('s')).length).toBe(1);
     await Promise.all([store.close(), again.close()]);
   });
+
+  it(`${name}: refuses to start when stored transaction ids are ahead of the cluster's (a restore into a new cluster)`, async () => {
+    const schema = uniqueSchemaName('es');
+    const store = await createSqlEventStore(connection, { schema });
+    await store.append('s', [sampleEvent()]);
+    await store.close();
+    if (connection.kind !== 'pglite') throw new Error('expected PGlite');
+    // Test-only SQL: a row as a restored dump leaves it, written by an xid this cluster has not reached.
+    await connection.db.query(
+      `INSERT INTO "${schema}".events (position, transaction_id, stream_id, revision, event_id, type, data, metadata)
+       SELECT (x + 1000000) << 20, (x + 1000000)::text::xid8, 'from-another-cluster', 0, 'e-future', 'T', '{}', '{}'
+         FROM (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS x) s`,
+    );
+    await expect(createSqlEventStore(connection, { schema })).rejects.toThrow(
+      /refusing to start.*pg_resetwal -e \d+ -x \d+.*re-import the events through the application/,
+    );
+  });
 }
 
 describe('PGlite in memory', () => describePglite('PGlite (memory)', async () => undefined));

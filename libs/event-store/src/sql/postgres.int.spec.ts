@@ -102,6 +102,21 @@ describeWithPostgres('PostgreSQL event store', (url) => {
       expect(all.map((event) => event.position)).toEqual([...all.map((event) => event.position)].sort((x, y) => (x < y ? -1 : 1)));
     });
 
+    it("refuses to start when stored transaction ids are ahead of the cluster's (a restore into a new cluster)", async () => {
+      if (test.connection.kind !== 'postgres') throw new Error('expected a pool');
+      await store.append('s', [sampleEvent()]);
+      const schema = test.schema;
+      // Test-only SQL: a row as a restored dump leaves it, written by an xid this cluster has not reached.
+      await test.connection.pool.query(
+        `INSERT INTO "${schema}".events (position, transaction_id, stream_id, revision, event_id, type, data, metadata)
+         SELECT (x + 1000000) << 20, (x + 1000000)::text::xid8, 'from-another-cluster', 0, 'e-future', 'T', '{}', '{}'
+           FROM (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS x) s`,
+      );
+      await expect(createSqlEventStore(test.connection, { schema })).rejects.toThrow(
+        /refusing to start.*pg_resetwal -e \d+ -x \d+.*re-import the events through the application/,
+      );
+    });
+
     it('two migrations of a fresh schema at once both succeed', async () => {
       const fresh = await openPostgresTestSchema(url, { prefix: 'esm', create: false });
       const other = await openPostgresTestSchema(url, { prefix: 'esm', create: false });

@@ -69,3 +69,47 @@ export async function migrateEventStoreSchema(connection: SqlConnection, schema:
     throw error;
   }
 }
+
+/** The store's events were written by transaction ids this cluster has not reached (see below). */
+export class TransactionIdsBehindError extends Error {
+  readonly code = 'EVENT_STORE_XIDS_BEHIND';
+  constructor(
+    readonly schema: string,
+    readonly storedXid: bigint,
+    readonly nextXid: bigint,
+  ) {
+    const epoch = storedXid >> 32n;
+    const xid = (storedXid & 0xffffffffn) + 1n;
+    super(
+      `Event store ${schema}: events were written by transaction ids up to ${storedXid} but this cluster's next is ${nextXid} ` +
+        `(restored with pg_dump or moved to a new cluster?), so new events would sort before existing ones and projections would skip them; ` +
+        `refusing to start. Advance the xid counter past it (server stopped: pg_resetwal -e ${epoch} -x ${xid} <datadir>) or re-import the events through the application.`,
+    );
+    this.name = 'TransactionIdsBehindError';
+  }
+}
+
+/**
+ * Positions are `xid << 20`, so they only grow while the cluster's xid counter does. A dump
+ * restored into (or a logical-replication move to) another cluster restarts the counter low: new
+ * events would get positions below every checkpoint and could collide with old ones. Runs once at
+ * start-up, two primary-key probes and no scan: the newest row by position holds the highest xid,
+ * and the highest position is checked too. `pg_snapshot_xmax` is the next xid to be assigned, read
+ * without assigning one.
+ */
+export async function assertTransactionIdsAhead(connection: SqlConnection, schema: string = DEFAULT_SCHEMA): Promise<void> {
+  const runner = connection.kind === 'postgres' ? pgRunner(connection.pool) : pgliteRunner(connection.db);
+  const table = `${quoteSchema(schema)}.events`;
+  const [row] = await runner.query<{ stored_xid: string | null; stored_position: string | null; next_xid: string }>(
+    `SELECT (SELECT transaction_id::text FROM ${table} ORDER BY position DESC LIMIT 1) AS stored_xid,
+            (SELECT max(position)::text FROM ${table}) AS stored_position,
+            pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid`,
+    [],
+  );
+  if (!row || row.stored_xid === null || row.stored_position === null) return;
+  const next = BigInt(row.next_xid);
+  const storedXid = BigInt(row.stored_xid);
+  const positionXid = BigInt(row.stored_position) >> BigInt(POSITION_SHIFT);
+  const highest = storedXid > positionXid ? storedXid : positionXid;
+  if (highest >= next) throw new TransactionIdsBehindError(schema, highest, next);
+}

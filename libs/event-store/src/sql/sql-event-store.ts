@@ -16,7 +16,14 @@ import {
 } from '../port';
 import { assertUniqueIds, revisionMatches } from '../semantics';
 import { PollingSubscription, SubscriptionSource } from '../subscription';
-import { DEFAULT_SCHEMA, MAX_EVENTS_PER_TRANSACTION, migrateEventStoreSchema, POSITION_SHIFT, quoteSchema } from './schema';
+import {
+  assertTransactionIdsAhead,
+  DEFAULT_SCHEMA,
+  MAX_EVENTS_PER_TRANSACTION,
+  migrateEventStoreSchema,
+  POSITION_SHIFT,
+  quoteSchema,
+} from './schema';
 import { pgliteRunner, pgRunner, SqlRunner, sqlState, UNIQUE_VIOLATION } from './sql-runner';
 
 export interface SqlEventStoreOptions {
@@ -24,13 +31,14 @@ export interface SqlEventStoreOptions {
   schema?: string;
 }
 
-/** Runs the start-up migration, then returns the store. */
+/** Runs the start-up migration and refuses a database whose xids went backwards, then returns the store. */
 export async function createSqlEventStore(
   connection: SqlConnection,
   options: SqlEventStoreOptions = {},
 ): Promise<SqlEventStore> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   await migrateEventStoreSchema(connection, schema);
+  await assertTransactionIdsAhead(connection, schema);
   return new SqlEventStore(connection, schema);
 }
 
