@@ -19,7 +19,7 @@ export function registerDeadlineMetrics(
   options: { db: ReadDb; clock: Clock; overdueAfterMs: number },
 ): DeadlineMetrics {
   const labelNames = ['kind'] as const;
-  // The three gauges are collected concurrently on a scrape: they share one query.
+  // The gauges are collected concurrently on a scrape: they share one query.
   let inFlight: ReturnType<typeof countDeadlines> | undefined;
   const counts = () => {
     inFlight ??= countDeadlines(options.db, options.clock.now(), options.overdueAfterMs).finally(() => {
@@ -45,6 +45,11 @@ export function registerDeadlineMetrics(
     'arbiter_deadlines_overdue',
     `Deadlines due for longer than ${options.overdueAfterMs} ms and not fired (scheduler behind or failing), by kind`,
     (c) => c.overdue,
+  );
+  gauge(
+    'arbiter_deadlines_failed',
+    'Deadlines the scheduler gave up on after its attempt cap (last_error in read_models.deadlines); cleared by a re-arm, by kind',
+    (c) => c.failed,
   );
   const fired = new Counter({
     name: 'arbiter_deadlines_fired_total',

@@ -21,6 +21,8 @@ export interface DeadlineCounts {
   due: number;
   /** Of those, due for longer than the grace period: the scheduler is behind or failing. */
   overdue: number;
+  /** Of those, given up on after the scheduler's attempt cap (see `last_error`). */
+  failed: number;
 }
 
 const toView = (row: DeadlineRow): ScheduledDeadline => ({
@@ -71,18 +73,19 @@ export async function countDeadlines(
   overdueAfterMs: number,
 ): Promise<Map<DeadlineKind, DeadlineCounts>> {
   const overdueBefore = new Date(now.getTime() - overdueAfterMs);
-  const result = await db.execute<{ kind: string; scheduled: string; due: string; overdue: string }>(sql`
+  const result = await db.execute<{ kind: string; scheduled: string; due: string; overdue: string; failed: string }>(sql`
     SELECT kind,
            count(*) AS scheduled,
            count(*) FILTER (WHERE due_at <= ${now.toISOString()}::timestamptz) AS due,
-           count(*) FILTER (WHERE due_at <= ${overdueBefore.toISOString()}::timestamptz) AS overdue
+           count(*) FILTER (WHERE due_at <= ${overdueBefore.toISOString()}::timestamptz) AS overdue,
+           count(*) FILTER (WHERE failed_at IS NOT NULL) AS failed
       FROM read_models.deadlines
      WHERE fired_at IS NULL
      GROUP BY kind`);
   return new Map(
     result.rows.map((row) => [
       row.kind as DeadlineKind,
-      { scheduled: Number(row.scheduled), due: Number(row.due), overdue: Number(row.overdue) },
+      { scheduled: Number(row.scheduled), due: Number(row.due), overdue: Number(row.overdue), failed: Number(row.failed) },
     ]),
   );
 }

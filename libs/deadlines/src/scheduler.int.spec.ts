@@ -181,6 +181,39 @@ describe.each(readTestDatabases())('deadline scheduler on %s', (_kind, openDatab
     expect(await passed(id())).toBe(1);
   });
 
+  it('gives up on a deadline whose fire always throws after the attempt cap: marked failed, not claimed again, counted', async () => {
+    await h.open(id());
+    await h.settle(runner);
+    h.clock.advanceDays(5);
+    const broken: DeadlineFirer = { fire: () => Promise.reject(new Error('handler bug')) };
+    const errors: string[] = [];
+    const scheduler = h.scheduler({
+      firer: broken,
+      maxAttempts: 3,
+      retry: { initialDelayMs: 1_000, maxDelayMs: 1_000 },
+      logger: { log: () => undefined, warn: () => undefined, error: (message) => void errors.push(message) },
+    });
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      expect(await scheduler.tick()).toEqual({ claimed: 1, fired: 0, failed: 1 });
+      h.clock.advance(1_001);
+    }
+    const [row] = await h.rows(id());
+    expect(row).toMatchObject({ attempts: 3, lastError: 'handler bug', claimedUntil: null, firedAt: null });
+    expect(row.failedAt).not.toBeNull();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('failed 3 times');
+
+    // Never claimed again, however long it waits, and the loop does not wake for it.
+    h.clock.advanceDays(30);
+    expect((await scheduler.tick()).claimed).toBe(0);
+    expect(await scheduler.nextDelayMs()).toBe(50);
+    expect(await passed(id())).toBe(0);
+
+    const registry = new Registry();
+    registerDeadlineMetrics(registry, { db: h.db, clock: h.clock, overdueAfterMs: 60_000 });
+    expect(await registry.metrics()).toContain('arbiter_deadlines_failed{kind="SELLER_RESPONSE"} 1');
+  });
+
   it('two scheduler instances on two connections fire each of many deadlines exactly once', async () => {
     const disputes = Array.from({ length: 24 }, (_, i) => id(`-${i}`));
     for (const disputeId of disputes) await h.open(disputeId);

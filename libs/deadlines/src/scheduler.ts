@@ -18,6 +18,11 @@ export interface DeadlineSchedulerOptions {
   batchSize?: number;
   /** Backoff after a failed fire: initial * 2^(attempts-1), capped. */
   retry?: { initialDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Fire attempts (claims) after which a deadline whose fire keeps throwing is marked failed and
+   * left alone, instead of being retried forever; default 10. A re-arm (new dueAt) starts afresh.
+   */
+  maxAttempts?: number;
   /** Shown in `claimed_by`; default host:pid plus a per-instance suffix. */
   owner?: string;
   logger?: RunnerLogger;
@@ -63,6 +68,7 @@ export class DeadlineScheduler {
   private readonly batchSize: number;
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
+  private readonly maxAttempts: number;
   readonly owner: string;
   private readonly logger: RunnerLogger | undefined;
 
@@ -78,6 +84,7 @@ export class DeadlineScheduler {
     this.batchSize = options.batchSize ?? 50;
     this.retryInitialMs = options.retry?.initialDelayMs ?? 1_000;
     this.retryMaxMs = options.retry?.maxDelayMs ?? 5 * 60_000;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 10);
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${++instances}`;
     this.logger = options.logger;
   }
@@ -135,6 +142,7 @@ export class DeadlineScheduler {
          SELECT id FROM read_models.deadlines
           WHERE due_at <= ${now.toISOString()}::timestamptz
             AND fired_at IS NULL
+            AND failed_at IS NULL
             AND (claimed_until IS NULL OR claimed_until < ${now.toISOString()}::timestamptz)
           ORDER BY due_at, id
           LIMIT ${limit}
@@ -161,9 +169,23 @@ export class DeadlineScheduler {
     try {
       outcome = await this.options.firer.fire(due);
     } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (due.attempts >= this.maxAttempts) {
+        // Retrying a fire that always throws only burns a slot in every tick: park the row where
+        // operators see it (gauge, last_error). Only a re-arm with a new dueAt (a new row) revives it.
+        this.logger?.error(
+          `Deadline ${due.deadline.kind} of dispute ${due.disputeId} (due ${due.deadline.dueAt}) failed ${due.attempts} times; giving up, marked failed: ${message}`,
+        );
+        await this.db.execute(sql`
+          UPDATE read_models.deadlines
+             SET failed_at = ${this.options.clock.now().toISOString()}::timestamptz, claimed_until = NULL,
+                 last_error = ${message.slice(0, 2000)}
+           WHERE id = ${due.commandId} AND claimed_by = ${this.owner} AND fired_at IS NULL`);
+        this.options.onFired?.(due, 'failed');
+        return false;
+      }
       const delay = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** Math.max(0, due.attempts - 1));
       const retryAt = new Date(this.options.clock.now().getTime() + delay);
-      const message = error instanceof Error ? error.message : String(error);
       this.logger?.warn(
         `Deadline ${due.deadline.kind} of dispute ${due.disputeId} (due ${due.deadline.dueAt}) failed, attempt ${due.attempts}; retry at ${retryAt.toISOString()}: ${message}`,
       );
@@ -186,7 +208,7 @@ export class DeadlineScheduler {
   async nextDelayMs(): Promise<number> {
     const result = await this.db.execute<{ next: string | Date | null } & Record<string, unknown>>(sql`
       SELECT min(greatest(due_at, coalesce(claimed_until, due_at))) AS next
-        FROM read_models.deadlines WHERE fired_at IS NULL`);
+        FROM read_models.deadlines WHERE fired_at IS NULL AND failed_at IS NULL`);
     const next = result.rows[0]?.next;
     if (next === null || next === undefined) return this.pollIntervalMs;
     // A lease ends at claimed_until; it is claimable strictly after, hence the extra millisecond.

@@ -13,6 +13,8 @@ import { readModels } from './checkpoints';
  * the row, its lease and the command the scheduler sends are one and the same thing.
  * A scheduler claims due rows with a lease (`claimed_until`); `fired_at` marks a fire that went
  * through, until the process manager removes the row when the resulting event arrives.
+ * `failed_at` marks a deadline whose fire kept failing: it stays (for operators and the
+ * `arbiter_deadlines_failed` gauge) until a re-arm with a new dueAt replaces the row.
  */
 export const deadlineDisputeStates = readModels.table('deadline_dispute_states', {
   disputeId: text('dispute_id').primaryKey(),
@@ -39,6 +41,8 @@ export const deadlines = readModels.table(
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     firedAt: timestamp('fired_at', { withTimezone: true, precision: 3 }),
+    /** Set when the scheduler gave up after its attempt cap; `last_error` says why. Never claimed again. */
+    failedAt: timestamp('failed_at', { withTimezone: true, precision: 3 }),
   },
   (table) => [
     index('deadlines_dispute_idx').on(table.disputeId),

@@ -1,0 +1,1 @@
+ALTER TABLE "read_models"."deadlines" ADD COLUMN "failed_at" timestamp (3) with time zone;
