@@ -14,6 +14,7 @@ import {
   Instant,
   Money,
   nextActionFor,
+  resolutionAsClosed,
   Outcome,
   PartyRole,
   PhaseDeadlineKind,
@@ -187,7 +188,7 @@ export function disputeViewFor(
       acceptedBy: [...acceptedBy],
     };
   }
-  const resolution = state.resolution;
+  const resolution = resolutionAsClosed(state);
   if (state.outcome !== null && state.reachedBy !== null) {
     view.outcome = {
       outcome: state.outcome,

@@ -13,6 +13,7 @@ import {
   type Proposal,
   type ReachedBy,
   type Resolution,
+  resolutionAsClosed,
 } from '@arbiter/disputes';
 import type { CaseFile } from './case-file';
 
@@ -94,7 +95,7 @@ export function toDisputeView(
     nextAction: next && { action: next.action, dueAt: next.dueAt === null ? null : new Date(next.dueAt), ifMissed: next.ifMissed },
     proposals: state.proposals,
     decision: state.decision,
-    resolution: state.resolution,
+    resolution: resolutionAsClosed(state),
     outcome: state.outcome,
     reachedBy: state.reachedBy,
     refunded: state.refunded,
