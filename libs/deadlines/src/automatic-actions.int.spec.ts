@@ -195,11 +195,23 @@ suite('seller silence, accept-buyer-proposal', definePolicy({ onSellerSilence: '
     expect(await c.next()).toBeNull();
   });
 
-  it('receipt never confirmed: the refund is released', async () => {
+  it('a return in transit arms nothing: no refund for a parcel that never arrives', async () => {
     const c = ctx();
     await c.returnRequested();
     await c.h.send(c.disputeId, 'ProvideReturnAddress', seller, { address: ADDRESS });
     await c.h.send(c.disputeId, 'ShipReturn', buyer, { carrier: 'bpost', trackingNumber: 'TRK-1' });
+    expect(await c.next()).toBeNull();
+    expect(await c.state()).toMatchObject({ status: 'RETURN_IN_TRANSIT', deadline: null });
+    expect(nextActionFor(await c.state(), 'platform', c.h.policy)).toMatchObject({ action: 'RECORD_RETURN_DELIVERY', dueAt: null });
+  });
+
+  it('receipt of a delivered return never confirmed: the refund is released', async () => {
+    const c = ctx();
+    await c.returnRequested();
+    await c.h.send(c.disputeId, 'ProvideReturnAddress', seller, { address: ADDRESS });
+    await c.h.send(c.disputeId, 'ShipReturn', buyer, { carrier: 'bpost', trackingNumber: 'TRK-1' });
+    c.h.clock.advanceDays(3);
+    await c.h.send(c.disputeId, 'RecordReturnDelivery', { id: 'platform', role: 'platform' }, {});
     expect(await c.next()).toMatchObject({ kind: 'RETURN_RECEIPT', consequence: 'REFUND_RELEASED' });
     expect(await c.passDeadline('RETURN_RECEIPT')).toEqual(['DeadlinePassed', 'RefundReleased']);
     expect(await c.state()).toMatchObject({ status: 'REFUND_PENDING', refundReachedBy: 'RETURN_TIMEOUT' });

@@ -29,6 +29,17 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
     expect(rows[0].id).toBe(deadlineCommandId('d1', { kind: 'SELLER_RESPONSE', dueAt: addDays(OPENED, 5), requestId: null }));
   });
 
+  it('restarts the seller response deadline when the buyer replaces the claim before an answer', async () => {
+    const runner = h.startProcessManager();
+    await h.open('d1');
+    h.clock.advanceDays(4);
+    await h.send('d1', 'SubmitProposal', buyer, { proposalId: 'd1-p-buyer-2', solution: { kind: 'RESEND' } });
+    await h.settle(runner);
+    expect(await summary('d1')).toEqual([
+      { kind: 'SELLER_RESPONSE', dueAt: addDays(addDays(OPENED, 4), 5), requestId: null, consequence: 'BUYER_PROPOSAL_ACCEPTED' },
+    ]);
+  });
+
   it('names the policy’s consequence of seller silence', async () => {
     await h.close();
     h = await DeadlinesHarness.open(openDatabase, definePolicy({ onSellerSilence: 'escalate' }));
@@ -102,16 +113,17 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
     await h.settle(runner);
     expect((await summary('d1')).map((d) => d.kind)).toEqual(['RETURN_SHIPMENT']);
 
+    // In transit nothing is armed: a return that never arrives must not be refunded by a timer.
     await h.send('d1', 'ShipReturn', buyer, { carrier: 'bpost', trackingNumber: 'TRK' });
     await h.settle(runner);
-    const shipped = await summary('d1');
-    expect(shipped.map((d) => d.kind)).toEqual(['RETURN_RECEIPT']);
+    expect(await summary('d1')).toEqual([]);
 
     h.clock.advanceDays(2);
     await h.send('d1', 'RecordReturnDelivery', { id: 'platform', role: 'platform' }, {});
     await h.settle(runner);
-    const delivered = await summary('d1');
-    expect(delivered).toEqual([{ ...shipped[0], dueAt: addDays(at(h.clock.now()), 10) }]);
+    expect(await summary('d1')).toEqual([
+      { kind: 'RETURN_RECEIPT', dueAt: addDays(at(h.clock.now()), 10), requestId: null, consequence: 'REFUND_RELEASED' },
+    ]);
 
     await h.send('d1', 'ConfirmReturnReceived', seller, {});
     await h.settle(runner);
