@@ -39,6 +39,17 @@ const IDEMPOTENCY_KEY = /^[\w.:-]{1,128}$/;
 const TEXT = 4000;
 const SHORT = 200;
 
+/** The domain's instant (libs/disputes/src/domain/time.ts): UTC with `Z`, no offset. */
+const UTC_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/** An instant input: the domain's format, and a real calendar date (no 2026-02-30). */
+const Instant = () => (target: object, key: string) => {
+  Matches(UTC_INSTANT, {
+    message: `${key} must be a UTC instant such as 2026-03-01T12:00:00Z (no offset)`,
+  })(target, key);
+  IsISO8601({ strict: true }, { message: `${key} must be a valid date` })(target, key);
+};
+
 const Text = (max: number) => (target: object, key: string) => {
   IsString()(target, key);
   MinLength(1)(target, key);
@@ -193,8 +204,10 @@ export class ShipOrderInput extends MutationInput {
   @Text(SHORT)
   trackingNumber!: string;
 
-  @Field({ description: 'The promised delivery date (ISO-8601 UTC instant).' })
-  @IsISO8601({ strict: true })
+  @Field({
+    description: 'The promised delivery date: an ISO-8601 UTC instant ending in `Z`, no offset.',
+  })
+  @Instant()
   deliveryDeadline!: string;
 }
 
@@ -236,7 +249,7 @@ registerEnumType(SellerResponse, {
   name: 'SellerResponse',
   description: 'The seller’s first answer to a dispute.',
   valuesMap: {
-    ACCEPT: { description: 'Accept the buyer’s claim.' },
+    ACCEPT: { description: 'Accept the buyer’s claim (`proposalId`).' },
     REJECT: { description: 'Reject it (the buyer may then escalate at once).' },
     COUNTER: { description: 'Propose something else (`counterProposal`).' },
   },
@@ -247,6 +260,16 @@ export class RespondToDisputeInput extends DisputeMutationInput {
   @Field(() => SellerResponse, { description: 'Accept, reject or counter.' })
   @IsEnum(SellerResponse)
   response!: SellerResponse;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'Required with ACCEPT: the id of the buyer’s claim being accepted. Refused with PROPOSAL_CHANGED if the buyer has replaced it since.',
+  })
+  @ValidateIf((o: RespondToDisputeInput) => o.response === SellerResponse.ACCEPT)
+  @IsDefined({ message: 'proposalId is required to accept' })
+  @IsUUID('all')
+  proposalId?: string;
 
   @Field({ description: 'A comment for the buyer (required to reject; may be empty otherwise).' })
   @IsString()

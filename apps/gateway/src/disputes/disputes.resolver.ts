@@ -134,10 +134,10 @@ export class DisputesResolver {
     @Args('input', INPUT) input: RespondToDisputeInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    const { disputeId, response, comment, counterProposal } = input;
+    const { disputeId, response, comment, counterProposal, proposalId } = input;
     const answer = counterProposal
       ? { response, comment, solution: toSolution(counterProposal) }
-      : { response, comment };
+      : { response, comment, proposalId };
     return this.run(
       context,
       input,
