@@ -139,7 +139,14 @@ function actions(get: () => Running) {
     return disputeId;
   }
 
-  return { url, view, until, armed, pass, people, open };
+  /** The seller accepts the buyer's claim they see (ACCEPT names it: PROPOSAL_CHANGED otherwise). */
+  async function accept(p: Awaited<ReturnType<typeof people>>, disputeId: string): Promise<void> {
+    const seen = await view(p.seller, disputeId);
+    const claim = seen.proposals.find((proposal) => proposal.proposer === 'buyer');
+    await ok(url(), p.seller, 'respondToDispute', { disputeId, response: 'ACCEPT', comment: 'Send it back', proposalId: claim?.proposalId });
+  }
+
+  return { url, view, until, armed, pass, people, open, accept };
 }
 
 const RETURN = { kind: 'RETURN_AND_REFUND', amount: eur(10_000), returnShippingPaidBy: 'seller' };
@@ -271,7 +278,7 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
     it('no return address in time: the buyer is refunded without returning the item', async () => {
       const p = await a.people();
       const disputeId = await a.open(p, RETURN);
-      await ok(a.url(), p.seller, 'respondToDispute', { disputeId, response: 'ACCEPT', comment: 'Send it back' });
+      await a.accept(p, disputeId);
       const requested = await a.armed(p.seller, disputeId, 'RETURN_ADDRESS');
       expect(requested).toMatchObject({ status: 'RETURN_REQUESTED', nextDeadline: { consequence: 'REFUND_WITHOUT_RETURN' } });
 
@@ -284,7 +291,7 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
     it('no return shipped in time: the dispute closes in the seller’s favour (RETURN_TIMEOUT)', async () => {
       const p = await a.people();
       const disputeId = await a.open(p, RETURN);
-      await ok(a.url(), p.seller, 'respondToDispute', { disputeId, response: 'ACCEPT', comment: 'Send it back' });
+      await a.accept(p, disputeId);
       await ok(a.url(), p.seller, 'provideReturnAddress', { disputeId, address: ADDRESS });
       const awaiting = await a.armed(p.buyer, disputeId, 'RETURN_SHIPMENT');
       expect(awaiting).toMatchObject({ status: 'RETURN_AWAITING_SHIPMENT', nextDeadline: { consequence: 'CLOSED_IN_SELLER_FAVOUR' } });
@@ -292,7 +299,8 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
       await a.pass(awaiting.nextDeadline!);
       const closed = await a.until(p.seller, disputeId, (v) => v.status === 'CLOSED' && !v.nextDeadline, 'closed');
       expect(closed).toMatchObject({
-        outcome: { outcome: 'SELLER_FAVOUR', reachedBy: 'RETURN_TIMEOUT' },
+        // The agreed ruling was a return and refund; what happened is the seller's favour, no refund.
+        outcome: { outcome: 'SELLER_FAVOUR', reachedBy: 'RETURN_TIMEOUT', ruling: { kind: 'SELLER_FAVOUR' }, refundAmount: null },
         refundDue: null,
         nextDeadline: null,
       });
@@ -301,9 +309,15 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
     it('a delivered return the seller does not confirm in time: the buyer is refunded', async () => {
       const p = await a.people();
       const disputeId = await a.open(p, RETURN);
-      await ok(a.url(), p.seller, 'respondToDispute', { disputeId, response: 'ACCEPT', comment: 'Send it back' });
+      await a.accept(p, disputeId);
       await ok(a.url(), p.seller, 'provideReturnAddress', { disputeId, address: ADDRESS });
       await ok(a.url(), p.buyer, 'shipReturn', { disputeId, carrier: 'Royal Mail', trackingNumber: 'RM123456789GB' });
+      // In transit nothing is armed, however long the carrier takes: no refund for a return that never arrived.
+      const inTransit = await a.until(p.seller, disputeId, (v) => v.status === 'RETURN_IN_TRANSIT', 'in transit');
+      expect(inTransit).toMatchObject({ nextDeadline: null, nextAction: { action: 'CONFIRM_RETURN_RECEIVED', dueAt: null, ifMissed: null } });
+      await a.pass({ dueAt: new Date(r.clock.now().getTime() + 30 * DAY).toISOString() });
+      expect(await a.view(p.buyer, disputeId)).toMatchObject({ status: 'RETURN_IN_TRANSIT', refundDue: null, nextDeadline: null });
+
       await ok(a.url(), p.platform, 'recordReturnDelivery', { disputeId });
       const delivered = await a.armed(p.seller, disputeId, 'RETURN_RECEIPT');
       expect(delivered).toMatchObject({ status: 'RETURN_IN_TRANSIT', nextDeadline: { consequence: 'REFUND_RELEASED' } });

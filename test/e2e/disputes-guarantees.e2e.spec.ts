@@ -135,6 +135,34 @@ describeOnDatabases('dispute mutation guarantees', (database) => {
     expect(reopened).toEqual(opened);
   });
 
+  it('takes instants only as the domain writes them: UTC with Z, no offset', async () => {
+    const orderId = d.id('order');
+    await ok(d.gateway.url, people.platform, 'placeOrder', {
+      orderId,
+      buyerId: people.buyer.id,
+      sellerId: people.seller.id,
+      total: eur(10_000),
+      items: [{ sku: 'lamp-1', title: 'Desk lamp', quantity: 1, unitPrice: eur(10_000) }],
+    });
+    const ship = (deliveryDeadline: string) =>
+      mutate(d.gateway.url, people.platform, 'shipOrder', {
+        orderId,
+        carrier: 'DHL',
+        trackingNumber: 'JD014600',
+        deliveryDeadline,
+      });
+    const due = new Date(d.clock.now().getTime() + 10 * 86_400_000).toISOString();
+    // An offset is a valid ISO-8601 date but not a domain instant: refused at the edge, not as INVALID_INSTANT.
+    for (const refusedAt of [due.replace('Z', '+02:00'), due.slice(0, 10), due.replace('Z', '')]) {
+      const refused = await ship(refusedAt);
+      expect(refused.code).toBe('BAD_USER_INPUT');
+      expect(refused.errors?.[0].extensions?.fields).toEqual([
+        expect.objectContaining({ path: 'input.deliveryDeadline' }),
+      ]);
+    }
+    expect((await ship(due)).code).toBeUndefined();
+  });
+
   it('refuses malformed input with BAD_USER_INPUT and the path of every offending field', async () => {
     const orderId = await shippedOrder(d, people.platform, people.buyer, people.seller);
     const refused = await mutate(d.gateway.url, people.buyer, 'openDispute', {

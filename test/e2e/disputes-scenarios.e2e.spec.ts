@@ -68,6 +68,7 @@ describeOnDatabases('dispute scenarios', (database) => {
       disputeId: opened.disputeId,
       response: 'ACCEPT',
       comment: 'Sorry, was away',
+      proposalId: opened.proposals[0]?.proposalId,
     });
     expect(late.code).toBe('DISPUTE_NOT_AWAITING_SELLER');
     const closed = await as(people.platform, 'confirmRefundPayout', {
@@ -201,10 +202,18 @@ describeOnDatabases('dispute scenarios', (database) => {
       returnShippingPaidBy: 'seller',
     });
     const disputeId = opened.disputeId;
+    const claimId = opened.proposals[0]?.proposalId;
+    const unnamed = await mutate(d.gateway.url, people.seller, 'respondToDispute', {
+      disputeId,
+      response: 'ACCEPT',
+      comment: 'Send it back',
+    });
+    expect(unnamed.code).toBe('BAD_USER_INPUT');
     const accepted = await as(people.seller, 'respondToDispute', {
       disputeId,
       response: 'ACCEPT',
       comment: 'Send it back',
+      proposalId: claimId,
     });
     expect(accepted).toMatchObject({
       status: 'RETURN_REQUESTED',
@@ -227,8 +236,13 @@ describeOnDatabases('dispute scenarios', (database) => {
     expect(shipped).toMatchObject({
       status: 'RETURN_IN_TRANSIT',
       returnInfo: { carrier: 'Royal Mail', trackingNumber: 'RM123456789GB' },
+      // No clock runs while the parcel travels: only a recorded delivery starts the receipt deadline.
+      deadline: null,
+      nextAction: null,
     });
-    await as(people.platform, 'recordReturnDelivery', { disputeId });
+    expect(await d.deadlines.pending(disputeId)).toEqual([]);
+    const delivered = await as(people.platform, 'recordReturnDelivery', { disputeId });
+    expect(delivered).toMatchObject({ deadline: { kind: 'RETURN_RECEIPT' } });
     const received = await as(people.seller, 'confirmReturnReceived', { disputeId });
     expect(received).toMatchObject({ status: 'REFUND_PENDING', refundDue: eur(10_000) });
     expect(received.returnInfo?.receivedAt).toEqual(expect.any(String));
@@ -239,6 +253,35 @@ describeOnDatabases('dispute scenarios', (database) => {
       amount: eur(10_000),
     });
     expect(closed.status).toBe('CLOSED');
+  });
+
+  it('the seller accepts only the claim they saw: a replaced claim restarts their response time', async () => {
+    const opened = await open('NOT_AS_DESCRIBED', { kind: 'FULL_REFUND' });
+    const firstClaim = opened.proposals[0]?.proposalId;
+    d.clock.advance(2 * DAY);
+    const replaced = await as(people.buyer, 'submitProposal', {
+      disputeId: opened.disputeId,
+      solution: { kind: 'PARTIAL_REFUND', amount: eur(6_000) },
+    });
+    const newClaim = replaced.proposals.find((p) => p.proposer === 'buyer')?.proposalId;
+    expect(newClaim).not.toBe(firstClaim);
+    expect(Date.parse(replaced.deadline?.dueAt ?? '')).toBeGreaterThan(
+      Date.parse(opened.deadline?.dueAt ?? ''),
+    );
+    const stale = await mutate(d.gateway.url, people.seller, 'respondToDispute', {
+      disputeId: opened.disputeId,
+      response: 'ACCEPT',
+      comment: 'OK',
+      proposalId: firstClaim,
+    });
+    expect(stale.code).toBe('PROPOSAL_CHANGED');
+    const accepted = await as(people.seller, 'respondToDispute', {
+      disputeId: opened.disputeId,
+      response: 'ACCEPT',
+      comment: 'OK',
+      proposalId: newClaim,
+    });
+    expect(accepted).toMatchObject({ status: 'REFUND_PENDING', refundDue: eur(6_000) });
   });
 
   it('the buyer cancels and cannot reopen', async () => {
