@@ -6,7 +6,7 @@ import {
 import { Actor, DomainError, disputeStreamId, orderStreamId } from '../domain';
 import { ConfirmRefundPayoutCommand } from './confirm-refund-payout/confirm-refund-payout';
 import { DisputeStreams, idFor, Issued } from './dispute-streams';
-import { OpenDisputeCommand } from './open-dispute/open-dispute';
+import { OpenDisputeCommand, ORPHAN_GRACE_MS } from './open-dispute/open-dispute';
 import {
   DisputesUnderTest,
   eur,
@@ -57,20 +57,29 @@ function recoverySuite(store: () => StoreUnderTest) {
     await shippedOrder(d, orderId, parties);
     const issued = d.as(buyer, `crashed-${orderId}`);
     const orphanId = idFor(issued, `dispute:${orderId}`);
-    await d.app
-      .get(DisputeStreams)
-      .order(orderId, issued, (metadata) => ({
-        type: 'LinkDispute',
-        data: { disputeId: orphanId },
-        metadata,
-      }));
+    await d.app.get(DisputeStreams).order(orderId, issued, (metadata) => ({
+      type: 'LinkDispute',
+      data: { disputeId: orphanId },
+      metadata,
+    }));
     expect(await d.store.readStream(disputeStreamId(orphanId))).toHaveLength(0);
     return { orderId, orphanId, issued };
   }
 
+  /** Time for an orphan to be told from an opening still in flight. */
+  const afterGrace = () => d.clock.advance(ORPHAN_GRACE_MS);
+
   describe('opening a dispute after a crash between the link and the dispute stream', () => {
+    it('refuses other openings while the link may still be in flight', async () => {
+      const { orderId, orphanId } = await orphanedOrder();
+      d.clock.advance(ORPHAN_GRACE_MS - 1_000);
+      expect(await codeOf(open(orderId))).toBe('DISPUTE_ALREADY_EXISTS');
+      expect(await d.store.readStream(disputeStreamId(orphanId))).toHaveLength(0);
+    });
+
     it('lets a retry without the key adopt the orphaned link: one link, one dispute', async () => {
       const { orderId, orphanId } = await orphanedOrder();
+      afterGrace();
 
       const retried = await open(orderId);
 
@@ -96,6 +105,7 @@ function recoverySuite(store: () => StoreUnderTest) {
 
     it('adopts for the order buyer only: anyone else is refused as before', async () => {
       const { orderId, orphanId } = await orphanedOrder();
+      afterGrace();
       expect(await codeOf(open(orderId, d.as(stranger)))).toBe('NOT_A_PARTY');
       expect(await codeOf(open(orderId, d.as(seller)))).toBe('FORBIDDEN_FOR_ROLE');
       expect(await d.store.readStream(disputeStreamId(orphanId))).toHaveLength(0);
@@ -104,6 +114,7 @@ function recoverySuite(store: () => StoreUnderTest) {
 
     it('lets concurrent adopters create exactly one dispute', async () => {
       const { orderId, orphanId } = await orphanedOrder();
+      afterGrace();
       const results = await Promise.all(
         Array.from({ length: 5 }, () =>
           open(orderId).then(
@@ -141,6 +152,7 @@ function recoverySuite(store: () => StoreUnderTest) {
         const slow = open(orderId, original);
         await holding;
         expect(await linksOf(orderId)).toEqual([reservedId]);
+        afterGrace(); // the original stalls past the grace period
 
         const adopter = await open(orderId);
         expect(adopter.disputeId).toBe(reservedId);

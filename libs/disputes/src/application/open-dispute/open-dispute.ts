@@ -8,8 +8,10 @@ import {
   initialState,
   OpenDispute,
   orderFacts,
+  OrderDisputeLinked,
   OrderState,
   orderStreamId,
+  toEpochMs,
 } from '../../domain';
 import {
   DisputeOutcome,
@@ -19,6 +21,13 @@ import {
   Issued,
   retryOnConflict,
 } from '../dispute-streams';
+
+/**
+ * How long a reservation may stand without its dispute stream before a new opening adopts it.
+ * Shorter would let a concurrent opening overtake one that is merely in flight (two requests
+ * then collapse into one dispute, one's words lost); a crashed opening waits this long at most.
+ */
+export const ORPHAN_GRACE_MS = 60_000;
 
 /** Buyer: open a dispute on an order (its id, and its first proposal's, are created here). */
 export class OpenDisputeCommand extends Command<DisputeOutcome> {
@@ -37,8 +46,9 @@ export class OpenDisputeCommand extends Command<DisputeOutcome> {
  * dispute stream (`no_stream`).
  *
  * Recovery (an application concern, not a business rule): a crash, or a failed append, between
- * the two leaves the order linked to a dispute whose stream does not exist, an orphan. Any later
- * opening by the order's buyer rolls forward: it adopts the orphan's id, appends no second link,
+ * the two leaves the order linked to a dispute whose stream does not exist, an orphan. Once the
+ * link is older than ORPHAN_GRACE_MS (until then the opening may still be in flight, and others
+ * are refused as usual), a later opening by the order's buyer rolls forward: it adopts the orphan's id, appends no second link,
  * and creates the dispute stream under that id, decided as if the orphan were not there. The
  * dispute stream's `no_stream` is the single decider between an adopter and a slow original (or
  * another adopter): exactly one creates the stream; the others find the dispute they reserved (or
@@ -100,15 +110,26 @@ export class OpenDisputeHandler implements ICommandHandler<OpenDisputeCommand> {
   }
 
   /**
-   * Recovery: the order's last linked dispute when its stream was never created and `actor` is
-   * the order's buyer (only they could have reserved it, and only they may complete it); else
-   * null, and the opening goes the normal way (where the decider refuses anyone else).
+   * Recovery: the order's last linked dispute when its stream was never created, the link is
+   * older than ORPHAN_GRACE_MS, and `actor` is the order's buyer (only they could have reserved
+   * it, and only they may complete it); else null, and the opening goes the normal way (where the
+   * decider refuses anyone else, and a reservation still in flight counts as a dispute).
    */
   private async orphanedReservation(order: OrderState, actor: Actor): Promise<string | null> {
     const lastId = order.disputeIds.at(-1);
     if (lastId === undefined || actor.role !== 'buyer' || actor.id !== order.buyerId) return null;
     const { state } = await this.streams.loadDispute(lastId);
-    return state.status === 'NONE' ? lastId : null;
+    if (state.status !== 'NONE') return null;
+    const events = await this.streams.store.readStream(orderStreamId(order.orderId), {
+      direction: 'backwards',
+    });
+    const link = events.find(
+      (e) =>
+        e.type === 'OrderDisputeLinked' &&
+        (e.data as OrderDisputeLinked['data']).disputeId === lastId,
+    );
+    const linkedAt = toEpochMs((link?.data as OrderDisputeLinked['data']).linkedAt);
+    return this.streams.clock.now().getTime() - linkedAt >= ORPHAN_GRACE_MS ? lastId : null;
   }
 
   /**
