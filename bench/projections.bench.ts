@@ -32,7 +32,10 @@ const sellerOf = (i: number): Actor => ({ id: `seller-${i % 211}`, role: 'seller
 const mediator: Actor = { id: 'med-1', role: 'mediator' };
 
 interface Template {
-  streams: { streamId: string; events: { type: string; data: unknown; metadata: Record<string, unknown> }[] }[];
+  streams: {
+    streamId: string;
+    events: { type: string; data: unknown; metadata: Record<string, unknown> }[];
+  }[];
   eventCount: number;
 }
 
@@ -40,8 +43,23 @@ interface Template {
 async function template(): Promise<Template> {
   const memory = await createEventStore({ kind: 'memory' });
   const scenario = new DisputeScenario(memory, undefined, 'template');
-  await scenario.placeShippedOrder({ orderId: 'TPL-ORDER', buyerId: 'TPL-BUYER', sellerId: 'TPL-SELLER', total: { amountMinor: 10_000, currency: 'EUR' }, at: T0 });
-  await mediatedStory(scenario, { disputeId: 'TPL-DISPUTE', orderId: 'TPL-ORDER' }, { buyer: { id: 'TPL-BUYER', role: 'buyer' }, seller: { id: 'TPL-SELLER', role: 'seller' }, mediator }, addDays(T0, 6));
+  await scenario.placeShippedOrder({
+    orderId: 'TPL-ORDER',
+    buyerId: 'TPL-BUYER',
+    sellerId: 'TPL-SELLER',
+    total: { amountMinor: 10_000, currency: 'EUR' },
+    at: T0,
+  });
+  await mediatedStory(
+    scenario,
+    { disputeId: 'TPL-DISPUTE', orderId: 'TPL-ORDER' },
+    {
+      buyer: { id: 'TPL-BUYER', role: 'buyer' },
+      seller: { id: 'TPL-SELLER', role: 'seller' },
+      mediator,
+    },
+    addDays(T0, 6),
+  );
   const all = await memory.readAll({});
   await memory.close();
   const byStream = new Map<string, Template['streams'][number]>();
@@ -63,7 +81,12 @@ function clone(t: Template, i: number): { streamId: string; events: EventToAppen
       .replaceAll('TPL-SELLER', sellerOf(i).id);
   return t.streams.map((stream) => ({
     streamId: replace(stream.streamId),
-    events: stream.events.map((event) => ({ id: randomUUID(), type: event.type, data: JSON.parse(replace(JSON.stringify(event.data))), metadata: event.metadata })),
+    events: stream.events.map((event) => ({
+      id: randomUUID(),
+      type: event.type,
+      data: JSON.parse(replace(JSON.stringify(event.data))),
+      metadata: event.metadata,
+    })),
   }));
 }
 
@@ -84,7 +107,10 @@ async function generate(store: EventStore, t: Template): Promise<number> {
 }
 
 /** Baseline: every projection's events read through the store as its runner reads them, nothing applied. */
-async function readOnly(store: EventStore, registry: ProjectionRegistry): Promise<{ events: number; ms: number }> {
+async function readOnly(
+  store: EventStore,
+  registry: ProjectionRegistry,
+): Promise<{ events: number; ms: number }> {
   const started = performance.now();
   let events = 0;
   for (const projection of registry.all()) {
@@ -101,14 +127,19 @@ async function readOnly(store: EventStore, registry: ProjectionRegistry): Promis
   return { events, ms: performance.now() - started };
 }
 
-async function rebuild(runner: ProjectionRunner): Promise<{ events: number; ms: number; perProjection: string[] }> {
+async function rebuild(
+  runner: ProjectionRunner,
+): Promise<{ events: number; ms: number; perProjection: string[] }> {
   const started = performance.now();
   const results = await runner.rebuild('all');
   const ms = performance.now() - started;
   return {
     events: results.reduce((sum, r) => sum + r.eventsApplied, 0),
     ms,
-    perProjection: results.map((r) => `${r.projection} ${r.eventsApplied} ev in ${(r.elapsedMs / 1000).toFixed(1)} s (${Math.round((r.eventsApplied * 1000) / r.elapsedMs)} ev/s)`),
+    perProjection: results.map(
+      (r) =>
+        `${r.projection} ${r.eventsApplied} ev in ${(r.elapsedMs / 1000).toFixed(1)} s (${Math.round((r.eventsApplied * 1000) / r.elapsedMs)} ev/s)`,
+    ),
   };
 }
 
@@ -120,11 +151,18 @@ async function lagUnderLoad(store: EventStore, runner: ProjectionRunner): Promis
   for (let i = 0; i < 20; i++) {
     const orderId = `load-order-${i}`;
     const buyer = buyerOf(i);
-    await scenario.placeShippedOrder({ orderId, buyerId: buyer.id, sellerId: sellerOf(i).id, total: { amountMinor: 5_000, currency: 'EUR' }, at: now });
+    await scenario.placeShippedOrder({
+      orderId,
+      buyerId: buyer.id,
+      sellerId: sellerOf(i).id,
+      total: { amountMinor: 5_000, currency: 'EUR' },
+      at: now,
+    });
     await scenario.open(`load-${i}`, orderId, buyer, now);
     disputes.push({ id: `load-${i}`, buyer });
   }
-  if (!(await runner.waitForPosition(scenario.lastPosition, 60_000))) throw new Error('projections did not catch up before the load');
+  if (!(await runner.waitForPosition(scenario.lastPosition, 60_000)))
+    throw new Error('projections did not catch up before the load');
 
   const lags: number[] = [];
   const pending: Promise<void>[] = [];
@@ -138,9 +176,16 @@ async function lagUnderLoad(store: EventStore, runner: ProjectionRunner): Promis
     const dispute = disputes[n % disputes.length];
     pending.push(
       (async () => {
-        const handled = await scenario.run(dispute.id, dispute.buyer, new Date().toISOString(), 'PostMessage', { messageId: `m-${n}`, body: `message ${n}` });
+        const handled = await scenario.run(
+          dispute.id,
+          dispute.buyer,
+          new Date().toISOString(),
+          'PostMessage',
+          { messageId: `m-${n}`, body: `message ${n}` },
+        );
         const appended = performance.now();
-        if (!(await runner.waitForPosition(handled.position as bigint, 30_000, BUYER_VIEW))) throw new Error('the buyer view did not get there');
+        if (!(await runner.waitForPosition(handled.position as bigint, 30_000, BUYER_VIEW)))
+          throw new Error('the buyer view did not get there');
         lags.push(performance.now() - appended);
       })(),
     );
@@ -149,7 +194,8 @@ async function lagUnderLoad(store: EventStore, runner: ProjectionRunner): Promis
   return lags.sort((a, b) => a - b);
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
@@ -167,7 +213,9 @@ async function main(): Promise<void> {
     const t = await template();
     let started = performance.now();
     const written = await generate(store, t);
-    console.log(`generated ${written} events (${t.eventCount} per dispute) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `generated ${written} events (${t.eventCount} per dispute) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
 
     // Warm both paths once (plans, caches), then baseline, rebuild, baseline: the baseline is their mean.
     await readOnly(store, registry);
@@ -177,9 +225,13 @@ async function main(): Promise<void> {
     const baselineRate = ((before.events + after.events) * 1000) / (before.ms + after.ms);
     const rebuildRate = (rebuilt.events * 1000) / rebuilt.ms;
     const ratio = rebuildRate / baselineRate;
-    console.log(`rebuild all: ${rebuilt.events} events applied in ${(rebuilt.ms / 1000).toFixed(1)} s = ${Math.round(rebuildRate)} events/s`);
+    console.log(
+      `rebuild all: ${rebuilt.events} events applied in ${(rebuilt.ms / 1000).toFixed(1)} s = ${Math.round(rebuildRate)} events/s`,
+    );
     for (const line of rebuilt.perProjection) console.log(`  ${line}`);
-    console.log(`baseline (read the same events through the store, nothing applied): ${Math.round(baselineRate)} events/s (runs: ${Math.round((before.events * 1000) / before.ms)}, ${Math.round((after.events * 1000) / after.ms)})`);
+    console.log(
+      `baseline (read the same events through the store, nothing applied): ${Math.round(baselineRate)} events/s (runs: ${Math.round((before.events * 1000) / before.ms)}, ${Math.round((after.events * 1000) / after.ms)})`,
+    );
     console.log(`ratio: ${ratio.toFixed(3)}`);
 
     runner.start();

@@ -12,7 +12,12 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { Pool } from 'pg';
-import { createSqlEventStore, EventToAppend, POSITION_SHIFT, SqlEventStore } from '@arbiter/event-store';
+import {
+  createSqlEventStore,
+  EventToAppend,
+  POSITION_SHIFT,
+  SqlEventStore,
+} from '@arbiter/event-store';
 
 const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SCHEMA = `bench_store_${process.pid}`;
@@ -32,12 +37,20 @@ function sampleEvent(): EventToAppend {
       reason: 'item_not_received',
       openedAt: new Date(0).toISOString(),
     },
-    metadata: { correlationId: randomUUID(), actor: { id: 'buyer-1', role: 'buyer' }, schemaVersion: 1 },
+    metadata: {
+      correlationId: randomUUID(),
+      actor: { id: 'buyer-1', role: 'buyer' },
+      schemaVersion: 1,
+    },
   };
 }
 
 /** Operations per second of `op` run by `concurrency` workers for `ms`. */
-async function throughput(concurrency: number, ms: number, op: () => Promise<unknown>): Promise<number> {
+async function throughput(
+  concurrency: number,
+  ms: number,
+  op: () => Promise<unknown>,
+): Promise<number> {
   let done = 0;
   const end = performance.now() + ms;
   const started = performance.now();
@@ -52,7 +65,8 @@ async function throughput(concurrency: number, ms: number, op: () => Promise<unk
   return (done * 1000) / (performance.now() - started);
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main() {
   const pool = new Pool({ connectionString: URL, max: 34 });
@@ -79,7 +93,13 @@ async function run(pool: Pool, store: SqlEventStore) {
       name: 'bench_bare_insert',
       text: `INSERT INTO ${SCHEMA}.bare (position, transaction_id, stream_id, revision, event_id, type, data, metadata)
              VALUES (nextval('${SCHEMA}.bare_seq'), pg_current_xact_id(), $1, 0, $2, $3, $4, $5)`,
-      values: [`dispute-${randomUUID()}`, event.id, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata)],
+      values: [
+        `dispute-${randomUUID()}`,
+        event.id,
+        event.type,
+        JSON.stringify(event.data),
+        JSON.stringify(event.metadata),
+      ],
     });
   };
   const appendStore = () =>
@@ -90,14 +110,20 @@ async function run(pool: Pool, store: SqlEventStore) {
   await throughput(32, 500, insertBare);
 
   const summary: Record<string, number> = {};
-  console.log(`machine: ${cpus().length} cores, Node ${process.version}, load average ${loadText()}`);
+  console.log(
+    `machine: ${cpus().length} cores, Node ${process.version}, load average ${loadText()}`,
+  );
   for (const concurrency of CONCURRENCY) {
     const storeRates: number[] = [];
     const bareRates: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? ['store', 'bare'] : ['bare', 'store'];
       for (const which of order) {
-        const rate = await throughput(concurrency, ROUND_MS, which === 'store' ? appendStore : insertBare);
+        const rate = await throughput(
+          concurrency,
+          ROUND_MS,
+          which === 'store' ? appendStore : insertBare,
+        );
         (which === 'store' ? storeRates : bareRates).push(rate);
       }
     }
@@ -114,8 +140,11 @@ async function run(pool: Pool, store: SqlEventStore) {
   }
 
   // Same rows for both readers: copy the store's log into the bare table.
-  await pool.query(`TRUNCATE ${SCHEMA}.bare; INSERT INTO ${SCHEMA}.bare SELECT * FROM ${SCHEMA}.events; ANALYZE ${SCHEMA}.bare; ANALYZE ${SCHEMA}.events`);
-  const [{ count }] = (await pool.query<{ count: string }>(`SELECT count(*) FROM ${SCHEMA}.events`)).rows;
+  await pool.query(
+    `TRUNCATE ${SCHEMA}.bare; INSERT INTO ${SCHEMA}.bare SELECT * FROM ${SCHEMA}.events; ANALYZE ${SCHEMA}.bare; ANALYZE ${SCHEMA}.events`,
+  );
+  const [{ count }] = (await pool.query<{ count: string }>(`SELECT count(*) FROM ${SCHEMA}.events`))
+    .rows;
   const rows = Number(count);
   const readStore = async () => {
     let after = -1n;
@@ -137,14 +166,19 @@ async function run(pool: Pool, store: SqlEventStore) {
                FROM ${SCHEMA}.bare WHERE position > $1::bigint ORDER BY position LIMIT ${PAGE}`,
         values: [after],
       });
-      const mapped = page.rows.map((row) => ({ ...row, position: BigInt(row.position), revision: BigInt(row.revision) }));
+      const mapped = page.rows.map((row) => ({
+        ...row,
+        position: BigInt(row.position),
+        revision: BigInt(row.revision),
+      }));
       total += mapped.length;
       if (mapped.length < PAGE) return total;
       after = page.rows[page.rows.length - 1].position;
     }
   };
   const counts = [await readStore(), await readBare()];
-  if (counts[0] !== rows || counts[1] !== rows) throw new Error(`readers disagree: ${rows} rows, read ${counts.join(' and ')}`);
+  if (counts[0] !== rows || counts[1] !== rows)
+    throw new Error(`readers disagree: ${rows} rows, read ${counts.join(' and ')}`);
   const storeReads: number[] = [];
   const bareReads: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -152,20 +186,27 @@ async function run(pool: Pool, store: SqlEventStore) {
     for (const reader of order) {
       const started = performance.now();
       await reader();
-      (reader === readStore ? storeReads : bareReads).push((rows * 1000) / (performance.now() - started));
+      (reader === readStore ? storeReads : bareReads).push(
+        (rows * 1000) / (performance.now() - started),
+      );
     }
   }
   const s = median(storeReads);
   const b = median(bareReads);
   summary.read_ratio = round3(s / b);
-  console.log(`readAll ${rows} rows: store ${s.toFixed(0)} rows/s, bare SELECT ${b.toFixed(0)} rows/s, ratio ${(s / b).toFixed(3)}`);
+  console.log(
+    `readAll ${rows} rows: store ${s.toFixed(0)} rows/s, bare SELECT ${b.toFixed(0)} rows/s, ratio ${(s / b).toFixed(3)}`,
+  );
   console.log(`(positions are xid << ${POSITION_SHIFT} + n; see libs/event-store/README.md)`);
 
   console.log(`load average at the end ${loadText()}`);
   console.log(JSON.stringify({ bench: 'store', ...summary }));
 }
 
-const loadText = () => loadavg().map((value) => value.toFixed(1)).join(' ');
+const loadText = () =>
+  loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
 
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 

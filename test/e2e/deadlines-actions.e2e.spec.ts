@@ -21,7 +21,12 @@ const DAY = 86_400_000;
 const NEXT_DEADLINE = 'nextDeadline { kind dueAt consequence requestId }';
 
 type Viewed = DisputeResult & {
-  nextDeadline: { kind: string; dueAt: string; consequence: string; requestId: string | null } | null;
+  nextDeadline: {
+    kind: string;
+    dueAt: string;
+    consequence: string;
+    requestId: string | null;
+  } | null;
 };
 
 interface Running {
@@ -75,18 +80,26 @@ function actions(get: () => Running) {
       `query One($id: ID!) { dispute(id: $id) { ${DISPUTE_FIELDS} ${NEXT_DEADLINE} } }`,
       { token: who.token, variables: { id: disputeId } },
     );
-    if (!response.body.data?.dispute) throw new Error(`dispute(${disputeId}): ${JSON.stringify(response.body.errors)}`);
+    if (!response.body.data?.dispute)
+      throw new Error(`dispute(${disputeId}): ${JSON.stringify(response.body.errors)}`);
     return response.body.data.dispute;
   }
 
   /** Polls `dispute(id)` until `ready` holds: the projections follow the events within moments. */
-  async function until(who: Caller, disputeId: string, ready: (v: Viewed) => boolean, what: string): Promise<Viewed> {
+  async function until(
+    who: Caller,
+    disputeId: string,
+    ready: (v: Viewed) => boolean,
+    what: string,
+  ): Promise<Viewed> {
     const started = Date.now();
     for (;;) {
       const seen = await view(who, disputeId);
       if (ready(seen)) return seen;
       if (Date.now() - started > 20_000) {
-        throw new Error(`${what} not seen in time; last view: ${JSON.stringify({ status: seen.status, nextDeadline: seen.nextDeadline })}`);
+        throw new Error(
+          `${what} not seen in time; last view: ${JSON.stringify({ status: seen.status, nextDeadline: seen.nextDeadline })}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -113,7 +126,10 @@ function actions(get: () => Running) {
     };
   }
 
-  async function open(p: Awaited<ReturnType<typeof people>>, claim: Record<string, unknown>): Promise<string> {
+  async function open(
+    p: Awaited<ReturnType<typeof people>>,
+    claim: Record<string, unknown>,
+  ): Promise<string> {
     const orderId = id('order');
     await ok(url(), p.platform, 'placeOrder', {
       orderId,
@@ -143,14 +159,24 @@ function actions(get: () => Running) {
   async function accept(p: Awaited<ReturnType<typeof people>>, disputeId: string): Promise<void> {
     const seen = await view(p.seller, disputeId);
     const claim = seen.proposals.find((proposal) => proposal.proposer === 'buyer');
-    await ok(url(), p.seller, 'respondToDispute', { disputeId, response: 'ACCEPT', comment: 'Send it back', proposalId: claim?.proposalId });
+    await ok(url(), p.seller, 'respondToDispute', {
+      disputeId,
+      response: 'ACCEPT',
+      comment: 'Send it back',
+      proposalId: claim?.proposalId,
+    });
   }
 
   return { url, view, until, armed, pass, people, open, accept };
 }
 
 const RETURN = { kind: 'RETURN_AND_REFUND', amount: eur(10_000), returnShippingPaidBy: 'seller' };
-const ADDRESS = { name: 'Shop Returns', lines: ['1 Dock Road'], postalCode: 'E16 1AA', country: 'GB' };
+const ADDRESS = {
+  name: 'Shop Returns',
+  lines: ['1 Dock Road'],
+  postalCode: 'E16 1AA',
+  country: 'GB',
+};
 
 describeOnDatabases('automatic actions through the running gateway', (database) => {
   // One gateway per policy, one after the other: on a shared database two schedulers under
@@ -169,16 +195,31 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
       const opened = await a.armed(p.buyer, disputeId, 'SELLER_RESPONSE');
       expect(opened).toMatchObject({
         status: 'AWAITING_SELLER',
-        nextDeadline: { consequence: 'BUYER_PROPOSAL_ACCEPTED', dueAt: new Date(r.clock.now().getTime() + 5 * DAY).toISOString() },
+        nextDeadline: {
+          consequence: 'BUYER_PROPOSAL_ACCEPTED',
+          dueAt: new Date(r.clock.now().getTime() + 5 * DAY).toISOString(),
+        },
       });
 
       await a.pass(opened.nextDeadline!);
-      const timedOut = await a.until(p.buyer, disputeId, (v) => v.status === 'REFUND_PENDING' && !v.nextDeadline, 'refund pending');
+      const timedOut = await a.until(
+        p.buyer,
+        disputeId,
+        (v) => v.status === 'REFUND_PENDING' && !v.nextDeadline,
+        'refund pending',
+      );
       expect(timedOut).toMatchObject({ refundDue: eur(10_000), nextDeadline: null });
 
-      await ok(a.url(), p.platform, 'confirmRefundPayout', { disputeId, payoutReference: 'P-1', amount: eur(10_000) });
+      await ok(a.url(), p.platform, 'confirmRefundPayout', {
+        disputeId,
+        payoutReference: 'P-1',
+        amount: eur(10_000),
+      });
       const closed = await a.until(p.seller, disputeId, (v) => v.status === 'CLOSED', 'closed');
-      expect(closed.outcome).toMatchObject({ outcome: 'BUYER_FULL_REFUND', reachedBy: 'SELLER_TIMEOUT' });
+      expect(closed.outcome).toMatchObject({
+        outcome: 'BUYER_FULL_REFUND',
+        reachedBy: 'SELLER_TIMEOUT',
+      });
     });
 
     it('lists each dispute’s next deadline (one query per operation) and counts due deadlines on /metrics', async () => {
@@ -197,8 +238,13 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
       expect(nextFor).toHaveBeenCalledTimes(1);
       expect([...nextFor.mock.calls[0][0]].sort()).toEqual([first, second].sort());
       nextFor.mockRestore();
-      const next = new Map(listed.body.data?.myDisputes.edges.map(({ node }) => [node.disputeId, node.nextDeadline]));
-      expect(next.get(first)).toMatchObject({ kind: 'SELLER_RESPONSE', consequence: 'BUYER_PROPOSAL_ACCEPTED' });
+      const next = new Map(
+        listed.body.data?.myDisputes.edges.map(({ node }) => [node.disputeId, node.nextDeadline]),
+      );
+      expect(next.get(first)).toMatchObject({
+        kind: 'SELLER_RESPONSE',
+        consequence: 'BUYER_PROPOSAL_ACCEPTED',
+      });
       expect(next.get(second)).toEqual(armed.nextDeadline);
 
       // With the loop stopped, the deadlines past their dueAt are due, then overdue, until fired.
@@ -207,7 +253,9 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
       try {
         const metric = async (name: string) => {
           const text = await (await fetch(`${a.url()}/metrics`)).text();
-          return Number(new RegExp(`^${name}\\{kind="SELLER_RESPONSE"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+          return Number(
+            new RegExp(`^${name}\\{kind="SELLER_RESPONSE"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0,
+          );
         };
         expect(await metric('arbiter_deadlines_scheduled')).toBeGreaterThanOrEqual(2);
         expect(await metric('arbiter_deadlines_due')).toBe(0);
@@ -235,20 +283,35 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
         counterProposal: { kind: 'PARTIAL_REFUND', amount: eur(3_000) },
       });
       const negotiating = await a.armed(p.buyer, disputeId, 'NEGOTIATION');
-      expect(negotiating).toMatchObject({ status: 'NEGOTIATING', nextDeadline: { consequence: 'ESCALATED_TO_MEDIATION' } });
+      expect(negotiating).toMatchObject({
+        status: 'NEGOTIATING',
+        nextDeadline: { consequence: 'ESCALATED_TO_MEDIATION' },
+      });
 
       await a.pass(negotiating.nextDeadline!);
       await a.until(p.buyer, disputeId, (v) => v.status === 'IN_MEDIATION', 'in mediation');
 
       await ok(a.url(), p.mediator, 'takeCase', { disputeId });
-      await ok(a.url(), p.mediator, 'requestEvidence', { disputeId, from: 'buyer', prompt: 'A photo of the crack, please' });
+      await ok(a.url(), p.mediator, 'requestEvidence', {
+        disputeId,
+        from: 'buyer',
+        prompt: 'A photo of the crack, please',
+      });
       const requested = await a.armed(p.buyer, disputeId, 'EVIDENCE_REQUEST');
       const [request] = requested.evidenceRequests;
       expect(request).toMatchObject({ from: 'buyer', status: 'OPEN' });
-      expect(requested.nextDeadline).toMatchObject({ consequence: 'EVIDENCE_REQUEST_LAPSES', requestId: request.requestId });
+      expect(requested.nextDeadline).toMatchObject({
+        consequence: 'EVIDENCE_REQUEST_LAPSES',
+        requestId: request.requestId,
+      });
 
       await a.pass(requested.nextDeadline!);
-      const lapsed = await a.until(p.buyer, disputeId, (v) => v.evidenceRequests[0]?.status === 'LAPSED' && !v.nextDeadline, 'request lapsed');
+      const lapsed = await a.until(
+        p.buyer,
+        disputeId,
+        (v) => v.evidenceRequests[0]?.status === 'LAPSED' && !v.nextDeadline,
+        'request lapsed',
+      );
       expect(lapsed).toMatchObject({ status: 'IN_MEDIATION', nextDeadline: null });
 
       // The mediator may decide without it; nobody appeals within the window.
@@ -258,10 +321,19 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
         rationale: 'Crack likely, no photo',
       });
       const decided = await a.armed(p.seller, disputeId, 'APPEAL_WINDOW');
-      expect(decided).toMatchObject({ status: 'DECIDED', decision: { final: false }, nextDeadline: { consequence: 'DECISION_BECOMES_FINAL' } });
+      expect(decided).toMatchObject({
+        status: 'DECIDED',
+        decision: { final: false },
+        nextDeadline: { consequence: 'DECISION_BECOMES_FINAL' },
+      });
 
       await a.pass(decided.nextDeadline!);
-      const final = await a.until(p.buyer, disputeId, (v) => v.status === 'REFUND_PENDING', 'decision final');
+      const final = await a.until(
+        p.buyer,
+        disputeId,
+        (v) => v.status === 'REFUND_PENDING',
+        'decision final',
+      );
       expect(final).toMatchObject({ refundDue: eur(4_000) });
       // Final: an appeal comes too late.
       const late = await mutate(a.url(), p.buyer, 'appealDecision', {
@@ -270,9 +342,16 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
         newInformation: 'I found the photo',
       });
       expect(late).toMatchObject({ data: null, code: expect.stringMatching(/^[A-Z_]+$/) });
-      await ok(a.url(), p.platform, 'confirmRefundPayout', { disputeId, payoutReference: 'P-2', amount: eur(4_000) });
+      await ok(a.url(), p.platform, 'confirmRefundPayout', {
+        disputeId,
+        payoutReference: 'P-2',
+        amount: eur(4_000),
+      });
       const closed = await a.until(p.buyer, disputeId, (v) => v.status === 'CLOSED', 'closed');
-      expect(closed.outcome).toMatchObject({ outcome: 'BUYER_PARTIAL_REFUND', reachedBy: 'MEDIATION' });
+      expect(closed.outcome).toMatchObject({
+        outcome: 'BUYER_PARTIAL_REFUND',
+        reachedBy: 'MEDIATION',
+      });
     });
 
     it('no return address in time: the buyer is refunded without returning the item', async () => {
@@ -280,10 +359,18 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
       const disputeId = await a.open(p, RETURN);
       await a.accept(p, disputeId);
       const requested = await a.armed(p.seller, disputeId, 'RETURN_ADDRESS');
-      expect(requested).toMatchObject({ status: 'RETURN_REQUESTED', nextDeadline: { consequence: 'REFUND_WITHOUT_RETURN' } });
+      expect(requested).toMatchObject({
+        status: 'RETURN_REQUESTED',
+        nextDeadline: { consequence: 'REFUND_WITHOUT_RETURN' },
+      });
 
       await a.pass(requested.nextDeadline!);
-      const refunded = await a.until(p.buyer, disputeId, (v) => v.status === 'REFUND_PENDING' && !v.nextDeadline, 'refund pending');
+      const refunded = await a.until(
+        p.buyer,
+        disputeId,
+        (v) => v.status === 'REFUND_PENDING' && !v.nextDeadline,
+        'refund pending',
+      );
       expect(refunded).toMatchObject({ refundDue: eur(10_000), nextDeadline: null });
       expect(refunded.returnInfo?.address ?? null).toBeNull();
     });
@@ -294,13 +381,26 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
       await a.accept(p, disputeId);
       await ok(a.url(), p.seller, 'provideReturnAddress', { disputeId, address: ADDRESS });
       const awaiting = await a.armed(p.buyer, disputeId, 'RETURN_SHIPMENT');
-      expect(awaiting).toMatchObject({ status: 'RETURN_AWAITING_SHIPMENT', nextDeadline: { consequence: 'CLOSED_IN_SELLER_FAVOUR' } });
+      expect(awaiting).toMatchObject({
+        status: 'RETURN_AWAITING_SHIPMENT',
+        nextDeadline: { consequence: 'CLOSED_IN_SELLER_FAVOUR' },
+      });
 
       await a.pass(awaiting.nextDeadline!);
-      const closed = await a.until(p.seller, disputeId, (v) => v.status === 'CLOSED' && !v.nextDeadline, 'closed');
+      const closed = await a.until(
+        p.seller,
+        disputeId,
+        (v) => v.status === 'CLOSED' && !v.nextDeadline,
+        'closed',
+      );
       expect(closed).toMatchObject({
         // The agreed ruling was a return and refund; what happened is the seller's favour, no refund.
-        outcome: { outcome: 'SELLER_FAVOUR', reachedBy: 'RETURN_TIMEOUT', ruling: { kind: 'SELLER_FAVOUR' }, refundAmount: null },
+        outcome: {
+          outcome: 'SELLER_FAVOUR',
+          reachedBy: 'RETURN_TIMEOUT',
+          ruling: { kind: 'SELLER_FAVOUR' },
+          refundAmount: null,
+        },
         refundDue: null,
         nextDeadline: null,
       });
@@ -311,19 +411,43 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
       const disputeId = await a.open(p, RETURN);
       await a.accept(p, disputeId);
       await ok(a.url(), p.seller, 'provideReturnAddress', { disputeId, address: ADDRESS });
-      await ok(a.url(), p.buyer, 'shipReturn', { disputeId, carrier: 'Royal Mail', trackingNumber: 'RM123456789GB' });
+      await ok(a.url(), p.buyer, 'shipReturn', {
+        disputeId,
+        carrier: 'Royal Mail',
+        trackingNumber: 'RM123456789GB',
+      });
       // In transit nothing is armed, however long the carrier takes: no refund for a return that never arrived.
-      const inTransit = await a.until(p.seller, disputeId, (v) => v.status === 'RETURN_IN_TRANSIT', 'in transit');
-      expect(inTransit).toMatchObject({ nextDeadline: null, nextAction: { action: 'CONFIRM_RETURN_RECEIVED', dueAt: null, ifMissed: null } });
+      const inTransit = await a.until(
+        p.seller,
+        disputeId,
+        (v) => v.status === 'RETURN_IN_TRANSIT',
+        'in transit',
+      );
+      expect(inTransit).toMatchObject({
+        nextDeadline: null,
+        nextAction: { action: 'CONFIRM_RETURN_RECEIVED', dueAt: null, ifMissed: null },
+      });
       await a.pass({ dueAt: new Date(r.clock.now().getTime() + 30 * DAY).toISOString() });
-      expect(await a.view(p.buyer, disputeId)).toMatchObject({ status: 'RETURN_IN_TRANSIT', refundDue: null, nextDeadline: null });
+      expect(await a.view(p.buyer, disputeId)).toMatchObject({
+        status: 'RETURN_IN_TRANSIT',
+        refundDue: null,
+        nextDeadline: null,
+      });
 
       await ok(a.url(), p.platform, 'recordReturnDelivery', { disputeId });
       const delivered = await a.armed(p.seller, disputeId, 'RETURN_RECEIPT');
-      expect(delivered).toMatchObject({ status: 'RETURN_IN_TRANSIT', nextDeadline: { consequence: 'REFUND_RELEASED' } });
+      expect(delivered).toMatchObject({
+        status: 'RETURN_IN_TRANSIT',
+        nextDeadline: { consequence: 'REFUND_RELEASED' },
+      });
 
       await a.pass(delivered.nextDeadline!);
-      const refunded = await a.until(p.buyer, disputeId, (v) => v.status === 'REFUND_PENDING' && !v.nextDeadline, 'refund pending');
+      const refunded = await a.until(
+        p.buyer,
+        disputeId,
+        (v) => v.status === 'REFUND_PENDING' && !v.nextDeadline,
+        'refund pending',
+      );
       expect(refunded).toMatchObject({ refundDue: eur(10_000), nextDeadline: null });
       expect(refunded.returnInfo?.receivedAt ?? null).toBeNull();
     });
@@ -344,14 +468,29 @@ describeOnDatabases('automatic actions through the running gateway', (database) 
       expect(opened.nextDeadline).toMatchObject({ consequence: 'ESCALATED_TO_MEDIATION' });
       // The seller's own view (read model) tells the same consequence: views fold under the
       // deployment's policy, not the default.
-      const sellerSees = await a.until(p.seller, disputeId, (v) => v.nextAction !== null, 'seller next action');
-      expect(sellerSees.nextAction).toMatchObject({ action: 'RESPOND_TO_DISPUTE', ifMissed: 'ESCALATED_TO_MEDIATION' });
+      const sellerSees = await a.until(
+        p.seller,
+        disputeId,
+        (v) => v.nextAction !== null,
+        'seller next action',
+      );
+      expect(sellerSees.nextAction).toMatchObject({
+        action: 'RESPOND_TO_DISPUTE',
+        ifMissed: 'ESCALATED_TO_MEDIATION',
+      });
 
       await a.pass(opened.nextDeadline!);
-      const escalated = await a.until(p.buyer, disputeId, (v) => v.status === 'IN_MEDIATION', 'in mediation');
+      const escalated = await a.until(
+        p.buyer,
+        disputeId,
+        (v) => v.status === 'IN_MEDIATION',
+        'in mediation',
+      );
       expect(escalated).toMatchObject({ refundDue: null, outcome: null });
       // The buyer's claim stands unaccepted; a mediator takes it from the queue.
-      expect(escalated.proposals.find((proposal) => proposal.proposer === 'buyer')).toMatchObject({ solution: { kind: 'FULL_REFUND' } });
+      expect(escalated.proposals.find((proposal) => proposal.proposer === 'buyer')).toMatchObject({
+        solution: { kind: 'FULL_REFUND' },
+      });
     });
   });
 });

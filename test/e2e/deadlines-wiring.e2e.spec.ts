@@ -1,4 +1,12 @@
-import { decide, DEFAULT_POLICY, disputeStreamId, evolve, fromEpochMs, initialState, money } from '@arbiter/disputes';
+import {
+  decide,
+  DEFAULT_POLICY,
+  disputeStreamId,
+  evolve,
+  fromEpochMs,
+  initialState,
+  money,
+} from '@arbiter/disputes';
 import type { DisputeCommand, DisputeEvent, DisputeState } from '@arbiter/disputes';
 import { handleCommand, type Decider } from '@arbiter/disputes/application/command-handling';
 import { DeadlinesQueries } from '@arbiter/deadlines';
@@ -67,11 +75,16 @@ describeOnDatabases('deadlines in the gateway', (database) => {
     const queries = gateway.app.get(DeadlinesQueries);
     const started = Date.now();
     while ((await queries.forDispute(disputeId)).length === 0) {
-      if (Date.now() - started > 15_000) throw new Error('the process manager did not store the deadline');
+      if (Date.now() - started > 15_000)
+        throw new Error('the process manager did not store the deadline');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(await queries.forDispute(disputeId)).toEqual([
-      expect.objectContaining({ kind: 'SELLER_RESPONSE', dueAt: fromEpochMs(now.getTime() + 5 * 86_400_000), firedAt: null }),
+      expect.objectContaining({
+        kind: 'SELLER_RESPONSE',
+        dueAt: fromEpochMs(now.getTime() + 5 * 86_400_000),
+        firedAt: null,
+      }),
     ]);
 
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();

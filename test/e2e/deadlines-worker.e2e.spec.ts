@@ -22,31 +22,53 @@ describe('deadlines in the worker', () => {
   let app: INestApplication;
   const clock = new FakeClock('2020-01-06T00:00:00.000Z');
   beforeAll(async () => {
-    const config = validateConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', EVENT_STORE: 'memory', ON_SELLER_SILENCE: 'escalate' });
+    const config = validateConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      EVENT_STORE: 'memory',
+      ON_SELLER_SILENCE: 'escalate',
+    });
     app = await createWorker(config, { clock });
     await app.init();
   });
   afterAll(() => app?.close());
 
   it('fires a due deadline under the configured seller-silence policy, dated by the given clock', async () => {
-    expect(app.get<DisputePolicy>(DISPUTE_POLICY, { strict: false }).onSellerSilence).toBe('escalate');
+    expect(app.get<DisputePolicy>(DISPUTE_POLICY, { strict: false }).onSellerSilence).toBe(
+      'escalate',
+    );
     const bus = app.get(CommandBus, { strict: false });
     const platform = { id: 'marketplace', role: 'platform' } as const;
     const buyer = { id: 'w-buyer', role: 'buyer' } as const;
-    const issued = (actor: { id: string; role: string }, key: string) => ({ actor, commandId: commandIdFor(actor, key) }) as never;
+    const issued = (actor: { id: string; role: string }, key: string) =>
+      ({ actor, commandId: commandIdFor(actor, key) }) as never;
     const total = { amountMinor: 10_000, currency: 'EUR' };
     await bus.execute(
       new PlaceOrderCommand(
-        { orderId: 'w-order', buyerId: buyer.id, sellerId: 'w-seller', total, items: [{ sku: 's', title: 'Lamp', quantity: 1, unitPrice: total }] },
+        {
+          orderId: 'w-order',
+          buyerId: buyer.id,
+          sellerId: 'w-seller',
+          total,
+          items: [{ sku: 's', title: 'Lamp', quantity: 1, unitPrice: total }],
+        },
         issued(platform, 'place'),
       ),
     );
     await bus.execute(
-      new ShipOrderCommand('w-order', { carrier: 'DHL', trackingNumber: 'T1', deliveryDeadline: '2020-01-16T00:00:00.000Z' }, issued(platform, 'ship')),
+      new ShipOrderCommand(
+        'w-order',
+        { carrier: 'DHL', trackingNumber: 'T1', deliveryDeadline: '2020-01-16T00:00:00.000Z' },
+        issued(platform, 'ship'),
+      ),
     );
     clock.advanceDays(1);
     const { disputeId } = await bus.execute(
-      new OpenDisputeCommand('w-order', { reason: 'DAMAGED', description: 'Cracked', claim: { kind: 'FULL_REFUND' } }, issued(buyer, 'open')),
+      new OpenDisputeCommand(
+        'w-order',
+        { reason: 'DAMAGED', description: 'Cracked', claim: { kind: 'FULL_REFUND' } },
+        issued(buyer, 'open'),
+      ),
     );
 
     const queries = app.get(DeadlinesQueries, { strict: false });
@@ -56,11 +78,17 @@ describe('deadlines in the worker', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const [deadline] = await queries.forDispute(disputeId);
-    expect(deadline).toMatchObject({ kind: 'SELLER_RESPONSE', dueAt: '2020-01-12T00:00:00.000Z', consequence: 'ESCALATED_TO_MEDIATION' });
+    expect(deadline).toMatchObject({
+      kind: 'SELLER_RESPONSE',
+      dueAt: '2020-01-12T00:00:00.000Z',
+      consequence: 'ESCALATED_TO_MEDIATION',
+    });
 
     clock.set('2020-01-12T00:01:00.000Z');
     await app.get(DeadlineScheduler, { strict: false }).tick();
-    const { state, history } = await app.get(DisputeStreams, { strict: false }).loadDispute(disputeId);
+    const { state, history } = await app
+      .get(DisputeStreams, { strict: false })
+      .loadDispute(disputeId);
     expect(state.status).toBe('IN_MEDIATION');
     expect(history.at(-1)).toMatchObject({
       type: 'DisputeEscalated',

@@ -33,7 +33,11 @@ describeOnDatabases('evidence uploads', (database) => {
   let disputeId: string;
   beforeAll(async () => {
     const clock = new FakeClock(new Date());
-    gateway = await startGateway({ EVIDENCE_MAX_BYTES: String(MAX_BYTES), WORKERS: 'off' }, database, { clock });
+    gateway = await startGateway(
+      { EVIDENCE_MAX_BYTES: String(MAX_BYTES), WORKERS: 'off' },
+      database,
+      { clock },
+    );
     // A real dispute: only its own buyer and seller may upload to it.
     const run = randomBytes(4).toString('hex');
     const platform = await caller('platform', 'marketplace');
@@ -161,7 +165,8 @@ describeOnDatabases('evidence uploads', (database) => {
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
     socket.on('close', () => (closed = true));
     socket.on('error', () => (closed = true));
-    const chunk = (bytes: Buffer) => `${bytes.length.toString(16)}\r\n${bytes.toString('latin1')}\r\n`;
+    const chunk = (bytes: Buffer) =>
+      `${bytes.length.toString(16)}\r\n${bytes.toString('latin1')}\r\n`;
     socket.write(evidenceRequestHead(host, buyer));
     socket.write(chunk(Buffer.concat([multipartHead(disputeId), png])), 'latin1');
     // Far more than any socket buffer holds: an endpoint that drains the request would take it all.
@@ -212,13 +217,21 @@ describeOnDatabases('evidence uploads', (database) => {
       ['mediator', 'med-1'],
       ['analyst', 'analyst-1'],
     ] as const) {
-      const response = await uploadEvidence(gateway.url, { token: await tokenFor(role, id), disputeId, content });
+      const response = await uploadEvidence(gateway.url, {
+        token: await tokenFor(role, id),
+        disputeId,
+        content,
+      });
       expect(response).toEqual(refused);
     }
     // An unknown dispute is answered alike, for its would-be owner too.
-    expect(await uploadEvidence(gateway.url, { token: buyer, disputeId: 'no-such-dispute', content })).toEqual(refused);
+    expect(
+      await uploadEvidence(gateway.url, { token: buyer, disputeId: 'no-such-dispute', content }),
+    ).toEqual(refused);
     expect(await storedFiles(gateway.evidenceDir)).toEqual(before);
-    await expect(readFile(join(gateway.evidenceDir, sha256(content).slice(0, 2), sha256(content)))).rejects.toThrow();
+    await expect(
+      readFile(join(gateway.evidenceDir, sha256(content).slice(0, 2), sha256(content))),
+    ).rejects.toThrow();
   });
 
   it('answers BAD_USER_INPUT with the field paths', async () => {

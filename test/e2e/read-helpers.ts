@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createPostgresTestDatabase } from '@arbiter/read-models/testing/read-databases';
-import { Caller, caller, DISPUTE_FIELDS, DisputeResult, eur, INPUT_TYPES } from './disputes-helpers';
+import {
+  Caller,
+  caller,
+  DISPUTE_FIELDS,
+  DisputeResult,
+  eur,
+  INPUT_TYPES,
+} from './disputes-helpers';
 import { graphql, GraphQLResponse } from './support/clients';
 import { Database, RunningGateway, startGateway } from './support/gateway';
 
@@ -16,15 +23,23 @@ export interface ReadGateway {
   close(): Promise<void>;
 }
 
-export async function startReadGateway(database: Database, settings: Record<string, string> = {}): Promise<ReadGateway> {
-  const own = database === 'postgres' ? await createPostgresTestDatabase(requiredUrl(), 'e2e_read') : undefined;
+export async function startReadGateway(
+  database: Database,
+  settings: Record<string, string> = {},
+): Promise<ReadGateway> {
+  const own =
+    database === 'postgres'
+      ? await createPostgresTestDatabase(requiredUrl(), 'e2e_read')
+      : undefined;
   let gateway: RunningGateway;
   try {
     gateway = await startGateway(
       {
         WORKERS: 'inline',
         RATE_LIMIT_PER_MINUTE: '1000000',
-        ...(own ? { DATABASE_URL: own.url } : { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: 'memory://' }),
+        ...(own
+          ? { DATABASE_URL: own.url }
+          : { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: 'memory://' }),
         ...settings,
       },
       database,
@@ -64,14 +79,26 @@ export interface Answer {
 }
 
 /** A dispute mutation that must succeed, with what the response's extensions said about it. */
-export async function act(url: string, who: Caller, name: string, input: Record<string, unknown>): Promise<Answer> {
+export async function act(
+  url: string,
+  who: Caller,
+  name: string,
+  input: Record<string, unknown>,
+): Promise<Answer> {
   const type = INPUT_TYPES[name] ?? `${name[0].toUpperCase()}${name.slice(1)}Input`;
-  const response = await graphql<{ result: Answer['dispute'] }>(url, `mutation Run($input: ${type}!) { result: ${name}(input: $input) { ${DISPUTE_FIELDS} } }`, {
-    token: who.token,
-    variables: { input },
-  });
-  const body = response.body as GraphQLResponse<{ result: Answer['dispute'] }>['body'] & { extensions?: { readYourWrites?: ReadYourWritesNote[] } };
-  if (!body.data?.result) throw new Error(`${name} as ${who.role} failed: ${JSON.stringify(body.errors)}`);
+  const response = await graphql<{ result: Answer['dispute'] }>(
+    url,
+    `mutation Run($input: ${type}!) { result: ${name}(input: $input) { ${DISPUTE_FIELDS} } }`,
+    {
+      token: who.token,
+      variables: { input },
+    },
+  );
+  const body = response.body as GraphQLResponse<{ result: Answer['dispute'] }>['body'] & {
+    extensions?: { readYourWrites?: ReadYourWritesNote[] };
+  };
+  if (!body.data?.result)
+    throw new Error(`${name} as ${who.role} failed: ${JSON.stringify(body.errors)}`);
   return { dispute: body.data.result, readYourWrites: body.extensions?.readYourWrites ?? [] };
 }
 
@@ -105,17 +132,43 @@ export async function openDispute(
 ): Promise<Answer> {
   const orderId = r.id('order');
   const total = eur(amountMinor);
-  await graphql(r.url, 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId } }', {
-    token: who.platform.token,
-    variables: {
-      input: { orderId, buyerId: who.buyer.id, sellerId: who.seller.id, total, items: [{ sku: 's', title: 'Lamp', quantity: 1, unitPrice: total }] },
+  await graphql(
+    r.url,
+    'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId } }',
+    {
+      token: who.platform.token,
+      variables: {
+        input: {
+          orderId,
+          buyerId: who.buyer.id,
+          sellerId: who.seller.id,
+          total,
+          items: [{ sku: 's', title: 'Lamp', quantity: 1, unitPrice: total }],
+        },
+      },
     },
+  );
+  await graphql(
+    r.url,
+    'mutation($input: ShipOrderInput!) { shipOrder(input: $input) { orderId } }',
+    {
+      token: who.platform.token,
+      variables: {
+        input: {
+          orderId,
+          carrier: 'DHL',
+          trackingNumber: 'T1',
+          deliveryDeadline: new Date(Date.now() + 10 * 86_400_000).toISOString(),
+        },
+      },
+    },
+  );
+  return act(r.url, who.buyer, 'openDispute', {
+    orderId,
+    reason,
+    description: 'Not what the listing showed',
+    claim: { kind: 'FULL_REFUND' },
   });
-  await graphql(r.url, 'mutation($input: ShipOrderInput!) { shipOrder(input: $input) { orderId } }', {
-    token: who.platform.token,
-    variables: { input: { orderId, carrier: 'DHL', trackingNumber: 'T1', deliveryDeadline: new Date(Date.now() + 10 * 86_400_000).toISOString() } },
-  });
-  return act(r.url, who.buyer, 'openDispute', { orderId, reason, description: 'Not what the listing showed', claim: { kind: 'FULL_REFUND' } });
 }
 
 /** Retries `check` until it passes or `timeoutMs` ran out (then throws its last failure). */

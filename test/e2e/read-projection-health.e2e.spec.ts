@@ -12,7 +12,10 @@ const failing: Projection = {
 interface Health {
   status: string;
   info?: Record<string, { status: string; projections?: Record<string, Record<string, unknown>> }>;
-  error?: Record<string, { status: string; failed?: string[]; projections?: Record<string, Record<string, unknown>> }>;
+  error?: Record<
+    string,
+    { status: string; failed?: string[]; projections?: Record<string, Record<string, unknown>> }
+  >;
 }
 
 describeOnDatabases('projections in /health and /metrics', (database) => {
@@ -30,7 +33,10 @@ describeOnDatabases('projections in /health and /metrics', (database) => {
     expect(Object.keys(body.info?.projections?.projections ?? {})).toEqual(
       expect.arrayContaining(['buyer-view', 'seller-view', 'mediator-view', 'timeline', 'stats']),
     );
-    expect(body.info?.projections?.projections?.['buyer-view']).toMatchObject({ lagEvents: 0, checkpoint: expect.any(String) });
+    expect(body.info?.projections?.projections?.['buyer-view']).toMatchObject({
+      lagEvents: 0,
+      checkpoint: expect.any(String),
+    });
     const metrics = await (await fetch(`${r.url}/metrics`)).text();
     expect(metrics).toMatch(/arbiter_projection_failed\{projection="buyer-view"\} 0/);
     expect(metrics).toMatch(/arbiter_projection_lag_events\{projection="timeline"\} 0/);
@@ -56,17 +62,27 @@ describeOnDatabases('projections in /health and /metrics', (database) => {
       status: 'down',
       failed: ['e2e-failing'],
       projections: {
-        'e2e-failing': { state: 'failed', status: 'failed', failedPosition: expect.stringMatching(/^\d+$/), error: 'Error: cannot project this on purpose', lagEvents: 1 },
+        'e2e-failing': {
+          state: 'failed',
+          status: 'failed',
+          failedPosition: expect.stringMatching(/^\d+$/),
+          error: 'Error: cannot project this on purpose',
+          lagEvents: 1,
+        },
         'buyer-view': { status: 'active', lagEvents: 0 },
       },
     });
     const failedAt = runner.statusOf('e2e-failing').failedPosition;
-    expect(body.error?.projections?.projections?.['e2e-failing'].failedPosition).toBe(String(failedAt));
+    expect(body.error?.projections?.projections?.['e2e-failing'].failedPosition).toBe(
+      String(failedAt),
+    );
 
     const metrics = await (await fetch(`${r.url}/metrics`)).text();
     expect(metrics).toMatch(/arbiter_projection_failed\{projection="e2e-failing"\} 1/);
     expect(metrics).toMatch(/arbiter_projection_failed\{projection="buyer-view"\} 0/);
     expect(metrics).toMatch(/arbiter_projection_lag_events\{projection="e2e-failing"\} 1/);
-    expect(metrics).toContain(`arbiter_projection_failed_position{projection="e2e-failing"} ${Number(failedAt)}`);
+    expect(metrics).toContain(
+      `arbiter_projection_failed_position{projection="e2e-failing"} ${Number(failedAt)}`,
+    );
   });
 });

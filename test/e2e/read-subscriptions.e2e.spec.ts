@@ -5,13 +5,25 @@ import { describeOnDatabases } from './support/gateway';
 import { act, openDispute, people, ReadGateway, startReadGateway } from './read-helpers';
 
 const UPDATED = `subscription Updated($id: ID!) { disputeUpdated(id: $id) { disputeId status revision internalNotes { note } mediatorId messages { body } } }`;
-type Update = { disputeId: string; status: string; revision: number; internalNotes: { note: string }[]; mediatorId: string | null; messages: { body: string }[] };
+type Update = {
+  disputeId: string;
+  status: string;
+  revision: number;
+  internalNotes: { note: string }[];
+  mediatorId: string | null;
+  messages: { body: string }[];
+};
 
 /** A graphql-ws subscription that records what arrives. */
 function subscribe(wsUrl: string, who: Caller, id: string) {
   const updates: Update[] = [];
   const errors: { message: string; extensions?: { code?: string } }[] = [];
-  const client: Client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${who.token}` } });
+  const client: Client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: { authorization: `Bearer ${who.token}` },
+  });
   const stop = client.subscribe<{ disputeUpdated: Update }>(
     { query: UPDATED, variables: { id } },
     {
@@ -34,7 +46,11 @@ function subscribe(wsUrl: string, who: Caller, id: string) {
 }
 
 /** Repeats `act` until `done()` holds: a subscription has no acknowledgement to wait for first. */
-async function until(done: () => boolean, act_: (attempt: number) => Promise<unknown>, attempts = 40): Promise<void> {
+async function until(
+  done: () => boolean,
+  act_: (attempt: number) => Promise<unknown>,
+  attempts = 40,
+): Promise<void> {
   for (let attempt = 0; attempt < attempts && !done(); attempt++) {
     await act_(attempt);
     const settle = Date.now() + 250;
@@ -55,7 +71,11 @@ describeOnDatabases('disputeUpdated subscription', (database) => {
     const who = await people(r);
     const { dispute } = await openDispute(r, who);
     const id = dispute.disputeId;
-    await act(r.url, who.seller, 'respondToDispute', { disputeId: id, response: 'REJECT', comment: 'No' });
+    await act(r.url, who.seller, 'respondToDispute', {
+      disputeId: id,
+      response: 'REJECT',
+      comment: 'No',
+    });
     await act(r.url, who.buyer, 'escalateDispute', { disputeId: id });
     await act(r.url, who.mediator, 'takeCase', { disputeId: id });
 
@@ -64,20 +84,42 @@ describeOnDatabases('disputeUpdated subscription', (database) => {
     try {
       await until(
         () => buyer.updates.length > 0 && mediator.updates.length > 0,
-        (attempt) => act(r.url, who.mediator, 'addInternalNote', { disputeId: id, note: `Check the photos (${attempt})` }),
+        (attempt) =>
+          act(r.url, who.mediator, 'addInternalNote', {
+            disputeId: id,
+            note: `Check the photos (${attempt})`,
+          }),
       );
       expect(buyer.errors).toEqual([]);
-      expect(mediator.updates.at(-1)).toMatchObject({ disputeId: id, status: 'IN_MEDIATION', mediatorId: who.mediator.id });
+      expect(mediator.updates.at(-1)).toMatchObject({
+        disputeId: id,
+        status: 'IN_MEDIATION',
+        mediatorId: who.mediator.id,
+      });
       expect(mediator.updates.at(-1)?.internalNotes[0].note).toMatch(/^Check the photos/);
       // The buyer hears that the case moved, never what the note says.
-      expect(buyer.updates.at(-1)).toMatchObject({ disputeId: id, status: 'IN_MEDIATION', internalNotes: [], mediatorId: null });
+      expect(buyer.updates.at(-1)).toMatchObject({
+        disputeId: id,
+        status: 'IN_MEDIATION',
+        internalNotes: [],
+        mediatorId: null,
+      });
       expect(JSON.stringify(buyer.updates)).not.toContain('Check the photos');
 
       const before = buyer.updates.length;
-      const posted = await act(r.url, who.buyer, 'postMessage', { disputeId: id, body: 'Any news?' });
-      await until(() => buyer.updates.some((u) => u.revision === posted.dispute.revision), async () => undefined);
+      const posted = await act(r.url, who.buyer, 'postMessage', {
+        disputeId: id,
+        body: 'Any news?',
+      });
+      await until(
+        () => buyer.updates.some((u) => u.revision === posted.dispute.revision),
+        async () => undefined,
+      );
       expect(buyer.updates.length).toBeGreaterThan(before);
-      expect(buyer.updates.at(-1)).toMatchObject({ revision: posted.dispute.revision, messages: [{ body: 'Any news?' }] });
+      expect(buyer.updates.at(-1)).toMatchObject({
+        revision: posted.dispute.revision,
+        messages: [{ body: 'Any news?' }],
+      });
     } finally {
       await buyer.close();
       await mediator.close();
@@ -87,10 +129,17 @@ describeOnDatabases('disputeUpdated subscription', (database) => {
   it('refuses a dispute the caller may not see, exactly like a missing one', async () => {
     const who = await people(r);
     const { dispute } = await openDispute(r, who);
-    const stranger = subscribe(r.gateway.wsUrl, await caller('buyer', r.id('stranger')), dispute.disputeId);
+    const stranger = subscribe(
+      r.gateway.wsUrl,
+      await caller('buyer', r.id('stranger')),
+      dispute.disputeId,
+    );
     const missing = subscribe(r.gateway.wsUrl, who.buyer, 'no-such-dispute');
     try {
-      await until(() => stranger.errors.length > 0 && missing.errors.length > 0, async () => undefined);
+      await until(
+        () => stranger.errors.length > 0 && missing.errors.length > 0,
+        async () => undefined,
+      );
       expect(stranger.errors[0].extensions?.code).toBe('FORBIDDEN');
       expect(missing.errors[0]).toEqual(stranger.errors[0]);
       expect(stranger.updates).toEqual([]);

@@ -1,10 +1,25 @@
 import { ProjectionRunner } from '@arbiter/read-models';
 import { DISPUTE_FIELDS } from './disputes-helpers';
 import { describeOnDatabases } from './support/gateway';
-import { act, ask, eventually, openDispute, people, ReadGateway, startReadGateway } from './read-helpers';
+import {
+  act,
+  ask,
+  eventually,
+  openDispute,
+  people,
+  ReadGateway,
+  startReadGateway,
+} from './read-helpers';
 
 const DISPUTE = `query One($id: ID!) { dispute(id: $id) { disputeId status revision messages { body } } }`;
-type One = { dispute: { disputeId: string; status: string; revision: number; messages: { body: string }[] } | null };
+type One = {
+  dispute: {
+    disputeId: string;
+    status: string;
+    revision: number;
+    messages: { body: string }[];
+  } | null;
+};
 
 // Mutations answer with the read model's view once the projection shows the change (a bounded
 // wait), so a query sent right after sees it; when it does not, they say so and answer anyway.
@@ -19,17 +34,29 @@ describeOnDatabases('read-your-writes', (database) => {
     const who = await people(r);
     const opened = await openDispute(r, who);
     expect(opened.dispute).toMatchObject({ status: 'AWAITING_SELLER', revision: 0 });
-    expect(opened.readYourWrites).toEqual([{ disputeId: opened.dispute.disputeId, revision: 0, consistent: true }]);
+    expect(opened.readYourWrites).toEqual([
+      { disputeId: opened.dispute.disputeId, revision: 0, consistent: true },
+    ]);
     const id = opened.dispute.disputeId;
 
     // No wait, no retry: the read model already has it.
-    expect((await ask<One>(r.url, who.buyer, DISPUTE, { id })).data?.dispute).toMatchObject({ status: 'AWAITING_SELLER', revision: 0 });
+    expect((await ask<One>(r.url, who.buyer, DISPUTE, { id })).data?.dispute).toMatchObject({
+      status: 'AWAITING_SELLER',
+      revision: 0,
+    });
 
-    const answered = await act(r.url, who.seller, 'respondToDispute', { disputeId: id, response: 'REJECT', comment: 'It is as described' });
+    const answered = await act(r.url, who.seller, 'respondToDispute', {
+      disputeId: id,
+      response: 'REJECT',
+      comment: 'It is as described',
+    });
     expect(answered.dispute).toMatchObject({ status: 'NEGOTIATING', revision: 1 });
     expect(answered.readYourWrites).toEqual([{ disputeId: id, revision: 1, consistent: true }]);
     // The other party's view is another projection; it is there too by the time the seller reads.
-    const message = await act(r.url, who.buyer, 'postMessage', { disputeId: id, body: 'Please look at the photos' });
+    const message = await act(r.url, who.buyer, 'postMessage', {
+      disputeId: id,
+      body: 'Please look at the photos',
+    });
     expect(message.readYourWrites[0].consistent).toBe(true);
     expect((await ask<One>(r.url, who.buyer, DISPUTE, { id })).data?.dispute).toMatchObject({
       status: 'NEGOTIATING',
@@ -54,15 +81,25 @@ describeOnDatabases('read-your-writes', (database) => {
       // The answer is still right: the command's own view.
       expect(posted.dispute).toMatchObject({ revision: 1, messages: [{ body: 'Still waiting' }] });
       // …while queries do not show it yet.
-      expect((await ask<One>(r.url, who.buyer, DISPUTE, { id })).data?.dispute).toMatchObject({ revision: 0, messages: [] });
+      expect((await ask<One>(r.url, who.buyer, DISPUTE, { id })).data?.dispute).toMatchObject({
+        revision: 0,
+        messages: [],
+      });
     } finally {
       runner.start();
     }
     await eventually(async () =>
-      expect((await ask<One>(r.url, who.buyer, DISPUTE, { id })).data?.dispute).toMatchObject({ revision: 1 }),
+      expect((await ask<One>(r.url, who.buyer, DISPUTE, { id })).data?.dispute).toMatchObject({
+        revision: 1,
+      }),
     );
     // Once caught up, the read model's view is the very answer the command side gave.
-    const full = await ask<{ dispute: unknown }>(r.url, who.buyer, `query Full($id: ID!) { dispute(id: $id) { ${DISPUTE_FIELDS} } }`, { id });
+    const full = await ask<{ dispute: unknown }>(
+      r.url,
+      who.buyer,
+      `query Full($id: ID!) { dispute(id: $id) { ${DISPUTE_FIELDS} } }`,
+      { id },
+    );
     expect(full.data?.dispute).toEqual(posted.dispute);
   });
 
@@ -73,7 +110,10 @@ describeOnDatabases('read-your-writes', (database) => {
       r.url,
       who.buyer,
       `mutation Two($a: PostMessageInput!, $b: PostMessageInput!) { a: postMessage(input: $a) { revision } b: postMessage(input: $b) { revision } }`,
-      { a: { disputeId: dispute.disputeId, body: 'one' }, b: { disputeId: dispute.disputeId, body: 'two' } },
+      {
+        a: { disputeId: dispute.disputeId, body: 'one' },
+        b: { disputeId: dispute.disputeId, body: 'two' },
+      },
     );
     expect(response.data).toEqual({ a: { revision: 1 }, b: { revision: 2 } });
     expect((response as { extensions?: unknown }).extensions).toEqual({

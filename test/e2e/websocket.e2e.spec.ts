@@ -77,7 +77,9 @@ describe('GraphQL over WebSocket is limited like HTTP', () => {
   };
 
   it('refuses a query deeper than GRAPHQL_MAX_DEPTH', async () => {
-    expect(await refusal({ GRAPHQL_MAX_DEPTH: '1' }, ['{ me { id } }'])).toEqual(['QUERY_TOO_DEEP']);
+    expect(await refusal({ GRAPHQL_MAX_DEPTH: '1' }, ['{ me { id } }'])).toEqual([
+      'QUERY_TOO_DEEP',
+    ]);
   });
 
   it('refuses a query costlier than GRAPHQL_MAX_COMPLEXITY', async () => {

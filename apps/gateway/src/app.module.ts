@@ -6,7 +6,14 @@ import { DeadlinesModule, disputeDeadlinesFirer } from '@arbiter/deadlines';
 import type { DisputePolicy } from '@arbiter/disputes';
 import { DISPUTE_POLICY, DisputeDeadlines } from '@arbiter/disputes/application';
 import { EVENT_STORE, EventStore, EventStoreModule } from '@arbiter/event-store';
-import { AppConfig, CLOCK, Clock, PlatformModule, SQL_CONNECTION, SqlConnection } from '@arbiter/platform';
+import {
+  AppConfig,
+  CLOCK,
+  Clock,
+  PlatformModule,
+  SQL_CONNECTION,
+  SqlConnection,
+} from '@arbiter/platform';
 import { ReadModelsModule } from '@arbiter/read-models';
 import { HealthController } from '@arbiter/platform/health.controller';
 import { DeadlinesGatewayModule } from './deadlines/next-deadline.resolver';
@@ -41,7 +48,10 @@ export function authOptionsFrom(config: AppConfig): AuthOptions {
 @Module({})
 export class GatewayModule {
   /** `clock`: the one clock of the process (commands, deadlines); tests pass a FakeClock. */
-  static forRoot(config: AppConfig, options: { writeSchemaFile?: boolean; clock?: Clock } = {}): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    options: { writeSchemaFile?: boolean; clock?: Clock } = {},
+  ): DynamicModule {
     return {
       module: GatewayModule,
       imports: [
@@ -77,7 +87,12 @@ export class GatewayModule {
         // gauges are read from the shared table on every scrape.
         DeadlinesModule.forRootAsync({
           inject: [CLOCK, DISPUTE_POLICY, DisputeDeadlines, MetricsService],
-          useFactory: (clock: Clock, policy: DisputePolicy, deadlines: DisputeDeadlines, metrics: MetricsService) => ({
+          useFactory: (
+            clock: Clock,
+            policy: DisputePolicy,
+            deadlines: DisputeDeadlines,
+            metrics: MetricsService,
+          ) => ({
             clock,
             policy,
             firer: disputeDeadlinesFirer(deadlines),

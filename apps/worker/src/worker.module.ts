@@ -3,7 +3,14 @@ import { DeadlinesModule, disputeDeadlinesFirer } from '@arbiter/deadlines';
 import type { DisputePolicy } from '@arbiter/disputes';
 import { DISPUTE_POLICY, DisputeDeadlines, DisputesModule } from '@arbiter/disputes/application';
 import { EVENT_STORE, EventStore, EventStoreModule } from '@arbiter/event-store';
-import { AppConfig, CLOCK, Clock, PlatformModule, SQL_CONNECTION, SqlConnection } from '@arbiter/platform';
+import {
+  AppConfig,
+  CLOCK,
+  Clock,
+  PlatformModule,
+  SQL_CONNECTION,
+  SqlConnection,
+} from '@arbiter/platform';
 import { DisputeProjectionsModule, ReadModelsModule } from '@arbiter/read-models';
 
 /** Projections, deadlines and stream forwarders without the public API, for scale-out; serves only /health. */
@@ -22,7 +29,11 @@ export class WorkerModule {
         }),
         ReadModelsModule.forRootAsync({
           inject: [SQL_CONNECTION, EVENT_STORE],
-          useFactory: (connection: SqlConnection, eventStore: EventStore) => ({ connection, eventStore, runProjections: true }),
+          useFactory: (connection: SqlConnection, eventStore: EventStore) => ({
+            connection,
+            eventStore,
+            runProjections: true,
+          }),
         }),
         DisputeProjectionsModule.forRoot(config.DISPUTE_POLICY),
         // The worker always runs the scheduler: claims are leased, so several workers (and an

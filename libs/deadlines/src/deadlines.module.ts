@@ -26,7 +26,10 @@ export interface DeadlinesModuleOptions {
   policy: DisputePolicy;
   /** Run the scheduler in this process: the worker always, the gateway with WORKERS=inline. */
   runScheduler: boolean;
-  scheduler?: Pick<DeadlineSchedulerOptions, 'pollIntervalMs' | 'leaseMs' | 'batchSize' | 'retry' | 'owner'>;
+  scheduler?: Pick<
+    DeadlineSchedulerOptions,
+    'pollIntervalMs' | 'leaseMs' | 'batchSize' | 'retry' | 'owner'
+  >;
   /** How the system command is sent: `disputeDeadlinesFirer(DisputeDeadlines)` in the apps. */
   firer: DeadlineFirer;
   /** Where the due / overdue gauges go (the gateway's `/metrics` registry); none: no metrics. */
@@ -97,7 +100,11 @@ export class DeadlinesModule {
       global: true,
       imports: options.imports ?? [],
       providers: [
-        { provide: DEADLINES_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
+        {
+          provide: DEADLINES_OPTIONS,
+          inject: options.inject ?? [],
+          useFactory: options.useFactory,
+        },
         {
           provide: DeadlineScheduler,
           inject: [DEADLINES_OPTIONS, READ_DB],

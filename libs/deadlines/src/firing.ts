@@ -36,7 +36,9 @@ export interface DisputeDeadlinesPort {
 export function disputeDeadlinesFirer(deadlines: DisputeDeadlinesPort): DeadlineFirer {
   return {
     async fire(due) {
-      const result = await deadlines.fire(due.disputeId, due.deadline, { correlationId: due.commandId });
+      const result = await deadlines.fire(due.disputeId, due.deadline, {
+        correlationId: due.commandId,
+      });
       if (result.replayed) return 'already-fired';
       return result.appended.length > 0 ? 'fired' : 'no-op';
     },

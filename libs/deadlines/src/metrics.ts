@@ -22,9 +22,11 @@ export function registerDeadlineMetrics(
   // The gauges are collected concurrently on a scrape: they share one query.
   let inFlight: ReturnType<typeof countDeadlines> | undefined;
   const counts = () => {
-    inFlight ??= countDeadlines(options.db, options.clock.now(), options.overdueAfterMs).finally(() => {
-      inFlight = undefined;
-    });
+    inFlight ??= countDeadlines(options.db, options.clock.now(), options.overdueAfterMs).finally(
+      () => {
+        inFlight = undefined;
+      },
+    );
     return inFlight;
   };
   const gauge = (name: string, help: string, pick: (c: DeadlineCounts) => number) =>
@@ -39,8 +41,16 @@ export function registerDeadlineMetrics(
         for (const [kind, c] of byKind) this.set({ kind }, pick(c));
       },
     });
-  gauge('arbiter_deadlines_scheduled', 'Armed deadlines not yet fired, by kind', (c) => c.scheduled);
-  gauge('arbiter_deadlines_due', 'Deadlines whose dueAt has passed and that have not fired yet, by kind', (c) => c.due);
+  gauge(
+    'arbiter_deadlines_scheduled',
+    'Armed deadlines not yet fired, by kind',
+    (c) => c.scheduled,
+  );
+  gauge(
+    'arbiter_deadlines_due',
+    'Deadlines whose dueAt has passed and that have not fired yet, by kind',
+    (c) => c.due,
+  );
   gauge(
     'arbiter_deadlines_overdue',
     `Deadlines due for longer than ${options.overdueAfterMs} ms and not fired (scheduler behind or failing), by kind`,

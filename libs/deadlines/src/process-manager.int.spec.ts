@@ -15,7 +15,12 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
   afterEach(() => h.close());
 
   const summary = async (disputeId: string) =>
-    (await h.rows(disputeId)).map((row) => ({ kind: row.kind, dueAt: at(row.dueAt), requestId: row.requestId, consequence: row.consequence }));
+    (await h.rows(disputeId)).map((row) => ({
+      kind: row.kind,
+      dueAt: at(row.dueAt),
+      requestId: row.requestId,
+      consequence: row.consequence,
+    }));
 
   it('stores the seller response deadline the opening announces, with its deterministic id', async () => {
     const runner = h.startProcessManager();
@@ -24,19 +29,38 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
 
     const rows = await h.rows('d1');
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ kind: 'SELLER_RESPONSE', consequence: 'BUYER_PROPOSAL_ACCEPTED', requestId: null, firedAt: null });
+    expect(rows[0]).toMatchObject({
+      kind: 'SELLER_RESPONSE',
+      consequence: 'BUYER_PROPOSAL_ACCEPTED',
+      requestId: null,
+      firedAt: null,
+    });
     expect(at(rows[0].dueAt)).toBe(addDays(OPENED, 5));
-    expect(rows[0].id).toBe(deadlineCommandId('d1', { kind: 'SELLER_RESPONSE', dueAt: addDays(OPENED, 5), requestId: null }));
+    expect(rows[0].id).toBe(
+      deadlineCommandId('d1', {
+        kind: 'SELLER_RESPONSE',
+        dueAt: addDays(OPENED, 5),
+        requestId: null,
+      }),
+    );
   });
 
   it('restarts the seller response deadline when the buyer replaces the claim before an answer', async () => {
     const runner = h.startProcessManager();
     await h.open('d1');
     h.clock.advanceDays(4);
-    await h.send('d1', 'SubmitProposal', buyer, { proposalId: 'd1-p-buyer-2', solution: { kind: 'RESEND' } });
+    await h.send('d1', 'SubmitProposal', buyer, {
+      proposalId: 'd1-p-buyer-2',
+      solution: { kind: 'RESEND' },
+    });
     await h.settle(runner);
     expect(await summary('d1')).toEqual([
-      { kind: 'SELLER_RESPONSE', dueAt: addDays(addDays(OPENED, 4), 5), requestId: null, consequence: 'BUYER_PROPOSAL_ACCEPTED' },
+      {
+        kind: 'SELLER_RESPONSE',
+        dueAt: addDays(addDays(OPENED, 4), 5),
+        requestId: null,
+        consequence: 'BUYER_PROPOSAL_ACCEPTED',
+      },
     ]);
   });
 
@@ -56,7 +80,12 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
     await h.counter('d1');
     await h.settle(runner);
     expect(await summary('d1')).toEqual([
-      { kind: 'NEGOTIATION', dueAt: addDays('2026-03-08T00:00:00.000Z', 15), requestId: null, consequence: 'ESCALATED_TO_MEDIATION' },
+      {
+        kind: 'NEGOTIATION',
+        dueAt: addDays('2026-03-08T00:00:00.000Z', 15),
+        requestId: null,
+        consequence: 'ESCALATED_TO_MEDIATION',
+      },
     ]);
 
     // A message changes nothing: the row (and any lease on it) stays as it is.
@@ -79,13 +108,31 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
     h.clock.advanceDays(3);
     await h.send('d1', 'EscalateDispute', buyer, {});
     await h.send('d1', 'TakeCase', mediator, {});
-    await h.send('d1', 'RequestEvidence', mediator, { requestId: 'r1', from: 'buyer', prompt: 'Photos please' });
-    await h.send('d1', 'RequestEvidence', mediator, { requestId: 'r2', from: 'seller', prompt: 'Tracking please' });
+    await h.send('d1', 'RequestEvidence', mediator, {
+      requestId: 'r1',
+      from: 'buyer',
+      prompt: 'Photos please',
+    });
+    await h.send('d1', 'RequestEvidence', mediator, {
+      requestId: 'r2',
+      from: 'seller',
+      prompt: 'Tracking please',
+    });
     await h.settle(runner);
     const requested = at(h.clock.now());
     expect(await summary('d1')).toEqual([
-      { kind: 'EVIDENCE_REQUEST', dueAt: addDays(requested, 3), requestId: 'r1', consequence: 'EVIDENCE_REQUEST_LAPSES' },
-      { kind: 'EVIDENCE_REQUEST', dueAt: addDays(requested, 3), requestId: 'r2', consequence: 'EVIDENCE_REQUEST_LAPSES' },
+      {
+        kind: 'EVIDENCE_REQUEST',
+        dueAt: addDays(requested, 3),
+        requestId: 'r1',
+        consequence: 'EVIDENCE_REQUEST_LAPSES',
+      },
+      {
+        kind: 'EVIDENCE_REQUEST',
+        dueAt: addDays(requested, 3),
+        requestId: 'r2',
+        consequence: 'EVIDENCE_REQUEST_LAPSES',
+      },
     ]);
 
     await h.send('d1', 'AddEvidence', seller, {
@@ -122,7 +169,12 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
     await h.send('d1', 'RecordReturnDelivery', { id: 'platform', role: 'platform' }, {});
     await h.settle(runner);
     expect(await summary('d1')).toEqual([
-      { kind: 'RETURN_RECEIPT', dueAt: addDays(at(h.clock.now()), 10), requestId: null, consequence: 'REFUND_RELEASED' },
+      {
+        kind: 'RETURN_RECEIPT',
+        dueAt: addDays(at(h.clock.now()), 10),
+        requestId: null,
+        consequence: 'REFUND_RELEASED',
+      },
     ]);
 
     await h.send('d1', 'ConfirmReturnReceived', seller, {});

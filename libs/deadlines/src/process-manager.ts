@@ -10,7 +10,12 @@ import {
   type PendingDeadline,
   pendingDeadlines,
 } from '@arbiter/disputes';
-import { deadlineDisputeStates, deadlines, type Projection, type ReadTx } from '@arbiter/read-models';
+import {
+  deadlineDisputeStates,
+  deadlines,
+  type Projection,
+  type ReadTx,
+} from '@arbiter/read-models';
 import { and, eq, notInArray, sql } from 'drizzle-orm';
 import { deadlineCommandId } from '@arbiter/disputes/application/fire-deadline/fire-deadline';
 
@@ -34,7 +39,10 @@ export function deadlinesProcessManager(policy: DisputePolicy): Projection {
       const domainEvent = event as unknown as DisputeEvent;
       const disputeId = domainEvent.data.disputeId;
       const [stored] = await tx
-        .select({ state: deadlineDisputeStates.state, lastPosition: deadlineDisputeStates.lastPosition })
+        .select({
+          state: deadlineDisputeStates.state,
+          lastPosition: deadlineDisputeStates.lastPosition,
+        })
         .from(deadlineDisputeStates)
         .where(eq(deadlineDisputeStates.disputeId, disputeId));
       // A replay (rewound checkpoint) must not fold an event twice.
@@ -75,8 +83,13 @@ async function replaceDeadlines(
   const keep = rows.map((row) => row.id);
   await tx
     .delete(deadlines)
-    .where(keep.length ? and(eq(deadlines.disputeId, disputeId), notInArray(deadlines.id, keep)) : eq(deadlines.disputeId, disputeId));
-  if (rows.length) await tx.insert(deadlines).values(rows).onConflictDoNothing({ target: deadlines.id });
+    .where(
+      keep.length
+        ? and(eq(deadlines.disputeId, disputeId), notInArray(deadlines.id, keep))
+        : eq(deadlines.disputeId, disputeId),
+    );
+  if (rows.length)
+    await tx.insert(deadlines).values(rows).onConflictDoNothing({ target: deadlines.id });
 }
 
 // The decider's `usedIds` grow with every proposal and message, and nothing here needs them.
@@ -86,5 +99,7 @@ function freeze(state: DisputeState): unknown {
 
 function thaw(stored: unknown): DisputeState {
   const state = stored as DisputeState;
-  return state.status === 'NONE' ? state : ({ ...state, usedIds: (state as Dispute).usedIds ?? [] } as Dispute);
+  return state.status === 'NONE'
+    ? state
+    : ({ ...state, usedIds: (state as Dispute).usedIds ?? [] } as Dispute);
 }

@@ -35,12 +35,18 @@ const toView = (row: DeadlineRow): ScheduledDeadline => ({
 });
 
 /** The deadlines of one dispute, earliest first. */
-export async function deadlinesOf(db: ReadExecutor, disputeId: string): Promise<ScheduledDeadline[]> {
+export async function deadlinesOf(
+  db: ReadExecutor,
+  disputeId: string,
+): Promise<ScheduledDeadline[]> {
   return (await nextDeadlines(db, [disputeId], Infinity)).get(disputeId) ?? [];
 }
 
 /** Per dispute, its earliest deadline not yet fired (batched for a view listing many disputes). */
-export async function nextDeadlineOf(db: ReadExecutor, disputeIds: readonly string[]): Promise<Map<string, ScheduledDeadline>> {
+export async function nextDeadlineOf(
+  db: ReadExecutor,
+  disputeIds: readonly string[],
+): Promise<Map<string, ScheduledDeadline>> {
   const all = await nextDeadlines(db, disputeIds, 1, true);
   return new Map([...all].map(([id, list]) => [id, list[0]]));
 }
@@ -56,7 +62,12 @@ async function nextDeadlines(
   const rows = await db
     .select()
     .from(deadlines)
-    .where(and(inArray(deadlines.disputeId, [...disputeIds]), unfiredOnly ? isNull(deadlines.firedAt) : undefined))
+    .where(
+      and(
+        inArray(deadlines.disputeId, [...disputeIds]),
+        unfiredOnly ? isNull(deadlines.firedAt) : undefined,
+      ),
+    )
     .orderBy(asc(deadlines.dueAt), asc(deadlines.id));
   for (const row of rows) {
     const list = byDispute.get(row.disputeId) ?? [];
@@ -73,7 +84,13 @@ export async function countDeadlines(
   overdueAfterMs: number,
 ): Promise<Map<DeadlineKind, DeadlineCounts>> {
   const overdueBefore = new Date(now.getTime() - overdueAfterMs);
-  const result = await db.execute<{ kind: string; scheduled: string; due: string; overdue: string; failed: string }>(sql`
+  const result = await db.execute<{
+    kind: string;
+    scheduled: string;
+    due: string;
+    overdue: string;
+    failed: string;
+  }>(sql`
     SELECT kind,
            count(*) AS scheduled,
            count(*) FILTER (WHERE due_at <= ${now.toISOString()}::timestamptz) AS due,
@@ -85,7 +102,12 @@ export async function countDeadlines(
   return new Map(
     result.rows.map((row) => [
       row.kind as DeadlineKind,
-      { scheduled: Number(row.scheduled), due: Number(row.due), overdue: Number(row.overdue), failed: Number(row.failed) },
+      {
+        scheduled: Number(row.scheduled),
+        due: Number(row.due),
+        overdue: Number(row.overdue),
+        failed: Number(row.failed),
+      },
     ]),
   );
 }

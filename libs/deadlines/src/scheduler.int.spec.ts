@@ -55,7 +55,8 @@ describe.each(readTestDatabases())('deadline scheduler on %s', (_kind, openDatab
     await h.db.execute(sql`DELETE FROM read_models.deadlines`);
   });
 
-  const passed = async (disputeId: string) => (await h.history(disputeId)).filter((e) => e.type === 'DeadlinePassed').length;
+  const passed = async (disputeId: string) =>
+    (await h.history(disputeId)).filter((e) => e.type === 'DeadlinePassed').length;
 
   it('fires nothing early, then fires the due deadline once with the system actor', async () => {
     await h.open(id());
@@ -69,9 +70,19 @@ describe.each(readTestDatabases())('deadline scheduler on %s', (_kind, openDatab
     h.clock.advance(1);
     expect(await scheduler.tick()).toEqual({ claimed: 1, fired: 1, failed: 0 });
     const history = await h.history(id());
-    expect(types(history.slice(1))).toEqual(['DeadlinePassed', 'ProposalAccepted', 'DisputeResolved']);
-    expect(history[1].metadata).toMatchObject({ actor: { id: 'deadline-scheduler', role: 'system' } });
-    expect(history[1].data).toMatchObject({ kind: 'SELLER_RESPONSE', dueAt: '2026-03-12T00:00:00.000Z', at: '2026-03-12T00:00:00.000Z' });
+    expect(types(history.slice(1))).toEqual([
+      'DeadlinePassed',
+      'ProposalAccepted',
+      'DisputeResolved',
+    ]);
+    expect(history[1].metadata).toMatchObject({
+      actor: { id: 'deadline-scheduler', role: 'system' },
+    });
+    expect(history[1].data).toMatchObject({
+      kind: 'SELLER_RESPONSE',
+      dueAt: '2026-03-12T00:00:00.000Z',
+      at: '2026-03-12T00:00:00.000Z',
+    });
 
     // Fired and marked: the next tick leaves it alone; the process manager then removes it.
     expect((await scheduler.tick()).claimed).toBe(0);
@@ -110,7 +121,11 @@ describe.each(readTestDatabases())('deadline scheduler on %s', (_kind, openDatab
     expect(claim).toMatchObject({ disputeId: id(), kind: 'SELLER_RESPONSE', attempts: 1 });
     // ... and the process dies here, before firing.
 
-    const restarted = h.scheduler({ owner: 'restarted', leaseMs: LEASE_MS, pollIntervalMs: 10 * 60_000 });
+    const restarted = h.scheduler({
+      owner: 'restarted',
+      leaseMs: LEASE_MS,
+      pollIntervalMs: 10 * 60_000,
+    });
     expect((await restarted.tick()).claimed).toBe(0);
     // It sleeps until the lease ends, not in a busy loop.
     expect(await restarted.nextDelayMs()).toBe(LEASE_MS + 1);
@@ -167,13 +182,16 @@ describe.each(readTestDatabases())('deadline scheduler on %s', (_kind, openDatab
     let failures = 1;
     const real = h.firer();
     const flaky: DeadlineFirer = {
-      fire: (due) => (failures-- > 0 ? Promise.reject(new Error('store unavailable')) : real.fire(due)),
+      fire: (due) =>
+        failures-- > 0 ? Promise.reject(new Error('store unavailable')) : real.fire(due),
     };
     const scheduler = h.scheduler({ firer: flaky, retry: { initialDelayMs: 1_000 } });
     expect(await scheduler.tick()).toEqual({ claimed: 1, fired: 0, failed: 1 });
     const [row] = await h.rows(id());
     expect(row.lastError).toBe('store unavailable');
-    expect(fromEpochMs(row.claimedUntil!.getTime())).toBe(fromEpochMs(h.clock.now().getTime() + 1_000));
+    expect(fromEpochMs(row.claimedUntil!.getTime())).toBe(
+      fromEpochMs(h.clock.now().getTime() + 1_000),
+    );
     expect((await scheduler.tick()).claimed).toBe(0);
 
     h.clock.advance(1_001);
@@ -191,14 +209,23 @@ describe.each(readTestDatabases())('deadline scheduler on %s', (_kind, openDatab
       firer: broken,
       maxAttempts: 3,
       retry: { initialDelayMs: 1_000, maxDelayMs: 1_000 },
-      logger: { log: () => undefined, warn: () => undefined, error: (message) => void errors.push(message) },
+      logger: {
+        log: () => undefined,
+        warn: () => undefined,
+        error: (message) => void errors.push(message),
+      },
     });
     for (let attempt = 1; attempt <= 3; attempt++) {
       expect(await scheduler.tick()).toEqual({ claimed: 1, fired: 0, failed: 1 });
       h.clock.advance(1_001);
     }
     const [row] = await h.rows(id());
-    expect(row).toMatchObject({ attempts: 3, lastError: 'handler bug', claimedUntil: null, firedAt: null });
+    expect(row).toMatchObject({
+      attempts: 3,
+      lastError: 'handler bug',
+      claimedUntil: null,
+      firedAt: null,
+    });
     expect(row.failedAt).not.toBeNull();
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('failed 3 times');
@@ -211,7 +238,9 @@ describe.each(readTestDatabases())('deadline scheduler on %s', (_kind, openDatab
 
     const registry = new Registry();
     registerDeadlineMetrics(registry, { db: h.db, clock: h.clock, overdueAfterMs: 60_000 });
-    expect(await registry.metrics()).toContain('arbiter_deadlines_failed{kind="SELLER_RESPONSE"} 1');
+    expect(await registry.metrics()).toContain(
+      'arbiter_deadlines_failed{kind="SELLER_RESPONSE"} 1',
+    );
   });
 
   it('two scheduler instances on two connections fire each of many deadlines exactly once', async () => {

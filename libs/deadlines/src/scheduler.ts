@@ -184,7 +184,10 @@ export class DeadlineScheduler {
         this.options.onFired?.(due, 'failed');
         return false;
       }
-      const delay = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** Math.max(0, due.attempts - 1));
+      const delay = Math.min(
+        this.retryMaxMs,
+        this.retryInitialMs * 2 ** Math.max(0, due.attempts - 1),
+      );
       const retryAt = new Date(this.options.clock.now().getTime() + delay);
       this.logger?.warn(
         `Deadline ${due.deadline.kind} of dispute ${due.disputeId} (due ${due.deadline.dueAt}) failed, attempt ${due.attempts}; retry at ${retryAt.toISOString()}: ${message}`,
@@ -206,7 +209,9 @@ export class DeadlineScheduler {
 
   /** How long to sleep: until the nearest deadline (or lease) comes due, at most the poll interval. */
   async nextDelayMs(): Promise<number> {
-    const result = await this.db.execute<{ next: string | Date | null } & Record<string, unknown>>(sql`
+    const result = await this.db.execute<
+      { next: string | Date | null } & Record<string, unknown>
+    >(sql`
       SELECT min(greatest(due_at, coalesce(claimed_until, due_at))) AS next
         FROM read_models.deadlines WHERE fired_at IS NULL AND failed_at IS NULL`);
     const next = result.rows[0]?.next;
@@ -224,7 +229,9 @@ export class DeadlineScheduler {
         await this.tick();
         delay = await this.nextDelayMs();
       } catch (error) {
-        this.logger?.error(`Deadline scheduler: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger?.error(
+          `Deadline scheduler: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
       // Never spin: a clock that stands still (tests) or rows claimable "now" that another
       // scheduler just took still cost at least a short pause.

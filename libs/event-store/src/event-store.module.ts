@@ -1,5 +1,12 @@
 import type { SqlConnection } from '@arbiter/platform';
-import { BeforeApplicationShutdown, DynamicModule, FactoryProvider, Inject, Injectable, Module } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  DynamicModule,
+  FactoryProvider,
+  Inject,
+  Injectable,
+  Module,
+} from '@nestjs/common';
 import { MemoryEventStore } from './memory/memory-event-store';
 import { EventStore } from './port';
 import { createSqlEventStore } from './sql/sql-event-store';
@@ -55,7 +62,8 @@ export class EventStoreModule {
         {
           provide: EVENT_STORE,
           inject: options.inject ?? [],
-          useFactory: async (...args: unknown[]) => createEventStore(await options.useFactory(...args)),
+          useFactory: async (...args: unknown[]) =>
+            createEventStore(await options.useFactory(...args)),
         },
         EventStoreCloser,
       ],

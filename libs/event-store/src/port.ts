@@ -4,13 +4,7 @@
  */
 
 export type ActorRole =
-  | 'buyer'
-  | 'seller'
-  | 'mediator'
-  | 'senior_mediator'
-  | 'platform'
-  | 'analyst'
-  | 'system';
+  'buyer' | 'seller' | 'mediator' | 'senior_mediator' | 'platform' | 'analyst' | 'system';
 
 export interface Actor {
   id: string;
@@ -107,7 +101,11 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
 }
 
 export interface EventStore {
-  append(streamId: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult>;
+  append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
   /** Events of one stream; an unknown stream reads as an empty list. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Events of all streams in the global order. */

@@ -1,4 +1,10 @@
-import { EventFilter, EventIdConflictError, EventToAppend, ExpectedRevision, RecordedEvent } from './port';
+import {
+  EventFilter,
+  EventIdConflictError,
+  EventToAppend,
+  ExpectedRevision,
+  RecordedEvent,
+} from './port';
 
 /** Rules every adapter applies the same way, kept in one place so the adapters cannot drift. */
 
@@ -27,6 +33,10 @@ export function assertUniqueIds(events: readonly EventToAppend[]): void {
 export function matchesFilter(event: RecordedEvent, filter: EventFilter | undefined): boolean {
   if (!filter) return true;
   if (filter.eventTypes && !filter.eventTypes.includes(event.type)) return false;
-  if (filter.streamPrefixes && !filter.streamPrefixes.some((prefix) => event.streamId.startsWith(prefix))) return false;
+  if (
+    filter.streamPrefixes &&
+    !filter.streamPrefixes.some((prefix) => event.streamId.startsWith(prefix))
+  )
+    return false;
   return true;
 }

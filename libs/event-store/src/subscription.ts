@@ -33,7 +33,11 @@ export class PollingSubscription implements Subscription {
     private readonly source: SubscriptionSource,
     options: SubscribeOptions,
   ) {
-    this.iterator = this.run(options.after ?? -1n, options.filter, options.batchSize ?? DEFAULT_BATCH_SIZE);
+    this.iterator = this.run(
+      options.after ?? -1n,
+      options.filter,
+      options.batchSize ?? DEFAULT_BATCH_SIZE,
+    );
   }
 
   [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {

@@ -23,10 +23,14 @@ export async function runFromEnvironment(
   }
   const app = await create(config);
   await app.listen(config.PORT, config.HOST);
-  app.get(Logger).log(`Arbiter listening on ${await app.getUrl()} (EVENT_STORE=${config.EVENT_STORE})`);
+  app
+    .get(Logger)
+    .log(`Arbiter listening on ${await app.getUrl()} (EVENT_STORE=${config.EVENT_STORE})`);
 }
 
-export async function createApp(module: Type | import('@nestjs/common').DynamicModule): Promise<INestApplication> {
+export async function createApp(
+  module: Type | import('@nestjs/common').DynamicModule,
+): Promise<INestApplication> {
   const app = await NestFactory.create(module, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { DEFAULT_POLICY, definePolicy, type DisputePolicy, SELLER_SILENCE_POLICIES } from '@arbiter/disputes';
+import {
+  DEFAULT_POLICY,
+  definePolicy,
+  type DisputePolicy,
+  SELLER_SILENCE_POLICIES,
+} from '@arbiter/disputes';
 
 /**
  * Every setting Arbiter reads from the environment, validated once at start-up. Only this file
@@ -61,7 +66,11 @@ export const configSchema = z
     /** The whole evidence upload must arrive within this, or it is cut off and its temporary file removed. */
     EVIDENCE_UPLOAD_TIMEOUT_MS: z.preprocess(
       emptyAsUndefined,
-      z.coerce.number().int().positive().default(5 * 60_000),
+      z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(5 * 60_000),
     ),
 
     /** Requests per minute per actor (or per IP when anonymous). */
@@ -144,7 +153,10 @@ export const configSchema = z
     }
     const onSellerSilence = config.ON_SELLER_SILENCE;
     if (onSellerSilence !== undefined) {
-      if (overrides.onSellerSilence !== undefined && overrides.onSellerSilence !== onSellerSilence) {
+      if (
+        overrides.onSellerSilence !== undefined &&
+        overrides.onSellerSilence !== onSellerSilence
+      ) {
         return refuse('ON_SELLER_SILENCE', `contradicts DISPUTE_POLICY_JSON's onSellerSilence`);
       }
       overrides = { ...overrides, onSellerSilence };
@@ -152,7 +164,8 @@ export const configSchema = z
     try {
       return { ...config, DISPUTE_POLICY: definePolicy(overrides) };
     } catch (error) {
-      const setting = config.DISPUTE_POLICY_JSON !== undefined ? 'DISPUTE_POLICY_JSON' : 'ON_SELLER_SILENCE';
+      const setting =
+        config.DISPUTE_POLICY_JSON !== undefined ? 'DISPUTE_POLICY_JSON' : 'ON_SELLER_SILENCE';
       return refuse(setting, error instanceof Error ? error.message : String(error));
     }
   });

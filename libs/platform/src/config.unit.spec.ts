@@ -82,9 +82,7 @@ describe('validateConfig', () => {
     expect(refusal({ ...jwks, JWT_AUDIENCE: 'arbiter' })).toBe(
       'Invalid setting JWT_ISSUER: is required in production when JWT_JWKS_URL is set',
     );
-    expect(
-      validateConfig({ ...jwks, NODE_ENV: 'development' }).JWT_AUDIENCE,
-    ).toBeUndefined();
+    expect(validateConfig({ ...jwks, NODE_ENV: 'development' }).JWT_AUDIENCE).toBeUndefined();
   });
 
   it('refuses a short secret, a non-http JWKS URL and bad sizes', () => {
@@ -118,7 +116,9 @@ describe('validateConfig', () => {
   });
 
   it('refuses a bad dispute policy in one line, by the domain’s rules', () => {
-    expect(refusal({ ON_SELLER_SILENCE: 'ignore' })).toMatch(/^Invalid setting ON_SELLER_SILENCE: .*\(got "ignore"\)$/);
+    expect(refusal({ ON_SELLER_SILENCE: 'ignore' })).toMatch(
+      /^Invalid setting ON_SELLER_SILENCE: .*\(got "ignore"\)$/,
+    );
     expect(refusal({ DISPUTE_POLICY_JSON: '{"sellerResponseDays":0}' })).toBe(
       'Invalid setting DISPUTE_POLICY_JSON: sellerResponseDays must be an integer ≥ 1 (got "{\\"sellerResponseDays\\":0}")',
     );
@@ -128,9 +128,14 @@ describe('validateConfig', () => {
     expect(refusal({ DISPUTE_POLICY_JSON: '{"sellerResponseDay":7}' })).toMatch(
       /^Invalid setting DISPUTE_POLICY_JSON: unknown policy setting sellerResponseDay /,
     );
-    expect(refusal({ DISPUTE_POLICY_JSON: '[5]' })).toMatch(/^Invalid setting DISPUTE_POLICY_JSON: must be a JSON object/);
-    expect(refusal({ DISPUTE_POLICY_JSON: '{"onSellerSilence":"escalate"}', ON_SELLER_SILENCE: 'accept-buyer-proposal' })).toMatch(
-      /^Invalid setting ON_SELLER_SILENCE: contradicts DISPUTE_POLICY_JSON/,
+    expect(refusal({ DISPUTE_POLICY_JSON: '[5]' })).toMatch(
+      /^Invalid setting DISPUTE_POLICY_JSON: must be a JSON object/,
     );
+    expect(
+      refusal({
+        DISPUTE_POLICY_JSON: '{"onSellerSilence":"escalate"}',
+        ON_SELLER_SILENCE: 'accept-buyer-proposal',
+      }),
+    ).toMatch(/^Invalid setting ON_SELLER_SILENCE: contradicts DISPUTE_POLICY_JSON/);
   });
 });

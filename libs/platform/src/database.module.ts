@@ -1,4 +1,11 @@
-import { DynamicModule, FactoryProvider, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  FactoryProvider,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { openSqlConnection, SqlConnection, SqlConnectionOptions } from './database';
 
 export const SQL_CONNECTION = Symbol('SQL_CONNECTION');
@@ -31,7 +38,8 @@ export class DatabaseModule {
         {
           provide: SQL_CONNECTION,
           inject: options.inject ?? [],
-          useFactory: async (...args: unknown[]) => openSqlConnection(await options.useFactory(...args)),
+          useFactory: async (...args: unknown[]) =>
+            openSqlConnection(await options.useFactory(...args)),
         },
         SqlConnectionCloser,
       ],

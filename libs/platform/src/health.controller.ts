@@ -38,7 +38,9 @@ export class HealthController {
   @HealthCheck()
   async check(@Res() res: { status(code: number): { json(body: unknown): void } }): Promise<void> {
     try {
-      res.status(200).json(await this.health.check([() => this.sql.check(), ...this.indicators.all()]));
+      res
+        .status(200)
+        .json(await this.health.check([() => this.sql.check(), ...this.indicators.all()]));
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       res.status(503).json(error.getResponse());

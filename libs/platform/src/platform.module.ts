@@ -31,7 +31,8 @@ export class PlatformModule {
             // One id follows a request from the HTTP edge into the metadata of the events it causes.
             genReqId: (req, res) => {
               const given = req.headers[CORRELATION_HEADER];
-              const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+              const id =
+                typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
               res.setHeader(CORRELATION_HEADER, id);
               return id;
             },
@@ -44,7 +45,11 @@ export class PlatformModule {
         TerminusModule,
       ],
       controllers: [HealthController],
-      providers: [SqlHealthIndicator, HealthIndicators, { provide: CLOCK, useValue: options.clock ?? systemClock }],
+      providers: [
+        SqlHealthIndicator,
+        HealthIndicators,
+        { provide: CLOCK, useValue: options.clock ?? systemClock },
+      ],
       exports: [SqlHealthIndicator, HealthIndicators, CLOCK],
     };
   }

@@ -1,6 +1,11 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { ReadExecutor } from './database';
-import { CheckpointStatus, ProjectionCheckpointRow, projectionCheckpoints, START_POSITION } from './schema';
+import {
+  CheckpointStatus,
+  ProjectionCheckpointRow,
+  projectionCheckpoints,
+  START_POSITION,
+} from './schema';
 
 /** Another holder moved the checkpoint under us: our lock is gone, stop writing at once. */
 export class CheckpointMovedError extends Error {
@@ -8,12 +13,18 @@ export class CheckpointMovedError extends Error {
     readonly projection: string,
     readonly expected: bigint,
   ) {
-    super(`Checkpoint of projection ${projection} is no longer at ${expected}: another runner owns it`);
+    super(
+      `Checkpoint of projection ${projection} is no longer at ${expected}: another runner owns it`,
+    );
     this.name = 'CheckpointMovedError';
   }
 }
 
-export async function ensureCheckpoint(db: ReadExecutor, name: string, owner: string): Promise<ProjectionCheckpointRow> {
+export async function ensureCheckpoint(
+  db: ReadExecutor,
+  name: string,
+  owner: string,
+): Promise<ProjectionCheckpointRow> {
   await db.insert(projectionCheckpoints).values({ name, owner }).onConflictDoNothing();
   const [row] = await db
     .update(projectionCheckpoints)
@@ -27,8 +38,14 @@ export async function readCheckpoints(db: ReadExecutor): Promise<ProjectionCheck
   return db.select().from(projectionCheckpoints);
 }
 
-export async function readCheckpoint(db: ReadExecutor, name: string): Promise<ProjectionCheckpointRow | undefined> {
-  const [row] = await db.select().from(projectionCheckpoints).where(eq(projectionCheckpoints.name, name));
+export async function readCheckpoint(
+  db: ReadExecutor,
+  name: string,
+): Promise<ProjectionCheckpointRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(projectionCheckpoints)
+    .where(eq(projectionCheckpoints.name, name));
   return row;
 }
 
@@ -76,13 +93,19 @@ export async function markFailed(
       failedAt: sql`now()`,
       updatedAt: sql`now()`,
     })
-    .where(and(eq(projectionCheckpoints.name, name), eq(projectionCheckpoints.position, at.checkpoint)))
+    .where(
+      and(eq(projectionCheckpoints.name, name), eq(projectionCheckpoints.position, at.checkpoint)),
+    )
     .returning({ name: projectionCheckpoints.name });
   if (moved.length === 0) throw new CheckpointMovedError(name, at.checkpoint);
 }
 
 /** The start of a rebuild: back to before the first event, errors cleared. */
-export async function rewindCheckpoint(tx: ReadExecutor, name: string, owner: string): Promise<void> {
+export async function rewindCheckpoint(
+  tx: ReadExecutor,
+  name: string,
+  owner: string,
+): Promise<void> {
   await tx
     .update(projectionCheckpoints)
     .set({

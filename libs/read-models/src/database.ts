@@ -26,14 +26,19 @@ export interface ReadDbQueryResultHKT extends PgQueryResultHKT {
 export type ReadDb = PgDatabase<ReadDbQueryResultHKT, ReadModelSchema>;
 
 /** The transaction a projection's `apply` writes in; it also carries the projection's checkpoint update. */
-export type ReadTx = PgTransaction<ReadDbQueryResultHKT, ReadModelSchema, ExtractTablesWithRelations<ReadModelSchema>>;
+export type ReadTx = PgTransaction<
+  ReadDbQueryResultHKT,
+  ReadModelSchema,
+  ExtractTablesWithRelations<ReadModelSchema>
+>;
 
 /** Either a whole database or one transaction of it: helpers that only run statements take this. */
 export type ReadExecutor = ReadDb | ReadTx;
 
 // The casts only widen the driver-specific result type to the `rows` both drivers share.
 export function readDbFor(connection: SqlConnection): ReadDb {
-  if (connection.kind === 'postgres') return drizzleNodePg(connection.pool, { schema }) as unknown as ReadDb;
+  if (connection.kind === 'postgres')
+    return drizzleNodePg(connection.pool, { schema }) as unknown as ReadDb;
   return drizzlePglite(connection.db, { schema }) as unknown as ReadDb;
 }
 

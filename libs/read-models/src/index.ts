@@ -1,6 +1,13 @@
 export * from './schema';
 export { readDbFor } from './database';
-export type { ReadDb, ReadTx, ReadExecutor, ReadModelSchema, ReadDbQueryResult, ReadDbQueryResultHKT } from './database';
+export type {
+  ReadDb,
+  ReadTx,
+  ReadExecutor,
+  ReadModelSchema,
+  ReadDbQueryResult,
+  ReadDbQueryResultHKT,
+} from './database';
 export { migrateReadModels, defaultMigrationsFolder, MIGRATIONS_TABLE } from './migrate';
 export type { MigrateReadModelsOptions } from './migrate';
 export { ProjectionRegistry } from './projection';

@@ -45,7 +45,11 @@ export async function readProjectionLag(
     let oldest: Date | undefined;
     let after = checkpoint;
     while (lagEvents < countLimit) {
-      const batch = await eventStore.readAll({ after, filter, maxCount: Math.min(1_000, countLimit - lagEvents) });
+      const batch = await eventStore.readAll({
+        after,
+        filter,
+        maxCount: Math.min(1_000, countLimit - lagEvents),
+      });
       if (batch.length === 0) break;
       oldest ??= batch[0].recordedAt;
       lagEvents += batch.length;

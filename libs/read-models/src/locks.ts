@@ -35,14 +35,20 @@ function inProcessSet(owner: object): Set<string> {
  * Session advisory locks are re-entrant within one session and a PGlite instance has exactly one
  * session, so two runners sharing it need an in-process claim as well.
  */
-export async function tryAcquireProjectionLease(connection: SqlConnection, name: string): Promise<ProjectionLease | null> {
+export async function tryAcquireProjectionLease(
+  connection: SqlConnection,
+  name: string,
+): Promise<ProjectionLease | null> {
   const key = `projection:${name}`;
   if (connection.kind === 'pglite') {
     const claims = inProcessSet(connection.db);
     if (claims.has(key)) return null;
     claims.add(key);
     try {
-      await connection.db.query('SELECT pg_try_advisory_lock($1, hashtext($2))', [LOCK_NAMESPACE, key]);
+      await connection.db.query('SELECT pg_try_advisory_lock($1, hashtext($2))', [
+        LOCK_NAMESPACE,
+        key,
+      ]);
     } catch (error) {
       claims.delete(key);
       throw error;
@@ -53,7 +59,10 @@ export async function tryAcquireProjectionLease(connection: SqlConnection, name:
       release: async () => {
         claims.delete(key);
         if (!connection.db.closed) {
-          await connection.db.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, key]);
+          await connection.db.query('SELECT pg_advisory_unlock($1, hashtext($2))', [
+            LOCK_NAMESPACE,
+            key,
+          ]);
         }
       },
     };
@@ -62,10 +71,10 @@ export async function tryAcquireProjectionLease(connection: SqlConnection, name:
   const client = await connection.pool.connect();
   let acquired = false;
   try {
-    const result = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [
-      LOCK_NAMESPACE,
-      key,
-    ]);
+    const result = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
+      [LOCK_NAMESPACE, key],
+    );
     acquired = result.rows[0]?.ok === true;
   } catch (error) {
     client.release(error instanceof Error ? error : true);
@@ -82,7 +91,10 @@ export async function tryAcquireProjectionLease(connection: SqlConnection, name:
  * Whether any process holds the projection's lock right now, i.e. whether anyone runs it. On
  * PGlite the in-process claims are the whole story (one instance is one process's database).
  */
-export async function isProjectionLeaseHeld(connection: SqlConnection, name: string): Promise<boolean> {
+export async function isProjectionLeaseHeld(
+  connection: SqlConnection,
+  name: string,
+): Promise<boolean> {
   const key = `projection:${name}`;
   if (connection.kind === 'pglite') return inProcessSet(connection.db).has(key);
   // Two-key advisory locks appear with classid = key1, objid = key2 (as oid) and objsubid = 2.
@@ -116,7 +128,8 @@ function postgresLease(client: PoolClient, key: string): ProjectionLease {
       if (released) return;
       released = true;
       try {
-        if (!broken) await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, key]);
+        if (!broken)
+          await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, key]);
       } catch (error) {
         broken = error instanceof Error ? error : new Error(String(error));
       } finally {
@@ -131,7 +144,11 @@ function postgresLease(client: PoolClient, key: string): ProjectionLease {
 /** Serialises work per (PGlite instance, key) inside this process. */
 const mutexes = new WeakMap<object, Map<string, Promise<unknown>>>();
 
-export async function withInProcessMutex<T>(owner: object, key: string, work: () => Promise<T>): Promise<T> {
+export async function withInProcessMutex<T>(
+  owner: object,
+  key: string,
+  work: () => Promise<T>,
+): Promise<T> {
   let map = mutexes.get(owner);
   if (!map) mutexes.set(owner, (map = new Map()));
   const previous = map.get(key) ?? Promise.resolve();

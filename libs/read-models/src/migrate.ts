@@ -8,7 +8,10 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { LOCK_NAMESPACE, withInProcessMutex } from './locks';
 
 /** Where Drizzle records applied read-model migrations (kept out of the read_models schema it creates). */
-export const MIGRATIONS_TABLE = { migrationsSchema: 'drizzle', migrationsTable: '__read_models_migrations' } as const;
+export const MIGRATIONS_TABLE = {
+  migrationsSchema: 'drizzle',
+  migrationsTable: '__read_models_migrations',
+} as const;
 
 export interface MigrateReadModelsOptions {
   /** Defaults to libs/read-models/migrations, found from the source tree or the working directory. */
@@ -32,11 +35,19 @@ export function defaultMigrationsFolder(): string {
  * takes no lock, so two processes starting together would both see "not applied" and race on
  * CREATE SCHEMA: on PostgreSQL the whole run holds a session advisory lock on one client.
  */
-export async function migrateReadModels(connection: SqlConnection, options: MigrateReadModelsOptions = {}): Promise<void> {
-  const config = { migrationsFolder: options.migrationsFolder ?? defaultMigrationsFolder(), ...MIGRATIONS_TABLE };
+export async function migrateReadModels(
+  connection: SqlConnection,
+  options: MigrateReadModelsOptions = {},
+): Promise<void> {
+  const config = {
+    migrationsFolder: options.migrationsFolder ?? defaultMigrationsFolder(),
+    ...MIGRATIONS_TABLE,
+  };
   if (connection.kind === 'pglite') {
     // One PGlite instance is one process's database: an in-process mutex is the whole story.
-    await withInProcessMutex(connection.db, 'migrate', () => migratePglite(drizzlePglite(connection.db), config));
+    await withInProcessMutex(connection.db, 'migrate', () =>
+      migratePglite(drizzlePglite(connection.db), config),
+    );
     return;
   }
   const client = await connection.pool.connect();
@@ -46,7 +57,10 @@ export async function migrateReadModels(connection: SqlConnection, options: Migr
     try {
       await migrateNodePg(drizzleNodePg(client), config);
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, 'migrate']);
+      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [
+        LOCK_NAMESPACE,
+        'migrate',
+      ]);
     }
   } catch (error) {
     broken = error instanceof Error ? error : new Error(String(error));

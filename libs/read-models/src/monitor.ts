@@ -67,13 +67,17 @@ export class ProjectionMonitor {
           : { status: 'up', projections: details },
       };
     } catch (error) {
-      return { [key]: { status: 'down', message: error instanceof Error ? error.message : String(error) } };
+      return {
+        [key]: { status: 'down', message: error instanceof Error ? error.message : String(error) },
+      };
     }
   }
 
   private async read(): Promise<ProjectionHealth[]> {
     const local = new Map(this.runner.status().map((status) => [status.name, status]));
-    const lags = await readProjectionLag(this.eventStore, this.db, this.registry, { countLimit: this.options.countLimit ?? 10_000 });
+    const lags = await readProjectionLag(this.eventStore, this.db, this.registry, {
+      countLimit: this.options.countLimit ?? 10_000,
+    });
     return lags.map((lag) => {
       const mine = local.get(lag.name);
       const failed = lag.status === 'failed' || mine?.state === 'failed';
@@ -101,6 +105,11 @@ function healthDetails(p: ProjectionHealth) {
     checkpoint: String(p.checkpoint),
     lagEvents: p.lagEvents,
     lagSeconds: Math.round(p.lagSeconds * 10) / 10,
-    ...(p.failed ? { failedPosition: p.failedPosition === null ? null : String(p.failedPosition), error: p.error } : {}),
+    ...(p.failed
+      ? {
+          failedPosition: p.failedPosition === null ? null : String(p.failedPosition),
+          error: p.error,
+        }
+      : {}),
   };
 }

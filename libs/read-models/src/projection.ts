@@ -37,18 +37,23 @@ export class ProjectionRegistry {
   register(...projections: Projection[]): void {
     for (const projection of projections) {
       if (!/^[a-z0-9][a-z0-9_.-]*$/.test(projection.name)) {
-        throw new Error(`Projection name "${projection.name}" must be lower-case letters, digits, '_', '.', '-'`);
+        throw new Error(
+          `Projection name "${projection.name}" must be lower-case letters, digits, '_', '.', '-'`,
+        );
       }
-      if (projection.eventTypes.length === 0) throw new Error(`Projection ${projection.name} lists no event types`);
+      if (projection.eventTypes.length === 0)
+        throw new Error(`Projection ${projection.name} lists no event types`);
       const existing = this.byName.get(projection.name);
-      if (existing && existing !== projection) throw new Error(`Projection ${projection.name} is registered twice`);
+      if (existing && existing !== projection)
+        throw new Error(`Projection ${projection.name} is registered twice`);
       this.byName.set(projection.name, projection);
     }
   }
 
   get(name: string): Projection {
     const projection = this.byName.get(name);
-    if (!projection) throw new Error(`Unknown projection "${name}" (known: ${this.names().join(', ') || 'none'})`);
+    if (!projection)
+      throw new Error(`Unknown projection "${name}" (known: ${this.names().join(', ') || 'none'})`);
     return projection;
   }
 

@@ -86,7 +86,11 @@ export class ReadModelsModule {
       global: true,
       imports: options.imports ?? [],
       providers: [
-        { provide: READ_MODELS_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
+        {
+          provide: READ_MODELS_OPTIONS,
+          inject: options.inject ?? [],
+          useFactory: options.useFactory,
+        },
         {
           provide: READ_DB,
           inject: [READ_MODELS_OPTIONS],
@@ -99,7 +103,11 @@ export class ReadModelsModule {
         {
           provide: ProjectionRunner,
           inject: [READ_MODELS_OPTIONS, ProjectionRegistry, READ_DB],
-          useFactory: (config: ReadModelsModuleOptions, registry: ProjectionRegistry, db: ReturnType<typeof readDbFor>) =>
+          useFactory: (
+            config: ReadModelsModuleOptions,
+            registry: ProjectionRegistry,
+            db: ReturnType<typeof readDbFor>,
+          ) =>
             new ProjectionRunner(config.eventStore, config.connection, registry, {
               logger: new Logger('Projections'),
               ...config.runner,
@@ -109,8 +117,12 @@ export class ReadModelsModule {
         {
           provide: ProjectionMonitor,
           inject: [READ_MODELS_OPTIONS, READ_DB, ProjectionRegistry, ProjectionRunner],
-          useFactory: (config: ReadModelsModuleOptions, db: ReturnType<typeof readDbFor>, registry: ProjectionRegistry, runner: ProjectionRunner) =>
-            new ProjectionMonitor(config.eventStore, db, registry, runner),
+          useFactory: (
+            config: ReadModelsModuleOptions,
+            db: ReturnType<typeof readDbFor>,
+            registry: ProjectionRegistry,
+            runner: ProjectionRunner,
+          ) => new ProjectionMonitor(config.eventStore, db, registry, runner),
         },
         ProjectionWorkers,
         ProjectionsHealthRegistration,

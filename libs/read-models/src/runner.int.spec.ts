@@ -10,7 +10,12 @@ import { bigint, integer, pgSchema, text } from 'drizzle-orm/pg-core';
 import { ReadDb, readDbFor } from './database';
 import { defaultMigrationsFolder, migrateReadModels } from './migrate';
 import { Projection, ProjectionRegistry } from './projection';
-import { ProjectionBusyError, ProjectionRunner, ProjectionRunnerOptions, RebuildProgress } from './runner';
+import {
+  ProjectionBusyError,
+  ProjectionRunner,
+  ProjectionRunnerOptions,
+  RebuildProgress,
+} from './runner';
 import { projectionCheckpoints, START_POSITION } from './schema';
 import { ReadTestDatabase, readTestDatabases } from './testing/read-databases';
 
@@ -45,7 +50,8 @@ function countingProjection(options: CountingOptions = {}): Projection {
           setWhere: sql`${streamTypeCounts.lastPosition} < ${event.position}`,
         });
       // Fails after writing, so a surviving row would show a torn transaction.
-      if (options.failOn?.(event)) throw new Error(`cannot project ${event.type} of ${event.streamId}`);
+      if (options.failOn?.(event))
+        throw new Error(`cannot project ${event.type} of ${event.streamId}`);
     },
     async reset(tx) {
       await tx.delete(streamTypeCounts);
@@ -67,7 +73,10 @@ async function append(store: EventStore, streamId: string, ...types: string[]): 
   return result.position;
 }
 
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -108,8 +117,15 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     await database.dispose();
   });
 
-  function runner(projection: Projection, options: ProjectionRunnerOptions = {}, connection = database.connection) {
-    const created = new ProjectionRunner(store, connection, new ProjectionRegistry([projection]), { ...fast, ...options });
+  function runner(
+    projection: Projection,
+    options: ProjectionRunnerOptions = {},
+    connection = database.connection,
+  ) {
+    const created = new ProjectionRunner(store, connection, new ProjectionRegistry([projection]), {
+      ...fast,
+      ...options,
+    });
     toStop.push(created);
     return created;
   }
@@ -120,7 +136,10 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
   }
 
   async function checkpointRow() {
-    const [row] = await db.select().from(projectionCheckpoints).where(eq(projectionCheckpoints.name, NAME));
+    const [row] = await db
+      .select()
+      .from(projectionCheckpoints)
+      .where(eq(projectionCheckpoints.name, NAME));
     return row;
   }
 
@@ -136,7 +155,12 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     expect(await r.waitForPosition(last, 5_000)).toBe(true);
     expect(await counts()).toEqual({ cart: 1, order: 3 });
     expect((await checkpointRow()).position).toBeGreaterThanOrEqual(last);
-    expect(r.statusOf(NAME)).toMatchObject({ state: 'live', failedPosition: null, lastError: null, eventsApplied: 4 });
+    expect(r.statusOf(NAME)).toMatchObject({
+      state: 'live',
+      failedPosition: null,
+      lastError: null,
+      eventsApplied: 4,
+    });
   });
 
   it('commits nothing of a batch whose checkpoint update fails', async () => {
@@ -149,7 +173,11 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
       ...counting,
       async apply(event, tx) {
         await counting.apply(event, tx);
-        if (usurp) await tx.update(projectionCheckpoints).set({ position: 12345n }).where(eq(projectionCheckpoints.name, NAME));
+        if (usurp)
+          await tx
+            .update(projectionCheckpoints)
+            .set({ position: 12345n })
+            .where(eq(projectionCheckpoints.name, NAME));
       },
     });
     r.start();
@@ -209,7 +237,12 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     // The events before the poison are in; the poison's own write and everything after are not.
     expect(await counts()).toEqual({ order: 2 });
     const row = await checkpointRow();
-    expect(row).toMatchObject({ status: 'failed', position: before, failedPosition: poison, attempts: 3 });
+    expect(row).toMatchObject({
+      status: 'failed',
+      position: before,
+      failedPosition: poison,
+      attempts: 3,
+    });
     expect(row.lastError).toContain('cannot project Poison');
     expect(await r.waitForPosition(poison, 50)).toBe(false);
 
@@ -217,7 +250,11 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     r.retry(NAME);
     await eventually(() => r.statusOf(NAME).state === 'live');
     expect(await counts()).toEqual({ cart: 1, order: 3 });
-    expect(await checkpointRow()).toMatchObject({ status: 'active', failedPosition: null, lastError: null });
+    expect(await checkpointRow()).toMatchObject({
+      status: 'active',
+      failedPosition: null,
+      lastError: null,
+    });
     expect(r.statusOf(NAME)).toMatchObject({ failedPosition: null, lastError: null });
   });
 
@@ -226,12 +263,22 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     // The runner logs the failure after markFailed and before it waits to be resumed: a stop()
     // from inside that log call lands exactly in the gap.
     let stopping: Promise<void> | undefined;
-    const r: ProjectionRunner = runner(countingProjection({ failOn: (event) => event.type === 'Poison' }), {
-      logger: { log: () => undefined, warn: () => undefined, error: () => void (stopping ??= r.stop()) },
-    });
+    const r: ProjectionRunner = runner(
+      countingProjection({ failOn: (event) => event.type === 'Poison' }),
+      {
+        logger: {
+          log: () => undefined,
+          warn: () => undefined,
+          error: () => void (stopping ??= r.stop()),
+        },
+      },
+    );
     r.start();
     await eventually(() => stopping !== undefined);
-    const outcome = await Promise.race([stopping?.then(() => 'stopped'), new Promise((resolve) => setTimeout(() => resolve('hung'), 2_000))]);
+    const outcome = await Promise.race([
+      stopping?.then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(() => resolve('hung'), 2_000)),
+    ]);
     expect(outcome).toBe('stopped');
     expect(r.statusOf(NAME).state).toBe('failed');
     expect(await checkpointRow()).toMatchObject({ status: 'failed' });
@@ -247,7 +294,11 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
       async apply(event, tx) {
         if (event.type === 'Poison' && deadlocks < 7) {
           deadlocks++;
-          await tx.execute(sql.raw(`DO $$ BEGIN RAISE EXCEPTION 'deadlock detected (stand-in)' USING ERRCODE = '40P01'; END $$`));
+          await tx.execute(
+            sql.raw(
+              `DO $$ BEGIN RAISE EXCEPTION 'deadlock detected (stand-in)' USING ERRCODE = '40P01'; END $$`,
+            ),
+          );
         }
         if (event.streamId.startsWith('broken')) await tx.execute(sql`SELECT 1 / 0`);
         await counting.apply(event, tx);
@@ -263,8 +314,15 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     expect(deadlocks).toBe(7);
     expect(await counts()).toEqual({ cart: 1, order: 1 });
     // Division by zero is not transient: the budget applies as before.
-    expect(r.statusOf(NAME)).toMatchObject({ failedPosition: broken, lastError: { position: broken, attempts: 3 } });
-    expect(await checkpointRow()).toMatchObject({ status: 'failed', failedPosition: broken, attempts: 3 });
+    expect(r.statusOf(NAME)).toMatchObject({
+      failedPosition: broken,
+      lastError: { position: broken, attempts: 3 },
+    });
+    expect(await checkpointRow()).toMatchObject({
+      status: 'failed',
+      failedPosition: broken,
+      attempts: 3,
+    });
   });
 
   it('runs one instance per projection: a standby takes over when the holder stops', async () => {
@@ -272,7 +330,11 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     const other = await database.connectAgain();
     toClose.push(other);
     const a = runner(countingProjection({ onApply: (event) => void appliedBy.a.push(event.id) }));
-    const b = runner(countingProjection({ onApply: (event) => void appliedBy.b.push(event.id) }), {}, other);
+    const b = runner(
+      countingProjection({ onApply: (event) => void appliedBy.b.push(event.id) }),
+      {},
+      other,
+    );
     a.start();
     await eventually(() => a.statusOf(NAME).state === 'live');
     b.start();
@@ -296,29 +358,47 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
 
   it('rebuilds to exactly the rows incremental processing produced, reporting progress', async () => {
     for (let i = 0; i < 12; i++) {
-      await append(store, `${['order', 'cart', 'refund'][i % 3]}-${i}`, 'ItemAdded', i % 2 ? 'Ignored' : 'ItemRemoved');
+      await append(
+        store,
+        `${['order', 'cart', 'refund'][i % 3]}-${i}`,
+        'ItemAdded',
+        i % 2 ? 'Ignored' : 'ItemRemoved',
+      );
     }
     const r = runner(countingProjection(), { batchSize: 5 });
     r.start();
     await eventually(() => r.statusOf(NAME).state === 'live');
-    const incremental = await db.select().from(streamTypeCounts).orderBy(asc(streamTypeCounts.streamType));
+    const incremental = await db
+      .select()
+      .from(streamTypeCounts)
+      .orderBy(asc(streamTypeCounts.streamType));
     expect(incremental.map((row) => row.events)).toEqual([6, 6, 6]);
 
     // Another process cannot rebuild while this one holds the projection.
     const other = await database.connectAgain();
     toClose.push(other);
-    const outsider = new ProjectionRunner(store, other, new ProjectionRegistry([countingProjection()]), fast);
+    const outsider = new ProjectionRunner(
+      store,
+      other,
+      new ProjectionRegistry([countingProjection()]),
+      fast,
+    );
     await expect(outsider.rebuild('all')).rejects.toBeInstanceOf(ProjectionBusyError);
 
     const progress: RebuildProgress[] = [];
     const [result] = await r.rebuild('all', { onProgress: (update) => progress.push(update) });
     expect(result).toMatchObject({ projection: NAME, eventsApplied: 18 });
-    expect(await db.select().from(streamTypeCounts).orderBy(asc(streamTypeCounts.streamType))).toEqual(incremental);
+    expect(
+      await db.select().from(streamTypeCounts).orderBy(asc(streamTypeCounts.streamType)),
+    ).toEqual(incremental);
     const done = progress.at(-1);
     expect(done).toMatchObject({ done: true, eventsApplied: 18, head: await store.headPosition() });
     expect(progress.length).toBeGreaterThan(3);
     expect(done?.eventsPerSecond).toBeGreaterThan(0);
-    expect(await checkpointRow()).toMatchObject({ status: 'active', position: await store.headPosition() });
+    expect(await checkpointRow()).toMatchObject({
+      status: 'active',
+      position: await store.headPosition(),
+    });
 
     // The live worker came back after the rebuild.
     await eventually(() => r.statusOf(NAME).state === 'live');
@@ -342,7 +422,12 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     // A gateway without inline workers reads the checkpoint the worker process commits.
     const other = await database.connectAgain();
     toClose.push(other);
-    const gateway = new ProjectionRunner(store, other, new ProjectionRegistry([countingProjection()]), fast);
+    const gateway = new ProjectionRunner(
+      store,
+      other,
+      new ProjectionRegistry([countingProjection()]),
+      fast,
+    );
     const next = await append(store, 'cart-1', 'ItemAdded');
     expect(await gateway.waitForPosition(next, 5_000)).toBe(true);
     expect(await counts()).toEqual({ cart: 1, order: 1 });
@@ -383,7 +468,11 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     let storeCalls = 0;
     const other = await database.connectAgain();
     toClose.push(other);
-    const count = <T extends object>(target: T, methods: readonly string[], onCall: () => void): T =>
+    const count = <T extends object>(
+      target: T,
+      methods: readonly string[],
+      onCall: () => void,
+    ): T =>
       new Proxy(target, {
         get(object, property) {
           const value: unknown = Reflect.get(object, property, object);
@@ -403,16 +492,23 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     );
     const countedStore = count(store, ['headPosition', 'readAll'], () => storeCalls++);
     const pollMs = 10;
-    const gateway = new ProjectionRunner(countedStore, other, new ProjectionRegistry([countingProjection()]), {
-      ...fast,
-      waitPollMs: pollMs,
-      db: countedDb,
-    });
+    const gateway = new ProjectionRunner(
+      countedStore,
+      other,
+      new ProjectionRegistry([countingProjection()]),
+      {
+        ...fast,
+        waitPollMs: pollMs,
+        db: countedDb,
+      },
+    );
 
     const waiters = 50;
     const timeoutMs = 600;
     const started = Date.now();
-    const results = await Promise.all(Array.from({ length: waiters }, () => gateway.waitForPosition(pending, timeoutMs)));
+    const results = await Promise.all(
+      Array.from({ length: waiters }, () => gateway.waitForPosition(pending, timeoutMs)),
+    );
     const elapsed = Date.now() - started;
     expect(results).toEqual(Array(waiters).fill(false));
     expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 10);
@@ -427,10 +523,18 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
   it('migrates idempotently, also when two processes start at once', async () => {
     const other = await database.connectAgain();
     toClose.push(other);
-    await Promise.all([migrateReadModels(database.connection), migrateReadModels(other), migrateReadModels(other)]);
-    const applied = await db.execute(sql`SELECT count(*)::int AS n FROM drizzle.__read_models_migrations`);
+    await Promise.all([
+      migrateReadModels(database.connection),
+      migrateReadModels(other),
+      migrateReadModels(other),
+    ]);
+    const applied = await db.execute(
+      sql`SELECT count(*)::int AS n FROM drizzle.__read_models_migrations`,
+    );
     // Each committed migration once, however many processes ran them.
-    const journal = JSON.parse(readFileSync(join(defaultMigrationsFolder(), 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
+    const journal = JSON.parse(
+      readFileSync(join(defaultMigrationsFolder(), 'meta/_journal.json'), 'utf8'),
+    ) as { entries: unknown[] };
     expect(applied.rows[0]).toEqual({ n: journal.entries.length });
   });
 });

@@ -1,8 +1,19 @@
 import type { EventStore, RecordedEvent, Subscription } from '@arbiter/event-store';
 import type { SqlConnection } from '@arbiter/platform';
-import { advanceCheckpoint, ensureCheckpoint, markFailed, readCheckpoint, rewindCheckpoint } from './checkpoints';
+import {
+  advanceCheckpoint,
+  ensureCheckpoint,
+  markFailed,
+  readCheckpoint,
+  rewindCheckpoint,
+} from './checkpoints';
 import { ReadDb, readDbFor } from './database';
-import { isProjectionLeaseHeld, processOwner, ProjectionLease, tryAcquireProjectionLease } from './locks';
+import {
+  isProjectionLeaseHeld,
+  processOwner,
+  ProjectionLease,
+  tryAcquireProjectionLease,
+} from './locks';
 import { Projection, ProjectionRegistry } from './projection';
 import { START_POSITION } from './schema';
 
@@ -11,7 +22,8 @@ import { START_POSITION } from './schema';
  * batches; `live`: following the subscription; `failed`: stopped at `failedPosition` until a
  * restart or `retry()`; `rebuilding`: reset and replaying.
  */
-export type ProjectionState = 'idle' | 'standby' | 'catching-up' | 'live' | 'failed' | 'rebuilding' | 'stopped';
+export type ProjectionState =
+  'idle' | 'standby' | 'catching-up' | 'live' | 'failed' | 'rebuilding' | 'stopped';
 
 export interface ProjectionError {
   message: string;
@@ -89,7 +101,9 @@ export interface RebuildResult {
 export class ProjectionBusyError extends Error {
   readonly code = 'PROJECTION_BUSY';
   constructor(readonly projection: string) {
-    super(`Projection ${projection} is running in another process; stop its workers (or wait) and retry`);
+    super(
+      `Projection ${projection} is running in another process; stop its workers (or wait) and retry`,
+    );
     this.name = 'ProjectionBusyError';
   }
 }
@@ -101,7 +115,9 @@ export class ProjectionFailedError extends Error {
     readonly position: bigint,
     cause: unknown,
   ) {
-    super(`Projection ${projection} stopped at position ${position}: ${messageOf(cause)}`, { cause });
+    super(`Projection ${projection} stopped at position ${position}: ${messageOf(cause)}`, {
+      cause,
+    });
     this.name = 'ProjectionFailedError';
   }
 }
@@ -192,10 +208,21 @@ export class ProjectionRunner {
    * at once: nothing would ever reach it). Works in a process that runs no
    * workers too, by reading the checkpoints the worker process commits.
    */
-  async waitForPosition(position: bigint, timeoutMs: number, projections?: string | readonly string[]): Promise<boolean> {
-    const names = projections === undefined ? this.registry.names() : typeof projections === 'string' ? [projections] : projections;
+  async waitForPosition(
+    position: bigint,
+    timeoutMs: number,
+    projections?: string | readonly string[],
+  ): Promise<boolean> {
+    const names =
+      projections === undefined
+        ? this.registry.names()
+        : typeof projections === 'string'
+          ? [projections]
+          : projections;
     const deadline = Date.now() + timeoutMs;
-    const results = await Promise.all(names.map((name) => this.worker(name).waitFor(position, deadline)));
+    const results = await Promise.all(
+      names.map((name) => this.worker(name).waitFor(position, deadline)),
+    );
     return results.every(Boolean);
   }
 
@@ -206,11 +233,22 @@ export class ProjectionRunner {
   }
 
   /** Reset + replay from the start, one projection after the other; live workers pause meanwhile. */
-  async rebuild(target: string | readonly string[] | 'all', options: RebuildOptions = {}): Promise<RebuildResult[]> {
-    const names = target === 'all' ? this.registry.names() : typeof target === 'string' ? [target] : [...target];
+  async rebuild(
+    target: string | readonly string[] | 'all',
+    options: RebuildOptions = {},
+  ): Promise<RebuildResult[]> {
+    const names =
+      target === 'all'
+        ? this.registry.names()
+        : typeof target === 'string'
+          ? [target]
+          : [...target];
     const projections = names.map((name) => this.registry.get(name));
-    const withoutReset = projections.filter((projection) => !projection.reset).map((projection) => projection.name);
-    if (withoutReset.length) throw new Error(`Cannot rebuild ${withoutReset.join(', ')}: no reset()`);
+    const withoutReset = projections
+      .filter((projection) => !projection.reset)
+      .map((projection) => projection.name);
+    if (withoutReset.length)
+      throw new Error(`Cannot rebuild ${withoutReset.join(', ')}: no reset()`);
 
     const results: RebuildResult[] = [];
     for (const projection of projections) {
@@ -378,7 +416,10 @@ class ProjectionWorker {
       try {
         const row = await readCheckpoint(db, this.projection.name);
         const checkpoint = row?.position ?? START_POSITION;
-        const known = this.passedThrough !== null && this.passedThrough > checkpoint ? this.passedThrough : checkpoint;
+        const known =
+          this.passedThrough !== null && this.passedThrough > checkpoint
+            ? this.passedThrough
+            : checkpoint;
         for (const waiter of [...this.waiters]) {
           if (waiter.position <= known) waiter.settle(true);
           // Another process recorded that the projection stopped before reaching it.
@@ -411,9 +452,14 @@ class ProjectionWorker {
     try {
       // Not yet visible to readers (an earlier transaction still open): nobody can have applied it.
       const head = await eventStore.headPosition();
-      const [next] = await eventStore.readAll({ after: checkpoint, maxCount: 1, filter: this.filter });
+      const [next] = await eventStore.readAll({
+        after: checkpoint,
+        maxCount: 1,
+        filter: this.filter,
+      });
       for (const waiter of [...this.waiters]) {
-        if (waiter.position <= head && (next === undefined || next.position > waiter.position)) waiter.settle(true);
+        if (waiter.position <= head && (next === undefined || next.position > waiter.position))
+          waiter.settle(true);
       }
     } catch {
       // As for a failed tick: the next probe may answer.
@@ -470,14 +516,23 @@ class ProjectionWorker {
       });
       options.onProgress?.(progress(head, true));
       this.setState('idle');
-      return { projection: name, eventsApplied, elapsedMs: Date.now() - started, position: this.checkpoint ?? START_POSITION };
+      return {
+        projection: name,
+        eventsApplied,
+        elapsedMs: Date.now() - started,
+        position: this.checkpoint ?? START_POSITION,
+      };
     } catch (error) {
       if (error instanceof Interrupted) throw new Error(`Rebuild of ${name} interrupted`);
       throw error;
     } finally {
       this.holding = false;
       this.leaseLost = undefined;
-      await lease.release().catch((error) => settings.logger.warn(`Projection ${name}: releasing lock: ${messageOf(error)}`));
+      await lease
+        .release()
+        .catch((error) =>
+          settings.logger.warn(`Projection ${name}: releasing lock: ${messageOf(error)}`),
+        );
     }
   }
 
@@ -534,7 +589,11 @@ class ProjectionWorker {
       } finally {
         this.holding = false;
         await this.closeSubscription();
-        await lease.release().catch((error) => settings.logger.warn(`Projection ${name}: releasing lock: ${messageOf(error)}`));
+        await lease
+          .release()
+          .catch((error) =>
+            settings.logger.warn(`Projection ${name}: releasing lock: ${messageOf(error)}`),
+          );
         this.leaseLost = undefined;
       }
       if (infraFailures > 0 && !this.stopRequested) await this.sleep(this.backoff(infraFailures));
@@ -585,26 +644,39 @@ class ProjectionWorker {
       const batch: RecordedEvent[] = [first.value];
       next = pull();
       while (batch.length < settings.batchSize) {
-        const result = await Promise.race([next, new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)))]);
+        const result = await Promise.race([
+          next,
+          new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE))),
+        ]);
         if (result === IDLE || result.done) break;
         batch.push(result.value);
         next = pull();
       }
-      const fresh = batch.filter((event) => event.position > (this.checkpoint ?? START_POSITION) && this.types.has(event.type));
+      const fresh = batch.filter(
+        (event) =>
+          event.position > (this.checkpoint ?? START_POSITION) && this.types.has(event.type),
+      );
       if (fresh.length > 0) await this.applyBatch(lease, fresh);
       if (this.interrupted()) throw new Interrupted();
     }
   }
 
   /** Reads and applies batches until a short one; returns the head the projection is now at. */
-  private async catchUp(lease: ProjectionLease, onBatch?: (applied: number, head: bigint) => void): Promise<bigint> {
+  private async catchUp(
+    lease: ProjectionLease,
+    onBatch?: (applied: number, head: bigint) => void,
+  ): Promise<bigint> {
     const { eventStore, settings } = this.deps;
     for (;;) {
       if (this.interrupted()) throw new Interrupted();
       // Read the head first: every event at or below it is visible to the readAll that follows.
       const head = await eventStore.headPosition();
       const from = this.checkpoint ?? START_POSITION;
-      const events = await eventStore.readAll({ after: from, maxCount: settings.batchSize, filter: this.filter });
+      const events = await eventStore.readAll({
+        after: from,
+        maxCount: settings.batchSize,
+        filter: this.filter,
+      });
       if (events.length > 0) await this.applyBatch(lease, events);
       onBatch?.(events.length, head);
       if (events.length < settings.batchSize) {
@@ -622,7 +694,10 @@ class ProjectionWorker {
    * Applies `events` in one transaction; on a handler error commits the events before the failing
    * one, then retries that event with backoff and finally stops at it, never past it.
    */
-  private async applyBatch(lease: ProjectionLease, events: readonly RecordedEvent[]): Promise<void> {
+  private async applyBatch(
+    lease: ProjectionLease,
+    events: readonly RecordedEvent[],
+  ): Promise<void> {
     const { settings } = this.deps;
     const name = this.projection.name;
     let pending = events;
@@ -646,7 +721,12 @@ class ProjectionWorker {
         attempts++;
       }
       const event = pending[0];
-      this.lastError = { message: messageOf(failure.error), position: event.position, attempts: attempts + transientRetries, at: new Date() };
+      this.lastError = {
+        message: messageOf(failure.error),
+        position: event.position,
+        attempts: attempts + transientRetries,
+        at: new Date(),
+      };
       this.notify();
       if (transient) {
         settings.logger.warn(
@@ -734,9 +814,17 @@ class ProjectionWorker {
       if (checkpoint >= position) return true;
       // Not yet visible to readers (an earlier transaction still open): nobody can have applied it.
       if ((await eventStore.headPosition()) < position) return false;
-      const [next] = await eventStore.readAll({ after: checkpoint, maxCount: 1, filter: this.filter });
+      const [next] = await eventStore.readAll({
+        after: checkpoint,
+        maxCount: 1,
+        filter: this.filter,
+      });
       const passed = next === undefined || next.position > position;
-      if (passed && this.holding && (this.passedThrough === null || this.passedThrough < position)) {
+      if (
+        passed &&
+        this.holding &&
+        (this.passedThrough === null || this.passedThrough < position)
+      ) {
         this.passedThrough = position;
       }
       return passed;
@@ -807,7 +895,8 @@ class ProjectionWorker {
   /** A sleep that a stop or a lost lock cuts short. */
   private async sleep(ms: number): Promise<void> {
     const deadline = Date.now() + ms;
-    while (!this.interrupted() && Date.now() < deadline) await this.nextChange(deadline - Date.now());
+    while (!this.interrupted() && Date.now() < deadline)
+      await this.nextChange(deadline - Date.now());
   }
 }
 
@@ -820,7 +909,15 @@ function delay(ms: number): Promise<void> {
  * the same transaction later can succeed. Classes 08 (connection) and 53 (insufficient resources);
  * serialization failure, deadlock, statement and lock timeouts, and the server shutting down.
  */
-const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '57014', '55P03', '57P01', '57P02', '57P03']);
+const TRANSIENT_SQLSTATES = new Set([
+  '40001',
+  '40P01',
+  '57014',
+  '55P03',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
 const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '53']);
 const TRANSIENT_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 
@@ -838,7 +935,11 @@ function sqlStateOf(error: unknown): string | undefined {
 export function isTransientDatabaseError(error: unknown): boolean {
   const code = sqlStateOf(error);
   if (code === undefined) return false;
-  return TRANSIENT_SQLSTATES.has(code) || TRANSIENT_SOCKET_CODES.has(code) || (code.length === 5 && TRANSIENT_SQLSTATE_CLASSES.has(code.slice(0, 2)));
+  return (
+    TRANSIENT_SQLSTATES.has(code) ||
+    TRANSIENT_SOCKET_CODES.has(code) ||
+    (code.length === 5 && TRANSIENT_SQLSTATE_CLASSES.has(code.slice(0, 2)))
+  );
 }
 
 function messageOf(error: unknown): string {

@@ -40,11 +40,7 @@ export function multipartHead(disputeId: string): Buffer {
 }
 
 /** Request head for a raw `POST /evidence`; `contentLength` undefined means chunked. */
-export function evidenceRequestHead(
-  host: string,
-  token: string,
-  contentLength?: number,
-): string {
+export function evidenceRequestHead(host: string, token: string, contentLength?: number): string {
   return (
     `POST /evidence HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\n` +
     `Content-Type: multipart/form-data; boundary=${BOUNDARY}\r\n` +

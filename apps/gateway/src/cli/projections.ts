@@ -9,7 +9,9 @@ import { disputeProjections, ProjectionRegistry, runProjectionsCli } from '@arbi
 async function main(): Promise<number> {
   const config = validateConfig(process.env);
   if (config.EVENT_STORE === 'memory') {
-    console.error('EVENT_STORE=memory keeps nothing between processes: there is nothing to inspect or rebuild');
+    console.error(
+      'EVENT_STORE=memory keeps nothing between processes: there is nothing to inspect or rebuild',
+    );
     return 2;
   }
   const connection = await openSqlConnection(sqlConnectionOptionsFrom(config));
@@ -18,7 +20,10 @@ async function main(): Promise<number> {
     // The app's projections under the configured policy: the same list the gateway and worker
     // register, the deadlines process manager included (a rebuild re-derives every armed deadline).
     const policy = config.DISPUTE_POLICY;
-    const registry = new ProjectionRegistry([...disputeProjections(policy), deadlinesProcessManager(policy)]);
+    const registry = new ProjectionRegistry([
+      ...disputeProjections(policy),
+      deadlinesProcessManager(policy),
+    ]);
     return await runProjectionsCli(process.argv.slice(2), { registry, connection, eventStore });
   } finally {
     await eventStore.close();

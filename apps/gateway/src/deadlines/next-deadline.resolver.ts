@@ -5,7 +5,8 @@ import { DeadlinesQueries, type ScheduledDeadline } from '@arbiter/deadlines';
 import { DeadlineConsequence, DeadlineKind, DisputeType } from '../disputes/dispute.type';
 
 @ObjectType('ScheduledDeadline', {
-  description: 'A deadline armed on a dispute: what happens by itself, and when, unless someone acts first.',
+  description:
+    'A deadline armed on a dispute: what happens by itself, and when, unless someone acts first.',
 })
 export class ScheduledDeadlineType {
   @Field(() => DeadlineKind, { description: 'Which deadline.' })
@@ -17,7 +18,10 @@ export class ScheduledDeadlineType {
   @Field(() => DeadlineConsequence, { description: 'What happens by itself when it passes.' })
   consequence!: keyof typeof DeadlineConsequence;
 
-  @Field(() => ID, { nullable: true, description: 'The evidence request it belongs to (EVIDENCE_REQUEST only).' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The evidence request it belongs to (EVIDENCE_REQUEST only).',
+  })
   requestId!: string | null;
 }
 
@@ -36,9 +40,19 @@ export class NextDeadlineResolver {
     description:
       'The earliest deadline still to fire on this dispute (any phase or evidence request), as the deadline scheduler holds it; null when none is armed. It follows a change of state within moments.',
   })
-  async nextDeadline(@Parent() dispute: DisputeType, @Context() context: object): Promise<ScheduledDeadlineType | null> {
+  async nextDeadline(
+    @Parent() dispute: DisputeType,
+    @Context() context: object,
+  ): Promise<ScheduledDeadlineType | null> {
     const next = await this.loaderFor(context).load(dispute.disputeId);
-    return next && { kind: next.kind, dueAt: next.dueAt, consequence: next.consequence, requestId: next.requestId };
+    return (
+      next && {
+        kind: next.kind,
+        dueAt: next.dueAt,
+        consequence: next.consequence,
+        requestId: next.requestId,
+      }
+    );
   }
 
   private loaderFor(context: object): DataLoader<string, ScheduledDeadline | null> {

@@ -266,7 +266,8 @@ export const ExpectedAction = describedEnum(
     DECIDE_APPEAL: 'Decide the appeal.',
     PROVIDE_RETURN_ADDRESS: 'Give the return address.',
     SHIP_RETURN: 'Ship the return and give its tracking.',
-    RECORD_RETURN_DELIVERY: 'Record that the carrier delivered the return (starts the seller’s receipt deadline).',
+    RECORD_RETURN_DELIVERY:
+      'Record that the carrier delivered the return (starts the seller’s receipt deadline).',
     CONFIRM_RETURN_RECEIVED: 'Confirm the return arrived (or dispute its condition).',
     CONFIRM_REFUND_PAYOUT: 'Confirm the refund was paid out.',
   },

@@ -119,10 +119,13 @@ export class EvidenceController {
       // Chunked requests declare no length: the cap is enforced on the bytes actually read.
       const maxRequestBytes = this.options.maxBytes + MULTIPART_OVERHEAD;
       const timer = setTimeout(
-        () => fail(new RequestTimeoutException({
-          code: 'EVIDENCE_UPLOAD_TIMEOUT',
-          message: `The upload did not complete within ${this.options.uploadTimeoutMs} ms`,
-        })),
+        () =>
+          fail(
+            new RequestTimeoutException({
+              code: 'EVIDENCE_UPLOAD_TIMEOUT',
+              message: `The upload did not complete within ${this.options.uploadTimeoutMs} ms`,
+            }),
+          ),
         this.options.uploadTimeoutMs,
       );
       const cleanUp = () => {
@@ -151,7 +154,8 @@ export class EvidenceController {
         if (received > maxRequestBytes) fail(new BlobTooLargeError(this.options.maxBytes));
       };
       const onClose = () => {
-        if (!req.complete) fail(new BadRequestException('The client closed the upload before it completed'));
+        if (!req.complete)
+          fail(new BadRequestException('The client closed the upload before it completed'));
       };
       req.on('data', count);
       req.on('close', onClose);

@@ -27,7 +27,8 @@ export class EvidenceModule {
             const store = new LocalBlobStore(options.directory);
             // Past the upload time limit no live upload can still own a temporary file.
             const removed = await store.sweepTemporary(options.uploadTimeoutMs);
-            if (removed) new Logger('Evidence').warn(`Removed ${removed} stale temporary upload file(s)`);
+            if (removed)
+              new Logger('Evidence').warn(`Removed ${removed} stale temporary upload file(s)`);
             return store;
           },
         },

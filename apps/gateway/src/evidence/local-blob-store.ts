@@ -67,7 +67,10 @@ export class LocalBlobStore implements BlobStore {
     let removed = 0;
     for (const name of names) {
       const path = join(directory, name);
-      const modified = await stat(path).then((info) => info.mtimeMs, () => undefined);
+      const modified = await stat(path).then(
+        (info) => info.mtimeMs,
+        () => undefined,
+      );
       if (modified === undefined || now - modified < staleAfterMs) continue;
       await rm(path, { force: true, recursive: true });
       removed++;

@@ -49,7 +49,8 @@ export function webSocketOperationHooks(options: WebSocketOperationOptions) {
   const format = (ctx: WsContext, errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
     errors.map((error) => {
       const { formatted, unexpected } = toFormattedGraphQLError(error, ctx.extra.actor);
-      if (unexpected) logger.error({ err: error.originalError ?? error }, 'Unexpected GraphQL error');
+      if (unexpected)
+        logger.error({ err: error.originalError ?? error }, 'Unexpected GraphQL error');
       return formatted;
     });
 
@@ -115,10 +116,7 @@ export function webSocketOperationHooks(options: WebSocketOperationOptions) {
       _payload: unknown,
       _args: unknown,
       result: { data?: unknown; errors?: readonly GraphQLError[]; extensions?: unknown },
-    ) =>
-      result.errors
-        ? { ...result, errors: format(ctx, result.errors) }
-        : undefined,
+    ) => (result.errors ? { ...result, errors: format(ctx, result.errors) } : undefined),
     onError: (ctx: WsContext, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
       format(ctx, errors),
   };

@@ -19,7 +19,11 @@ export class ProjectionMetrics implements OnModuleInit {
     const { monitor } = this;
     const registers = [this.metrics.registry];
     const labelNames = ['projection'] as const;
-    const gauge = (name: string, help: string, value: (p: Awaited<ReturnType<ProjectionMonitor['snapshot']>>[number]) => number | null) =>
+    const gauge = (
+      name: string,
+      help: string,
+      value: (p: Awaited<ReturnType<ProjectionMonitor['snapshot']>>[number]) => number | null,
+    ) =>
       new Gauge({
         name,
         help,
@@ -33,12 +37,28 @@ export class ProjectionMetrics implements OnModuleInit {
           }
         },
       });
-    gauge('arbiter_projection_checkpoint', 'Last committed position of each projection', (p) => Number(p.checkpoint));
-    gauge('arbiter_projection_lag_events', 'Matching events not yet applied (capped at 10000)', (p) => p.lagEvents);
-    gauge('arbiter_projection_lag_seconds', 'Age of the oldest event not yet applied; 0 when caught up', (p) => p.lagSeconds);
-    gauge('arbiter_projection_failed', '1 when the projection stopped at an event it cannot apply', (p) => (p.failed ? 1 : 0));
-    gauge('arbiter_projection_failed_position', 'The position a failed projection stopped at', (p) =>
-      p.failed && p.failedPosition !== null ? Number(p.failedPosition) : null,
+    gauge('arbiter_projection_checkpoint', 'Last committed position of each projection', (p) =>
+      Number(p.checkpoint),
+    );
+    gauge(
+      'arbiter_projection_lag_events',
+      'Matching events not yet applied (capped at 10000)',
+      (p) => p.lagEvents,
+    );
+    gauge(
+      'arbiter_projection_lag_seconds',
+      'Age of the oldest event not yet applied; 0 when caught up',
+      (p) => p.lagSeconds,
+    );
+    gauge(
+      'arbiter_projection_failed',
+      '1 when the projection stopped at an event it cannot apply',
+      (p) => (p.failed ? 1 : 0),
+    );
+    gauge(
+      'arbiter_projection_failed_position',
+      'The position a failed projection stopped at',
+      (p) => (p.failed && p.failedPosition !== null ? Number(p.failedPosition) : null),
     );
   }
 }

@@ -2,7 +2,10 @@ import { type Actor, addDays } from '@arbiter/disputes';
 import { migrateReadModels } from '@arbiter/read-models/migrate';
 import { createSqlEventStore, type EventStore } from '@arbiter/event-store';
 import { DisputeScenario, mediatedStory } from '@arbiter/read-models/projections/testing/scenario';
-import { type ReadTestDatabase, readTestDatabases } from '@arbiter/read-models/testing/read-databases';
+import {
+  type ReadTestDatabase,
+  readTestDatabases,
+} from '@arbiter/read-models/testing/read-databases';
 import { DisputeAudit } from './dispute-audit';
 
 const buyer: Actor = { id: 'buyer-1', role: 'buyer' };
@@ -23,8 +26,19 @@ describe.each(readTestDatabases())('dispute audit on %s', (_kind, openDatabase) 
     store = await createSqlEventStore(database.connection);
     audit = new DisputeAudit(store);
     const scenario = new DisputeScenario(store);
-    await scenario.placeShippedOrder({ orderId: 'o-1', buyerId: buyer.id, sellerId: seller.id, total: { amountMinor: 10_000, currency: 'EUR' }, at: T0 });
-    await mediatedStory(scenario, { disputeId: 'd-1', orderId: 'o-1' }, { buyer, seller, mediator }, addDays(T0, 6));
+    await scenario.placeShippedOrder({
+      orderId: 'o-1',
+      buyerId: buyer.id,
+      sellerId: seller.id,
+      total: { amountMinor: 10_000, currency: 'EUR' },
+      at: T0,
+    });
+    await mediatedStory(
+      scenario,
+      { disputeId: 'd-1', orderId: 'o-1' },
+      { buyer, seller, mediator },
+      addDays(T0, 6),
+    );
   });
 
   afterEach(async () => {
@@ -35,7 +49,11 @@ describe.each(readTestDatabases())('dispute audit on %s', (_kind, openDatabase) 
   it('replays the state as of a revision and as of an instant', async () => {
     const atEscalation = await audit.asOf('d-1', { asOfRevision: 5 });
     expect(atEscalation?.events.map((e) => e.type).at(-1)).toBe('DisputeEscalated');
-    expect(atEscalation?.state).toMatchObject({ status: 'IN_MEDIATION', revision: 5, mediatorId: null });
+    expect(atEscalation?.state).toMatchObject({
+      status: 'IN_MEDIATION',
+      revision: 5,
+      mediatorId: null,
+    });
     const whole = await audit.asOf('d-1');
     expect(whole?.state).toMatchObject({ status: 'CLOSED', outcome: 'BUYER_PARTIAL_REFUND' });
 
@@ -45,7 +63,10 @@ describe.each(readTestDatabases())('dispute audit on %s', (_kind, openDatabase) 
     const byTime = await audit.asOf('d-1', { asOfTime: cut });
     expect(byTime?.events.every((e) => e.recordedAt <= cut)).toBe(true);
     expect(byTime?.revision).toBeGreaterThanOrEqual(8);
-    expect(await audit.asOf('d-1', { asOfTime: new Date(0) })).toMatchObject({ revision: -1, state: { status: 'NONE' } });
+    expect(await audit.asOf('d-1', { asOfTime: new Date(0) })).toMatchObject({
+      revision: -1,
+      state: { status: 'NONE' },
+    });
     expect(await audit.asOf('missing')).toBeNull();
   });
 

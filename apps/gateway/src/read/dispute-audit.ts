@@ -1,5 +1,11 @@
 import type { EventStore, RecordedEvent } from '@arbiter/event-store';
-import { type DisputeEvent, type DisputeState, disputeStreamId, initialState, replay } from '@arbiter/disputes';
+import {
+  type DisputeEvent,
+  type DisputeState,
+  disputeStreamId,
+  initialState,
+  replay,
+} from '@arbiter/disputes';
 import { type ChainVerification, verifyChain } from '@arbiter/disputes/application/audit-chain';
 
 export interface AuditPoint {
@@ -31,10 +37,15 @@ export class DisputeAudit {
     if (all.length === 0) return null;
     const events = all.filter(
       (event) =>
-        (point.asOfRevision === undefined || point.asOfRevision === null || event.revision <= BigInt(point.asOfRevision)) &&
+        (point.asOfRevision === undefined ||
+          point.asOfRevision === null ||
+          event.revision <= BigInt(point.asOfRevision)) &&
         (!point.asOfTime || event.recordedAt.getTime() <= point.asOfTime.getTime()),
     );
-    const state = replay(events.map((event) => ({ type: event.type, data: event.data }) as DisputeEvent), initialState);
+    const state = replay(
+      events.map((event) => ({ type: event.type, data: event.data }) as DisputeEvent),
+      initialState,
+    );
     return { disputeId, revision: events.length - 1, state, events };
   }
 

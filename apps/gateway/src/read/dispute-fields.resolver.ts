@@ -1,6 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { Parent, ResolveField, Resolver } from '@nestjs/graphql';
-import { type Actor, CurrentActor, CurrentRequestContext, type RequestContext } from '@arbiter/auth';
+import {
+  type Actor,
+  CurrentActor,
+  CurrentRequestContext,
+  type RequestContext,
+} from '@arbiter/auth';
 import { DisputeType } from '../disputes/dispute.type';
 import { TimelineEntryType } from './read.types';
 import { TimelineLoader } from './timeline.loader';
@@ -12,7 +17,8 @@ export class DisputeFieldsResolver {
 
   // The parent was already authorized (whoever handed it out checked the caller may see it).
   @ResolveField(() => [TimelineEntryType], {
-    description: 'The whole timeline as the caller may see it, oldest first; one query however many disputes a list holds.',
+    description:
+      'The whole timeline as the caller may see it, oldest first; one query however many disputes a list holds.',
   })
   timeline(
     @Parent() dispute: DisputeType,

@@ -28,11 +28,13 @@ export class DisputeUpdatedResolver {
     @CurrentActor() actor: Actor,
     @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string,
   ): Promise<AsyncIterableIterator<DisputeType>> {
-    if ((await this.queries.dispute(actor, id)) === null) throw new DomainError('DISPUTE_NOT_FOUND');
+    if ((await this.queries.dispute(actor, id)) === null)
+      throw new DomainError('DISPUTE_NOT_FOUND');
     const stream = new UpdateStream(async (position) => {
       const { view, consistent } = await this.readAfterWrite.viewAfter(id, position, actor);
       // The projection did not get there in time: the stream's own fold, shaped the same way.
-      const shaped = consistent && view ? toApplicationView(view) : await this.reader.view(actor, id);
+      const shaped =
+        consistent && view ? toApplicationView(view) : await this.reader.view(actor, id);
       if (shaped === null) throw new DomainError('DISPUTE_NOT_FOUND');
       return toDisputeType(shaped);
     });

@@ -34,7 +34,8 @@ export class DisputeUpdates implements OnModuleDestroy {
   private destroyed = false;
 
   constructor(
-    @Inject(EVENT_STORE) private readonly store: Pick<EventStore, 'subscribeToAll' | 'headPosition'>,
+    @Inject(EVENT_STORE)
+    private readonly store: Pick<EventStore, 'subscribeToAll' | 'headPosition'>,
     @Optional() @Inject(DISPUTE_UPDATES_RETRY) retry?: RetryDelays,
   ) {
     this.retry = retry ?? { initialMs: 250, maxMs: 30_000 };
@@ -91,7 +92,8 @@ export class DisputeUpdates implements OnModuleDestroy {
           position = event.position;
           failures = 0;
           const disputeId = (event.data as { disputeId?: string }).disputeId;
-          for (const listener of (disputeId && this.listeners.get(disputeId)) || []) listener(event.position);
+          for (const listener of (disputeId && this.listeners.get(disputeId)) || [])
+            listener(event.position);
         }
       } catch (error) {
         failure = error;
@@ -156,7 +158,8 @@ export class UpdateStream<T> implements AsyncIterableIterator<T> {
   }
 
   async next(): Promise<IteratorResult<T>> {
-    while (!this.done && this.latest === null) await new Promise<void>((resolve) => (this.wake = resolve));
+    while (!this.done && this.latest === null)
+      await new Promise<void>((resolve) => (this.wake = resolve));
     this.wake = undefined;
     if (this.done || this.latest === null) return { done: true, value: undefined };
     const position = this.latest;

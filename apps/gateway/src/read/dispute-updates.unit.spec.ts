@@ -50,7 +50,8 @@ function event(position: bigint): RecordedEvent {
 }
 
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let i = 0; i < 200 && !check(); i += 1)
+    await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 describe('DisputeUpdates', () => {

@@ -1,7 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Actor, RequestContext } from '@arbiter/auth';
 import { DomainError } from '@arbiter/disputes';
-import { DisputeReader, type DisputeOutcome, type DisputeView as WrittenView } from '@arbiter/disputes/application';
+import {
+  DisputeReader,
+  type DisputeOutcome,
+  type DisputeView as WrittenView,
+} from '@arbiter/disputes/application';
 import {
   BUYER_VIEW,
   DisputeQueries,
@@ -52,9 +56,19 @@ export class ReadAfterWrite {
     @Inject(DisputeReader) private readonly reader: DisputeReader,
   ) {}
 
-  async viewAfter(disputeId: string, position: bigint | undefined, actor: Actor, timeoutMs = this.timeoutMs): Promise<ViewAfterWrite> {
+  async viewAfter(
+    disputeId: string,
+    position: bigint | undefined,
+    actor: Actor,
+    timeoutMs = this.timeoutMs,
+  ): Promise<ViewAfterWrite> {
     const consistent =
-      position === undefined || (await this.runner.waitForPosition(position, timeoutMs, VIEWS_OF_ROLE[actor.role] ?? [MEDIATOR_VIEW]));
+      position === undefined ||
+      (await this.runner.waitForPosition(
+        position,
+        timeoutMs,
+        VIEWS_OF_ROLE[actor.role] ?? [MEDIATOR_VIEW],
+      ));
     return { view: await this.queries.dispute(actor, disputeId), consistent };
   }
 
@@ -70,9 +84,17 @@ export class ReadAfterWrite {
     if (written === null) throw new DomainError('NOT_A_PARTY');
     const after = await this.viewAfter(outcome.disputeId, outcome.position, actor);
     // A replayed command appended nothing: the revision tells whether the view has its events.
-    const fresh = after.consistent && after.view !== null && after.view.revision >= Number(outcome.revision);
-    const answer = fresh && after.view ? { view: toApplicationView(after.view), consistent: true } : { view: written, consistent: false };
-    noteReadYourWrites(context, { disputeId: outcome.disputeId, revision: Number(outcome.revision), consistent: answer.consistent });
+    const fresh =
+      after.consistent && after.view !== null && after.view.revision >= Number(outcome.revision);
+    const answer =
+      fresh && after.view
+        ? { view: toApplicationView(after.view), consistent: true }
+        : { view: written, consistent: false };
+    noteReadYourWrites(context, {
+      disputeId: outcome.disputeId,
+      revision: Number(outcome.revision),
+      consistent: answer.consistent,
+    });
     return answer;
   }
 }

@@ -41,14 +41,18 @@ async function paging<T>(query: () => Promise<T>): Promise<T> {
   try {
     return await query();
   } catch (error) {
-    if (error instanceof InvalidCursorError) throw new InputValidationError([{ path: 'after', constraints: { cursor: error.message } }]);
+    if (error instanceof InvalidCursorError)
+      throw new InputValidationError([{ path: 'after', constraints: { cursor: error.message } }]);
     throw error;
   }
 }
 
 const disputes = (page: Page<DisputeView>): DisputeConnectionType => ({
   ...page,
-  edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: toDisputeType(toApplicationView(edge.node)) })),
+  edges: page.edges.map((edge) => ({
+    cursor: edge.cursor,
+    node: toDisputeType(toApplicationView(edge.node)),
+  })),
 });
 
 /** The read side's queries: GraphQL arguments → read-model queries, read models → GraphQL types. */
@@ -62,7 +66,9 @@ export class ReadResolver {
   ) {}
 
   @Roles('buyer')
-  @Query(() => DisputeConnectionType, { description: 'The caller’s disputes as a buyer, newest first.' })
+  @Query(() => DisputeConnectionType, {
+    description: 'The caller’s disputes as a buyer, newest first.',
+  })
   async myDisputes(
     @CurrentActor() actor: Actor,
     @Args() args: DisputeListArgs,
@@ -71,22 +77,30 @@ export class ReadResolver {
   }
 
   @Roles('seller')
-  @Query(() => DisputeConnectionType, { description: 'Disputes on the caller’s orders as a seller, newest first.' })
+  @Query(() => DisputeConnectionType, {
+    description: 'Disputes on the caller’s orders as a seller, newest first.',
+  })
   async sellerDisputes(
     @CurrentActor() actor: Actor,
     @Args() args: DisputeListArgs,
   ): Promise<DisputeConnectionType> {
-    return disputes(await paging(() => this.queries.sellerDisputes(actor, args.filter ?? {}, args)));
+    return disputes(
+      await paging(() => this.queries.sellerDisputes(actor, args.filter ?? {}, args)),
+    );
   }
 
   @Roles('seller')
-  @Query(() => SellerMetricsType, { description: 'The caller’s 30-day seller metrics: dispute, escalation and at-fault rates.' })
+  @Query(() => SellerMetricsType, {
+    description: 'The caller’s 30-day seller metrics: dispute, escalation and at-fault rates.',
+  })
   async sellerMetrics(@CurrentActor() actor: Actor): Promise<SellerMetricsType> {
     return this.queries.sellerMetrics(actor.id, new Date(this.clock.now()));
   }
 
   @Roles(...STAFF)
-  @Query(() => MediationQueueConnectionType, { description: 'Escalated cases, earliest deadline first, then longest waiting; with flags.' })
+  @Query(() => MediationQueueConnectionType, {
+    description: 'Escalated cases, earliest deadline first, then longest waiting; with flags.',
+  })
   async mediationQueue(
     @CurrentActor() actor: Actor,
     @Args() args: MediationQueueArgs,
@@ -107,14 +121,22 @@ export class ReadResolver {
     };
   }
 
-  @Query(() => DisputeType, { description: 'One dispute as the caller may see it; FORBIDDEN when missing or not the caller’s to see.' })
-  async dispute(@CurrentActor() actor: Actor, @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string): Promise<DisputeType> {
+  @Query(() => DisputeType, {
+    description:
+      'One dispute as the caller may see it; FORBIDDEN when missing or not the caller’s to see.',
+  })
+  async dispute(
+    @CurrentActor() actor: Actor,
+    @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string,
+  ): Promise<DisputeType> {
     const view = await this.queries.dispute(actor, id);
     if (!view) throw missing();
     return toDisputeType(toApplicationView(view));
   }
 
-  @Query(() => TimelineConnectionType, { description: 'A dispute’s events in plain words, oldest first, filtered for the caller’s role.' })
+  @Query(() => TimelineConnectionType, {
+    description: 'A dispute’s events in plain words, oldest first, filtered for the caller’s role.',
+  })
   async disputeTimeline(
     @CurrentActor() actor: Actor,
     @Args() args: TimelineArgs,
@@ -124,19 +146,38 @@ export class ReadResolver {
   }
 
   @Roles('analyst', ...STAFF)
-  @Query(() => DisputeStatsType, { description: 'Counts by status, reason and outcome, and the median time to resolution.' })
+  @Query(() => DisputeStatsType, {
+    description: 'Counts by status, reason and outcome, and the median time to resolution.',
+  })
   async disputeStats(
-    @Args('filter', { type: () => DisputeFilterInput, nullable: true, description: 'Bounds on the disputes counted.' }) filter?: DisputeFilterInput,
+    @Args('filter', {
+      type: () => DisputeFilterInput,
+      nullable: true,
+      description: 'Bounds on the disputes counted.',
+    })
+    filter?: DisputeFilterInput,
   ): Promise<DisputeStatsType> {
     return disputeStatistics(this.db, filter ?? {});
   }
 
   @Roles(...STAFF)
-  @Query(() => DisputeAuditType, { description: 'The dispute as it stood at a revision or an instant, replayed from its events.' })
+  @Query(() => DisputeAuditType, {
+    description: 'The dispute as it stood at a revision or an instant, replayed from its events.',
+  })
   async disputeAudit(
     @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string,
-    @Args('asOfRevision', { type: () => Int, nullable: true, description: 'Include events up to this revision.' }) asOfRevision?: number,
-    @Args('asOfTime', { type: () => Date, nullable: true, description: 'Include events recorded at or before this instant.' }) asOfTime?: Date,
+    @Args('asOfRevision', {
+      type: () => Int,
+      nullable: true,
+      description: 'Include events up to this revision.',
+    })
+    asOfRevision?: number,
+    @Args('asOfTime', {
+      type: () => Date,
+      nullable: true,
+      description: 'Include events recorded at or before this instant.',
+    })
+    asOfTime?: Date,
   ): Promise<DisputeAuditType> {
     const result = await this.audit.asOf(id, { asOfRevision, asOfTime });
     if (!result) throw missing();
@@ -154,10 +195,18 @@ export class ReadResolver {
   }
 
   @Roles(...STAFF)
-  @Query(() => AuditVerificationType, { description: 'Checks the hash chain of a dispute’s stored events.' })
-  async disputeAuditVerify(@Args('id', { type: () => ID, description: 'The dispute id.' }) id: string): Promise<AuditVerificationType> {
+  @Query(() => AuditVerificationType, {
+    description: 'Checks the hash chain of a dispute’s stored events.',
+  })
+  async disputeAuditVerify(
+    @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string,
+  ): Promise<AuditVerificationType> {
     const result = await this.audit.verify(id);
     if (result.events === 0) throw missing();
-    return { intact: result.intact, events: result.events, brokenAtRevision: result.intact ? null : Number(result.brokenAtRevision) };
+    return {
+      intact: result.intact,
+      events: result.events,
+      brokenAtRevision: result.intact ? null : Number(result.brokenAtRevision),
+    };
   }
 }

@@ -1,23 +1,46 @@
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsBoolean, IsDate, IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsBoolean,
+  IsDate,
+  IsEnum,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { DisputeReason, DisputeStatus, DisputeType, MoneyType } from '../disputes/dispute.type';
 
-@InputType('DisputeFilter', { description: 'Narrows a dispute list; every field is optional and they combine with AND.' })
+@InputType('DisputeFilter', {
+  description: 'Narrows a dispute list; every field is optional and they combine with AND.',
+})
 export class DisputeFilterInput {
-  @Field(() => [DisputeStatus], { nullable: true, description: 'Only disputes in one of these statuses.' })
+  @Field(() => [DisputeStatus], {
+    nullable: true,
+    description: 'Only disputes in one of these statuses.',
+  })
   @IsOptional()
   @ArrayMaxSize(20)
   @IsEnum(DisputeStatus, { each: true })
   status?: (keyof typeof DisputeStatus)[] | null;
 
-  @Field(() => [DisputeReason], { nullable: true, description: 'Only disputes opened for one of these reasons.' })
+  @Field(() => [DisputeReason], {
+    nullable: true,
+    description: 'Only disputes opened for one of these reasons.',
+  })
   @IsOptional()
   @ArrayMaxSize(20)
   @IsEnum(DisputeReason, { each: true })
   reason?: (keyof typeof DisputeReason)[] | null;
 
-  @Field(() => Date, { nullable: true, description: 'Only disputes opened at or after this instant.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Only disputes opened at or after this instant.',
+  })
   @IsOptional()
   @Type(() => Date)
   @IsDate()
@@ -32,7 +55,10 @@ export class DisputeFilterInput {
 
 @InputType('MediationQueueFilter', { description: 'Narrows the mediation queue.' })
 export class MediationQueueFilterInput extends DisputeFilterInput {
-  @Field(() => Boolean, { nullable: true, description: 'Only cases flagged (true) or not flagged (false) by the buyer abuse signal.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Only cases flagged (true) or not flagged (false) by the buyer abuse signal.',
+  })
   @IsOptional()
   @IsBoolean()
   abuseSignal?: boolean | null;
@@ -63,7 +89,10 @@ export class PageArgsType {
 // arguments must be one whitelisted class.
 @ArgsType()
 export class DisputeListArgs extends PageArgsType {
-  @Field(() => DisputeFilterInput, { nullable: true, description: 'Status, reason and date filters.' })
+  @Field(() => DisputeFilterInput, {
+    nullable: true,
+    description: 'Status, reason and date filters.',
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => DisputeFilterInput)
@@ -72,7 +101,10 @@ export class DisputeListArgs extends PageArgsType {
 
 @ArgsType()
 export class MediationQueueArgs extends PageArgsType {
-  @Field(() => MediationQueueFilterInput, { nullable: true, description: 'Status, reason, date, flag filters.' })
+  @Field(() => MediationQueueFilterInput, {
+    nullable: true,
+    description: 'Status, reason, date, flag filters.',
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => MediationQueueFilterInput)
@@ -117,9 +149,15 @@ export class DisputeConnectionType {
   totalCount!: number;
 }
 
-@ObjectType('AbuseSignal', { description: 'The buyer abuse signal (DOMAIN.md), computed when the dispute opened; a flag, never a block.' })
+@ObjectType('AbuseSignal', {
+  description:
+    'The buyer abuse signal (DOMAIN.md), computed when the dispute opened; a flag, never a block.',
+})
 export class AbuseSignalType {
-  @Field({ description: 'Whether the buyer’s disputes reached the minimum and exceeded the ratio of their orders in the window.' })
+  @Field({
+    description:
+      'Whether the buyer’s disputes reached the minimum and exceeded the ratio of their orders in the window.',
+  })
   flagged!: boolean;
 
   @Field(() => Int, { description: 'The buyer’s disputes in the window, this one included.' })
@@ -129,9 +167,14 @@ export class AbuseSignalType {
   orders!: number;
 }
 
-@ObjectType('MediationCase', { description: 'A case in the mediators’ queue: the full dispute and the queue’s flags.' })
+@ObjectType('MediationCase', {
+  description: 'A case in the mediators’ queue: the full dispute and the queue’s flags.',
+})
 export class MediationCaseType {
-  @Field(() => DisputeType, { description: 'The whole case as staff see it (both proposals, all evidence, requests, internal notes).' })
+  @Field(() => DisputeType, {
+    description:
+      'The whole case as staff see it (both proposals, all evidence, requests, internal notes).',
+  })
   dispute!: DisputeType;
 
   @Field(() => AbuseSignalType, { description: 'The buyer abuse signal.' })
@@ -140,7 +183,10 @@ export class MediationCaseType {
   @Field(() => MoneyType, { description: 'The amount at stake (the order total).' })
   amount!: MoneyType;
 
-  @Field(() => Date, { nullable: true, description: 'When the case entered the queue; its age counts from here.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the case entered the queue; its age counts from here.',
+  })
   queuedAt!: Date | null;
 
   @Field(() => Date, { nullable: true, description: 'The earliest armed deadline of the case.' })
@@ -156,7 +202,9 @@ export class MediationCaseEdgeType {
   cursor!: string;
 }
 
-@ObjectType('MediationQueueConnection', { description: 'A page of the mediation queue, earliest deadline first, then longest waiting.' })
+@ObjectType('MediationQueueConnection', {
+  description: 'A page of the mediation queue, earliest deadline first, then longest waiting.',
+})
 export class MediationQueueConnectionType {
   @Field(() => [MediationCaseEdgeType], { description: 'The cases of this page.' })
   edges!: MediationCaseEdgeType[];
@@ -210,7 +258,9 @@ export class TimelineConnectionType {
   totalCount!: number;
 }
 
-@ObjectType('SellerMetrics', { description: 'A seller’s dispute metrics over the last 30 days (DOMAIN.md).' })
+@ObjectType('SellerMetrics', {
+  description: 'A seller’s dispute metrics over the last 30 days (DOMAIN.md).',
+})
 export class SellerMetricsType {
   @Field(() => Int, { description: 'Length of the window in days.' })
   windowDays!: number;
@@ -224,13 +274,18 @@ export class SellerMetricsType {
   @Field(() => Int, { description: 'Of those, escalated to mediation.' })
   escalated!: number;
 
-  @Field(() => Int, { description: 'Of those, closed against the seller by mediation, appeal or a timeout.' })
+  @Field(() => Int, {
+    description: 'Of those, closed against the seller by mediation, appeal or a timeout.',
+  })
   atFault!: number;
 
   @Field(() => Float, { nullable: true, description: 'disputes / orders; null without orders.' })
   disputeRate!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'escalated / disputes; null without disputes.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'escalated / disputes; null without disputes.',
+  })
   escalationRate!: number | null;
 
   @Field(() => Float, { nullable: true, description: 'atFault / disputes; null without disputes.' })
@@ -260,7 +315,10 @@ export class DisputeStatsType {
   @Field(() => [CountByKeyType], { description: 'Counts by outcome (ended disputes).' })
   byOutcome!: CountByKeyType[];
 
-  @Field(() => Float, { nullable: true, description: 'Median milliseconds from opening to closing, over closed disputes.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Median milliseconds from opening to closing, over closed disputes.',
+  })
   medianResolutionMs!: number | null;
 
   @Field(() => Int, { description: 'How many closed disputes the median covers.' })
@@ -285,7 +343,9 @@ export class AuditEventType {
   hash!: string | null;
 }
 
-@ObjectType('DisputeAudit', { description: 'A dispute as it stood at a revision or instant, replayed from its events.' })
+@ObjectType('DisputeAudit', {
+  description: 'A dispute as it stood at a revision or instant, replayed from its events.',
+})
 export class DisputeAuditType {
   @Field(() => Int, { description: 'The last revision included (-1: nothing yet).' })
   revision!: number;
@@ -297,7 +357,9 @@ export class DisputeAuditType {
   events!: AuditEventType[];
 }
 
-@ObjectType('AuditVerification', { description: 'Whether a dispute’s stored history is unaltered.' })
+@ObjectType('AuditVerification', {
+  description: 'Whether a dispute’s stored history is unaltered.',
+})
 export class AuditVerificationType {
   @Field({ description: 'True when every hash matches its chain.' })
   intact!: boolean;
@@ -305,6 +367,9 @@ export class AuditVerificationType {
   @Field(() => Int, { description: 'Events checked.' })
   events!: number;
 
-  @Field(() => Int, { nullable: true, description: 'The first revision whose hash breaks; null when intact.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The first revision whose hash breaks; null when intact.',
+  })
   brokenAtRevision!: number | null;
 }

@@ -18,7 +18,9 @@ export class TimelineLoader {
   load(context: RequestContext, role: Role, disputeId: string): Promise<TimelineEntry[]> {
     let loader = this.loaders.get(context);
     if (!loader) {
-      loader = new DataLoader((ids: readonly string[]) => this.batch(role, ids), { maxBatchSize: 100 });
+      loader = new DataLoader((ids: readonly string[]) => this.batch(role, ids), {
+        maxBatchSize: 100,
+      });
       this.loaders.set(context, loader);
     }
     return loader.load(disputeId);

@@ -12,9 +12,12 @@ export function toApplicationView(view: ReadDisputeView): ApplicationDisputeView
   const staff = view.staff !== null;
   const refundedSoFar = view.refunded?.amountMinor ?? 0;
   const resolution = view.resolution;
-  const decisionEntry = view.decision && file.decisions.find((d) => d.decisionId === view.decision?.decisionId);
+  const decisionEntry =
+    view.decision && file.decisions.find((d) => d.decisionId === view.decision?.decisionId);
   const shipment = file.returnShipment;
-  const proposals = [view.proposals.buyer, view.proposals.seller, view.proposals.mediator].filter((p): p is Proposal => p !== null);
+  const proposals = [view.proposals.buyer, view.proposals.seller, view.proposals.mediator].filter(
+    (p): p is Proposal => p !== null,
+  );
   return {
     disputeId: view.disputeId,
     orderId: view.orderId,
@@ -24,7 +27,13 @@ export function toApplicationView(view: ReadDisputeView): ApplicationDisputeView
     reason: view.reason,
     description: file.description,
     orderTotal: view.orderTotal,
-    refundable: { amountMinor: Math.max(0, view.orderTotal.amountMinor - view.refundedBefore.amountMinor - refundedSoFar), currency: view.orderTotal.currency },
+    refundable: {
+      amountMinor: Math.max(
+        0,
+        view.orderTotal.amountMinor - view.refundedBefore.amountMinor - refundedSoFar,
+      ),
+      currency: view.orderTotal.currency,
+    },
     openedAt: view.openedAt.toISOString(),
     revision: view.revision,
     proposals,
@@ -38,10 +47,33 @@ export function toApplicationView(view: ReadDisputeView): ApplicationDisputeView
       answersRequestId: e.answersRequestId,
       at: e.at,
     })),
-    messages: file.messages.map((m) => ({ messageId: m.messageId, authorRole: m.by.role, authorId: m.by.id, body: m.body, at: m.at })),
-    evidenceRequests: file.evidenceRequests.map((r) => ({ requestId: r.requestId, from: r.from, dueAt: r.dueAt, status: r.status, prompt: r.prompt })),
-    internalNotes: staff ? file.internalNotes.map((n) => ({ noteId: n.noteId, note: n.note, authorId: n.by.id, at: n.at })) : [],
-    decision: view.decision && { ...view.decision, rationale: decisionEntry?.rationale ?? '', acceptedBy: [...view.decision.acceptedBy] },
+    messages: file.messages.map((m) => ({
+      messageId: m.messageId,
+      authorRole: m.by.role,
+      authorId: m.by.id,
+      body: m.body,
+      at: m.at,
+    })),
+    evidenceRequests: file.evidenceRequests.map((r) => ({
+      requestId: r.requestId,
+      from: r.from,
+      dueAt: r.dueAt,
+      status: r.status,
+      prompt: r.prompt,
+    })),
+    internalNotes: staff
+      ? file.internalNotes.map((n) => ({
+          noteId: n.noteId,
+          note: n.note,
+          authorId: n.by.id,
+          at: n.at,
+        }))
+      : [],
+    decision: view.decision && {
+      ...view.decision,
+      rationale: decisionEntry?.rationale ?? '',
+      acceptedBy: [...view.decision.acceptedBy],
+    },
     appeals: file.appeals,
     returnInfo:
       resolution?.returnRequired || shipment
@@ -56,12 +88,20 @@ export function toApplicationView(view: ReadDisputeView): ApplicationDisputeView
             conditionDisputed: shipment?.conditionDisputed?.statement ?? null,
           }
         : null,
-    deadline: view.deadline && { kind: view.deadline.kind, dueAt: view.deadline.dueAt.toISOString() },
+    deadline: view.deadline && {
+      kind: view.deadline.kind,
+      dueAt: view.deadline.dueAt.toISOString(),
+    },
     mediatorId: staff ? (view.staff?.mediatorId ?? null) : null,
     mediatorAssigned: view.mediatorAssigned,
     outcome:
       view.outcome && view.reachedBy
-        ? { outcome: view.outcome, reachedBy: view.reachedBy, ruling: resolution?.ruling ?? null, refundAmount: resolution?.refundAmount ?? null }
+        ? {
+            outcome: view.outcome,
+            reachedBy: view.reachedBy,
+            ruling: resolution?.ruling ?? null,
+            refundAmount: resolution?.refundAmount ?? null,
+          }
         : null,
     refundDue: view.refundDue,
     refunded: view.refunded,

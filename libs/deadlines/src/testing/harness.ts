@@ -24,7 +24,10 @@ import { deadlines as deadlinesTable, type ReadDb, readDbFor } from '@arbiter/re
 import { migrateReadModels } from '@arbiter/read-models/migrate';
 import { ProjectionRegistry } from '@arbiter/read-models/projection';
 import { ProjectionRunner } from '@arbiter/read-models/runner';
-import type { ReadTestDatabase, ReadTestDatabaseFactory } from '@arbiter/read-models/testing/read-databases';
+import type {
+  ReadTestDatabase,
+  ReadTestDatabaseFactory,
+} from '@arbiter/read-models/testing/read-databases';
 import { asc, eq } from 'drizzle-orm';
 import { DisputeStreams } from '@arbiter/disputes/application/dispute-streams';
 import { DisputeDeadlines } from '@arbiter/disputes/application/fire-deadline/fire-deadline';
@@ -41,7 +44,10 @@ export const platform: Actor = { id: 'platform', role: 'platform' };
 export const SHIPPED_AT = '2026-03-01T00:00:00.000Z';
 export const eur = (amountMinor: number) => money(amountMinor, 'EUR');
 export const FULL: Solution = { kind: 'FULL_REFUND' };
-export const partial = (amountMinor: number): Solution => ({ kind: 'PARTIAL_REFUND', amount: eur(amountMinor) });
+export const partial = (amountMinor: number): Solution => ({
+  kind: 'PARTIAL_REFUND',
+  amount: eur(amountMinor),
+});
 export const withReturn = (amountMinor: number): Solution => ({
   kind: 'RETURN_AND_REFUND',
   amount: eur(amountMinor),
@@ -73,10 +79,17 @@ export class DeadlinesHarness {
     readonly store: EventStore,
     readonly policy: DisputePolicy,
   ) {
-    this.decider = { initialState, evolve, decide: (command, state) => decide(command, state, policy) };
+    this.decider = {
+      initialState,
+      evolve,
+      decide: (command, state) => decide(command, state, policy),
+    };
   }
 
-  static async open(factory: ReadTestDatabaseFactory, policy: DisputePolicy = DEFAULT_POLICY): Promise<DeadlinesHarness> {
+  static async open(
+    factory: ReadTestDatabaseFactory,
+    policy: DisputePolicy = DEFAULT_POLICY,
+  ): Promise<DeadlinesHarness> {
     const database = await factory();
     await migrateReadModels(database.connection);
     const store = await createSqlEventStore(database.connection);
@@ -92,13 +105,18 @@ export class DeadlinesHarness {
 
   /** A projection runner with only the process manager; started. */
   startProcessManager(connection: SqlConnection = this.database.connection): ProjectionRunner {
-    const runner = new ProjectionRunner(this.store, connection, new ProjectionRegistry([deadlinesProcessManager(this.policy)]), {
-      batchSize: 50,
-      lockRetryMs: 50,
-      waitPollMs: 10,
-      retry: { attempts: 2, initialDelayMs: 5, maxDelayMs: 20 },
-      logger: quiet,
-    });
+    const runner = new ProjectionRunner(
+      this.store,
+      connection,
+      new ProjectionRegistry([deadlinesProcessManager(this.policy)]),
+      {
+        batchSize: 50,
+        lockRetryMs: 50,
+        waitPollMs: 10,
+        retry: { attempts: 2, initialDelayMs: 5, maxDelayMs: 20 },
+        logger: quiet,
+      },
+    );
     runner.start();
     this.toStop.push(runner);
     return runner;
@@ -127,7 +145,9 @@ export class DeadlinesHarness {
 
   /** What the apps bind: the command side's DisputeDeadlines, on this store, clock and policy. */
   firer(): DeadlineFirer {
-    return disputeDeadlinesFirer(new DisputeDeadlines(new DisputeStreams(this.store, this.clock, this.policy)));
+    return disputeDeadlinesFirer(
+      new DisputeDeadlines(new DisputeStreams(this.store, this.clock, this.policy)),
+    );
   }
 
   /** Runs `work` while the process manager is stopped (it lags behind the store meanwhile). */
@@ -149,7 +169,9 @@ export class DeadlinesHarness {
     const visible = await this.store.headPosition();
     const head = [visible, this.lastPosition, after].reduce((a, b) => (a > b ? a : b));
     if (!(await runner.waitForPosition(head, 10_000, DEADLINES_PROJECTION))) {
-      throw new Error(`process manager did not reach ${head}: ${JSON.stringify(runner.statusOf(DEADLINES_PROJECTION), (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+      throw new Error(
+        `process manager did not reach ${head}: ${JSON.stringify(runner.statusOf(DEADLINES_PROJECTION), (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+      );
     }
   }
 
@@ -159,12 +181,23 @@ export class DeadlinesHarness {
     actor: Actor,
     data: CommandOf<T>['data'],
   ): Promise<DisputeEvent[]> {
-    const command = { type, data, metadata: { actor, now: fromEpochMs(this.clock.now().getTime()) } } as DisputeCommand;
-    const result = await handleCommand(this.store, disputeStreamId(disputeId), command, this.decider, {
-      commandId: `test-${++this.commands}`,
-      actor,
-    });
-    if (result.position !== undefined && result.position > this.lastPosition) this.lastPosition = result.position;
+    const command = {
+      type,
+      data,
+      metadata: { actor, now: fromEpochMs(this.clock.now().getTime()) },
+    } as DisputeCommand;
+    const result = await handleCommand(
+      this.store,
+      disputeStreamId(disputeId),
+      command,
+      this.decider,
+      {
+        commandId: `test-${++this.commands}`,
+        actor,
+      },
+    );
+    if (result.position !== undefined && result.position > this.lastPosition)
+      this.lastPosition = result.position;
     return result.appended as unknown as DisputeEvent[];
   }
 
@@ -193,12 +226,17 @@ export class DeadlinesHarness {
   }
 
   async state(disputeId: string): Promise<DisputeState> {
-    return (await this.history(disputeId)).reduce((s, e) => evolve(s, e as unknown as DisputeEvent), initialState);
+    return (await this.history(disputeId)).reduce(
+      (s, e) => evolve(s, e as unknown as DisputeEvent),
+      initialState,
+    );
   }
 
   async rows(disputeId?: string) {
     const query = this.db.select().from(deadlinesTable);
-    return (disputeId ? query.where(eq(deadlinesTable.disputeId, disputeId)) : query).orderBy(asc(deadlinesTable.dueAt));
+    return (disputeId ? query.where(eq(deadlinesTable.disputeId, disputeId)) : query).orderBy(
+      asc(deadlinesTable.dueAt),
+    );
   }
 }
 

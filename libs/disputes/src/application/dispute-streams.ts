@@ -27,12 +27,7 @@ import {
   orderStreamId,
 } from '../domain';
 import { CLOCK, type Clock } from '@arbiter/platform/clock';
-import {
-  Decider,
-  deterministicUuid,
-  handleCommand,
-  HandledCommand,
-} from './command-handling';
+import { Decider, deterministicUuid, handleCommand, HandledCommand } from './command-handling';
 
 /** Injection token of the `DisputePolicy` in force (`DEFAULT_POLICY` unless configured). */
 export const DISPUTE_POLICY = Symbol('DISPUTE_POLICY');

@@ -99,13 +99,7 @@ export class DisputesModule {
         DisputeDeadlines,
         ...HANDLERS,
       ],
-      exports: [
-        CqrsModule,
-        DISPUTE_POLICY,
-        DisputeStreams,
-        DisputeReader,
-        DisputeDeadlines,
-      ],
+      exports: [CqrsModule, DISPUTE_POLICY, DisputeStreams, DisputeReader, DisputeDeadlines],
     };
   }
 }

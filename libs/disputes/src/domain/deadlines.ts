@@ -1,11 +1,5 @@
 import type { FireDeadline } from './dispute.commands';
-import type {
-  DeadlineKind,
-  Decision,
-  Dispute,
-  DisputeState,
-  Resolution,
-} from './dispute.events';
+import type { DeadlineKind, Decision, Dispute, DisputeState, Resolution } from './dispute.events';
 import type { DisputePolicy } from './policy';
 import type { Instant } from './time';
 import type { Actor, ReachedBy, Role } from './vocabulary';

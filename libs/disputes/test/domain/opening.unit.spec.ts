@@ -293,7 +293,9 @@ describe("the seller's response", () => {
     });
     // The old deadline no longer fires; the new one accepts the claim the seller could see.
     const replaced = new Story([...opened().events, ...events]);
-    given(replaced).when(fire(day(11))).thenNothing();
+    given(replaced)
+      .when(fire(day(11)))
+      .thenNothing();
     given(replaced)
       .when(fire(day(15)))
       .thenMatch([
@@ -305,7 +307,9 @@ describe("the seller's response", () => {
 
   it('a proposal in negotiation leaves the negotiation deadline alone', () => {
     const events = given(countered())
-      .when(cmd('SubmitProposal', buyer, day(9), { proposalId: 'p-buyer-2', solution: partial(4000) }))
+      .when(
+        cmd('SubmitProposal', buyer, day(9), { proposalId: 'p-buyer-2', solution: partial(4000) }),
+      )
       .thenMatch([{ type: 'ProposalSubmitted' }]);
     expect(events[0]?.data).not.toHaveProperty('sellerResponseDueAt');
     expect(replay(events, countered().state)).toMatchObject({

@@ -209,7 +209,9 @@ describe('return deadlines', () => {
 
   it('a return in transit that never arrives is never refunded by a timer', () => {
     // What shipping used to arm (ship day 10 + returnReceiptDays), and any later instant.
-    given(returnShipped()).when(fire('RETURN_RECEIPT', day(20))).thenNothing();
+    given(returnShipped())
+      .when(fire('RETURN_RECEIPT', day(20)))
+      .thenNothing();
     given(returnShipped())
       .when(fire('RETURN_RECEIPT', day(20), day(400)))
       .thenNothing();
@@ -217,7 +219,9 @@ describe('return deadlines', () => {
   });
 
   it('the receipt deadline runs from delivery, not shipment: not before it is due', () => {
-    given(returnDelivered()).when(fire('RETURN_RECEIPT', day(20))).thenNothing();
+    given(returnDelivered())
+      .when(fire('RETURN_RECEIPT', day(20)))
+      .thenNothing();
     given(returnDelivered())
       .when(fire('RETURN_RECEIPT', day(22), day(21)))
       .thenFails('DEADLINE_NOT_DUE');
@@ -225,11 +229,15 @@ describe('return deadlines', () => {
 
   it('once the seller confirmed or disputed the return, the receipt deadline does nothing', () => {
     const received = returnDelivered().then(cmd('ConfirmReturnReceived', seller, day(13), {}));
-    given(received).when(fire('RETURN_RECEIPT', day(22))).thenNothing();
+    given(received)
+      .when(fire('RETURN_RECEIPT', day(22)))
+      .thenNothing();
     const disputed = returnDelivered().then(
       cmd('DisputeReturnCondition', seller, day(13), { statement: 'Scratched' }),
     );
-    given(disputed).when(fire('RETURN_RECEIPT', day(22))).thenNothing();
+    given(disputed)
+      .when(fire('RETURN_RECEIPT', day(22)))
+      .thenNothing();
   });
 
   it('a timer on a closed dispute does nothing', () => {

@@ -26,15 +26,21 @@ export class MemoryEventStore implements EventStore, SubscriptionSource {
   private readonly byId = new Map<string, RecordedEvent>();
   private readonly subscriptions = new Set<PollingSubscription>();
 
-  async append(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
+  async append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
     const expected = options.expectedRevision ?? 'any';
     assertUniqueIds(events);
     const stream = this.streams.get(streamId) ?? [];
     const actual = BigInt(stream.length) - 1n;
 
     const existing = events.map((event) => this.byId.get(event.id));
-    if (existing.some((event) => event !== undefined)) return this.replayedResult(streamId, events, existing);
-    if (!revisionMatches(expected, actual)) throw new WrongExpectedRevisionError(streamId, expected, actual);
+    if (existing.some((event) => event !== undefined))
+      return this.replayedResult(streamId, events, existing);
+    if (!revisionMatches(expected, actual))
+      throw new WrongExpectedRevisionError(streamId, expected, actual);
     if (events.length === 0) {
       return { nextRevision: actual, position: stream.at(-1)?.position ?? 0n };
     }
@@ -66,7 +72,9 @@ export class MemoryEventStore implements EventStore, SubscriptionSource {
     const limit = options.maxCount ?? Infinity;
     const selected =
       options.direction === 'backwards'
-        ? stream.filter((event) => options.from === undefined || event.revision <= options.from).reverse()
+        ? stream
+            .filter((event) => options.from === undefined || event.revision <= options.from)
+            .reverse()
         : stream.filter((event) => options.from === undefined || event.revision >= options.from);
     return selected.slice(0, limit).map(copyOut);
   }
@@ -88,7 +96,11 @@ export class MemoryEventStore implements EventStore, SubscriptionSource {
   }
 
   /** @internal SubscriptionSource */
-  async read(after: bigint, maxCount: number, filter: EventFilter | undefined): Promise<RecordedEvent[]> {
+  async read(
+    after: bigint,
+    maxCount: number,
+    filter: EventFilter | undefined,
+  ): Promise<RecordedEvent[]> {
     // Positions are 1-based indexes into the log, so the start is found without scanning.
     const start = after < 0n ? 0 : Number(after);
     const result: RecordedEvent[] = [];
@@ -139,14 +151,23 @@ function jsonCopy<T>(value: T): T {
 }
 
 function copyOut(event: RecordedEvent): RecordedEvent {
-  return { ...event, data: jsonCopy(event.data), metadata: jsonCopy(event.metadata), recordedAt: new Date(event.recordedAt) };
+  return {
+    ...event,
+    data: jsonCopy(event.data),
+    metadata: jsonCopy(event.metadata),
+    recordedAt: new Date(event.recordedAt),
+  };
 }
 
 /** Key order does not matter for equality, as with jsonb. */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+            a < b ? -1 : a > b ? 1 : 0,
+          ),
+        )
       : v,
   );
 }

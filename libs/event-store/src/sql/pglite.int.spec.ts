@@ -30,7 +30,8 @@ function describePglite(name: string, dataDir: () => Promise<string | undefined>
     return {
       store,
       cleanup: async () => {
-        if (connection.kind === 'pglite') await connection.db.exec(`DROP SCHEMA "${schema}" CASCADE`);
+        if (connection.kind === 'pglite')
+          await connection.db.exec(`DROP SCHEMA "${schema}" CASCADE`);
       },
     };
   });

@@ -1,5 +1,13 @@
-import { describeEventStoreContract, sampleEvent, takeEvents } from '../testing/event-store.contract';
-import { describeWithPostgres, openPostgresTestSchema, PostgresTestSchema } from '../testing/postgres';
+import {
+  describeEventStoreContract,
+  sampleEvent,
+  takeEvents,
+} from '../testing/event-store.contract';
+import {
+  describeWithPostgres,
+  openPostgresTestSchema,
+  PostgresTestSchema,
+} from '../testing/postgres';
 import { migrateEventStoreSchema } from './schema';
 import { createSqlEventStore, SqlEventStore } from './sql-event-store';
 import { pgRunner } from './sql-runner';
@@ -7,7 +15,11 @@ import { pgRunner } from './sql-runner';
 describeWithPostgres('PostgreSQL event store', (url) => {
   jest.setTimeout(30_000);
   describeEventStoreContract('PostgreSQL', async () => {
-    const test = await openPostgresTestSchema(url, { prefix: 'es', create: false, maxConnections: 24 });
+    const test = await openPostgresTestSchema(url, {
+      prefix: 'es',
+      create: false,
+      maxConnections: 24,
+    });
     const store = await createSqlEventStore(test.connection, { schema: test.schema });
     return { store, cleanup: test.cleanup };
   });
@@ -36,7 +48,9 @@ describeWithPostgres('PostgreSQL event store', (url) => {
       const slow = await test.connection.pool.connect();
       const slowEvent = sampleEvent('Slow');
       await slow.query('BEGIN');
-      const slowResult = await store.appendVia(pgRunner(slow), 'slow', [slowEvent], { expectedRevision: 'no_stream' });
+      const slowResult = await store.appendVia(pgRunner(slow), 'slow', [slowEvent], {
+        expectedRevision: 'no_stream',
+      });
 
       // ...while others append and commit, and the live subscriber keeps reading.
       const others = Array.from({ length: 10 }, (_, i) => sampleEvent('Fast', { i }));
@@ -55,8 +69,11 @@ describeWithPostgres('PostgreSQL event store', (url) => {
       expect(seen.map((e) => e.id)).toEqual(all.slice(1).map((e) => e.id));
       expect(seen[0].id).toBe(slowEvent.id);
       expect(seen[0].position).toBe(slowResult.position);
-      expect(new Set(seen.map((e) => e.id))).toEqual(new Set([slowEvent.id, ...others.map((e) => e.id)]));
-      for (let i = 1; i < seen.length; i++) expect(seen[i].position).toBeGreaterThan(seen[i - 1].position);
+      expect(new Set(seen.map((e) => e.id))).toEqual(
+        new Set([slowEvent.id, ...others.map((e) => e.id)]),
+      );
+      for (let i = 1; i < seen.length; i++)
+        expect(seen[i].position).toBeGreaterThan(seen[i - 1].position);
     });
 
     it('wakes a subscriber of another store instance (another process) through NOTIFY', async () => {
@@ -89,7 +106,9 @@ describeWithPostgres('PostgreSQL event store', (url) => {
 
         // A transaction that already has an xid (it wrote elsewhere first) must probe, not assume n = 0.
         await client.query('BEGIN');
-        await client.query('CREATE TEMP TABLE scratch (x int) ON COMMIT DROP; INSERT INTO scratch VALUES (1)');
+        await client.query(
+          'CREATE TEMP TABLE scratch (x int) ON COMMIT DROP; INSERT INTO scratch VALUES (1)',
+        );
         const d = await store.appendVia(runner, 'tx-d', [sampleEvent()]);
         const e = await store.appendVia(runner, 'tx-e', [sampleEvent(), sampleEvent()]);
         await client.query('COMMIT');
@@ -98,8 +117,18 @@ describeWithPostgres('PostgreSQL event store', (url) => {
         client.release();
       }
       const all = await store.readAll();
-      expect(all.map((event) => event.streamId)).toEqual(['tx-a', 'tx-a', 'tx-b', 'tx-a', 'tx-d', 'tx-e', 'tx-e']);
-      expect(all.map((event) => event.position)).toEqual([...all.map((event) => event.position)].sort((x, y) => (x < y ? -1 : 1)));
+      expect(all.map((event) => event.streamId)).toEqual([
+        'tx-a',
+        'tx-a',
+        'tx-b',
+        'tx-a',
+        'tx-d',
+        'tx-e',
+        'tx-e',
+      ]);
+      expect(all.map((event) => event.position)).toEqual(
+        [...all.map((event) => event.position)].sort((x, y) => (x < y ? -1 : 1)),
+      );
     });
 
     it("refuses to start when stored transaction ids are ahead of the cluster's (a restore into a new cluster)", async () => {

@@ -16,7 +16,9 @@ export const DEFAULT_SCHEMA = 'arbiter';
 export function quoteSchema(schema: string): string {
   // Names are interpolated into DDL, statement names and a NOTIFY channel: keep them boring.
   if (!/^[a-z_][a-z0-9_]{0,47}$/.test(schema)) {
-    throw new Error(`Invalid event store schema name "${schema}": use lower-case letters, digits and _`);
+    throw new Error(
+      `Invalid event store schema name "${schema}": use lower-case letters, digits and _`,
+    );
   }
   return `"${schema}"`;
 }
@@ -44,7 +46,10 @@ function ddl(schema: string): string {
 }
 
 /** Idempotent; safe when several processes run it at the same time. */
-export async function migrateEventStoreSchema(connection: SqlConnection, schema: string = DEFAULT_SCHEMA): Promise<void> {
+export async function migrateEventStoreSchema(
+  connection: SqlConnection,
+  schema: string = DEFAULT_SCHEMA,
+): Promise<void> {
   const script = ddl(schema);
   const lock = async (runner: SqlRunner) =>
     runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`arbiter.event-store.${schema}`]);
@@ -97,10 +102,18 @@ export class TransactionIdsBehindError extends Error {
  * and the highest position is checked too. `pg_snapshot_xmax` is the next xid to be assigned, read
  * without assigning one.
  */
-export async function assertTransactionIdsAhead(connection: SqlConnection, schema: string = DEFAULT_SCHEMA): Promise<void> {
-  const runner = connection.kind === 'postgres' ? pgRunner(connection.pool) : pgliteRunner(connection.db);
+export async function assertTransactionIdsAhead(
+  connection: SqlConnection,
+  schema: string = DEFAULT_SCHEMA,
+): Promise<void> {
+  const runner =
+    connection.kind === 'postgres' ? pgRunner(connection.pool) : pgliteRunner(connection.db);
   const table = `${quoteSchema(schema)}.events`;
-  const [row] = await runner.query<{ stored_xid: string | null; stored_position: string | null; next_xid: string }>(
+  const [row] = await runner.query<{
+    stored_xid: string | null;
+    stored_position: string | null;
+    next_xid: string;
+  }>(
     `SELECT (SELECT transaction_id::text FROM ${table} ORDER BY position DESC LIMIT 1) AS stored_xid,
             (SELECT max(position)::text FROM ${table}) AS stored_position,
             pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid`,

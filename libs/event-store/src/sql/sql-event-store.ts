@@ -128,13 +128,18 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     this.table = `${quoteSchema(schema)}.events`;
     this.channel = `${schema}_events`;
     this.fence = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${POSITION_SHIFT})`;
-    this.runner = connection.kind === 'postgres' ? pgRunner(connection.pool) : pgliteRunner(connection.db);
+    this.runner =
+      connection.kind === 'postgres' ? pgRunner(connection.pool) : pgliteRunner(connection.db);
     this.appendSql = this.appendManySql();
     this.appendOneSql = this.appendOneStatement();
     this.startStreamSql = this.startStreamStatement();
   }
 
-  append(streamId: string, events: readonly EventToAppend[], options: AppendOptions = {}): Promise<AppendResult> {
+  append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
     return this.appendVia(this.runner, streamId, events, options);
   }
 
@@ -158,7 +163,12 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     let payload: string | undefined;
     const batch = () =>
       (payload ??= JSON.stringify(
-        events.map((event) => ({ id: event.id, type: event.type, data: event.data ?? null, metadata: event.metadata ?? {} })),
+        events.map((event) => ({
+          id: event.id,
+          type: event.type,
+          data: event.data ?? null,
+          metadata: event.metadata ?? {},
+        })),
       ));
 
     for (let attempt = 0; ; attempt++) {
@@ -167,17 +177,39 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
         if (events.length === 1) {
           // The common case has its own statement: no JSON array to unpack, no CTE to materialise.
           const [event] = events;
-          const params = [streamId, event.id, event.type, JSON.stringify(event.data ?? null), JSON.stringify(event.metadata ?? {})];
-          if (expected === 'no_stream' && runner === this.runner && this.connection.kind === 'postgres') {
+          const params = [
+            streamId,
+            event.id,
+            event.type,
+            JSON.stringify(event.data ?? null),
+            JSON.stringify(event.metadata ?? {}),
+          ];
+          if (
+            expected === 'no_stream' &&
+            runner === this.runner &&
+            this.connection.kind === 'postgres'
+          ) {
             // Starting a stream needs no head lookup: revision 0 is taken by the (stream_id,
             // revision) unique index or it is not, and a violation lands in the catch below. Only
             // through the pool (autocommit): in a caller's transaction the error would abort it.
-            [row] = await runner.query<AppendRow>(this.startStreamSql, params, this.statement('start_stream'));
+            [row] = await runner.query<AppendRow>(
+              this.startStreamSql,
+              params,
+              this.statement('start_stream'),
+            );
           } else {
-            [row] = await runner.query<AppendRow>(this.appendOneSql, [...params, kind, exact], this.statement('append_one'));
+            [row] = await runner.query<AppendRow>(
+              this.appendOneSql,
+              [...params, kind, exact],
+              this.statement('append_one'),
+            );
           }
         } else {
-          [row] = await runner.query<AppendRow>(this.appendSql, [streamId, batch(), kind, exact], this.statement('append'));
+          [row] = await runner.query<AppendRow>(
+            this.appendSql,
+            [streamId, batch(), kind, exact],
+            this.statement('append'),
+          );
         }
       } catch (error) {
         if (sqlState(error) !== UNIQUE_VIOLATION) throw error;
@@ -185,18 +217,24 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
         const replay = await this.replayedResult(streamId, batch(), events);
         if (replay) return replay;
         if (expected === 'any' && attempt < ANY_RETRIES) continue;
-        throw new WrongExpectedRevisionError(streamId, expected, await this.currentRevision(streamId));
+        throw new WrongExpectedRevisionError(
+          streamId,
+          expected,
+          await this.currentRevision(streamId),
+        );
       }
       if (events.length === 0) {
         const actual = BigInt((row as AppendRow).actual as string);
-        if (!revisionMatches(expected, actual)) throw new WrongExpectedRevisionError(streamId, expected, actual);
+        if (!revisionMatches(expected, actual))
+          throw new WrongExpectedRevisionError(streamId, expected, actual);
         return this.emptyAppendResult(streamId, actual);
       }
       if (!row?.next_revision || !row.position) {
         // Nothing inserted: the expectation failed, unless this is a retry of a recorded append.
         const replay = await this.replayedResult(streamId, batch(), events);
         if (replay) return replay;
-        const actual = row?.actual != null ? BigInt(row.actual) : await this.currentRevision(streamId);
+        const actual =
+          row?.actual != null ? BigInt(row.actual) : await this.currentRevision(streamId);
         throw new WrongExpectedRevisionError(streamId, expected, actual);
       }
       if (runner === this.runner) this.announce();
@@ -262,7 +300,11 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   }
 
   /** @internal SubscriptionSource */
-  async read(after: bigint, maxCount: number | undefined, filter: EventFilter | undefined): Promise<RecordedEvent[]> {
+  async read(
+    after: bigint,
+    maxCount: number | undefined,
+    filter: EventFilter | undefined,
+  ): Promise<RecordedEvent[]> {
     const params: unknown[] = [after.toString(), maxCount ?? null];
     let where = '';
     if (filter?.eventTypes) {
@@ -270,7 +312,11 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
       where += ` AND e.type = ANY(ARRAY(SELECT jsonb_array_elements_text($${params.length}::jsonb)))`;
     }
     if (filter?.streamPrefixes) {
-      params.push(JSON.stringify(filter.streamPrefixes.map((prefix) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`)));
+      params.push(
+        JSON.stringify(
+          filter.streamPrefixes.map((prefix) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`),
+        ),
+      );
       where += ` AND e.stream_id LIKE ANY(ARRAY(SELECT jsonb_array_elements_text($${params.length}::jsonb)))`;
     }
     const sql = `
@@ -469,7 +515,11 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     this.notifyPending = false;
     this.lastNotifyAt = performance.now();
     try {
-      await this.runner.query('SELECT pg_notify($1, NULL)', [this.channel], this.statement('notify'));
+      await this.runner.query(
+        'SELECT pg_notify($1, NULL)',
+        [this.channel],
+        this.statement('notify'),
+      );
     } catch {
       // Best effort: subscribers elsewhere still poll.
     } finally {
@@ -568,4 +618,3 @@ function toRecorded(row: EventRow): RecordedEvent {
     recordedAt: row.recorded_at instanceof Date ? row.recorded_at : new Date(row.recorded_at),
   };
 }
-

@@ -14,13 +14,15 @@ export function pgRunner(client: Pool | PoolClient): SqlRunner {
   return {
     query: async <Row>(text: string, params: readonly unknown[], name?: string) =>
       // pg only reads `values` (it maps them into the Bind message): no copy needed.
-      (await client.query<QueryResultRow>({ text, values: params as unknown[], name })).rows as Row[],
+      (await client.query<QueryResultRow>({ text, values: params as unknown[], name }))
+        .rows as Row[],
   };
 }
 
 export function pgliteRunner(db: PGlite | Transaction): SqlRunner {
   return {
-    query: async <Row>(text: string, params: readonly unknown[]) => (await db.query<Row>(text, [...params])).rows,
+    query: async <Row>(text: string, params: readonly unknown[]) =>
+      (await db.query<Row>(text, [...params])).rows,
   };
 }
 

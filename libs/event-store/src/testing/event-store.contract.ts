@@ -14,12 +14,24 @@ export interface EventStoreUnderTest {
 }
 
 /** A ~200-byte event of the given type. */
-export function sampleEvent(type = 'DisputeOpened', data: Record<string, unknown> = {}): EventToAppend {
+export function sampleEvent(
+  type = 'DisputeOpened',
+  data: Record<string, unknown> = {},
+): EventToAppend {
   return {
     id: randomUUID(),
     type,
-    data: { disputeId: randomUUID(), amount: { cents: 12_500, currency: 'EUR' }, reason: 'item_not_received', ...data },
-    metadata: { correlationId: randomUUID(), actor: { id: 'u-1', role: 'buyer' }, schemaVersion: 1 },
+    data: {
+      disputeId: randomUUID(),
+      amount: { cents: 12_500, currency: 'EUR' },
+      reason: 'item_not_received',
+      ...data,
+    },
+    metadata: {
+      correlationId: randomUUID(),
+      actor: { id: 'u-1', role: 'buyer' },
+      schemaVersion: 1,
+    },
   };
 }
 
@@ -27,14 +39,20 @@ export function sampleEvent(type = 'DisputeOpened', data: Record<string, unknown
  * Reads `count` events from a subscription, failing after `timeoutMs`. Leaves the subscription open
  * (the caller closes it), so a later take continues where this one stopped.
  */
-export async function takeEvents(subscription: Subscription, count: number, timeoutMs = 10_000): Promise<RecordedEvent[]> {
+export async function takeEvents(
+  subscription: Subscription,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<RecordedEvent[]> {
   const iterator = subscription[Symbol.asyncIterator]();
   const events: RecordedEvent[] = [];
   const deadline = Date.now() + timeoutMs;
   while (events.length < count) {
     const remaining = deadline - Date.now();
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), remaining)));
+    const timeout = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), remaining)),
+    );
     const next = await Promise.race([iterator.next(), timeout]);
     clearTimeout(timer);
     if (next === 'timeout') throw new Error(`Timed out after ${events.length} of ${count} events`);
@@ -44,7 +62,10 @@ export async function takeEvents(subscription: Subscription, count: number, time
   return events;
 }
 
-async function expectRejection<E extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
+async function expectRejection<E extends Error>(
+  promise: Promise<unknown>,
+  type: new (...args: never[]) => E,
+): Promise<E> {
   try {
     await promise;
   } catch (error) {
@@ -60,7 +81,10 @@ const ids = (events: readonly { id: string }[]) => events.map((event) => event.i
  * The behaviour every EventStore adapter must have. `open` is called before each test and must
  * return an empty store; `cleanup` runs after it.
  */
-export function describeEventStoreContract(name: string, open: () => Promise<EventStoreUnderTest>): void {
+export function describeEventStoreContract(
+  name: string,
+  open: () => Promise<EventStoreUnderTest>,
+): void {
   describe(`EventStore contract: ${name}`, () => {
     // Jest's testTimeout is global (5 s unless set); stores on a shared, busy server need more.
     jest.setTimeout(30_000);
@@ -79,7 +103,10 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
     describe('append and readStream', () => {
       it('records events with their stream, revisions, positions, content and a recording time', async () => {
         const before = Date.now();
-        const events = [sampleEvent('DisputeOpened'), sampleEvent('EvidenceAdded', { note: 'photo' })];
+        const events = [
+          sampleEvent('DisputeOpened'),
+          sampleEvent('EvidenceAdded', { note: 'photo' }),
+        ];
         const result = await store.append('dispute-1', events, { expectedRevision: 'no_stream' });
 
         const recorded = await store.readStream('dispute-1');
@@ -132,7 +159,9 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
         const backwards = await store.readStream('long', { direction: 'backwards', maxCount: 3 });
         expect(backwards.map((e) => Number(e.revision))).toEqual([11, 10, 9]);
         const all = await store.readAll();
-        expect(all.map((e) => e.position)).toEqual([...all.map((e) => e.position)].sort((a, b) => (a < b ? -1 : 1)));
+        expect(all.map((e) => e.position)).toEqual(
+          [...all.map((e) => e.position)].sort((a, b) => (a < b ? -1 : 1)),
+        );
       });
 
       it('reads forwards and backwards, from a revision, with maxCount', async () => {
@@ -145,9 +174,15 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
         expect(revisions(await store.readStream('s'))).toEqual([0, 1, 2, 3, 4, 5]);
         expect(revisions(await store.readStream('s', { from: 2n }))).toEqual([2, 3, 4, 5]);
         expect(revisions(await store.readStream('s', { from: 2n, maxCount: 2 }))).toEqual([2, 3]);
-        expect(revisions(await store.readStream('s', { direction: 'backwards' }))).toEqual([5, 4, 3, 2, 1, 0]);
-        expect(revisions(await store.readStream('s', { direction: 'backwards', maxCount: 1 }))).toEqual([5]);
-        expect(revisions(await store.readStream('s', { direction: 'backwards', from: 3n, maxCount: 2 }))).toEqual([3, 2]);
+        expect(revisions(await store.readStream('s', { direction: 'backwards' }))).toEqual([
+          5, 4, 3, 2, 1, 0,
+        ]);
+        expect(
+          revisions(await store.readStream('s', { direction: 'backwards', maxCount: 1 })),
+        ).toEqual([5]);
+        expect(
+          revisions(await store.readStream('s', { direction: 'backwards', from: 3n, maxCount: 2 })),
+        ).toEqual([3, 2]);
         expect(revisions(await store.readStream('s', { from: 9n }))).toEqual([]);
         expect(ids(await store.readStream('s'))).toEqual(ids(events));
       });
@@ -160,7 +195,11 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
           store.append('s', [sampleEvent()], { expectedRevision: 'no_stream' }),
           WrongExpectedRevisionError,
         );
-        expect(error).toMatchObject({ code: 'WRONG_EXPECTED_REVISION', streamId: 's', expectedRevision: 'no_stream' });
+        expect(error).toMatchObject({
+          code: 'WRONG_EXPECTED_REVISION',
+          streamId: 's',
+          expectedRevision: 'no_stream',
+        });
         expect(error.actualRevision).toBe(1n);
       });
 
@@ -172,7 +211,9 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
         expect(error.actualRevision).toBe(-1n);
         expect(await store.readStream('s')).toEqual([]);
         await store.append('s', [sampleEvent()]);
-        await expect(store.append('s', [sampleEvent()], { expectedRevision: 'exists' })).resolves.toMatchObject({
+        await expect(
+          store.append('s', [sampleEvent()], { expectedRevision: 'exists' }),
+        ).resolves.toMatchObject({
           nextRevision: 1n,
         });
       });
@@ -187,7 +228,9 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
           expect(error.actualRevision).toBe(1n);
           expect(error.expectedRevision).toBe(wrong);
         }
-        await expect(store.append('s', [sampleEvent()], { expectedRevision: 1n })).resolves.toMatchObject({
+        await expect(
+          store.append('s', [sampleEvent()], { expectedRevision: 1n }),
+        ).resolves.toMatchObject({
           nextRevision: 2n,
         });
         const missing = await expectRejection(
@@ -230,8 +273,14 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
           EventIdConflictError,
         );
         expect(otherData).toMatchObject({ code: 'EVENT_ID_CONFLICT', eventId: event.id });
-        await expectRejection(store.append('s', [{ ...event, type: 'Other' }]), EventIdConflictError);
-        await expectRejection(store.append('s', [{ ...event, metadata: { actor: { id: 'x', role: 'seller' } } }]), EventIdConflictError);
+        await expectRejection(
+          store.append('s', [{ ...event, type: 'Other' }]),
+          EventIdConflictError,
+        );
+        await expectRejection(
+          store.append('s', [{ ...event, metadata: { actor: { id: 'x', role: 'seller' } } }]),
+          EventIdConflictError,
+        );
         await expectRejection(store.append('elsewhere', [event]), EventIdConflictError);
         await expectRejection(store.append('s', [sampleEvent(), event]), EventIdConflictError);
         const twice = sampleEvent();
@@ -253,11 +302,14 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
         }
         const all = await store.readAll();
         expect(ids(all)).toEqual(ids(appended));
-        for (let i = 1; i < all.length; i++) expect(all[i].position).toBeGreaterThan(all[i - 1].position);
+        for (let i = 1; i < all.length; i++)
+          expect(all[i].position).toBeGreaterThan(all[i - 1].position);
         expect(await store.headPosition()).toBe(all[all.length - 1].position);
 
         expect(ids(await store.readAll({ after: all[3].position }))).toEqual(ids(all.slice(4)));
-        expect(ids(await store.readAll({ after: all[3].position, maxCount: 2 }))).toEqual(ids(all.slice(4, 6)));
+        expect(ids(await store.readAll({ after: all[3].position, maxCount: 2 }))).toEqual(
+          ids(all.slice(4, 6)),
+        );
         expect(await store.readAll({ after: all[all.length - 1].position })).toEqual([]);
       });
 
@@ -277,17 +329,26 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
           'dispute-1:Opened',
           'dispute-1:Closed',
         ]);
-        expect(streams(await store.readAll({ filter: { streamPrefixes: ['dispute%', 'payout-'] } }))).toEqual([
-          'payout-1:Opened',
-          'dispute%2:Other',
-        ]);
         expect(
-          streams(await store.readAll({ filter: { eventTypes: ['Opened', 'Other'], streamPrefixes: ['dispute'] } })),
+          streams(await store.readAll({ filter: { streamPrefixes: ['dispute%', 'payout-'] } })),
+        ).toEqual(['payout-1:Opened', 'dispute%2:Other']);
+        expect(
+          streams(
+            await store.readAll({
+              filter: { eventTypes: ['Opened', 'Other'], streamPrefixes: ['dispute'] },
+            }),
+          ),
         ).toEqual(['dispute-1:Opened', 'dispute_x:Opened', 'dispute%2:Other']);
         expect(await store.readAll({ filter: { eventTypes: [] } })).toEqual([]);
         const all = await store.readAll();
         expect(
-          streams(await store.readAll({ after: all[0].position, maxCount: 1, filter: { eventTypes: ['Opened'] } })),
+          streams(
+            await store.readAll({
+              after: all[0].position,
+              maxCount: 1,
+              filter: { eventTypes: ['Opened'] },
+            }),
+          ),
         ).toEqual(['payout-1:Opened']);
       });
     });
@@ -298,7 +359,10 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
         const writer = async (n: number) => {
           const event = sampleEvent('Step', { n });
           for (;;) {
-            const [last] = await store.readStream('contended', { direction: 'backwards', maxCount: 1 });
+            const [last] = await store.readStream('contended', {
+              direction: 'backwards',
+              maxCount: 1,
+            });
             const expected = last ? last.revision : ('no_stream' as const);
             try {
               return await store.append('contended', [event], { expectedRevision: expected });
@@ -313,7 +377,9 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
         const results = await Promise.all(Array.from({ length: 50 }, (_, n) => writer(n)));
 
         const stream = await store.readStream('contended');
-        expect(stream.map((e) => e.revision)).toEqual(Array.from({ length: 50 }, (_, i) => BigInt(i)));
+        expect(stream.map((e) => e.revision)).toEqual(
+          Array.from({ length: 50 }, (_, i) => BigInt(i)),
+        );
         expect(new Set(stream.map((e) => (e.data as { n: number }).n)).size).toBe(50);
         expect(new Set(results.map((r) => r.nextRevision)).size).toBe(50);
         expect(conflicts).toBeGreaterThan(0);
@@ -382,7 +448,9 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
       });
 
       it('applies the filter', async () => {
-        const subscription = store.subscribeToAll({ filter: { eventTypes: ['Wanted'], streamPrefixes: ['dispute-'] } });
+        const subscription = store.subscribeToAll({
+          filter: { eventTypes: ['Wanted'], streamPrefixes: ['dispute-'] },
+        });
         const wanted = sampleEvent('Wanted');
         await store.append('dispute-1', [sampleEvent('Unwanted'), wanted]);
         await store.append('payout-1', [sampleEvent('Wanted')]);
@@ -411,7 +479,9 @@ export function describeEventStoreContract(name: string, open: () => Promise<Eve
           if (seen.length === 2) break;
         }
         expect(seen.length).toBe(2);
-        await expect(subscription[Symbol.asyncIterator]().next()).resolves.toMatchObject({ done: true });
+        await expect(subscription[Symbol.asyncIterator]().next()).resolves.toMatchObject({
+          done: true,
+        });
         await subscription.close();
       });
 

@@ -13,7 +13,9 @@ export function postgresTestUrl(): string | undefined {
   if (process.env.REQUIRE_POSTGRES === '1') {
     throw new Error('REQUIRE_POSTGRES=1 but DATABASE_URL is not set: PostgreSQL suites cannot run');
   }
-  console.warn('Skipping PostgreSQL suites: DATABASE_URL is not set (set REQUIRE_POSTGRES=1 to fail instead)');
+  console.warn(
+    'Skipping PostgreSQL suites: DATABASE_URL is not set (set REQUIRE_POSTGRES=1 to fail instead)',
+  );
   return undefined;
 }
 

@@ -26,7 +26,10 @@ const USAGE = `Usage: npm run projections -- <command>
 `;
 
 /** Runs one CLI command; resolves to the process exit code. */
-export async function runProjectionsCli(argv: readonly string[], context: ProjectionsCliContext): Promise<number> {
+export async function runProjectionsCli(
+  argv: readonly string[],
+  context: ProjectionsCliContext,
+): Promise<number> {
   const out = context.out ?? process.stdout;
   const print = (line = '') => out.write(`${line}\n`);
   const [command, ...args] = argv;
@@ -39,7 +42,8 @@ export async function runProjectionsCli(argv: readonly string[], context: Projec
     if (command === 'rebuild' && args[0] && !args[0].startsWith('-')) {
       const waitIndex = args.indexOf('--wait');
       const waitSeconds = waitIndex >= 0 ? Number(args[waitIndex + 1]) : 0;
-      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new UsageError('--wait takes a number of seconds');
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0)
+        throw new UsageError('--wait takes a number of seconds');
       await migrateReadModels(context.connection);
       await rebuild(context, args[0], waitSeconds, print, out);
       return 0;
@@ -59,8 +63,15 @@ export async function runProjectionsCli(argv: readonly string[], context: Projec
 
 class UsageError extends Error {}
 
-async function status(context: ProjectionsCliContext, print: (line?: string) => void): Promise<void> {
-  const lags = await readProjectionLag(context.eventStore, readDbFor(context.connection), context.registry);
+async function status(
+  context: ProjectionsCliContext,
+  print: (line?: string) => void,
+): Promise<void> {
+  const lags = await readProjectionLag(
+    context.eventStore,
+    readDbFor(context.connection),
+    context.registry,
+  );
   if (lags.length === 0) {
     print('No projections registered.');
     return;
@@ -74,7 +85,9 @@ async function status(context: ProjectionsCliContext, print: (line?: string) => 
     lag.owner ?? '-',
     lag.updatedAt?.toISOString() ?? '-',
   ]);
-  print(table(['PROJECTION', 'STATUS', 'CHECKPOINT', 'LAG EVENTS', 'LAG S', 'OWNER', 'UPDATED'], rows));
+  print(
+    table(['PROJECTION', 'STATUS', 'CHECKPOINT', 'LAG EVENTS', 'LAG S', 'OWNER', 'UPDATED'], rows),
+  );
   print(`head position: ${lags[0].head}`);
   for (const lag of lags.filter((each) => each.status === 'failed' || each.lastError)) {
     print();
@@ -110,7 +123,10 @@ async function rebuild(
       start ??= progress.position;
       const total = Number(progress.head - start) || 1;
       const value = Math.min(total, Math.max(0, Number(progress.position - start)));
-      const payload = { events: progress.eventsApplied, rate: Math.round(progress.eventsPerSecond) };
+      const payload = {
+        events: progress.eventsApplied,
+        rate: Math.round(progress.eventsPerSecond),
+      };
       if (bar) {
         if (!bar.isActive) bar.start(total, value, payload);
         bar.setTotal(total);
@@ -118,7 +134,10 @@ async function rebuild(
       }
     };
     try {
-      const [result] = await runner.rebuild(name, { onProgress, lockTimeoutMs: waitSeconds * 1000 });
+      const [result] = await runner.rebuild(name, {
+        onProgress,
+        lockTimeoutMs: waitSeconds * 1000,
+      });
       bar?.stop();
       const seconds = result.elapsedMs / 1000;
       print(
@@ -128,7 +147,9 @@ async function rebuild(
     } catch (error) {
       bar?.stop();
       if (error instanceof ProjectionBusyError) {
-        throw new Error(`${error.message}. Run with WORKERS=off and the worker stopped, or pass --wait <seconds>.`);
+        throw new Error(
+          `${error.message}. Run with WORKERS=off and the worker stopped, or pass --wait <seconds>.`,
+        );
       }
       throw error;
     }
@@ -136,8 +157,14 @@ async function rebuild(
 }
 
 function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column].length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 

@@ -8,5 +8,11 @@ import { timelineProjection } from './timeline/timeline.projection';
 
 /** Every dispute view's projection, in the order the CLI lists them. */
 export function disputeProjections(policy: DisputePolicy = DEFAULT_POLICY): Projection[] {
-  return [buyerViewProjection(), sellerViewProjection(), mediatorViewProjection(policy), timelineProjection(), statsProjection()];
+  return [
+    buyerViewProjection(),
+    sellerViewProjection(),
+    mediatorViewProjection(policy),
+    timelineProjection(),
+    statsProjection(),
+  ];
 }

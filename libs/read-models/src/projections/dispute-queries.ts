@@ -1,4 +1,9 @@
-import { type Actor, AUDIENCE_OF_ROLE, DEFAULT_POLICY, type DisputePolicy } from '@arbiter/disputes';
+import {
+  type Actor,
+  AUDIENCE_OF_ROLE,
+  DEFAULT_POLICY,
+  type DisputePolicy,
+} from '@arbiter/disputes';
 import { and, count, desc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import type { ReadDb } from '../database';
 import { buyerDisputes, mediatorCases, sellerDisputes, sellerOrders } from '../schema';
@@ -6,7 +11,6 @@ import { type DisputeView, type StaffFacts, toDisputeView } from './shared/dispu
 import { allOf, type DisputeListFilter, filterConditions } from './shared/filters';
 import { decodeCursor, type Page, type PageArgs, pageSize, toPage } from './shared/pagination';
 import { caseFileFromTimeline } from './timeline/timeline.queries';
-
 
 export interface QueueFilter extends DisputeListFilter {
   /** Only cases flagged (true) or not flagged (false) by the buyer abuse signal. */
@@ -54,18 +58,32 @@ export class DisputeQueries {
   ) {}
 
   /** The buyer's own disputes, newest first. */
-  async buyerDisputes(buyer: Actor, filter: DisputeListFilter, args: PageArgs): Promise<Page<DisputeView>> {
+  async buyerDisputes(
+    buyer: Actor,
+    filter: DisputeListFilter,
+    args: PageArgs,
+  ): Promise<Page<DisputeView>> {
     const t = buyerDisputes;
-    return this.newestFirst(t, [eq(t.buyerId, buyer.id), ...filterConditions(t, filter)], args, (row) =>
-      toDisputeView(row, buyer, this.policy),
+    return this.newestFirst(
+      t,
+      [eq(t.buyerId, buyer.id), ...filterConditions(t, filter)],
+      args,
+      (row) => toDisputeView(row, buyer, this.policy),
     );
   }
 
   /** Disputes on the seller's orders, newest first. */
-  async sellerDisputes(seller: Actor, filter: DisputeListFilter, args: PageArgs): Promise<Page<DisputeView>> {
+  async sellerDisputes(
+    seller: Actor,
+    filter: DisputeListFilter,
+    args: PageArgs,
+  ): Promise<Page<DisputeView>> {
     const t = sellerDisputes;
-    return this.newestFirst(t, [eq(t.sellerId, seller.id), ...filterConditions(t, filter)], args, (row) =>
-      toDisputeView(row, seller, this.policy),
+    return this.newestFirst(
+      t,
+      [eq(t.sellerId, seller.id), ...filterConditions(t, filter)],
+      args,
+      (row) => toDisputeView(row, seller, this.policy),
     );
   }
 
@@ -73,14 +91,23 @@ export class DisputeQueries {
    * Escalated cases (IN_MEDIATION and IN_APPEAL unless `status` says otherwise), earliest armed
    * deadline first, then the longest waiting.
    */
-  async mediationQueue(viewer: Actor, filter: QueueFilter, args: PageArgs): Promise<Page<DisputeView>> {
+  async mediationQueue(
+    viewer: Actor,
+    filter: QueueFilter,
+    args: PageArgs,
+  ): Promise<Page<DisputeView>> {
     const t = mediatorCases;
     const size = pageSize(args);
     const dueKey = sql`coalesce(${t.deadlineAt}, 'infinity'::timestamptz)`;
     const ageKey = sql`coalesce(${t.queuedAt}, ${t.openedAt})`;
     const conditions = [
-      ...filterConditions(t, { ...filter, status: filter.status?.length ? filter.status : ['IN_MEDIATION', 'IN_APPEAL'] }),
-      filter.abuseSignal === undefined || filter.abuseSignal === null ? undefined : eq(t.abuseSignal, filter.abuseSignal),
+      ...filterConditions(t, {
+        ...filter,
+        status: filter.status?.length ? filter.status : ['IN_MEDIATION', 'IN_APPEAL'],
+      }),
+      filter.abuseSignal === undefined || filter.abuseSignal === null
+        ? undefined
+        : eq(t.abuseSignal, filter.abuseSignal),
       filter.unassigned ? isNull(t.mediatorId) : undefined,
     ];
     const where = allOf(conditions);
@@ -100,7 +127,11 @@ export class DisputeQueries {
       rows,
       size,
       Number(total),
-      (row) => [row.deadlineAt?.toISOString() ?? 'infinity', (row.queuedAt ?? row.openedAt).toISOString(), row.disputeId],
+      (row) => [
+        row.deadlineAt?.toISOString() ?? 'infinity',
+        (row.queuedAt ?? row.openedAt).toISOString(),
+        row.disputeId,
+      ],
       (row) => toDisputeView(row, viewer, this.policy, staffFacts(row)),
     );
   }
@@ -109,25 +140,42 @@ export class DisputeQueries {
   async dispute(viewer: Actor, disputeId: string): Promise<DisputeView | null> {
     switch (AUDIENCE_OF_ROLE[viewer.role]) {
       case 'staff': {
-        const [row] = await this.db.select().from(mediatorCases).where(eq(mediatorCases.disputeId, disputeId));
+        const [row] = await this.db
+          .select()
+          .from(mediatorCases)
+          .where(eq(mediatorCases.disputeId, disputeId));
         return row ? toDisputeView(row, viewer, this.policy, staffFacts(row)) : null;
       }
       case 'analyst': {
-        const [row] = await this.db.select().from(buyerDisputes).where(eq(buyerDisputes.disputeId, disputeId));
+        const [row] = await this.db
+          .select()
+          .from(buyerDisputes)
+          .where(eq(buyerDisputes.disputeId, disputeId));
         if (!row) return null;
-        return toDisputeView(row, viewer, this.policy, null, await caseFileFromTimeline(this.db, viewer.role, disputeId));
+        return toDisputeView(
+          row,
+          viewer,
+          this.policy,
+          null,
+          await caseFileFromTimeline(this.db, viewer.role, disputeId),
+        );
       }
       case 'party': {
         if (viewer.role === 'seller') {
           const [row] = await this.db
             .select()
             .from(sellerDisputes)
-            .where(and(eq(sellerDisputes.disputeId, disputeId), eq(sellerDisputes.sellerId, viewer.id)));
+            .where(
+              and(eq(sellerDisputes.disputeId, disputeId), eq(sellerDisputes.sellerId, viewer.id)),
+            );
           return row ? toDisputeView(row, viewer, this.policy) : null;
         }
         // Buyers see their own; the platform (the marketplace's order system) sees every dispute as a party does.
         const owner = viewer.role === 'buyer' ? eq(buyerDisputes.buyerId, viewer.id) : undefined;
-        const [row] = await this.db.select().from(buyerDisputes).where(and(eq(buyerDisputes.disputeId, disputeId), owner));
+        const [row] = await this.db
+          .select()
+          .from(buyerDisputes)
+          .where(and(eq(buyerDisputes.disputeId, disputeId), owner));
         return row ? toDisputeView(row, viewer, this.policy) : null;
       }
     }
@@ -139,7 +187,9 @@ export class DisputeQueries {
       const [row] = await this.db
         .select({ id: sellerDisputes.disputeId })
         .from(sellerDisputes)
-        .where(and(eq(sellerDisputes.disputeId, disputeId), eq(sellerDisputes.sellerId, viewer.id)));
+        .where(
+          and(eq(sellerDisputes.disputeId, disputeId), eq(sellerDisputes.sellerId, viewer.id)),
+        );
       return row !== undefined;
     }
     const owner = viewer.role === 'buyer' ? eq(buyerDisputes.buyerId, viewer.id) : undefined;
@@ -154,7 +204,11 @@ export class DisputeQueries {
   async sellerMetrics(sellerId: string, now: Date): Promise<SellerMetrics> {
     const windowDays = this.policy.sellerMetricsWindowDays;
     const from = new Date(now.getTime() - windowDays * DAY_MS);
-    const inWindow = and(eq(sellerDisputes.sellerId, sellerId), gt(sellerDisputes.openedAt, from), sql`${sellerDisputes.openedAt} <= ${now}`);
+    const inWindow = and(
+      eq(sellerDisputes.sellerId, sellerId),
+      gt(sellerDisputes.openedAt, from),
+      sql`${sellerDisputes.openedAt} <= ${now}`,
+    );
     const [facts] = await this.db
       .select({
         disputes: count(),
@@ -166,7 +220,13 @@ export class DisputeQueries {
     const [{ orders }] = await this.db
       .select({ orders: count() })
       .from(sellerOrders)
-      .where(and(eq(sellerOrders.sellerId, sellerId), gt(sellerOrders.placedAt, from), sql`${sellerOrders.placedAt} <= ${now}`));
+      .where(
+        and(
+          eq(sellerOrders.sellerId, sellerId),
+          gt(sellerOrders.placedAt, from),
+          sql`${sellerOrders.placedAt} <= ${now}`,
+        ),
+      );
     const disputes = Number(facts.disputes);
     const escalated = Number(facts.escalated);
     const atFault = Number(facts.atFault);
@@ -204,8 +264,16 @@ export class DisputeQueries {
       .where(allOf([where, after]))
       .orderBy(desc(t.openedAt), desc(t.disputeId))
       .limit(size + 1)) as T['$inferSelect'][];
-    const [{ total }] = await this.db.select({ total: count() }).from(t as typeof buyerDisputes).where(where);
-    return toPage(rows, size, Number(total), (row) => [row.openedAt.toISOString(), row.disputeId], map);
+    const [{ total }] = await this.db
+      .select({ total: count() })
+      .from(t as typeof buyerDisputes)
+      .where(where);
+    return toPage(
+      rows,
+      size,
+      Number(total),
+      (row) => [row.openedAt.toISOString(), row.disputeId],
+      map,
+    );
   }
 }
-

@@ -1,7 +1,15 @@
 export { disputeProjections } from './dispute-projections';
 export { BUYER_VIEW, buyerViewProjection } from './buyer-view/buyer-view.projection';
-export { SELLER_VIEW, sellerViewProjection, sellerAtFault } from './seller-view/seller-view.projection';
-export { MEDIATOR_VIEW, mediatorViewProjection, abuseSignal } from './mediator-view/mediator-view.projection';
+export {
+  SELLER_VIEW,
+  sellerViewProjection,
+  sellerAtFault,
+} from './seller-view/seller-view.projection';
+export {
+  MEDIATOR_VIEW,
+  mediatorViewProjection,
+  abuseSignal,
+} from './mediator-view/mediator-view.projection';
 export type { AbuseSignal } from './mediator-view/mediator-view.projection';
 export { TIMELINE, timelineProjection } from './timeline/timeline.projection';
 export { describeEvent } from './timeline/describe-event';

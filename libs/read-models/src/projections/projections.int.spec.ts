@@ -1,4 +1,3 @@
-
 import { createSqlEventStore, type EventStore } from '@arbiter/event-store';
 import { type Actor, addDays, DEFAULT_POLICY, definePolicy, type Money } from '@arbiter/disputes';
 import { sql } from 'drizzle-orm';
@@ -7,7 +6,13 @@ import { migrateReadModels } from '../migrate';
 import { ProjectionRegistry } from '../projection';
 import { ProjectionRunner } from '../runner';
 import { type ReadTestDatabase, readTestDatabases } from '../testing/read-databases';
-import { abuseSignal, DisputeQueries, disputeProjections, disputeStatistics, timelinePage } from '.';
+import {
+  abuseSignal,
+  DisputeQueries,
+  disputeProjections,
+  disputeStatistics,
+  timelinePage,
+} from '.';
 import type { CaseFile } from './shared/case-file';
 import { DisputeScenario, mediatedStory } from './testing/scenario';
 
@@ -20,7 +25,15 @@ const eur = (amountMinor: number): Money => ({ amountMinor, currency: 'EUR' });
 const T0 = '2026-03-01T00:00:00.000Z';
 const day = (n: number) => addDays(T0, n);
 
-const TABLES = ['buyer_disputes', 'seller_disputes', 'seller_orders', 'mediator_cases', 'mediator_buyer_orders', 'timeline_entries', 'dispute_stats'];
+const TABLES = [
+  'buyer_disputes',
+  'seller_disputes',
+  'seller_orders',
+  'mediator_cases',
+  'mediator_buyer_orders',
+  'timeline_entries',
+  'dispute_stats',
+];
 jest.setTimeout(120_000);
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -37,12 +50,17 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     await migrateReadModels(database.connection);
     db = readDbFor(database.connection);
     store = await createSqlEventStore(database.connection);
-    runner = new ProjectionRunner(store, database.connection, new ProjectionRegistry(disputeProjections()), {
-      batchSize: 7,
-      waitPollMs: 10,
-      lockRetryMs: 50,
-      logger: quiet,
-    });
+    runner = new ProjectionRunner(
+      store,
+      database.connection,
+      new ProjectionRegistry(disputeProjections()),
+      {
+        batchSize: 7,
+        waitPollMs: 10,
+        lockRetryMs: 50,
+        logger: quiet,
+      },
+    );
     scenario = new DisputeScenario(store);
     queries = new DisputeQueries(db);
   });
@@ -56,14 +74,26 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
   async function snapshot(): Promise<Record<string, unknown[]>> {
     const result: Record<string, unknown[]> = {};
     for (const table of TABLES) {
-      const { rows } = await db.execute(sql.raw(`SELECT * FROM read_models.${table} ORDER BY 1, 2`));
-      result[table] = JSON.parse(JSON.stringify(rows, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)));
+      const { rows } = await db.execute(
+        sql.raw(`SELECT * FROM read_models.${table} ORDER BY 1, 2`),
+      );
+      result[table] = JSON.parse(
+        JSON.stringify(rows, (_key, value) =>
+          typeof value === 'bigint' ? value.toString() : value,
+        ),
+      );
     }
     return result;
   }
 
   async function order(orderId: string, who = buyer, at = day(0)): Promise<void> {
-    await scenario.placeShippedOrder({ orderId, buyerId: who.id, sellerId: seller.id, total: eur(10_000), at });
+    await scenario.placeShippedOrder({
+      orderId,
+      buyerId: who.id,
+      sellerId: seller.id,
+      total: eur(10_000),
+      at,
+    });
   }
 
   async function settle(): Promise<void> {
@@ -73,18 +103,35 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
   it('projects a mediated dispute into every view, each shaped for its audience', async () => {
     runner.start();
     await order('o-1');
-    await mediatedStory(scenario, { disputeId: 'd-1', orderId: 'o-1' }, { buyer, seller, mediator }, day(6));
+    await mediatedStory(
+      scenario,
+      { disputeId: 'd-1', orderId: 'o-1' },
+      { buyer, seller, mediator },
+      day(6),
+    );
     await settle();
 
     const asBuyer = await queries.dispute(buyer, 'd-1');
-    expect(asBuyer).toMatchObject({ status: 'CLOSED', outcome: 'BUYER_PARTIAL_REFUND', reachedBy: 'MEDIATION', refunded: eur(5000), staff: null });
+    expect(asBuyer).toMatchObject({
+      status: 'CLOSED',
+      outcome: 'BUYER_PARTIAL_REFUND',
+      reachedBy: 'MEDIATION',
+      refunded: eur(5000),
+      staff: null,
+    });
     const file = asBuyer?.file as CaseFile;
     expect(file.messages.map((m) => m.body)).toEqual(['That is not enough']);
     expect(file.evidence.map((e) => e.submittedBy)).toEqual(['buyer', 'seller']);
     expect(file.internalNotes).toEqual([]);
     // A party sees that a mediator acted, never who.
-    expect(file.evidenceRequests[0]).toMatchObject({ status: 'ANSWERED', requestedBy: { role: 'mediator', id: '[redacted]' } });
-    expect(file.decisions[0]).toMatchObject({ rationale: 'Photos show a different colour', by: { id: '[redacted]' } });
+    expect(file.evidenceRequests[0]).toMatchObject({
+      status: 'ANSWERED',
+      requestedBy: { role: 'mediator', id: '[redacted]' },
+    });
+    expect(file.decisions[0]).toMatchObject({
+      rationale: 'Photos show a different colour',
+      by: { id: '[redacted]' },
+    });
     expect(JSON.stringify(asBuyer)).not.toContain('med-1');
     expect(JSON.stringify(asBuyer)).not.toContain('similar cases');
 
@@ -94,8 +141,13 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     expect(await queries.dispute({ id: 'seller-2', role: 'seller' }, 'd-1')).toBeNull();
 
     const asMediator = await queries.dispute(mediator, 'd-1');
-    expect(asMediator?.file.internalNotes.map((n) => n.note)).toEqual(['Seller has several similar cases']);
-    expect(asMediator?.staff).toMatchObject({ mediatorId: 'med-1', abuseSignal: { flagged: false, disputes: 1, orders: 1 } });
+    expect(asMediator?.file.internalNotes.map((n) => n.note)).toEqual([
+      'Seller has several similar cases',
+    ]);
+    expect(asMediator?.staff).toMatchObject({
+      mediatorId: 'med-1',
+      abuseSignal: { flagged: false, disputes: 1, orders: 1 },
+    });
 
     const asAnalyst = await queries.dispute(analyst, 'd-1');
     expect(asAnalyst?.file.messages[0].body).toBe('[redacted]');
@@ -106,14 +158,29 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     const partyTimeline = await timelinePage(db, 'buyer', 'd-1', { first: 100 });
     expect(staffTimeline.totalCount).toBe(partyTimeline.totalCount + 1);
     expect(partyTimeline.edges.map((e) => e.node.type)).not.toContain('InternalNoteAdded');
-    expect(partyTimeline.edges[0].node).toMatchObject({ revision: 0, actorRole: 'buyer', summary: expect.stringContaining('opened a dispute') });
+    expect(partyTimeline.edges[0].node).toMatchObject({
+      revision: 0,
+      actorRole: 'buyer',
+      summary: expect.stringContaining('opened a dispute'),
+    });
     const taken = partyTimeline.edges.find((e) => e.node.type === 'CaseTaken')?.node;
-    expect(taken).toMatchObject({ actorRole: 'mediator', actorId: '[redacted]', summary: 'A mediator took the case.' });
+    expect(taken).toMatchObject({
+      actorRole: 'mediator',
+      actorId: '[redacted]',
+      summary: 'A mediator took the case.',
+    });
     const analystTimeline = await timelinePage(db, 'analyst', 'd-1', { first: 100 });
-    expect(analystTimeline.edges.find((e) => e.node.type === 'MessagePosted')?.node.summary).toBe('The buyer wrote: “[redacted]”.');
+    expect(analystTimeline.edges.find((e) => e.node.type === 'MessagePosted')?.node.summary).toBe(
+      'The buyer wrote: “[redacted]”.',
+    );
 
     const stats = await disputeStatistics(db);
-    expect(stats).toMatchObject({ total: 1, byStatus: [{ key: 'CLOSED', count: 1 }], byOutcome: [{ key: 'BUYER_PARTIAL_REFUND', count: 1 }], resolvedCount: 1 });
+    expect(stats).toMatchObject({
+      total: 1,
+      byStatus: [{ key: 'CLOSED', count: 1 }],
+      byOutcome: [{ key: 'BUYER_PARTIAL_REFUND', count: 1 }],
+      resolvedCount: 1,
+    });
     expect(stats.medianResolutionMs).toBe(9 * 86_400_000);
   });
 
@@ -129,17 +196,37 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     });
     expect((await queries.dispute(buyer, 'd-1'))?.nextAction).toBeNull();
     await order('o-2');
-    await mediatedStory(scenario, { disputeId: 'd-2', orderId: 'o-2' }, { buyer, seller, mediator }, day(6), 'decided');
+    await mediatedStory(
+      scenario,
+      { disputeId: 'd-2', orderId: 'o-2' },
+      { buyer, seller, mediator },
+      day(6),
+      'decided',
+    );
     await settle();
-    expect((await queries.dispute(buyer, 'd-2'))?.nextAction).toMatchObject({ action: 'ACCEPT_OR_APPEAL_DECISION', ifMissed: 'DECISION_BECOMES_FINAL' });
+    expect((await queries.dispute(buyer, 'd-2'))?.nextAction).toMatchObject({
+      action: 'ACCEPT_OR_APPEAL_DECISION',
+      ifMissed: 'DECISION_BECOMES_FINAL',
+    });
   });
 
   it('leaves every row as it was when events are applied again (replay guard)', async () => {
     runner.start();
     await order('o-1');
-    await mediatedStory(scenario, { disputeId: 'd-1', orderId: 'o-1' }, { buyer, seller, mediator }, day(6));
+    await mediatedStory(
+      scenario,
+      { disputeId: 'd-1', orderId: 'o-1' },
+      { buyer, seller, mediator },
+      day(6),
+    );
     await order('o-2');
-    await mediatedStory(scenario, { disputeId: 'd-2', orderId: 'o-2' }, { buyer, seller, mediator }, day(7), 'decided');
+    await mediatedStory(
+      scenario,
+      { disputeId: 'd-2', orderId: 'o-2' },
+      { buyer, seller, mediator },
+      day(7),
+      'decided',
+    );
     await settle();
     const before = await snapshot();
     await runner.stop();
@@ -171,7 +258,13 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     const incremental = await snapshot();
     await runner.stop();
     const results = await runner.rebuild('all');
-    expect(results.map((r) => r.projection)).toEqual(['buyer-view', 'seller-view', 'mediator-view', 'timeline', 'stats']);
+    expect(results.map((r) => r.projection)).toEqual([
+      'buyer-view',
+      'seller-view',
+      'mediator-view',
+      'timeline',
+      'stats',
+    ]);
     expect(await snapshot()).toEqual(incremental);
   });
 
@@ -187,10 +280,19 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     for (let i = 1; i <= 5; i++) await scenario.open(`db-${i}`, `b-${i}`, otherBuyer, day(6 + i));
     await settle();
     const flags = async (prefix: string) =>
-      Promise.all([1, 2, 3, 4, 5].map(async (i) => (await queries.dispute(mediator, `${prefix}-${i}`))?.staff?.abuseSignal.flagged));
+      Promise.all(
+        [1, 2, 3, 4, 5].map(
+          async (i) =>
+            (await queries.dispute(mediator, `${prefix}-${i}`))?.staff?.abuseSignal.flagged,
+        ),
+      );
     expect(await flags('da')).toEqual([false, false, false, false, true]);
     expect(await flags('db')).toEqual([false, false, false, false, false]);
-    expect((await queries.dispute(mediator, 'da-5'))?.staff?.abuseSignal).toEqual({ flagged: true, disputes: 5, orders: 5 });
+    expect((await queries.dispute(mediator, 'da-5'))?.staff?.abuseSignal).toEqual({
+      flagged: true,
+      disputes: 5,
+      orders: 5,
+    });
     // A party never sees the signal.
     expect((await queries.dispute(buyer, 'da-5'))?.staff).toBeNull();
   });
@@ -198,21 +300,46 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
   it('computes the 30-day seller metrics', async () => {
     runner.start();
     for (let i = 1; i <= 4; i++) await order(`o-${i}`, buyer, day(i));
-    await mediatedStory(scenario, { disputeId: 'd-1', orderId: 'o-1' }, { buyer, seller, mediator }, day(6)); // escalated, at fault
-    await mediatedStory(scenario, { disputeId: 'd-2', orderId: 'o-2' }, { buyer, seller, mediator }, day(6), 'escalated');
+    await mediatedStory(
+      scenario,
+      { disputeId: 'd-1', orderId: 'o-1' },
+      { buyer, seller, mediator },
+      day(6),
+    ); // escalated, at fault
+    await mediatedStory(
+      scenario,
+      { disputeId: 'd-2', orderId: 'o-2' },
+      { buyer, seller, mediator },
+      day(6),
+      'escalated',
+    );
     await scenario.open('d-3', 'o-3', buyer, day(6));
     await settle();
     const metrics = await queries.sellerMetrics(seller.id, new Date(day(20)));
-    expect(metrics).toMatchObject({ orders: 4, disputes: 3, escalated: 2, atFault: 1, disputeRate: 0.75, escalationRate: 2 / 3, sellerAtFaultRate: 1 / 3 });
+    expect(metrics).toMatchObject({
+      orders: 4,
+      disputes: 3,
+      escalated: 2,
+      atFault: 1,
+      disputeRate: 0.75,
+      escalationRate: 2 / 3,
+      sellerAtFaultRate: 1 / 3,
+    });
     // Thirty days on, the window holds nothing.
-    expect(await queries.sellerMetrics(seller.id, new Date(day(60)))).toMatchObject({ orders: 0, disputes: 0, disputeRate: null });
+    expect(await queries.sellerMetrics(seller.id, new Date(day(60)))).toMatchObject({
+      orders: 0,
+      disputes: 0,
+      disputeRate: null,
+    });
   });
 
   it('pages lists with cursors and filters by status, reason and dates', async () => {
     runner.start();
     for (let i = 1; i <= 5; i++) {
       await order(`o-${i}`, buyer, day(i));
-      await scenario.open(`d-${i}`, `o-${i}`, buyer, day(6 + i), { reason: i % 2 ? 'DAMAGED' : 'WRONG_ITEM' });
+      await scenario.open(`d-${i}`, `o-${i}`, buyer, day(6 + i), {
+        reason: i % 2 ? 'DAMAGED' : 'WRONG_ITEM',
+      });
     }
     await scenario.run('d-2', buyer, day(9), 'CancelDispute', { comment: 'Sorted it out' });
     await settle();
@@ -220,16 +347,38 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     expect(first.edges.map((e) => e.node.disputeId)).toEqual(['d-5', 'd-4']);
     expect(first.pageInfo.hasNextPage).toBe(true);
     expect(first.totalCount).toBe(5);
-    const second = await queries.buyerDisputes(buyer, {}, { first: 2, after: first.pageInfo.endCursor });
+    const second = await queries.buyerDisputes(
+      buyer,
+      {},
+      { first: 2, after: first.pageInfo.endCursor },
+    );
     expect(second.edges.map((e) => e.node.disputeId)).toEqual(['d-3', 'd-2']);
-    const last = await queries.buyerDisputes(buyer, {}, { first: 2, after: second.pageInfo.endCursor });
+    const last = await queries.buyerDisputes(
+      buyer,
+      {},
+      { first: 2, after: second.pageInfo.endCursor },
+    );
     expect(last.edges.map((e) => e.node.disputeId)).toEqual(['d-1']);
     expect(last.pageInfo.hasNextPage).toBe(false);
 
-    expect((await queries.buyerDisputes(buyer, { reason: ['DAMAGED'] }, {})).edges.map((e) => e.node.disputeId)).toEqual(['d-5', 'd-3', 'd-1']);
-    expect((await queries.buyerDisputes(buyer, { status: ['CANCELLED'] }, {})).edges.map((e) => e.node.disputeId)).toEqual(['d-2']);
     expect(
-      (await queries.sellerDisputes(seller, { openedFrom: new Date(day(8)), openedTo: new Date(day(10)) }, {})).edges.map((e) => e.node.disputeId),
+      (await queries.buyerDisputes(buyer, { reason: ['DAMAGED'] }, {})).edges.map(
+        (e) => e.node.disputeId,
+      ),
+    ).toEqual(['d-5', 'd-3', 'd-1']);
+    expect(
+      (await queries.buyerDisputes(buyer, { status: ['CANCELLED'] }, {})).edges.map(
+        (e) => e.node.disputeId,
+      ),
+    ).toEqual(['d-2']);
+    expect(
+      (
+        await queries.sellerDisputes(
+          seller,
+          { openedFrom: new Date(day(8)), openedTo: new Date(day(10)) },
+          {},
+        )
+      ).edges.map((e) => e.node.disputeId),
     ).toEqual(['d-3', 'd-2']);
     expect((await queries.buyerDisputes(otherBuyer, {}, {})).totalCount).toBe(0);
   });
@@ -238,17 +387,35 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     runner.start();
     for (let i = 1; i <= 3; i++) {
       await order(`o-${i}`, buyer, day(i));
-      await mediatedStory(scenario, { disputeId: `d-${i}`, orderId: `o-${i}` }, { buyer, seller, mediator }, day(5 + i), 'escalated');
+      await mediatedStory(
+        scenario,
+        { disputeId: `d-${i}`, orderId: `o-${i}` },
+        { buyer, seller, mediator },
+        day(5 + i),
+        'escalated',
+      );
     }
     // d-3 gets an evidence request: an armed deadline puts it first.
     await scenario.run('d-3', mediator, day(12), 'TakeCase', {});
-    await scenario.run('d-3', mediator, day(12.5), 'RequestEvidence', { requestId: 'r-1', from: 'buyer', prompt: 'More photos' });
+    await scenario.run('d-3', mediator, day(12.5), 'RequestEvidence', {
+      requestId: 'r-1',
+      from: 'buyer',
+      prompt: 'More photos',
+    });
     await settle();
     const page1 = await queries.mediationQueue(mediator, {}, { first: 2 });
     expect(page1.edges.map((e) => e.node.disputeId)).toEqual(['d-3', 'd-1']);
-    const page2 = await queries.mediationQueue(mediator, {}, { first: 2, after: page1.pageInfo.endCursor });
+    const page2 = await queries.mediationQueue(
+      mediator,
+      {},
+      { first: 2, after: page1.pageInfo.endCursor },
+    );
     expect(page2.edges.map((e) => e.node.disputeId)).toEqual(['d-2']);
-    expect((await queries.mediationQueue(mediator, { unassigned: true }, {})).edges.map((e) => e.node.disputeId)).toEqual(['d-1', 'd-2']);
+    expect(
+      (await queries.mediationQueue(mediator, { unassigned: true }, {})).edges.map(
+        (e) => e.node.disputeId,
+      ),
+    ).toEqual(['d-1', 'd-2']);
     expect(page1.edges[0].node.staff?.mediatorId).toBe('med-1');
   });
 });

@@ -24,7 +24,9 @@ export const START_POSITION = -1n;
  */
 export const projectionCheckpoints = readModels.table('projection_checkpoints', {
   name: text('name').primaryKey(),
-  position: bigint('position', { mode: 'bigint' }).notNull().default(sql`-1`),
+  position: bigint('position', { mode: 'bigint' })
+    .notNull()
+    .default(sql`-1`),
   status: text('status').$type<CheckpointStatus>().notNull().default('active'),
   lastError: text('last_error'),
   failedPosition: bigint('failed_position', { mode: 'bigint' }),

@@ -73,7 +73,10 @@ export function readTestDatabases(): [string, ReadTestDatabaseFactory][] {
  * A PostgreSQL database of its own for a started gateway (end-to-end suites whose read-model
  * assertions must not see other runs' rows): its URL, and `drop()` once the gateway is closed.
  */
-export async function createPostgresTestDatabase(url: string, prefix = 'e2e'): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createPostgresTestDatabase(
+  url: string,
+  prefix = 'e2e',
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const admin = new Pool({ connectionString: url, max: 1 });
   admin.on('error', () => undefined);

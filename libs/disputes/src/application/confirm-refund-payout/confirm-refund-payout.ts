@@ -30,11 +30,11 @@ export class ConfirmRefundPayoutHandler implements ICommandHandler<ConfirmRefund
 
   async execute({ disputeId, input, issued }: ConfirmRefundPayoutCommand): Promise<DisputeOutcome> {
     const outcome = await this.streams
-      .dispute(
-        disputeId,
-        issued,
-        (metadata): ConfirmRefundPayout => ({ type: 'ConfirmRefundPayout', data: input, metadata }),
-      )
+      .dispute(disputeId, issued, (metadata): ConfirmRefundPayout => ({
+        type: 'ConfirmRefundPayout',
+        data: input,
+        metadata,
+      }))
       .catch((error: unknown) => this.alreadyPaidOut(disputeId, input, error));
     const { orderId, refunded } = outcome.state as Dispute;
     await this.streams.order(
@@ -59,8 +59,7 @@ export class ConfirmRefundPayoutHandler implements ICommandHandler<ConfirmRefund
     if (!(error instanceof DomainError) || error.code !== 'DISPUTE_CLOSED') throw error;
     const existing = await this.streams.answerWithDispute(disputeId);
     const paid = existing.history.findLast((e) => e.type === 'RefundPaidOut')?.data as
-      | { amount: Money; payoutReference: string }
-      | undefined;
+      { amount: Money; payoutReference: string } | undefined;
     const same =
       paid !== undefined &&
       paid.payoutReference === input.payoutReference &&

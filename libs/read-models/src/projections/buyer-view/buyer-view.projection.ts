@@ -6,18 +6,34 @@ import type { Projection } from '../../projection';
 import { buyerDisputes } from '../../schema';
 import { type CaseFile, emptyCaseFile, foldCaseFile } from '../shared/case-file';
 import { disputeRowValues } from '../shared/dispute-row-values';
-import { DisputeRows, inChunks, type KnownDispute, overwriteFromExcluded, PendingRows, truncate } from '../shared/dispute-rows';
+import {
+  DisputeRows,
+  inChunks,
+  type KnownDispute,
+  overwriteFromExcluded,
+  PendingRows,
+  truncate,
+} from '../shared/dispute-rows';
 
 export const BUYER_VIEW = 'buyer-view';
 
 type Row = ReturnType<typeof disputeRowValues>;
 
-const known = (row: { state: unknown; file: unknown; lastRevision: number }): KnownDispute<{ file: CaseFile }> => ({
+const known = (row: {
+  state: unknown;
+  file: unknown;
+  lastRevision: number;
+}): KnownDispute<{ file: CaseFile }> => ({
   state: row.state as Dispute,
   lastRevision: row.lastRevision,
   extra: { file: row.file as CaseFile },
 });
-const columns = { disputeId: buyerDisputes.disputeId, state: buyerDisputes.state, file: buyerDisputes.file, lastRevision: buyerDisputes.lastRevision };
+const columns = {
+  disputeId: buyerDisputes.disputeId,
+  state: buyerDisputes.state,
+  file: buyerDisputes.file,
+  lastRevision: buyerDisputes.lastRevision,
+};
 
 /**
  * "My disputes" for buyers: one row per dispute with the state and the buyer's case file (every
@@ -28,10 +44,18 @@ const columns = { disputeId: buyerDisputes.disputeId, state: buyerDisputes.state
 export function buyerViewProjection(): Projection {
   const rows = new DisputeRows<{ file: CaseFile }>(
     async (tx, disputeId) => {
-      const [row] = await tx.select(columns).from(buyerDisputes).where(eq(buyerDisputes.disputeId, disputeId));
+      const [row] = await tx
+        .select(columns)
+        .from(buyerDisputes)
+        .where(eq(buyerDisputes.disputeId, disputeId));
       return row && known(row);
     },
-    async (tx, ids) => new Map((await tx.select(columns).from(buyerDisputes).where(inArray(buyerDisputes.disputeId, ids))).map((row) => [row.disputeId, known(row)])),
+    async (tx, ids) =>
+      new Map(
+        (
+          await tx.select(columns).from(buyerDisputes).where(inArray(buyerDisputes.disputeId, ids))
+        ).map((row) => [row.disputeId, known(row)]),
+      ),
   );
   const upsert = (tx: ReadTx, values: Row[]) =>
     inChunks(values, 200, (chunk) =>
@@ -54,8 +78,15 @@ export function buyerViewProjection(): Projection {
       const previous = before?.extra.file ?? emptyCaseFile();
       const visible = visibleEventFor('buyer', step.event);
       const file = visible ? foldCaseFile(previous, visible) : previous;
-      pending.set(state.disputeId, disputeRowValues(state, file, recorded, state.deadline?.dueAt ?? null));
-      rows.remember(tx, state.disputeId, { state, lastRevision: Number(recorded.revision), extra: { file } });
+      pending.set(
+        state.disputeId,
+        disputeRowValues(state, file, recorded, state.deadline?.dueAt ?? null),
+      );
+      rows.remember(tx, state.disputeId, {
+        state,
+        lastRevision: Number(recorded.revision),
+        extra: { file },
+      });
     }
     await pending.flush((values) => upsert(tx, values));
   };

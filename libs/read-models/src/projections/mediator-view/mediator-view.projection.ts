@@ -41,7 +41,8 @@ export interface AbuseSignal {
  * minimum and exceed the ratio of their orders. Pure, so the thresholds are tested on their own.
  */
 export function abuseSignal(disputes: number, orders: number, policy: DisputePolicy): AbuseSignal {
-  const flagged = disputes >= policy.abuseMinDisputes && disputes > policy.abuseDisputeRatio * orders;
+  const flagged =
+    disputes >= policy.abuseMinDisputes && disputes > policy.abuseDisputeRatio * orders;
   return { flagged, disputes, orders };
 }
 
@@ -49,23 +50,49 @@ export function abuseSignal(disputes: number, orders: number, policy: DisputePol
  * Counted when the dispute opens, from the rows this projection already has: the log's order
  * makes the answer the same on every replay. The flag stays with the dispute (a signal, never a block).
  */
-async function abuseSignalAtOpening(tx: ReadTx, buyerId: string, openedAt: Date, policy: DisputePolicy): Promise<AbuseSignal> {
+async function abuseSignalAtOpening(
+  tx: ReadTx,
+  buyerId: string,
+  openedAt: Date,
+  policy: DisputePolicy,
+): Promise<AbuseSignal> {
   const from = new Date(openedAt.getTime() - policy.abuseWindowDays * DAY_MS);
   const [{ disputes }] = await tx
     .select({ disputes: count() })
     .from(mediatorCases)
-    .where(and(eq(mediatorCases.buyerId, buyerId), gt(mediatorCases.openedAt, from), lte(mediatorCases.openedAt, openedAt)));
+    .where(
+      and(
+        eq(mediatorCases.buyerId, buyerId),
+        gt(mediatorCases.openedAt, from),
+        lte(mediatorCases.openedAt, openedAt),
+      ),
+    );
   const [{ orders }] = await tx
     .select({ orders: count() })
     .from(mediatorBuyerOrders)
-    .where(and(eq(mediatorBuyerOrders.buyerId, buyerId), gt(mediatorBuyerOrders.placedAt, from), lte(mediatorBuyerOrders.placedAt, openedAt)));
+    .where(
+      and(
+        eq(mediatorBuyerOrders.buyerId, buyerId),
+        gt(mediatorBuyerOrders.placedAt, from),
+        lte(mediatorBuyerOrders.placedAt, openedAt),
+      ),
+    );
   return abuseSignal(Number(disputes) + 1, Number(orders), policy);
 }
 
 type Row = typeof mediatorCases.$inferInsert;
 type OrderRow = typeof mediatorBuyerOrders.$inferInsert;
-const columns = { disputeId: mediatorCases.disputeId, state: mediatorCases.state, file: mediatorCases.file, lastRevision: mediatorCases.lastRevision };
-const known = (row: { state: unknown; file: unknown; lastRevision: number }): KnownDispute<{ file: CaseFile }> => ({
+const columns = {
+  disputeId: mediatorCases.disputeId,
+  state: mediatorCases.state,
+  file: mediatorCases.file,
+  lastRevision: mediatorCases.lastRevision,
+};
+const known = (row: {
+  state: unknown;
+  file: unknown;
+  lastRevision: number;
+}): KnownDispute<{ file: CaseFile }> => ({
   state: row.state as Dispute,
   lastRevision: row.lastRevision,
   extra: { file: row.file as CaseFile },
@@ -80,10 +107,18 @@ const known = (row: { state: unknown; file: unknown; lastRevision: number }): Kn
 export function mediatorViewProjection(policy: DisputePolicy = DEFAULT_POLICY): Projection {
   const rows = new DisputeRows<{ file: CaseFile }>(
     async (tx, disputeId) => {
-      const [row] = await tx.select(columns).from(mediatorCases).where(eq(mediatorCases.disputeId, disputeId));
+      const [row] = await tx
+        .select(columns)
+        .from(mediatorCases)
+        .where(eq(mediatorCases.disputeId, disputeId));
       return row && known(row);
     },
-    async (tx, ids) => new Map((await tx.select(columns).from(mediatorCases).where(inArray(mediatorCases.disputeId, ids))).map((row) => [row.disputeId, known(row)])),
+    async (tx, ids) =>
+      new Map(
+        (
+          await tx.select(columns).from(mediatorCases).where(inArray(mediatorCases.disputeId, ids))
+        ).map((row) => [row.disputeId, known(row)]),
+      ),
   );
   const applyBatch = async (events: readonly RecordedEvent[], tx: ReadTx) => {
     await rows.preload(tx, disputeEventsOf(events));
@@ -91,7 +126,11 @@ export function mediatorViewProjection(policy: DisputePolicy = DEFAULT_POLICY): 
     const cases = new PendingRows<Row>();
     const flags = new Map<string, Pick<Row, 'abuseSignal' | 'abuseDisputes' | 'abuseOrders'>>();
     const flush = async () => {
-      await orders.flush((values) => inChunks(values, 1000, (chunk) => tx.insert(mediatorBuyerOrders).values(chunk).onConflictDoNothing()));
+      await orders.flush((values) =>
+        inChunks(values, 1000, (chunk) =>
+          tx.insert(mediatorBuyerOrders).values(chunk).onConflictDoNothing(),
+        ),
+      );
       await cases.flush((values) =>
         inChunks(values, 200, (chunk) =>
           tx
@@ -99,7 +138,11 @@ export function mediatorViewProjection(policy: DisputePolicy = DEFAULT_POLICY): 
             .values(chunk)
             .onConflictDoUpdate({
               target: mediatorCases.disputeId,
-              set: overwriteFromExcluded(mediatorCases, ['abuseSignal', 'abuseDisputes', 'abuseOrders']),
+              set: overwriteFromExcluded(mediatorCases, [
+                'abuseSignal',
+                'abuseDisputes',
+                'abuseOrders',
+              ]),
               setWhere: sql`${mediatorCases.lastRevision} < excluded.last_revision`,
             }),
         ),
@@ -109,7 +152,8 @@ export function mediatorViewProjection(policy: DisputePolicy = DEFAULT_POLICY): 
       if (recorded.type === 'OrderPlaced') {
         const { orderId, buyerId, placedAt } = recorded.data as OrderPlaced['data'];
         // First one wins, as ON CONFLICT DO NOTHING one by one would.
-        if (!orders.has(orderId)) orders.set(orderId, { orderId, buyerId, placedAt: new Date(placedAt) });
+        if (!orders.has(orderId))
+          orders.set(orderId, { orderId, buyerId, placedAt: new Date(placedAt) });
         continue;
       }
       const step = await rows.step(tx, recorded);
@@ -118,20 +162,38 @@ export function mediatorViewProjection(policy: DisputePolicy = DEFAULT_POLICY): 
       // Staff see every event as recorded: no visibility filter here.
       const file = foldCaseFile(before?.extra.file ?? emptyCaseFile(), event);
       const values: Row = {
-        ...disputeRowValues(state, file, recorded, pendingDeadlines(state, policy)[0]?.dueAt ?? null),
+        ...disputeRowValues(
+          state,
+          file,
+          recorded,
+          pendingDeadlines(state, policy)[0]?.dueAt ?? null,
+        ),
         mediatorId: state.mediatorId,
         queuedAt: toDate(file.queuedAt),
       };
       if (event.type === 'DisputeOpened') {
         // The signal counts the rows written so far: write this batch's first.
         await flush();
-        const signal = await abuseSignalAtOpening(tx, state.buyerId, new Date(state.openedAt), policy);
-        flags.set(state.disputeId, { abuseSignal: signal.flagged, abuseDisputes: signal.disputes, abuseOrders: signal.orders });
+        const signal = await abuseSignalAtOpening(
+          tx,
+          state.buyerId,
+          new Date(state.openedAt),
+          policy,
+        );
+        flags.set(state.disputeId, {
+          abuseSignal: signal.flagged,
+          abuseDisputes: signal.disputes,
+          abuseOrders: signal.orders,
+        });
       }
       // Set once at the opening; a later event's row of the same batch must carry it (upserts keep it).
       Object.assign(values, flags.get(state.disputeId));
       cases.set(state.disputeId, values);
-      rows.remember(tx, state.disputeId, { state, lastRevision: Number(recorded.revision), extra: { file } });
+      rows.remember(tx, state.disputeId, {
+        state,
+        lastRevision: Number(recorded.revision),
+        extra: { file },
+      });
     }
     await flush();
   };

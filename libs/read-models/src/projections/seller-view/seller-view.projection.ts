@@ -42,8 +42,17 @@ export function sellerAtFault(state: Dispute): boolean {
 
 type Row = typeof sellerDisputes.$inferInsert;
 type OrderRow = typeof sellerOrders.$inferInsert;
-const columns = { disputeId: sellerDisputes.disputeId, state: sellerDisputes.state, file: sellerDisputes.file, lastRevision: sellerDisputes.lastRevision };
-const known = (row: { state: unknown; file: unknown; lastRevision: number }): KnownDispute<{ file: CaseFile }> => ({
+const columns = {
+  disputeId: sellerDisputes.disputeId,
+  state: sellerDisputes.state,
+  file: sellerDisputes.file,
+  lastRevision: sellerDisputes.lastRevision,
+};
+const known = (row: {
+  state: unknown;
+  file: unknown;
+  lastRevision: number;
+}): KnownDispute<{ file: CaseFile }> => ({
   state: row.state as Dispute,
   lastRevision: row.lastRevision,
   extra: { file: row.file as CaseFile },
@@ -56,10 +65,21 @@ const known = (row: { state: unknown; file: unknown; lastRevision: number }): Kn
 export function sellerViewProjection(): Projection {
   const rows = new DisputeRows<{ file: CaseFile }>(
     async (tx, disputeId) => {
-      const [row] = await tx.select(columns).from(sellerDisputes).where(eq(sellerDisputes.disputeId, disputeId));
+      const [row] = await tx
+        .select(columns)
+        .from(sellerDisputes)
+        .where(eq(sellerDisputes.disputeId, disputeId));
       return row && known(row);
     },
-    async (tx, ids) => new Map((await tx.select(columns).from(sellerDisputes).where(inArray(sellerDisputes.disputeId, ids))).map((row) => [row.disputeId, known(row)])),
+    async (tx, ids) =>
+      new Map(
+        (
+          await tx
+            .select(columns)
+            .from(sellerDisputes)
+            .where(inArray(sellerDisputes.disputeId, ids))
+        ).map((row) => [row.disputeId, known(row)]),
+      ),
   );
   const applyBatch = async (events: readonly RecordedEvent[], tx: ReadTx) => {
     await rows.preload(tx, disputeEventsOf(events));
@@ -82,9 +102,15 @@ export function sellerViewProjection(): Projection {
         escalatedAt: toDate(file.escalation?.at),
         sellerAtFault: sellerAtFault(state),
       });
-      rows.remember(tx, state.disputeId, { state, lastRevision: Number(recorded.revision), extra: { file } });
+      rows.remember(tx, state.disputeId, {
+        state,
+        lastRevision: Number(recorded.revision),
+        extra: { file },
+      });
     }
-    await inChunks(orders, 1000, (chunk) => tx.insert(sellerOrders).values(chunk).onConflictDoNothing());
+    await inChunks(orders, 1000, (chunk) =>
+      tx.insert(sellerOrders).values(chunk).onConflictDoNothing(),
+    );
     await pending.flush((values) =>
       inChunks(values, 200, (chunk) =>
         tx

@@ -19,7 +19,11 @@ import type {
  */
 export interface CaseFile {
   description: string;
-  sellerResponse: { response: 'ACCEPTED' | 'COUNTERED' | 'REJECTED'; comment: string; at: string } | null;
+  sellerResponse: {
+    response: 'ACCEPTED' | 'COUNTERED' | 'REJECTED';
+    comment: string;
+    at: string;
+  } | null;
   /** Every proposal ever made, oldest first; the current ones are in the state. */
   proposals: ProposalEntry[];
   messages: { messageId: string; by: Actor; body: string; at: string }[];
@@ -28,12 +32,24 @@ export interface CaseFile {
   /** Staff files only: parties and analysts never receive InternalNoteAdded. */
   internalNotes: { noteId: string; by: Actor; note: string; at: string }[];
   decisions: DecisionEntry[];
-  appeals: { appealId: string; decisionId: string; appellant: PartyRole; newInformation: string; at: string }[];
+  appeals: {
+    appealId: string;
+    decisionId: string;
+    appellant: PartyRole;
+    newInformation: string;
+    at: string;
+  }[];
   escalation: { trigger: EscalationTrigger; at: string } | null;
   /** When the case last entered the mediators' queue (escalation, appeal, disputed return). */
   queuedAt: string | null;
   returnShipment: ReturnShipmentEntry | null;
-  refund: { released: Money | null; releasedAt: string | null; paidOut: Money | null; payoutReference: string | null; paidAt: string | null };
+  refund: {
+    released: Money | null;
+    releasedAt: string | null;
+    paidOut: Money | null;
+    payoutReference: string | null;
+    paidAt: string | null;
+  };
   cancellation: { comment: string; at: string } | null;
 }
 
@@ -103,7 +119,13 @@ export function emptyCaseFile(): CaseFile {
     escalation: null,
     queuedAt: null,
     returnShipment: null,
-    refund: { released: null, releasedAt: null, paidOut: null, payoutReference: null, paidAt: null },
+    refund: {
+      released: null,
+      releasedAt: null,
+      paidOut: null,
+      payoutReference: null,
+      paidAt: null,
+    },
     cancellation: null,
   };
 }
@@ -125,84 +147,173 @@ export function foldCaseFile(file: CaseFile, event: DisputeEvent): CaseFile {
   switch (event.type) {
     case 'DisputeOpened': {
       const { description, proposalId, claim } = event.data;
-      const opening: ProposalEntry = { proposalId, proposer: 'buyer', solution: claim, at, withdrawnAt: null, acceptedBy: [] };
+      const opening: ProposalEntry = {
+        proposalId,
+        proposer: 'buyer',
+        solution: claim,
+        at,
+        withdrawnAt: null,
+        acceptedBy: [],
+      };
       return { ...emptyCaseFile(), description, proposals: [opening] };
     }
     case 'SellerResponded':
-      return { ...file, sellerResponse: { response: event.data.response, comment: event.data.comment, at } };
+      return {
+        ...file,
+        sellerResponse: { response: event.data.response, comment: event.data.comment, at },
+      };
     case 'ProposalSubmitted': {
       const { proposalId, proposer, solution } = event.data;
-      return { ...file, proposals: [...file.proposals, { proposalId, proposer, solution, at, withdrawnAt: null, acceptedBy: [] }] };
+      return {
+        ...file,
+        proposals: [
+          ...file.proposals,
+          { proposalId, proposer, solution, at, withdrawnAt: null, acceptedBy: [] },
+        ],
+      };
     }
     case 'ProposalWithdrawn':
-      return { ...file, proposals: file.proposals.map((p) => (p.proposalId === event.data.proposalId ? { ...p, withdrawnAt: at } : p)) };
+      return {
+        ...file,
+        proposals: file.proposals.map((p) =>
+          p.proposalId === event.data.proposalId ? { ...p, withdrawnAt: at } : p,
+        ),
+      };
     case 'ProposalAccepted':
       return {
         ...file,
         proposals: file.proposals.map((p) =>
-          p.proposalId === event.data.proposalId ? { ...p, acceptedBy: [...p.acceptedBy, event.data.acceptedBy] } : p,
+          p.proposalId === event.data.proposalId
+            ? { ...p, acceptedBy: [...p.acceptedBy, event.data.acceptedBy] }
+            : p,
         ),
       };
     case 'EvidenceAdded': {
       const { evidenceId, submittedBy, kind, content, description, answersRequestId } = event.data;
       return {
         ...file,
-        evidence: [...file.evidence, { evidenceId, submittedBy, kind, content, description, answersRequestId, at }],
+        evidence: [
+          ...file.evidence,
+          { evidenceId, submittedBy, kind, content, description, answersRequestId, at },
+        ],
         evidenceRequests: file.evidenceRequests.map((r) =>
           r.requestId === answersRequestId ? { ...r, status: 'ANSWERED' as const } : r,
         ),
       };
     }
     case 'MessagePosted':
-      return { ...file, messages: [...file.messages, { messageId: event.data.messageId, by: event.data.by, body: event.data.body, at }] };
+      return {
+        ...file,
+        messages: [
+          ...file.messages,
+          { messageId: event.data.messageId, by: event.data.by, body: event.data.body, at },
+        ],
+      };
     case 'DisputeEscalated':
-      return { ...file, escalation: file.escalation ?? { trigger: event.data.trigger, at }, queuedAt: at };
+      return {
+        ...file,
+        escalation: file.escalation ?? { trigger: event.data.trigger, at },
+        queuedAt: at,
+      };
     case 'DisputeCancelled':
       return { ...file, cancellation: { comment: event.data.comment, at } };
     case 'EvidenceRequested': {
       const { requestId, from, prompt, dueAt, by } = event.data;
       return {
         ...file,
-        evidenceRequests: [...file.evidenceRequests, { requestId, from, prompt, requestedBy: by, requestedAt: at, dueAt, status: 'OPEN' }],
+        evidenceRequests: [
+          ...file.evidenceRequests,
+          { requestId, from, prompt, requestedBy: by, requestedAt: at, dueAt, status: 'OPEN' },
+        ],
       };
     }
     case 'InternalNoteAdded':
-      return { ...file, internalNotes: [...file.internalNotes, { noteId: event.data.noteId, by: event.data.by, note: event.data.note, at }] };
+      return {
+        ...file,
+        internalNotes: [
+          ...file.internalNotes,
+          { noteId: event.data.noteId, by: event.data.by, note: event.data.note, at },
+        ],
+      };
     case 'DisputeDecided': {
       const { decisionId, stage, ruling, rationale, final, appealDueAt, by } = event.data;
-      return { ...file, decisions: [...file.decisions, { decisionId, stage, ruling, rationale, final, appealDueAt, by, at, acceptedBy: [] }] };
+      return {
+        ...file,
+        decisions: [
+          ...file.decisions,
+          { decisionId, stage, ruling, rationale, final, appealDueAt, by, at, acceptedBy: [] },
+        ],
+      };
     }
     case 'DecisionAccepted':
       return {
         ...file,
         decisions: file.decisions.map((d) =>
-          d.decisionId === event.data.decisionId ? { ...d, acceptedBy: [...d.acceptedBy, event.data.acceptedBy] } : d,
+          d.decisionId === event.data.decisionId
+            ? { ...d, acceptedBy: [...d.acceptedBy, event.data.acceptedBy] }
+            : d,
         ),
       };
     case 'DecisionAppealed': {
       const { appealId, decisionId, appellant, newInformation } = event.data;
-      return { ...file, appeals: [...file.appeals, { appealId, decisionId, appellant, newInformation, at }], queuedAt: at };
+      return {
+        ...file,
+        appeals: [...file.appeals, { appealId, decisionId, appellant, newInformation, at }],
+        queuedAt: at,
+      };
     }
     case 'ReturnAddressProvided':
-      return { ...file, returnShipment: { ...(file.returnShipment ?? emptyReturn()), address: event.data.address, addressGivenAt: at } };
+      return {
+        ...file,
+        returnShipment: {
+          ...(file.returnShipment ?? emptyReturn()),
+          address: event.data.address,
+          addressGivenAt: at,
+        },
+      };
     case 'ReturnShipped': {
       const { carrier, trackingNumber } = event.data;
-      return { ...file, returnShipment: { ...(file.returnShipment ?? emptyReturn()), carrier, trackingNumber, shippedAt: at } };
+      return {
+        ...file,
+        returnShipment: {
+          ...(file.returnShipment ?? emptyReturn()),
+          carrier,
+          trackingNumber,
+          shippedAt: at,
+        },
+      };
     }
     case 'ReturnDelivered':
-      return { ...file, returnShipment: { ...(file.returnShipment ?? emptyReturn()), deliveredAt: at } };
+      return {
+        ...file,
+        returnShipment: { ...(file.returnShipment ?? emptyReturn()), deliveredAt: at },
+      };
     case 'ReturnReceived':
-      return { ...file, returnShipment: { ...(file.returnShipment ?? emptyReturn()), receivedAt: at } };
+      return {
+        ...file,
+        returnShipment: { ...(file.returnShipment ?? emptyReturn()), receivedAt: at },
+      };
     case 'ReturnConditionDisputed':
       return {
         ...file,
-        returnShipment: { ...(file.returnShipment ?? emptyReturn()), conditionDisputed: { statement: event.data.statement, at } },
+        returnShipment: {
+          ...(file.returnShipment ?? emptyReturn()),
+          conditionDisputed: { statement: event.data.statement, at },
+        },
         queuedAt: at,
       };
     case 'RefundReleased':
       return { ...file, refund: { ...file.refund, released: event.data.amount, releasedAt: at } };
     case 'RefundPaidOut':
-      return { ...file, refund: { ...file.refund, paidOut: event.data.amount, payoutReference: event.data.payoutReference, paidAt: at } };
+      return {
+        ...file,
+        refund: {
+          ...file.refund,
+          paidOut: event.data.amount,
+          payoutReference: event.data.payoutReference,
+          paidAt: at,
+        },
+      };
     case 'DeadlinePassed':
       return event.data.requestId === null
         ? file

@@ -4,7 +4,12 @@ import type { CaseFile } from './case-file';
 import { toDate } from './dispute-rows';
 
 /** The columns every dispute-shaped view has, from the state after `recorded` and the audience's file. */
-export function disputeRowValues(state: Dispute, file: CaseFile, recorded: RecordedEvent, deadlineAt: string | null) {
+export function disputeRowValues(
+  state: Dispute,
+  file: CaseFile,
+  recorded: RecordedEvent,
+  deadlineAt: string | null,
+) {
   const at = (recorded.data as { at: string }).at;
   return {
     disputeId: state.disputeId,

@@ -1,5 +1,11 @@
 import type { RecordedEvent } from '@arbiter/event-store';
-import { type Dispute, type DisputeEvent, type DisputeState, evolve, initialState } from '@arbiter/disputes';
+import {
+  type Dispute,
+  type DisputeEvent,
+  type DisputeState,
+  evolve,
+  initialState,
+} from '@arbiter/disputes';
 import { getTableColumns, SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { ReadTx } from '../../database';
@@ -29,19 +35,30 @@ export interface DisputeStep<Extra> {
  * rolled-back batch takes its memory with it, since the next batch is another transaction.
  */
 export class DisputeRows<Extra> {
-  private readonly byTransaction = new WeakMap<ReadTx, Map<string, KnownDispute<Extra> | undefined>>();
+  private readonly byTransaction = new WeakMap<
+    ReadTx,
+    Map<string, KnownDispute<Extra> | undefined>
+  >();
 
   constructor(
-    private readonly load: (tx: ReadTx, disputeId: string) => Promise<KnownDispute<Extra> | undefined>,
+    private readonly load: (
+      tx: ReadTx,
+      disputeId: string,
+    ) => Promise<KnownDispute<Extra> | undefined>,
     /** One query for many disputes (a batch): what `load` returns for each id that has a row. */
-    private readonly loadMany?: (tx: ReadTx, disputeIds: string[]) => Promise<Map<string, KnownDispute<Extra>>>,
+    private readonly loadMany?: (
+      tx: ReadTx,
+      disputeIds: string[],
+    ) => Promise<Map<string, KnownDispute<Extra>>>,
   ) {}
 
   /** Reads the rows of every dispute of `events` not yet known in this transaction, in one query. */
   async preload(tx: ReadTx, events: readonly RecordedEvent[]): Promise<void> {
     if (!this.loadMany) return;
     const memory = this.memory(tx);
-    const ids = [...new Set(events.map((event) => (event.data as { disputeId: string }).disputeId))].filter((id) => !memory.has(id));
+    const ids = [
+      ...new Set(events.map((event) => (event.data as { disputeId: string }).disputeId)),
+    ].filter((id) => !memory.has(id));
     if (ids.length === 0) return;
     const loaded = await this.loadMany(tx, ids);
     // Known missing too: the opening event of a new dispute needs no query of its own.
@@ -58,10 +75,13 @@ export class DisputeRows<Extra> {
     const before = await this.get(tx, event.data.disputeId);
     if (before && Number(recorded.revision) <= before.lastRevision) return null;
     if (!before && event.type !== 'DisputeOpened') {
-      throw new Error(`${event.type} at revision ${recorded.revision} of ${recorded.streamId}: the view has no row for this dispute`);
+      throw new Error(
+        `${event.type} at revision ${recorded.revision} of ${recorded.streamId}: the view has no row for this dispute`,
+      );
     }
     const state: DisputeState = evolve(before?.state ?? initialState, event);
-    if (state.status === 'NONE') throw new Error(`${recorded.streamId} does not start with DisputeOpened`);
+    if (state.status === 'NONE')
+      throw new Error(`${recorded.streamId} does not start with DisputeOpened`);
     return { event, before, state };
   }
 
@@ -88,7 +108,10 @@ export class DisputeRows<Extra> {
 }
 
 /** `SET col = excluded.col` for every column of `table` except `keep`: an upsert that overwrites the row. */
-export function overwriteFromExcluded(table: PgTable, keep: readonly string[] = []): Record<string, SQL> {
+export function overwriteFromExcluded(
+  table: PgTable,
+  keep: readonly string[] = [],
+): Record<string, SQL> {
   const set: Record<string, SQL> = {};
   for (const [key, column] of Object.entries(getTableColumns(table))) {
     if (column.primary || keep.includes(key)) continue;
@@ -97,7 +120,8 @@ export function overwriteFromExcluded(table: PgTable, keep: readonly string[] = 
   return set;
 }
 
-export const toDate = (instant: string | null | undefined): Date | null => (instant ? new Date(instant) : null);
+export const toDate = (instant: string | null | undefined): Date | null =>
+  instant ? new Date(instant) : null;
 
 /** Empties a table a projection owns (rebuild). TRUNCATE: far cheaper than DELETE on a big table. */
 export async function truncate(tx: ReadTx, ...tables: PgTable[]): Promise<void> {
@@ -112,8 +136,13 @@ export const disputeEventsOf = (events: readonly RecordedEvent[]): RecordedEvent
  * Writes `rows` in multi-row statements of `chunk` rows: one round trip per chunk instead of one
  * per event (PostgreSQL takes at most 65,535 parameters per statement).
  */
-export async function inChunks<Row>(rows: readonly Row[], chunk: number, write: (rows: Row[]) => Promise<unknown>): Promise<void> {
-  for (let start = 0; start < rows.length; start += chunk) await write(rows.slice(start, start + chunk));
+export async function inChunks<Row>(
+  rows: readonly Row[],
+  chunk: number,
+  write: (rows: Row[]) => Promise<unknown>,
+): Promise<void> {
+  for (let start = 0; start < rows.length; start += chunk)
+    await write(rows.slice(start, start + chunk));
 }
 
 /** The rows a batch will write: the latest values per key, in first-seen order. */

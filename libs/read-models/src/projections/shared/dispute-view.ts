@@ -47,7 +47,11 @@ export interface DisputeView {
   /** The stream revision this view reflects. */
   revision: number;
   deadline: { kind: PhaseDeadlineKind; dueAt: Date } | null;
-  nextAction: { action: ExpectedActionKind; dueAt: Date | null; ifMissed: DeadlineConsequence | null } | null;
+  nextAction: {
+    action: ExpectedActionKind;
+    dueAt: Date | null;
+    ifMissed: DeadlineConsequence | null;
+  } | null;
   proposals: { buyer: Proposal | null; seller: Proposal | null; mediator: Proposal | null };
   decision: Decision | null;
   resolution: Resolution | null;
@@ -91,8 +95,15 @@ export function toDisputeView(
     updatedAt: row.updatedAt,
     closedAt: state.closedAt === null ? null : new Date(state.closedAt),
     revision: row.lastRevision,
-    deadline: state.deadline && { kind: state.deadline.kind, dueAt: new Date(state.deadline.dueAt) },
-    nextAction: next && { action: next.action, dueAt: next.dueAt === null ? null : new Date(next.dueAt), ifMissed: next.ifMissed },
+    deadline: state.deadline && {
+      kind: state.deadline.kind,
+      dueAt: new Date(state.deadline.dueAt),
+    },
+    nextAction: next && {
+      action: next.action,
+      dueAt: next.dueAt === null ? null : new Date(next.dueAt),
+      ifMissed: next.ifMissed,
+    },
     proposals: state.proposals,
     decision: state.decision,
     resolution: resolutionAsClosed(state),

@@ -21,4 +21,5 @@ export function filterConditions(
   ];
 }
 
-export const allOf = (conditions: (SQL | undefined)[]): SQL | undefined => and(...conditions.filter(Boolean));
+export const allOf = (conditions: (SQL | undefined)[]): SQL | undefined =>
+  and(...conditions.filter(Boolean));

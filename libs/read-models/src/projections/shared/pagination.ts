@@ -33,7 +33,12 @@ export function encodeCursor(key: readonly string[]): string {
 export function decodeCursor(cursor: string, length: number): string[] {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === length && key.every((part) => typeof part === 'string')) return key;
+    if (
+      Array.isArray(key) &&
+      key.length === length &&
+      key.every((part) => typeof part === 'string')
+    )
+      return key;
   } catch {
     // falls through to the error below
   }
@@ -41,8 +46,18 @@ export function decodeCursor(cursor: string, length: number): string[] {
 }
 
 /** `rows` holds up to size + 1 items, the extra one only telling that a next page exists. */
-export function toPage<Row, T>(rows: Row[], size: number, totalCount: number, keyOf: (row: Row) => string[], map: (row: Row) => T): Page<T> {
+export function toPage<Row, T>(
+  rows: Row[],
+  size: number,
+  totalCount: number,
+  keyOf: (row: Row) => string[],
+  map: (row: Row) => T,
+): Page<T> {
   const items = rows.slice(0, size);
   const edges = items.map((row) => ({ node: map(row), cursor: encodeCursor(keyOf(row)) }));
-  return { edges, pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+  return {
+    edges,
+    pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null },
+    totalCount,
+  };
 }

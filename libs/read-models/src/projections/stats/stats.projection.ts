@@ -4,12 +4,23 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { ReadTx } from '../../database';
 import type { Projection } from '../../projection';
 import { disputeStats } from '../../schema';
-import { DisputeRows, inChunks, overwriteFromExcluded, PendingRows, toDate, truncate } from '../shared/dispute-rows';
+import {
+  DisputeRows,
+  inChunks,
+  overwriteFromExcluded,
+  PendingRows,
+  toDate,
+  truncate,
+} from '../shared/dispute-rows';
 
 export const STATS = 'stats';
 
 type Row = typeof disputeStats.$inferInsert;
-const columns = { disputeId: disputeStats.disputeId, state: disputeStats.state, lastRevision: disputeStats.lastRevision };
+const columns = {
+  disputeId: disputeStats.disputeId,
+  state: disputeStats.state,
+  lastRevision: disputeStats.lastRevision,
+};
 
 /**
  * Analysts' statistics: per dispute only codes and instants (status, reason, outcome, how it was
@@ -18,12 +29,17 @@ const columns = { disputeId: disputeStats.disputeId, state: disputeStats.state, 
 export function statsProjection(): Projection {
   const rows = new DisputeRows<null>(
     async (tx, disputeId) => {
-      const [row] = await tx.select(columns).from(disputeStats).where(eq(disputeStats.disputeId, disputeId));
+      const [row] = await tx
+        .select(columns)
+        .from(disputeStats)
+        .where(eq(disputeStats.disputeId, disputeId));
       return row && { state: row.state as Dispute, lastRevision: row.lastRevision, extra: null };
     },
     async (tx, ids) =>
       new Map(
-        (await tx.select(columns).from(disputeStats).where(inArray(disputeStats.disputeId, ids))).map((row) => [
+        (
+          await tx.select(columns).from(disputeStats).where(inArray(disputeStats.disputeId, ids))
+        ).map((row) => [
           row.disputeId,
           { state: row.state as Dispute, lastRevision: row.lastRevision, extra: null },
         ]),
@@ -56,12 +72,18 @@ export function statsProjection(): Projection {
         reachedBy: state.reachedBy,
         openedAt: new Date(state.openedAt),
         closedAt: toDate(state.closedAt),
-        resolutionMs: closed ? Date.parse(state.closedAt as string) - Date.parse(state.openedAt) : null,
+        resolutionMs: closed
+          ? Date.parse(state.closedAt as string) - Date.parse(state.openedAt)
+          : null,
         lastRevision: Number(recorded.revision),
         lastPosition: recorded.position,
         state,
       });
-      rows.remember(tx, state.disputeId, { state, lastRevision: Number(recorded.revision), extra: null });
+      rows.remember(tx, state.disputeId, {
+        state,
+        lastRevision: Number(recorded.revision),
+        extra: null,
+      });
     }
     await pending.flush((values) => upsert(tx, values));
   };

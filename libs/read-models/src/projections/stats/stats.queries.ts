@@ -20,9 +20,14 @@ export interface DisputeStatistics {
 }
 
 /** Aggregates for analysts over disputes opened in the filter's range (codes only, no personal data). */
-export async function disputeStatistics(db: ReadDb, filter: DisputeListFilter = {}): Promise<DisputeStatistics> {
+export async function disputeStatistics(
+  db: ReadDb,
+  filter: DisputeListFilter = {},
+): Promise<DisputeStatistics> {
   const where = allOf(filterConditions(disputeStats, filter));
-  const groupBy = async (column: typeof disputeStats.status | typeof disputeStats.reason | typeof disputeStats.outcome) => {
+  const groupBy = async (
+    column: typeof disputeStats.status | typeof disputeStats.reason | typeof disputeStats.outcome,
+  ) => {
     const rows = await db
       .select({ key: column, count: count() })
       .from(disputeStats)
@@ -31,12 +36,18 @@ export async function disputeStatistics(db: ReadDb, filter: DisputeListFilter = 
       .orderBy(column);
     return rows.map((row) => ({ key: String(row.key), count: Number(row.count) }));
   };
-  const [byStatus, byReason, byOutcome] = [await groupBy(disputeStats.status), await groupBy(disputeStats.reason), await groupBy(disputeStats.outcome)];
+  const [byStatus, byReason, byOutcome] = [
+    await groupBy(disputeStats.status),
+    await groupBy(disputeStats.reason),
+    await groupBy(disputeStats.outcome),
+  ];
   const [median] = await db
     .select({
       total: count(),
       resolved: count(disputeStats.resolutionMs),
-      median: sql<string | null>`percentile_cont(0.5) within group (order by ${disputeStats.resolutionMs})`,
+      median: sql<
+        string | null
+      >`percentile_cont(0.5) within group (order by ${disputeStats.resolutionMs})`,
     })
     .from(disputeStats)
     .where(where);

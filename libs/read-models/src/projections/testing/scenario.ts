@@ -23,7 +23,11 @@ import {
   orderStreamId,
   type Solution,
 } from '@arbiter/disputes';
-import { deterministicUuid, handleCommand, type HandledCommand } from '@arbiter/disputes/application/command-handling';
+import {
+  deterministicUuid,
+  handleCommand,
+  type HandledCommand,
+} from '@arbiter/disputes/application/command-handling';
 
 /**
  * Test and bench support: histories written the way the app writes them — commands through the
@@ -47,18 +51,40 @@ export class DisputeScenario {
   ) {}
 
   /** OrderPlaced at `at`, shipped at once with a delivery deadline 20 days later. */
-  async placeShippedOrder(order: { orderId: string; buyerId: string; sellerId: string; total: Money; at: string }): Promise<void> {
+  async placeShippedOrder(order: {
+    orderId: string;
+    buyerId: string;
+    sellerId: string;
+    total: Money;
+    at: string;
+  }): Promise<void> {
     const { orderId, buyerId, sellerId, total, at } = order;
-    await this.order(orderId, at, { type: 'PlaceOrder', data: { orderId, buyerId, sellerId, total, items: [] } });
+    await this.order(orderId, at, {
+      type: 'PlaceOrder',
+      data: { orderId, buyerId, sellerId, total, items: [] },
+    });
     await this.order(orderId, at, {
       type: 'ShipOrder',
-      data: { carrier: 'bpost', trackingNumber: `TRK-${orderId}`, deliveryDeadline: addDays(at, 20) },
+      data: {
+        carrier: 'bpost',
+        trackingNumber: `TRK-${orderId}`,
+        deliveryDeadline: addDays(at, 20),
+      },
     });
   }
 
-  async placeOrder(order: { orderId: string; buyerId: string; sellerId: string; total: Money; at: string }): Promise<void> {
+  async placeOrder(order: {
+    orderId: string;
+    buyerId: string;
+    sellerId: string;
+    total: Money;
+    at: string;
+  }): Promise<void> {
     const { orderId, buyerId, sellerId, total, at } = order;
-    await this.order(orderId, at, { type: 'PlaceOrder', data: { orderId, buyerId, sellerId, total, items: [] } });
+    await this.order(orderId, at, {
+      type: 'PlaceOrder',
+      data: { orderId, buyerId, sellerId, total, items: [] },
+    });
   }
 
   async open(
@@ -66,7 +92,11 @@ export class DisputeScenario {
     orderId: string,
     buyer: Actor,
     at: string,
-    options: { claim?: Solution; reason?: DataOf<'OpenDispute'>['reason']; description?: string } = {},
+    options: {
+      claim?: Solution;
+      reason?: DataOf<'OpenDispute'>['reason'];
+      description?: string;
+    } = {},
   ): Promise<HandledCommand<DisputeState>> {
     const order = await this.orderState(orderId);
     return this.run(disputeId, buyer, at, 'OpenDispute', {
@@ -93,13 +123,21 @@ export class DisputeScenario {
       command,
       { initialState, evolve, decide: (c, s) => decide(c, s, this.policy) },
       { commandId: this.nextCommandId(), actor },
-      { schemaVersionOf: (eventType) => DISPUTE_EVENT_SCHEMA_VERSIONS[eventType as DisputeEvent['type']] ?? 1 },
+      {
+        schemaVersionOf: (eventType) =>
+          DISPUTE_EVENT_SCHEMA_VERSIONS[eventType as DisputeEvent['type']] ?? 1,
+      },
     );
-    if (handled.position !== undefined && handled.position > this.lastPosition) this.lastPosition = handled.position;
+    if (handled.position !== undefined && handled.position > this.lastPosition)
+      this.lastPosition = handled.position;
     return handled;
   }
 
-  private async order(orderId: string, at: string, command: Omit<OrderCommand, 'metadata'>): Promise<void> {
+  private async order(
+    orderId: string,
+    at: string,
+    command: Omit<OrderCommand, 'metadata'>,
+  ): Promise<void> {
     const handled = await handleCommand<OrderCommand, OrderEvent, OrderState>(
       this.store,
       orderStreamId(orderId),
@@ -107,12 +145,16 @@ export class DisputeScenario {
       { initialState: initialOrderState, evolve: evolveOrder, decide: decideOrder },
       { commandId: this.nextCommandId(), actor: platformActor },
     );
-    if (handled.position !== undefined && handled.position > this.lastPosition) this.lastPosition = handled.position;
+    if (handled.position !== undefined && handled.position > this.lastPosition)
+      this.lastPosition = handled.position;
   }
 
   private async orderState(orderId: string): Promise<OrderState> {
     const events = await this.store.readStream(orderStreamId(orderId));
-    return events.reduce((state, event) => evolveOrder(state, event as unknown as OrderEvent), initialOrderState);
+    return events.reduce(
+      (state, event) => evolveOrder(state, event as unknown as OrderEvent),
+      initialOrderState,
+    );
   }
 
   private nextCommandId(): string {
@@ -136,7 +178,12 @@ export async function mediatedStory(
   const { buyer, seller, mediator } = people;
   const d = (days: number) => addDays(start, days);
   let last = await s.open(disputeId, ids.orderId, buyer, d(0));
-  const step = async <T extends DisputeCommand['type']>(actor: Actor, days: number, type: T, data: DataOf<T>) => {
+  const step = async <T extends DisputeCommand['type']>(
+    actor: Actor,
+    days: number,
+    type: T,
+    data: DataOf<T>,
+  ) => {
     last = await s.run(disputeId, actor, d(days), type, data);
   };
   await step(seller, 1, 'RespondToDispute', {
@@ -145,7 +192,10 @@ export async function mediatedStory(
     proposalId: `${disputeId}-p1`,
     solution: { kind: 'PARTIAL_REFUND', amount: { amountMinor: 3000, currency: 'EUR' } },
   });
-  await step(buyer, 1.5, 'PostMessage', { messageId: `${disputeId}-m1`, body: 'That is not enough' });
+  await step(buyer, 1.5, 'PostMessage', {
+    messageId: `${disputeId}-m1`,
+    body: 'That is not enough',
+  });
   await step(buyer, 2, 'AddEvidence', {
     evidenceId: `${disputeId}-e1`,
     kind: 'PHOTO',
@@ -155,8 +205,15 @@ export async function mediatedStory(
   await step(buyer, 4, 'EscalateDispute', {});
   if (until === 'escalated') return last.position as bigint;
   await step(mediator, 5, 'TakeCase', {});
-  await step(mediator, 5.1, 'RequestEvidence', { requestId: `${disputeId}-r1`, from: 'seller', prompt: 'Show the listing photo' });
-  await step(mediator, 5.2, 'AddInternalNote', { noteId: `${disputeId}-n1`, note: 'Seller has several similar cases' });
+  await step(mediator, 5.1, 'RequestEvidence', {
+    requestId: `${disputeId}-r1`,
+    from: 'seller',
+    prompt: 'Show the listing photo',
+  });
+  await step(mediator, 5.2, 'AddInternalNote', {
+    noteId: `${disputeId}-n1`,
+    note: 'Seller has several similar cases',
+  });
   await step(seller, 6, 'AddEvidence', {
     evidenceId: `${disputeId}-e2`,
     kind: 'TEXT',

@@ -10,7 +10,11 @@ export function describeEvent(event: DisputeEvent): string {
     case 'DisputeOpened':
       return `${who} opened a dispute (${words(event.data.reason)}), asking for ${solution(event.data.claim)}: “${event.data.description}”.`;
     case 'SellerResponded': {
-      const verb = { ACCEPTED: 'accepted the claim', COUNTERED: 'made a counter-proposal', REJECTED: 'rejected the claim' }[event.data.response];
+      const verb = {
+        ACCEPTED: 'accepted the claim',
+        COUNTERED: 'made a counter-proposal',
+        REJECTED: 'rejected the claim',
+      }[event.data.response];
       return `${who} ${verb}: “${event.data.comment}”.`;
     }
     case 'ProposalSubmitted':
@@ -89,7 +93,8 @@ const ACTOR_WORDS: Readonly<Record<Role, string>> = {
 
 const words = (code: string): string => code.toLowerCase().replace(/_/g, ' ');
 const day = (instant: string | null): string => (instant ?? '').slice(0, 10);
-const proposerWords = (proposer: string): string => (proposer === 'mediator' ? "mediator's" : `${proposer}'s`);
+const proposerWords = (proposer: string): string =>
+  proposer === 'mediator' ? "mediator's" : `${proposer}'s`;
 
 export function amount(value: Money): string {
   return `${(value.amountMinor / 100).toFixed(2)} ${value.currency}`;
@@ -112,4 +117,5 @@ function solution(value: Ruling): string {
   }
 }
 
-const ruling = (value: Ruling): string => (value.kind === 'SELLER_FAVOUR' ? "in the seller's favour" : solution(value));
+const ruling = (value: Ruling): string =>
+  value.kind === 'SELLER_FAVOUR' ? "in the seller's favour" : solution(value);

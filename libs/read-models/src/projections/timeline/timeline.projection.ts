@@ -26,7 +26,9 @@ export function timelineProjection(): Projection {
         data,
       };
     });
-    await inChunks(rows, 500, (chunk) => tx.insert(timelineEntries).values(chunk).onConflictDoNothing());
+    await inChunks(rows, 500, (chunk) =>
+      tx.insert(timelineEntries).values(chunk).onConflictDoNothing(),
+    );
   };
   return {
     name: TIMELINE,

@@ -1,4 +1,10 @@
-import { type DisputeEvent, MEDIATOR_ONLY_EVENT_TYPES, type Role, visibleEventFor, AUDIENCE_OF_ROLE } from '@arbiter/disputes';
+import {
+  type DisputeEvent,
+  MEDIATOR_ONLY_EVENT_TYPES,
+  type Role,
+  visibleEventFor,
+  AUDIENCE_OF_ROLE,
+} from '@arbiter/disputes';
 import { and, asc, count, eq, gt, inArray, notInArray } from 'drizzle-orm';
 import type { ReadDb } from '../../database';
 import { timelineEntries } from '../../schema';
@@ -39,10 +45,18 @@ function entryFor(role: Role, row: TimelineRow): TimelineEntry | null {
 }
 
 /** One dispute's timeline, oldest first, paged by revision. Access is checked by the caller. */
-export async function timelinePage(db: ReadDb, role: Role, disputeId: string, args: PageArgs): Promise<Page<TimelineEntry>> {
+export async function timelinePage(
+  db: ReadDb,
+  role: Role,
+  disputeId: string,
+  args: PageArgs,
+): Promise<Page<TimelineEntry>> {
   const size = pageSize(args);
   const hidden = hiddenTypes(role);
-  const base = and(eq(timelineEntries.disputeId, disputeId), hidden.length ? notInArray(timelineEntries.type, hidden) : undefined);
+  const base = and(
+    eq(timelineEntries.disputeId, disputeId),
+    hidden.length ? notInArray(timelineEntries.type, hidden) : undefined,
+  );
   const after = args.after ? Number(decodeCursor(args.after, 1)[0]) : null;
   const rows = await db
     .select()
@@ -51,16 +65,31 @@ export async function timelinePage(db: ReadDb, role: Role, disputeId: string, ar
     .orderBy(asc(timelineEntries.revision))
     .limit(size + 1);
   const [{ total }] = await db.select({ total: count() }).from(timelineEntries).where(base);
-  return toPage(rows, size, Number(total), (row) => [String(row.revision)], (row) => entryFor(role, row) as TimelineEntry);
+  return toPage(
+    rows,
+    size,
+    Number(total),
+    (row) => [String(row.revision)],
+    (row) => entryFor(role, row) as TimelineEntry,
+  );
 }
 
 /** The whole timelines of several disputes in one query (a DataLoader's batch), in the order asked. */
-export async function timelinesOf(db: ReadDb, role: Role, disputeIds: readonly string[]): Promise<TimelineEntry[][]> {
+export async function timelinesOf(
+  db: ReadDb,
+  role: Role,
+  disputeIds: readonly string[],
+): Promise<TimelineEntry[][]> {
   const hidden = hiddenTypes(role);
   const rows = await db
     .select()
     .from(timelineEntries)
-    .where(and(inArray(timelineEntries.disputeId, [...disputeIds]), hidden.length ? notInArray(timelineEntries.type, hidden) : undefined))
+    .where(
+      and(
+        inArray(timelineEntries.disputeId, [...disputeIds]),
+        hidden.length ? notInArray(timelineEntries.type, hidden) : undefined,
+      ),
+    )
     .orderBy(asc(timelineEntries.disputeId), asc(timelineEntries.revision));
   const byDispute = new Map<string, TimelineEntry[]>(disputeIds.map((id) => [id, []]));
   for (const row of rows) {
@@ -71,8 +100,16 @@ export async function timelinesOf(db: ReadDb, role: Role, disputeIds: readonly s
 }
 
 /** A case file folded from the events as `role` sees them (analysts: no personal free text). */
-export async function caseFileFromTimeline(db: ReadDb, role: Role, disputeId: string): Promise<CaseFile> {
-  const rows = await db.select().from(timelineEntries).where(eq(timelineEntries.disputeId, disputeId)).orderBy(asc(timelineEntries.revision));
+export async function caseFileFromTimeline(
+  db: ReadDb,
+  role: Role,
+  disputeId: string,
+): Promise<CaseFile> {
+  const rows = await db
+    .select()
+    .from(timelineEntries)
+    .where(eq(timelineEntries.disputeId, disputeId))
+    .orderBy(asc(timelineEntries.revision));
   return rows.reduce((file, row) => {
     const visible = visibleEventFor(role, { type: row.type, data: row.data } as DisputeEvent);
     return visible ? foldCaseFile(file, visible) : file;
