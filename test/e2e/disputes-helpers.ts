@@ -168,7 +168,13 @@ export type DisputeResult = {
     file: { sha256: string; mediaType: string } | null;
   }[];
   messages: { messageId: string; body: string; authorRole: string }[];
-  evidenceRequests: { requestId: string; from: string; status: string; prompt: string }[];
+  evidenceRequests: {
+    requestId: string;
+    from: string;
+    status: string;
+    prompt: string;
+    dueAt: string;
+  }[];
   internalNotes: { note: string }[];
   decision: { decisionId: string; stage: string; final: boolean; rationale: string } | null;
   appeals: { appealId: string; newInformation: string }[];
