@@ -40,3 +40,16 @@ export function matchesFilter(event: RecordedEvent, filter: EventFilter | undefi
     return false;
   return true;
 }
+
+/** Key order does not matter for equality, as with jsonb. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+            a < b ? -1 : a > b ? 1 : 0,
+          ),
+        )
+      : v,
+  );
+}

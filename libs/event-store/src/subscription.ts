@@ -13,6 +13,13 @@ export interface SubscriptionSource {
   /** Called once the loop starts (before the first read, so no wake-up is missed) and when it ends. */
   attach(subscription: PollingSubscription): Promise<void>;
   detach(subscription: PollingSubscription): Promise<void>;
+  /**
+   * A failed read ends the iteration with its error unless this returns a delay: then the loop
+   * sleeps that long (a close or a wake-up cuts the sleep short) and reads again from the same
+   * checkpoint, so a retry can neither skip nor repeat an event. `attempt` counts from 0 and resets
+   * after a successful read.
+   */
+  retryDelayMs?(error: unknown, attempt: number): number | undefined;
 }
 
 const DEFAULT_BATCH_SIZE = 500;
@@ -62,11 +69,22 @@ export class PollingSubscription implements Subscription {
 
   private async *run(after: bigint, filter: EventFilter | undefined, batchSize: number) {
     let checkpoint = after;
+    let failures = 0;
     await this.source.attach(this);
     try {
       while (!this.closed) {
         this.signalled = false;
-        const batch = await this.source.read(checkpoint, batchSize, filter);
+        let batch: RecordedEvent[];
+        try {
+          batch = await this.source.read(checkpoint, batchSize, filter);
+          failures = 0;
+        } catch (error) {
+          if (this.closed) return;
+          const delay = this.source.retryDelayMs?.(error, failures++);
+          if (delay === undefined) throw error;
+          await this.sleep(delay);
+          continue;
+        }
         for (const event of batch) {
           if (this.closed) return;
           checkpoint = event.position;

@@ -13,7 +13,7 @@ import {
   WrongExpectedRevisionError,
 } from '../port';
 import { PollingSubscription, SubscriptionSource } from '../subscription';
-import { assertUniqueIds, matchesFilter, revisionMatches } from '../semantics';
+import { assertUniqueIds, canonicalJson, matchesFilter, revisionMatches } from '../semantics';
 
 /**
  * Process-memory store for handler unit tests. Same semantics as the SQL store (the contract suite
@@ -157,17 +157,4 @@ function copyOut(event: RecordedEvent): RecordedEvent {
     metadata: jsonCopy(event.metadata),
     recordedAt: new Date(event.recordedAt),
   };
-}
-
-/** Key order does not matter for equality, as with jsonb. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
-            a < b ? -1 : a > b ? 1 : 0,
-          ),
-        )
-      : v,
-  );
 }
