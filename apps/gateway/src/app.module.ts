@@ -5,7 +5,12 @@ import { AuthGuard, AuthModule, AuthOptions, DEVELOPMENT_JWT_SECRET, Public } fr
 import { DeadlinesModule, disputeDeadlinesFirer } from '@arbiter/deadlines';
 import type { DisputePolicy } from '@arbiter/disputes';
 import { DISPUTE_POLICY, DisputeDeadlines } from '@arbiter/disputes/application';
-import { EVENT_STORE, EventStore, EventStoreModule } from '@arbiter/event-store';
+import {
+  EVENT_STORE,
+  EventStore,
+  EventStoreModule,
+  eventStoreConfigFor,
+} from '@arbiter/event-store';
 import {
   AppConfig,
   CLOCK,
@@ -70,7 +75,10 @@ export class GatewayModule {
         EventStoreModule.forRootAsync({
           inject: [SQL_CONNECTION],
           useFactory: (connection: SqlConnection) =>
-            config.EVENT_STORE === 'memory' ? { kind: 'memory' } : { kind: 'sql', connection },
+            eventStoreConfigFor(config.EVENT_STORE, connection, {
+              url: config.KURRENTDB_URL,
+              streamPrefix: config.KURRENTDB_STREAM_PREFIX,
+            }),
         }),
         DisputesGatewayModule.forRoot(config.DISPUTE_POLICY),
         ReadModelsModule.forRootAsync({

@@ -2,7 +2,12 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DeadlinesModule, disputeDeadlinesFirer } from '@arbiter/deadlines';
 import type { DisputePolicy } from '@arbiter/disputes';
 import { DISPUTE_POLICY, DisputeDeadlines, DisputesModule } from '@arbiter/disputes/application';
-import { EVENT_STORE, EventStore, EventStoreModule } from '@arbiter/event-store';
+import {
+  EVENT_STORE,
+  EventStore,
+  EventStoreModule,
+  eventStoreConfigFor,
+} from '@arbiter/event-store';
 import {
   AppConfig,
   CLOCK,
@@ -25,7 +30,10 @@ export class WorkerModule {
         EventStoreModule.forRootAsync({
           inject: [SQL_CONNECTION],
           useFactory: (connection: SqlConnection) =>
-            config.EVENT_STORE === 'memory' ? { kind: 'memory' } : { kind: 'sql', connection },
+            eventStoreConfigFor(config.EVENT_STORE, connection, {
+              url: config.KURRENTDB_URL,
+              streamPrefix: config.KURRENTDB_STREAM_PREFIX,
+            }),
         }),
         ReadModelsModule.forRootAsync({
           inject: [SQL_CONNECTION, EVENT_STORE],

@@ -6,7 +6,15 @@ import {
   Inject,
   Injectable,
   Module,
+  OnModuleInit,
+  Optional,
 } from '@nestjs/common';
+import { HealthIndicators } from '@arbiter/platform/health.controller';
+import {
+  createKurrentDbEventStore,
+  KurrentDbEventStore,
+  KurrentDbEventStoreOptions,
+} from './kurrentdb/kurrentdb-event-store';
 import { MemoryEventStore } from './memory/memory-event-store';
 import { EventStore } from './port';
 import { createSqlEventStore } from './sql/sql-event-store';
@@ -17,7 +25,34 @@ export const EVENT_STORE = Symbol('EVENT_STORE');
 export type EventStoreConfig =
   | { kind: 'memory' }
   /** The connection is shared with the read models and owned (and closed) by its module. */
-  | { kind: 'sql'; connection: SqlConnection; schema?: string };
+  | { kind: 'sql'; connection: SqlConnection; schema?: string }
+  /** A `kurrentdb://` connection string; the store owns (and disposes of) its client. */
+  | { kind: 'kurrentdb'; url: string; options?: KurrentDbEventStoreOptions };
+
+/**
+ * The store of each running mode (`EVENT_STORE`): events in the shared SQL database, in process
+ * memory, or in KurrentDB (whose read models still use the SQL connection).
+ */
+export function eventStoreConfigFor(
+  mode: 'pglite' | 'postgres' | 'kurrentdb' | 'memory',
+  connection: SqlConnection,
+  kurrentDb: { url?: string; streamPrefix?: string } = {},
+): EventStoreConfig {
+  switch (mode) {
+    case 'memory':
+      return { kind: 'memory' };
+    case 'kurrentdb':
+      if (!kurrentDb.url)
+        throw new Error('EVENT_STORE=kurrentdb needs a KurrentDB connection string');
+      return {
+        kind: 'kurrentdb',
+        url: kurrentDb.url,
+        options: { streamPrefix: kurrentDb.streamPrefix },
+      };
+    default:
+      return { kind: 'sql', connection };
+  }
+}
 
 export interface EventStoreModuleAsyncOptions {
   imports?: DynamicModule['imports'];
@@ -33,10 +68,51 @@ export async function createEventStore(config: EventStoreConfig): Promise<EventS
       return new MemoryEventStore();
     case 'sql':
       return createSqlEventStore(config.connection, { schema: config.schema });
+    case 'kurrentdb':
+      return createKurrentDbEventStore(config.url, config.options);
     default: {
       const unknown: never = config;
       throw new Error(`Unknown event store kind ${JSON.stringify(unknown)}`);
     }
+  }
+}
+
+/**
+ * With events outside the shared SQL database (KurrentDB), `/health` also says whether the store
+ * answers: its head position, or down with the reason, within a bounded wait.
+ */
+@Injectable()
+class EventStoreHealthRegistration implements OnModuleInit {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Optional() @Inject(HealthIndicators) private readonly indicators?: HealthIndicators,
+  ) {}
+
+  onModuleInit(): void {
+    if (!(this.store instanceof KurrentDbEventStore)) return;
+    const store = this.store;
+    this.indicators?.add(async () => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const head = await Promise.race([
+          store.headPosition(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('no answer within 2 s')), 2_000);
+          }),
+        ]);
+        return { eventStore: { status: 'up', kind: 'kurrentdb', head: head.toString() } };
+      } catch (error) {
+        return {
+          eventStore: {
+            status: 'down',
+            kind: 'kurrentdb',
+            message: error instanceof Error ? error.message : String(error),
+          },
+        };
+      } finally {
+        clearTimeout(timer);
+      }
+    });
   }
 }
 
@@ -66,6 +142,7 @@ export class EventStoreModule {
             createEventStore(await options.useFactory(...args)),
         },
         EventStoreCloser,
+        EventStoreHealthRegistration,
       ],
       exports: [EVENT_STORE],
     };

@@ -1,5 +1,10 @@
 export * from './port';
-export { EVENT_STORE, EventStoreModule, createEventStore } from './event-store.module';
+export {
+  EVENT_STORE,
+  EventStoreModule,
+  createEventStore,
+  eventStoreConfigFor,
+} from './event-store.module';
 export type { EventStoreConfig, EventStoreModuleAsyncOptions } from './event-store.module';
 export { MemoryEventStore } from './memory/memory-event-store';
 export { SqlEventStore, createSqlEventStore } from './sql/sql-event-store';
@@ -10,3 +15,5 @@ export {
   POSITION_SHIFT,
   TransactionIdsBehindError,
 } from './sql/schema';
+export { KurrentDbEventStore, createKurrentDbEventStore } from './kurrentdb/kurrentdb-event-store';
+export type { KurrentDbEventStoreOptions } from './kurrentdb/kurrentdb-event-store';

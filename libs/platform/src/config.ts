@@ -20,13 +20,38 @@ export const configSchema = z
     ),
     EVENT_STORE: z.preprocess(
       emptyAsUndefined,
-      z.enum(['pglite', 'postgres', 'memory']).default('pglite'),
+      z.enum(['pglite', 'postgres', 'kurrentdb', 'memory']).default('pglite'),
     ),
     DATABASE_URL: z.preprocess(
       emptyAsUndefined,
       z
         .string()
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    ),
+    /** KurrentDB (EventStoreDB) connection string; required when EVENT_STORE=kurrentdb. */
+    KURRENTDB_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(
+          /^(kurrentdb|kurrent|kdb|esdb)(\+discover)?:\/\/[^/?#\s]+/,
+          'must be a kurrentdb:// (or kurrentdb+discover://) connection string',
+        )
+        .optional(),
+    ),
+    /**
+     * Stored in front of every stream id in KurrentDB, so several deployments (or test runs) can
+     * share one server; `$all` readers see only their own streams.
+     */
+    KURRENTDB_STREAM_PREFIX: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(
+          /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
+          'must be letters, digits and . _ : - (not starting with $)',
+        )
         .optional(),
     ),
     PGLITE_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
@@ -130,6 +155,13 @@ export const configSchema = z
         }
       }
     }
+    if (config.EVENT_STORE === 'kurrentdb' && !config.KURRENTDB_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KURRENTDB_URL'],
+        message: 'is required when EVENT_STORE=kurrentdb',
+      });
+    }
     if (config.EVENT_STORE === 'postgres' && !config.DATABASE_URL) {
       ctx.addIssue({
         code: 'custom',
@@ -219,6 +251,11 @@ export function sqlConnectionOptionsFrom(
       return { kind: 'postgres', url: config.DATABASE_URL as string };
     case 'pglite':
       return { kind: 'pglite', dataDir: config.PGLITE_DATA_DIR };
+    // Events in KurrentDB; read models, checkpoints and deadlines in PostgreSQL, or PGlite without it.
+    case 'kurrentdb':
+      return config.DATABASE_URL
+        ? { kind: 'postgres', url: config.DATABASE_URL }
+        : { kind: 'pglite', dataDir: config.PGLITE_DATA_DIR };
     case 'memory':
       return { kind: 'pglite', dataDir: 'memory://' };
   }

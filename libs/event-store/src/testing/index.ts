@@ -7,3 +7,10 @@ export {
   uniqueSchemaName,
 } from './postgres';
 export type { PostgresTestSchema } from './postgres';
+export {
+  describeWithRealKurrentDb,
+  realKurrentDbUnavailable,
+  startRealKurrentDb,
+  KURRENTDB_IMAGE,
+} from './kurrentdb';
+export type { RealKurrentDb } from './kurrentdb';

@@ -1,0 +1,492 @@
+import {
+  type AllStreamResolvedEvent,
+  type AppendStreamState,
+  BACKWARDS,
+  END,
+  ErrorType,
+  eventTypeFilter,
+  excludeSystemEvents,
+  type Filter,
+  FORWARDS,
+  KurrentDBClient,
+  NO_STREAM,
+  type ReadPosition,
+  type ResolvedEvent,
+  START,
+  streamNameFilter,
+  type StreamSubscription,
+  type AllStreamSubscription,
+} from '@kurrent/kurrentdb-client';
+import {
+  AppendOptions,
+  AppendResult,
+  EventFilter,
+  EventIdConflictError,
+  EventStore,
+  EventToAppend,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+  WrongExpectedRevisionError,
+} from '../port';
+import { assertUniqueIds, canonicalJson, matchesFilter, revisionMatches } from '../semantics';
+import { PollingSubscription, SubscriptionSource } from '../subscription';
+
+export interface KurrentDbEventStoreOptions {
+  /**
+   * Keeps this store's streams apart from others on the same server: every stream id is stored
+   * with this prefix and `$all` reads see only those streams (e.g. `staging.`, or one per test).
+   */
+  streamPrefix?: string;
+  /** How often a caught-up subscription reads again without a wake-up (a safety net). */
+  idlePollMs?: number;
+  /** Longest pause between retries while the server is unreachable. */
+  maxRetryDelayMs?: number;
+}
+
+/** Events fetched per `$all` read while a filter that the server cannot apply drops some. */
+const READ_CHUNK = 500;
+/** Appends retried after losing a race for the stream's head, before giving up. */
+const MAX_APPEND_ATTEMPTS = 100;
+
+/**
+ * The event store on KurrentDB (formerly EventStoreDB) through the official gRPC client.
+ *
+ * Positions: an event's `$all` position is its commit position. KurrentDB's gRPC API has no
+ * explicit transactions, and without them every event has its own commit position, equal to its
+ * prepare position, so one bigint orders `$all` exactly and fits the `bigint` checkpoint columns;
+ * `{ commit: p, prepare: p }` resumes from it. An event whose two positions differ (written by a
+ * legacy client in an explicit transaction) is refused loudly rather than risk skipping a sibling.
+ *
+ * Idempotency: KurrentDB only reliably recognises re-appended event ids for an exact expected
+ * revision; for `any` it is a best-effort cache. So the adapter reads the stream first, answers a
+ * re-append from what is stored (or refuses it when the content differs), checks the caller's
+ * expectation itself, and always appends with the exact revision it read: a race for the head
+ * fails on the server and is retried from a fresh read. Re-appending the same ids is therefore
+ * safe after any number of other writes, as on PostgreSQL. Unlike PostgreSQL, the same id in
+ * another stream is not detected (KurrentDB has no index by event id).
+ *
+ * Subscriptions read `$all` by checkpoint (the shared polling loop) and are woken by one live
+ * server subscription per store; a dropped call or an unreachable server is retried with backoff,
+ * and reading by checkpoint means a retry can neither skip nor repeat an event.
+ */
+export class KurrentDbEventStore implements EventStore, SubscriptionSource {
+  private readonly subscriptions = new Set<PollingSubscription>();
+  private live: StreamSubscription | AllStreamSubscription | undefined;
+  private liveRetry: NodeJS.Timeout | undefined;
+  private liveFailures = 0;
+  private closed = false;
+  private readonly idlePollMs: number;
+  private readonly maxRetryDelayMs: number;
+  private readonly prefix: string;
+  private client: KurrentDBClient;
+  /** Whether the current client ever completed a read (see `reading`). */
+  private clientHasRead = false;
+  private clientSince = Date.now();
+
+  constructor(
+    private readonly connect: () => KurrentDBClient,
+    options: KurrentDbEventStoreOptions = {},
+  ) {
+    this.client = connect();
+    this.idlePollMs = options.idlePollMs ?? 2_000;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 2_000;
+    this.prefix = options.streamPrefix ?? '';
+  }
+
+  async append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    const expected = options.expectedRevision ?? 'any';
+    assertUniqueIds(events);
+    for (let attempt = 1; ; attempt++) {
+      const stream = await this.readStream(streamId);
+      const actual = stream.length ? stream[stream.length - 1].revision : -1n;
+      const ids = new Set(events.map((event) => event.id));
+      if (stream.some((event) => ids.has(event.id))) {
+        const replayed = replayedResult(stream, events);
+        return replayed.position >= 0n ? replayed : this.positionOfReplay(streamId, events, stream);
+      }
+      if (!revisionMatches(expected, actual))
+        throw new WrongExpectedRevisionError(streamId, expected, actual);
+      if (events.length === 0)
+        return { nextRevision: actual, position: stream.at(-1)?.position ?? 0n };
+
+      const streamState: AppendStreamState = actual === -1n ? NO_STREAM : actual;
+      try {
+        const result = await this.client.appendToStream(
+          this.prefix + streamId,
+          events.map(toEventData),
+          {
+            streamState,
+          },
+        );
+        if (!result.position) throw new Error(`KurrentDB returned no position for ${streamId}`);
+        return { nextRevision: result.nextExpectedRevision, position: result.position.commit };
+      } catch (error) {
+        // Someone else moved the head since the read: decide again on what is there now.
+        if (!isWrongExpectedVersion(error) || attempt >= MAX_APPEND_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /**
+   * Servers that send no position with stream reads: re-append at the exact revision the events
+   * already hold, which KurrentDB reliably answers from what is stored, with its position.
+   */
+  private async positionOfReplay(
+    streamId: string,
+    events: readonly EventToAppend[],
+    stream: RecordedEvent[],
+  ): Promise<AppendResult> {
+    const first = stream.find((event) => event.id === events[0].id) as RecordedEvent;
+    const result = await this.client.appendToStream(
+      this.prefix + streamId,
+      events.map(toEventData),
+      {
+        streamState: first.revision === 0n ? NO_STREAM : first.revision - 1n,
+      },
+    );
+    const last = stream.find((event) => event.id === events[events.length - 1].id) as RecordedEvent;
+    if (!result.position) throw new Error(`KurrentDB returned no position for ${streamId}`);
+    return { nextRevision: last.revision, position: result.position.commit };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards';
+    if (options.maxCount !== undefined && options.maxCount <= 0) return [];
+    let from = options.from;
+    if (from !== undefined && from < 0n) {
+      if (backwards) return [];
+      from = undefined;
+    }
+    return this.reading(async (client) => {
+      const result: RecordedEvent[] = [];
+      try {
+        for await (const resolved of client.readStream(this.prefix + streamId, {
+          direction: backwards ? BACKWARDS : FORWARDS,
+          fromRevision: from ?? (backwards ? END : START),
+          maxCount: options.maxCount ?? Number.MAX_SAFE_INTEGER,
+        })) {
+          const event = this.toRecorded(resolved, false);
+          if (event) result.push(event);
+        }
+      } catch (error) {
+        if (isStreamNotFound(error)) return [];
+        throw error;
+      }
+      return result;
+    });
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return this.read(options.after ?? -1n, options.maxCount ?? Infinity, options.filter);
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    return new PollingSubscription(this, options);
+  }
+
+  async headPosition(): Promise<bigint> {
+    return this.reading(async (client) => {
+      for await (const resolved of client.readAll({
+        direction: BACKWARDS,
+        fromPosition: END,
+        maxCount: 1,
+        filter: this.serverFilter(undefined),
+      })) {
+        const event = this.toRecorded(resolved, true);
+        if (event) return event.position;
+      }
+      return 0n;
+    });
+  }
+
+  /**
+   * Runs a read (the client reads through its native bridge). A client whose bridge never reached
+   * the server (the server was down when it first tried) stays unavailable even once the server
+   * is back, while one that connected once reconnects by itself: so a client that has not yet
+   * completed a read and keeps failing is replaced, at most once a second.
+   */
+  private async reading<T>(read: (client: KurrentDBClient) => Promise<T>): Promise<T> {
+    const client = this.client;
+    try {
+      const result = await read(client);
+      if (client === this.client) this.clientHasRead = true;
+      return result;
+    } catch (error) {
+      if (
+        errorType(error) === ErrorType.UNAVAILABLE &&
+        client === this.client &&
+        !this.clientHasRead &&
+        !this.closed &&
+        Date.now() - this.clientSince >= 1_000
+      ) {
+        this.renewClient();
+      }
+      throw error;
+    }
+  }
+
+  private renewClient(): void {
+    const old = this.client;
+    this.client = this.connect();
+    this.clientHasRead = false;
+    this.clientSince = Date.now();
+    const hadLive = this.live !== undefined;
+    this.stopLive();
+    if (hadLive) this.startLive();
+    void old.dispose().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    this.stopLive();
+    await this.client.dispose();
+  }
+
+  /** @internal SubscriptionSource: events after `after` (exclusive) that pass the filter. */
+  async read(
+    after: bigint,
+    maxCount: number,
+    filter: EventFilter | undefined,
+  ): Promise<RecordedEvent[]> {
+    if (maxCount <= 0 || filter?.eventTypes?.length === 0 || filter?.streamPrefixes?.length === 0)
+      return [];
+    const result: RecordedEvent[] = [];
+    let cursor = after;
+    // The server applies one filter (event types, or else stream prefixes, or else "no system
+    // events"); the rest is checked here, so a read may need several chunks to fill maxCount.
+    const serverFilter = this.serverFilter(filter);
+    for (;;) {
+      const fromPosition: ReadPosition = cursor < 0n ? START : { commit: cursor, prepare: cursor };
+      // Reads from a position are inclusive: one more than wanted, the first one dropped.
+      const want = Math.min(READ_CHUNK, maxCount - result.length) + 1;
+      const { seen, full } = await this.reading(async (client) => {
+        let seen = 0;
+        for await (const resolved of client.readAll({
+          fromPosition,
+          maxCount: want,
+          filter: serverFilter,
+        })) {
+          seen++;
+          const event = this.toRecorded(resolved, true);
+          if (!event || event.position <= cursor) continue;
+          cursor = event.position;
+          if (!isSystemEvent(event) && matchesFilter(event, filter)) result.push(event);
+          if (result.length >= maxCount) return { seen, full: true };
+        }
+        return { seen, full: false };
+      });
+      if (full || seen < want) return result;
+    }
+  }
+
+  /** @internal SubscriptionSource */
+  async idleDelayMs(): Promise<number> {
+    return this.idlePollMs;
+  }
+
+  /** @internal SubscriptionSource: the server was unreachable or dropped the call; try again. */
+  retryDelayMs(error: unknown, attempt: number): number | undefined {
+    if (this.closed || !isTransient(error)) return undefined;
+    return this.backoff(attempt);
+  }
+
+  /** @internal SubscriptionSource */
+  async attach(subscription: PollingSubscription): Promise<void> {
+    this.subscriptions.add(subscription);
+    if (this.subscriptions.size === 1) this.startLive();
+  }
+
+  /** @internal SubscriptionSource */
+  async detach(subscription: PollingSubscription): Promise<void> {
+    this.subscriptions.delete(subscription);
+    if (this.subscriptions.size === 0) this.stopLive();
+  }
+
+  /**
+   * One live server subscription from the end of `$all` whose only job is to wake the readers;
+   * when the server drops it, it is opened again with backoff and every reader is woken to read
+   * what it may have missed.
+   */
+  private startLive(): void {
+    if (this.closed || this.live) return;
+    const live = this.client.subscribeToAll({
+      fromPosition: END,
+      filter: this.serverFilter(undefined),
+    });
+    this.live = live;
+    const wakeAll = () => {
+      for (const subscription of this.subscriptions) subscription.wake();
+    };
+    live.on('data', () => {
+      this.liveFailures = 0;
+      wakeAll();
+    });
+    live.on('confirmation', () => {
+      this.liveFailures = 0;
+      wakeAll();
+    });
+    const dropped = () => {
+      if (this.live !== live) return;
+      this.live = undefined;
+      void live.unsubscribe().catch(() => undefined);
+      if (this.closed || this.subscriptions.size === 0) return;
+      this.liveRetry = setTimeout(() => {
+        this.liveRetry = undefined;
+        if (this.subscriptions.size > 0) this.startLive();
+        wakeAll();
+      }, this.backoff(this.liveFailures++));
+    };
+    live.on('error', dropped);
+    live.on('end', dropped);
+    live.on('close', dropped);
+  }
+
+  private stopLive(): void {
+    if (this.liveRetry) clearTimeout(this.liveRetry);
+    this.liveRetry = undefined;
+    const live = this.live;
+    this.live = undefined;
+    if (live) void live.unsubscribe().catch(() => undefined);
+  }
+
+  /**
+   * The one filter the server applies (event types, or else stream prefixes, or else "no system
+   * events"; with a stream prefix always the prefix); `read` checks the rest.
+   */
+  private serverFilter(filter: EventFilter | undefined): Filter {
+    if (this.prefix) {
+      const prefixes = filter?.streamPrefixes ?? [''];
+      return streamNameFilter({ prefixes: prefixes.map((prefix) => this.prefix + prefix) });
+    }
+    if (filter?.eventTypes)
+      return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$` });
+    if (filter?.streamPrefixes) return streamNameFilter({ prefixes: [...filter.streamPrefixes] });
+    return excludeSystemEvents();
+  }
+
+  /**
+   * The port's view of a stored event, or undefined for one that is not this store's. `$all`
+   * reads must carry a position, and a single one (see the class comment); stream reads fall
+   * back to -1n on servers that send none.
+   */
+  private toRecorded(
+    resolved: ResolvedEvent | AllStreamResolvedEvent,
+    fromAll: boolean,
+  ): RecordedEvent | undefined {
+    const event = resolved.event;
+    if (!event || !event.streamId.startsWith(this.prefix)) return undefined;
+    const position = event.position;
+    if (fromAll && !position)
+      throw new Error(`KurrentDB sent event ${event.id} without a position`);
+    if (position && position.commit !== position.prepare && !event.streamId.startsWith('$'))
+      throw new Error(
+        `KurrentDB event ${event.id} has commit position ${position.commit} and prepare position ${position.prepare}: events written in explicit transactions are not supported`,
+      );
+    const metadata = event.metadata;
+    return {
+      streamId: event.streamId.slice(this.prefix.length),
+      revision: event.revision,
+      position: position ? position.commit : -1n,
+      id: event.id,
+      type: event.type,
+      data: event.isJson ? event.data : decodeJson(event.data as Uint8Array),
+      metadata:
+        metadata && !(metadata instanceof Uint8Array) && typeof metadata === 'object'
+          ? (metadata as Record<string, unknown>)
+          : {},
+      recordedAt: event.created,
+    };
+  }
+
+  private backoff(attempt: number): number {
+    return Math.min(this.maxRetryDelayMs, 50 * 2 ** Math.min(attempt, 10));
+  }
+}
+
+/** Opens a client for a `kurrentdb://` (or `esdb://`) connection string. */
+export function createKurrentDbEventStore(
+  url: string,
+  options?: KurrentDbEventStoreOptions,
+): KurrentDbEventStore {
+  return new KurrentDbEventStore(() => KurrentDBClient.connectionString(url), options);
+}
+
+function toEventData(event: EventToAppend) {
+  return {
+    id: event.id,
+    contentType: 'application/json' as const,
+    type: event.type,
+    data: (event.data ?? null) as never,
+    metadata: event.metadata ?? {},
+  };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function isSystemEvent(event: RecordedEvent): boolean {
+  return event.type.startsWith('$') || event.streamId.startsWith('$');
+}
+
+function decodeJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return Buffer.from(bytes).toString('base64');
+  }
+}
+
+/** The first result again when every event is already stored, in order, with the same content. */
+function replayedResult(stream: RecordedEvent[], events: readonly EventToAppend[]): AppendResult {
+  const byId = new Map(stream.map((event) => [event.id, event]));
+  let previous: RecordedEvent | undefined;
+  for (const event of events) {
+    const recorded = byId.get(event.id);
+    const same =
+      recorded !== undefined &&
+      (previous === undefined || recorded.revision === previous.revision + 1n) &&
+      recorded.type === event.type &&
+      canonicalJson(recorded.data) === canonicalJson(event.data ?? null) &&
+      canonicalJson(recorded.metadata) === canonicalJson(event.metadata ?? {});
+    if (!same) throw new EventIdConflictError(event.id);
+    previous = recorded;
+  }
+  const last = previous as RecordedEvent;
+  return { nextRevision: last.revision, position: last.position };
+}
+
+function errorType(error: unknown): unknown {
+  return typeof error === 'object' && error !== null
+    ? (error as { type?: unknown }).type
+    : undefined;
+}
+
+function isWrongExpectedVersion(error: unknown): boolean {
+  return errorType(error) === ErrorType.WRONG_EXPECTED_VERSION;
+}
+
+function isStreamNotFound(error: unknown): boolean {
+  return errorType(error) === ErrorType.STREAM_NOT_FOUND;
+}
+
+/** Errors that mean "the server or the link is away", not "this request is wrong". */
+function isTransient(error: unknown): boolean {
+  const type = errorType(error);
+  return (
+    type === ErrorType.UNAVAILABLE ||
+    type === ErrorType.DEADLINE_EXCEEDED ||
+    type === ErrorType.CANCELLED ||
+    type === ErrorType.NOT_LEADER ||
+    type === ErrorType.TIMEOUT ||
+    type === ErrorType.UNKNOWN
+  );
+}

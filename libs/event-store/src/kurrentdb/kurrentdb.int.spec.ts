@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import {
+  describeEventStoreContract,
+  describeWithRealKurrentDb,
+  sampleEvent,
+  takeEvents,
+} from '../testing';
+import { KurrentDbStandIn, startKurrentDbStandIn } from '../testing/kurrentdb-standin';
+import { createKurrentDbEventStore, KurrentDbEventStore } from './kurrentdb-event-store';
+
+// Each test gets its own stream prefix, so one server serves the whole suite and a real server
+// (KURRENTDB_URL) with other data on it sees the same empty store as the stand-in.
+const isolatedStore = (url: string) =>
+  createKurrentDbEventStore(url, {
+    streamPrefix: `t${randomUUID().replace(/-/g, '')}.`,
+    idlePollMs: 500,
+  });
+
+describe('KurrentDB adapter on the protocol stand-in', () => {
+  let standIn: KurrentDbStandIn;
+  beforeAll(async () => {
+    standIn = await startKurrentDbStandIn({ port: 0 });
+  });
+  afterAll(async () => {
+    await standIn.stop();
+  });
+
+  describeEventStoreContract(
+    'KurrentDB (stand-in, prefixed streams)',
+    async () => ({ store: isolatedStore(standIn.url), cleanup: async () => undefined }),
+    { eventIdsUniqueAcrossStreams: false },
+  );
+
+  describe('the whole log, without a stream prefix', () => {
+    let store: KurrentDbEventStore;
+    beforeEach(() => {
+      store = createKurrentDbEventStore(standIn.url, { idlePollMs: 500 });
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('never surfaces system events in reads, the head or subscriptions', async () => {
+      const before = standIn.size;
+      const event = sampleEvent('Visible');
+      await store.append(`plain-${randomUUID()}`, [event]);
+      const all = await store.readAll();
+      expect(standIn.size).toBeGreaterThan(all.length);
+      expect(before).toBeGreaterThan(0);
+      expect(all.every((e) => !e.type.startsWith('$') && !e.streamId.startsWith('$'))).toBe(true);
+      expect(all.at(-1)?.id).toBe(event.id);
+      expect(await store.headPosition()).toBe(all.at(-1)?.position);
+      const subscription = store.subscribeToAll();
+      const seen = await takeEvents(subscription, all.length);
+      expect(seen.map((e) => e.id)).toEqual(all.map((e) => e.id));
+      await subscription.close();
+    });
+  });
+
+  describe('when the server goes away', () => {
+    let store: KurrentDbEventStore;
+    beforeEach(() => {
+      store = isolatedStore(standIn.url);
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('a subscription re-subscribes by itself and neither skips nor repeats an event', async () => {
+      const first = Array.from({ length: 5 }, () => sampleEvent('Before'));
+      await store.append('s', first);
+      const subscription = store.subscribeToAll({ batchSize: 2 });
+      const caughtUp = await takeEvents(subscription, 5);
+
+      await standIn.kill();
+      const pending = takeEvents(subscription, 6, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await standIn.restart();
+      const later = Array.from({ length: 6 }, () => sampleEvent('After'));
+      for (const event of later) await appendWithRetry(store, 'after', event);
+      const resumed = await pending;
+      await subscription.close();
+
+      const seen = [...caughtUp, ...resumed].map((e) => e.id);
+      expect(seen).toEqual([...first, ...later].map((e) => e.id));
+      expect(new Set(seen).size).toBe(seen.length);
+    }, 60_000);
+  });
+});
+
+/** The client reconnects on its next call; an append while it does may fail once. */
+async function appendWithRetry(
+  store: KurrentDbEventStore,
+  streamId: string,
+  event: ReturnType<typeof sampleEvent>,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await store.append(streamId, [event]);
+      return;
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+describeWithRealKurrentDb('KurrentDB adapter on a real server', (server) => {
+  describeEventStoreContract(
+    'KurrentDB (real server, prefixed streams)',
+    async () => ({ store: isolatedStore(server().url), cleanup: async () => undefined }),
+    { eventIdsUniqueAcrossStreams: false },
+  );
+});
