@@ -48,6 +48,8 @@ export interface KurrentDbEventStoreOptions {
 
 /** Events fetched per `$all` read while a filter that the server cannot apply drops some. */
 const READ_CHUNK = 500;
+/** Retries of a read while the server is unreachable (100 ms doubling: about 3 s in all). */
+const READ_RETRIES = 5;
 /** Appends retried after losing a race for the stream's head, before giving up. */
 const MAX_APPEND_ATTEMPTS = 100;
 
@@ -207,28 +209,31 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
   }
 
   /**
-   * Runs a read (the client reads through its native bridge). A client whose bridge never reached
-   * the server (the server was down when it first tried) stays unavailable even once the server
-   * is back, while one that connected once reconnects by itself: so a client that has not yet
-   * completed a read and keeps failing is replaced, at most once a second.
+   * Runs a read (the client reads through its native bridge), retrying a few times over about
+   * three seconds while the server is unreachable: reads are safe to repeat, and a bridge's first
+   * connection can fail on a busy machine. A client whose bridge never reached the server stays
+   * unavailable even once the server is back (one that connected once reconnects by itself), so
+   * such a client is replaced, at most once a second.
    */
   private async reading<T>(read: (client: KurrentDBClient) => Promise<T>): Promise<T> {
-    const client = this.client;
-    try {
-      const result = await read(client);
-      if (client === this.client) this.clientHasRead = true;
-      return result;
-    } catch (error) {
-      if (
-        errorType(error) === ErrorType.UNAVAILABLE &&
-        client === this.client &&
-        !this.clientHasRead &&
-        !this.closed &&
-        Date.now() - this.clientSince >= 1_000
-      ) {
-        this.renewClient();
+    for (let attempt = 0; ; attempt++) {
+      const client = this.client;
+      try {
+        const result = await read(client);
+        if (client === this.client) this.clientHasRead = true;
+        return result;
+      } catch (error) {
+        if (errorType(error) !== ErrorType.UNAVAILABLE || this.closed) throw error;
+        if (
+          client === this.client &&
+          !this.clientHasRead &&
+          Date.now() - this.clientSince >= 1_000
+        ) {
+          this.renewClient();
+        }
+        if (attempt >= READ_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
       }
-      throw error;
     }
   }
 
