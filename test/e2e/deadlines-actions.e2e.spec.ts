@@ -6,7 +6,7 @@ import { ProjectionRunner, READ_DB, type ReadDb } from '@arbiter/read-models';
 import { sql } from 'drizzle-orm';
 import { Caller, caller, DISPUTE_FIELDS, DisputeResult, eur, mutate, ok } from './disputes-helpers';
 import { graphql } from './support/clients';
-import { Database, describeOnDatabases, RunningGateway, startGateway } from './support/gateway';
+import { Database, describeOnAllStores, RunningGateway, startGateway } from './support/gateway';
 
 /**
  * Every automatic action of DOMAIN.md's deadline table through the running gateway: the situation
@@ -194,7 +194,7 @@ const ADDRESS = {
   country: 'GB',
 };
 
-describeOnDatabases('automatic actions through the running gateway', (database) => {
+describeOnAllStores('automatic actions through the running gateway', (database) => {
   // One gateway per policy, one after the other: on a shared database two schedulers under
   // different policies would fire each other's disputes.
   describe('onSellerSilence: accept-buyer-proposal (the default)', () => {

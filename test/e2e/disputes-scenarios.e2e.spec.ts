@@ -1,4 +1,4 @@
-import { describeOnDatabases } from './support/gateway';
+import { describeOnAllStores } from './support/gateway';
 import {
   Caller,
   cast,
@@ -13,7 +13,7 @@ import {
 
 // The source documents' scenarios, end to end over HTTP: platform facts, both parties, staff,
 // and the seller-timeout system command fired in process with the command clock moved forward.
-describeOnDatabases('dispute scenarios', (database) => {
+describeOnAllStores('dispute scenarios', (database) => {
   let d: DisputesGateway;
   let people: Awaited<ReturnType<typeof cast>>;
   const DAY = 86_400_000;

@@ -37,9 +37,8 @@ export async function startReadGateway(
       {
         WORKERS: 'inline',
         RATE_LIMIT_PER_MINUTE: '1000000',
-        ...(own
-          ? { DATABASE_URL: own.url }
-          : { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: 'memory://' }),
+        ...(own ? { DATABASE_URL: own.url } : {}),
+        ...(database === 'pglite' ? { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: 'memory://' } : {}),
         ...settings,
       },
       database,

@@ -1,6 +1,6 @@
 import { TimelineLoader } from '../../apps/gateway/src/read/timeline.loader';
 import type { Caller } from './disputes-helpers';
-import { describeOnDatabases } from './support/gateway';
+import { describeOnAllStores } from './support/gateway';
 import {
   act,
   Answer,
@@ -43,7 +43,7 @@ const codeOf = (body: { errors?: { extensions?: { code?: string } }[] }) =>
 
 // The read side's queries over HTTP, against disputes made through the mutations: lists with
 // cursors and filters, each role's shape of a dispute, timeline, statistics, audit, refusals.
-describeOnDatabases('read queries', (database) => {
+describeOnAllStores('read queries', (database) => {
   let r: ReadGateway;
   let who: Awaited<ReturnType<typeof people>>;
   let stranger: Caller;

@@ -1,7 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { caller, type Caller } from './disputes-helpers';
-import { describeOnDatabases } from './support/gateway';
+import { describeOnAllStores } from './support/gateway';
 import { act, openDispute, people, ReadGateway, startReadGateway } from './read-helpers';
 
 const UPDATED = `subscription Updated($id: ID!) { disputeUpdated(id: $id) { disputeId status revision internalNotes { note } mediatorId messages { body } } }`;
@@ -60,7 +60,7 @@ async function until(
 }
 
 // disputeUpdated over graphql-ws: each change, shaped for the subscriber, authorized like dispute(id).
-describeOnDatabases('disputeUpdated subscription', (database) => {
+describeOnAllStores('disputeUpdated subscription', (database) => {
   let r: ReadGateway;
   beforeAll(async () => {
     r = await startReadGateway(database);

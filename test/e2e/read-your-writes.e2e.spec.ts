@@ -1,6 +1,6 @@
 import { ProjectionRunner } from '@arbiter/read-models';
 import { DISPUTE_FIELDS } from './disputes-helpers';
-import { describeOnDatabases } from './support/gateway';
+import { describeOnAllStores } from './support/gateway';
 import {
   act,
   ask,
@@ -23,7 +23,7 @@ type One = {
 
 // Mutations answer with the read model's view once the projection shows the change (a bounded
 // wait), so a query sent right after sees it; when it does not, they say so and answer anyway.
-describeOnDatabases('read-your-writes', (database) => {
+describeOnAllStores('read-your-writes', (database) => {
   let r: ReadGateway;
   beforeAll(async () => {
     r = await startReadGateway(database);

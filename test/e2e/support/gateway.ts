@@ -2,7 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { postgresTestUrl } from '@arbiter/event-store/testing';
+import {
+  KurrentDbStandIn,
+  startKurrentDbStandIn,
+} from '@arbiter/event-store/testing/kurrentdb-standin';
 import { Clock, validateConfig } from '@arbiter/platform';
 import { createPostgresTestDatabase } from '@arbiter/read-models/testing/read-databases';
 import { createGateway } from '../../../apps/gateway/src/gateway';
@@ -10,9 +15,19 @@ import { createGateway } from '../../../apps/gateway/src/gateway';
 // Starting PGlite and Nest takes seconds on a shared machine; Jest's 5 s default is too tight.
 jest.setTimeout(120_000);
 
+/**
+ * A real KurrentDB for the `kurrentdb` variants, read once: Nest's ConfigModule copies a started
+ * gateway's settings into process.env, so a later read would find the previous stand-in's URL.
+ */
+const REAL_KURRENTDB_URL = process.env.KURRENTDB_URL;
+
 export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
 
-export type Database = 'pglite' | 'postgres';
+/**
+ * Where events live: PGlite, PostgreSQL, or KurrentDB (a real server at KURRENTDB_URL under a
+ * stream prefix of the run's own, else the protocol stand-in) with the read models in PGlite.
+ */
+export type Database = 'pglite' | 'postgres' | 'kurrentdb';
 
 export interface RunningGateway {
   app: INestApplication;
@@ -21,6 +36,8 @@ export interface RunningGateway {
   /** e.g. `ws://127.0.0.1:43817/graphql` */
   wsUrl: string;
   evidenceDir: string;
+  /** With `kurrentdb` and no KURRENTDB_URL: the stand-in serving the events. */
+  kurrentDb?: KurrentDbStandIn;
   close(): Promise<void>;
 }
 
@@ -41,17 +58,40 @@ export async function startGateway(
     database === 'postgres' && !settings.DATABASE_URL
       ? await createPostgresTestDatabase(postgresUrl(), 'e2e')
       : undefined;
+  const standIn =
+    database === 'kurrentdb' && !REAL_KURRENTDB_URL
+      ? await startKurrentDbStandIn({
+          port: 0,
+          // KURRENTDB_STANDIN_TRACE=1 prints every call the stand-in receives.
+          trace: process.env.KURRENTDB_STANDIN_TRACE ? (line) => console.log(line) : undefined,
+        })
+      : undefined;
+  const stores = {
+    postgres: { EVENT_STORE: 'postgres', DATABASE_URL: own?.url ?? '' },
+    pglite: { EVENT_STORE: 'memory' },
+    kurrentdb: {
+      EVENT_STORE: 'kurrentdb',
+      KURRENTDB_URL: standIn?.url ?? REAL_KURRENTDB_URL ?? '',
+      KURRENTDB_STREAM_PREFIX: `e2e-${randomUUID().slice(0, 8)}.`,
+      PGLITE_DATA_DIR: 'memory://',
+    },
+  };
+  if (database === 'postgres' && !own) stores.postgres.DATABASE_URL = postgresUrl();
   const config = validateConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
     EVIDENCE_DIR: evidenceDir,
-    ...(database === 'postgres'
-      ? { EVENT_STORE: 'postgres', DATABASE_URL: own?.url ?? postgresUrl() }
-      : { EVENT_STORE: 'memory' }),
+    ...stores[database],
     ...settings,
   });
-  const app = await createGateway(config, { clock: options.clock });
+  let app: INestApplication;
+  try {
+    app = await createGateway(config, { clock: options.clock });
+  } catch (error) {
+    await standIn?.stop();
+    throw error;
+  }
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
@@ -59,8 +99,10 @@ export async function startGateway(
     url,
     wsUrl: `${url.replace(/^http/, 'ws')}/graphql`,
     evidenceDir,
+    kurrentDb: standIn,
     async close() {
       await app.close();
+      await standIn?.stop();
       await own?.drop();
       await rm(evidenceDir, { recursive: true, force: true });
     },
@@ -81,4 +123,14 @@ function postgresUrl(): string {
 export function describeOnDatabases(name: string, suite: (database: Database) => void): void {
   describe(`${name} [pglite]`, () => suite('pglite'));
   (postgresTestUrl() ? describe : describe.skip)(`${name} [postgres]`, () => suite('postgres'));
+}
+
+/**
+ * As `describeOnDatabases`, and once more with the events in KurrentDB (the protocol stand-in, or
+ * the real server at KURRENTDB_URL): for the suites that show everything above the event store
+ * port works the same on every store.
+ */
+export function describeOnAllStores(name: string, suite: (database: Database) => void): void {
+  describeOnDatabases(name, suite);
+  describe(`${name} [kurrentdb]`, () => suite('kurrentdb'));
 }
