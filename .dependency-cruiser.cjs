@@ -17,6 +17,14 @@ module.exports = {
       to: { path: '^apps/' },
     },
     {
+      name: 'product-never-imports-test-doubles',
+      comment:
+        'The KurrentDB protocol stand-in (and every testing/ helper) is for tests: no product code imports it.',
+      severity: 'error',
+      from: { path: '^(apps|libs)/', pathNot: ['\\.spec\\.ts$', '/testing/'] },
+      to: { path: '/testing/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},
