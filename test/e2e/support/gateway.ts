@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { postgresTestUrl } from '@arbiter/event-store/testing';
+import {
+  postgresTestUrl,
+  realKurrentDbUnavailable,
+  startRealKurrentDb,
+} from '@arbiter/event-store/testing';
 import {
   KurrentDbStandIn,
   startKurrentDbStandIn,
@@ -20,6 +24,12 @@ jest.setTimeout(120_000);
  * gateway's settings into process.env, so a later read would find the previous stand-in's URL.
  */
 const REAL_KURRENTDB_URL = process.env.KURRENTDB_URL;
+/** Where the `kurrentdb` variants' events go: a real server (URL or container) or the stand-in. */
+const KURRENTDB_TARGET = realKurrentDbUnavailable()
+  ? 'stand-in'
+  : REAL_KURRENTDB_URL
+    ? 'KURRENTDB_URL'
+    : 'container';
 
 export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
 
@@ -58,8 +68,12 @@ export async function startGateway(
     database === 'postgres' && !settings.DATABASE_URL
       ? await createPostgresTestDatabase(postgresUrl(), 'e2e')
       : undefined;
+  const container =
+    database === 'kurrentdb' && KURRENTDB_TARGET === 'container'
+      ? await startRealKurrentDb()
+      : undefined;
   const standIn =
-    database === 'kurrentdb' && !REAL_KURRENTDB_URL
+    database === 'kurrentdb' && KURRENTDB_TARGET === 'stand-in'
       ? await startKurrentDbStandIn({
           port: 0,
           // KURRENTDB_STANDIN_TRACE=1 prints every call the stand-in receives.
@@ -71,7 +85,7 @@ export async function startGateway(
     pglite: { EVENT_STORE: 'memory' },
     kurrentdb: {
       EVENT_STORE: 'kurrentdb',
-      KURRENTDB_URL: standIn?.url ?? REAL_KURRENTDB_URL ?? '',
+      KURRENTDB_URL: standIn?.url ?? container?.url ?? REAL_KURRENTDB_URL ?? '',
       KURRENTDB_STREAM_PREFIX: `e2e-${randomUUID().slice(0, 8)}.`,
       PGLITE_DATA_DIR: 'memory://',
     },
@@ -90,6 +104,7 @@ export async function startGateway(
     app = await createGateway(config, { clock: options.clock });
   } catch (error) {
     await standIn?.stop();
+    await container?.stop();
     throw error;
   }
   await app.listen(0, '127.0.0.1');
@@ -103,6 +118,7 @@ export async function startGateway(
     async close() {
       await app.close();
       await standIn?.stop();
+      await container?.stop();
       await own?.drop();
       await rm(evidenceDir, { recursive: true, force: true });
     },
@@ -126,11 +142,12 @@ export function describeOnDatabases(name: string, suite: (database: Database) =>
 }
 
 /**
- * As `describeOnDatabases`, and once more with the events in KurrentDB (the protocol stand-in, or
- * the real server at KURRENTDB_URL): for the suites that show everything above the event store
- * port works the same on every store.
+ * As `describeOnDatabases`, and once more with the events in KurrentDB: the real server at
+ * KURRENTDB_URL, else a container where a Docker engine is reachable, else the protocol stand-in
+ * (the suite's name says which). For the suites that show everything above the event store port
+ * works the same on every store.
  */
 export function describeOnAllStores(name: string, suite: (database: Database) => void): void {
   describeOnDatabases(name, suite);
-  describe(`${name} [kurrentdb]`, () => suite('kurrentdb'));
+  describe(`${name} [kurrentdb: ${KURRENTDB_TARGET}]`, () => suite('kurrentdb'));
 }
