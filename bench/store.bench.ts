@@ -12,7 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { Pool } from 'pg';
+import { KurrentDBClient, NO_STREAM, START, streamNameFilter } from '@kurrent/kurrentdb-client';
 import {
+  createKurrentDbEventStore,
   createSqlEventStore,
   EventToAppend,
   POSITION_SHIFT,
@@ -199,8 +201,125 @@ async function run(pool: Pool, store: SqlEventStore) {
   );
   console.log(`(positions are xid << ${POSITION_SHIFT} + n; see libs/event-store/README.md)`);
 
+  const kurrentdb = await runKurrentDb();
+
   console.log(`load average at the end ${loadText()}`);
-  console.log(JSON.stringify({ bench: 'store', ...summary }));
+  console.log(JSON.stringify({ bench: 'store', ...summary, kurrentdb }));
+}
+
+/**
+ * The KurrentDB column, when `KURRENTDB_URL` names a server: the adapter against the official
+ * client's own calls in the same run (append to a new stream with `no_stream`; the whole log in
+ * pages), so the ratio is what the adapter adds (its read of the stream before each append, the
+ * mapping). `KURRENTDB_URL=standin` measures against the in-process protocol stand-in: that
+ * shows the adapter's overhead only, never KurrentDB's speed.
+ */
+async function runKurrentDb(): Promise<Record<string, number> | { skipped: string }> {
+  let url = process.env.KURRENTDB_URL;
+  let stopStandIn: (() => Promise<void>) | undefined;
+  if (!url) {
+    const skipped = 'KURRENTDB_URL is not set (a kurrentdb:// URL, or "standin")';
+    console.log(`kurrentdb: null (${skipped})`);
+    return { skipped };
+  }
+  if (url === 'standin') {
+    const { startKurrentDbStandIn } =
+      await import('../libs/event-store/src/testing/kurrentdb-standin');
+    const standIn = await startKurrentDbStandIn({ port: 0 });
+    url = standIn.url;
+    stopStandIn = () => standIn.stop();
+    console.log(`kurrentdb: against the protocol stand-in at ${url} (adapter overhead only)`);
+  }
+  const prefix = `bench${process.pid}.`;
+  const store = createKurrentDbEventStore(url, { streamPrefix: prefix });
+  const client = KurrentDBClient.connectionString(url);
+  const summary: Record<string, number> = {};
+  try {
+    const appendStore = () =>
+      store.append(`dispute-${randomUUID()}`, [sampleEvent()], { expectedRevision: 'no_stream' });
+    const appendRaw = () => {
+      const event = sampleEvent();
+      return client.appendToStream(
+        `${prefix}raw-${randomUUID()}`,
+        {
+          id: event.id,
+          type: event.type,
+          contentType: 'application/json',
+          data: event.data as never,
+          metadata: event.metadata as never,
+        },
+        { streamState: NO_STREAM },
+      );
+    };
+    await throughput(8, 500, appendStore);
+    await throughput(8, 500, appendRaw);
+    for (const concurrency of CONCURRENCY) {
+      const storeRates: number[] = [];
+      const rawRates: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? ['store', 'raw'] : ['raw', 'store'];
+        for (const which of order) {
+          const rate = await throughput(
+            concurrency,
+            ROUND_MS,
+            which === 'store' ? appendStore : appendRaw,
+          );
+          (which === 'store' ? storeRates : rawRates).push(rate);
+        }
+      }
+      const a = median(storeRates);
+      const r = median(rawRates);
+      summary[`append_c${concurrency}`] = Math.round(a);
+      summary[`append_ratio_c${concurrency}`] = round3(a / r);
+      console.log(
+        `kurrentdb append c=${concurrency}: adapter ${a.toFixed(0)}/s, client appendToStream ${r.toFixed(0)}/s, ratio ${(a / r).toFixed(3)}`,
+      );
+    }
+    const readStore = async () => {
+      let after = -1n;
+      let total = 0;
+      for (;;) {
+        const page = await store.readAll({ after, maxCount: PAGE });
+        total += page.length;
+        if (page.length < PAGE) return total;
+        after = page[page.length - 1].position;
+      }
+    };
+    const readRaw = async () => {
+      let total = 0;
+      for await (const resolved of client.readAll({
+        fromPosition: START,
+        filter: streamNameFilter({ prefixes: [`${prefix}dispute-`] }),
+      })) {
+        if (resolved.event) total++;
+      }
+      return total;
+    };
+    const rows = await readStore();
+    const storeReads: number[] = [];
+    const rawReads: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      for (const reader of round % 2 === 0 ? [readStore, readRaw] : [readRaw, readStore]) {
+        const started = performance.now();
+        await reader();
+        (reader === readStore ? storeReads : rawReads).push(
+          (rows * 1000) / (performance.now() - started),
+        );
+      }
+    }
+    const s = median(storeReads);
+    const r = median(rawReads);
+    summary.read_rows_per_s = Math.round(s);
+    summary.read_ratio = round3(s / r);
+    console.log(
+      `kurrentdb readAll ${rows} events: adapter ${s.toFixed(0)}/s, client readAll ${r.toFixed(0)}/s, ratio ${(s / r).toFixed(3)}`,
+    );
+    return summary;
+  } finally {
+    await store.close();
+    await client.dispose();
+    await stopStandIn?.();
+  }
 }
 
 const loadText = () =>
