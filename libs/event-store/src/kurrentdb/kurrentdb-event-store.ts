@@ -63,12 +63,16 @@ const MAX_APPEND_ATTEMPTS = 100;
  * legacy client in an explicit transaction) is refused loudly rather than risk skipping a sibling.
  *
  * Idempotency: KurrentDB only reliably recognises re-appended event ids for an exact expected
- * revision; for `any` it is a best-effort cache. So the adapter reads the stream first, answers a
- * re-append from what is stored (or refuses it when the content differs), checks the caller's
- * expectation itself, and always appends with the exact revision it read: a race for the head
- * fails on the server and is retried from a fresh read. Re-appending the same ids is therefore
- * safe after any number of other writes, as on PostgreSQL. Unlike PostgreSQL, the same id in
- * another stream is not detected (KurrentDB has no index by event id).
+ * revision (or no_stream); for `any` it is a best-effort cache. Appends with an exact revision or
+ * no_stream go straight to the server, which checks the expectation and answers a retry at that
+ * revision from what it stored; only when it refuses does the adapter read the stream. Appends
+ * with `any` or `exists` always read it first. With the stream read, a re-append is answered from
+ * what is stored (or refused when the content differs), the caller's expectation is checked here,
+ * and the events go in at the exact revision read: a race for the head fails on the server and is
+ * retried from a fresh read. Re-appending the same ids is therefore safe after any number of
+ * other writes, as on PostgreSQL. Unlike PostgreSQL, the same id in another stream is not detected
+ * (KurrentDB has no index by event id), nor is other content under the same ids at the exact
+ * revision they were first appended at (the server compares ids only).
  *
  * Subscriptions read `$all` by checkpoint (the shared polling loop) and are woken by one live
  * server subscription per store; a dropped call or an unreachable server is retried with backoff,
@@ -105,6 +109,23 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
   ): Promise<AppendResult> {
     const expected = options.expectedRevision ?? 'any';
     assertUniqueIds(events);
+    // An exact revision or no_stream (every command's append): the server checks it, and answers a
+    // retry of the same ids at that revision from what it stored, reliably. Only a refusal needs
+    // the stream read below (a re-append after later writes, or a real conflict).
+    if (
+      events.length > 0 &&
+      (expected === 'no_stream' || (typeof expected === 'bigint' && expected >= 0n))
+    ) {
+      try {
+        return await this.appendAt(
+          streamId,
+          events,
+          expected === 'no_stream' ? NO_STREAM : expected,
+        );
+      } catch (error) {
+        if (!isWrongExpectedVersion(error)) throw error;
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       const stream = await this.readStream(streamId);
       const actual = stream.length ? stream[stream.length - 1].revision : -1n;
@@ -118,22 +139,27 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
       if (events.length === 0)
         return { nextRevision: actual, position: stream.at(-1)?.position ?? 0n };
 
-      const streamState: AppendStreamState = actual === -1n ? NO_STREAM : actual;
       try {
-        const result = await this.client.appendToStream(
-          this.prefix + streamId,
-          events.map(toEventData),
-          {
-            streamState,
-          },
-        );
-        if (!result.position) throw new Error(`KurrentDB returned no position for ${streamId}`);
-        return { nextRevision: result.nextExpectedRevision, position: result.position.commit };
+        return await this.appendAt(streamId, events, actual === -1n ? NO_STREAM : actual);
       } catch (error) {
         // Someone else moved the head since the read: decide again on what is there now.
         if (!isWrongExpectedVersion(error) || attempt >= MAX_APPEND_ATTEMPTS) throw error;
       }
     }
+  }
+
+  private async appendAt(
+    streamId: string,
+    events: readonly EventToAppend[],
+    streamState: AppendStreamState,
+  ): Promise<AppendResult> {
+    const result = await this.client.appendToStream(
+      this.prefix + streamId,
+      events.map(toEventData),
+      { streamState },
+    );
+    if (!result.position) throw new Error(`KurrentDB returned no position for ${streamId}`);
+    return { nextRevision: result.nextExpectedRevision, position: result.position.commit };
   }
 
   /**
