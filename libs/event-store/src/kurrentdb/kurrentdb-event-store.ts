@@ -47,7 +47,7 @@ export interface KurrentDbEventStoreOptions {
 }
 
 /** Events fetched per `$all` read while a filter that the server cannot apply drops some. */
-const READ_CHUNK = 500;
+const READ_CHUNK = 1_000;
 /** Retries of a read while the server is unreachable (100 ms doubling: about 3 s in all). */
 const READ_RETRIES = 5;
 /** Appends retried after losing a race for the stream's head, before giving up. */
