@@ -16,6 +16,7 @@ import { KurrentDBClient, NO_STREAM, START, streamNameFilter } from '@kurrent/ku
 import {
   createKurrentDbEventStore,
   createSqlEventStore,
+  EventStore,
   EventToAppend,
   POSITION_SHIFT,
   SqlEventStore,
@@ -67,6 +68,39 @@ async function throughput(
   return (done * 1000) / (performance.now() - started);
 }
 
+/**
+ * ROUNDS rounds of each operation at `concurrency`, alternating, the order flipped every round so
+ * drifting load weighs on both alike; the rates of each, round by round.
+ */
+async function alternatingRounds(
+  concurrency: number,
+  measured: () => Promise<unknown>,
+  baseline: () => Promise<unknown>,
+): Promise<[number[], number[]]> {
+  const measuredRates: number[] = [];
+  const baselineRates: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? [measured, baseline] : [baseline, measured];
+    for (const op of order) {
+      const rate = await throughput(concurrency, ROUND_MS, op);
+      (op === measured ? measuredRates : baselineRates).push(rate);
+    }
+  }
+  return [measuredRates, baselineRates];
+}
+
+/** The store's whole log through `readAll`, in pages of PAGE; the number of events read. */
+async function readWholeLog(store: EventStore): Promise<number> {
+  let after = -1n;
+  let total = 0;
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: PAGE });
+    total += page.length;
+    if (page.length < PAGE) return total;
+    after = page[page.length - 1].position;
+  }
+}
+
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -116,19 +150,7 @@ async function run(pool: Pool, store: SqlEventStore) {
     `machine: ${cpus().length} cores, Node ${process.version}, load average ${loadText()}`,
   );
   for (const concurrency of CONCURRENCY) {
-    const storeRates: number[] = [];
-    const bareRates: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? ['store', 'bare'] : ['bare', 'store'];
-      for (const which of order) {
-        const rate = await throughput(
-          concurrency,
-          ROUND_MS,
-          which === 'store' ? appendStore : insertBare,
-        );
-        (which === 'store' ? storeRates : bareRates).push(rate);
-      }
-    }
+    const [storeRates, bareRates] = await alternatingRounds(concurrency, appendStore, insertBare);
     const s = median(storeRates);
     const b = median(bareRates);
     const pairs = storeRates.map((rate, i) => rate / bareRates[i]);
@@ -148,16 +170,7 @@ async function run(pool: Pool, store: SqlEventStore) {
   const [{ count }] = (await pool.query<{ count: string }>(`SELECT count(*) FROM ${SCHEMA}.events`))
     .rows;
   const rows = Number(count);
-  const readStore = async () => {
-    let after = -1n;
-    let total = 0;
-    for (;;) {
-      const page = await store.readAll({ after, maxCount: PAGE });
-      total += page.length;
-      if (page.length < PAGE) return total;
-      after = page[page.length - 1].position;
-    }
-  };
+  const readStore = () => readWholeLog(store);
   const readBare = async () => {
     let after = '-1';
     let total = 0;
@@ -254,19 +267,7 @@ async function runKurrentDb(): Promise<Record<string, number> | { skipped: strin
     await throughput(8, 500, appendStore);
     await throughput(8, 500, appendRaw);
     for (const concurrency of CONCURRENCY) {
-      const storeRates: number[] = [];
-      const rawRates: number[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const order = round % 2 === 0 ? ['store', 'raw'] : ['raw', 'store'];
-        for (const which of order) {
-          const rate = await throughput(
-            concurrency,
-            ROUND_MS,
-            which === 'store' ? appendStore : appendRaw,
-          );
-          (which === 'store' ? storeRates : rawRates).push(rate);
-        }
-      }
+      const [storeRates, rawRates] = await alternatingRounds(concurrency, appendStore, appendRaw);
       const a = median(storeRates);
       const r = median(rawRates);
       summary[`append_c${concurrency}`] = Math.round(a);
@@ -275,16 +276,7 @@ async function runKurrentDb(): Promise<Record<string, number> | { skipped: strin
         `kurrentdb append c=${concurrency}: adapter ${a.toFixed(0)}/s, client appendToStream ${r.toFixed(0)}/s, ratio ${(a / r).toFixed(3)}`,
       );
     }
-    const readStore = async () => {
-      let after = -1n;
-      let total = 0;
-      for (;;) {
-        const page = await store.readAll({ after, maxCount: PAGE });
-        total += page.length;
-        if (page.length < PAGE) return total;
-        after = page[page.length - 1].position;
-      }
-    };
+    const readStore = () => readWholeLog(store);
     const readRaw = async () => {
       let total = 0;
       for await (const resolved of client.readAll({
