@@ -47,7 +47,7 @@ export function eventStoreConfigFor(
       return {
         kind: 'kurrentdb',
         url: kurrentDb.url,
-        options: { streamPrefix: kurrentDb.streamPrefix },
+        options: { streamPrefix: kurrentDb.streamPrefix && `${kurrentDb.streamPrefix}.` },
       };
     default:
       return { kind: 'sql', connection };

@@ -36,22 +36,21 @@ export const configSchema = z
         .string()
         .regex(
           /^(kurrentdb|kurrent|kdb|esdb)(\+discover)?:\/\/[^/?#\s]+/,
-          'must be a kurrentdb:// (or kurrentdb+discover://) connection string',
+          'must be a KurrentDB connection string: kurrentdb://, kurrentdb+discover:// (kurrent, kdb and esdb also work)',
         )
         .optional(),
     ),
     /**
-     * Stored in front of every stream id in KurrentDB, so several deployments (or test runs) can
-     * share one server; `$all` readers see only their own streams.
+     * A name for this deployment's streams in KurrentDB: every stream id is stored as
+     * `<name>.<id>`, so several deployments (or test runs) can share one server, each seeing only
+     * its own streams. No dots, so one name can never be the start of another's (`prod.` vs
+     * `prod2.`).
      */
     KURRENTDB_STREAM_PREFIX: z.preprocess(
       emptyAsUndefined,
       z
         .string()
-        .regex(
-          /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
-          'must be letters, digits and . _ : - (not starting with $)',
-        )
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'must be letters, digits, _ and - (no dots)')
         .optional(),
     ),
     PGLITE_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),

@@ -25,11 +25,11 @@ export type {
   RebuildResult,
 } from './runner';
 export { CheckpointMovedError } from './checkpoints';
-export { readProjectionLag } from './lag';
+export { checkpointsBeyondLog, readProjectionLag } from './lag';
 export { ProjectionMonitor } from './monitor';
 export type { ProjectionHealth, ProjectionMonitorOptions } from './monitor';
 export type { ProjectionLag } from './lag';
-export { ReadModelsModule, READ_DB } from './read-models.module';
+export { CheckpointsBeyondLogError, ReadModelsModule, READ_DB } from './read-models.module';
 export type { ReadModelsModuleOptions, ReadModelsModuleAsyncOptions } from './read-models.module';
 export { runProjectionsCli } from './cli/projections';
 export type { ProjectionsCliContext } from './cli/projections';

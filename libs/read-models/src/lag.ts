@@ -71,3 +71,26 @@ export async function readProjectionLag(
   }
   return result;
 }
+
+/**
+ * Why the read models cannot follow this event log, or undefined when they can: a checkpoint
+ * beyond the log's head means the store was emptied or replaced under read models that outlived
+ * it (a new KurrentDB volume, a restored backup, another server). New events would get positions
+ * the projections have already passed and be skipped without a word. Checkpoints are read first,
+ * so a projection moving on between the two reads cannot raise a false alarm.
+ */
+export async function checkpointsBeyondLog(
+  eventStore: EventStore,
+  db: ReadDb,
+): Promise<string | undefined> {
+  const rows = await readCheckpoints(db);
+  const head = await eventStore.headPosition();
+  const ahead = rows.filter((row) => row.position > head);
+  if (ahead.length === 0) return undefined;
+  const highest = ahead.reduce((a, b) => (b.position > a.position ? b : a));
+  return (
+    `the event log ends at position ${head}, but projection ${highest.name} has passed ${highest.position}` +
+    ` (${ahead.length} projection(s) ahead): the event store was emptied or replaced under these read models.` +
+    ' Point the application at the store they were built from, or rebuild them (npm run projections -- rebuild all).'
+  );
+}

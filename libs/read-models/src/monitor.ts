@@ -1,7 +1,7 @@
 import type { EventStore } from '@arbiter/event-store';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import type { ReadDb } from './database';
-import { readProjectionLag } from './lag';
+import { checkpointsBeyondLog, readProjectionLag } from './lag';
 import type { ProjectionRegistry } from './projection';
 import type { ProjectionRunner, ProjectionState } from './runner';
 
@@ -59,6 +59,8 @@ export class ProjectionMonitor {
   async health(key = 'projections'): Promise<HealthIndicatorResult> {
     try {
       const projections = await this.snapshot();
+      const beyond = await checkpointsBeyondLog(this.eventStore, this.db);
+      if (beyond) return { [key]: { status: 'down', message: beyond } };
       const failed = projections.filter((p) => p.failed);
       const details = Object.fromEntries(projections.map((p) => [p.name, healthDetails(p)]));
       return {

@@ -14,6 +14,7 @@ import {
 } from '@nestjs/common';
 import { HealthIndicators } from '@arbiter/platform/health.controller';
 import { readDbFor } from './database';
+import { checkpointsBeyondLog } from './lag';
 import { migrateReadModels } from './migrate';
 import { ProjectionMonitor } from './monitor';
 import { ProjectionRegistry } from './projection';
@@ -41,6 +42,15 @@ export interface ReadModelsModuleAsyncOptions {
   useFactory: (...args: any[]) => ReadModelsModuleOptions | Promise<ReadModelsModuleOptions>;
 }
 
+/** Refuses to run projections over an event log that ends before their checkpoints. */
+export class CheckpointsBeyondLogError extends Error {
+  readonly code = 'CHECKPOINTS_BEYOND_EVENT_LOG';
+  constructor(message: string) {
+    super(`Read models are ahead of the event store: ${message}`);
+    this.name = 'CheckpointsBeyondLogError';
+  }
+}
+
 @Injectable()
 class ProjectionWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
@@ -49,8 +59,16 @@ class ProjectionWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   // Bootstrap comes after every module's onModuleInit, where feature modules register projections.
-  onApplicationBootstrap(): void {
-    if (this.options.runProjections) this.runner.start();
+  // Projections never start over a log that ends before their checkpoints: they would skip every
+  // new event (see checkpointsBeyondLog); the process refuses to start instead.
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.options.runProjections) return;
+    const beyond = await checkpointsBeyondLog(
+      this.options.eventStore,
+      readDbFor(this.options.connection),
+    );
+    if (beyond) throw new CheckpointsBeyondLogError(beyond);
+    this.runner.start();
   }
 
   // Before the event store (beforeApplicationShutdown) and the connection (onApplicationShutdown) close.

@@ -86,7 +86,7 @@ export async function startGateway(
     kurrentdb: {
       EVENT_STORE: 'kurrentdb',
       KURRENTDB_URL: standIn?.url ?? container?.url ?? REAL_KURRENTDB_URL ?? '',
-      KURRENTDB_STREAM_PREFIX: `e2e-${randomUUID().slice(0, 8)}.`,
+      KURRENTDB_STREAM_PREFIX: `e2e-${randomUUID().slice(0, 8)}`,
       PGLITE_DATA_DIR: 'memory://',
     },
   };

@@ -38,6 +38,7 @@ export interface KurrentDbEventStoreOptions {
   /**
    * Keeps this store's streams apart from others on the same server: every stream id is stored
    * with this prefix and `$all` reads see only those streams (e.g. `staging.`, or one per test).
+   * It must end with a dot and hold no other, so no store's prefix can begin another's.
    */
   streamPrefix?: string;
   /** How often a caught-up subscription reads again without a wake-up (a safety net). */
@@ -100,6 +101,10 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
     this.idlePollMs = options.idlePollMs ?? 2_000;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 2_000;
     this.prefix = options.streamPrefix ?? '';
+    if (this.prefix && !/^[^.$][^.]*\.$/.test(this.prefix))
+      throw new Error(
+        `KurrentDB stream prefix ${JSON.stringify(this.prefix)} must end with a dot and contain no other dot (e.g. "staging.")`,
+      );
   }
 
   async append(

@@ -57,6 +57,32 @@ describe('KurrentDB adapter on the protocol stand-in', () => {
     });
   });
 
+  describe('stream prefixes', () => {
+    it('keep deployments apart even when one name begins another (prod. and prod2.)', async () => {
+      const prod = createKurrentDbEventStore(standIn.url, { streamPrefix: 'prod.' });
+      const prod2 = createKurrentDbEventStore(standIn.url, { streamPrefix: 'prod2.' });
+      try {
+        const mine = sampleEvent('DisputeOpened');
+        await prod2.append('dispute-x', [sampleEvent('DisputeOpened')]);
+        await prod.append('dispute-x', [mine]);
+        expect((await prod.readAll()).map((e) => e.id)).toEqual([mine.id]);
+        expect((await prod.readStream('dispute-x')).map((e) => e.id)).toEqual([mine.id]);
+        expect(await prod.headPosition()).toBe((await prod.readAll())[0].position);
+        expect((await prod2.readAll()).map((e) => e.streamId)).toEqual(['dispute-x']);
+      } finally {
+        await prod.close();
+        await prod2.close();
+      }
+    });
+
+    it('must end with its only dot', () => {
+      for (const bad of ['prod', 'prod.x.', '.', '$sys.'])
+        expect(() => createKurrentDbEventStore(standIn.url, { streamPrefix: bad })).toThrow(
+          /must end with a dot/,
+        );
+    });
+  });
+
   describe('when the server goes away', () => {
     let store: KurrentDbEventStore;
     beforeEach(() => {

@@ -7,7 +7,10 @@ import {
   startKurrentDbStandIn,
 } from '@arbiter/event-store/testing/kurrentdb-standin';
 import { sql } from 'drizzle-orm';
+import { NestFactory } from '@nestjs/core';
 import { runProjectionsCli } from '../cli/projections';
+import { checkpointsBeyondLog } from '../lag';
+import { CheckpointsBeyondLogError, ReadModelsModule } from '../read-models.module';
 import { type ReadDb, readDbFor } from '../database';
 import { migrateReadModels } from '../migrate';
 import { ProjectionRegistry } from '../projection';
@@ -152,6 +155,38 @@ describe('projections on KurrentDB (stand-in) with read models in PGlite', () =>
     expect(status.code).toBe(0);
     for (const name of ['buyer-view', 'seller-view', 'mediator-view', 'timeline', 'stats'])
       expect(status.output).toContain(name);
+  });
+
+  it('an emptied or replaced store under existing read models: reported, and projections refuse to start', async () => {
+    runner.start();
+    await story(1);
+    expect(await runner.waitForPosition(scenario.lastPosition, 30_000)).toBe(true);
+    await runner.stop();
+    expect(await checkpointsBeyondLog(store, db)).toBeUndefined();
+
+    // The operator points the application at a new, empty server; the read models stay.
+    const replaced = await startKurrentDbStandIn({ port: 0 });
+    const empty = createKurrentDbEventStore(replaced.url, { streamPrefix: 'fresh.' });
+    try {
+      expect(await checkpointsBeyondLog(empty, db)).toMatch(
+        /the event log ends at position 0, but projection .* has passed \d+/,
+      );
+      await expect(
+        NestFactory.createApplicationContext(
+          ReadModelsModule.forRootAsync({
+            useFactory: () => ({
+              connection: { ...database.connection, close: async () => undefined },
+              eventStore: empty,
+              runProjections: true,
+            }),
+          }),
+          { logger: false, abortOnError: false },
+        ),
+      ).rejects.toBeInstanceOf(CheckpointsBeyondLogError);
+    } finally {
+      await empty.close();
+      await replaced.stop();
+    }
   });
 });
 
