@@ -47,6 +47,8 @@ export interface KurrentDbEventStoreOptions {
   maxRetryDelayMs?: number;
 }
 
+/** Positions at or above this are placeholders, never real log positions. */
+const NO_POSITION = 2n ** 63n;
 /** Events fetched per `$all` read while a filter that the server cannot apply drops some. */
 const READ_CHUNK = 1_000;
 /** Retries of a read while the server is unreachable (100 ms doubling: about 3 s in all). */
@@ -419,7 +421,9 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
   ): RecordedEvent | undefined {
     const event = resolved.event;
     if (!event || !event.streamId.startsWith(this.prefix)) return undefined;
-    const position = event.position;
+    // Servers before 2022 send 2^64-1 (or nothing) for positions on stream reads: no position.
+    const position =
+      event.position && event.position.commit < NO_POSITION ? event.position : undefined;
     if (fromAll && !position)
       throw new Error(`KurrentDB sent event ${event.id} without a position`);
     if (position && position.commit !== position.prepare && !event.streamId.startsWith('$'))

@@ -57,6 +57,24 @@ describe('KurrentDB adapter on the protocol stand-in', () => {
     });
   });
 
+  it('on a server without positions in stream reads, a replayed append still answers the real position', async () => {
+    const legacy = await startKurrentDbStandIn({ port: 0, legacyStreamReadPositions: true });
+    const store = createKurrentDbEventStore(legacy.url);
+    try {
+      const events = [sampleEvent(), sampleEvent()];
+      const first = await store.append('s', events);
+      await store.append('s', [sampleEvent()]);
+      const [stored] = await store.readStream('s');
+      expect(stored.position).toBe(-1n);
+      expect(await store.append('s', events)).toEqual(first);
+      expect(await store.append('s', events, { expectedRevision: 'no_stream' })).toEqual(first);
+      expect((await store.readStream('s')).length).toBe(3);
+    } finally {
+      await store.close();
+      await legacy.stop();
+    }
+  });
+
   describe('stream prefixes', () => {
     it('keep deployments apart even when one name begins another (prod. and prod2.)', async () => {
       const prod = createKurrentDbEventStore(standIn.url, { streamPrefix: 'prod.' });

@@ -93,6 +93,11 @@ export interface KurrentDbStandInOptions {
   statsIntervalMs?: number;
   /** Log position of the first record, to exercise positions beyond 2^53. Default: just after a simulated epoch record. */
   firstPosition?: bigint;
+  /**
+   * Answer stream reads as EventStoreDB servers before 2022 did: without the event's real log
+   * position (the placeholder 2^64-1 in its place). `$all` reads keep real positions.
+   */
+  legacyStreamReadPositions?: boolean;
   /** Receives one line per RPC received (method path and its options); for finding out what a client calls. */
   trace?: (line: string) => void;
 }
@@ -364,13 +369,20 @@ function timestampNow(): Timestamp {
   return timestamp;
 }
 
-function recordedEvent(event: LoggedEvent, structuredIds: boolean): ReadResp.ReadEvent {
+const NO_POSITION = (2n ** 64n - 1n).toString();
+
+function recordedEvent(
+  event: LoggedEvent,
+  structuredIds: boolean,
+  placeholderPosition = false,
+): ReadResp.ReadEvent {
+  const position = placeholderPosition ? NO_POSITION : event.position.toString();
   const recorded = new ReadResp.ReadEvent.RecordedEvent()
     .setId(formatUuid(event.id, structuredIds))
     .setStreamIdentifier(streamIdentifier(event.streamId))
     .setStreamRevision(event.revision.toString())
-    .setCommitPosition(event.position.toString())
-    .setPreparePosition(event.position.toString())
+    .setCommitPosition(position)
+    .setPreparePosition(position)
     .setData(event.data)
     .setCustomMetadata(event.customMetadata);
   recorded
@@ -937,7 +949,9 @@ class StandIn implements KurrentDbStandIn {
       }
     }
     const messages = selected.map((event) =>
-      new ReadResp().setEvent(recordedEvent(event, structuredIds)),
+      new ReadResp().setEvent(
+        recordedEvent(event, structuredIds, this.options.legacyStreamReadPositions),
+      ),
     );
     if (!backwards && compatibility >= 1)
       messages.push(new ReadResp().setLastStreamPosition(last.toString()));
