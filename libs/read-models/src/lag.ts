@@ -34,8 +34,9 @@ export async function readProjectionLag(
 ): Promise<ProjectionLag[]> {
   const countLimit = options.countLimit ?? 10_000;
   const now = options.now ?? new Date();
-  const head = await eventStore.headPosition();
+  // Checkpoints first: a projection moving on between the two reads cannot then pass the head.
   const rows = new Map((await readCheckpoints(db)).map((row) => [row.name, row]));
+  const head = await eventStore.headPosition();
   const result: ProjectionLag[] = [];
   for (const projection of registry.all()) {
     const row = rows.get(projection.name);
@@ -73,24 +74,31 @@ export async function readProjectionLag(
 }
 
 /**
- * Why the read models cannot follow this event log, or undefined when they can: a checkpoint
- * beyond the log's head means the store was emptied or replaced under read models that outlived
- * it (a new KurrentDB volume, a restored backup, another server). New events would get positions
- * the projections have already passed and be skipped without a word. Checkpoints are read first,
- * so a projection moving on between the two reads cannot raise a false alarm.
+ * Why a projection cannot follow this event log, or undefined when it can: a checkpoint beyond
+ * the log's head means the store was emptied or replaced under read models that outlived it (a
+ * new KurrentDB volume, a restored backup, another server). New events would get positions the
+ * projection has already passed and be skipped without a word. Read the checkpoint before the
+ * head, so a projection moving on between the two reads cannot raise a false alarm.
  */
+export function beyondLog(name: string, checkpoint: bigint, head: bigint): string | undefined {
+  if (checkpoint <= head) return undefined;
+  return (
+    `the event log ends at position ${head}, but projection ${name} has passed ${checkpoint}:` +
+    ' the event store was emptied or replaced under these read models. Point the application at' +
+    ' the store they were built from, or rebuild them (npm run projections -- rebuild all).'
+  );
+}
+
+/** `beyondLog` for every stored checkpoint: the first projection ahead of the log, if any. */
 export async function checkpointsBeyondLog(
   eventStore: EventStore,
   db: ReadDb,
 ): Promise<string | undefined> {
   const rows = await readCheckpoints(db);
   const head = await eventStore.headPosition();
-  const ahead = rows.filter((row) => row.position > head);
-  if (ahead.length === 0) return undefined;
-  const highest = ahead.reduce((a, b) => (b.position > a.position ? b : a));
-  return (
-    `the event log ends at position ${head}, but projection ${highest.name} has passed ${highest.position}` +
-    ` (${ahead.length} projection(s) ahead): the event store was emptied or replaced under these read models.` +
-    ' Point the application at the store they were built from, or rebuild them (npm run projections -- rebuild all).'
-  );
+  for (const row of rows) {
+    const beyond = beyondLog(row.name, row.position, head);
+    if (beyond) return beyond;
+  }
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import type { EventStore } from '@arbiter/event-store';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import type { ReadDb } from './database';
-import { checkpointsBeyondLog, readProjectionLag } from './lag';
+import { beyondLog, readProjectionLag } from './lag';
 import type { ProjectionRegistry } from './projection';
 import type { ProjectionRunner, ProjectionState } from './runner';
 
@@ -59,8 +59,6 @@ export class ProjectionMonitor {
   async health(key = 'projections'): Promise<HealthIndicatorResult> {
     try {
       const projections = await this.snapshot();
-      const beyond = await checkpointsBeyondLog(this.eventStore, this.db);
-      if (beyond) return { [key]: { status: 'down', message: beyond } };
       const failed = projections.filter((p) => p.failed);
       const details = Object.fromEntries(projections.map((p) => [p.name, healthDetails(p)]));
       return {
@@ -82,8 +80,9 @@ export class ProjectionMonitor {
     });
     return lags.map((lag) => {
       const mine = local.get(lag.name);
-      const failed = lag.status === 'failed' || mine?.state === 'failed';
-      const error = lag.lastError ?? mine?.lastError?.message ?? null;
+      const beyond = beyondLog(lag.name, lag.checkpoint, lag.head);
+      const failed = lag.status === 'failed' || mine?.state === 'failed' || beyond !== undefined;
+      const error = beyond ?? lag.lastError ?? mine?.lastError?.message ?? null;
       return {
         name: lag.name,
         state: mine?.state ?? 'idle',

@@ -6,16 +6,17 @@ import {
   type KurrentDbStandIn,
   startKurrentDbStandIn,
 } from '@arbiter/event-store/testing/kurrentdb-standin';
-import { sql } from 'drizzle-orm';
 import { NestFactory } from '@nestjs/core';
 import { runProjectionsCli } from '../cli/projections';
 import { checkpointsBeyondLog } from '../lag';
+import { ProjectionMonitor } from '../monitor';
 import { CheckpointsBeyondLogError, ReadModelsModule } from '../read-models.module';
 import { type ReadDb, readDbFor } from '../database';
 import { migrateReadModels } from '../migrate';
 import { ProjectionRegistry } from '../projection';
 import { ProjectionRunner } from '../runner';
 import { openPgliteTestDatabase, type ReadTestDatabase } from '../testing/read-databases';
+import { readModelSnapshot } from '../testing/snapshot';
 import { disputeProjections } from '.';
 import { DisputeScenario, mediatedStory } from './testing/scenario';
 
@@ -74,24 +75,8 @@ describe('projections on KurrentDB (stand-in) with read models in PGlite', () =>
     await standIn.stop();
   });
 
-  async function snapshot(): Promise<Record<string, unknown[]>> {
-    const result: Record<string, unknown[]> = {};
-    for (const table of TABLES) {
-      const { rows } = await db.execute(
-        sql.raw(
-          table === 'projection_checkpoints'
-            ? `SELECT name, position, status FROM read_models.${table} ORDER BY 1`
-            : `SELECT * FROM read_models.${table} ORDER BY 1, 2`,
-        ),
-      );
-      result[table] = JSON.parse(
-        JSON.stringify(rows, (_key, value) =>
-          typeof value === 'bigint' ? value.toString() : value,
-        ),
-      );
-    }
-    return result;
-  }
+  const snapshot = () =>
+    readModelSnapshot(db, TABLES, { projection_checkpoints: 'name, position, status' });
 
   async function story(i: number): Promise<void> {
     await scenario.placeShippedOrder({
@@ -171,6 +156,15 @@ describe('projections on KurrentDB (stand-in) with read models in PGlite', () =>
       expect(await checkpointsBeyondLog(empty, db)).toMatch(
         /the event log ends at position 0, but projection .* has passed \d+/,
       );
+      const monitor = new ProjectionMonitor(empty, db, registry(), runner);
+      const health = (await monitor.health()).projections as {
+        status: string;
+        failed: string[];
+        projections: Record<string, { error?: string }>;
+      };
+      expect(health.status).toBe('down');
+      expect(health.failed).toContain('buyer-view');
+      expect(health.projections['buyer-view'].error).toMatch(/emptied or replaced/);
       await expect(
         NestFactory.createApplicationContext(
           ReadModelsModule.forRootAsync({

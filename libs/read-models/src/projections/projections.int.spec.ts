@@ -1,11 +1,11 @@
 import { createSqlEventStore, type EventStore } from '@arbiter/event-store';
 import { type Actor, addDays, DEFAULT_POLICY, definePolicy, type Money } from '@arbiter/disputes';
-import { sql } from 'drizzle-orm';
 import { type ReadDb, readDbFor } from '../database';
 import { migrateReadModels } from '../migrate';
 import { ProjectionRegistry } from '../projection';
 import { ProjectionRunner } from '../runner';
 import { type ReadTestDatabase, readTestDatabases } from '../testing/read-databases';
+import { readModelSnapshot } from '../testing/snapshot';
 import {
   abuseSignal,
   DisputeQueries,
@@ -71,20 +71,7 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     await database.dispose();
   });
 
-  async function snapshot(): Promise<Record<string, unknown[]>> {
-    const result: Record<string, unknown[]> = {};
-    for (const table of TABLES) {
-      const { rows } = await db.execute(
-        sql.raw(`SELECT * FROM read_models.${table} ORDER BY 1, 2`),
-      );
-      result[table] = JSON.parse(
-        JSON.stringify(rows, (_key, value) =>
-          typeof value === 'bigint' ? value.toString() : value,
-        ),
-      );
-    }
-    return result;
-  }
+  const snapshot = () => readModelSnapshot(db, TABLES);
 
   async function order(orderId: string, who = buyer, at = day(0)): Promise<void> {
     await scenario.placeShippedOrder({
