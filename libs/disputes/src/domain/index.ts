@@ -12,3 +12,4 @@ export * from './dispute.commands';
 export { decide } from './dispute.decide';
 export * from './deadlines';
 export * from './visibility';
+export * from './personal-data';

@@ -1,4 +1,5 @@
 import type { DisputeEvent, DisputeEventType, DisputeState } from './dispute.events';
+import { MEDIATOR_ONLY_EVENT_TYPES, PERSONAL_DATA, REDACTED } from './personal-data';
 import type { Actor, Role } from './vocabulary';
 
 /**
@@ -14,8 +15,6 @@ import type { Actor, Role } from './vocabulary';
  * A party sees only disputes of its own orders: check `canViewDispute` first.
  */
 
-export const REDACTED = '[redacted]';
-
 export type Audience = 'staff' | 'party' | 'analyst';
 
 export const AUDIENCE_OF_ROLE: Readonly<Record<Role, Audience>> = {
@@ -28,28 +27,12 @@ export const AUDIENCE_OF_ROLE: Readonly<Record<Role, Audience>> = {
   analyst: 'analyst',
 };
 
-/** Events only staff ever see. */
-export const MEDIATOR_ONLY_EVENT_TYPES: readonly DisputeEventType[] = ['InternalNoteAdded'];
-
 /**
- * Personal free text per event type (dotted paths into `data`), hidden from analysts. Parties
- * see these: they are what the parties and mediators said to each other.
+ * Personal content per event type (dotted paths into `data`; PERSONAL_DATA declares it), hidden
+ * from analysts. Parties see these: they are what the parties and mediators said to each other.
  */
-export const PERSONAL_TEXT_FIELDS: Readonly<Partial<Record<DisputeEventType, readonly string[]>>> =
-  {
-    DisputeOpened: ['description'],
-    SellerResponded: ['comment'],
-    EvidenceAdded: ['description', 'content.text'],
-    MessagePosted: ['body'],
-    DisputeCancelled: ['comment'],
-    EvidenceRequested: ['prompt'],
-    DisputeDecided: ['rationale'],
-    DecisionAppealed: ['newInformation'],
-    ReturnAddressProvided: ['address'],
-    ReturnShipped: ['trackingNumber'],
-    ReturnConditionDisputed: ['statement'],
-    RefundPaidOut: ['payoutReference'],
-  };
+const PERSONAL_TEXT_FIELDS = (type: DisputeEventType): readonly string[] =>
+  PERSONAL_DATA[type].text;
 
 /** Ids of staff members, hidden from parties (besides `by.id` of a staff actor). */
 export const STAFF_ID_FIELDS: Readonly<Partial<Record<DisputeEventType, readonly string[]>>> = {
@@ -68,7 +51,7 @@ export function visibleEventFor<E extends DisputeEvent>(role: Role, event: E): E
     const data = { ...event.data, by: { ...event.data.by, id: REDACTED } };
     return { ...event, data: redactPaths(data, STAFF_ID_FIELDS[event.type]) } as E;
   }
-  return { ...event, data: redactPaths(event.data, PERSONAL_TEXT_FIELDS[event.type]) } as E;
+  return { ...event, data: redactPaths(event.data, PERSONAL_TEXT_FIELDS(event.type)) } as E;
 }
 
 function redactPaths(data: object, paths: readonly string[] = []): Record<string, unknown> {
