@@ -1,3 +1,4 @@
+import { AnalyticsModule, analyticsSettingsFrom } from '@arbiter/analytics';
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { SkipThrottle, ThrottlerModule } from '@nestjs/throttler';
@@ -109,6 +110,7 @@ export class GatewayModule {
           }),
         }),
         DeadlinesGatewayModule,
+        AnalyticsModule.forRoot(analyticsSettingsFrom(config)),
       ],
       providers: [
         // Order matters: the rate limiter tracks the actor that authentication established.

@@ -1,3 +1,4 @@
+import { AnalyticsModule, analyticsSettingsFrom } from '@arbiter/analytics';
 import { DynamicModule, Module } from '@nestjs/common';
 import { DeadlinesModule, disputeDeadlinesFirer } from '@arbiter/deadlines';
 import type { DisputePolicy } from '@arbiter/disputes';
@@ -57,6 +58,7 @@ export class WorkerModule {
             runScheduler: true,
           }),
         }),
+        AnalyticsModule.forRoot(analyticsSettingsFrom(config)),
       ],
     };
   }

@@ -125,6 +125,72 @@ export const configSchema = z
     DISPUTE_POLICY_JSON: z.preprocess(emptyAsUndefined, z.string().optional()),
     /** What the seller's silence past `sellerResponseDays` does (DOMAIN.md's policy setting). */
     ON_SELLER_SILENCE: z.preprocess(emptyAsUndefined, z.enum(SELLER_SILENCE_POLICIES).optional()),
+    /**
+     * Key of the pseudonyms analysts see instead of people's ids (HMAC-SHA256): the same person
+     * always gets the same pseudonym, and nobody can reverse one without the key. Required in
+     * production; changing it changes every pseudonym.
+     */
+    ANALYTICS_PSEUDONYM_KEY: z.preprocess(
+      emptyAsUndefined,
+      z.string().min(32, 'must be at least 32 characters').optional(),
+    ),
+    /** Events a `disputeEvents` subscriber may fall behind by before it is told to resume later. */
+    ANALYTICS_SUBSCRIPTION_BUFFER: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(1).max(100_000).default(1_000),
+    ),
+    /** NATS server(s) for the analytics event feed (comma-separated); the forwarder is off without it. */
+    NATS_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(
+          /^((nats|tls|wss?):\/\/)?[^\s,]+(,((nats|tls|wss?):\/\/)?[^\s,]+)*$/,
+          'must be nats://host:port (several separated by commas)',
+        )
+        .optional(),
+    ),
+    /** The JetStream stream the forwarder creates or updates at start-up. */
+    NATS_STREAM: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ and -')
+        .default('ARBITER_EVENTS'),
+    ),
+    /** Subjects are `<prefix>.<EventType>`. */
+    NATS_SUBJECT_PREFIX: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(
+          /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
+          'must be dot-separated tokens without wildcards',
+        )
+        .default('arbiter.events'),
+    ),
+    /** How long the stream keeps a message; 0 keeps it until a size limit removes it. */
+    NATS_STREAM_MAX_AGE_HOURS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce
+        .number()
+        .min(0)
+        .default(24 * 30),
+    ),
+    /** The stream's size limit in bytes; -1: none. */
+    NATS_STREAM_MAX_BYTES: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(-1).default(-1),
+    ),
+    NATS_STREAM_REPLICAS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(1).max(5).default(1),
+    ),
+    /** How long JetStream remembers message ids to drop a re-published event. */
+    NATS_DUPLICATE_WINDOW_SECONDS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(1).default(600),
+    ),
     METRICS_ENABLED: z.preprocess(
       emptyAsUndefined,
       z
@@ -153,6 +219,13 @@ export const configSchema = z
           });
         }
       }
+    }
+    if (config.NODE_ENV === 'production' && !config.ANALYTICS_PSEUDONYM_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ANALYTICS_PSEUDONYM_KEY'],
+        message: 'is required in production (analysts would otherwise see guessable pseudonyms)',
+      });
     }
     if (config.EVENT_STORE === 'kurrentdb' && !config.KURRENTDB_URL) {
       ctx.addIssue({

@@ -11,6 +11,8 @@ function refusal(env: Record<string, unknown>): string {
   throw new Error('expected the configuration to be refused');
 }
 
+const PSEUDONYM_KEY = 'k'.repeat(32);
+
 describe('validateConfig', () => {
   it('gives every setting a development default', () => {
     const config = validateConfig({});
@@ -66,11 +68,44 @@ describe('validateConfig', () => {
         JWT_JWKS_URL: 'https://idp.example/jwks.json',
         JWT_ISSUER: 'https://idp.example/',
         JWT_AUDIENCE: 'arbiter',
+        ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
       }).JWT_JWKS_URL,
     ).toBe('https://idp.example/jwks.json');
     expect(
-      validateConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).JWT_SECRET,
+      validateConfig({
+        NODE_ENV: 'production',
+        JWT_SECRET: 'x'.repeat(32),
+        ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
+      }).JWT_SECRET,
     ).toHaveLength(32);
+  });
+
+  it('requires a pseudonym key of 32 characters or more in production', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+    expect(refusal(production)).toMatch(
+      /^Invalid setting ANALYTICS_PSEUDONYM_KEY: is required in production/,
+    );
+    expect(refusal({ ANALYTICS_PSEUDONYM_KEY: 'short' })).toMatch(
+      /^Invalid setting ANALYTICS_PSEUDONYM_KEY: must be at least 32 characters/,
+    );
+    expect(validateConfig({}).ANALYTICS_PSEUDONYM_KEY).toBeUndefined();
+  });
+
+  it('reads the NATS settings, off by default', () => {
+    const defaults = validateConfig({});
+    expect(defaults.NATS_URL).toBeUndefined();
+    expect(defaults).toMatchObject({
+      NATS_STREAM: 'ARBITER_EVENTS',
+      NATS_SUBJECT_PREFIX: 'arbiter.events',
+      NATS_DUPLICATE_WINDOW_SECONDS: 600,
+    });
+    expect(validateConfig({ NATS_URL: 'nats://a:4222,nats://b:4222' }).NATS_URL).toBe(
+      'nats://a:4222,nats://b:4222',
+    );
+    expect(refusal({ NATS_URL: 'nats://a b' })).toMatch(/^Invalid setting NATS_URL/);
+    expect(refusal({ NATS_SUBJECT_PREFIX: 'events.>' })).toMatch(
+      /^Invalid setting NATS_SUBJECT_PREFIX/,
+    );
   });
 
   it('requires JWT_AUDIENCE and JWT_ISSUER with a JWKS URL in production', () => {

@@ -32,6 +32,7 @@ const KURRENTDB_TARGET = realKurrentDbUnavailable()
     : 'container';
 
 export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
+export const TEST_PSEUDONYM_KEY = 'e2e-pseudonym-key-that-is-long-enough!!';
 
 /**
  * Where events live: PGlite, PostgreSQL, or KurrentDB (a real server at KURRENTDB_URL under a
@@ -95,6 +96,7 @@ export async function startGateway(
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
+    ANALYTICS_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
     EVIDENCE_DIR: evidenceDir,
     ...stores[database],
     ...settings,

@@ -1,0 +1,302 @@
+import {
+  DISPUTE_EVENT_TYPES,
+  type DisputeEventType,
+  type DisputeReason,
+  disputeStreamId,
+} from '@arbiter/disputes';
+import type { EventFilter, EventStore, RecordedEvent, Subscription } from '@arbiter/event-store';
+import {
+  decodeEventCursor,
+  DISPUTE_STREAM_PREFIX,
+  encodeEventCursor as toCursor,
+  type FeedEvent,
+  type FeedForm,
+  toFeedEvent,
+} from './feed-event';
+import type { Pseudonyms } from './pseudonyms';
+
+/** Which events a consumer wants; every part optional, the parts combine with AND. */
+export interface FeedFilter {
+  types?: readonly DisputeEventType[] | null;
+  disputeId?: string | null;
+  /** The dispute's reason (from its opening), for every event of the dispute. */
+  reasons?: readonly DisputeReason[] | null;
+}
+
+export interface FeedPage {
+  events: FeedEvent[];
+  /**
+   * Where the next page starts (pass it as `after`): the last event's cursor, or further on when
+   * the events after it did not match the filter; null only when nothing at all was read.
+   */
+  endCursor: string | null;
+  hasNextPage: boolean;
+}
+
+/** What a subscription hands out: an event, or why it ends and where to resume. */
+export type FeedItem = { event: FeedEvent; end?: undefined } | { event?: undefined; end: FeedEnd };
+
+export interface FeedEnd {
+  /** `SUBSCRIBER_TOO_SLOW`: the buffer filled; `EVENT_FEED_INTERRUPTED`: the store failed. */
+  code: 'SUBSCRIBER_TOO_SLOW' | 'EVENT_FEED_INTERRUPTED';
+  message: string;
+  /** The cursor of the last event delivered (or the `after` given): resume from it. */
+  resumeAfter: string | null;
+}
+
+export interface EventFeedOptions {
+  /** Events one page request reads at most, matching or not; default 10,000. */
+  scanLimit?: number;
+}
+
+export interface EventFeedStats {
+  subscriptions: number;
+  bufferedEvents: number;
+  /** Subscriptions ended because their consumer fell too far behind (since start). */
+  overflows: number;
+}
+
+const REASON_CACHE_LIMIT = 100_000;
+
+/**
+ * The dispute events for analytics consumers, read through the event store port (so PostgreSQL,
+ * PGlite and KurrentDB alike): pages for backfills, and subscriptions that catch up from a cursor
+ * and then stay live, in the store's global order, in the analyst's form or the full one.
+ */
+export class EventFeed {
+  private readonly reasons = new Map<string, DisputeReason>();
+  private readonly live = new Set<FeedSubscription>();
+  private overflows = 0;
+
+  constructor(
+    private readonly store: Pick<EventStore, 'readAll' | 'readStream' | 'subscribeToAll'>,
+    private readonly pseudonyms: Pseudonyms,
+    private readonly options: EventFeedOptions = {},
+  ) {}
+
+  stats(): EventFeedStats {
+    let bufferedEvents = 0;
+    for (const subscription of this.live) bufferedEvents += subscription.buffered;
+    return { subscriptions: this.live.size, bufferedEvents, overflows: this.overflows };
+  }
+
+  /** Up to `first` events after the cursor (InvalidEventCursorError for a cursor not ours). */
+  async page(
+    form: FeedForm,
+    args: { after?: string | null; first: number; filter?: FeedFilter },
+  ): Promise<FeedPage> {
+    let position = args.after ? decodeEventCursor(args.after) : undefined;
+    const filter = storeFilter(args.filter);
+    const scanLimit = this.options.scanLimit ?? 10_000;
+    const events: FeedEvent[] = [];
+    let scanned = 0;
+    let endPosition: bigint | undefined = position;
+    let exhausted = false;
+    while (events.length <= args.first && scanned < scanLimit) {
+      const batch = await this.store.readAll({
+        after: position,
+        maxCount: Math.min(Math.max(args.first * 2, 100), scanLimit - scanned),
+        filter,
+      });
+      scanned += batch.length;
+      for (const recorded of batch) {
+        const event = await this.toFeedEvent(recorded, form, args.filter);
+        if (event) {
+          events.push(event);
+          if (events.length > args.first) break;
+        }
+        endPosition = recorded.position;
+      }
+      if (batch.length === 0) {
+        exhausted = true;
+        break;
+      }
+      position = batch[batch.length - 1].position;
+    }
+    const hasNextPage = events.length > args.first || !exhausted;
+    const page = events.slice(0, args.first);
+    return {
+      events: page,
+      endCursor:
+        events.length > args.first
+          ? (page.at(-1)?.cursor ?? null)
+          : endPosition === undefined
+            ? null
+            : toCursor(endPosition),
+      hasNextPage,
+    };
+  }
+
+  /**
+   * Events after the cursor, then live ones. At most `bufferSize` events wait for the consumer:
+   * past that the subscription stops reading, hands out what it holds and ends with
+   * SUBSCRIBER_TOO_SLOW and the cursor to resume after.
+   */
+  subscribe(
+    form: FeedForm,
+    args: { after?: string | null; filter?: FeedFilter; bufferSize: number },
+  ): AsyncIterableIterator<FeedItem> {
+    const after = args.after ? decodeEventCursor(args.after) : undefined;
+    const source = this.store.subscribeToAll({ after, filter: storeFilter(args.filter) });
+    const subscription = new FeedSubscription(
+      source,
+      (recorded) => this.toFeedEvent(recorded, form, args.filter),
+      args.bufferSize,
+      args.after ?? null,
+      {
+        overflowed: () => (this.overflows += 1),
+        ended: () => this.live.delete(subscription),
+      },
+    );
+    this.live.add(subscription);
+    subscription.start();
+    return subscription;
+  }
+
+  private async toFeedEvent(
+    recorded: RecordedEvent,
+    form: FeedForm,
+    filter: FeedFilter | undefined,
+  ): Promise<FeedEvent | null> {
+    const disputeId = (recorded.data as { disputeId?: unknown }).disputeId;
+    if (recorded.type === 'DisputeOpened' && typeof disputeId === 'string')
+      this.remember(disputeId, (recorded.data as { reason: DisputeReason }).reason);
+    if (filter?.disputeId && recorded.streamId !== disputeStreamId(filter.disputeId)) return null;
+    if (filter?.types?.length && !filter.types.includes(recorded.type as DisputeEventType))
+      return null;
+    if (filter?.reasons?.length) {
+      if (typeof disputeId !== 'string') return null;
+      const reason = await this.reasonOf(disputeId);
+      if (reason === undefined || !filter.reasons.includes(reason)) return null;
+    }
+    return toFeedEvent(recorded, form, this.pseudonyms.of);
+  }
+
+  /** The reason a dispute was opened for: from memory, or its stream's first event. */
+  private async reasonOf(disputeId: string): Promise<DisputeReason | undefined> {
+    const known = this.reasons.get(disputeId);
+    if (known !== undefined) return known;
+    const [opening] = await this.store.readStream(disputeStreamId(disputeId), { maxCount: 1 });
+    if (opening?.type !== 'DisputeOpened') return undefined;
+    const reason = (opening.data as { reason: DisputeReason }).reason;
+    this.remember(disputeId, reason);
+    return reason;
+  }
+
+  private remember(disputeId: string, reason: DisputeReason): void {
+    if (this.reasons.size >= REASON_CACHE_LIMIT) this.reasons.clear();
+    this.reasons.set(disputeId, reason);
+  }
+}
+
+/** What the store can filter itself: the dispute streams (or one) and the types asked for. */
+function storeFilter(filter: FeedFilter | undefined): EventFilter {
+  return {
+    eventTypes: filter?.types?.length ? filter.types : DISPUTE_EVENT_TYPES,
+    streamPrefixes: [filter?.disputeId ? disputeStreamId(filter.disputeId) : DISPUTE_STREAM_PREFIX],
+  };
+}
+
+/**
+ * One consumer's subscription: a pump reads the store into a bounded queue; the consumer takes
+ * from it. The pump stops at the bound (or a store failure); the consumer then gets what was
+ * queued and one final item saying why it ended and where to resume.
+ */
+class FeedSubscription implements AsyncIterableIterator<FeedItem> {
+  private readonly queue: FeedEvent[] = [];
+  private wake: (() => void) | undefined;
+  private finished = false;
+  private end: FeedEnd | undefined;
+  private endHandedOut = false;
+  private pumping: Promise<void> | undefined;
+
+  constructor(
+    private readonly source: Subscription,
+    private readonly map: (recorded: RecordedEvent) => Promise<FeedEvent | null>,
+    private readonly capacity: number,
+    private lastDelivered: string | null,
+    private readonly hooks: { overflowed(): void; ended(): void },
+  ) {}
+
+  get buffered(): number {
+    return this.queue.length;
+  }
+
+  start(): void {
+    this.pumping = this.pump();
+  }
+
+  async next(): Promise<IteratorResult<FeedItem>> {
+    for (;;) {
+      const event = this.queue.shift();
+      if (event) {
+        this.lastDelivered = event.cursor;
+        return { done: false, value: { event } };
+      }
+      if (this.end && !this.endHandedOut) {
+        this.endHandedOut = true;
+        const end = { ...this.end, resumeAfter: this.lastDelivered };
+        void this.return();
+        return { done: false, value: { end } };
+      }
+      if (this.finished || this.end) return { done: true, value: undefined };
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+
+  async return(): Promise<IteratorResult<FeedItem>> {
+    if (!this.finished) {
+      this.finished = true;
+      this.queue.length = 0;
+      this.hooks.ended();
+      this.wake?.();
+      await this.source.close().catch(() => undefined);
+      await this.pumping;
+    }
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for await (const recorded of this.source) {
+        if (this.finished) return;
+        const event = await this.map(recorded);
+        if (event === null) continue;
+        if (this.queue.length >= this.capacity) {
+          this.hooks.overflowed();
+          this.end = {
+            code: 'SUBSCRIBER_TOO_SLOW',
+            message: `The consumer fell more than ${this.capacity} events behind; resume from resumeAfter`,
+            resumeAfter: null,
+          };
+          break;
+        }
+        this.queue.push(event);
+        this.wake?.();
+      }
+    } catch {
+      if (!this.finished) {
+        this.end = {
+          code: 'EVENT_FEED_INTERRUPTED',
+          message: 'Reading the event log failed; resume from resumeAfter',
+          resumeAfter: null,
+        };
+      }
+    } finally {
+      if (!this.finished && !this.end) {
+        this.end = {
+          code: 'EVENT_FEED_INTERRUPTED',
+          message: 'The event log subscription ended; resume from resumeAfter',
+          resumeAfter: null,
+        };
+      }
+      await this.source.close().catch(() => undefined);
+      this.wake?.();
+    }
+  }
+}
