@@ -6,3 +6,4 @@ export * from './pseudonyms';
 export * from './feed-event';
 export * from './event-feed';
 export * from './analytics.module';
+export * from './cli/events';
