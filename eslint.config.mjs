@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bench/**', 'scripts/**', '**/cli/**', 'test/**', '**/*.spec.ts'],
+    files: ['bench/**', 'scripts/**', 'examples/**', '**/cli/**', 'test/**', '**/*.spec.ts'],
     rules: { 'no-console': 'off' },
   },
 );

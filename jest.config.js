@@ -38,7 +38,7 @@ module.exports = {
     {
       ...base,
       displayName: 'int',
-      testMatch: ['<rootDir>/{apps,libs}/**/*.int.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,examples}/**/*.int.spec.ts'],
       testTimeout: 60_000,
     },
     {
