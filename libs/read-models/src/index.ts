@@ -11,7 +11,7 @@ export type {
 export { migrateReadModels, defaultMigrationsFolder, MIGRATIONS_TABLE } from './migrate';
 export type { MigrateReadModelsOptions } from './migrate';
 export { ProjectionRegistry } from './projection';
-export type { Projection } from './projection';
+export type { AnyProjection, ExternalProjection, Projection } from './projection';
 export { ProjectionRunner, ProjectionBusyError, ProjectionFailedError } from './runner';
 export type {
   ProjectionRunnerOptions,

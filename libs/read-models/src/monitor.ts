@@ -18,7 +18,10 @@ export interface ProjectionHealth {
   lagSeconds: number;
   failed: boolean;
   failedPosition: bigint | null;
-  /** First line of the last error; null when none. */
+  /**
+   * First line of the last error; null when none. Also while the projection is not failed: an
+   * error it is retrying (a transient one, e.g. a broker outage for an external projection).
+   */
   error: string | null;
 }
 
@@ -111,6 +114,9 @@ function healthDetails(p: ProjectionHealth) {
           failedPosition: p.failedPosition === null ? null : String(p.failedPosition),
           error: p.error,
         }
-      : {}),
+      : p.error !== null
+        ? // Retrying (this process holds it): still up, but say why it is not moving on.
+          { error: p.error }
+        : {}),
   };
 }

@@ -14,6 +14,8 @@ export interface Projection {
   /** Stable: it keys the checkpoint row and the advisory lock. Renaming it means a rebuild. */
   readonly name: string;
   readonly eventTypes: readonly string[];
+  /** Absent (or false): the effect lies in the read DB; see ExternalProjection for the other kind. */
+  readonly external?: false;
   apply(event: RecordedEvent, tx: ReadTx): Promise<void>;
   /**
    * Optional: applies several events (in log order) at once, e.g. with multi-row upserts; must
@@ -24,17 +26,50 @@ export interface Projection {
   applyBatch?(events: readonly RecordedEvent[], tx: ReadTx): Promise<void>;
   /** Empties what this projection owns before a rebuild replays the log from the start. */
   reset?(tx: ReadTx): Promise<void>;
+  /**
+   * Optional: errors that say nothing about the event (besides the transient database errors the
+   * runner always knows): retried with capped backoff without end instead of stopping the
+   * projection after `retry.attempts`. They still show as `lastError` meanwhile.
+   */
+  isTransient?(error: unknown): boolean;
 }
+
+/**
+ * A projection whose effect lies outside the read DB (e.g. publishing to a message broker). The
+ * runner calls `apply` / `applyBatch` outside any read-DB transaction — holding one open while a
+ * broker answers would block the whole database on PGlite — and commits the checkpoint only after
+ * they return. A crash in between repeats the batch: the effect must be idempotent (or detect what
+ * it already did). Everything else is as for `Projection`: one holder across processes, retries,
+ * `failed` at an event after `retry.attempts` non-transient failures, lag and health. No `reset`:
+ * such a projection cannot be rebuilt.
+ */
+export interface ExternalProjection {
+  readonly name: string;
+  readonly eventTypes: readonly string[];
+  readonly external: true;
+  apply(event: RecordedEvent): Promise<void>;
+  /** As `Projection.applyBatch`: when it throws, the runner retries the events one by one. */
+  applyBatch?(events: readonly RecordedEvent[]): Promise<void>;
+  /**
+   * Errors retried with capped backoff without end (e.g. the broker is unreachable), so an outage
+   * never marks the projection failed for good; `lastError` shows them meanwhile.
+   */
+  isTransient?(error: unknown): boolean;
+  readonly reset?: undefined;
+}
+
+/** What the registry and the runner take: a read model or an external projection. */
+export type AnyProjection = Projection | ExternalProjection;
 
 /** The projections of the running app. Feature modules register theirs while the app initialises. */
 export class ProjectionRegistry {
-  private readonly byName = new Map<string, Projection>();
+  private readonly byName = new Map<string, AnyProjection>();
 
-  constructor(projections: readonly Projection[] = []) {
+  constructor(projections: readonly AnyProjection[] = []) {
     this.register(...projections);
   }
 
-  register(...projections: Projection[]): void {
+  register(...projections: AnyProjection[]): void {
     for (const projection of projections) {
       if (!/^[a-z0-9][a-z0-9_.-]*$/.test(projection.name)) {
         throw new Error(
@@ -50,18 +85,25 @@ export class ProjectionRegistry {
     }
   }
 
-  get(name: string): Projection {
+  get(name: string): AnyProjection {
     const projection = this.byName.get(name);
     if (!projection)
       throw new Error(`Unknown projection "${name}" (known: ${this.names().join(', ') || 'none'})`);
     return projection;
   }
 
-  all(): Projection[] {
+  all(): AnyProjection[] {
     return [...this.byName.values()];
   }
 
   names(): string[] {
     return [...this.byName.keys()];
+  }
+
+  /** The projections whose effect is in the read DB (not the external ones): what queries read. */
+  readModelNames(): string[] {
+    return this.all()
+      .filter((projection) => !projection.external)
+      .map((projection) => projection.name);
   }
 }

@@ -9,7 +9,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { bigint, integer, pgSchema, text } from 'drizzle-orm/pg-core';
 import { ReadDb, readDbFor } from './database';
 import { defaultMigrationsFolder, migrateReadModels } from './migrate';
-import { Projection, ProjectionRegistry } from './projection';
+import { ExternalProjection, Projection, ProjectionRegistry } from './projection';
 import {
   ProjectionBusyError,
   ProjectionRunner,
@@ -118,7 +118,7 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
   });
 
   function runner(
-    projection: Projection,
+    projection: Projection | ExternalProjection,
     options: ProjectionRunnerOptions = {},
     connection = database.connection,
   ) {
@@ -518,6 +518,152 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     expect(dbQueries).toBeLessThanOrEqual(ticks);
     // The store: headPosition + readAll at most every 250 ms for the projection, not per waiter.
     expect(storeCalls).toBeLessThanOrEqual(2 * (Math.ceil(elapsed / 250) + 1));
+  });
+
+  describe('external projections (effects outside the read DB)', () => {
+    const EXTERNAL = 'external-effects';
+
+    /** Records its effects (event ids, in order); `gate` holds a call until the test releases it. */
+    function externalProjection(
+      options: {
+        gate?: () => Promise<void>;
+        fail?: (event: RecordedEvent) => Error | undefined;
+        isTransient?: (error: unknown) => boolean;
+      } = {},
+    ) {
+      const effects: string[] = [];
+      const projection: ExternalProjection = {
+        name: EXTERNAL,
+        eventTypes: ['ItemAdded', 'ItemRemoved', 'Poison'],
+        external: true,
+        async apply(event) {
+          await options.gate?.();
+          const error = options.fail?.(event);
+          if (error) throw error;
+          effects.push(event.id);
+        },
+        async applyBatch(events) {
+          for (const event of events) await projection.apply(event);
+        },
+        isTransient: options.isTransient,
+      };
+      return { projection, effects };
+    }
+
+    async function externalCheckpoint() {
+      const [row] = await db
+        .select()
+        .from(projectionCheckpoints)
+        .where(eq(projectionCheckpoints.name, EXTERNAL));
+      return row;
+    }
+
+    it('applies outside any read-DB transaction and commits the checkpoint only after apply returns', async () => {
+      await append(store, 'order-1', 'ItemAdded', 'ItemAdded');
+      const last = await append(store, 'cart-1', 'ItemRemoved', 'Ignored');
+      let release: () => void = () => undefined;
+      let entered = false;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const { projection, effects } = externalProjection({
+        gate: async () => {
+          entered = true;
+          await released;
+        },
+      });
+      const r = runner(projection);
+      r.start();
+      await eventually(() => entered);
+      // No transaction is open while the effect runs: on PGlite (one connection) this read would
+      // otherwise wait for the very call that waits on it. The checkpoint has not moved.
+      const during = await externalCheckpoint();
+      expect(during.position).toBe(START_POSITION);
+      expect(r.statusOf(EXTERNAL).checkpoint).toBe(START_POSITION);
+
+      release();
+      expect(await r.waitForPosition(last, 5_000, EXTERNAL)).toBe(true);
+      expect(effects).toHaveLength(3);
+      expect((await externalCheckpoint()).position).toBeGreaterThanOrEqual(last);
+      expect(r.statusOf(EXTERNAL)).toMatchObject({ lastError: null, eventsApplied: 3 });
+    });
+
+    it('moves no checkpoint past a failing effect, and stops at that event after the attempts', async () => {
+      const before = await append(store, 'order-1', 'ItemAdded', 'ItemAdded');
+      const poison = await append(store, 'cart-1', 'Poison');
+      await append(store, 'order-2', 'ItemAdded');
+      const { projection, effects } = externalProjection({
+        fail: (event) => (event.type === 'Poison' ? new Error('cannot publish this') : undefined),
+      });
+      const r = runner(projection);
+      r.start();
+      await eventually(() => r.statusOf(EXTERNAL).state === 'failed');
+
+      expect(r.statusOf(EXTERNAL)).toMatchObject({
+        checkpoint: before,
+        failedPosition: poison,
+        lastError: { position: poison, attempts: 3 },
+      });
+      expect(await externalCheckpoint()).toMatchObject({
+        status: 'failed',
+        position: before,
+        failedPosition: poison,
+      });
+      // The effects before the poison happened (a repeat is allowed: the contract is idempotence);
+      // nothing at or after it did.
+      const events = await store.readAll({ maxCount: 100 });
+      const ids = (types: (e: RecordedEvent) => boolean) => events.filter(types).map((e) => e.id);
+      expect(new Set(effects)).toEqual(new Set(ids((e) => e.position <= before)));
+      expect(await r.waitForPosition(poison, 50, EXTERNAL)).toBe(false);
+    });
+
+    it('retries transient errors without end and without failing, the error visible meanwhile', async () => {
+      class BrokerDown extends Error {}
+      let outages = 0;
+      const { projection, effects } = externalProjection({
+        fail: (event) =>
+          event.type === 'Poison' && outages < 7
+            ? new BrokerDown(`broker down (${++outages})`)
+            : undefined,
+        isTransient: (error) => error instanceof BrokerDown,
+      });
+      await append(store, 'order-1', 'ItemAdded');
+      const poison = await append(store, 'cart-1', 'Poison');
+      const r = runner(projection);
+      r.start();
+      await eventually(
+        () => r.statusOf(EXTERNAL).lastError?.message.startsWith('broker down') === true,
+      );
+      const retrying = r.statusOf(EXTERNAL);
+      expect(retrying.state).not.toBe('failed');
+      expect(retrying.lastError?.position).toBe(poison);
+
+      expect(await r.waitForPosition(poison, 10_000, EXTERNAL)).toBe(true);
+      // Seven outages with an attempt budget of 3: never failed, every event went out (the one
+      // before the outage twice: the failed batch is retried one by one — hence idempotence).
+      expect(outages).toBe(7);
+      expect(r.statusOf(EXTERNAL)).toMatchObject({ lastError: null, failedPosition: null });
+      expect(new Set(effects).size).toBe(2);
+      expect(await externalCheckpoint()).toMatchObject({ status: 'active', failedPosition: null });
+    });
+
+    it('is not waited for by default (read-your-writes) nor rebuilt by rebuild all', async () => {
+      const stuck = externalProjection({ fail: () => new Error('never') });
+      const both = new ProjectionRunner(
+        store,
+        database.connection,
+        new ProjectionRegistry([countingProjection(), stuck.projection]),
+        { ...fast, retry: { attempts: 100, initialDelayMs: 10_000, maxDelayMs: 10_000 } },
+      );
+      toStop.push(both);
+      both.start();
+      const position = await append(store, 'order-1', 'ItemAdded');
+      await eventually(() => both.statusOf(EXTERNAL).lastError !== null);
+      expect(await both.waitForPosition(position, 5_000)).toBe(true);
+      expect(await both.waitForPosition(position, 100, EXTERNAL)).toBe(false);
+      await both.stop();
+      const results = await both.rebuild('all');
+      expect(results.map((result) => result.projection)).toEqual([NAME]);
+      await expect(both.rebuild(EXTERNAL)).rejects.toThrow(/no reset/);
+    });
   });
 
   it('migrates idempotently, also when two processes start at once', async () => {

@@ -14,7 +14,7 @@ import {
   ProjectionLease,
   tryAcquireProjectionLease,
 } from './locks';
-import { Projection, ProjectionRegistry } from './projection';
+import { AnyProjection, ProjectionRegistry } from './projection';
 import { START_POSITION } from './schema';
 
 /**
@@ -48,7 +48,10 @@ export interface ProjectionStatus {
 }
 
 export interface RetryPolicy {
-  /** Handler attempts per event before the projection stops at it; transient database errors (deadlock, timeouts, connection) do not count. */
+  /**
+   * Handler attempts per event before the projection stops at it; transient errors (database
+   * deadlocks, timeouts and connections; whatever the projection's `isTransient` says) do not count.
+   */
   attempts: number;
   initialDelayMs: number;
   maxDelayMs: number;
@@ -153,7 +156,8 @@ interface Dependencies {
  * Runs every registered projection: catch up from the stored checkpoint with `readAll`, then
  * follow `subscribeToAll`; each batch's writes and its checkpoint commit in one read-DB
  * transaction. The event store is only ever read outside that transaction: it may be another
- * system entirely, and on PGlite a transaction holds the single connection.
+ * system entirely, and on PGlite a transaction holds the single connection. External projections
+ * (`external: true`) apply outside any transaction, and their checkpoint commits after they return.
  */
 export class ProjectionRunner {
   private readonly workers = new Map<string, ProjectionWorker>();
@@ -203,9 +207,10 @@ export class ProjectionRunner {
   }
 
   /**
-   * Resolves true once every named projection (default: all) reflects the event at `position`,
-   * false when `timeoutMs` runs out, one of them is failed, or no process runs one of them (then
-   * at once: nothing would ever reach it). Works in a process that runs no
+   * Resolves true once every named projection (default: every read model, i.e. not the external
+   * projections such as a broker forwarder, whose outage must not hold up readers) reflects the
+   * event at `position`, false when `timeoutMs` runs out, one of them is failed, or no process
+   * runs one of them (then at once: nothing would ever reach it). Works in a process that runs no
    * workers too, by reading the checkpoints the worker process commits.
    */
   async waitForPosition(
@@ -215,7 +220,7 @@ export class ProjectionRunner {
   ): Promise<boolean> {
     const names =
       projections === undefined
-        ? this.registry.names()
+        ? this.registry.readModelNames()
         : typeof projections === 'string'
           ? [projections]
           : projections;
@@ -232,14 +237,17 @@ export class ProjectionRunner {
     this.worker(name).retry();
   }
 
-  /** Reset + replay from the start, one projection after the other; live workers pause meanwhile. */
+  /**
+   * Reset + replay from the start, one projection after the other; live workers pause meanwhile.
+   * `all` is every read model: external projections cannot be rebuilt.
+   */
   async rebuild(
     target: string | readonly string[] | 'all',
     options: RebuildOptions = {},
   ): Promise<RebuildResult[]> {
     const names =
       target === 'all'
-        ? this.registry.names()
+        ? this.registry.readModelNames()
         : typeof target === 'string'
           ? [target]
           : [...target];
@@ -311,7 +319,7 @@ class ProjectionWorker {
   private readonly types: ReadonlySet<string>;
 
   constructor(
-    private readonly projection: Projection,
+    private readonly projection: AnyProjection,
     private readonly deps: Dependencies,
   ) {
     this.filter = { eventTypes: [...projection.eventTypes] };
@@ -487,9 +495,11 @@ class ProjectionWorker {
     let eventsApplied = 0;
     try {
       this.setState('rebuilding');
+      const projection = this.projection;
+      if (projection.external) throw new Error(`Cannot rebuild ${name}: an external projection`);
       await lease.db.transaction(async (tx) => {
         await ensureCheckpoint(tx, name, settings.owner);
-        await this.projection.reset?.(tx);
+        await projection.reset?.(tx);
         await rewindCheckpoint(tx, name, settings.owner);
       });
       this.checkpoint = START_POSITION;
@@ -691,8 +701,10 @@ class ProjectionWorker {
   }
 
   /**
-   * Applies `events` in one transaction; on a handler error commits the events before the failing
-   * one, then retries that event with backoff and finally stops at it, never past it.
+   * Applies `events` in one transaction (an external projection: its effect, then the checkpoint);
+   * on a handler error commits the events before the failing one, then retries that event with
+   * backoff and finally stops at it, never past it — unless the error is transient: then it is
+   * retried without end, `lastError` showing it meanwhile.
    */
   private async applyBatch(
     lease: ProjectionLease,
@@ -704,14 +716,17 @@ class ProjectionWorker {
     let attempts = 0;
     // A deadlock, timeout or lost connection says nothing about the event: retried without end
     // (capped backoff) and outside the attempt budget, or a busy database could stop a projection
-    // for good — `deadlines` stopping halts every deadline.
+    // for good — `deadlines` stopping halts every deadline. The same for what the projection
+    // itself calls transient (a broker outage for an external one).
     let transientRetries = 0;
     while (pending.length > 0) {
       const failure = await this.tryApply(lease, pending);
       if (!failure) return;
-      const transient = isTransientDatabaseError(failure.error);
+      const transient = this.isTransient(failure.error);
       if (failure.index > 0) {
-        await this.applyBatch(lease, pending.slice(0, failure.index));
+        // An external projection's events before the failing one are committed already.
+        if (!this.projection.external)
+          await this.applyBatch(lease, pending.slice(0, failure.index));
         pending = pending.slice(failure.index);
         attempts = transient ? 0 : 1;
         transientRetries = transient ? 1 : 0;
@@ -729,8 +744,9 @@ class ProjectionWorker {
       };
       this.notify();
       if (transient) {
+        const code = sqlStateOf(failure.error);
         settings.logger.warn(
-          `Projection ${name}: ${event.type} at ${event.position} hit a transient database error (${sqlStateOf(failure.error)}, retry ${transientRetries}): ${messageOf(failure.error)}`,
+          `Projection ${name}: ${event.type} at ${event.position} hit a transient error (${code === undefined ? '' : `${code}, `}retry ${transientRetries}): ${messageOf(failure.error)}`,
         );
         await this.sleep(this.backoff(transientRetries));
         if (this.interrupted()) throw new Interrupted();
@@ -761,23 +777,26 @@ class ProjectionWorker {
   /**
    * null on success; the failing index when a handler threw. Other errors propagate. With the
    * projection's `applyBatch`, the whole batch goes in one call; if that throws, the events are
-   * tried again one by one (another transaction) to find the one that fails.
+   * tried again one by one (another transaction) to find the one that fails. For an external
+   * projection, the events before the failing index are then committed already.
    */
   private async tryApply(
     lease: ProjectionLease,
     events: readonly RecordedEvent[],
     oneByOne = false,
   ): Promise<{ index: number; error: unknown } | null> {
+    const projection = this.projection;
+    if (projection.external) return this.tryApplyExternal(projection, lease, events, oneByOne);
     const { settings } = this.deps;
     const from = this.checkpoint ?? START_POSITION;
     const to = events[events.length - 1].position;
-    const batched = !oneByOne && events.length > 1 && this.projection.applyBatch !== undefined;
+    const batched = !oneByOne && events.length > 1 && projection.applyBatch !== undefined;
     let failure = null as { index: number; error: unknown } | null;
     try {
       await lease.db.transaction(async (tx) => {
         if (batched) {
           try {
-            await this.projection.applyBatch?.(events, tx);
+            await projection.applyBatch?.(events, tx);
           } catch (error) {
             failure = { index: -1, error };
             throw error;
@@ -785,25 +804,74 @@ class ProjectionWorker {
         } else {
           for (let index = 0; index < events.length; index++) {
             try {
-              await this.projection.apply(events[index], tx);
+              await projection.apply(events[index], tx);
             } catch (error) {
               failure = { index, error };
               throw error;
             }
           }
         }
-        await advanceCheckpoint(tx, this.projection.name, from, to, settings.owner);
+        await advanceCheckpoint(tx, projection.name, from, to, settings.owner);
       });
     } catch (error) {
       if (failure?.index === -1) return this.tryApply(lease, events, true);
       if (failure) return failure;
       throw error;
     }
-    this.eventsApplied += events.length;
+    this.applied(events.length, to);
+    return null;
+  }
+
+  /**
+   * `tryApply` for an external projection: its effect first, outside any read-DB transaction (on
+   * PGlite one would hold the only connection while a broker answers), then the checkpoint on its
+   * own. A crash between the two repeats the effect on restart; the projection makes that
+   * harmless. One by one, each event's checkpoint follows its effect, so a failure at event k
+   * keeps the k events before it.
+   */
+  private async tryApplyExternal(
+    projection: Extract<AnyProjection, { external: true }>,
+    lease: ProjectionLease,
+    events: readonly RecordedEvent[],
+    oneByOne: boolean,
+  ): Promise<{ index: number; error: unknown } | null> {
+    if (!oneByOne && events.length > 1 && projection.applyBatch !== undefined) {
+      try {
+        await projection.applyBatch(events);
+      } catch {
+        return this.tryApplyExternal(projection, lease, events, true);
+      }
+      await this.commitExternal(lease, events.length, events[events.length - 1].position);
+      return null;
+    }
+    for (let index = 0; index < events.length; index++) {
+      try {
+        await projection.apply(events[index]);
+      } catch (error) {
+        return { index, error };
+      }
+      await this.commitExternal(lease, 1, events[index].position);
+      if (this.interrupted() && index < events.length - 1) throw new Interrupted();
+    }
+    return null;
+  }
+
+  private async commitExternal(lease: ProjectionLease, count: number, to: bigint): Promise<void> {
+    const { settings } = this.deps;
+    const from = this.checkpoint ?? START_POSITION;
+    await advanceCheckpoint(lease.db, this.projection.name, from, to, settings.owner);
+    this.applied(count, to);
+  }
+
+  private applied(count: number, to: bigint): void {
+    this.eventsApplied += count;
     this.failedPosition = null;
     this.lastError = null;
     this.advanceTo(to);
-    return null;
+  }
+
+  private isTransient(error: unknown): boolean {
+    return isTransientDatabaseError(error) || this.projection.isTransient?.(error) === true;
   }
 
   /** For the holder: has the projection passed `position`? Asks the store what is left after the checkpoint. */
