@@ -29,6 +29,7 @@ import { InputValidationPipe } from './errors/input-validation';
 import { EvidenceModule } from './evidence/evidence.module';
 import { GatewayGraphQLModule } from './graphql/graphql.module';
 import { ActorThrottlerGuard } from './graphql/throttler.guard';
+import { AnalyticsGatewayModule } from './analytics/analytics-gateway.module';
 import { MetricsModule, MetricsService } from './metrics/metrics';
 import { ReadModule } from './read/read.module';
 
@@ -91,6 +92,7 @@ export class GatewayModule {
           }),
         }),
         ReadModule.forRoot(config.DISPUTE_POLICY),
+        AnalyticsGatewayModule,
         // The process manager is a projection (runs with them); the scheduler runs here with
         // WORKERS=inline and fires through the command side, under its policy. Its due/overdue
         // gauges are read from the shared table on every scrape.
