@@ -9,6 +9,8 @@ export interface AnalyticsSettings {
   pseudonymKey?: string;
   /** ANALYTICS_SUBSCRIPTION_BUFFER. */
   subscriptionBuffer: number;
+  /** ANALYTICS_SUBSCRIPTION_STALL_MS: how long a full buffer waits for its consumer. */
+  subscriptionStallMs?: number;
 }
 
 /** Injection token of the AnalyticsSettings. */
@@ -18,6 +20,7 @@ export function analyticsSettingsFrom(config: AppConfig): AnalyticsSettings {
   return {
     pseudonymKey: config.ANALYTICS_PSEUDONYM_KEY,
     subscriptionBuffer: config.ANALYTICS_SUBSCRIPTION_BUFFER,
+    subscriptionStallMs: config.ANALYTICS_SUBSCRIPTION_STALL_MS,
   };
 }
 

@@ -213,10 +213,31 @@ describe.each(stores)('event feed on %s', (_name, open) => {
     expect(feed.stats().subscriptions).toBe(0);
   });
 
+  it('a consumer that keeps reading catches up on far more than its buffer', async () => {
+    const id = randomUUID();
+    await test.store.append(`dispute-${id}`, [
+      opened(id),
+      ...Array.from({ length: 40 }, (_, i) => message(id, `m${i}`)),
+    ]);
+    const subscription = feed.subscribe('full', { bufferSize: 5, stallMs: 2_000 });
+    const items: FeedItem[] = [];
+    for (let i = 0; i < 41; i++) {
+      items.push(...(await take(subscription, 1)));
+      expect(feed.stats().bufferedEvents).toBeLessThanOrEqual(5);
+      if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 30)); // a slow moment
+    }
+    await subscription.return?.();
+    expect(items.every((item) => item.event)).toBe(true);
+    expect(items.map((item) => item.event?.data.body).slice(1)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `m${i}`),
+    );
+    expect(feed.stats().overflows).toBe(0);
+  });
+
   it('a consumer that stops reading is cut off at the buffer and told where to resume', async () => {
     const id = randomUUID();
     await test.store.append(`dispute-${id}`, [opened(id)]);
-    const subscription = feed.subscribe('full', { bufferSize: 5 });
+    const subscription = feed.subscribe('full', { bufferSize: 5, stallMs: 200 });
     const [firstItem] = await take(subscription, 1);
     await test.store.append(
       `dispute-${id}`,

@@ -57,6 +57,8 @@ export interface EventFeedStats {
 }
 
 const REASON_CACHE_LIMIT = 100_000;
+/** How long a full buffer may wait for its consumer to take an event before it is cut off. */
+export const DEFAULT_STALL_MS = 10_000;
 
 /**
  * The dispute events for analytics consumers, read through the event store port (so PostgreSQL,
@@ -128,20 +130,22 @@ export class EventFeed {
   }
 
   /**
-   * Events after the cursor, then live ones. At most `bufferSize` events wait for the consumer:
-   * past that the subscription stops reading, hands out what it holds and ends with
-   * SUBSCRIBER_TOO_SLOW and the cursor to resume after.
+   * Events after the cursor, then live ones. Reading runs ahead of the consumer by at most
+   * `bufferSize` events and then waits for it, so a consumer that keeps taking events, however
+   * far behind, holds at most that many. One that takes nothing for `stallMs` while the buffer is
+   * full is cut off: it gets what is buffered, then an end item (SUBSCRIBER_TOO_SLOW) with the
+   * cursor to resume after, and the store subscription is closed.
    */
   subscribe(
     form: FeedForm,
-    args: { after?: string | null; filter?: FeedFilter; bufferSize: number },
+    args: { after?: string | null; filter?: FeedFilter; bufferSize: number; stallMs?: number },
   ): AsyncIterableIterator<FeedItem> {
     const after = args.after ? decodeEventCursor(args.after) : undefined;
     const source = this.store.subscribeToAll({ after, filter: storeFilter(args.filter) });
     const subscription = new FeedSubscription(
       source,
       (recorded) => this.toFeedEvent(recorded, form, args.filter),
-      args.bufferSize,
+      { capacity: args.bufferSize, stallMs: args.stallMs ?? DEFAULT_STALL_MS },
       args.after ?? null,
       {
         overflowed: () => (this.overflows += 1),
@@ -199,8 +203,9 @@ function storeFilter(filter: FeedFilter | undefined): EventFilter {
 
 /**
  * One consumer's subscription: a pump reads the store into a bounded queue; the consumer takes
- * from it. The pump stops at the bound (or a store failure); the consumer then gets what was
- * queued and one final item saying why it ended and where to resume.
+ * from it. A full queue pauses the pump until the consumer takes an event; if it takes none for
+ * `stallMs` (or the store fails), the pump stops and the consumer gets what was queued and one
+ * final item saying why it ended and where to resume.
  */
 class FeedSubscription implements AsyncIterableIterator<FeedItem> {
   private readonly queue: FeedEvent[] = [];
@@ -209,11 +214,13 @@ class FeedSubscription implements AsyncIterableIterator<FeedItem> {
   private end: FeedEnd | undefined;
   private endHandedOut = false;
   private pumping: Promise<void> | undefined;
+  /** Set while the pump waits for room: called when the consumer takes an event or leaves. */
+  private room: (() => void) | undefined;
 
   constructor(
     private readonly source: Subscription,
     private readonly map: (recorded: RecordedEvent) => Promise<FeedEvent | null>,
-    private readonly capacity: number,
+    private readonly limits: { capacity: number; stallMs: number },
     private lastDelivered: string | null,
     private readonly hooks: { overflowed(): void; ended(): void },
   ) {}
@@ -231,6 +238,7 @@ class FeedSubscription implements AsyncIterableIterator<FeedItem> {
       const event = this.queue.shift();
       if (event) {
         this.lastDelivered = event.cursor;
+        this.room?.();
         return { done: false, value: { event } };
       }
       if (this.end && !this.endHandedOut) {
@@ -251,6 +259,7 @@ class FeedSubscription implements AsyncIterableIterator<FeedItem> {
       this.queue.length = 0;
       this.hooks.ended();
       this.wake?.();
+      this.room?.();
       await this.source.close().catch(() => undefined);
       await this.pumping;
     }
@@ -267,15 +276,17 @@ class FeedSubscription implements AsyncIterableIterator<FeedItem> {
         if (this.finished) return;
         const event = await this.map(recorded);
         if (event === null) continue;
-        if (this.queue.length >= this.capacity) {
+        if (this.queue.length >= this.limits.capacity && !(await this.roomWithin())) {
+          if (this.finished) return;
           this.hooks.overflowed();
           this.end = {
             code: 'SUBSCRIBER_TOO_SLOW',
-            message: `The consumer fell more than ${this.capacity} events behind; resume from resumeAfter`,
+            message: `The consumer took nothing for ${this.limits.stallMs} ms with ${this.limits.capacity} events waiting; resume from resumeAfter`,
             resumeAfter: null,
           };
           break;
         }
+        if (this.finished) return;
         this.queue.push(event);
         this.wake?.();
       }
@@ -298,5 +309,20 @@ class FeedSubscription implements AsyncIterableIterator<FeedItem> {
       await this.source.close().catch(() => undefined);
       this.wake?.();
     }
+  }
+
+  /** Waits until the consumer takes an event (true) or `stallMs` passes without one (false). */
+  private roomWithin(): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.room = undefined;
+        resolve(this.queue.length < this.limits.capacity);
+      }, this.limits.stallMs);
+      this.room = () => {
+        clearTimeout(timer);
+        this.room = undefined;
+        resolve(true);
+      };
+    });
   }
 }

@@ -134,10 +134,18 @@ export const configSchema = z
       emptyAsUndefined,
       z.string().min(32, 'must be at least 32 characters').optional(),
     ),
-    /** Events a `disputeEvents` subscriber may fall behind by before it is told to resume later. */
+    /** Events read ahead for one `disputeEvents` subscriber, at most. */
     ANALYTICS_SUBSCRIPTION_BUFFER: z.preprocess(
       emptyAsUndefined,
       z.coerce.number().int().min(1).max(100_000).default(1_000),
+    ),
+    /**
+     * A subscriber whose buffer is full and who takes nothing for this long is cut off
+     * (SUBSCRIBER_TOO_SLOW, with the cursor to resume after).
+     */
+    ANALYTICS_SUBSCRIPTION_STALL_MS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(10).max(600_000).default(10_000),
     ),
     /** NATS server(s) for the analytics event feed (comma-separated); the forwarder is off without it. */
     NATS_URL: z.preprocess(

@@ -107,6 +107,7 @@ export class AnalyticsFeedResolver {
         after: args.after,
         filter: feedFilter(args.filter),
         bufferSize: this.settings.subscriptionBuffer,
+        stallMs: this.settings.subscriptionStallMs,
       }),
     );
   }
