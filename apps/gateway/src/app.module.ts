@@ -112,7 +112,17 @@ export class GatewayModule {
           }),
         }),
         DeadlinesGatewayModule,
-        AnalyticsModule.forRoot(analyticsSettingsFrom(config)),
+        // With NATS_URL, the JetStream forwarder: a projection, so it runs (and connects) only
+        // where projections run, WORKERS=inline here; otherwise it is only registered, so /health
+        // and /metrics show its lag from the checkpoint the worker commits.
+        AnalyticsModule.forRootAsync({
+          inject: [MetricsService],
+          useFactory: (metrics: MetricsService) => ({
+            ...analyticsSettingsFrom(config),
+            runForwarder: config.WORKERS === 'inline',
+            metricsRegistry: metrics.registry,
+          }),
+        }),
       ],
       providers: [
         // Order matters: the rate limiter tracks the actor that authentication established.

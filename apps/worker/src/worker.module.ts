@@ -58,7 +58,8 @@ export class WorkerModule {
             runScheduler: true,
           }),
         }),
-        AnalyticsModule.forRoot(analyticsSettingsFrom(config)),
+        // With NATS_URL, the JetStream forwarder runs here (one holder across processes).
+        AnalyticsModule.forRoot({ ...analyticsSettingsFrom(config), runForwarder: true }),
       ],
     };
   }

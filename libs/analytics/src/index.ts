@@ -6,4 +6,5 @@ export * from './pseudonyms';
 export * from './feed-event';
 export * from './event-feed';
 export * from './analytics.module';
+export * from './nats';
 export * from './cli/events';
