@@ -1,9 +1,4 @@
-import {
-  DISPUTE_EVENT_TYPES,
-  type DisputeEventType,
-  type DisputeReason,
-  disputeStreamId,
-} from '@arbiter/disputes';
+import { type DisputeEventType, type DisputeReason, disputeStreamId } from '@arbiter/disputes';
 import type { EventFilter, EventStore, RecordedEvent, Subscription } from '@arbiter/event-store';
 import {
   decodeEventCursor,
@@ -157,11 +152,12 @@ export class EventFeed {
     return subscription;
   }
 
-  private async toFeedEvent(
+  /** Synchronous unless the reasons filter must look a dispute's reason up in the store. */
+  private toFeedEvent(
     recorded: RecordedEvent,
     form: FeedForm,
     filter: FeedFilter | undefined,
-  ): Promise<FeedEvent | null> {
+  ): FeedEvent | null | Promise<FeedEvent | null> {
     const disputeId = (recorded.data as { disputeId?: unknown }).disputeId;
     if (recorded.type === 'DisputeOpened' && typeof disputeId === 'string')
       this.remember(disputeId, (recorded.data as { reason: DisputeReason }).reason);
@@ -170,8 +166,13 @@ export class EventFeed {
       return null;
     if (filter?.reasons?.length) {
       if (typeof disputeId !== 'string') return null;
-      const reason = await this.reasonOf(disputeId);
-      if (reason === undefined || !filter.reasons.includes(reason)) return null;
+      const reasons = filter.reasons;
+      const known = this.reasons.get(disputeId);
+      const matches = (reason: DisputeReason | undefined) =>
+        reason !== undefined && reasons.includes(reason)
+          ? toFeedEvent(recorded, form, this.pseudonyms.of)
+          : null;
+      return known !== undefined ? matches(known) : this.reasonOf(disputeId).then(matches);
     }
     return toFeedEvent(recorded, form, this.pseudonyms.of);
   }
@@ -196,7 +197,8 @@ export class EventFeed {
 /** What the store can filter itself: the dispute streams (or one) and the types asked for. */
 function storeFilter(filter: FeedFilter | undefined): EventFilter {
   return {
-    eventTypes: filter?.types?.length ? filter.types : DISPUTE_EVENT_TYPES,
+    // Dispute streams hold dispute events only: the prefix alone selects them (cheaper to query).
+    ...(filter?.types?.length ? { eventTypes: filter.types } : {}),
     streamPrefixes: [filter?.disputeId ? disputeStreamId(filter.disputeId) : DISPUTE_STREAM_PREFIX],
   };
 }
@@ -219,7 +221,7 @@ class FeedSubscription implements AsyncIterableIterator<FeedItem> {
 
   constructor(
     private readonly source: Subscription,
-    private readonly map: (recorded: RecordedEvent) => Promise<FeedEvent | null>,
+    private readonly map: (recorded: RecordedEvent) => FeedEvent | null | Promise<FeedEvent | null>,
     private readonly limits: { capacity: number; stallMs: number },
     private lastDelivered: string | null,
     private readonly hooks: { overflowed(): void; ended(): void },
@@ -274,7 +276,8 @@ class FeedSubscription implements AsyncIterableIterator<FeedItem> {
     try {
       for await (const recorded of this.source) {
         if (this.finished) return;
-        const event = await this.map(recorded);
+        const mapped = this.map(recorded);
+        const event = mapped instanceof Promise ? await mapped : mapped;
         if (event === null) continue;
         if (this.queue.length >= this.limits.capacity && !(await this.roomWithin())) {
           if (this.finished) return;
