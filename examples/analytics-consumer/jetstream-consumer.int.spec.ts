@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { describeWithNats } from '../../libs/analytics/src/nats/testing/nats';
 import { runConsumer } from './jetstream-consumer';
 
-// Real NATS JetStream (127.0.0.1:4222 here; NATS_TEST_URL elsewhere). CI sets REQUIRE_NATS=1.
-const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
-
-describe('example JetStream consumer', () => {
+// Real NATS JetStream at NATS_TEST_URL (skipped without it, unless REQUIRE_NATS=1 as in CI).
+describeWithNats('example JetStream consumer', (NATS_URL) => {
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   let dir: string;
