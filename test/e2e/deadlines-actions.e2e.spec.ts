@@ -85,6 +85,19 @@ function actions(get: () => Running) {
     return response.body.data.dispute;
   }
 
+  /** `dispute(id)` once the caller can see it (a party other than the writer waits for the projection). */
+  async function visible(who: Caller, disputeId: string): Promise<Viewed> {
+    const started = Date.now();
+    for (;;) {
+      try {
+        return await view(who, disputeId);
+      } catch (error) {
+        if (Date.now() - started > 20_000) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+
   /** Polls `dispute(id)` until `ready` holds: the projections follow the events within moments. */
   async function until(
     who: Caller,
@@ -173,7 +186,8 @@ function actions(get: () => Running) {
 
   /** The seller accepts the buyer's claim they see (ACCEPT names it: PROPOSAL_CHANGED otherwise). */
   async function accept(p: Awaited<ReturnType<typeof people>>, disputeId: string): Promise<void> {
-    const seen = await view(p.seller, disputeId);
+    // The seller's own view follows the opening through the projections: wait until it is there.
+    const seen = await visible(p.seller, disputeId);
     const claim = seen.proposals.find((proposal) => proposal.proposer === 'buyer');
     await ok(url(), p.seller, 'respondToDispute', {
       disputeId,
