@@ -20,6 +20,7 @@ import { createApp, validateConfig } from '@arbiter/platform';
 import { ProjectionRunner } from '@arbiter/read-models';
 import { createPostgresTestDatabase } from '@arbiter/read-models/testing/read-databases';
 import { GatewayModule } from '../apps/gateway/src/app.module';
+import { gql, placeShippedOrder } from './support';
 
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256!';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -31,51 +32,14 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const token = (role: ActorRole, sub: string) => signDevelopmentToken({ sub, role, secret: SECRET });
 
-async function gql(url: string, bearer: string, query: string, input: unknown) {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ query, variables: { input } }),
-  });
-  const body = (await response.json()) as {
-    data?: Record<string, { disputeId: string }>;
-    errors?: unknown;
-  };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data as Record<string, { disputeId: string }>;
-}
-
 async function seed(url: string): Promise<{ disputeId: string; buyer: string }[]> {
   const run = randomBytes(4).toString('hex');
   const platform = await token('platform', 'marketplace');
-  const total = { amountMinor: 10_000, currency: 'EUR' };
   const disputes = [];
   for (let i = 0; i < DISPUTES; i++) {
     const orderId = `bench-${run}-${i}`;
     const buyer = await token('buyer', `${orderId}-b`);
-    await gql(
-      url,
-      platform,
-      'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId } }',
-      {
-        orderId,
-        buyerId: `${orderId}-b`,
-        sellerId: `${orderId}-s`,
-        total,
-        items: [{ sku: 'sku', title: 'Lamp', quantity: 1, unitPrice: total }],
-      },
-    );
-    await gql(
-      url,
-      platform,
-      'mutation($input: ShipOrderInput!) { shipOrder(input: $input) { orderId } }',
-      {
-        orderId,
-        carrier: 'DHL',
-        trackingNumber: 'T',
-        deliveryDeadline: new Date(Date.now() + 10 * 86_400_000).toISOString(),
-      },
-    );
+    await placeShippedOrder(url, platform, orderId);
     const { openDispute } = await gql(
       url,
       buyer,

@@ -17,6 +17,7 @@ import {
 } from '@arbiter/auth';
 import { AppConfig, createApp, validateConfig } from '@arbiter/platform';
 import { GatewayModule } from '../apps/gateway/src/app.module';
+import { gql, placeShippedOrder } from './support';
 
 const CONNECTIONS = 32;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -81,20 +82,6 @@ async function start(database: Database) {
 
 const token = (role: ActorRole, sub: string) => signDevelopmentToken({ sub, role, secret: SECRET });
 
-async function gql(url: string, bearer: string, query: string, input: unknown) {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ query, variables: { input } }),
-  });
-  const body = (await response.json()) as {
-    data?: Record<string, { disputeId: string }>;
-    errors?: unknown;
-  };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data as Record<string, { disputeId: string }>;
-}
-
 interface Party {
   disputeId: string;
   buyer: string;
@@ -105,7 +92,6 @@ interface Party {
 async function seed(url: string): Promise<Party[]> {
   const run = randomBytes(4).toString('hex');
   const platform = await token('platform', 'marketplace');
-  const total = { amountMinor: 10_000, currency: 'EUR' };
   const parties: Party[] = [];
   for (let i = 0; i < DISPUTES; i++) {
     const orderId = `bench-${run}-${i}`;
@@ -113,29 +99,7 @@ async function seed(url: string): Promise<Party[]> {
       token('buyer', `${orderId}-b`),
       token('seller', `${orderId}-s`),
     ]);
-    await gql(
-      url,
-      platform,
-      'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId } }',
-      {
-        orderId,
-        buyerId: `${orderId}-b`,
-        sellerId: `${orderId}-s`,
-        total,
-        items: [{ sku: 'sku', title: 'Lamp', quantity: 1, unitPrice: total }],
-      },
-    );
-    await gql(
-      url,
-      platform,
-      'mutation($input: ShipOrderInput!) { shipOrder(input: $input) { orderId } }',
-      {
-        orderId,
-        carrier: 'DHL',
-        trackingNumber: 'T',
-        deliveryDeadline: new Date(Date.now() + 10 * 86_400_000).toISOString(),
-      },
-    );
+    await placeShippedOrder(url, platform, orderId);
     const { openDispute } = await gql(
       url,
       buyer,
