@@ -279,5 +279,16 @@ describe.each(stores)('event feed on %s', (_name, open) => {
       InvalidEventCursorError,
     );
     expect(decodeEventCursor(encodeEventCursor(2n ** 63n))).toBe(2n ** 63n);
+    // Well formed but beyond the newest event: not a cursor of this log.
+    const id = randomUUID();
+    await test.store.append(`dispute-${id}`, [opened(id)]);
+    const head = await test.store.headPosition();
+    expect(await feed.positionOf(encodeEventCursor(head))).toBe(head);
+    expect(await feed.positionOf(null)).toBeUndefined();
+    for (const beyond of [head + 1n, 2n ** 63n, 2n ** 64n - 1n])
+      await expect(
+        feed.page('full', { first: 1, after: encodeEventCursor(beyond) }),
+      ).rejects.toBeInstanceOf(InvalidEventCursorError);
+    await expect(feed.positionOf('')).rejects.toBeInstanceOf(InvalidEventCursorError);
   });
 });

@@ -4,6 +4,7 @@ import {
   decodeEventCursor,
   DISPUTE_STREAM_PREFIX,
   encodeEventCursor as toCursor,
+  InvalidEventCursorError,
   type FeedEvent,
   type FeedForm,
   toFeedEvent,
@@ -66,7 +67,10 @@ export class EventFeed {
   private overflows = 0;
 
   constructor(
-    private readonly store: Pick<EventStore, 'readAll' | 'readStream' | 'subscribeToAll'>,
+    private readonly store: Pick<
+      EventStore,
+      'readAll' | 'readStream' | 'subscribeToAll' | 'headPosition'
+    >,
     private readonly pseudonyms: Pseudonyms,
     private readonly options: EventFeedOptions = {},
   ) {}
@@ -77,12 +81,25 @@ export class EventFeed {
     return { subscriptions: this.live.size, bufferedEvents, overflows: this.overflows };
   }
 
+  /**
+   * The position a cursor stands for, checked against this log: InvalidEventCursorError for
+   * anything that is not a cursor, or that lies beyond the newest event (no feed of this log can
+   * have handed it out, and resuming there would silently skip what comes next). Null or
+   * undefined: from the start.
+   */
+  async positionOf(cursor: string | null | undefined): Promise<bigint | undefined> {
+    if (cursor === null || cursor === undefined) return undefined;
+    const position = decodeEventCursor(cursor);
+    if (position > (await this.store.headPosition())) throw new InvalidEventCursorError();
+    return position;
+  }
+
   /** Up to `first` events after the cursor (InvalidEventCursorError for a cursor not ours). */
   async page(
     form: FeedForm,
     args: { after?: string | null; first: number; filter?: FeedFilter },
   ): Promise<FeedPage> {
-    let position = args.after ? decodeEventCursor(args.after) : undefined;
+    let position = await this.positionOf(args.after);
     const filter = storeFilter(args.filter);
     const scanLimit = this.options.scanLimit ?? 10_000;
     const events: FeedEvent[] = [];
@@ -125,7 +142,7 @@ export class EventFeed {
   }
 
   /**
-   * Events after the cursor, then live ones. Reading runs ahead of the consumer by at most
+   * Events after the cursor (check it first with `positionOf`), then live ones. Reading runs ahead of the consumer by at most
    * `bufferSize` events and then waits for it, so a consumer that keeps taking events, however
    * far behind, holds at most that many. One that takes nothing for `stallMs` while the buffer is
    * full is cut off: it gets what is buffered, then an end item (SUBSCRIBER_TOO_SLOW) with the
@@ -135,7 +152,8 @@ export class EventFeed {
     form: FeedForm,
     args: { after?: string | null; filter?: FeedFilter; bufferSize: number; stallMs?: number },
   ): AsyncIterableIterator<FeedItem> {
-    const after = args.after ? decodeEventCursor(args.after) : undefined;
+    const after =
+      args.after === null || args.after === undefined ? undefined : decodeEventCursor(args.after);
     const source = this.store.subscribeToAll({ after, filter: storeFilter(args.filter) });
     const subscription = new FeedSubscription(
       source,

@@ -34,7 +34,7 @@ const feedFilter = (filter: DisputeEventFilterInput | null | undefined): FeedFil
   reasons: filter?.reasons,
 });
 
-/** A cursor the feed did not hand out is bad input, pointed at like any other. */
+/** A cursor that is not one of this log is bad input, pointed at like any other. */
 async function checkedCursor<T>(read: () => T | Promise<T>): Promise<T> {
   try {
     return await read();
@@ -76,7 +76,7 @@ export class AnalyticsFeedResolver {
   @Roles(...FEED_ROLES)
   @Query(() => DisputeFeedEventPageType, {
     description:
-      'Dispute events in the store’s global order, for backfills: analysts and the platform only (analysts get the analyst form). A cursor the feed did not hand out is BAD_USER_INPUT.',
+      'Dispute events in the store’s global order, for backfills: analysts and the platform only (analysts get the analyst form). A cursor that is not one of this log (malformed, or beyond its newest event) is BAD_USER_INPUT.',
   })
   async disputeEventsPage(
     @CurrentActor() actor: Actor,
@@ -102,6 +102,7 @@ export class AnalyticsFeedResolver {
     @CurrentActor() actor: Actor,
     @Args() args: DisputeEventsArgs,
   ): Promise<AsyncIterableIterator<FeedItem>> {
+    await checkedCursor(() => this.feed.positionOf(args.after));
     return checkedCursor(() =>
       this.feed.subscribe(formOf(actor), {
         after: args.after,

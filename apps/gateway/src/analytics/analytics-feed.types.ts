@@ -6,8 +6,10 @@ import {
   IsInt,
   IsOptional,
   IsString,
+  IsUUID,
   Max,
   MaxLength,
+  MinLength,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -83,8 +85,7 @@ export class DisputeEventFilterInput {
 
   @Field(() => ID, { nullable: true, description: 'Only the events of this dispute.' })
   @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @IsUUID('all', { message: 'disputeId must be a dispute id (a UUID)' })
   disputeId?: string | null;
 
   @Field(() => [DisputeReasonEnum], {
@@ -107,6 +108,7 @@ export class DisputeEventsArgs {
   @Field(() => String, { nullable: true, description: AFTER_DESCRIPTION })
   @IsOptional()
   @IsString()
+  @MinLength(1)
   @MaxLength(512)
   after?: string | null;
 

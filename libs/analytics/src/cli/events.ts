@@ -62,6 +62,11 @@ export async function runEventsCli(
         );
       return type as DisputeEventType;
     });
+    if (
+      values.dispute !== undefined &&
+      !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.dispute)
+    )
+      throw new UsageError('--dispute takes a dispute id (a UUID)');
     const limit = values.limit === undefined ? Number.POSITIVE_INFINITY : Number(values.limit);
     if (!Number.isInteger(limit) && limit !== Number.POSITIVE_INFINITY)
       throw new UsageError('--limit takes a whole number');
