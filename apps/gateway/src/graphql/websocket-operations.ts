@@ -10,6 +10,7 @@ import {
   parse,
   validate,
 } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
 import type { Actor } from '@arbiter/auth';
 import { toFormattedGraphQLError } from '../errors/error-mapping';
 import { checkQueryLimits, MAX_TOKENS, QueryLimits } from './limits';
@@ -101,6 +102,23 @@ export function webSocketOperationHooks(options: WebSocketOperationOptions) {
       const variableValues = payload.variables ?? undefined;
       const operation = getOperationAST(document, payload.operationName);
       if (operation) {
+        // Variables are coerced before execution: a bad one is the caller's input (as over HTTP),
+        // not an unexpected error of the resolver.
+        const coerced = getVariableValues(
+          schema,
+          operation.variableDefinitions ?? [],
+          variableValues ?? {},
+          { maxErrors: 20 },
+        );
+        if (coerced.errors) {
+          return coerced.errors.map(
+            (error) =>
+              new GraphQLError(error.message, {
+                nodes: error.nodes,
+                extensions: { code: 'BAD_USER_INPUT' },
+              }),
+          );
+        }
         try {
           checkQueryLimits(options, schema, document, operation, variableValues);
         } catch (error) {
