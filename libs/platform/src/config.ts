@@ -153,7 +153,7 @@ export const configSchema = z
       z
         .string()
         .regex(
-          /^((nats|tls|wss?):\/\/)?[^\s,]+(,((nats|tls|wss?):\/\/)?[^\s,]+)*$/,
+          /^((nats|tls|wss?):\/\/)?([^\s,/@]+@)?[^\s,:/@]+(:\d{1,5})?(,((nats|tls|wss?):\/\/)?([^\s,/@]+@)?[^\s,:/@]+(:\d{1,5})?)*$/,
           'must be nats://host:port (several separated by commas)',
         )
         .optional(),
@@ -316,10 +316,25 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const setting = issue.path.join('.') || 'configuration';
-  const given = issue.path.length ? env[String(issue.path[0])] : undefined;
+  const name = issue.path.length ? String(issue.path[0]) : undefined;
+  const given = name === undefined ? undefined : shown(name, env[name]);
   throw new ConfigError(
     `Invalid setting ${setting}: ${issue.message}${given === undefined ? '' : ` (got ${JSON.stringify(given)})`}`,
   );
+}
+
+/** Settings whose value is a secret: an error names them but never repeats the value. */
+const SECRET_SETTINGS = new Set(['JWT_SECRET', 'ANALYTICS_PSEUDONYM_KEY']);
+/** URL settings that may carry credentials (`user:password@`): shown with the password masked. */
+const URL_SETTINGS = new Set(['DATABASE_URL', 'KURRENTDB_URL', 'NATS_URL', 'JWT_JWKS_URL']);
+
+/** A setting's value as an error message may show it. */
+function shown(name: string, value: unknown): unknown {
+  if (value === undefined) return undefined;
+  if (SECRET_SETTINGS.has(name)) return `<${String(value).length} characters, not shown>`;
+  if (URL_SETTINGS.has(name) && typeof value === 'string')
+    return value.replace(/(\/\/[^:/@\s,]*:)[^@/\s,]*@/g, '$1***@');
+  return value;
 }
 
 /** Where the shared SQL database lives for each running mode (ARCHITECTURE.md, "Running modes"). */

@@ -91,6 +91,15 @@ describe('validateConfig', () => {
     expect(validateConfig({}).ANALYTICS_PSEUDONYM_KEY).toBeUndefined();
   });
 
+  it('never repeats a secret in an error, and masks passwords in URLs', () => {
+    expect(refusal({ ANALYTICS_PSEUDONYM_KEY: 'my-real-key' })).toBe(
+      'Invalid setting ANALYTICS_PSEUDONYM_KEY: must be at least 32 characters (got "<11 characters, not shown>")',
+    );
+    expect(refusal({ JWT_SECRET: 'short-secret' })).not.toContain('short-secret');
+    expect(refusal({ NATS_URL: 'http://user:hunter2@x:1' })).toMatch(/user:\*\*\*@x:1/);
+    expect(refusal({ DATABASE_URL: 'mysql://app:hunter2@db/x' })).not.toContain('hunter2');
+  });
+
   it('reads the NATS settings, off by default', () => {
     const defaults = validateConfig({});
     expect(defaults.NATS_URL).toBeUndefined();
@@ -102,7 +111,10 @@ describe('validateConfig', () => {
     expect(validateConfig({ NATS_URL: 'nats://a:4222,nats://b:4222' }).NATS_URL).toBe(
       'nats://a:4222,nats://b:4222',
     );
-    expect(refusal({ NATS_URL: 'nats://a b' })).toMatch(/^Invalid setting NATS_URL/);
+    expect(validateConfig({ NATS_URL: 'tls://u:p@nats.internal:4222' }).NATS_URL).toBeDefined();
+    expect(validateConfig({ NATS_URL: 'localhost' }).NATS_URL).toBe('localhost');
+    for (const bad of ['nats://a b', 'http://x:1', 'nats://h:port', 'nats://h:1/path'])
+      expect(refusal({ NATS_URL: bad })).toMatch(/^Invalid setting NATS_URL/);
     expect(refusal({ NATS_SUBJECT_PREFIX: 'events.>' })).toMatch(
       /^Invalid setting NATS_SUBJECT_PREFIX/,
     );
