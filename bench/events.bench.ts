@@ -261,9 +261,10 @@ async function main(): Promise<void> {
     );
   } finally {
     await ws.dispose();
+    // The app (and its forwarder) first: a last batch published after the delete would recreate it.
+    await app.close();
     await jsm.streams.delete(stream).catch(() => undefined);
     await nc.close();
-    await app.close();
     await own?.drop();
   }
 }

@@ -3,7 +3,7 @@
  * event as a JSON line, saves its cursor after printing, and resumes from the saved cursor after
  * a restart, or from `resumeAfter` when the server says it fell behind.
  *
- *   TOKEN=$(npm run -s token -- --role analyst --sub a-1) \
+ *   TOKEN=$(npm run -s token -- --role analyst --sub analyst-1) \
  *     npx ts-node examples/analytics-consumer/graphql-tail.ts
  *
  * Settings: GRAPHQL_WS_URL (ws://localhost:3000/graphql), TOKEN (an analyst or platform bearer
@@ -25,6 +25,8 @@ export interface TailOptions {
   cursorFile: string;
   /** Stop after this many events (tests); default: run until signalled. */
   limit?: number;
+  /** Wait before subscribing again when the server ended the subscription; default 1 s. */
+  retryDelayMs?: number;
   signal?: AbortSignal;
   print?: (line: string) => void;
 }
@@ -76,6 +78,8 @@ export async function tail(options: TailOptions): Promise<number> {
       }
       if (options.signal?.aborted || resumeAfter === undefined) return printed;
       if (resumeAfter !== null) writeFileSync(options.cursorFile, resumeAfter);
+      // The server asked us to come back (we fell behind, or its event log failed): not at once.
+      await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs ?? 1_000));
     }
   } finally {
     await client.dispose();

@@ -7,7 +7,9 @@
  *   NATS_URL=nats://127.0.0.1:4222 npx ts-node examples/analytics-consumer/jetstream-consumer.ts
  *
  * Settings: NATS_URL, NATS_STREAM (ARBITER_EVENTS), NATS_SUBJECT_PREFIX (arbiter.events),
- * CONSUMER_NAME (analytics-example), STATE_FILE (./analytics-state.json).
+ * SUBJECTS (comma-separated; default `<prefix>.>`, every event type; several need NATS 2.10+),
+ * CONSUMER_NAME (analytics-example), STATE_FILE (./analytics-state.json). A durable consumer keeps
+ * its subjects: give it a new CONSUMER_NAME when you change them.
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -20,6 +22,8 @@ export interface ConsumerOptions {
   subjectPrefix: string;
   consumerName: string;
   stateFile: string;
+  /** Subjects to consume; default every event type (`<subjectPrefix>.>`). */
+  subjects?: readonly string[];
   /** Stop once no message arrived for this long (tests, batch jobs); default: run until signalled. */
   stopWhenIdleMs?: number;
   signal?: AbortSignal;
@@ -31,13 +35,15 @@ export async function runConsumer(options: ConsumerOptions): Promise<ReturnType<
   const nc = await connect({ servers: options.natsUrl.split(','), name: options.consumerName });
   try {
     const jsm = await jetstreamManager(nc);
+    const subjects = [...(options.subjects ?? [`${options.subjectPrefix}.>`])];
     // Durable: the server keeps its position across restarts. Adding it again with the same
     // settings is a no-op.
     await jsm.consumers.add(options.stream, {
       durable_name: options.consumerName,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      filter_subject: `${options.subjectPrefix}.>`,
+      // Several subjects need NATS 2.10 or newer; one works on every JetStream server.
+      ...(subjects.length === 1 ? { filter_subject: subjects[0] } : { filter_subjects: subjects }),
       max_ack_pending: 1_000,
     });
     const consumer = await jetstream(nc).consumers.get(options.stream, options.consumerName);
@@ -72,6 +78,7 @@ if (require.main === module) {
     stream: process.env.NATS_STREAM ?? 'ARBITER_EVENTS',
     subjectPrefix: process.env.NATS_SUBJECT_PREFIX ?? 'arbiter.events',
     consumerName: process.env.CONSUMER_NAME ?? 'analytics-example',
+    subjects: process.env.SUBJECTS?.split(',').map((subject) => subject.trim()),
     stateFile: process.env.STATE_FILE ?? './analytics-state.json',
     signal: abort.signal,
   }).then(

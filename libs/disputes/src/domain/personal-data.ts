@@ -69,7 +69,8 @@ export type Pseudonymizer = (id: string) => string;
 
 /**
  * The event as an analyst may receive it, or null for the mediator-only events analysts never
- * see. Personal content reads REDACTED (the field stays, so a schema does not change shape),
+ * see. Personal content reads REDACTED (the field stays, its value replaced by that marker: an
+ * object such as an address becomes the string),
  * identifiers read as pseudonyms; amounts, reasons, states, times and dispute ids are kept.
  * Never mutates `event`.
  */
