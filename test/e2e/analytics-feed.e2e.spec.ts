@@ -385,22 +385,23 @@ describeOnAllStores('analytics event feed', (database) => {
   async function openDispute(
     reason: string,
     claim: Record<string, unknown>,
+    url = g.url,
   ): Promise<DisputeResult> {
     const orderId = id('order');
-    await ok(g.url, p.platform, 'placeOrder', {
+    await ok(url, p.platform, 'placeOrder', {
       orderId,
       buyerId: p.buyer.id,
       sellerId: p.seller.id,
       total: eur(10_000),
       items: [{ sku: 'lamp-1', title: 'Desk lamp', quantity: 1, unitPrice: eur(10_000) }],
     });
-    await ok(g.url, p.platform, 'shipOrder', {
+    await ok(url, p.platform, 'shipOrder', {
       orderId,
       carrier: 'DHL',
       trackingNumber: 'JD014600',
       deliveryDeadline: new Date(Date.now() + 10 * 86_400_000).toISOString(),
     });
-    return as(p.buyer, 'openDispute', {
+    return ok<DisputeResult>(url, p.buyer, 'openDispute', {
       orderId,
       reason,
       description: secret(`opening-${orderId}`),
@@ -631,6 +632,68 @@ describeOnAllStores('analytics event feed', (database) => {
     } finally {
       await analyst.close();
       await platform.close();
+    }
+  });
+
+  it('an analyst reads the feeds’ pseudonyms, never people’s ids, in the dispute view and its timeline too', async () => {
+    // The views are projections: a gateway that runs them.
+    const inline = await startFeedGateway(database, { WORKERS: 'inline' });
+    try {
+      const opened = await openDispute('DAMAGED', { kind: 'FULL_REFUND' }, inline.url);
+      await ok(inline.url, p.buyer, 'postMessage', {
+        disputeId: opened.disputeId,
+        body: secret('message'),
+      });
+      const pseudonym = new Pseudonyms(TEST_PSEUDONYM_KEY).of;
+      const query = `query($id: ID!) { dispute(id: $id) { orderId buyerId sellerId
+      messages { authorId authorRole } timeline { actorId actorRole } } }`;
+      const read = async (who: Caller) => {
+        for (let attempt = 0; ; attempt++) {
+          const response = await graphql<{ dispute: Record<string, unknown> | null }>(
+            inline.url,
+            query,
+            {
+              token: who.token,
+              variables: { id: opened.disputeId },
+            },
+          );
+          // The views follow the message through the projections within moments.
+          const view = response.body.data?.dispute;
+          if (view && ((view.messages as unknown[] | undefined) ?? []).length > 0)
+            return { view, raw: JSON.stringify(response.body) };
+          if (attempt >= 200) throw new Error(`no view: ${JSON.stringify(response.body)}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      const analyst = await read(p.analyst);
+      expect(analyst.raw).not.toContain(p.buyer.id);
+      expect(analyst.raw).not.toContain(p.seller.id);
+      expect(analyst.view).toMatchObject({
+        buyerId: pseudonym(p.buyer.id),
+        sellerId: pseudonym(p.seller.id),
+        messages: [{ authorId: pseudonym(p.buyer.id), authorRole: 'buyer' }],
+      });
+      expect(analyst.view.orderId).toMatch(/^anon_/);
+      const actors = analyst.view.timeline as { actorId: string; actorRole: string }[];
+      expect(actors.length).toBeGreaterThan(0);
+      for (const actor of actors)
+        expect(actor.actorId).toBe(
+          actor.actorRole === 'system' ? actor.actorId : pseudonym(p.buyer.id),
+        );
+      // The same pseudonyms as the feed's, so nothing links one back to a person.
+      const feed = await readLog(inline.url, p.analyst, null);
+      const opening = feed.events.find(
+        (event) => event.type === 'DisputeOpened' && event.disputeId === opened.disputeId,
+      );
+      expect(opening?.data).toMatchObject({
+        buyerId: analyst.view.buyerId,
+        orderId: analyst.view.orderId,
+      });
+      // Everyone else reads the ids themselves.
+      const platform = await read(p.platform);
+      expect(platform.view).toMatchObject({ buyerId: p.buyer.id, sellerId: p.seller.id });
+    } finally {
+      await inline.close();
     }
   });
 

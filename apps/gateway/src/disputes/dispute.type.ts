@@ -1,3 +1,4 @@
+import { personIdForAnalysts } from '../graphql/person-ids';
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import type { DisputeView } from '@arbiter/disputes/application';
 
@@ -390,7 +391,10 @@ export class MessageType {
   @Field({ description: 'The author’s role.' })
   authorRole!: string;
 
-  @Field({ description: 'The author’s id (staff ids are hidden from parties).' })
+  @Field({
+    description: 'The author’s id (staff ids are hidden from parties; a pseudonym for analysts).',
+    middleware: [personIdForAnalysts],
+  })
   authorId!: string;
 
   @Field({ description: 'The text.' })
@@ -573,13 +577,22 @@ export class DisputeType {
   @Field(() => ID, { description: 'The dispute id.' })
   disputeId!: string;
 
-  @Field(() => ID, { description: 'The order disputed.' })
+  @Field(() => ID, {
+    description: 'The order disputed (a pseudonym for analysts).',
+    middleware: [personIdForAnalysts],
+  })
   orderId!: string;
 
-  @Field(() => ID, { description: 'The order’s buyer.' })
+  @Field(() => ID, {
+    description: 'The order’s buyer (a pseudonym for analysts).',
+    middleware: [personIdForAnalysts],
+  })
   buyerId!: string;
 
-  @Field(() => ID, { description: 'The order’s seller.' })
+  @Field(() => ID, {
+    description: 'The order’s seller (a pseudonym for analysts).',
+    middleware: [personIdForAnalysts],
+  })
   sellerId!: string;
 
   @Field(() => DisputeStatus, { description: 'Where the dispute is in its life cycle.' })

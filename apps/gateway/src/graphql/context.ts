@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import {
-  Actor,
-  authenticateRequest,
-  GraphQLContext,
-  REQUEST_CONTEXT,
-  TokenVerifier,
-} from '@arbiter/auth';
+import { Actor, authenticateRequest, REQUEST_CONTEXT, TokenVerifier } from '@arbiter/auth';
+import type { Pseudonymizer } from '@arbiter/disputes';
+import type { PseudonymisingContext } from './person-ids';
 
 /** What graphql-ws hands to `onConnect` and `context`; only the fields used here. */
 export interface WsConnectionContext {
@@ -22,10 +18,10 @@ export interface WsConnectionContext {
  * The GraphQL context factory for both transports. It never throws: refused credentials are
  * recorded in the request context and the guard answers UNAUTHENTICATED for non-public operations.
  */
-export function graphQLContextFactory(verifier: TokenVerifier) {
+export function graphQLContextFactory(verifier: TokenVerifier, analystPseudonym?: Pseudonymizer) {
   return async (
     arg: { req?: Record<string, unknown> & IncomingMessage; res?: unknown } | WsConnectionContext,
-  ): Promise<GraphQLContext> => {
+  ): Promise<PseudonymisingContext> => {
     if ('extra' in arg && arg.extra?.socket) {
       // WebSocket: the connection was authenticated once in onConnect; each operation gets its own id.
       return {
@@ -34,6 +30,7 @@ export function graphQLContextFactory(verifier: TokenVerifier) {
           actor: arg.extra.actor ?? null,
           idempotencyKey: undefined,
         },
+        analystPseudonym,
       };
     }
     const { req, res } = arg as {
@@ -47,7 +44,7 @@ export function graphQLContextFactory(verifier: TokenVerifier) {
     });
     // The rate limiter tracks the request by actor; it sees the request, not the GraphQL context.
     req[REQUEST_CONTEXT] = requestContext;
-    return { requestContext, req, res };
+    return { requestContext, req, res, analystPseudonym };
   };
 }
 

@@ -5,6 +5,7 @@ import { GraphQLModule, GraphQLSchemaHost } from '@nestjs/graphql';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { Pseudonyms } from '@arbiter/analytics';
 import { TokenVerifier } from '@arbiter/auth';
 import type { AppConfig } from '@arbiter/platform';
 import { INTERNAL } from '../errors/error-mapping';
@@ -33,12 +34,13 @@ export class GatewayGraphQLModule {
       imports: [
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          inject: [TokenVerifier, MetricsService, ThrottlerStorage, GraphQLSchemaHost],
+          inject: [TokenVerifier, MetricsService, ThrottlerStorage, GraphQLSchemaHost, Pseudonyms],
           useFactory: (
             verifier: TokenVerifier,
             metrics: MetricsService,
             storage: ThrottlerStorage,
             schemaHost: GraphQLSchemaHost,
+            pseudonyms: Pseudonyms,
           ): ApolloDriverConfig => ({
             path: '/graphql',
             autoSchemaFile: writeSchemaFile ? SCHEMA_FILE : true,
@@ -51,7 +53,8 @@ export class GatewayGraphQLModule {
             // overwrite the codes.
             autoTransformHttpErrors: false,
             parseOptions: { maxTokens: MAX_TOKENS },
-            context: graphQLContextFactory(verifier),
+            // Analysts read people's ids as the feeds' pseudonyms (person-ids.ts).
+            context: graphQLContextFactory(verifier, pseudonyms.of),
             subscriptions: {
               'graphql-ws': {
                 path: '/graphql',

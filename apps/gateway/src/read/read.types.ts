@@ -1,3 +1,4 @@
+import { personIdForAnalysts } from '../graphql/person-ids';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import {
@@ -227,7 +228,11 @@ export class TimelineEntryType {
   @Field({ description: 'The role of who did it.' })
   actorRole!: string;
 
-  @Field({ description: 'Who did it; staff ids read [redacted] for parties.' })
+  @Field({
+    description:
+      'Who did it; staff ids read [redacted] for parties, and every person reads as a pseudonym for analysts.',
+    middleware: [personIdForAnalysts],
+  })
   actorId!: string;
 
   @Field(() => Date, { description: 'When it happened.' })
