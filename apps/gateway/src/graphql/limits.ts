@@ -37,7 +37,12 @@ export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
   };
 }
 
-/** Throws QUERY_TOO_DEEP or QUERY_TOO_COMPLEX; shared by HTTP (the plugin) and WebSocket. */
+/**
+ * Throws QUERY_TOO_DEEP or QUERY_TOO_COMPLEX; shared by HTTP (the plugin) and WebSocket. The
+ * document is first measured in one pass, linear in its size (each fragment once): its depth and
+ * how many fields it expands to. A document whose fragments fan out (`...F1 ...F1` at every level)
+ * is refused there, before anything walks its expansion; only then is the cost estimated.
+ */
 export function checkQueryLimits(
   limits: QueryLimits,
   schema: GraphQLSchema,
@@ -45,21 +50,29 @@ export function checkQueryLimits(
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | undefined,
 ): void {
-  const depth = selectionDepth(operation.selectionSet, fragmentsOf(document), new Set());
+  const { depth, fields } = measure(operation.selectionSet, fragmentsOf(document));
   if (depth > limits.maxDepth) {
     throw new GraphQLError(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}`, {
       extensions: { code: 'QUERY_TOO_DEEP', http: { status: 400 } },
     });
   }
-  const complexity = complexityOf(schema, document, operation, variables);
-  if (complexity > limits.maxComplexity) {
-    throw new GraphQLError(
-      `Query complexity ${complexity} exceeds the limit of ${limits.maxComplexity}`,
-      {
-        extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
-      },
-    );
+  // Every field costs at least 1 unless its `complexity` says otherwise, and none here says less.
+  if (fields > limits.maxComplexity) throw tooComplex(fields, limits.maxComplexity);
+  let complexity: number;
+  try {
+    complexity = complexityOf(schema, document, operation, variables);
+  } catch {
+    // The estimator gave up on the document: it is refused, never answered with a 500.
+    throw tooComplex(Number.POSITIVE_INFINITY, limits.maxComplexity);
   }
+  if (complexity > limits.maxComplexity) throw tooComplex(complexity, limits.maxComplexity);
+}
+
+function tooComplex(complexity: number, limit: number): GraphQLError {
+  const amount = Number.isFinite(complexity) ? String(complexity) : 'beyond counting';
+  return new GraphQLError(`Query complexity ${amount} exceeds the limit of ${limit}`, {
+    extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
+  });
 }
 
 function complexityOf(
@@ -94,30 +107,55 @@ function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode
   return fragments;
 }
 
-function selectionDepth(
-  selectionSet: SelectionSetNode | undefined,
+interface Measure {
+  /** Nesting of fields (introspection fields not counted). */
+  depth: number;
+  /** Fields the selection expands to, fragments spread out; capped, so it stays a finite number. */
+  fields: number;
+}
+
+const FIELDS_CAP = 1e12;
+
+/**
+ * Depth and expanded field count of a selection, each fragment measured once (memoised), so the
+ * walk is linear in the document however its fragments fan out. Cycles (refused by validation
+ * anyway) count as nothing.
+ */
+function measure(
+  selectionSet: SelectionSetNode,
   fragments: Map<string, FragmentDefinitionNode>,
-  visiting: Set<string>,
-): number {
-  if (!selectionSet) return 0;
-  let deepest = 0;
-  for (const selection of selectionSet.selections) {
+): Measure {
+  const memo = new Map<string, Measure>();
+  const visiting = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined): Measure => {
+    if (!set) return { depth: 0, fields: 0 };
     let depth = 0;
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value.startsWith('__')) continue;
-      depth = 1 + selectionDepth(selection.selectionSet, fragments, visiting);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      depth = selectionDepth(selection.selectionSet, fragments, visiting);
-    } else {
-      const name = selection.name.value;
-      const fragment = fragments.get(name);
-      // graphql-js validation already refuses fragment cycles; the guard keeps this total anyway.
-      if (!fragment || visiting.has(name)) continue;
-      visiting.add(name);
-      depth = selectionDepth(fragment.selectionSet, fragments, visiting);
-      visiting.delete(name);
+    let fields = 0;
+    for (const selection of set.selections) {
+      let inner: Measure;
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value.startsWith('__')) continue;
+        const child = walk(selection.selectionSet);
+        inner = { depth: 1 + child.depth, fields: 1 + child.fields };
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        inner = walk(selection.selectionSet);
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || visiting.has(name)) continue;
+        let known = memo.get(name);
+        if (!known) {
+          visiting.add(name);
+          known = walk(fragment.selectionSet);
+          visiting.delete(name);
+          memo.set(name, known);
+        }
+        inner = known;
+      }
+      depth = Math.max(depth, inner.depth);
+      fields = Math.min(FIELDS_CAP, fields + inner.fields);
     }
-    deepest = Math.max(deepest, depth);
-  }
-  return deepest;
+    return { depth, fields };
+  };
+  return walk(selectionSet);
 }
