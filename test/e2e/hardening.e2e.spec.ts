@@ -1,5 +1,27 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { graphql, tokenFor } from './support/clients';
 import { RunningGateway, startGateway } from './support/gateway';
+
+/** The errors a graphql-ws operation ends with (a buyer's socket). */
+async function wsErrors(wsUrl: string, query: string): Promise<unknown> {
+  const client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${await tokenFor('buyer')}` },
+    retryAttempts: 0,
+  });
+  try {
+    return await new Promise((resolve) => {
+      client.subscribe(
+        { query },
+        { next: (result) => resolve(result.errors), error: resolve, complete: () => resolve(null) },
+      );
+    });
+  } finally {
+    await client.dispose();
+  }
+}
 
 describe('hardening', () => {
   describe('query limits', () => {
@@ -134,6 +156,21 @@ describe('hardening', () => {
       });
       expect(response.body.errors?.[0].message).toMatch(/introspection/i);
       expect(response.body.data).toBeUndefined();
+    });
+
+    it('switches introspection off over graphql-ws too', async () => {
+      const errors = await wsErrors(gateway.wsUrl, '{ __schema { types { name } } }');
+      expect(JSON.stringify(errors)).toMatch(/introspection/i);
+    });
+
+    it('names no schema fields in suggestions, over HTTP or graphql-ws', async () => {
+      const token = await tokenFor('buyer');
+      const http = await graphql(gateway.url, '{ me { rol } }', { token });
+      expect(http.body.errors?.[0].message).toMatch(/Cannot query field "rol"/);
+      expect(JSON.stringify(http.body)).not.toMatch(/Did you mean/);
+      const ws = await wsErrors(gateway.wsUrl, '{ me { rol } }');
+      expect(JSON.stringify(ws)).toMatch(/Cannot query field/);
+      expect(JSON.stringify(ws)).not.toMatch(/Did you mean/);
     });
 
     it('serves no landing page', async () => {

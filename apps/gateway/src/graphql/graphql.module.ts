@@ -46,6 +46,8 @@ export class GatewayGraphQLModule {
             autoSchemaFile: writeSchemaFile ? SCHEMA_FILE : true,
             sortSchema: true,
             introspection: !production,
+            // No "Did you mean …?" naming the schema's fields to a client that cannot introspect it.
+            hideSchemaDetailsFromClientErrors: production,
             graphiql: config.NODE_ENV === 'development',
             csrfPrevention: true,
             includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
@@ -66,6 +68,8 @@ export class GatewayGraphQLModule {
                   perMinute: config.RATE_LIMIT_PER_MINUTE,
                   storage,
                   schema: () => schemaHost.schema,
+                  // The socket follows HTTP: no introspection and no suggestions in production.
+                  hideSchema: production,
                 }) as object),
               },
             },

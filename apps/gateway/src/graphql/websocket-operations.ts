@@ -8,6 +8,8 @@ import {
   GraphQLFormattedError,
   GraphQLSchema,
   parse,
+  NoSchemaIntrospectionCustomRule,
+  specifiedRules,
   validate,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
@@ -24,6 +26,8 @@ export interface WebSocketOperationOptions extends QueryLimits {
   storage: ThrottlerStorage;
   /** The executable schema, known once the GraphQL module has started. */
   schema: () => GraphQLSchema;
+  /** Refuse introspection and drop "Did you mean …?" suggestions (production), as over HTTP. */
+  hideSchema?: boolean;
 }
 
 /** The part of graphql-ws's connection context these hooks read. */
@@ -89,14 +93,21 @@ export function webSocketOperationHooks(options: WebSocketOperationOptions) {
         return refused((error as Error).message, 'GRAPHQL_PARSE_FAILED');
       }
       const schema = options.schema();
-      const invalid = validate(schema, document);
+      const invalid = validate(
+        schema,
+        document,
+        options.hideSchema ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules,
+      );
       if (invalid.length) {
         return invalid.map(
           (error) =>
-            new GraphQLError(error.message, {
-              nodes: error.nodes,
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
-            }),
+            new GraphQLError(
+              options.hideSchema ? withoutSuggestions(error.message) : error.message,
+              {
+                nodes: error.nodes,
+                extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+              },
+            ),
         );
       }
       const variableValues = payload.variables ?? undefined;
@@ -113,10 +124,13 @@ export function webSocketOperationHooks(options: WebSocketOperationOptions) {
         if (coerced.errors) {
           return coerced.errors.map(
             (error) =>
-              new GraphQLError(error.message, {
-                nodes: error.nodes,
-                extensions: { code: 'BAD_USER_INPUT' },
-              }),
+              new GraphQLError(
+                options.hideSchema ? withoutSuggestions(error.message) : error.message,
+                {
+                  nodes: error.nodes,
+                  extensions: { code: 'BAD_USER_INPUT' },
+                },
+              ),
           );
         }
         try {
@@ -138,4 +152,9 @@ export function webSocketOperationHooks(options: WebSocketOperationOptions) {
     onError: (ctx: WsContext, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
       format(ctx, errors),
   };
+}
+
+/** graphql-js's "Did you mean …?" suffix names schema fields; Apollo strips it the same way. */
+function withoutSuggestions(message: string): string {
+  return message.replace(/ Did you mean(.+?)\?$/, '');
 }
