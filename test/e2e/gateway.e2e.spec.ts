@@ -89,11 +89,53 @@ describeOnDatabases('the gateway', (database) => {
     const text = await response.text();
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toMatch(
-      /arbiter_graphql_operations_total\{type="query",name="Me",outcome="ok"\} \d+/,
+      /arbiter_graphql_operations_total\{type="query",name="me",outcome="ok"\} \d+/,
     );
     expect(text).toMatch(
       /arbiter_http_request_duration_seconds_count\{route="\/graphql",method="POST",status="200"\} \d+/,
     );
+  });
+
+  it('keeps the operation series as few as the schema’s root fields, whatever names clients send', async () => {
+    const token = await tokenFor('buyer');
+    for (let i = 0; i < 300; i++) {
+      const name = `Op${i}_${Math.random().toString(36).slice(2)}`;
+      const query =
+        i % 3 === 0
+          ? `query ${name} { me { id } }`
+          : i % 3 === 1
+            ? `query ${name} { field${i} }`
+            : `mutation ${name} { __typename }`;
+      await graphql(gateway.url, query, { token: i % 2 ? token : undefined });
+    }
+    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    const names = new Set(
+      [...text.matchAll(/^arbiter_graphql_operations_total\{[^}]*name="([^"]*)"/gm)].map(
+        (match) => match[1],
+      ),
+    );
+    expect([...names].filter((name) => /^Op\d/.test(name))).toEqual([]);
+    expect(names.size).toBeLessThanOrEqual(5);
+  });
+
+  it('serves metrics only to scrapers with METRICS_TOKEN when one is set', async () => {
+    const guarded = await startGateway({ METRICS_TOKEN: 'scrape-token-0123456789' });
+    try {
+      const anonymous = await fetch(`${guarded.url}/metrics`);
+      expect(anonymous.status).toBe(401);
+      expect(await anonymous.json()).toMatchObject({ code: 'UNAUTHENTICATED' });
+      const wrong = await fetch(`${guarded.url}/metrics`, {
+        headers: { authorization: 'Bearer scrape-token-0123456788' },
+      });
+      expect(wrong.status).toBe(401);
+      const scraper = await fetch(`${guarded.url}/metrics`, {
+        headers: { authorization: 'Bearer scrape-token-0123456789' },
+      });
+      expect(scraper.status).toBe(200);
+      expect(await scraper.text()).toContain('arbiter_http_request_duration_seconds');
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('answers unknown routes with a JSON 404', async () => {

@@ -67,7 +67,7 @@ export class GatewayModule {
         ThrottlerModule.forRoot({
           throttlers: [{ name: 'default', ttl: 60_000, limit: config.RATE_LIMIT_PER_MINUTE }],
         }),
-        MetricsModule.forRoot({ enabled: config.METRICS_ENABLED }),
+        MetricsModule.forRoot({ enabled: config.METRICS_ENABLED, token: config.METRICS_TOKEN }),
         GatewayGraphQLModule.forRoot(config, options),
         EvidenceModule.forRoot({
           directory: config.EVIDENCE_DIR,

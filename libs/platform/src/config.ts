@@ -125,6 +125,11 @@ export const configSchema = z
     DISPUTE_POLICY_JSON: z.preprocess(emptyAsUndefined, z.string().optional()),
     /** What the seller's silence past `sellerResponseDays` does (DOMAIN.md's policy setting). */
     ON_SELLER_SILENCE: z.preprocess(emptyAsUndefined, z.enum(SELLER_SILENCE_POLICIES).optional()),
+    /** When set, `/metrics` answers only scrapers that send `Authorization: Bearer <token>`. */
+    METRICS_TOKEN: z.preprocess(
+      emptyAsUndefined,
+      z.string().min(16, 'must be at least 16 characters').optional(),
+    ),
     /**
      * Key of the pseudonyms analysts see instead of people's ids (HMAC-SHA256): the same person
      * always gets the same pseudonym, and nobody can reverse one without the key. Required in
@@ -324,7 +329,7 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
 }
 
 /** Settings whose value is a secret: an error names them but never repeats the value. */
-const SECRET_SETTINGS = new Set(['JWT_SECRET', 'ANALYTICS_PSEUDONYM_KEY']);
+const SECRET_SETTINGS = new Set(['JWT_SECRET', 'ANALYTICS_PSEUDONYM_KEY', 'METRICS_TOKEN']);
 /** URL settings that may carry credentials (`user:password@`): shown with the password masked. */
 const URL_SETTINGS = new Set(['DATABASE_URL', 'KURRENTDB_URL', 'NATS_URL', 'JWT_JWKS_URL']);
 

@@ -1,15 +1,20 @@
+import { timingSafeEqual } from 'node:crypto';
 import {
   Controller,
   DynamicModule,
   Get,
   Header,
+  Headers,
+  Inject,
   Injectable,
   MiddlewareConsumer,
   Module,
   NestMiddleware,
+  UnauthorizedException,
 } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLSchema, Kind, type OperationDefinitionNode } from 'graphql';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { Public } from '@arbiter/auth';
 
@@ -31,14 +36,14 @@ export class MetricsService {
 
   readonly graphqlOperations = new Counter({
     name: 'arbiter_graphql_operations_total',
-    help: 'GraphQL operations by type, name and outcome (ok or the first error code)',
+    help: 'GraphQL operations by type, root field and outcome (ok or the first error code)',
     labelNames: ['type', 'name', 'outcome'] as const,
     registers: [this.registry],
   });
 
   readonly graphqlDuration = new Histogram({
     name: 'arbiter_graphql_operation_duration_seconds',
-    help: 'GraphQL operation execution time by type and name',
+    help: 'GraphQL operation execution time by type and root field',
     labelNames: ['type', 'name'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
@@ -54,11 +59,9 @@ export class MetricsService {
       async requestDidStart() {
         const stop = process.hrtime.bigint();
         return {
-          async willSendResponse({ operation, operationName, errors }) {
+          async willSendResponse({ operation, errors, schema }) {
             const type = operation?.operation ?? 'unknown';
-            // Only named operations of the schema's documents get their own series; the rest share one.
-            const name =
-              operationName && /^\w{1,64}$/.test(operationName) ? operationName : 'anonymous';
+            const name = operationLabel(schema, operation);
             const code = errors?.[0]?.extensions?.code;
             graphqlOperations.inc({
               type,
@@ -71,6 +74,24 @@ export class MetricsService {
       },
     };
   }
+}
+
+/**
+ * The `name` label of an operation: the schema's root field it asks for first (`dispute`,
+ * `openDispute`…), never the client-chosen operation name, so the series stay as few as the
+ * schema's fields whatever clients send; `other` for anything else (no operation, unknown field).
+ */
+export function operationLabel(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode | undefined,
+): string {
+  if (!operation) return 'other';
+  const first = operation.selectionSet.selections.find(
+    (selection) => selection.kind === Kind.FIELD,
+  );
+  const field = first?.kind === Kind.FIELD ? first.name.value : undefined;
+  if (field === undefined || field.startsWith('__')) return field ? 'introspection' : 'other';
+  return schema.getRootType(operation.operation)?.getFields()[field] ? field : 'other';
 }
 
 const ROUTE_FAMILIES = ['/graphql', '/evidence', '/health', '/metrics'];
@@ -102,28 +123,54 @@ class HttpMetricsMiddleware implements NestMiddleware {
   }
 }
 
+const METRICS_OPTIONS = Symbol('METRICS_OPTIONS');
+
+interface MetricsOptions {
+  enabled: boolean;
+  /** When set, a scrape must send `Authorization: Bearer <token>`. */
+  token?: string;
+}
+
 @Controller('metrics')
 @Public()
 @SkipThrottle()
 class MetricsController {
-  constructor(private readonly metrics: MetricsService) {}
+  private readonly expected: Buffer | undefined;
+
+  constructor(
+    private readonly metrics: MetricsService,
+    @Inject(METRICS_OPTIONS) options: MetricsOptions,
+  ) {
+    this.expected = options.token ? Buffer.from(`Bearer ${options.token}`) : undefined;
+  }
 
   @Get()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(): Promise<string> {
+  scrape(@Headers('authorization') authorization?: string): Promise<string> {
+    if (this.expected) {
+      const given = Buffer.from(authorization ?? '');
+      if (given.length !== this.expected.length || !timingSafeEqual(given, this.expected))
+        throw new UnauthorizedException({
+          code: 'UNAUTHENTICATED',
+          message: 'Metrics need the METRICS_TOKEN bearer token',
+        });
+    }
     return this.metrics.registry.metrics();
   }
 }
 
-/** Prometheus metrics; `/metrics` is unauthenticated (scrapers) and absent when `enabled` is false. */
+/**
+ * Prometheus metrics at `/metrics`, absent when `enabled` is false. Without a `token` it is open
+ * to anyone who reaches the port (keep it inside the network); with one, scrapers send it.
+ */
 @Module({})
 export class MetricsModule {
-  static forRoot(options: { enabled: boolean }): DynamicModule {
+  static forRoot(options: MetricsOptions): DynamicModule {
     return {
       module: MetricsModule,
       global: true,
       controllers: options.enabled ? [MetricsController] : [],
-      providers: [MetricsService],
+      providers: [MetricsService, { provide: METRICS_OPTIONS, useValue: options }],
       exports: [MetricsService],
     };
   }
