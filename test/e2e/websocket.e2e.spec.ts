@@ -1,3 +1,4 @@
+import WebSocket from 'ws';
 import { graphqlOverWebSocket, tokenFor } from './support/clients';
 import { RunningGateway, startGateway } from './support/gateway';
 
@@ -32,6 +33,24 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
       await tokenFor('buyer', 'b', { ttl: -60 }),
     );
     expect(outcome).toEqual({ kind: 'closed', code: 4401, reason: 'Token expired' });
+  });
+
+  it('closes a session with 4401 "Token expired" once its token expires', async () => {
+    const socket = new WebSocket(gateway.wsUrl, 'graphql-transport-ws');
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
+    await new Promise((resolve) => socket.once('open', resolve));
+    const token = await tokenFor('buyer', 'b-expiring', { ttl: 2 });
+    socket.send(
+      JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }),
+    );
+    const acked = await new Promise((resolve) =>
+      socket.once('message', (data) => resolve(JSON.parse(String(data)).type)),
+    );
+    expect(acked).toBe('connection_ack');
+    // The token was valid at connection_init; the session ends when the token does.
+    expect(await closed).toEqual({ code: 4401, reason: 'Token expired' });
   });
 
   it('answers a domain error in a mutation with its code, as over HTTP', async () => {

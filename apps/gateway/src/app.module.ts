@@ -48,6 +48,7 @@ export function authOptionsFrom(config: AppConfig): AuthOptions {
     secret: config.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetimeSeconds: config.JWT_MAX_TOKEN_LIFETIME_SECONDS,
   };
 }
 

@@ -11,7 +11,21 @@ export interface AuthOptions {
   /** Roles a token may claim; default every role but `system`. */
   tokenRoles?: readonly ActorRole[];
   clockToleranceSeconds?: number;
+  /**
+   * Longest a token may live (from `iat`, or from now without one) before `exp`: a token minted
+   * for the year 3000 is refused. Default 24 hours.
+   */
+  maxLifetimeSeconds?: number;
 }
+
+/** An authenticated caller and when its token stops being valid (a socket closes then). */
+export interface AuthenticatedSession {
+  actor: Actor;
+  /** `exp`, in milliseconds since the epoch. */
+  expiresAt: number;
+}
+
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 
 export type AuthenticationFailure =
   'TOKEN_MALFORMED' | 'TOKEN_EXPIRED' | 'TOKEN_INVALID' | 'TOKEN_CLAIMS_INVALID';
@@ -59,6 +73,21 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Actor> {
+    return (await this.verifySession(token)).actor;
+  }
+
+  /** Like `authenticate`, with the token's expiry: for sessions that outlive one request. */
+  async authenticateSession(
+    authorization: string | undefined,
+  ): Promise<AuthenticatedSession | null> {
+    if (authorization === undefined || authorization === '') return null;
+    const match = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)\s*$/i.exec(authorization);
+    if (!match)
+      throw new AuthenticationError('TOKEN_MALFORMED', 'Expected "Authorization: Bearer <jwt>"');
+    return this.verifySession(match[1]);
+  }
+
+  async verifySession(token: string): Promise<AuthenticatedSession> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.key as Uint8Array, {
@@ -84,7 +113,21 @@ export class TokenVerifier {
         'Token claim "role" is missing or not allowed',
       );
     }
-    return { id: sub, role };
+    const tolerance = this.options.clockToleranceSeconds ?? 5;
+    const now = Math.floor(Date.now() / 1000);
+    const exp = payload.exp as number;
+    if (typeof payload.iat === 'number' && payload.iat > now + tolerance) {
+      throw new AuthenticationError('TOKEN_CLAIMS_INVALID', 'Token claim "iat" is in the future');
+    }
+    const maxLifetime = this.options.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+    const issuedAt = typeof payload.iat === 'number' ? payload.iat : now;
+    if (exp - issuedAt > maxLifetime || exp - now > maxLifetime + tolerance) {
+      throw new AuthenticationError(
+        'TOKEN_CLAIMS_INVALID',
+        `Token lives longer than the ${maxLifetime} s this deployment allows`,
+      );
+    }
+    return { actor: { id: sub, role }, expiresAt: exp * 1000 };
   }
 }
 

@@ -35,6 +35,38 @@ describe('TokenVerifier with an HS256 secret', () => {
     expect((await refusal(verifier.authenticate(`Basic abc`))).reason).toBe('TOKEN_MALFORMED');
   });
 
+  it('refuses a token that lives too long or claims to be issued in the future', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const key = new TextEncoder().encode(secret);
+    const sign = (claims: { iat?: number; exp: number }) => {
+      const jwt = new SignJWT({ role: 'buyer' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('u-1')
+        .setExpirationTime(claims.exp);
+      if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+      return jwt.sign(key);
+    };
+    const year3000 = Math.floor(Date.UTC(3000, 0, 1) / 1000);
+    for (const claims of [
+      { iat: now, exp: year3000 },
+      { exp: year3000 },
+      { iat: now + 3600, exp: now + 7200 },
+    ])
+      expect((await refusal(verifier.verify(await sign(claims)))).reason).toBe(
+        'TOKEN_CLAIMS_INVALID',
+      );
+    await expect(verifier.verify(await sign({ iat: now, exp: now + 3600 }))).resolves.toEqual({
+      id: 'u-1',
+      role: 'buyer',
+    });
+    const short = new TokenVerifier({ secret, maxLifetimeSeconds: 600 });
+    expect((await refusal(short.verify(await sign({ iat: now, exp: now + 3600 })))).reason).toBe(
+      'TOKEN_CLAIMS_INVALID',
+    );
+    const session = await short.verifySession(await sign({ iat: now, exp: now + 300 }));
+    expect(session.expiresAt).toBe((now + 300) * 1000);
+  });
+
   it('refuses an expired token', async () => {
     const token = await signDevelopmentToken({ sub: 'u-1', role: 'buyer', secret, ttl: -60 });
     expect((await refusal(verifier.verify(token))).reason).toBe('TOKEN_EXPIRED');

@@ -77,6 +77,15 @@ export const configSchema = z
     JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().optional()),
     JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().optional()),
 
+    /** Longest a bearer token may live (`exp` minus `iat`); longer ones are refused. */
+    JWT_MAX_TOKEN_LIFETIME_SECONDS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce
+        .number()
+        .int()
+        .min(60)
+        .default(24 * 60 * 60),
+    ),
     /** Where uploaded evidence files are stored by their sha256. */
     EVIDENCE_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data/evidence')),
     EVIDENCE_MAX_BYTES: z.preprocess(

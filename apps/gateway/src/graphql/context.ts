@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Actor, authenticateRequest, REQUEST_CONTEXT, TokenVerifier } from '@arbiter/auth';
+import {
+  Actor,
+  type AuthenticatedSession,
+  AuthenticationError,
+  authenticateRequest,
+  REQUEST_CONTEXT,
+  TokenVerifier,
+} from '@arbiter/auth';
 import type { Pseudonymizer } from '@arbiter/disputes';
 import type { PseudonymisingContext } from './person-ids';
 
@@ -9,7 +16,10 @@ export interface WsConnectionContext {
   connectionParams?: Readonly<Record<string, unknown>>;
   extra: {
     request: IncomingMessage;
-    socket: { close(code: number, reason: string): void };
+    socket: {
+      close(code: number, reason: string): void;
+      once?(event: 'close', listener: () => void): unknown;
+    };
     actor?: Actor;
   };
 }
@@ -50,23 +60,50 @@ export function graphQLContextFactory(verifier: TokenVerifier, analystPseudonym?
 
 export const WS_UNAUTHORIZED = 4401;
 
+/** Longest a timer may wait in Node (about 24.8 days); a later expiry is re-armed from there. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * graphql-ws `onConnect`: the client sends `{ authorization: 'Bearer <jwt>' }` as connection
- * params. Without valid credentials the socket closes with 4401 before any operation runs.
+ * params. Without valid credentials the socket closes with 4401 before any operation runs; with
+ * them, it closes with 4401 "Token expired" when the token expires, so a session never outlives
+ * its token (the client reconnects with a fresh one and resumes its subscriptions).
  */
 export function webSocketAuthenticator(verifier: TokenVerifier) {
   return async (ctx: WsConnectionContext): Promise<boolean> => {
     const authorization =
       ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-    const requestContext = await authenticateRequest(verifier, {
-      correlationId: '',
-      authorization,
-    });
-    if (!requestContext.actor) {
-      ctx.extra.socket.close(WS_UNAUTHORIZED, requestContext.authError ?? 'Unauthorized');
+    let session: AuthenticatedSession | null;
+    try {
+      session = await verifier.authenticateSession(
+        typeof authorization === 'string' ? authorization : undefined,
+      );
+    } catch (error) {
+      if (!(error instanceof AuthenticationError)) throw error;
+      ctx.extra.socket.close(WS_UNAUTHORIZED, error.message);
       return false;
     }
-    ctx.extra.actor = requestContext.actor;
+    if (!session) {
+      ctx.extra.socket.close(WS_UNAUTHORIZED, 'Unauthorized');
+      return false;
+    }
+    ctx.extra.actor = session.actor;
+    closeWhenExpired(ctx.extra.socket, session.expiresAt);
     return true;
   };
+}
+
+function closeWhenExpired(socket: WsConnectionContext['extra']['socket'], expiresAt: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const left = expiresAt - Date.now();
+    if (left <= 0) {
+      socket.close(WS_UNAUTHORIZED, 'Token expired');
+      return;
+    }
+    timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+    timer.unref();
+  };
+  arm();
+  socket.once?.('close', () => clearTimeout(timer));
 }
