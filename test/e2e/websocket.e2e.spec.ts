@@ -53,6 +53,24 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
     expect(await closed).toEqual({ code: 4401, reason: 'Token expired' });
   });
 
+  it('closes an anonymous socket that sends a frame larger than REQUEST_BODY_LIMIT, unread', async () => {
+    const socket = new WebSocket(gateway.wsUrl, 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    await new Promise((resolve) => socket.once('open', resolve));
+    // 2 MiB against the default 1mb limit: ws refuses it with 1009 (message too big).
+    socket.send(
+      JSON.stringify({ type: 'connection_init', payload: { pad: 'x'.repeat(2 * 1024 * 1024) } }),
+    );
+    expect(await closed).toBe(1009);
+    // A normal connection still works.
+    const outcome = await graphqlOverWebSocket(
+      gateway.wsUrl,
+      '{ me { id } }',
+      await tokenFor('buyer', 'b-2'),
+    );
+    expect(outcome).toEqual({ kind: 'result', result: { data: { me: { id: 'b-2' } } } });
+  });
+
   it('answers a domain error in a mutation with its code, as over HTTP', async () => {
     const outcome = await graphqlOverWebSocket(
       gateway.wsUrl,

@@ -13,6 +13,7 @@ import { MetricsService } from '../metrics/metrics';
 import { graphQLContextFactory, webSocketAuthenticator, WsConnectionContext } from './context';
 import { MAX_TOKENS, queryLimitsPlugin } from './limits';
 import { MeResolver } from './me.resolver';
+import { bodyLimitBytes, WEBSOCKET_LIMITS, WebSocketLimits } from './websocket-limits';
 import { webSocketOperationHooks } from './websocket-operations';
 
 /** Where the committed schema lives; `npm run schema` (or a development start) rewrites it. */
@@ -101,7 +102,14 @@ export class GatewayGraphQLModule {
           }),
         }),
       ],
-      providers: [MeResolver],
+      providers: [
+        MeResolver,
+        WebSocketLimits,
+        {
+          provide: WEBSOCKET_LIMITS,
+          useValue: { maxPayloadBytes: bodyLimitBytes(config.REQUEST_BODY_LIMIT) },
+        },
+      ],
     };
   }
 }
