@@ -4,7 +4,11 @@ import { graphql, tokenFor } from './support/clients';
 import { RunningGateway, startGateway } from './support/gateway';
 
 /** The errors a graphql-ws operation ends with (a buyer's socket). */
-async function wsErrors(wsUrl: string, query: string): Promise<unknown> {
+async function wsErrors(
+  wsUrl: string,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<unknown> {
   const client = createClient({
     url: wsUrl,
     webSocketImpl: WebSocket,
@@ -14,7 +18,7 @@ async function wsErrors(wsUrl: string, query: string): Promise<unknown> {
   try {
     return await new Promise((resolve) => {
       client.subscribe(
-        { query },
+        { query, variables },
         { next: (result) => resolve(result.errors), error: resolve, complete: () => resolve(null) },
       );
     });
@@ -140,6 +144,55 @@ describe('hardening', () => {
         token: await tokenFor('buyer', 'calm-buyer'),
       });
       expect(other.body.data).toEqual({ me: { id: 'calm-buyer' } });
+    });
+  });
+
+  describe('input no transport may turn into an internal error', () => {
+    let gateway: RunningGateway;
+    beforeAll(async () => {
+      gateway = await startGateway({ WORKERS: 'off' });
+    });
+    afterAll(() => gateway?.close());
+
+    it('refuses NUL and unpaired surrogates in query text and variables, over HTTP and graphql-ws', async () => {
+      const token = await tokenFor('analyst');
+      const cases: [string, Record<string, unknown> | undefined][] = [
+        ['{ dispute(id: "\\u0000") { status } }', undefined],
+        ['query($id: ID!) { dispute(id: $id) { status } }', { id: '\u0000' }],
+        ['query($id: ID!) { dispute(id: $id) { status } }', { id: 'a\ud800b' }],
+        ['query($id: ID!) { dispute(id: $id) { status } }', { id: '\udc00' }],
+      ];
+      for (const [query, variables] of cases) {
+        const http = await graphql(gateway.url, query, { token, variables });
+        expect(http.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        const ws = await wsErrors(gateway.wsUrl, query, variables);
+        expect(JSON.stringify(ws)).toContain('BAD_USER_INPUT');
+      }
+      // A proper pair (an emoji) is text like any other.
+      const emoji = await graphql(gateway.url, 'query($id: ID!) { dispute(id: $id) { status } }', {
+        token,
+        variables: { id: 'x\ud83d\ude00' },
+      });
+      expect(emoji.body.errors?.[0]?.extensions?.code).not.toBe('BAD_USER_INPUT');
+      expect(emoji.body.errors?.[0]?.extensions?.code).not.toBe('INTERNAL_SERVER_ERROR');
+    });
+
+    it('answers a subscription sent over HTTP, and a persisted-query request, with their own codes', async () => {
+      const token = await tokenFor('analyst');
+      const subscription = await graphql(gateway.url, 'subscription { disputeEvents { type } }', {
+        token,
+      });
+      expect(subscription.body.errors?.[0]?.extensions?.code).toBe('SUBSCRIPTION_OVER_HTTP');
+      const response = await fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          query: '{ me { id } }',
+          extensions: { persistedQuery: { version: 1, sha256Hash: '0'.repeat(64) } },
+        }),
+      });
+      const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+      expect(body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
     });
   });
 

@@ -11,7 +11,7 @@ import type { AppConfig } from '@arbiter/platform';
 import { INTERNAL } from '../errors/error-mapping';
 import { MetricsService } from '../metrics/metrics';
 import { graphQLContextFactory, webSocketAuthenticator, WsConnectionContext } from './context';
-import { MAX_TOKENS, queryLimitsPlugin } from './limits';
+import { httpOperationRulesPlugin, MAX_TOKENS, queryLimitsPlugin } from './limits';
 import { MeResolver } from './me.resolver';
 import { bodyLimitBytes, WEBSOCKET_LIMITS, WebSocketLimits } from './websocket-limits';
 import { webSocketOperationHooks } from './websocket-operations';
@@ -74,7 +74,11 @@ export class GatewayGraphQLModule {
                 }) as object),
               },
             },
+            // No automatic persisted queries: no client uses them, and a hash mismatch surfaced as
+            // INTERNAL_SERVER_ERROR; a persisted-query request now gets PERSISTED_QUERY_NOT_SUPPORTED.
+            persistedQueries: false,
             plugins: [
+              httpOperationRulesPlugin(),
               queryLimitsPlugin({
                 maxDepth: config.GRAPHQL_MAX_DEPTH,
                 maxComplexity: config.GRAPHQL_MAX_COMPLEXITY,

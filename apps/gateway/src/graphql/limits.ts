@@ -8,6 +8,7 @@ import {
   Kind,
   OperationDefinitionNode,
   SelectionSetNode,
+  visit,
 } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 
@@ -158,4 +159,74 @@ function measure(
     return { depth, fields };
   };
   return walk(selectionSet);
+}
+
+/** NUL, and UTF-16 surrogates that are not part of a pair: text no database stores as given. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Refuses input that could only fail further in (BAD_USER_INPUT naming where): a NUL or a lone
+ * surrogate in any string of the document or its variables. PostgreSQL refuses both in text and
+ * JSON, which would otherwise surface as INTERNAL_SERVER_ERROR from deep inside a query.
+ */
+export function checkInputText(
+  document: DocumentNode,
+  variables: Record<string, unknown> | null | undefined,
+): void {
+  let found: string | undefined;
+  visit(document, {
+    StringValue(node) {
+      if (found === undefined && UNSTORABLE.test(node.value)) found = 'a string in the query';
+    },
+  });
+  found ??= unstorableIn(variables, 'variables');
+  if (found !== undefined) {
+    throw new GraphQLError(
+      `Text may not contain NUL characters or unpaired UTF-16 surrogates (${found})`,
+      { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } },
+    );
+  }
+}
+
+function unstorableIn(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = unstorableIn(value[index], `${path}[${index}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, inner] of Object.entries(value)) {
+      if (UNSTORABLE.test(key)) return `${path} (a key)`;
+      const found = unstorableIn(inner, `${path}.${key}`);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * HTTP's own rules, before execution: a subscription is served over graphql-ws only (over HTTP it
+ * has no stream to answer on), so it is SUBSCRIPTION_OVER_HTTP, not an internal error; and text
+ * a database cannot store is refused (`checkInputText`).
+ */
+export function httpOperationRulesPlugin(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, operation }) {
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError(
+              'Subscriptions are served over WebSocket (graphql-ws, the graphql-transport-ws protocol) at this same path',
+              { extensions: { code: 'SUBSCRIPTION_OVER_HTTP', http: { status: 400 } } },
+            );
+          }
+          checkInputText(document, request.variables);
+        },
+      };
+    },
+  };
 }

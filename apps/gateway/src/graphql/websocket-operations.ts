@@ -15,7 +15,7 @@ import {
 import { getVariableValues } from 'graphql/execution/values';
 import type { Actor } from '@arbiter/auth';
 import { toFormattedGraphQLError } from '../errors/error-mapping';
-import { checkQueryLimits, MAX_TOKENS, QueryLimits } from './limits';
+import { checkInputText, checkQueryLimits, MAX_TOKENS, QueryLimits } from './limits';
 
 /** Operations one connection may have running at once (subscriptions, mostly). */
 export const MAX_OPERATIONS_PER_CONNECTION = 50;
@@ -111,6 +111,12 @@ export function webSocketOperationHooks(options: WebSocketOperationOptions) {
         );
       }
       const variableValues = payload.variables ?? undefined;
+      try {
+        checkInputText(document, variableValues);
+      } catch (error) {
+        if (error instanceof GraphQLError) return [error];
+        throw error;
+      }
       const operation = getOperationAST(document, payload.operationName);
       if (operation) {
         // Variables are coerced before execution: a bad one is the caller's input (as over HTTP),
