@@ -6,6 +6,7 @@ import {
   type Pseudonymizer,
 } from '@arbiter/disputes';
 import type { RecordedEvent } from '@arbiter/event-store';
+import { InvalidCursorError } from '@arbiter/read-models';
 
 /** `analyst`: personal content withheld and people pseudonymised; `full`: as recorded. */
 export type FeedForm = 'analyst' | 'full';
@@ -36,10 +37,11 @@ export const DISPUTE_STREAM_PREFIX = 'dispute-';
 const CURSOR_PREFIX = 'evt:';
 const MAX_POSITION = 2n ** 64n - 1n;
 
-export class InvalidEventCursorError extends Error {
-  readonly code = 'INVALID_CURSOR';
+/** The read side's INVALID_CURSOR, for the event feeds: the edge maps both the same way. */
+export class InvalidEventCursorError extends InvalidCursorError {
   constructor() {
-    super('The cursor is not one an event feed handed out');
+    super();
+    this.message = 'The cursor is not one of this event log';
     this.name = 'InvalidEventCursorError';
   }
 }

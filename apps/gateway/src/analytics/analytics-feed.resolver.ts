@@ -9,10 +9,9 @@ import {
   type FeedFilter,
   type FeedForm,
   type FeedItem,
-  InvalidEventCursorError,
 } from '@arbiter/analytics';
 import { type Actor, CurrentActor, Roles } from '@arbiter/auth';
-import { InputValidationError } from '../errors/input-validation';
+import { paging } from '../read/paging';
 import {
   DEFAULT_EVENT_PAGE,
   DisputeEventFilterInput,
@@ -33,17 +32,6 @@ const feedFilter = (filter: DisputeEventFilterInput | null | undefined): FeedFil
   disputeId: filter?.disputeId,
   reasons: filter?.reasons,
 });
-
-/** A cursor that is not one of this log is bad input, pointed at like any other. */
-async function checkedCursor<T>(read: () => T | Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof InvalidEventCursorError)
-      throw new InputValidationError([{ path: 'after', constraints: { cursor: error.message } }]);
-    throw error;
-  }
-}
 
 export const toFeedEventType = (event: FeedEvent): DisputeFeedEventType => ({
   ...event,
@@ -82,7 +70,7 @@ export class AnalyticsFeedResolver {
     @CurrentActor() actor: Actor,
     @Args() args: DisputeEventsPageArgs,
   ): Promise<DisputeFeedEventPageType> {
-    const page = await checkedCursor(() =>
+    const page = await paging(() =>
       this.feed.page(formOf(actor), {
         after: args.after,
         first: args.first ?? DEFAULT_EVENT_PAGE,
@@ -102,8 +90,8 @@ export class AnalyticsFeedResolver {
     @CurrentActor() actor: Actor,
     @Args() args: DisputeEventsArgs,
   ): Promise<AsyncIterableIterator<FeedItem>> {
-    await checkedCursor(() => this.feed.positionOf(args.after));
-    return checkedCursor(() =>
+    await paging(() => this.feed.positionOf(args.after));
+    return paging(() =>
       this.feed.subscribe(formOf(actor), {
         after: args.after,
         filter: feedFilter(args.filter),

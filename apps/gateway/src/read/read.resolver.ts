@@ -7,13 +7,11 @@ import {
   DisputeQueries,
   type DisputeView,
   disputeStatistics,
-  InvalidCursorError,
   type Page,
   READ_DB,
   type ReadDb,
   timelinePage,
 } from '@arbiter/read-models';
-import { InputValidationError } from '../errors/input-validation';
 import { DisputeType, toDisputeType } from '../disputes/dispute.type';
 import { DisputeAudit } from './dispute-audit';
 import {
@@ -29,23 +27,13 @@ import {
   SellerMetricsType,
   TimelineConnectionType,
 } from './read.types';
+import { paging } from './paging';
 import { toApplicationView } from './to-dispute-view';
 
 const STAFF = ['mediator', 'senior_mediator'] as const;
 
 /** A dispute the caller may not see answers exactly like a missing one (mapped to FORBIDDEN for parties). */
 const missing = () => new DomainError('DISPUTE_NOT_FOUND');
-
-/** A cursor this list did not hand out is bad input, pointed at like any other. */
-async function paging<T>(query: () => Promise<T>): Promise<T> {
-  try {
-    return await query();
-  } catch (error) {
-    if (error instanceof InvalidCursorError)
-      throw new InputValidationError([{ path: 'after', constraints: { cursor: error.message } }]);
-    throw error;
-  }
-}
 
 const disputes = (page: Page<DisputeView>): DisputeConnectionType => ({
   ...page,
