@@ -177,6 +177,34 @@ describe('hardening', () => {
       expect(emoji.body.errors?.[0]?.extensions?.code).not.toBe('INTERNAL_SERVER_ERROR');
     });
 
+    it('refuses malformed instants and those outside 1970–9999, in literals and variables, on both transports', async () => {
+      const token = await tokenFor('buyer');
+      const list = (from: string) =>
+        `{ myDisputes(first: 5, filter: { openedFrom: "${from}" }) { edges { node { disputeId } } } }`;
+      for (const from of [
+        '+275760-09-13T00:00:00.000Z',
+        '-000001-01-01T00:00:00Z',
+        '1969-12-31T23:59:59Z',
+      ]) {
+        // A literal is part of the document: refused by validation, as any literal of the wrong type.
+        const literal = await graphql(gateway.url, list(from), { token });
+        expect(literal.status).toBe(400);
+        expect(literal.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+        expect(literal.body.errors?.[0]?.message).toMatch(/from 1970 to 9999/);
+        const variable = await graphql(
+          gateway.url,
+          'query($f: DateTime) { myDisputes(first: 5, filter: { openedTo: $f }) { edges { node { disputeId } } } }',
+          { token, variables: { f: from } },
+        );
+        expect(variable.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        const ws = JSON.stringify(await wsErrors(gateway.wsUrl, list(from)));
+        expect(ws).toContain('GRAPHQL_VALIDATION_FAILED');
+        expect(ws).toMatch(/from 1970 to 9999/);
+      }
+      const sane = await graphql(gateway.url, list('2026-01-01T00:00:00Z'), { token });
+      expect(sane.body.errors).toBeUndefined();
+    });
+
     it('answers a subscription sent over HTTP, and a persisted-query request, with their own codes', async () => {
       const token = await tokenFor('analyst');
       const subscription = await graphql(gateway.url, 'subscription { disputeEvents { type } }', {

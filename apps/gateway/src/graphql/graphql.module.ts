@@ -11,6 +11,7 @@ import type { AppConfig } from '@arbiter/platform';
 import { INTERNAL } from '../errors/error-mapping';
 import { MetricsService } from '../metrics/metrics';
 import { graphQLContextFactory, webSocketAuthenticator, WsConnectionContext } from './context';
+import { DateTimeScalar } from './date-time.scalar';
 import { httpOperationRulesPlugin, MAX_TOKENS, queryLimitsPlugin } from './limits';
 import { MeResolver } from './me.resolver';
 import { bodyLimitBytes, WEBSOCKET_LIMITS, WebSocketLimits } from './websocket-limits';
@@ -46,6 +47,8 @@ export class GatewayGraphQLModule {
             path: '/graphql',
             autoSchemaFile: writeSchemaFile ? SCHEMA_FILE : true,
             sortSchema: true,
+            // Instants are range-checked where they enter (date-time.scalar.ts).
+            buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
             introspection: !production,
             // No "Did you mean …?" naming the schema's fields to a client that cannot introspect it.
             hideSchemaDetailsFromClientErrors: production,
