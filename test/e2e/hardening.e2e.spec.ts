@@ -147,6 +147,80 @@ describe('hardening', () => {
     });
   });
 
+  describe('per-IP limits on anonymous and refused requests, before parsing', () => {
+    let gateway: RunningGateway;
+    beforeAll(async () => {
+      // TRUST_PROXY: each test plays clients at its own address through X-Forwarded-For.
+      gateway = await startGateway({
+        WORKERS: 'off',
+        RATE_LIMIT_ANONYMOUS_PER_MINUTE: '3',
+        RATE_LIMIT_FAILED_PER_MINUTE: '3',
+        TRUST_PROXY: 'loopback',
+      });
+    });
+    afterAll(() => gateway?.close());
+
+    const post = (ip: string, body: string, token?: string) =>
+      fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-forwarded-for': ip,
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body,
+      });
+    const ME = JSON.stringify({ query: '{ me { id } }' });
+    const UNPARSEABLE = JSON.stringify({ query: '{ me { id' });
+    // Answered without credentials (a refused `me` would count as a refusal too).
+    const TYPENAME = JSON.stringify({ query: '{ __typename }' });
+
+    it('refuses an address’s anonymous requests past the limit, before parsing; callers with a token go on', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await post('203.0.113.1', TYPENAME)).status);
+      expect(statuses).toEqual([200, 200, 200]);
+      // Unparseable: a parse would answer 400. An invalid token is anonymous too.
+      for (const token of [undefined, 'not-a-token']) {
+        const refused = await post('203.0.113.1', UNPARSEABLE, token);
+        expect(refused.status).toBe(429);
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(await refused.json()).toMatchObject({
+          errors: [{ extensions: { code: 'RATE_LIMITED' } }],
+        });
+      }
+      const buyer = await post('203.0.113.1', ME, await tokenFor('buyer'));
+      expect(buyer.status).toBe(200);
+      expect(await buyer.json()).toEqual({ data: { me: { id: 'buyer-1' } } });
+      // Another address has its own budget.
+      expect((await post('203.0.113.2', TYPENAME)).status).toBe(200);
+    });
+
+    it('cuts off an address that keeps sending refused requests, token or not; answered ones do not count', async () => {
+      const token = await tokenFor('buyer');
+      for (let i = 0; i < 10; i++) expect((await post('203.0.113.3', ME, token)).status).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        expect((await post('203.0.113.4', UNPARSEABLE, token)).status).toBe(400);
+      }
+      const cut = await post('203.0.113.4', ME, token);
+      expect(cut.status).toBe(429);
+      expect(await cut.json()).toMatchObject({
+        errors: [{ extensions: { code: 'RATE_LIMITED' } }],
+      });
+      // Refusals with no data count even when the status is 200 (GraphQL's own answer).
+      const seller = await tokenFor('seller');
+      for (let i = 0; i < 3; i++) {
+        const response = await post(
+          '203.0.113.5',
+          JSON.stringify({ query: '{ dispute(id: "none") { status } }' }),
+          seller,
+        );
+        expect(response.status).toBeLessThan(429);
+      }
+      expect((await post('203.0.113.5', ME, seller)).status).toBe(429);
+      expect((await post('203.0.113.6', ME, seller)).status).toBe(200);
+    });
+  });
+
   describe('input no transport may turn into an internal error', () => {
     let gateway: RunningGateway;
     beforeAll(async () => {

@@ -1,7 +1,9 @@
 import { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig, Clock, createApp } from '@arbiter/platform';
+import { TokenVerifier } from '@arbiter/auth';
 import { GatewayModule } from './app.module';
+import { edgeRateLimits } from './graphql/edge-rate-limit';
 
 /**
  * Creates the gateway (not yet listening); used by main.ts (system clock) and the end-to-end
@@ -12,7 +14,16 @@ export async function createGateway(
   options: { writeSchemaFile?: boolean; clock?: Clock } = {},
 ): Promise<INestApplication> {
   const app = await createApp(GatewayModule.forRoot(config, options));
+  const express = app as NestExpressApplication;
+  express.set('trust proxy', config.TRUST_PROXY);
+  // Per-IP limits on anonymous and refused requests, before the body is read or parsed.
+  const limits = edgeRateLimits({
+    anonymousPerMinute: config.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+    failedPerMinute: config.RATE_LIMIT_FAILED_PER_MINUTE,
+    verifier: app.get(TokenVerifier),
+  });
+  for (const path of ['/graphql', '/evidence']) express.use(path, ...limits);
   // Replaces the default 100kb JSON parser (applied once: Nest skips its own when one is present).
-  (app as NestExpressApplication).useBodyParser('json', { limit: config.REQUEST_BODY_LIMIT });
+  express.useBodyParser('json', { limit: config.REQUEST_BODY_LIMIT });
   return app;
 }

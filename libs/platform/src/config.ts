@@ -111,6 +111,32 @@ export const configSchema = z
       emptyAsUndefined,
       z.coerce.number().int().positive().default(300),
     ),
+    /** Requests per minute per IP address without valid credentials, counted before parsing. */
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().positive().default(60),
+    ),
+    /** Refused requests per minute per IP address; past it the address is cut off for the window. */
+    RATE_LIMIT_FAILED_PER_MINUTE: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().positive().default(60),
+    ),
+    /**
+     * Express's `trust proxy`: which proxies' X-Forwarded-For to believe for the client's address
+     * (rate limits by IP). Off by default: every proxy's clients would share one address.
+     */
+    TRUST_PROXY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^(true|false|\d+|[\w.:/, -]+)$/, 'true, false, a hop count, or addresses/subnets')
+        .optional()
+        .transform((value): boolean | number | string => {
+          if (value === undefined || value === 'false') return false;
+          if (value === 'true') return true;
+          return /^\d+$/.test(value) ? Number(value) : value;
+        }),
+    ),
     GRAPHQL_MAX_DEPTH: z.preprocess(
       emptyAsUndefined,
       z.coerce.number().int().positive().default(10),
@@ -118,6 +144,16 @@ export const configSchema = z
     GRAPHQL_MAX_COMPLEXITY: z.preprocess(
       emptyAsUndefined,
       z.coerce.number().int().positive().default(1000),
+    ),
+    /** Aliased fields per GraphQL operation. */
+    GRAPHQL_MAX_ALIASES: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().nonnegative().default(15),
+    ),
+    /** Directives per GraphQL operation. */
+    GRAPHQL_MAX_DIRECTIVES: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().nonnegative().default(20),
     ),
     /** Largest JSON request body, in body-parser's notation (`100kb`, `1mb`). */
     REQUEST_BODY_LIMIT: z.preprocess(

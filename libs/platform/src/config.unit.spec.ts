@@ -25,10 +25,25 @@ describe('validateConfig', () => {
       RATE_LIMIT_PER_MINUTE: 300,
       GRAPHQL_MAX_DEPTH: 10,
       GRAPHQL_MAX_COMPLEXITY: 1000,
+      GRAPHQL_MAX_ALIASES: 15,
+      GRAPHQL_MAX_DIRECTIVES: 20,
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: 60,
+      RATE_LIMIT_FAILED_PER_MINUTE: 60,
+      TRUST_PROXY: false,
       REQUEST_BODY_LIMIT: '1mb',
       METRICS_ENABLED: true,
     });
     expect(config.JWT_SECRET).toBeUndefined();
+  });
+
+  it('reads TRUST_PROXY as express does: off, on, a hop count or addresses', () => {
+    expect(validateConfig({ TRUST_PROXY: '' }).TRUST_PROXY).toBe(false);
+    expect(validateConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(validateConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(validateConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toBe(
+      'loopback, 10.0.0.0/8',
+    );
+    expect(() => validateConfig({ TRUST_PROXY: 'every$thing' })).toThrow(/TRUST_PROXY/);
   });
 
   it('coerces numbers and booleans and treats empty values as unset', () => {

@@ -98,6 +98,10 @@ export async function startGateway(
     JWT_SECRET: TEST_JWT_SECRET,
     ANALYTICS_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
     EVIDENCE_DIR: evidenceDir,
+    // The suites send many anonymous and refused requests from one address on purpose; the
+    // per-IP edge limits have their own tests (hardening.e2e.spec.ts).
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: '100000',
+    RATE_LIMIT_FAILED_PER_MINUTE: '100000',
     ...stores[database],
     ...settings,
   });

@@ -1,3 +1,4 @@
+import { pagedComplexity } from '../graphql/limits';
 import { Inject } from '@nestjs/common';
 import { Args, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
@@ -14,6 +15,7 @@ import { type Actor, CurrentActor, Roles } from '@arbiter/auth';
 import { paging } from '../read/paging';
 import {
   DEFAULT_EVENT_PAGE,
+  MAX_EVENT_PAGE,
   DisputeEventFilterInput,
   DisputeEventsArgs,
   DisputeEventsPageArgs,
@@ -65,6 +67,7 @@ export class AnalyticsFeedResolver {
   @Query(() => DisputeFeedEventPageType, {
     description:
       'Dispute events in the store’s global order, for backfills: analysts and the platform only (analysts get the analyst form). A cursor that is not one of this log (malformed, or beyond its newest event) is BAD_USER_INPUT.',
+    complexity: pagedComplexity({ max: MAX_EVENT_PAGE, default: DEFAULT_EVENT_PAGE }),
   })
   async disputeEventsPage(
     @CurrentActor() actor: Actor,

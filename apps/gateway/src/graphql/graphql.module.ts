@@ -12,10 +12,18 @@ import { INTERNAL } from '../errors/error-mapping';
 import { MetricsService } from '../metrics/metrics';
 import { graphQLContextFactory, webSocketAuthenticator, WsConnectionContext } from './context';
 import { DateTimeScalar } from './date-time.scalar';
-import { httpOperationRulesPlugin, MAX_TOKENS, queryLimitsPlugin } from './limits';
+import { refusedRequestPlugin } from './edge-rate-limit';
+import { httpOperationRulesPlugin, MAX_TOKENS, QueryLimits, queryLimitsPlugin } from './limits';
 import { MeResolver } from './me.resolver';
 import { bodyLimitBytes, WEBSOCKET_LIMITS, WebSocketLimits } from './websocket-limits';
 import { webSocketOperationHooks } from './websocket-operations';
+
+const queryLimitsOf = (config: AppConfig): QueryLimits => ({
+  maxDepth: config.GRAPHQL_MAX_DEPTH,
+  maxComplexity: config.GRAPHQL_MAX_COMPLEXITY,
+  maxAliases: config.GRAPHQL_MAX_ALIASES,
+  maxDirectives: config.GRAPHQL_MAX_DIRECTIVES,
+});
 
 /** Where the committed schema lives; `npm run schema` (or a development start) rewrites it. */
 export const SCHEMA_FILE = join(process.cwd(), 'apps/gateway/schema.gql');
@@ -67,8 +75,7 @@ export class GatewayGraphQLModule {
                 onConnect: webSocketAuthenticator(verifier) as never,
                 // Apollo's plugins and formatError do not run over the socket; these hooks do their work.
                 ...(webSocketOperationHooks({
-                  maxDepth: config.GRAPHQL_MAX_DEPTH,
-                  maxComplexity: config.GRAPHQL_MAX_COMPLEXITY,
+                  ...queryLimitsOf(config),
                   perMinute: config.RATE_LIMIT_PER_MINUTE,
                   storage,
                   schema: () => schemaHost.schema,
@@ -82,10 +89,8 @@ export class GatewayGraphQLModule {
             persistedQueries: false,
             plugins: [
               httpOperationRulesPlugin(),
-              queryLimitsPlugin({
-                maxDepth: config.GRAPHQL_MAX_DEPTH,
-                maxComplexity: config.GRAPHQL_MAX_COMPLEXITY,
-              }),
+              refusedRequestPlugin(),
+              queryLimitsPlugin(queryLimitsOf(config)),
               metrics.graphqlPlugin(),
             ],
             formatError: (

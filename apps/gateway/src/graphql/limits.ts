@@ -1,29 +1,46 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   DocumentNode,
   FragmentDefinitionNode,
+  getNamedType,
   getVariableValues,
   GraphQLError,
   GraphQLSchema,
+  isLeafType,
   Kind,
   OperationDefinitionNode,
   SelectionSetNode,
+  validate,
   visit,
 } from 'graphql';
-import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import {
+  type ComplexityEstimator,
+  fieldExtensionsEstimator,
+  getComplexity,
+} from 'graphql-query-complexity';
+import { DEFAULT_PAGE_SIZE } from '@arbiter/read-models';
 
 export interface QueryLimits {
   maxDepth: number;
   maxComplexity: number;
+  /** Aliased fields per operation (`__typename` not counted). */
+  maxAliases: number;
+  /** Directives per operation. */
+  maxDirectives: number;
 }
 
 /** Most tokens a GraphQL document may have; parsing stops there, before any work on it. */
 export const MAX_TOKENS = 5000;
 
 /**
- * Refuses operations nested deeper than `maxDepth` or costlier than `maxComplexity` before they
- * execute. Cost: a field's `complexity` extension (`@Field({ complexity })`), else 1 per field.
- * Introspection (`__schema`, `__type`) is not counted; production switches it off.
+ * Refuses operations nested deeper than `maxDepth`, with more than `maxAliases` aliases or
+ * `maxDirectives` directives, or costlier than `maxComplexity`, before they execute. Cost: a
+ * field's `complexity` extension (`@Field({ complexity })`) if it has one; else 0 for a scalar or
+ * enum, 1 for an object plus what is selected in it, and for a field paged by `first` what is
+ * selected in it times the page size (`first`, else its default). Introspection (`__schema`, `__type`) is not counted;
+ * production switches it off.
  */
 export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
   return {
@@ -57,8 +74,9 @@ export function checkQueryLimits(
       extensions: { code: 'QUERY_TOO_DEEP', http: { status: 400 } },
     });
   }
-  // Every field costs at least 1 unless its `complexity` says otherwise, and none here says less.
+  // Before anything walks the fragments' expansion: every expanded field counts at least 1 here.
   if (fields > limits.maxComplexity) throw tooComplex(fields, limits.maxComplexity);
+  checkAliasesAndDirectives(limits, schema, document);
   let complexity: number;
   try {
     complexity = complexityOf(schema, document, operation, variables);
@@ -95,7 +113,67 @@ function complexityOf(
     query: document,
     operationName: operation.name?.value,
     variables: variables ?? {},
-    estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
+    estimators: [fieldExtensionsEstimator(), pagedCost],
+  });
+}
+
+/**
+ * Scalars cost nothing (they come with their object's row); an object costs 1 plus its selection;
+ * a field paged by `first` costs its selection once per item it may return (a page of 1,000 feed
+ * events is 1,000).
+ */
+const pagedCost: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  if (isLeafType(getNamedType(field.type))) return 0;
+  const first = field.args.find((argument) => argument.name === 'first');
+  if (!first) return 1 + childComplexity;
+  const asked = args.first;
+  const size =
+    typeof asked === 'number'
+      ? asked
+      : typeof first.defaultValue === 'number'
+        ? first.defaultValue
+        : DEFAULT_PAGE_SIZE;
+  return Math.max(1, size * childComplexity);
+};
+
+/**
+ * The `complexity` of a paged field: what is selected in it times its page size, the page size
+ * capped at the field's own maximum so that an oversized `first` is answered by the field's
+ * validation (BAD_USER_INPUT naming `first`) rather than as a costly query.
+ */
+export function pagedComplexity(page: { max: number; default: number }) {
+  return ({
+    args,
+    childComplexity,
+  }: {
+    args: Record<string, unknown>;
+    childComplexity: number;
+  }) => {
+    const asked = typeof args.first === 'number' ? args.first : page.default;
+    return Math.max(1, Math.min(page.max, Math.max(asked, 1)) * childComplexity);
+  };
+}
+
+/**
+ * Alias and directive floods, counted by GraphQL Armor's rules (each fragment counted once, so
+ * linear in the document). They run on their own here, after the standard validation, so that
+ * both transports answer QUERY_TOO_COMPLEX.
+ */
+function checkAliasesAndDirectives(
+  limits: QueryLimits,
+  schema: GraphQLSchema,
+  document: DocumentNode,
+): void {
+  const refusals: GraphQLError[] = [];
+  const onReject = [(_context: unknown, error: GraphQLError) => void refusals.push(error)];
+  const options = { onReject, propagateOnRejection: false, exposeLimits: true };
+  validate(schema, document, [
+    maxAliasesRule({ ...options, n: limits.maxAliases }),
+    maxDirectivesRule({ ...options, n: limits.maxDirectives }),
+  ]);
+  if (refusals.length === 0) return;
+  throw new GraphQLError(refusals[0].message.replace(/^Syntax Error: /, ''), {
+    extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } },
   });
 }
 

@@ -4,14 +4,17 @@ import { type Actor, CurrentActor, Roles } from '@arbiter/auth';
 import { DomainError } from '@arbiter/disputes';
 import { CLOCK, type Clock } from '@arbiter/platform';
 import {
+  DEFAULT_PAGE_SIZE,
   DisputeQueries,
   type DisputeView,
   disputeStatistics,
+  MAX_PAGE_SIZE,
   type Page,
   READ_DB,
   type ReadDb,
   timelinePage,
 } from '@arbiter/read-models';
+import { pagedComplexity } from '../graphql/limits';
 import { DisputeType, toDisputeType } from '../disputes/dispute.type';
 import { DisputeAudit } from './dispute-audit';
 import {
@@ -44,6 +47,8 @@ const disputes = (page: Page<DisputeView>): DisputeConnectionType => ({
 });
 
 /** The read side's queries: GraphQL arguments → read-model queries, read models → GraphQL types. */
+const PAGE_COMPLEXITY = pagedComplexity({ max: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE });
+
 @Resolver()
 export class ReadResolver {
   constructor(
@@ -56,6 +61,7 @@ export class ReadResolver {
   @Roles('buyer')
   @Query(() => DisputeConnectionType, {
     description: 'The caller’s disputes as a buyer, newest first.',
+    complexity: PAGE_COMPLEXITY,
   })
   async myDisputes(
     @CurrentActor() actor: Actor,
@@ -67,6 +73,7 @@ export class ReadResolver {
   @Roles('seller')
   @Query(() => DisputeConnectionType, {
     description: 'Disputes on the caller’s orders as a seller, newest first.',
+    complexity: PAGE_COMPLEXITY,
   })
   async sellerDisputes(
     @CurrentActor() actor: Actor,
@@ -88,6 +95,7 @@ export class ReadResolver {
   @Roles(...STAFF)
   @Query(() => MediationQueueConnectionType, {
     description: 'Escalated cases, earliest deadline first, then longest waiting; with flags.',
+    complexity: PAGE_COMPLEXITY,
   })
   async mediationQueue(
     @CurrentActor() actor: Actor,
@@ -124,6 +132,7 @@ export class ReadResolver {
 
   @Query(() => TimelineConnectionType, {
     description: 'A dispute’s events in plain words, oldest first, filtered for the caller’s role.',
+    complexity: PAGE_COMPLEXITY,
   })
   async disputeTimeline(
     @CurrentActor() actor: Actor,
