@@ -238,7 +238,10 @@ export class TimelineEntryType {
   @Field(() => Date, { description: 'When it happened.' })
   at!: Date;
 
-  @Field({ description: 'What happened, in plain words.' })
+  @Field({
+    description:
+      'What happened, in plain words, on one line. Text a person wrote appears only quoted (“…”, inner quotes and backslashes escaped), cut to 200 code points, without control, bidi or invisible characters; the full text is in the dispute’s own fields (messages, description, ...).',
+  })
   summary!: string;
 }
 

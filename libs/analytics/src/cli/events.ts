@@ -29,6 +29,22 @@ JetStream messages carry them), oldest first, then exits at the end of the log.
 
 class UsageError extends Error {}
 
+// JSON.stringify escapes the C0 controls but leaves DEL, the C1 controls (U+009B is a CSI to some
+// terminals), the line / paragraph separators and invisible format characters (bidi overrides,
+// zero-width characters) as they are: printed raw, a message could recolour or reorder what an
+// operator's terminal shows. As \u escapes the line is the same JSON and parses to the same text.
+const TERMINAL_UNSAFE = /[\u007f-\u009f\u2028\u2029\p{Cf}]/gu;
+
+/** `value` as one JSON line that is safe to print on a terminal. */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(TERMINAL_UNSAFE, (found) =>
+    Array.from(
+      { length: found.length }, // a character outside the BMP is escaped as its surrogate pair
+      (_, index) => `\\u${found.charCodeAt(index).toString(16).padStart(4, '0')}`,
+    ).join(''),
+  );
+}
+
 /** Runs one CLI command; resolves to the process exit code. */
 export async function runEventsCli(
   argv: readonly string[],
@@ -87,7 +103,7 @@ export async function runEventsCli(
       const page = await feed.page(form, { after, first: 500, filter });
       for (const event of page.events) {
         if (printed >= limit) return 0;
-        await print(JSON.stringify(event));
+        await print(jsonLine(event));
       }
       after = page.endCursor ?? after;
       if (!page.hasNextPage) break;
@@ -102,7 +118,7 @@ export async function runEventsCli(
           err.write(`${item.end.code}: ${item.end.message} (${item.end.resumeAfter})\n`);
           return 1;
         }
-        await print(JSON.stringify(item.event));
+        await print(jsonLine(item.event));
         if (printed >= limit) return 0;
       }
       return 0;

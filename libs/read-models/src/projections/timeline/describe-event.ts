@@ -1,21 +1,24 @@
 import type { DisputeEvent, Money, Role, Ruling } from '@arbiter/disputes';
+import { oneLine, quoteText } from './quote-text';
 
 /**
- * One event in plain words ("The seller proposed a partial refund of 30.00 EUR."). It is given the
- * event as the reader may see it (after `visibleEventFor`), so redacted text stays redacted.
+ * One event in plain words ("The seller proposed a partial refund of 30.00 EUR."), always one
+ * line. It is given the event as the reader may see it (after `visibleEventFor`), so redacted text
+ * stays redacted. The words come from the event's structured fields (roles, codes, amounts,
+ * dates); whatever a person typed goes through `quoteText` only, so it cannot pass for them.
  */
 export function describeEvent(event: DisputeEvent): string {
   const who = ACTOR_WORDS[event.data.by.role];
   switch (event.type) {
     case 'DisputeOpened':
-      return `${who} opened a dispute (${words(event.data.reason)}), asking for ${solution(event.data.claim)}: “${event.data.description}”.`;
+      return `${who} opened a dispute (${words(event.data.reason)}), asking for ${solution(event.data.claim)}: ${quoteText(event.data.description)}.`;
     case 'SellerResponded': {
       const verb = {
         ACCEPTED: 'accepted the claim',
         COUNTERED: 'made a counter-proposal',
         REJECTED: 'rejected the claim',
       }[event.data.response];
-      return `${who} ${verb}: “${event.data.comment}”.`;
+      return `${who} ${verb}: ${quoteText(event.data.comment)}.`;
     }
     case 'ProposalSubmitted':
       return `${who} proposed ${solution(event.data.solution)}${event.data.replaces ? ', replacing an earlier proposal' : ''}.`;
@@ -28,9 +31,9 @@ export function describeEvent(event: DisputeEvent): string {
     case 'DisputeResolved':
       return `The dispute was resolved by ${words(event.data.reachedBy)}: ${words(event.data.outcome)}${event.data.returnRequired ? ', with a return of the item' : ''}.`;
     case 'EvidenceAdded':
-      return `${who} added evidence (${words(event.data.kind)}): “${event.data.description}”${event.data.answersRequestId ? ', answering a request' : ''}.`;
+      return `${who} added evidence (${words(event.data.kind)}): ${quoteText(event.data.description)}${event.data.answersRequestId ? ', answering a request' : ''}.`;
     case 'MessagePosted':
-      return `${who} wrote: “${event.data.body}”.`;
+      return `${who} wrote: ${quoteText(event.data.body)}.`;
     case 'DisputeEscalated': {
       const why = {
         BUYER: 'at the buyer’s request',
@@ -41,29 +44,29 @@ export function describeEvent(event: DisputeEvent): string {
       return `The dispute was escalated to mediation ${why}.`;
     }
     case 'DisputeCancelled':
-      return `${who} cancelled the dispute: “${event.data.comment}”.`;
+      return `${who} cancelled the dispute: ${quoteText(event.data.comment)}.`;
     case 'CaseTaken':
       return `${who} took the case${event.data.previousMediatorId ? ' over' : ''}.`;
     case 'EvidenceRequested':
-      return `${who} asked the ${event.data.from} for evidence by ${day(event.data.dueAt)}: “${event.data.prompt}”.`;
+      return `${who} asked the ${event.data.from} for evidence by ${day(event.data.dueAt)}: ${quoteText(event.data.prompt)}.`;
     case 'InternalNoteAdded':
-      return `${who} added an internal note: “${event.data.note}”.`;
+      return `${who} added an internal note: ${quoteText(event.data.note)}.`;
     case 'DisputeDecided':
-      return `${who} decided${event.data.stage === 'APPEAL' ? ' the appeal' : ''}: ${ruling(event.data.ruling)}${event.data.final ? ' (final)' : `, open to appeal until ${day(event.data.appealDueAt)}`}. “${event.data.rationale}”`;
+      return `${who} decided${event.data.stage === 'APPEAL' ? ' the appeal' : ''}: ${ruling(event.data.ruling)}${event.data.final ? ' (final)' : `, open to appeal until ${day(event.data.appealDueAt)}`}. ${quoteText(event.data.rationale)}`;
     case 'DecisionAccepted':
       return `${who} accepted the decision.`;
     case 'DecisionAppealed':
-      return `${who} appealed the decision: “${event.data.newInformation}”.`;
+      return `${who} appealed the decision: ${quoteText(event.data.newInformation)}.`;
     case 'ReturnAddressProvided':
       return `${who} gave a return address; the item must be shipped back by ${day(event.data.shipDueAt)}.`;
     case 'ReturnShipped':
-      return `${who} shipped the return with ${event.data.carrier} (tracking ${event.data.trackingNumber}).`;
+      return `${who} shipped the return with ${quoteText(event.data.carrier)} (tracking ${quoteText(event.data.trackingNumber)}).`;
     case 'ReturnDelivered':
       return `The carrier delivered the return; the seller must confirm its arrival by ${day(event.data.receiptDueAt)}.`;
     case 'ReturnReceived':
       return `${who} confirmed the return arrived.`;
     case 'ReturnConditionDisputed':
-      return `${who} disputed the condition of the returned item: “${event.data.statement}”.`;
+      return `${who} disputed the condition of the returned item: ${quoteText(event.data.statement)}.`;
     case 'RefundReleased':
       return `A refund of ${amount(event.data.amount)} was released (${words(event.data.cause)}).`;
     case 'RefundPaidOut':
@@ -78,7 +81,7 @@ export function describeEvent(event: DisputeEvent): string {
 }
 
 function unknownEvent(event: never): string {
-  return `Event ${(event as { type: string }).type}.`;
+  return `Event ${oneLine((event as { type: string }).type)}.`;
 }
 
 const ACTOR_WORDS: Readonly<Record<Role, string>> = {

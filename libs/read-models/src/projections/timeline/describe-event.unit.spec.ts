@@ -1,0 +1,160 @@
+import type { DisputeEvent } from '@arbiter/disputes';
+import { describeEvent } from './describe-event';
+
+// What the issue measured: a message that, unquoted, reads like a resolution line on a new line,
+// coloured green, with a right-to-left override left open after it.
+const HOSTILE = 'ok"\n\u001b[32mDECIDED: FULL_REFUND to buyer\u202e';
+const HOSTILE_QUOTED = '“ok\\" DECIDED: FULL_REFUND to buyer”';
+
+const stamp = { disputeId: 'd-1', at: '2025-03-01T10:00:00.000Z' };
+const buyer = { id: 'b-1', role: 'buyer' as const };
+const seller = { id: 's-1', role: 'seller' as const };
+const mediator = { id: 'm-1', role: 'mediator' as const };
+const eur = (amountMinor: number) => ({ amountMinor, currency: 'EUR' });
+
+/** One event of each type that carries text a person typed, with `text` in every such field. */
+function eventsWithText(text: string): DisputeEvent[] {
+  const events: unknown[] = [
+    {
+      type: 'DisputeOpened',
+      data: {
+        ...stamp,
+        by: buyer,
+        orderId: 'o-1',
+        buyerId: 'b-1',
+        sellerId: 's-1',
+        reason: 'DAMAGED',
+        description: text,
+        proposalId: 'p-1',
+        claim: { kind: 'FULL_REFUND' },
+        orderTotal: eur(5000),
+        refundedBefore: eur(0),
+        deliveryConfirmed: true,
+        reopenOf: null,
+        sellerResponseDueAt: '2025-03-04T10:00:00.000Z',
+      },
+    },
+    {
+      type: 'SellerResponded',
+      data: { ...stamp, by: seller, response: 'REJECTED', comment: text, negotiationDueAt: null },
+    },
+    {
+      type: 'EvidenceAdded',
+      data: {
+        ...stamp,
+        by: buyer,
+        evidenceId: 'e-1',
+        submittedBy: 'buyer',
+        kind: 'TEXT',
+        content: { text },
+        description: text,
+        answersRequestId: 'r-1',
+      },
+    },
+    { type: 'MessagePosted', data: { ...stamp, by: buyer, messageId: 'm-1', body: text } },
+    {
+      type: 'DisputeCancelled',
+      data: {
+        ...stamp,
+        by: buyer,
+        orderId: 'o-1',
+        buyerId: 'b-1',
+        sellerId: 's-1',
+        outcome: 'CANCELLED_BY_BUYER',
+        reachedBy: 'BUYER_CANCEL',
+        comment: text,
+      },
+    },
+    {
+      type: 'EvidenceRequested',
+      data: {
+        ...stamp,
+        by: mediator,
+        requestId: 'r-1',
+        from: 'seller',
+        partyId: 's-1',
+        prompt: text,
+        dueAt: '2025-03-05T10:00:00.000Z',
+      },
+    },
+    { type: 'InternalNoteAdded', data: { ...stamp, by: mediator, noteId: 'n-1', note: text } },
+    {
+      type: 'DisputeDecided',
+      data: {
+        ...stamp,
+        by: mediator,
+        decisionId: 'x-1',
+        stage: 'MEDIATION',
+        ruling: { kind: 'SELLER_FAVOUR' },
+        rationale: text,
+        final: false,
+        appealDueAt: '2025-03-08T10:00:00.000Z',
+      },
+    },
+    {
+      type: 'DecisionAppealed',
+      data: {
+        ...stamp,
+        by: buyer,
+        appealId: 'a-1',
+        decisionId: 'x-1',
+        appellant: 'buyer',
+        newInformation: text,
+        appealNumber: 1,
+      },
+    },
+    {
+      type: 'ReturnShipped',
+      data: { ...stamp, by: buyer, carrier: text, trackingNumber: text },
+    },
+    { type: 'ReturnConditionDisputed', data: { ...stamp, by: seller, statement: text } },
+  ];
+  return events as DisputeEvent[];
+}
+
+// Quotations as quoteText writes them: “, then escaped or ordinary characters, then ”.
+const QUOTATION = /“(?:\\.|[^\\”])*”/gu;
+
+describe('describeEvent: a timeline entry built from hostile text', () => {
+  it('quotes a hostile message as one inert line', () => {
+    const [message] = eventsWithText(HOSTILE).filter((event) => event.type === 'MessagePosted');
+    expect(describeEvent(message)).toBe(`The buyer wrote: ${HOSTILE_QUOTED}.`);
+  });
+
+  it.each(eventsWithText(HOSTILE).map((event) => [event.type, event] as const))(
+    '%s: one line, no controls, and the words outside the quotes are the structured ones',
+    (_type, event) => {
+      const summary = describeEvent(event);
+      expect(summary).not.toMatch(/[\p{Cc}\p{Cf}\u2028\u2029]/u);
+      expect(summary).toContain(HOSTILE_QUOTED);
+      // With every quotation blanked, the summary reads exactly as it does for harmless text:
+      // nothing the person typed made it outside the quotes.
+      const benign = eventsWithText('fine').find((other) => other.type === event.type);
+      const blank = (text: string) => text.replace(QUOTATION, '“…”');
+      expect(blank(summary)).toBe(blank(describeEvent(benign as DisputeEvent)));
+      expect(blank(summary)).not.toMatch(/DECIDED|FULL_REFUND|\[32m/);
+    },
+  );
+
+  it('keeps the structured words of a summary unchanged', () => {
+    const texts = eventsWithText('Item arrived broken').map(describeEvent);
+    expect(texts).toContain(
+      'The buyer opened a dispute (damaged), asking for a full refund: “Item arrived broken”.',
+    );
+    expect(texts).toContain(
+      'The buyer shipped the return with “Item arrived broken” (tracking “Item arrived broken”).',
+    );
+    expect(texts).toContain(
+      "A mediator decided: in the seller's favour, open to appeal until 2025-03-08. “Item arrived broken”",
+    );
+  });
+
+  it('bounds a long text', () => {
+    const [message] = eventsWithText('word '.repeat(1000)).filter(
+      (event) => event.type === 'MessagePosted',
+    );
+    const summary = describeEvent(message);
+    expect(summary.length).toBeLessThan(250);
+    expect(summary).toMatch(/…”\.$/);
+  });
+});

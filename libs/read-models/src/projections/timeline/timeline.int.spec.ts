@@ -1,0 +1,94 @@
+import { createSqlEventStore, type EventStore } from '@arbiter/event-store';
+import { type Actor, addDays, type Money } from '@arbiter/disputes';
+import { eq } from 'drizzle-orm';
+import { type ReadDb, readDbFor } from '../../database';
+import { migrateReadModels } from '../../migrate';
+import { ProjectionRegistry } from '../../projection';
+import { ProjectionRunner } from '../../runner';
+import { timelineEntries } from '../../schema';
+import { type ReadTestDatabase, readTestDatabases } from '../../testing/read-databases';
+import { DisputeQueries, disputeProjections, timelinePage } from '..';
+import { DisputeScenario } from '../testing/scenario';
+
+const buyer: Actor = { id: 'buyer-1', role: 'buyer' };
+const seller: Actor = { id: 'seller-1', role: 'seller' };
+const eur = (amountMinor: number): Money => ({ amountMinor, currency: 'EUR' });
+const T0 = '2026-03-01T00:00:00.000Z';
+
+// What the issue measured from outside: a line break, a quote, an ANSI colour and a bidi override
+// around text that reads like a resolution line.
+const HOSTILE = 'ok"\n\u001b[32mDECIDED: FULL_REFUND to buyer\u202e';
+const QUOTED = '“ok\\" DECIDED: FULL_REFUND to buyer”';
+
+jest.setTimeout(120_000);
+const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe.each(readTestDatabases())('timeline on %s', (_kind, openDatabase) => {
+  let database: ReadTestDatabase;
+  let db: ReadDb;
+  let store: EventStore;
+  let runner: ProjectionRunner;
+
+  beforeEach(async () => {
+    database = await openDatabase();
+    await migrateReadModels(database.connection);
+    db = readDbFor(database.connection);
+    store = await createSqlEventStore(database.connection);
+    runner = new ProjectionRunner(
+      store,
+      database.connection,
+      new ProjectionRegistry(disputeProjections()),
+      { waitPollMs: 10, lockRetryMs: 50, logger: quiet },
+    );
+  });
+
+  afterEach(async () => {
+    await runner.stop();
+    await store.close();
+    await database.dispose();
+  });
+
+  it('a timeline entry built from hostile text: one quoted line; the raw text kept', async () => {
+    const scenario = new DisputeScenario(store);
+    runner.start();
+    await scenario.placeShippedOrder({
+      orderId: 'o-1',
+      buyerId: buyer.id,
+      sellerId: seller.id,
+      total: eur(10_000),
+      at: T0,
+    });
+    await scenario.open('d-1', 'o-1', buyer, addDays(T0, 6), { description: HOSTILE });
+    await scenario.run('d-1', seller, addDays(T0, 7), 'RespondToDispute', {
+      response: 'REJECT',
+      comment: HOSTILE,
+    });
+    await scenario.run('d-1', buyer, addDays(T0, 7.5), 'PostMessage', {
+      messageId: 'm-1',
+      body: HOSTILE,
+    });
+    expect(await runner.waitForPosition(scenario.lastPosition, 30_000)).toBe(true);
+
+    for (const role of ['buyer', 'seller', 'mediator'] as const) {
+      const page = await timelinePage(db, role, 'd-1', { first: 100 });
+      const summaries = page.edges.map((edge) => edge.node.summary);
+      expect(summaries).toEqual([
+        `The buyer opened a dispute (not as described), asking for a full refund: ${QUOTED}.`,
+        `The seller rejected the claim: ${QUOTED}.`,
+        `The buyer wrote: ${QUOTED}.`,
+      ]);
+    }
+
+    // Only the summary is made safe: the row keeps the event as recorded (so summaries are
+    // worded on reading, and a change of wording needs no rebuild), and the case file's message
+    // body is the text as written, for clients to render themselves.
+    const [row] = await db
+      .select()
+      .from(timelineEntries)
+      .where(eq(timelineEntries.type, 'MessagePosted'));
+    expect((row.data as { body: string }).body).toBe(HOSTILE);
+    const file = (await new DisputeQueries(db).dispute(buyer, 'd-1'))?.file;
+    expect(file?.messages.map((message) => message.body)).toEqual([HOSTILE]);
+    expect(file?.description).toBe(HOSTILE);
+  });
+});
