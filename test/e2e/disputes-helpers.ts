@@ -22,7 +22,10 @@ export interface DisputesGateway {
   close(): Promise<void>;
 }
 
-export async function startDisputesGateway(database: Database): Promise<DisputesGateway> {
+export async function startDisputesGateway(
+  database: Database,
+  settings: Record<string, string> = {},
+): Promise<DisputesGateway> {
   const clock = new FakeClock(new Date());
   const gateway = await startGateway(
     {
@@ -30,6 +33,7 @@ export async function startDisputesGateway(database: Database): Promise<Disputes
       RATE_LIMIT_PER_MINUTE: '1000000',
       METRICS_ENABLED: 'false',
       ...(database === 'pglite' ? { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: 'memory://' } : {}),
+      ...settings,
     },
     database,
     { clock },
