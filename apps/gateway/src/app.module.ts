@@ -49,6 +49,7 @@ export function authOptionsFrom(config: AppConfig): AuthOptions {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     maxLifetimeSeconds: config.JWT_MAX_TOKEN_LIFETIME_SECONDS,
+    clockToleranceSeconds: config.JWT_CLOCK_SKEW_SECONDS,
   };
 }
 

@@ -67,6 +67,25 @@ describe('TokenVerifier with an HS256 secret', () => {
     expect(session.expiresAt).toBe((now + 300) * 1000);
   });
 
+  it('allows the configured clock skew, no more, for tokens issued or expired a moment ago', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const key = new TextEncoder().encode(secret);
+    const sign = (iat: number, exp: number) =>
+      new SignJWT({ role: 'buyer' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('u-1')
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .sign(key);
+    const aheadBy30 = await sign(now + 30, now + 600);
+    const expired30Ago = await sign(now - 600, now - 30);
+    expect((await refusal(verifier.verify(aheadBy30))).reason).toBe('TOKEN_CLAIMS_INVALID');
+    expect((await refusal(verifier.verify(expired30Ago))).reason).toBe('TOKEN_EXPIRED');
+    const lenient = new TokenVerifier({ secret, clockToleranceSeconds: 60 });
+    await expect(lenient.verify(aheadBy30)).resolves.toEqual({ id: 'u-1', role: 'buyer' });
+    await expect(lenient.verify(expired30Ago)).resolves.toEqual({ id: 'u-1', role: 'buyer' });
+  });
+
   it('refuses an expired token', async () => {
     const token = await signDevelopmentToken({ sub: 'u-1', role: 'buyer', secret, ttl: -60 });
     expect((await refusal(verifier.verify(token))).reason).toBe('TOKEN_EXPIRED');

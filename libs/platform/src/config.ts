@@ -86,6 +86,11 @@ export const configSchema = z
         .min(60)
         .default(24 * 60 * 60),
     ),
+    /** How far the token issuer's clock may be off ours (`exp`, `nbf`, `iat` in the future). */
+    JWT_CLOCK_SKEW_SECONDS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(0).max(300).default(5),
+    ),
     /** Where uploaded evidence files are stored by their sha256. */
     EVIDENCE_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data/evidence')),
     EVIDENCE_MAX_BYTES: z.preprocess(

@@ -30,6 +30,7 @@ describe('validateConfig', () => {
       RATE_LIMIT_ANONYMOUS_PER_MINUTE: 60,
       RATE_LIMIT_FAILED_PER_MINUTE: 60,
       TRUST_PROXY: false,
+      JWT_CLOCK_SKEW_SECONDS: 5,
       REQUEST_BODY_LIMIT: '1mb',
       METRICS_ENABLED: true,
     });
