@@ -22,7 +22,11 @@ export interface DisputesGateway {
   close(): Promise<void>;
 }
 
-export async function startDisputesGateway(database: Database): Promise<DisputesGateway> {
+/** `settings`: more environment variables for the gateway (e.g. evidence quotas). */
+export async function startDisputesGateway(
+  database: Database,
+  settings: Record<string, string> = {},
+): Promise<DisputesGateway> {
   const clock = new FakeClock(new Date());
   const gateway = await startGateway(
     {
@@ -30,6 +34,7 @@ export async function startDisputesGateway(database: Database): Promise<Disputes
       RATE_LIMIT_PER_MINUTE: '1000000',
       METRICS_ENABLED: 'false',
       ...(database === 'pglite' ? { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: 'memory://' } : {}),
+      ...settings,
     },
     database,
     { clock },

@@ -3,7 +3,6 @@ import type { Readable } from 'node:stream';
 import {
   BadRequestException,
   Controller,
-  ForbiddenException,
   HttpCode,
   HttpStatus,
   Inject,
@@ -18,6 +17,7 @@ import busboy from 'busboy';
 import { plainToInstance } from 'class-transformer';
 import { IsString, Matches, validate } from 'class-validator';
 import { Actor, CurrentActor } from '@arbiter/auth';
+import { CLOCK, type Clock } from '@arbiter/platform/clock';
 import { InputValidationError } from '../errors/input-validation';
 import {
   BLOB_STORE,
@@ -27,6 +27,7 @@ import {
   UnsupportedMediaTypeError,
 } from './blob-store';
 import { EVIDENCE_ACCESS_POLICY, EvidenceAccessPolicy } from './evidence-access.policy';
+import { EvidenceUploads } from './evidence-uploads';
 
 export const EVIDENCE_OPTIONS = Symbol('EVIDENCE_OPTIONS');
 
@@ -70,6 +71,8 @@ export class EvidenceController {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(EVIDENCE_ACCESS_POLICY) private readonly policy: EvidenceAccessPolicy,
     @Inject(EVIDENCE_OPTIONS) private readonly options: EvidenceOptions,
+    private readonly uploads: EvidenceUploads,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Post()
@@ -210,11 +213,12 @@ export class EvidenceController {
     const upload = plainToInstance(EvidenceUploadFields, fields);
     const violations = await validate(upload, { whitelist: true, forbidNonWhitelisted: true });
     if (violations.length) throw InputValidationError.fromValidationErrors(violations);
-    // Checked before a byte is stored: only who may attach evidence to the dispute can use disk.
-    if (!(await this.policy.mayAttachTo(actor, upload.disputeId))) {
-      throw new ForbiddenException('Not allowed, or no such dispute');
-    }
-    return this.blobs.put(file, { maxBytes: this.options.maxBytes });
+    // Checked before a byte is stored: only who may add evidence to the dispute now can use disk.
+    await this.policy.authorizeUpload(actor, upload.disputeId);
+    const owner = { disputeId: upload.disputeId, uploader: actor };
+    const blob = await this.blobs.put(file, { maxBytes: this.options.maxBytes });
+    await this.uploads.register(owner, blob, this.clock.now());
+    return blob;
   }
 
   private tooLarge(): PayloadTooLargeException {
