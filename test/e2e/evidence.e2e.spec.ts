@@ -282,11 +282,24 @@ describeOnDatabases('evidence uploads', (database) => {
   });
 });
 
+const QUOTA = {
+  filesPerDispute: 3,
+  bytesPerDispute: 8 * 1024,
+  filesPerUser: 5,
+  bytesPerUser: 64 * 1024,
+};
+
 // Issue 11, item 8: who may attach which file, to which dispute, in which state and how much.
 describeOnDatabases('evidence: which file, which dispute, which state, how much', (database) => {
   let d: DisputesGateway;
   beforeAll(async () => {
-    d = await startDisputesGateway(database);
+    d = await startDisputesGateway(database, {
+      EVIDENCE_QUOTA_FILES_PER_DISPUTE: String(QUOTA.filesPerDispute),
+      EVIDENCE_QUOTA_BYTES_PER_DISPUTE: String(QUOTA.bytesPerDispute),
+      EVIDENCE_QUOTA_FILES_PER_USER: String(QUOTA.filesPerUser),
+      EVIDENCE_QUOTA_BYTES_PER_USER: String(QUOTA.bytesPerUser),
+      EVIDENCE_QUOTA_USER_WINDOW_HOURS: '24',
+    });
   });
   afterAll(() => d?.close());
 
@@ -440,6 +453,62 @@ describeOnDatabases('evidence: which file, which dispute, which state, how much'
     expect(await upload(resolved.buyer, resolved.disputeId, file('closed'))).toEqual(
       refused('DISPUTE_CLOSED'),
     );
+  });
+
+  const overQuota = {
+    status: 422,
+    body: { statusCode: 422, code: 'EVIDENCE_QUOTA_EXCEEDED', message: expect.any(String) },
+  };
+
+  it('stores at most EVIDENCE_QUOTA_FILES_PER_DISPUTE files and _BYTES_PER_DISPUTE bytes per party and dispute', async () => {
+    const target = await dispute();
+    const mine = Array.from({ length: QUOTA.filesPerDispute }, () => file('counted'));
+    for (const content of mine) {
+      expect((await upload(target.buyer, target.disputeId, content)).status).toBe(201);
+    }
+    const extra = file('one-too-many');
+    expect(await upload(target.buyer, target.disputeId, extra)).toEqual(overQuota);
+    expect(await isStored(extra)).toBe(false);
+    // The other party's share is its own: one party cannot crowd the other out of a dispute.
+    expect((await upload(target.seller, target.disputeId, extra)).status).toBe(201);
+
+    const bytes = await dispute();
+    const big = file('big', QUOTA.bytesPerDispute - 2048);
+    expect((await upload(bytes.buyer, bytes.disputeId, big)).status).toBe(201);
+    const tooMuch = file('over-bytes', 4096);
+    expect(await upload(bytes.buyer, bytes.disputeId, tooMuch)).toEqual(overQuota);
+    expect(await isStored(tooMuch)).toBe(false);
+    expect((await upload(bytes.buyer, bytes.disputeId, file('fits', 512))).status).toBe(201);
+  });
+
+  it('holds the dispute quota under concurrent uploads', async () => {
+    const target = await dispute();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => upload(target.buyer, target.disputeId, file('racing'))),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([
+      ...Array<number>(QUOTA.filesPerDispute).fill(201),
+      ...Array<number>(8 - QUOTA.filesPerDispute).fill(422),
+    ]);
+    for (const answer of answers.filter((a) => a.status !== 201)) {
+      expect(answer).toEqual(overQuota);
+    }
+  });
+
+  it('stores at most EVIDENCE_QUOTA_FILES_PER_USER files per user across disputes in the window', async () => {
+    const seller = await caller('seller', d.id('busy-seller'));
+    const disputes = [];
+    for (let i = 0; i < 3; i++) disputes.push(await dispute({ ...(await cast(d)), seller }));
+    const plan = [0, 0, 1, 1, 2]; // five files over three disputes, within each dispute's share
+    for (const i of plan) {
+      const answer = await upload(seller, disputes[i].disputeId, file('seller'));
+      expect(answer.status).toBe(201);
+    }
+    expect(await upload(seller, disputes[2].disputeId, file('sixth'))).toEqual(overQuota);
+    // The window moves on: a day later the seller may upload again.
+    d.clock.advance(25 * 3_600_000);
+    expect((await upload(seller, disputes[2].disputeId, file('next-day'))).status).toBe(201);
   });
 });
 

@@ -12,7 +12,7 @@ import { LocalBlobStore } from './local-blob-store';
 /**
  * Evidence file uploads. Bytes go to the blob store; which dispute and which party each upload
  * was for goes to `EvidenceUploads` (the SQL database), which answers `EVIDENCE_FILES` (the
- * add-evidence handler's lookup). `EVIDENCE_ACCESS_POLICY` is bound to the
+ * add-evidence handler's lookup) and counts the quotas. `EVIDENCE_ACCESS_POLICY` is bound to the
  * add-evidence rule of the disputes module (global DisputesGatewayModule).
  */
 @Module({})
@@ -39,7 +39,7 @@ export class EvidenceModule {
           provide: EvidenceUploads,
           inject: [SQL_CONNECTION],
           useFactory: async (connection: SqlConnection) => {
-            const uploads = new EvidenceUploads(connection);
+            const uploads = new EvidenceUploads(connection, options.quotas);
             await uploads.migrate();
             return uploads;
           },
