@@ -298,7 +298,11 @@ describeOnDatabases('authorization matrix', (database) => {
 
   it('lets only the dispute’s own buyer and seller upload evidence files to it', async () => {
     const policy = d.gateway.app.get(DisputePartyEvidenceAccessPolicy, { strict: false });
-    const may = (who: Caller, disputeId = target.disputeId) => policy.mayAttachTo(who, disputeId);
+    const may = (who: Caller, disputeId = target.disputeId) =>
+      policy.authorizeUpload(who, disputeId).then(
+        () => true,
+        () => false,
+      );
     expect(await may(owners.buyer)).toBe(true);
     expect(await may(owners.seller)).toBe(true);
     expect(await may(strangers.buyer)).toBe(false);

@@ -22,6 +22,7 @@ export interface DisputesGateway {
   close(): Promise<void>;
 }
 
+/** `settings`: more environment variables for the gateway (e.g. evidence quotas). */
 export async function startDisputesGateway(
   database: Database,
   settings: Record<string, string> = {},

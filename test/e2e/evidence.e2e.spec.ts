@@ -8,7 +8,17 @@ import {
 } from '@arbiter/disputes/application/add-evidence/add-evidence';
 import { randomBytes } from 'node:crypto';
 import { FakeClock } from '@arbiter/platform';
-import { caller, Caller, eur, ok } from './disputes-helpers';
+import {
+  caller,
+  Caller,
+  cast,
+  DisputesGateway,
+  eur,
+  mutate,
+  ok,
+  shippedOrder,
+  startDisputesGateway,
+} from './disputes-helpers';
 import { tokenFor } from './support/clients';
 import { evidenceRequestHead, multipartHead, uploadEvidence } from './support/evidence';
 import { describeOnDatabases, RunningGateway, startGateway } from './support/gateway';
@@ -29,6 +39,7 @@ async function storedFiles(dir: string): Promise<string[]> {
 describeOnDatabases('evidence uploads', (database) => {
   let gateway: RunningGateway;
   let buyer: string;
+  let buyerId: string;
   let seller: Caller;
   let disputeId: string;
   beforeAll(async () => {
@@ -44,6 +55,7 @@ describeOnDatabases('evidence uploads', (database) => {
     const owner = await caller('buyer', `ev-buyer-${run}`);
     seller = await caller('seller', `ev-seller-${run}`);
     buyer = owner.token;
+    buyerId = owner.id;
     const orderId = `ev-order-${run}`;
     await ok(gateway.url, platform, 'placeOrder', {
       orderId,
@@ -88,9 +100,15 @@ describeOnDatabases('evidence uploads', (database) => {
     // What the add-evidence handler will see when the mutation references the upload.
     const files = gateway.app.get<EvidenceFiles>(EVIDENCE_FILES);
     const described = { sha256: sha256(png), mediaType: 'image/png', sizeBytes: png.length };
-    expect(await files.describe(`sha256:${sha256(png)}`)).toEqual(described);
-    expect(await files.describe(sha256(png))).toEqual(described);
-    expect(await files.describe('0'.repeat(64))).toBeNull();
+    const owner = { disputeId, uploader: { id: buyerId, role: 'buyer' as const } };
+    expect(await files.find(owner, `sha256:${sha256(png)}`)).toEqual(described);
+    expect(await files.find(owner, sha256(png))).toEqual(described);
+    expect(await files.find(owner, '0'.repeat(64))).toBeNull();
+    // Only for the dispute and the party it was uploaded for.
+    expect(await files.find({ ...owner, disputeId: 'another-dispute' }, sha256(png))).toBeNull();
+    expect(
+      await files.find({ disputeId, uploader: { id: seller.id, role: 'seller' } }, sha256(png)),
+    ).toBeNull();
   });
 
   it('stores identical content once', async () => {
@@ -261,6 +279,236 @@ describeOnDatabases('evidence uploads', (database) => {
 
     const noFile = await uploadEvidence(gateway.url, { token: buyer, disputeId });
     expect(noFile.body).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ path: 'file' }] });
+  });
+});
+
+const QUOTA = {
+  filesPerDispute: 3,
+  bytesPerDispute: 8 * 1024,
+  filesPerUser: 5,
+  bytesPerUser: 64 * 1024,
+};
+
+// Issue 11, item 8: who may attach which file, to which dispute, in which state and how much.
+describeOnDatabases('evidence: which file, which dispute, which state, how much', (database) => {
+  let d: DisputesGateway;
+  beforeAll(async () => {
+    d = await startDisputesGateway(database, {
+      EVIDENCE_QUOTA_FILES_PER_DISPUTE: String(QUOTA.filesPerDispute),
+      EVIDENCE_QUOTA_BYTES_PER_DISPUTE: String(QUOTA.bytesPerDispute),
+      EVIDENCE_QUOTA_FILES_PER_USER: String(QUOTA.filesPerUser),
+      EVIDENCE_QUOTA_BYTES_PER_USER: String(QUOTA.bytesPerUser),
+      EVIDENCE_QUOTA_USER_WINDOW_HOURS: '24',
+    });
+  });
+  afterAll(() => d?.close());
+
+  /** A dispute opened by a fresh buyer on a fresh seller's order, with its cast. */
+  async function dispute(people?: Awaited<ReturnType<typeof cast>>) {
+    const who = people ?? (await cast(d));
+    const orderId = await shippedOrder(d, who.platform, who.buyer, who.seller);
+    const opened = await ok(d.gateway.url, who.buyer, 'openDispute', {
+      orderId,
+      reason: 'DAMAGED',
+      description: 'Arrived broken',
+      claim: { kind: 'FULL_REFUND' },
+    });
+    return { ...who, disputeId: opened.disputeId, proposalId: opened.proposals[0].proposalId };
+  }
+  /** Text content unique to this run (text/plain), `size` bytes or a little more. */
+  const file = (label: string, size = 64) =>
+    Buffer.concat([Buffer.from(`${d.id(label)} `), Buffer.alloc(size, 'x')]);
+  const upload = (who: Caller, disputeId: string, content: Buffer) =>
+    uploadEvidence(d.gateway.url, { token: who.token, disputeId, content });
+  const attach = (who: Caller, disputeId: string, content: Buffer) =>
+    mutate(d.gateway.url, who, 'addEvidence', {
+      disputeId,
+      kind: 'DOCUMENT',
+      description: 'The receipt',
+      fileId: `sha256:${sha256(content)}`,
+    });
+  const isStored = (content: Buffer) =>
+    readFile(join(d.gateway.evidenceDir, sha256(content).slice(0, 2), sha256(content))).then(
+      () => true,
+      () => false,
+    );
+
+  it('refuses whoever may not add evidence before looking the file up: an uploaded file and an unknown one get the same answer', async () => {
+    const target = await dispute();
+    const uploaded = file('uploaded');
+    expect((await upload(target.buyer, target.disputeId, uploaded)).status).toBe(201);
+    const unknown = file('never-uploaded');
+    const outsiders = [
+      await caller('buyer', d.id('stranger')),
+      await caller('seller', d.id('stranger')),
+      target.mediator,
+      target.senior,
+      target.analyst,
+      target.platform,
+    ];
+    for (const who of outsiders) {
+      const existing = await attach(who, target.disputeId, uploaded);
+      const missing = await attach(who, target.disputeId, unknown);
+      expect({ who: who.role, error: existing.errors?.[0] }).toEqual({
+        who: who.role,
+        error: missing.errors?.[0],
+      });
+      expect(existing.code).toBe('FORBIDDEN');
+    }
+    // The dispute's own buyer, once it no longer takes evidence: the state speaks, not the file.
+    await ok(d.gateway.url, target.buyer, 'cancelDispute', {
+      disputeId: target.disputeId,
+      comment: 'Sorted it out',
+    });
+    const existing = await attach(target.buyer, target.disputeId, uploaded);
+    const missing = await attach(target.buyer, target.disputeId, unknown);
+    expect(existing.code).toBe('DISPUTE_CLOSED');
+    expect(existing.errors?.[0]).toEqual(missing.errors?.[0]);
+  });
+
+  it('attaches only a file uploaded to the same dispute by the same party; the same bytes uploaded to two disputes work for each', async () => {
+    const a = await dispute();
+    const b = await dispute();
+    const shared = file('shared');
+    expect((await upload(a.buyer, a.disputeId, shared)).status).toBe(201);
+
+    // Another dispute's buyer who learnt the hash, and the other party of the same dispute.
+    const otherDispute = await attach(b.buyer, b.disputeId, shared);
+    const otherParty = await attach(a.seller, a.disputeId, shared);
+    const neverUploaded = await attach(b.buyer, b.disputeId, file('nowhere'));
+    expect(otherDispute.code).toBe('EVIDENCE_FILE_NOT_FOUND');
+    expect(otherParty.code).toBe('EVIDENCE_FILE_NOT_FOUND');
+    // Indistinguishable from a hash nobody ever uploaded.
+    expect(otherDispute.errors?.[0]).toEqual(neverUploaded.errors?.[0]);
+    expect(otherParty.errors?.[0]).toEqual(neverUploaded.errors?.[0]);
+
+    const attachedToA = await ok(d.gateway.url, a.buyer, 'addEvidence', {
+      disputeId: a.disputeId,
+      kind: 'DOCUMENT',
+      description: 'The receipt',
+      fileId: `sha256:${sha256(shared)}`,
+    });
+    expect(attachedToA.evidence).toEqual([
+      expect.objectContaining({
+        submittedBy: 'buyer',
+        file: expect.objectContaining({ sha256: sha256(shared), mediaType: 'text/plain' }),
+      }),
+    ]);
+    expect((await upload(b.buyer, b.disputeId, shared)).status).toBe(201);
+    expect((await upload(a.seller, a.disputeId, shared)).status).toBe(201);
+    expect((await attach(b.buyer, b.disputeId, shared)).data).not.toBeNull();
+    expect((await attach(a.seller, a.disputeId, shared)).data).not.toBeNull();
+  });
+
+  it('takes no uploads and no evidence on a cancelled, resolved or closed dispute', async () => {
+    const refused = (code: string) => ({
+      status: 422,
+      body: { statusCode: 422, code, message: expect.any(String) },
+    });
+    const cancelled = await dispute();
+    const before = file('before-cancel');
+    expect((await upload(cancelled.buyer, cancelled.disputeId, before)).status).toBe(201);
+    await ok(d.gateway.url, cancelled.buyer, 'cancelDispute', {
+      disputeId: cancelled.disputeId,
+      comment: 'Sorted it out',
+    });
+    const late = file('after-cancel');
+    expect(await upload(cancelled.buyer, cancelled.disputeId, late)).toEqual(
+      refused('DISPUTE_CLOSED'),
+    );
+    expect(await upload(cancelled.seller, cancelled.disputeId, late)).toEqual(
+      refused('DISPUTE_CLOSED'),
+    );
+    expect(await isStored(late)).toBe(false);
+    expect((await attach(cancelled.buyer, cancelled.disputeId, before)).code).toBe(
+      'DISPUTE_CLOSED',
+    );
+    // Strangers still learn nothing, not even that the dispute is closed.
+    const stranger = await caller('buyer', d.id('stranger'));
+    expect((await upload(stranger, cancelled.disputeId, late)).body).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'Not allowed, or no such dispute',
+    });
+
+    const resolved = await dispute();
+    const kept = file('before-resolution');
+    expect((await upload(resolved.buyer, resolved.disputeId, kept)).status).toBe(201);
+    await ok(d.gateway.url, resolved.seller, 'respondToDispute', {
+      disputeId: resolved.disputeId,
+      response: 'ACCEPT',
+      comment: 'Refunding',
+      proposalId: resolved.proposalId,
+    });
+    expect(await upload(resolved.seller, resolved.disputeId, file('too-late'))).toEqual(
+      refused('DISPUTE_ALREADY_RESOLVED'),
+    );
+    expect((await attach(resolved.buyer, resolved.disputeId, kept)).code).toBe(
+      'DISPUTE_ALREADY_RESOLVED',
+    );
+    await ok(d.gateway.url, resolved.platform, 'confirmRefundPayout', {
+      disputeId: resolved.disputeId,
+      payoutReference: d.id('payout'),
+      amount: eur(10_000),
+    });
+    expect(await upload(resolved.buyer, resolved.disputeId, file('closed'))).toEqual(
+      refused('DISPUTE_CLOSED'),
+    );
+  });
+
+  const overQuota = {
+    status: 422,
+    body: { statusCode: 422, code: 'EVIDENCE_QUOTA_EXCEEDED', message: expect.any(String) },
+  };
+
+  it('stores at most EVIDENCE_QUOTA_FILES_PER_DISPUTE files and _BYTES_PER_DISPUTE bytes per party and dispute', async () => {
+    const target = await dispute();
+    const mine = Array.from({ length: QUOTA.filesPerDispute }, () => file('counted'));
+    for (const content of mine) {
+      expect((await upload(target.buyer, target.disputeId, content)).status).toBe(201);
+    }
+    const extra = file('one-too-many');
+    expect(await upload(target.buyer, target.disputeId, extra)).toEqual(overQuota);
+    expect(await isStored(extra)).toBe(false);
+    // The other party's share is its own: one party cannot crowd the other out of a dispute.
+    expect((await upload(target.seller, target.disputeId, extra)).status).toBe(201);
+
+    const bytes = await dispute();
+    const big = file('big', QUOTA.bytesPerDispute - 2048);
+    expect((await upload(bytes.buyer, bytes.disputeId, big)).status).toBe(201);
+    const tooMuch = file('over-bytes', 4096);
+    expect(await upload(bytes.buyer, bytes.disputeId, tooMuch)).toEqual(overQuota);
+    expect(await isStored(tooMuch)).toBe(false);
+    expect((await upload(bytes.buyer, bytes.disputeId, file('fits', 512))).status).toBe(201);
+  });
+
+  it('holds the dispute quota under concurrent uploads', async () => {
+    const target = await dispute();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => upload(target.buyer, target.disputeId, file('racing'))),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([
+      ...Array<number>(QUOTA.filesPerDispute).fill(201),
+      ...Array<number>(8 - QUOTA.filesPerDispute).fill(422),
+    ]);
+    for (const answer of answers.filter((a) => a.status !== 201)) {
+      expect(answer).toEqual(overQuota);
+    }
+  });
+
+  it('stores at most EVIDENCE_QUOTA_FILES_PER_USER files per user across disputes in the window', async () => {
+    const seller = await caller('seller', d.id('busy-seller'));
+    const disputes = [];
+    for (let i = 0; i < 3; i++) disputes.push(await dispute({ ...(await cast(d)), seller }));
+    const plan = [0, 0, 1, 1, 2]; // five files over three disputes, within each dispute's share
+    for (const i of plan) {
+      const answer = await upload(seller, disputes[i].disputeId, file('seller'));
+      expect(answer.status).toBe(201);
+    }
+    expect(await upload(seller, disputes[2].disputeId, file('sixth'))).toEqual(overQuota);
+    // The window moves on: a day later the seller may upload again.
+    d.clock.advance(25 * 3_600_000);
+    expect((await upload(seller, disputes[2].disputeId, file('next-day'))).status).toBe(201);
   });
 });
 

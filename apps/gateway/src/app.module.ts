@@ -75,6 +75,13 @@ export class GatewayModule {
           directory: config.EVIDENCE_DIR,
           maxBytes: config.EVIDENCE_MAX_BYTES,
           uploadTimeoutMs: config.EVIDENCE_UPLOAD_TIMEOUT_MS,
+          quotas: {
+            filesPerDispute: config.EVIDENCE_QUOTA_FILES_PER_DISPUTE,
+            bytesPerDispute: config.EVIDENCE_QUOTA_BYTES_PER_DISPUTE,
+            filesPerUser: config.EVIDENCE_QUOTA_FILES_PER_USER,
+            bytesPerUser: config.EVIDENCE_QUOTA_BYTES_PER_USER,
+            userWindowMs: config.EVIDENCE_QUOTA_USER_WINDOW_HOURS * 3_600_000,
+          },
         }),
         EventStoreModule.forRootAsync({
           inject: [SQL_CONNECTION],

@@ -111,6 +111,40 @@ export const configSchema = z
         .default(5 * 60_000),
     ),
 
+    /**
+     * Evidence quotas (refused with EVIDENCE_QUOTA_EXCEEDED). Per dispute: what each party may
+     * store in one dispute, a share of its own so one party cannot crowd the other out.
+     */
+    EVIDENCE_QUOTA_FILES_PER_DISPUTE: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().positive().default(50),
+    ),
+    EVIDENCE_QUOTA_BYTES_PER_DISPUTE: z.preprocess(
+      emptyAsUndefined,
+      z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(250 * 1024 * 1024),
+    ),
+    /** Per user: what one account may upload across all its disputes within the window below. */
+    EVIDENCE_QUOTA_FILES_PER_USER: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().positive().default(200),
+    ),
+    EVIDENCE_QUOTA_BYTES_PER_USER: z.preprocess(
+      emptyAsUndefined,
+      z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024 * 1024),
+    ),
+    EVIDENCE_QUOTA_USER_WINDOW_HOURS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().positive().default(24),
+    ),
+
     /** Requests per minute per actor (or per IP when anonymous). */
     RATE_LIMIT_PER_MINUTE: z.preprocess(
       emptyAsUndefined,

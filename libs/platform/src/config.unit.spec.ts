@@ -22,6 +22,11 @@ describe('validateConfig', () => {
       PORT: 3000,
       EVIDENCE_DIR: './data/evidence',
       EVIDENCE_MAX_BYTES: 20 * 1024 * 1024,
+      EVIDENCE_QUOTA_FILES_PER_DISPUTE: 50,
+      EVIDENCE_QUOTA_BYTES_PER_DISPUTE: 250 * 1024 * 1024,
+      EVIDENCE_QUOTA_FILES_PER_USER: 200,
+      EVIDENCE_QUOTA_BYTES_PER_USER: 1024 * 1024 * 1024,
+      EVIDENCE_QUOTA_USER_WINDOW_HOURS: 24,
       RATE_LIMIT_PER_MINUTE: 300,
       GRAPHQL_MAX_DEPTH: 10,
       GRAPHQL_MAX_COMPLEXITY: 1000,
@@ -157,6 +162,12 @@ describe('validateConfig', () => {
       /^Invalid setting REQUEST_BODY_LIMIT: must be a size/,
     );
     expect(refusal({ EVIDENCE_MAX_BYTES: '-1' })).toMatch(/^Invalid setting EVIDENCE_MAX_BYTES/);
+    expect(refusal({ EVIDENCE_QUOTA_FILES_PER_DISPUTE: '0' })).toMatch(
+      /^Invalid setting EVIDENCE_QUOTA_FILES_PER_DISPUTE/,
+    );
+    expect(refusal({ EVIDENCE_QUOTA_USER_WINDOW_HOURS: 'a day' })).toMatch(
+      /^Invalid setting EVIDENCE_QUOTA_USER_WINDOW_HOURS/,
+    );
     expect(refusal({ METRICS_ENABLED: 'maybe' })).toMatch(/^Invalid setting METRICS_ENABLED/);
   });
 

@@ -326,7 +326,8 @@ export class AddEvidenceInput extends DisputeMutationInput {
 
   @Field({
     nullable: true,
-    description: 'An uploaded file: the `id` POST /evidence returned (`sha256:<hex>`).',
+    description:
+      'A file you uploaded for this dispute: the `id` POST /evidence returned (`sha256:<hex>`). Another dispute’s or another party’s upload is EVIDENCE_FILE_NOT_FOUND.',
   })
   @IsOptional()
   @Matches(/^sha256:[0-9a-f]{64}$/, { message: 'fileId must be sha256:<64 hex digits>' })

@@ -195,7 +195,8 @@ export class DisputesResolver {
   }
 
   @Mutation(() => DisputeType, {
-    description: 'Buyer or seller: add evidence (text, or a file uploaded to POST /evidence).',
+    description:
+      'Buyer or seller: add evidence (text, or a file you uploaded to POST /evidence for this dispute), while the dispute is argued or during a return.',
   })
   addEvidence(
     @Args('input', INPUT) input: AddEvidenceInput,

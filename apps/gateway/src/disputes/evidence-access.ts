@@ -4,14 +4,14 @@ import { DisputeReader } from '@arbiter/disputes/application';
 import type { EvidenceAccessPolicy } from '../evidence/evidence-access.policy';
 
 /**
- * The real upload rule: only the dispute's own buyer or seller may attach a file to it (they are
- * the ones who may add evidence). Anyone else, and any unknown dispute, gets `false` alike.
+ * The real upload rule: who may add evidence to the dispute now may upload a file for it, and
+ * nobody else; uploads ask before a byte is stored.
  */
 @Injectable()
 export class DisputePartyEvidenceAccessPolicy implements EvidenceAccessPolicy {
   constructor(private readonly reader: DisputeReader) {}
 
-  mayAttachTo(actor: Actor, disputeId: string): Promise<boolean> {
-    return this.reader.isPartyOf(actor, disputeId);
+  authorizeUpload(actor: Actor, disputeId: string): Promise<void> {
+    return this.reader.requireTakesEvidenceFrom(actor, disputeId);
   }
 }

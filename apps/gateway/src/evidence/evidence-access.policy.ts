@@ -3,10 +3,12 @@ import type { Actor } from '@arbiter/auth';
 export const EVIDENCE_ACCESS_POLICY = Symbol('EVIDENCE_ACCESS_POLICY');
 
 /**
- * May this actor attach a file to this dispute? Bound to DisputePartyEvidenceAccessPolicy (the
- * dispute's own buyer or seller). `false` is answered with FORBIDDEN whether or not the dispute
- * exists, so the upload endpoint reveals nothing about other people's disputes.
+ * May this actor attach a file to this dispute now? Bound to DisputePartyEvidenceAccessPolicy
+ * (the decider's add-evidence rule: the dispute's own buyer or seller, while it takes evidence).
+ * Refuses with the domain's codes, which the edge maps: an outsider gets the same FORBIDDEN
+ * whether or not the dispute exists, so the upload endpoint reveals nothing about other people's
+ * disputes; a party gets DISPUTE_CLOSED or DISPUTE_ALREADY_RESOLVED.
  */
 export interface EvidenceAccessPolicy {
-  mayAttachTo(actor: Actor, disputeId: string): Promise<boolean>;
+  authorizeUpload(actor: Actor, disputeId: string): Promise<void>;
 }

@@ -3,7 +3,6 @@ import type { Readable } from 'node:stream';
 import {
   BadRequestException,
   Controller,
-  ForbiddenException,
   HttpCode,
   HttpStatus,
   Inject,
@@ -12,12 +11,14 @@ import {
   Req,
   RequestTimeoutException,
   Res,
+  UnprocessableEntityException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import busboy from 'busboy';
 import { plainToInstance } from 'class-transformer';
 import { IsString, Matches, validate } from 'class-validator';
 import { Actor, CurrentActor } from '@arbiter/auth';
+import { CLOCK, type Clock } from '@arbiter/platform/clock';
 import { InputValidationError } from '../errors/input-validation';
 import {
   BLOB_STORE,
@@ -27,6 +28,7 @@ import {
   UnsupportedMediaTypeError,
 } from './blob-store';
 import { EVIDENCE_ACCESS_POLICY, EvidenceAccessPolicy } from './evidence-access.policy';
+import { EvidenceQuotas, EvidenceUploads, exceeded } from './evidence-uploads';
 
 export const EVIDENCE_OPTIONS = Symbol('EVIDENCE_OPTIONS');
 
@@ -35,6 +37,7 @@ export interface EvidenceOptions {
   maxBytes: number;
   /** The whole upload must arrive within this; a stalled client must not hold a file open. */
   uploadTimeoutMs: number;
+  quotas: EvidenceQuotas;
 }
 
 /** Dispute ids as the command side will mint them; kept loose until the domain fixes the format. */
@@ -70,6 +73,8 @@ export class EvidenceController {
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(EVIDENCE_ACCESS_POLICY) private readonly policy: EvidenceAccessPolicy,
     @Inject(EVIDENCE_OPTIONS) private readonly options: EvidenceOptions,
+    private readonly uploads: EvidenceUploads,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Post()
@@ -210,11 +215,31 @@ export class EvidenceController {
     const upload = plainToInstance(EvidenceUploadFields, fields);
     const violations = await validate(upload, { whitelist: true, forbidNonWhitelisted: true });
     if (violations.length) throw InputValidationError.fromValidationErrors(violations);
-    // Checked before a byte is stored: only who may attach evidence to the dispute can use disk.
-    if (!(await this.policy.mayAttachTo(actor, upload.disputeId))) {
-      throw new ForbiddenException('Not allowed, or no such dispute');
+    // Checked before a byte is stored: only who may add evidence to the dispute now can use disk.
+    await this.policy.authorizeUpload(actor, upload.disputeId);
+    const owner = { disputeId: upload.disputeId, uploader: actor };
+    const now = this.clock.now();
+    // Refused early, and read no further than the quotas allow, so a user over quota cannot
+    // fill the disk; the registration below decides under the uploader's lock.
+    const rooms = await this.uploads.room(owner, now);
+    const full = exceeded(rooms, 1);
+    if (full) throw quotaExceeded(full.limit);
+    const room = Math.min(...rooms.map((r) => r.bytes));
+    const maxBytes = Math.min(this.options.maxBytes, room);
+    let blob: StoredBlob;
+    try {
+      blob = await this.blobs.put(file, { maxBytes });
+    } catch (error) {
+      if (error instanceof BlobTooLargeError && maxBytes < this.options.maxBytes) {
+        throw quotaExceeded((exceeded(rooms, maxBytes + 1) ?? rooms[0]).limit);
+      }
+      throw error;
     }
-    return this.blobs.put(file, { maxBytes: this.options.maxBytes });
+    // A refusal here (another upload took the last place meanwhile) leaves the blob stored but
+    // belonging to no dispute: nobody can attach it, and the next upload of it registers it.
+    const refusal = await this.uploads.register(owner, blob, now);
+    if (refusal) throw quotaExceeded(refusal);
+    return blob;
   }
 
   private tooLarge(): PayloadTooLargeException {
@@ -223,6 +248,10 @@ export class EvidenceController {
       message: `The file exceeds the limit of ${this.options.maxBytes} bytes`,
     });
   }
+}
+
+function quotaExceeded(message: string): UnprocessableEntityException {
+  return new UnprocessableEntityException({ code: 'EVIDENCE_QUOTA_EXCEEDED', message });
 }
 
 function missing(path: string, message: string): InputValidationError {

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { Actor } from '../domain';
+import { Actor, requireTakesEvidenceFrom } from '../domain';
 import { DisputeOutcome, DisputeStreams } from './dispute-streams';
 import { DisputeView, disputeViewFor } from './dispute-view';
 
 /**
  * Reads one dispute from its stream, for the command side's own needs: the view a mutation
- * returns and the party check of evidence uploads. Lists and searches belong to the read models.
+ * returns and the add-evidence check of uploads. Lists and searches belong to the read models.
  */
 @Injectable()
 export class DisputeReader {
@@ -20,13 +20,12 @@ export class DisputeReader {
     return this.viewOf(viewer, await this.streams.loadDispute(disputeId));
   }
 
-  /** True only for the dispute's own buyer or seller: the ones who may add evidence to it. */
-  async isPartyOf(actor: Actor, disputeId: string): Promise<boolean> {
+  /**
+   * Throws the decider's refusal unless `actor` may add evidence to the dispute now (its own
+   * buyer or seller, while it takes evidence): evidence uploads ask before storing a byte.
+   */
+  async requireTakesEvidenceFrom(actor: Actor, disputeId: string): Promise<void> {
     const { state } = await this.streams.loadDispute(disputeId);
-    if (state.status === 'NONE') return false;
-    return (
-      (actor.role === 'buyer' && actor.id === state.buyerId) ||
-      (actor.role === 'seller' && actor.id === state.sellerId)
-    );
+    requireTakesEvidenceFrom(actor, state);
   }
 }

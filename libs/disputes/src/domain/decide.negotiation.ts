@@ -17,12 +17,13 @@ import {
   requireParty,
   requireSolution,
   requireStatus,
+  requireTakesEvidenceFrom,
   requireText,
   stamp,
 } from './guards';
 import { resolutionEvents } from './decide.resolution';
 import { addDays } from './time';
-import type { PartyRole } from './vocabulary';
+import type { EvidenceContent, PartyRole } from './vocabulary';
 
 /**
  * Proposals, evidence and messages: what the parties (and the mediator's platform solution) do
@@ -117,10 +118,16 @@ export function acceptProposal(command: AcceptProposal, ctx: Context): DisputeEv
 
 export function addEvidence(command: AddEvidence, ctx: Context): DisputeEvent[] {
   const { dispute } = ctx;
-  const role: PartyRole = requireParty(ctx.actor, dispute);
+  const role: PartyRole = requireTakesEvidenceFrom(ctx.actor, dispute);
   const { kind, description } = command.data;
   const evidenceId = requireFreshId(dispute, command.data.evidenceId);
-  const content = requireEvidence(kind, command.data.content);
+  const named = command.data.content;
+  ensure(
+    named.file !== null,
+    'EVIDENCE_FILE_NOT_FOUND',
+    'you uploaded no file with this id to this dispute',
+  );
+  const content = requireEvidence(kind, named as EvidenceContent);
   ensure(typeof description === 'string', 'INVALID_COMMAND', 'description must be a string');
   const answersRequestId = command.data.answersRequestId ?? null;
   if (answersRequestId !== null) {

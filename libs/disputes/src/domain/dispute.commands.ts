@@ -62,7 +62,12 @@ export type AddEvidence = DisputeCommandOf<
   {
     evidenceId: string;
     kind: EvidenceKind;
-    content: EvidenceContent;
+    /**
+     * Text, or a file as the caller's uploads to this dispute know it. `file: null`: the caller
+     * named a file none of their uploads to this dispute has; refused (EVIDENCE_FILE_NOT_FOUND)
+     * only after the caller is known to be allowed to add evidence here.
+     */
+    content: EvidenceContent | { readonly file: null; readonly text?: undefined };
     description: string;
     /** Set when the evidence answers a mediator's request addressed to this party. */
     answersRequestId?: string | null;

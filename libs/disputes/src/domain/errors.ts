@@ -54,6 +54,11 @@ export const DOMAIN_ERROR_CODES = [
   'ESCALATION_TOO_EARLY',
   'EVIDENCE_REQUEST_NOT_OPEN',
   'EVIDENCE_REQUEST_PENDING',
+  /**
+   * The file named is not among the caller's own uploads to this dispute (never uploaded, or
+   * uploaded to another dispute or by someone else: one answer, so it reveals nothing).
+   */
+  'EVIDENCE_FILE_NOT_FOUND',
   'DECISION_NOT_FOUND',
   'DECISION_ALREADY_ACCEPTED',
   'APPEAL_WINDOW_CLOSED',

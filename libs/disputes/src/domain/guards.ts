@@ -1,4 +1,4 @@
-import type { Dispute, DisputeStatus } from './dispute.events';
+import type { Dispute, DisputeState, DisputeStatus } from './dispute.events';
 import { DomainError, type DomainErrorCode, ensure } from './errors';
 import { money, type Money, subtractMoney } from './money';
 import type { DisputePolicy } from './policy';
@@ -178,4 +178,40 @@ export function requireEvidence(kind: EvidenceKind, content: EvidenceContent): E
   }
   ensure(!FILE_KINDS.includes(kind), 'INVALID_EVIDENCE', `${kind} evidence is a file`);
   return { text: requireText(text as string, 'evidence text', 'INVALID_EVIDENCE') };
+}
+
+/**
+ * Where a party may still add evidence: while the dispute is argued, and during a return (the
+ * buyer's proof of shipment, the seller's photos of the item that came back before disputing its
+ * condition). Not once the refund is all that is left (REFUND_PENDING), nor when closed.
+ */
+export const TAKES_EVIDENCE: readonly DisputeStatus[] = [
+  ...ARGUED,
+  'RETURN_REQUESTED',
+  'RETURN_AWAITING_SHIPMENT',
+  'RETURN_IN_TRANSIT',
+];
+
+/**
+ * The actor may add evidence to this dispute now: its own buyer or seller, in a state that takes
+ * evidence. Party first, so an outsider learns nothing of the dispute's state. The decider's rule,
+ * also asked by the app before it looks an uploaded file up or stores one.
+ */
+export function requireTakesEvidenceFrom(actor: Actor, state: DisputeState): PartyRole {
+  ensure(state.status !== 'NONE', 'DISPUTE_NOT_FOUND');
+  const dispute = state as Dispute;
+  const role = requireParty(actor, dispute);
+  ensure(dispute.status !== 'CLOSED' && dispute.status !== 'CANCELLED', 'DISPUTE_CLOSED');
+  requireStatus(dispute, TAKES_EVIDENCE, 'DISPUTE_ALREADY_RESOLVED');
+  return role;
+}
+
+/** `requireTakesEvidenceFrom` as a yes or no. */
+export function takesEvidenceFrom(actor: Actor, state: DisputeState): boolean {
+  try {
+    requireTakesEvidenceFrom(actor, state);
+    return true;
+  } catch {
+    return false; // only DomainErrors: the guard does no IO
+  }
 }

@@ -1,6 +1,9 @@
 import {
+  appealTaken,
   buyer,
   cmd,
+  codeOf,
+  decided,
   countered,
   day,
   eur,
@@ -12,12 +15,27 @@ import {
   otherBuyer,
   partial,
   platform,
+  refundPending,
   rejected,
+  returnDelivered,
+  returnRequested,
+  returnShipped,
   seller,
   senior,
   taken,
   escalated,
 } from '../../test-support/fixtures';
+import { initialState, requireTakesEvidenceFrom, takesEvidenceFrom } from '../../src/domain';
+
+const cancelled = () =>
+  countered().then(cmd('CancelDispute', buyer, day(8), { comment: 'Sorted it out' }));
+const closed = () =>
+  refundPending().then(
+    cmd('ConfirmRefundPayout', platform, day(9), {
+      payoutReference: 'PAYOUT-1',
+      amount: eur(3000),
+    }),
+  );
 
 const propose = (actor = buyer, proposalId = 'p-new', solution = partial(5000), now = day(8)) =>
   cmd('SubmitProposal', actor, now, { proposalId, solution });
@@ -189,6 +207,51 @@ describe('evidence', () => {
   it('is refused to strangers and staff', () => {
     given(countered()).when(add({}, otherBuyer)).thenFails('NOT_A_PARTY');
     given(countered()).when(add({}, senior)).thenFails('FORBIDDEN_FOR_ROLE');
+  });
+
+  const notFound = { content: { file: null } };
+
+  it('refuses a file the party did not upload to this dispute, after checking who and when', () => {
+    given(countered()).when(add(notFound)).thenFails('EVIDENCE_FILE_NOT_FOUND');
+    given(countered()).when(add(notFound, seller)).thenFails('EVIDENCE_FILE_NOT_FOUND');
+    // Who may not add evidence hears that, whether or not the file exists.
+    given(countered()).when(add(notFound, otherBuyer)).thenFails('NOT_A_PARTY');
+    given(countered()).when(add(notFound, mediator)).thenFails('FORBIDDEN_FOR_ROLE');
+    given(countered()).when(add(notFound, platform)).thenFails('FORBIDDEN_FOR_ROLE');
+    given(refundPending()).when(add(notFound)).thenFails('DISPUTE_ALREADY_RESOLVED');
+    given(cancelled()).when(add(notFound)).thenFails('DISPUTE_CLOSED');
+  });
+
+  it('is taken while argued and during a return', () => {
+    for (const story of [opened(), countered(), taken(), decided(), appealTaken()]) {
+      given(story)
+        .when(add())
+        .thenMatch([{ type: 'EvidenceAdded' }]);
+    }
+    // The seller's photos of the item that came back, before disputing its condition.
+    for (const story of [returnRequested(), returnShipped(), returnDelivered()]) {
+      given(story)
+        .when(add({}, seller))
+        .thenMatch([{ type: 'EvidenceAdded', data: { submittedBy: 'seller' } }]);
+    }
+  });
+
+  it('tells the app who may add evidence now, before it looks a file up', () => {
+    expect(takesEvidenceFrom(buyer, countered().state)).toBe(true);
+    expect(takesEvidenceFrom(seller, returnDelivered().state)).toBe(true);
+    expect(takesEvidenceFrom(otherBuyer, countered().state)).toBe(false);
+    expect(takesEvidenceFrom(mediator, taken().state)).toBe(false);
+    expect(takesEvidenceFrom(buyer, refundPending().state)).toBe(false);
+    expect(takesEvidenceFrom(buyer, cancelled().state)).toBe(false);
+    expect(takesEvidenceFrom(buyer, initialState)).toBe(false);
+    expect(codeOf(() => requireTakesEvidenceFrom(buyer, initialState))).toBe('DISPUTE_NOT_FOUND');
+  });
+
+  it('is refused once only the refund is left, and on a cancelled or closed dispute', () => {
+    given(refundPending()).when(add()).thenFails('DISPUTE_ALREADY_RESOLVED');
+    given(refundPending()).when(add({}, seller)).thenFails('DISPUTE_ALREADY_RESOLVED');
+    given(cancelled()).when(add()).thenFails('DISPUTE_CLOSED');
+    given(closed()).when(add({}, seller)).thenFails('DISPUTE_CLOSED');
   });
 });
 

@@ -1,18 +1,25 @@
 import { Inject, Optional } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { AddEvidence, DomainError, EvidenceKind, StoredFile } from '../../domain';
+import { Actor, AddEvidence, EvidenceKind, StoredFile, takesEvidenceFrom } from '../../domain';
 import { DisputeOutcome, DisputeStreams, idFor, Issued } from '../dispute-streams';
 
-/** Injection token of the `EvidenceFiles` lookup (bound by the app to its blob store). */
+/** Injection token of the `EvidenceFiles` lookup (bound by the app to its uploads registry). */
 export const EVIDENCE_FILES = Symbol('EVIDENCE_FILES');
 
-/** What the blob store knows of an uploaded file; the client only names it by its sha256. */
+/** Whose upload, for which dispute: a file belongs to the dispute and the party it was sent for. */
+export interface EvidenceFileOwner {
+  disputeId: string;
+  uploader: Pick<Actor, 'id' | 'role'>;
+}
+
+/** What the app knows of an uploaded file; the client only names it by its sha256. */
 export interface EvidenceFiles {
-  describe(sha256: string): Promise<StoredFile | null>;
+  /** The file `owner.uploader` uploaded for `owner.disputeId`, or null (also for anyone else's). */
+  find(owner: EvidenceFileOwner, sha256: string): Promise<StoredFile | null>;
 }
 
 /** Without an app-provided lookup no file exists: only text evidence can be added. */
-const NO_FILES: EvidenceFiles = { describe: async () => null };
+const NO_FILES: EvidenceFiles = { find: async () => null };
 
 export interface AddEvidenceInput {
   kind: EvidenceKind;
@@ -34,7 +41,12 @@ export class AddEvidenceCommand extends Command<DisputeOutcome> {
   }
 }
 
-/** Looks the file up first: size and media type come from the stored bytes, not from the client. */
+/**
+ * Size and media type come from the caller's own upload to this dispute, never from the client.
+ * The upload is looked up only for who may add evidence here now; anyone else is sent on with
+ * no file, and the decider refuses them for who they are or the dispute's state before it looks
+ * at the file, so no refusal tells whether a file exists.
+ */
 @CommandHandler(AddEvidenceCommand)
 export class AddEvidenceHandler implements ICommandHandler<AddEvidenceCommand> {
   constructor(
@@ -44,9 +56,7 @@ export class AddEvidenceHandler implements ICommandHandler<AddEvidenceCommand> {
 
   async execute({ disputeId, input, issued }: AddEvidenceCommand): Promise<DisputeOutcome> {
     const { kind, description, text, fileSha256, answersRequestId } = input;
-    const file = fileSha256 ? await this.files.describe(fileSha256) : undefined;
-    if (file === null)
-      throw new DomainError('INVALID_EVIDENCE', 'no uploaded file has this sha256');
+    const file = fileSha256 ? await this.uploadOf(disputeId, issued.actor, fileSha256) : undefined;
     return this.streams.dispute(disputeId, issued, (metadata): AddEvidence => ({
       type: 'AddEvidence',
       data: {
@@ -58,5 +68,11 @@ export class AddEvidenceHandler implements ICommandHandler<AddEvidenceCommand> {
       },
       metadata,
     }));
+  }
+
+  private async uploadOf(disputeId: string, actor: Actor, sha256: string) {
+    const { state } = await this.streams.loadDispute(disputeId);
+    if (!takesEvidenceFrom(actor, state)) return null;
+    return this.files.find({ disputeId, uploader: actor }, sha256);
   }
 }
