@@ -222,6 +222,48 @@ describeOnAllStores('read queries', (database) => {
     expect(codeOf(await ask(r.url, who.buyer, ONE, { id: 'no-such-dispute' }))).toBe('FORBIDDEN');
   });
 
+  it('gives the platform every dispute’s facts but none of the parties’ words; any mediator reads the case to take it', async () => {
+    const id = taken.dispute.disputeId;
+    const words = ['Not what the listing showed', 'It left here intact', 'Photos look genuine'];
+    const platform = await ask<{ dispute: Node & { description: string } }>(
+      r.url,
+      who.platform,
+      ONE,
+      { id },
+    );
+    expect(platform.errors).toBeUndefined();
+    expect(platform.data?.dispute).toMatchObject({
+      disputeId: id,
+      status: 'IN_MEDIATION',
+      reason: 'DAMAGED',
+      description: '[redacted]',
+      internalNotes: [],
+      mediatorId: null,
+    });
+    const timeline = await ask<{ disputeTimeline: { edges: { node: { type: string } }[] } }>(
+      r.url,
+      who.platform,
+      TIMELINE,
+      { id, first: 50 },
+    );
+    expect(timeline.data?.disputeTimeline.edges.map((e) => e.node.type)).toContain(
+      'SellerResponded',
+    );
+    for (const text of words) {
+      expect(JSON.stringify(platform)).not.toContain(text);
+      expect(JSON.stringify(timeline)).not.toContain(text);
+    }
+    // A mediator who does not hold the case may not speak on it, but reads all of it.
+    const other = await caller('mediator', r.id('other-mediator'));
+    const asOther = await ask<{ dispute: Node & { description: string } }>(r.url, other, ONE, {
+      id,
+    });
+    expect(asOther.data?.dispute).toMatchObject({
+      description: 'Not what the listing showed',
+      internalNotes: [{ note: 'Photos look genuine' }],
+    });
+  });
+
   it('tells the timeline in plain words, filtered by role and paged', async () => {
     type Timeline = {
       disputeTimeline: {

@@ -33,11 +33,14 @@ export interface MutationAnswer {
 /** How long a mutation waits for its view before answering with what there is. */
 export const READ_AFTER_WRITE_TIMEOUT_MS = 2_000;
 
-/** The projections a role's `dispute(id)` reads (analysts: the buyers' rows and the timeline). */
+/**
+ * The projections a role's `dispute(id)` reads (analysts and the platform: the buyers' rows and,
+ * for their redacted case file, the timeline).
+ */
 const VIEWS_OF_ROLE: Record<string, readonly string[]> = {
   buyer: [BUYER_VIEW],
   seller: [SELLER_VIEW],
-  platform: [BUYER_VIEW],
+  platform: [BUYER_VIEW, TIMELINE],
   analyst: [BUYER_VIEW, TIMELINE],
 };
 

@@ -13,6 +13,7 @@ import {
   type Context,
   refundable,
   requireAssignedMediator,
+  requireCaseStaff,
   requireFreshId,
   requireParty,
   requireRole,
@@ -29,7 +30,8 @@ import { resolutionEvents } from './decide.resolution';
 /**
  * The mediator's and senior mediator's actions, and the parties' answer to a decision
  * (accept or appeal). A senior mediator may do everything a mediator may, take over a case
- * someone else holds, and alone decides appeals.
+ * someone else holds, speak on any case in mediation (requireCaseStaff), and alone decides
+ * appeals. Only the holder steers a case: a senior who wants to steer takes it over first.
  */
 
 export function takeCase(_command: TakeCase, ctx: Context): DisputeEvent[] {
@@ -75,9 +77,9 @@ export function requestEvidence(command: RequestEvidence, ctx: Context): Dispute
   ];
 }
 
-/** Any mediator may annotate any open case; parties never see notes (visibility.ts). */
+/** The staff on the case annotate it (requireCaseStaff); parties never see notes (visibility.ts). */
 export function addInternalNote(command: AddInternalNote, ctx: Context): DisputeEvent[] {
-  requireRole(ctx.actor, STAFF_ROLES);
+  requireCaseStaff(ctx.actor, ctx.dispute);
   const noteId = requireFreshId(ctx.dispute, command.data.noteId);
   const note = requireText(command.data.note, 'the note');
   return [{ type: 'InternalNoteAdded', data: { ...stamp(ctx), noteId, note } }];

@@ -12,6 +12,7 @@ import {
   isStaff,
   refundable,
   requireAssignedMediator,
+  requireCaseStaff,
   requireEvidence,
   requireFreshId,
   requireParty,
@@ -154,10 +155,14 @@ export function addEvidence(command: AddEvidence, ctx: Context): DisputeEvent[] 
   ];
 }
 
-/** Parties and mediators talk in the dispute's thread; internal notes are a separate command. */
+/**
+ * The parties and the staff on the case (its holder, or a senior while it is in mediation) talk
+ * in the dispute's thread; internal notes are a separate command.
+ */
 export function postMessage(command: PostMessage, ctx: Context): DisputeEvent[] {
   const { actor, dispute } = ctx;
-  if (!isStaff(actor)) requireParty(actor, dispute);
+  if (isStaff(actor)) requireCaseStaff(actor, dispute);
+  else requireParty(actor, dispute);
   const messageId = requireFreshId(dispute, command.data.messageId);
   const body = requireText(command.data.body, 'the message');
   return [{ type: 'MessagePosted', data: { ...stamp(ctx), messageId, body } }];

@@ -49,10 +49,27 @@ export function requireParty(
   return role;
 }
 
-/** The actor is a mediator (or senior) who has taken the case. */
+/** The actor is a mediator (or senior) who has taken the case: the one who steers it. */
 export function requireAssignedMediator(actor: Actor, dispute: Dispute): void {
   requireRole(actor, STAFF_ROLES);
   ensure(dispute.mediatorId === actor.id, 'NOT_ASSIGNED_MEDIATOR', 'take the case first');
+}
+
+/** A case is before the mediators from escalation until the final decision. */
+const BEFORE_MEDIATORS: readonly DisputeStatus[] = ['IN_MEDIATION', 'DECIDED', 'IN_APPEAL'];
+
+/**
+ * Staff who may speak on a case (messages to the parties, internal notes): the mediator holding
+ * it, or a senior mediator while the case is before the mediators — seniors supervise without
+ * taking the case away. Any other mediator only reads: parties must know who speaks for the
+ * platform, and a case nobody took has no mediator yet. Steering (evidence requests, proposals,
+ * decisions) stays with the holder: `requireAssignedMediator`.
+ */
+export function requireCaseStaff(actor: Actor, dispute: Dispute): void {
+  requireRole(actor, STAFF_ROLES);
+  if (dispute.mediatorId === actor.id) return;
+  requireStatus(dispute, BEFORE_MEDIATORS, 'DISPUTE_NOT_IN_MEDIATION');
+  ensure(actor.role === 'senior_mediator', 'NOT_ASSIGNED_MEDIATOR', 'take the case first');
 }
 
 export function requireStatus(

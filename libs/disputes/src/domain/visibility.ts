@@ -7,20 +7,24 @@ import type { Actor, Role } from './vocabulary';
  * every event through `visibleEventFor` for the viewer's role and shows only what comes back.
  *
  * - staff (mediator, senior_mediator) and the system see everything;
- * - parties (buyer, seller) and the platform see every event except the mediator-only ones, and
- *   the ids of the staff who acted are replaced by REDACTED;
- * - analysts see no mediator-only event and no personal free text (descriptions, messages,
- *   evidence text, addresses, tracking numbers...): those fields read REDACTED.
+ * - parties (buyer, seller) see every event except the mediator-only ones, and the ids of the
+ *   staff who acted are replaced by REDACTED;
+ * - the platform (the marketplace's order system) sees what a party sees, but none of the
+ *   parties' conversation: it records order facts and pays refunds, so it gets statuses, order
+ *   facts, amounts, outcomes and deadlines, and every personal field PERSONAL_DATA declares
+ *   (descriptions, messages, evidence, addresses, tracking numbers...) reads REDACTED;
+ * - analysts see no mediator-only event and no personal free text either (their ids are
+ *   pseudonymised further out, by the feeds and the gateway).
  *
  * A party sees only disputes of its own orders: check `canViewDispute` first.
  */
 
-export type Audience = 'staff' | 'party' | 'analyst';
+export type Audience = 'staff' | 'party' | 'platform' | 'analyst';
 
 export const AUDIENCE_OF_ROLE: Readonly<Record<Role, Audience>> = {
   buyer: 'party',
   seller: 'party',
-  platform: 'party',
+  platform: 'platform',
   mediator: 'staff',
   senior_mediator: 'staff',
   system: 'staff',
@@ -29,7 +33,8 @@ export const AUDIENCE_OF_ROLE: Readonly<Record<Role, Audience>> = {
 
 /**
  * Personal content per event type (dotted paths into `data`; PERSONAL_DATA declares it), hidden
- * from analysts. Parties see these: they are what the parties and mediators said to each other.
+ * from analysts and the platform. Parties see these: they are what the parties and mediators
+ * said to each other.
  */
 const PERSONAL_TEXT_FIELDS = (type: DisputeEventType): readonly string[] =>
   PERSONAL_DATA[type].text;
@@ -46,12 +51,21 @@ export function visibleEventFor<E extends DisputeEvent>(role: Role, event: E): E
   const audience = AUDIENCE_OF_ROLE[role];
   if (audience === 'staff') return event;
   if (MEDIATOR_ONLY_EVENT_TYPES.includes(event.type)) return null;
-  if (audience === 'party') {
-    if (!STAFF_ROLES.includes(event.data.by.role)) return event;
-    const data = { ...event.data, by: { ...event.data.by, id: REDACTED } };
-    return { ...event, data: redactPaths(data, STAFF_ID_FIELDS[event.type]) } as E;
+  if (audience === 'party') return withoutStaffIds(event);
+  if (audience === 'platform') {
+    const partyForm = withoutStaffIds(event);
+    return {
+      ...partyForm,
+      data: redactPaths(partyForm.data, PERSONAL_TEXT_FIELDS(event.type)),
+    } as E;
   }
   return { ...event, data: redactPaths(event.data, PERSONAL_TEXT_FIELDS(event.type)) } as E;
+}
+
+function withoutStaffIds<E extends DisputeEvent>(event: E): E {
+  if (!STAFF_ROLES.includes(event.data.by.role)) return event;
+  const data = { ...event.data, by: { ...event.data.by, id: REDACTED } };
+  return { ...event, data: redactPaths(data, STAFF_ID_FIELDS[event.type]) } as E;
 }
 
 function redactPaths(data: object, paths: readonly string[] = []): Record<string, unknown> {
@@ -82,7 +96,10 @@ function redactAll(value: unknown): unknown {
   return REDACTED;
 }
 
-/** Whether `viewer` may see this dispute at all: its own parties, staff, platform, analysts. */
+/**
+ * Whether `viewer` may see this dispute at all: its own parties, staff (an unassigned mediator
+ * must open a case to take it), the platform and analysts (in their redacted forms).
+ */
 export function canViewDispute(viewer: Actor, state: DisputeState): boolean {
   if (state.status === 'NONE') return false;
   if (viewer.role === 'buyer') return viewer.id === state.buyerId;

@@ -106,15 +106,24 @@ describe('evidence requests', () => {
 });
 
 describe('internal notes', () => {
-  it('any mediator notes any open case', () => {
-    given(countered())
-      .when(
-        cmd('AddInternalNote', mediator2, day(8), {
-          noteId: 'n-1',
-          note: 'Buyer has many disputes',
-        }),
-      )
+  const note = (actor = mediator, now = day(10.5)) =>
+    cmd('AddInternalNote', actor, now, { noteId: 'n-1', note: 'Buyer has many disputes' });
+
+  it('the mediator holding the case notes it; a senior notes any case in mediation', () => {
+    given(taken())
+      .when(note())
       .thenMatch([{ type: 'InternalNoteAdded', data: { note: 'Buyer has many disputes' } }]);
+    given(escalated())
+      .when(note(senior))
+      .thenMatch([{ type: 'InternalNoteAdded', data: { by: senior } }]);
+  });
+
+  it('other mediators, and any staff before escalation, only read', () => {
+    given(taken()).when(note(mediator2)).thenFails('NOT_ASSIGNED_MEDIATOR');
+    given(escalated()).when(note()).thenFails('NOT_ASSIGNED_MEDIATOR');
+    given(countered())
+      .when(note(senior, day(8)))
+      .thenFails('DISPUTE_NOT_IN_MEDIATION');
   });
 
   it('parties cannot write notes', () => {

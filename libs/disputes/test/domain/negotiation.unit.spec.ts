@@ -259,7 +259,7 @@ describe('messages', () => {
   const post = (actor = buyer, messageId = 'm-1', body = 'Hello') =>
     cmd('PostMessage', actor, day(8), { messageId, body });
 
-  it('parties and mediators post in an open dispute', () => {
+  it('parties post in an open dispute, the mediator on a case they took', () => {
     given(countered())
       .when(post())
       .thenMatch([{ type: 'MessagePosted', data: { body: 'Hello', by: buyer } }]);
@@ -271,6 +271,9 @@ describe('messages', () => {
   it('refuses strangers, empty or oversized bodies and reused ids', () => {
     given(countered()).when(post(otherBuyer)).thenFails('NOT_A_PARTY');
     given(countered()).when(post(platform)).thenFails('FORBIDDEN_FOR_ROLE');
+    // Staff speak on a case in mediation only, and then only its holder or a senior.
+    given(countered()).when(post(mediator)).thenFails('DISPUTE_NOT_IN_MEDIATION');
+    given(taken()).when(post(mediator2)).thenFails('NOT_ASSIGNED_MEDIATOR');
     given(countered())
       .when(post(buyer, 'm-1', ' '))
       .thenFails('INVALID_COMMAND');

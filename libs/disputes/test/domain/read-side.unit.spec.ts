@@ -372,6 +372,40 @@ describe('visibility', () => {
     expect(visibleEventFor('analyst', escalation)).toEqual(escalation);
   });
 
+  it('the platform sees order facts, statuses, outcomes and refunds, not the conversation', () => {
+    const seen = visibleEventsFor('platform', events);
+    expect(seen.map((e) => e.type)).not.toContain('InternalNoteAdded');
+    const text = JSON.stringify(seen);
+    for (const secret of [
+      'Please send photos',
+      '5 Elm',
+      'The colour is wrong',
+      'I can refund part',
+    ])
+      expect(text).not.toContain(secret);
+    const opening = seen.find((e) => e.type === 'DisputeOpened');
+    // The order's parties are the marketplace's own facts: kept, unlike for analysts.
+    expect(opening?.data).toMatchObject({
+      description: REDACTED,
+      orderId: 'order-1',
+      buyerId: buyer.id,
+      sellerId: seller.id,
+      reason: 'NOT_AS_DESCRIBED',
+    });
+    const message = seen.find((e) => e.type === 'MessagePosted');
+    expect(message?.data).toMatchObject({ body: REDACTED, by: { id: REDACTED, role: 'mediator' } });
+    const address = returnAddressGiven().events.find(
+      (e) => e.type === 'ReturnAddressProvided',
+    ) as DisputeEvent;
+    expect(visibleEventFor('platform', address)?.data).toMatchObject({
+      address: { name: REDACTED, lines: [REDACTED], postalCode: REDACTED, country: REDACTED },
+    });
+    // Statuses, amounts, outcomes and deadlines stay as recorded.
+    const settlement = refundPending().events.slice(-2);
+    expect(settlement.map((e) => e.type)).toEqual(['ProposalAccepted', 'DisputeResolved']);
+    expect(visibleEventsFor('platform', settlement)).toEqual(settlement);
+  });
+
   it('a party sees only disputes of its own orders', () => {
     const state = opened().state;
     expect(canViewDispute(buyer, state)).toBe(true);

@@ -146,7 +146,10 @@ export class DisputeQueries {
           .where(eq(mediatorCases.disputeId, disputeId));
         return row ? toDisputeView(row, viewer, this.policy, staffFacts(row)) : null;
       }
-      case 'analyst': {
+      // Every dispute, with a case file folded from the events as the role may see them: no
+      // personal free text for analysts nor for the platform (the domain's visibility rules).
+      case 'analyst':
+      case 'platform': {
         const [row] = await this.db
           .select()
           .from(buyerDisputes)
@@ -170,12 +173,10 @@ export class DisputeQueries {
             );
           return row ? toDisputeView(row, viewer, this.policy) : null;
         }
-        // Buyers see their own; the platform (the marketplace's order system) sees every dispute as a party does.
-        const owner = viewer.role === 'buyer' ? eq(buyerDisputes.buyerId, viewer.id) : undefined;
         const [row] = await this.db
           .select()
           .from(buyerDisputes)
-          .where(and(eq(buyerDisputes.disputeId, disputeId), owner));
+          .where(and(eq(buyerDisputes.disputeId, disputeId), eq(buyerDisputes.buyerId, viewer.id)));
         return row ? toDisputeView(row, viewer, this.policy) : null;
       }
     }

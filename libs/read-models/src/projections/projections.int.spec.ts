@@ -21,6 +21,7 @@ const seller: Actor = { id: 'seller-1', role: 'seller' };
 const otherBuyer: Actor = { id: 'buyer-2', role: 'buyer' };
 const mediator: Actor = { id: 'med-1', role: 'mediator' };
 const analyst: Actor = { id: 'analyst-1', role: 'analyst' };
+const platform: Actor = { id: 'marketplace', role: 'platform' };
 const eur = (amountMinor: number): Money => ({ amountMinor, currency: 'EUR' });
 const T0 = '2026-03-01T00:00:00.000Z';
 const day = (n: number) => addDays(T0, n);
@@ -140,6 +141,32 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     expect(asAnalyst?.file.messages[0].body).toBe('[redacted]');
     expect(asAnalyst?.file.description).toBe('[redacted]');
     expect(asAnalyst?.file.internalNotes).toEqual([]);
+
+    // The platform: every dispute's facts, outcome and refunds, none of the conversation.
+    const asPlatform = await queries.dispute(platform, 'd-1');
+    expect(asPlatform).toMatchObject({
+      buyerId: 'buyer-1',
+      sellerId: 'seller-1',
+      status: 'CLOSED',
+      outcome: 'BUYER_PARTIAL_REFUND',
+      refunded: eur(5000),
+      staff: null,
+    });
+    const platformFile = asPlatform?.file as CaseFile;
+    expect(platformFile.description).toBe('[redacted]');
+    expect(platformFile.messages.map((m) => m.body)).toEqual(['[redacted]']);
+    expect(platformFile.evidence.map((e) => e.description)).toEqual(['[redacted]', '[redacted]']);
+    expect(platformFile.decisions[0]).toMatchObject({ rationale: '[redacted]' });
+    expect(platformFile.internalNotes).toEqual([]);
+    for (const secret of ['med-1', 'not enough', 'different colour', 'similar cases'])
+      expect(JSON.stringify(asPlatform)).not.toContain(secret);
+    const platformTimeline = await timelinePage(db, 'platform', 'd-1', { first: 100 });
+    expect(platformTimeline.edges.map((e) => e.node.type)).not.toContain('InternalNoteAdded');
+    expect(platformTimeline.edges.find((e) => e.node.type === 'MessagePosted')?.node.summary).toBe(
+      'The buyer wrote: “[redacted]”.',
+    );
+    for (const secret of ['med-1', 'not enough', 'different colour'])
+      expect(JSON.stringify(platformTimeline)).not.toContain(secret);
 
     const staffTimeline = await timelinePage(db, 'mediator', 'd-1', { first: 100 });
     const partyTimeline = await timelinePage(db, 'buyer', 'd-1', { first: 100 });
