@@ -164,6 +164,69 @@ describe.each(stores)('event feed on %s', (_name, open) => {
     expect(end).toEqual({ events: [], endCursor: full.endCursor, hasNextPage: false });
   });
 
+  it('gives the platform real ids and amounts, but no personal text, staff ids or notes', async () => {
+    const a = randomUUID();
+    const taken: EventToAppend = {
+      id: randomUUID(),
+      type: 'CaseTaken',
+      data: {
+        disputeId: a,
+        at,
+        by: { id: 'med-2', role: 'mediator' },
+        previousMediatorId: 'med-1',
+      } satisfies Extract<DisputeEvent, { type: 'CaseTaken' }>['data'],
+    };
+    const fromStaff = message(a, 'PRIVATE from the mediator');
+    const mediatorSays = {
+      ...fromStaff,
+      data: { ...(fromStaff.data as object), by: { id: 'med-2', role: 'mediator' } },
+    };
+    await test.store.append(`dispute-${a}`, [opened(a), message(a), note(a), taken, mediatorSays]);
+
+    const page = await feed.page('platform', { first: 10 });
+    // The note is mediator-only: left out, the rest in log order.
+    expect(page.events.map((e) => e.type)).toEqual([
+      'DisputeOpened',
+      'MessagePosted',
+      'CaseTaken',
+      'MessagePosted',
+    ]);
+    const [opening, said, caseTaken, mediatorSaid] = page.events;
+    // Order facts and the parties' real ids; the description is the buyer's words.
+    expect(opening).toMatchObject({
+      actorRole: 'buyer',
+      data: {
+        by: { id: `buyer-of-${a}`, role: 'buyer' },
+        orderId: `order-of-${a}`,
+        buyerId: `buyer-of-${a}`,
+        sellerId: 'seller-1',
+        reason: 'DAMAGED',
+        orderTotal: { amountMinor: 1000, currency: 'EUR' },
+        description: '[redacted]',
+      },
+    });
+    expect(said.data).toMatchObject({ by: { id: 'seller-1', role: 'seller' }, body: '[redacted]' });
+    // Staff read as they do for the parties: role kept, id withheld.
+    expect(caseTaken).toMatchObject({
+      actorRole: 'mediator',
+      data: { by: { id: '[redacted]', role: 'mediator' }, previousMediatorId: '[redacted]' },
+    });
+    expect(mediatorSaid.data).toMatchObject({
+      by: { id: '[redacted]', role: 'mediator' },
+      body: '[redacted]',
+    });
+    const json = JSON.stringify(page.events);
+    expect(json).not.toContain('PRIVATE');
+    expect(json).not.toContain('med-');
+    expect(json).not.toContain('anon_');
+
+    // A subscription carries the same form.
+    const live = feed.subscribe('platform', { bufferSize: 10 });
+    const items = await take(live, 4);
+    await live.return?.();
+    expect(items.map((item) => item.event)).toEqual(page.events);
+  });
+
   it('filters by type, dispute and reason (also for a dispute opened before the cursor)', async () => {
     const [a, b] = [randomUUID(), randomUUID()];
     await test.store.append(`dispute-${a}`, [opened(a, 'DAMAGED'), message(a)]);

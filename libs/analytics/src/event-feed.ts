@@ -59,7 +59,8 @@ export const DEFAULT_STALL_MS = 10_000;
 /**
  * The dispute events for analytics consumers, read through the event store port (so PostgreSQL,
  * PGlite and KurrentDB alike): pages for backfills, and subscriptions that catch up from a cursor
- * and then stay live, in the store's global order, in the analyst's form or the full one.
+ * and then stay live, in the store's global order, in the form the consumer is entitled to
+ * (`FeedForm`: the analyst's, the platform's, or the full one for the operator).
  */
 export class EventFeed {
   private readonly reasons = new Map<string, DisputeReason>();

@@ -4,12 +4,23 @@ import {
   type DisputeEvent,
   type DisputeEventType,
   type Pseudonymizer,
+  visibleEventFor,
 } from '@arbiter/disputes';
 import type { RecordedEvent } from '@arbiter/event-store';
 import { InvalidCursorError } from '@arbiter/read-models';
 
-/** `analyst`: personal content withheld and people pseudonymised; `full`: as recorded. */
-export type FeedForm = 'analyst' | 'full';
+/**
+ * Who a feed is for, and so what it may carry:
+ * - `analyst`: personal content reads `[redacted]`, people's ids read as pseudonyms, mediator-only
+ *   events are left out (`analystFormOf`);
+ * - `platform`: what the platform role sees everywhere else (`visibleEventFor('platform', …)`):
+ *   people's and orders' ids stay real (the marketplace knows its buyers, sellers and orders), but
+ *   the parties' conversation and every other personal text reads `[redacted]`, staff ids read
+ *   `[redacted]` as for the parties, and mediator-only events are left out;
+ * - `full`: as recorded, notes and personal text included. Only for the operator's `events`
+ *   CLI (`--full`); no network feed hands it out.
+ */
+export type FeedForm = 'analyst' | 'platform' | 'full';
 
 /**
  * A dispute event as the analytics feeds publish it (GraphQL `disputeEvents`, JetStream, the
@@ -68,7 +79,7 @@ const isDisputeEventType = (type: string): type is DisputeEventType =>
 
 /**
  * A recorded dispute event in the feed's form; null for what the form must not carry (other
- * streams, unknown types, mediator-only events for analysts).
+ * streams, unknown types, mediator-only events for analysts and the platform).
  */
 export function toFeedEvent(
   recorded: RecordedEvent,
@@ -78,7 +89,7 @@ export function toFeedEvent(
   if (!recorded.streamId.startsWith(DISPUTE_STREAM_PREFIX) || !isDisputeEventType(recorded.type))
     return null;
   const event = { type: recorded.type, data: recorded.data } as DisputeEvent;
-  const shown = form === 'full' ? event : analystFormOf(event, pseudonym);
+  const shown = shownIn(form, event, pseudonym);
   if (shown === null) return null;
   const schemaVersion = recorded.metadata.schemaVersion;
   return {
@@ -95,4 +106,22 @@ export function toFeedEvent(
     actorRole: event.data.by?.role ?? recorded.metadata.actor?.role ?? 'system',
     data: shown.data as unknown as Record<string, unknown>,
   };
+}
+
+/** The event as the form may carry it, or null when that form leaves it out. */
+function shownIn(
+  form: FeedForm,
+  event: DisputeEvent,
+  pseudonym: Pseudonymizer,
+): DisputeEvent | null {
+  switch (form) {
+    case 'full':
+      return event;
+    case 'platform':
+      // The read side's own rule for the role, so the feed can never show the platform more
+      // than its dispute views and timeline do.
+      return visibleEventFor('platform', event);
+    case 'analyst':
+      return analystFormOf(event, pseudonym);
+  }
 }
