@@ -23,11 +23,15 @@ import {
   DisputeFeedEventType,
 } from './analytics-feed.types';
 
-/** Who may read the feed: analysts get the analyst form, the platform the full one. */
+/** Who may read the feed: analysts get the analyst form, the platform the platform form. */
 const FEED_ROLES = ['analyst', 'platform'] as const;
 
-/** The full form only for the platform; anyone else who got past the guard reads the analyst's. */
-const formOf = (actor: Actor): FeedForm => (actor.role === 'platform' ? 'full' : 'analyst');
+/**
+ * The platform's own form (real ids, no personal text, no notes: what its dispute views show);
+ * anyone else who got past the guard reads the analyst's. The full form is never served here:
+ * it is the operator's, through the `events` CLI.
+ */
+const formOf = (actor: Actor): FeedForm => (actor.role === 'platform' ? 'platform' : 'analyst');
 
 const feedFilter = (filter: DisputeEventFilterInput | null | undefined): FeedFilter => ({
   types: filter?.types,
@@ -66,7 +70,7 @@ export class AnalyticsFeedResolver {
   @Roles(...FEED_ROLES)
   @Query(() => DisputeFeedEventPageType, {
     description:
-      'Dispute events in the store’s global order, for backfills: analysts and the platform only (analysts get the analyst form). A cursor that is not one of this log (malformed, or beyond its newest event) is BAD_USER_INPUT.',
+      'Dispute events in the store’s global order, for backfills: analysts and the platform only, each in its form (see `DisputeFeedEvent`). A cursor that is not one of this log (malformed, or beyond its newest event) is BAD_USER_INPUT.',
     complexity: pagedComplexity({ max: MAX_EVENT_PAGE, default: DEFAULT_EVENT_PAGE }),
   })
   async disputeEventsPage(
@@ -86,7 +90,7 @@ export class AnalyticsFeedResolver {
   @Roles(...FEED_ROLES)
   @Subscription(() => DisputeFeedEventType, {
     description:
-      'Dispute events after `after`, then live ones as they are recorded, in the store’s global order: analysts and the platform only (analysts get the analyst form). A subscriber that falls too far behind, or a failing event log, gets one final error — `extensions.code` SUBSCRIBER_TOO_SLOW or EVENT_FEED_INTERRUPTED, `extensions.resumeAfter` the cursor of the last event it was sent (or its `after`) — and the operation completes: subscribe again with `after: resumeAfter` to continue without gap or duplicate.',
+      'Dispute events after `after`, then live ones as they are recorded, in the store’s global order: analysts and the platform only, each in its form (see `DisputeFeedEvent`). A subscriber that falls too far behind, or a failing event log, gets one final error — `extensions.code` SUBSCRIBER_TOO_SLOW or EVENT_FEED_INTERRUPTED, `extensions.resumeAfter` the cursor of the last event it was sent (or its `after`) — and the operation completes: subscribe again with `after: resumeAfter` to continue without gap or duplicate.',
     resolve: resolveItem,
   })
   async disputeEvents(

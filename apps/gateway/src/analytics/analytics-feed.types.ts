@@ -41,7 +41,8 @@ const EVENT_TYPE_DESCRIPTIONS: Record<DisputeEventType, string> = {
   DisputeCancelled: 'The buyer cancelled the dispute.',
   CaseTaken: 'A mediator took the case.',
   EvidenceRequested: 'The mediator asked a party for evidence.',
-  InternalNoteAdded: 'A mediator’s internal note; only the platform form carries it.',
+  InternalNoteAdded:
+    'A mediator’s internal note; mediator-only, so neither the analyst nor the platform form carries it.',
   DisputeDecided: 'A mediator (or, on appeal, a senior mediator) decided.',
   DecisionAccepted: 'A party accepted the decision.',
   DecisionAppealed: 'A party appealed the decision.',
@@ -135,7 +136,7 @@ export class DisputeEventsPageArgs extends DisputeEventsArgs {
 
 @ObjectType('DisputeFeedEvent', {
   description:
-    'A dispute event as the analytics feeds publish it. Analysts get the analyst form: personal free text reads "[redacted]", people’s ids (buyer, seller, staff, order) read as stable pseudonyms (`anon_…`), and mediators’ internal notes are left out; the platform gets the event as recorded.',
+    'A dispute event as the analytics feeds publish it. Analysts get the analyst form: personal free text reads "[redacted]", people’s ids (buyer, seller, staff, order) read as stable pseudonyms (`anon_…`), and mediators’ internal notes are left out. The platform gets the platform form, what its dispute views show: buyers’, sellers’ and orders’ ids stay real, as do amounts, reasons, statuses, outcomes and deadlines; every field the domain declares personal text reads "[redacted]" as for analysts (descriptions, messages, evidence text, comments, rationales, appeals, addresses, tracking numbers, payout references); staff members’ ids read "[redacted]" (the role stays); and internal notes are left out.',
 })
 export class DisputeFeedEventType {
   @Field({
@@ -175,7 +176,7 @@ export class DisputeFeedEventType {
 
   @Field(() => JSONScalar, {
     description:
-      'The event’s data, shaped by `type` and `schemaVersion` (in the analyst form for analysts).',
+      'The event’s data, shaped by `type` and `schemaVersion`, in the reader’s form (analyst or platform).',
   })
   data!: Record<string, unknown>;
 }
