@@ -7,7 +7,8 @@
  *     npx ts-node examples/analytics-consumer/graphql-tail.ts
  *
  * Settings: GRAPHQL_WS_URL (ws://localhost:3000/graphql), TOKEN (an analyst or platform bearer
- * token), CURSOR_FILE (./analytics-cursor.txt).
+ * token: the platform form keeps people's ids where the analyst form pseudonymises them; both
+ * withhold personal text and notes), CURSOR_FILE (./analytics-cursor.txt).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createClient } from 'graphql-ws';

@@ -1,6 +1,7 @@
 /**
  * Analytics feeds: dispute events for analysts (personal content withheld, people
- * pseudonymised) or the platform (full), read through the event store port. See README.md.
+ * pseudonymised) or the platform (personal content withheld, real ids), read through the event
+ * store port. See README.md.
  */
 export * from './pseudonyms';
 export * from './feed-event';
