@@ -446,23 +446,14 @@ describeOnAllStores('automatic actions through the running gateway', (database) 
         carrier: 'Royal Mail',
         trackingNumber: 'RM123456789GB',
       });
-      // In transit nothing is armed, however long the carrier takes: no refund for a return that
-      // never arrived. (The view and the deadlines are two projections: wait for both to follow.)
-      const inTransit = await a.until(
-        p.seller,
-        disputeId,
-        (v) => v.status === 'RETURN_IN_TRANSIT' && !v.nextDeadline,
-        'in transit with nothing armed',
-      );
+      // In transit only the platform's delivery record is due; the seller may confirm arrival.
+      // No refund by timer for a return that may never arrive. (The view and the deadlines are
+      // two projections: `armed` waits for both to follow.)
+      const inTransit = await a.armed(p.seller, disputeId, 'RETURN_DELIVERY');
       expect(inTransit).toMatchObject({
-        nextDeadline: null,
-        nextAction: { action: 'CONFIRM_RETURN_RECEIVED', dueAt: null, ifMissed: null },
-      });
-      await a.pass({ dueAt: new Date(r.clock.now().getTime() + 30 * DAY).toISOString() });
-      expect(await a.view(p.buyer, disputeId)).toMatchObject({
         status: 'RETURN_IN_TRANSIT',
-        refundDue: null,
-        nextDeadline: null,
+        nextDeadline: { consequence: 'ESCALATED_TO_MEDIATION' },
+        nextAction: { action: 'CONFIRM_RETURN_RECEIVED', ifMissed: 'ESCALATED_TO_MEDIATION' },
       });
 
       await ok(a.url(), p.platform, 'recordReturnDelivery', { disputeId });
@@ -481,6 +472,51 @@ describeOnAllStores('automatic actions through the running gateway', (database) 
       );
       expect(refunded).toMatchObject({ refundDue: eur(10_000), nextDeadline: null });
       expect(refunded.returnInfo?.receivedAt ?? null).toBeNull();
+    });
+
+    it('a seller’s reject after the response deadline is refused, fired or not', async () => {
+      const p = await a.people();
+      const disputeId = await a.open(p, { kind: 'FULL_REFUND' });
+      const opened = await a.armed(p.buyer, disputeId, 'SELLER_RESPONSE');
+      // A day late; the scheduler may or may not have fired yet: either way the seller loses.
+      r.clock.set(new Date(Date.parse(opened.nextDeadline!.dueAt) + DAY));
+      const late = await mutate(a.url(), p.seller, 'respondToDispute', {
+        disputeId,
+        response: 'REJECT',
+        comment: 'Too late, but no',
+      });
+      expect(['DEADLINE_PASSED', 'DISPUTE_NOT_AWAITING_SELLER']).toContain(late.code);
+      await a.pass(opened.nextDeadline!);
+      const refunded = await a.until(
+        p.buyer,
+        disputeId,
+        (v) => v.status === 'REFUND_PENDING',
+        'refund pending',
+      );
+      expect(refunded).toMatchObject({ refundDue: eur(10_000) });
+    });
+
+    it('a return never recorded as delivered goes to a mediator; a late record is refused', async () => {
+      const p = await a.people();
+      const disputeId = await a.open(p, RETURN);
+      await a.accept(p, disputeId);
+      await ok(a.url(), p.seller, 'provideReturnAddress', { disputeId, address: ADDRESS });
+      await ok(a.url(), p.buyer, 'shipReturn', {
+        disputeId,
+        carrier: 'Royal Mail',
+        trackingNumber: 'RM123456789GB',
+      });
+      const inTransit = await a.armed(p.buyer, disputeId, 'RETURN_DELIVERY');
+      await a.pass(inTransit.nextDeadline!);
+      const inMediation = await a.until(
+        p.buyer,
+        disputeId,
+        (v) => v.status === 'IN_MEDIATION' && !v.nextDeadline,
+        'in mediation',
+      );
+      expect(inMediation).toMatchObject({ refundDue: null, outcome: null });
+      const late = await mutate(a.url(), p.platform, 'recordReturnDelivery', { disputeId });
+      expect(late.code).toBe('RETURN_NOT_IN_TRANSIT');
     });
   });
 

@@ -236,11 +236,14 @@ describeOnAllStores('dispute scenarios', (database) => {
     expect(shipped).toMatchObject({
       status: 'RETURN_IN_TRANSIT',
       returnInfo: { carrier: 'Royal Mail', trackingNumber: 'RM123456789GB' },
-      // No clock runs while the parcel travels: only a recorded delivery starts the receipt deadline.
-      deadline: null,
+      // While the parcel travels only the platform's delivery record is due (else a mediator
+      // rules): only a recorded delivery starts the seller's receipt deadline.
+      deadline: { kind: 'RETURN_DELIVERY' },
       nextAction: null,
     });
-    expect(await d.deadlines.pending(disputeId)).toEqual([]);
+    expect(await d.deadlines.pending(disputeId)).toMatchObject([
+      { kind: 'RETURN_DELIVERY', consequence: 'ESCALATED_TO_MEDIATION' },
+    ]);
     const delivered = await as(people.platform, 'recordReturnDelivery', { disputeId });
     expect(delivered).toMatchObject({ deadline: { kind: 'RETURN_RECEIPT' } });
     const received = await as(people.seller, 'confirmReturnReceived', { disputeId });

@@ -273,7 +273,7 @@ suite(
       expect(await c.next()).toBeNull();
     });
 
-    it('a return in transit arms nothing: no refund for a parcel that never arrives', async () => {
+    it('a return never recorded as delivered goes to a mediator, not to a refund', async () => {
       const c = ctx();
       await c.returnRequested();
       await c.h.send(c.disputeId, 'ProvideReturnAddress', seller, { address: ADDRESS });
@@ -281,11 +281,22 @@ suite(
         carrier: 'bpost',
         trackingNumber: 'TRK-1',
       });
-      expect(await c.next()).toBeNull();
-      expect(await c.state()).toMatchObject({ status: 'RETURN_IN_TRANSIT', deadline: null });
+      expect(await c.next()).toMatchObject({
+        kind: 'RETURN_DELIVERY',
+        consequence: 'ESCALATED_TO_MEDIATION',
+      });
       expect(nextActionFor(await c.state(), 'platform', c.h.policy)).toMatchObject({
         action: 'RECORD_RETURN_DELIVERY',
-        dueAt: null,
+        ifMissed: 'ESCALATED_TO_MEDIATION',
+      });
+      expect(await c.passDeadline('RETURN_DELIVERY')).toEqual([
+        'DeadlinePassed',
+        'DisputeEscalated',
+      ]);
+      expect(await c.state()).toMatchObject({
+        status: 'IN_MEDIATION',
+        resolution: null,
+        refundDue: null,
       });
     });
 

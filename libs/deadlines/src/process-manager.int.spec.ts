@@ -160,10 +160,18 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
     await h.settle(runner);
     expect((await summary('d1')).map((d) => d.kind)).toEqual(['RETURN_SHIPMENT']);
 
-    // In transit nothing is armed: a return that never arrives must not be refunded by a timer.
+    // In transit only the platform's delivery record is due (else mediation): a return that
+    // never arrives must not be refunded by a timer.
     await h.send('d1', 'ShipReturn', buyer, { carrier: 'bpost', trackingNumber: 'TRK' });
     await h.settle(runner);
-    expect(await summary('d1')).toEqual([]);
+    expect(await summary('d1')).toEqual([
+      {
+        kind: 'RETURN_DELIVERY',
+        dueAt: addDays(at(h.clock.now()), 20),
+        requestId: null,
+        consequence: 'ESCALATED_TO_MEDIATION',
+      },
+    ]);
 
     h.clock.advanceDays(2);
     await h.send('d1', 'RecordReturnDelivery', { id: 'platform', role: 'platform' }, {});

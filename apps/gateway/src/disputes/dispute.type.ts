@@ -220,6 +220,7 @@ export const DeadlineKind = describedEnum(
     'APPEAL_WINDOW',
     'RETURN_ADDRESS',
     'RETURN_SHIPMENT',
+    'RETURN_DELIVERY',
     'RETURN_RECEIPT',
     'EVIDENCE_REQUEST',
   ),
@@ -231,6 +232,8 @@ export const DeadlineKind = describedEnum(
     APPEAL_WINDOW: 'The decision becomes final.',
     RETURN_ADDRESS: 'The seller must give a return address.',
     RETURN_SHIPMENT: 'The buyer must ship the return.',
+    RETURN_DELIVERY:
+      'The platform must record the return’s delivery; if it does not, the case goes to a mediator.',
     RETURN_RECEIPT: 'The seller must confirm the return arrived.',
     EVIDENCE_REQUEST: 'The party asked must answer the mediator’s evidence request.',
   },

@@ -376,7 +376,10 @@ export class DisputesResolver {
     );
   }
 
-  @Mutation(() => DisputeType, { description: 'Platform: the carrier delivered the return.' })
+  @Mutation(() => DisputeType, {
+    description:
+      'Platform: the carrier delivered the return (once; the seller’s receipt deadline starts).',
+  })
   recordReturnDelivery(
     @Args('input', INPUT) input: DisputeActionInput,
     @CurrentRequestContext() context: RequestContext,
@@ -403,7 +406,7 @@ export class DisputesResolver {
   }
 
   @Mutation(() => DisputeType, {
-    description: 'Seller: the returned item is not as agreed (back to mediation).',
+    description: 'Seller: the returned item, once delivered, is not as agreed (back to mediation).',
   })
   disputeReturnCondition(
     @Args('input', INPUT) input: DisputeReturnConditionInput,

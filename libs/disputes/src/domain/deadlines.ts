@@ -37,6 +37,7 @@ const CONSEQUENCES: Readonly<Record<DeadlineKind, (policy: DisputePolicy) => Dea
     APPEAL_WINDOW: () => 'DECISION_BECOMES_FINAL',
     RETURN_ADDRESS: () => 'REFUND_WITHOUT_RETURN',
     RETURN_SHIPMENT: () => 'CLOSED_IN_SELLER_FAVOUR',
+    RETURN_DELIVERY: () => 'ESCALATED_TO_MEDIATION',
     RETURN_RECEIPT: () => 'REFUND_RELEASED',
   };
 
@@ -139,15 +140,16 @@ const EXPECTED: Readonly<
     ),
   RETURN_REQUESTED: (_s, due) => [{ role: 'seller', action: 'PROVIDE_RETURN_ADDRESS', ...due }],
   RETURN_AWAITING_SHIPMENT: (_s, due) => [{ role: 'buyer', action: 'SHIP_RETURN', ...due }],
-  // In transit nothing fires (the seller cannot confirm what has not arrived); the receipt
-  // deadline is armed once the platform records the delivery.
+  // In transit the platform records the delivery by RETURN_DELIVERY (else mediation) and the
+  // seller may confirm arrival; once delivered, the seller confirms by RETURN_RECEIPT. Returns
+  // shipped before RETURN_DELIVERY existed run no clock (`due` is then NO_DEADLINE).
   RETURN_IN_TRANSIT: (state, due) =>
-    state.deadline === null
-      ? [
-          { role: 'seller', action: 'CONFIRM_RETURN_RECEIVED', ...NO_DEADLINE },
-          { role: 'platform', action: 'RECORD_RETURN_DELIVERY', ...NO_DEADLINE },
-        ]
-      : [{ role: 'seller', action: 'CONFIRM_RETURN_RECEIVED', ...due }],
+    state.deadline?.kind === 'RETURN_RECEIPT'
+      ? [{ role: 'seller', action: 'CONFIRM_RETURN_RECEIVED', ...due }]
+      : [
+          { role: 'seller', action: 'CONFIRM_RETURN_RECEIVED', ...due },
+          { role: 'platform', action: 'RECORD_RETURN_DELIVERY', ...due },
+        ],
   REFUND_PENDING: () => [{ role: 'platform', action: 'CONFIRM_REFUND_PAYOUT', ...NO_DEADLINE }],
   CLOSED: () => [],
   CANCELLED: () => [],

@@ -13,6 +13,7 @@ import {
   type Context,
   refundable,
   requireAssignedMediator,
+  requireBeforeDeadline,
   requireCaseStaff,
   requireFreshId,
   requireParty,
@@ -145,6 +146,7 @@ function requireCurrentDecision(ctx: Context, decisionId: string): Decision {
 export function acceptDecision(command: AcceptDecision, ctx: Context): DisputeEvent[] {
   const role = requireParty(ctx.actor, ctx.dispute);
   const decision = requireCurrentDecision(ctx, command.data.decisionId);
+  requireBeforeDeadline(ctx);
   ensure(!decision.acceptedBy.includes(role), 'DECISION_ALREADY_ACCEPTED');
   const accepted: DisputeEvent = {
     type: 'DecisionAccepted',

@@ -12,6 +12,7 @@ import {
   isStaff,
   refundable,
   requireAssignedMediator,
+  requireBeforeDeadline,
   requireCaseStaff,
   requireEvidence,
   requireFreshId,
@@ -23,7 +24,7 @@ import {
   stamp,
 } from './guards';
 import { resolutionEvents } from './decide.resolution';
-import { addDays } from './time';
+import { addDays, isBefore } from './time';
 import type { EvidenceContent, PartyRole } from './vocabulary';
 
 /**
@@ -54,6 +55,7 @@ function requireProposer(ctx: Context): Proposer {
 
 export function submitProposal(command: SubmitProposal, ctx: Context): DisputeEvent[] {
   const proposer = requireProposer(ctx);
+  requireBeforeDeadline(ctx);
   const proposalId = requireFreshId(ctx.dispute, command.data.proposalId);
   const solution = requireSolution(command.data.solution, refundable(ctx.dispute));
   const replaces = ctx.dispute.proposals[proposer]?.proposalId ?? null;
@@ -79,6 +81,7 @@ export function submitProposal(command: SubmitProposal, ctx: Context): DisputeEv
 export function withdrawProposal(command: WithdrawProposal, ctx: Context): DisputeEvent[] {
   const proposer = requireProposer(ctx);
   requireStatus(ctx.dispute, ['NEGOTIATING', 'IN_MEDIATION'], 'DISPUTE_NOT_IN_NEGOTIATION');
+  requireBeforeDeadline(ctx);
   const current = ctx.dispute.proposals[proposer];
   ensure(
     current?.proposalId === command.data.proposalId,
@@ -101,6 +104,7 @@ export function acceptProposal(command: AcceptProposal, ctx: Context): DisputeEv
   const { dispute } = ctx;
   const role = requireParty(ctx.actor, dispute);
   requireStatus(dispute, ['NEGOTIATING', 'IN_MEDIATION'], 'DISPUTE_NOT_IN_NEGOTIATION');
+  requireBeforeDeadline(ctx);
   const proposal = Object.values(dispute.proposals).find(
     (p): p is Proposal => p !== null && p.proposalId === command.data.proposalId,
   );
@@ -137,6 +141,13 @@ export function addEvidence(command: AddEvidence, ctx: Context): DisputeEvent[] 
       request?.status === 'OPEN' && request.from === role,
       'EVIDENCE_REQUEST_NOT_OPEN',
       'no open evidence request to you has this id',
+    );
+    // From its dueAt the request has lapsed, whether or not its timer fired: it can no longer
+    // be answered (evidence that answers nothing is still welcome).
+    ensure(
+      isBefore(ctx.now, (request as { dueAt: string }).dueAt),
+      'DEADLINE_PASSED',
+      'the evidence request lapsed',
     );
   }
   return [

@@ -10,6 +10,7 @@ import {
   ARGUED,
   type Context,
   refundable,
+  requireBeforeDeadline,
   requireFreshId,
   requireParty,
   requireRole,
@@ -115,6 +116,7 @@ export function respondToDispute(command: RespondToDispute, ctx: Context): Dispu
   const { dispute, now, policy } = ctx;
   requireParty(ctx.actor, dispute, ['seller']);
   requireStatus(dispute, ['AWAITING_SELLER'], 'DISPUTE_NOT_AWAITING_SELLER');
+  requireBeforeDeadline(ctx);
   const comment = command.data.comment;
   ensure(typeof comment === 'string', 'INVALID_COMMAND', 'comment must be a string');
   const negotiationDueAt = addDays(now, policy.negotiationDays);
@@ -180,6 +182,7 @@ export function escalateDispute(_command: EscalateDispute, ctx: Context): Disput
   const { dispute, now, policy } = ctx;
   const role = requireParty(ctx.actor, dispute);
   requireStatus(dispute, ['NEGOTIATING'], 'DISPUTE_NOT_IN_NEGOTIATION');
+  requireBeforeDeadline(ctx);
   const allowedFrom = addDays(dispute.openedAt, policy.minDaysBeforeEscalation);
   ensure(
     dispute.sellerRejected || !isBefore(now, allowedFrom),

@@ -11,6 +11,7 @@ import { ensure } from './errors';
 import {
   type Context,
   refundable,
+  requireBeforeDeadline,
   requireParty,
   requireRole,
   requireStatus,
@@ -128,6 +129,7 @@ function requireAddress(address: ReturnAddress): ReturnAddress {
 export function provideReturnAddress(command: ProvideReturnAddress, ctx: Context): DisputeEvent[] {
   requireParty(ctx.actor, ctx.dispute, ['seller']);
   requireStatus(ctx.dispute, ['RETURN_REQUESTED'], 'RETURN_NOT_AWAITING_ADDRESS');
+  requireBeforeDeadline(ctx);
   const address = requireAddress(command.data.address);
   const shipDueAt = addDays(ctx.now, ctx.policy.returnShipDays);
   return [{ type: 'ReturnAddressProvided', data: { ...stamp(ctx), address, shipDueAt } }];
@@ -136,16 +138,28 @@ export function provideReturnAddress(command: ProvideReturnAddress, ctx: Context
 export function shipReturn(command: ShipReturn, ctx: Context): DisputeEvent[] {
   requireParty(ctx.actor, ctx.dispute, ['buyer']);
   requireStatus(ctx.dispute, ['RETURN_AWAITING_SHIPMENT'], 'RETURN_NOT_AWAITING_SHIPMENT');
+  requireBeforeDeadline(ctx);
   const carrier = requireText(command.data.carrier, 'the carrier');
   const trackingNumber = requireText(command.data.trackingNumber, 'the tracking number');
   // The receipt deadline starts at delivery (recordReturnDelivery), not here: a parcel the
-  // carrier never delivers must not end in a refund by timeout.
-  return [{ type: 'ReturnShipped', data: { ...stamp(ctx), carrier, trackingNumber } }];
+  // carrier never delivers must not end in a refund by timeout. What runs instead is the
+  // platform's RETURN_DELIVERY: unrecorded by then, the case goes to a mediator.
+  const deliveryDueAt = addDays(ctx.now, ctx.policy.returnDeliveryDays);
+  return [
+    { type: 'ReturnShipped', data: { ...stamp(ctx), carrier, trackingNumber, deliveryDueAt } },
+  ];
 }
+
+/** In transit, the platform recorded the delivery: the seller's receipt deadline runs. */
+const returnDelivered = ({ dispute }: Context): boolean =>
+  dispute.deadline?.kind === 'RETURN_RECEIPT';
 
 export function recordReturnDelivery(_command: RecordReturnDelivery, ctx: Context): DisputeEvent[] {
   requireRole(ctx.actor, ['platform']);
   requireStatus(ctx.dispute, ['RETURN_IN_TRANSIT'], 'RETURN_NOT_IN_TRANSIT');
+  // Once: a second record would restart the seller's receipt clock and delay the refund.
+  ensure(!returnDelivered(ctx), 'RETURN_ALREADY_DELIVERED');
+  requireBeforeDeadline(ctx);
   const receiptDueAt = addDays(ctx.now, ctx.policy.returnReceiptDays);
   return [{ type: 'ReturnDelivered', data: { ...stamp(ctx), receiptDueAt } }];
 }
@@ -156,6 +170,9 @@ export function confirmReturnReceived(
 ): DisputeEvent[] {
   requireParty(ctx.actor, ctx.dispute, ['seller']);
   requireStatus(ctx.dispute, ['RETURN_IN_TRANSIT'], 'RETURN_NOT_IN_TRANSIT');
+  // Before the platform's record too: the seller's own word that the item arrived only speeds
+  // the buyer's refund.
+  requireBeforeDeadline(ctx);
   return [{ type: 'ReturnReceived', data: stamp(ctx) }, refundReleased(ctx, 'RETURN_RECEIVED')];
 }
 
@@ -165,6 +182,10 @@ export function disputeReturnCondition(
 ): DisputeEvent[] {
   requireParty(ctx.actor, ctx.dispute, ['seller']);
   requireStatus(ctx.dispute, ['RETURN_IN_TRANSIT'], 'RETURN_NOT_IN_TRANSIT');
+  // Only an item the carrier delivered can be judged: no sending the case back to mediation
+  // over a parcel still on its way.
+  ensure(returnDelivered(ctx), 'RETURN_NOT_DELIVERED', 'the return is not recorded as delivered');
+  requireBeforeDeadline(ctx);
   const statement = requireText(command.data.statement, 'the statement');
   return [{ type: 'ReturnConditionDisputed', data: { ...stamp(ctx), statement } }];
 }

@@ -82,5 +82,17 @@ const CONSEQUENCES: Readonly<Record<PhaseDeadlineKind, (ctx: Context) => Dispute
   },
   RETURN_ADDRESS: (ctx) => [refundReleased(ctx, 'NO_RETURN_ADDRESS')],
   RETURN_SHIPMENT: (ctx) => [closedEvent(ctx, 'SELLER_FAVOUR', 'RETURN_TIMEOUT', null)],
+  // Shipped but never recorded as delivered: no refund by timer (the parcel may be lost or never
+  // sent), no closing (the buyer may have shipped it): a mediator rules on the tracking.
+  RETURN_DELIVERY: (ctx) => [
+    {
+      type: 'DisputeEscalated',
+      data: {
+        ...stamp(ctx),
+        trigger: 'RETURN_NOT_DELIVERED',
+        sellerRejected: ctx.dispute.sellerRejected,
+      },
+    },
+  ],
   RETURN_RECEIPT: (ctx) => [refundReleased(ctx, 'RECEIPT_NOT_CONFIRMED')],
 };

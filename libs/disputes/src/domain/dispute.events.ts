@@ -39,11 +39,18 @@ export type PhaseDeadlineKind =
   | 'APPEAL_WINDOW'
   | 'RETURN_ADDRESS'
   | 'RETURN_SHIPMENT'
+  | 'RETURN_DELIVERY'
   | 'RETURN_RECEIPT';
 /** Evidence requests run their own deadlines alongside the phase's. */
 export type DeadlineKind = PhaseDeadlineKind | 'EVIDENCE_REQUEST';
 
-export type EscalationTrigger = 'BUYER' | 'SELLER' | 'SELLER_SILENCE' | 'NEGOTIATION_TIMEOUT';
+export type EscalationTrigger =
+  | 'BUYER'
+  | 'SELLER'
+  | 'SELLER_SILENCE'
+  | 'NEGOTIATION_TIMEOUT'
+  /** The return's delivery was not recorded by RETURN_DELIVERY: a mediator rules afresh. */
+  | 'RETURN_NOT_DELIVERED';
 export type RefundCause = 'RETURN_RECEIVED' | 'NO_RETURN_ADDRESS' | 'RECEIPT_NOT_CONFIRMED';
 
 export type DisputeOpened = DisputeEventOf<
@@ -184,10 +191,11 @@ export type ReturnAddressProvided = DisputeEventOf<
 /**
  * Events written before the receipt deadline moved to delivery also carry `receiptDueAt`;
  * `evolve` ignores it, so a return that never arrives is never refunded by a timer.
+ * `deliveryDueAt` (schema version 2) arms RETURN_DELIVERY; version 1 events have none.
  */
 export type ReturnShipped = DisputeEventOf<
   'ReturnShipped',
-  { carrier: string; trackingNumber: string }
+  { carrier: string; trackingNumber: string; deliveryDueAt?: Instant }
 >;
 /** The platform learnt from the carrier that the return arrived: the seller's receipt clock starts. */
 export type ReturnDelivered = DisputeEventOf<'ReturnDelivered', { receiptDueAt: Instant }>;
@@ -266,7 +274,7 @@ export const DISPUTE_EVENT_SCHEMA_VERSIONS: Readonly<Record<DisputeEventType, nu
   DecisionAccepted: 1,
   DecisionAppealed: 1,
   ReturnAddressProvided: 1,
-  ReturnShipped: 1,
+  ReturnShipped: 2,
   ReturnDelivered: 1,
   ReturnReceived: 1,
   ReturnConditionDisputed: 1,
@@ -413,7 +421,9 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
     case 'ProposalWithdrawn':
       return { ...s, proposals: { ...s.proposals, [event.data.proposer]: null } };
     case 'ProposalAccepted': {
-      const current = s.proposals[event.data.proposer] as Proposal;
+      const current = s.proposals[event.data.proposer];
+      // Older streams may accept a proposal a resolution has since superseded: nothing to mark.
+      if (current === null) return s;
       const accepted = { ...current, acceptedBy: [...current.acceptedBy, event.data.acceptedBy] };
       return { ...s, proposals: { ...s.proposals, [event.data.proposer]: accepted } };
     }
@@ -462,6 +472,7 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
     case 'MessagePosted':
       return { ...s, usedIds: [...s.usedIds, event.data.messageId] };
     case 'DisputeEscalated':
+      if (s.resolution !== null) return backToMediation(s);
       return { ...s, status: 'IN_MEDIATION', deadline: null, mediatorId: null };
     case 'DisputeCancelled':
       return {
@@ -514,22 +525,19 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
         status: 'RETURN_AWAITING_SHIPMENT',
         deadline: { kind: 'RETURN_SHIPMENT', dueAt: event.data.shipDueAt },
       };
-    case 'ReturnShipped':
-      // No clock while in transit: only a recorded delivery arms RETURN_RECEIPT.
-      return { ...s, status: 'RETURN_IN_TRANSIT', deadline: null };
+    case 'ReturnShipped': {
+      // In transit the clock is the platform's (RETURN_DELIVERY, then mediation): only a recorded
+      // delivery arms the seller's RETURN_RECEIPT. Version 1 events arm nothing.
+      const dueAt = event.data.deliveryDueAt;
+      const deadline = dueAt === undefined ? null : { kind: 'RETURN_DELIVERY' as const, dueAt };
+      return { ...s, status: 'RETURN_IN_TRANSIT', deadline };
+    }
     case 'ReturnDelivered':
       return { ...s, deadline: { kind: 'RETURN_RECEIPT', dueAt: event.data.receiptDueAt } };
     case 'ReturnReceived':
       return { ...s, deadline: null };
     case 'ReturnConditionDisputed':
-      return {
-        ...s,
-        status: 'IN_MEDIATION',
-        deadline: null,
-        mediatorId: null,
-        decision: null,
-        resolution: null,
-      };
+      return backToMediation(s);
     case 'RefundReleased': {
       const viaTimeout = event.data.cause !== 'RETURN_RECEIVED';
       return {
@@ -564,6 +572,23 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
     default:
       return ignoreUnknown(event, s);
   }
+}
+
+/**
+ * A resolved dispute back before a mediator (the return's condition disputed, or its delivery
+ * never recorded): the ruling and every proposal made before it are gone for good; the parties
+ * and the mediator start from the item as it is now.
+ */
+function backToMediation(s: Dispute): Dispute {
+  return {
+    ...s,
+    status: 'IN_MEDIATION',
+    deadline: null,
+    mediatorId: null,
+    decision: null,
+    resolution: null,
+    proposals: { buyer: null, seller: null, mediator: null },
+  };
 }
 
 /** An event type this code does not know (a newer writer) leaves the state as it was. */

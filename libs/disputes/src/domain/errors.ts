@@ -41,6 +41,10 @@ export const DOMAIN_ERROR_CODES = [
   'RETURN_NOT_AWAITING_ADDRESS',
   'RETURN_NOT_AWAITING_SHIPMENT',
   'RETURN_NOT_IN_TRANSIT',
+  /** The seller judges a return's condition once the platform recorded its delivery. */
+  'RETURN_NOT_DELIVERED',
+  /** A second delivery record would restart the seller's receipt deadline. */
+  'RETURN_ALREADY_DELIVERED',
   'REFUND_NOT_PENDING',
   // money
   'REFUND_EXCEEDS_ORDER_TOTAL',
@@ -66,6 +70,8 @@ export const DOMAIN_ERROR_CODES = [
   'NEW_INFORMATION_REQUIRED',
   // timers
   'DEADLINE_NOT_DUE',
+  /** The deadline governing this action has passed: only its timer moves the dispute on. */
+  'DEADLINE_PASSED',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -2,7 +2,7 @@ import type { Dispute, DisputeState, DisputeStatus } from './dispute.events';
 import { DomainError, type DomainErrorCode, ensure } from './errors';
 import { money, type Money, subtractMoney } from './money';
 import type { DisputePolicy } from './policy';
-import type { Instant } from './time';
+import { type Instant, isBefore } from './time';
 import {
   type Actor,
   EVIDENCE_KINDS,
@@ -70,6 +70,20 @@ export function requireCaseStaff(actor: Actor, dispute: Dispute): void {
   if (dispute.mediatorId === actor.id) return;
   requireStatus(dispute, BEFORE_MEDIATORS, 'DISPUTE_NOT_IN_MEDIATION');
   ensure(actor.role === 'senior_mediator', 'NOT_ASSIGNED_MEDIATOR', 'take the case first');
+}
+
+/**
+ * The deadline of the current phase has not passed. From its `dueAt` on, the phase belongs to
+ * its timer (FireDeadline), whether or not the scheduler fired it yet: a late party never wins.
+ */
+export function requireBeforeDeadline({ dispute, now }: Context): void {
+  const { deadline } = dispute;
+  if (deadline === null) return;
+  ensure(
+    isBefore(now, deadline.dueAt),
+    'DEADLINE_PASSED',
+    `${deadline.kind} passed at ${deadline.dueAt}`,
+  );
 }
 
 export function requireStatus(

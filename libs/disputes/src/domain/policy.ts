@@ -24,6 +24,8 @@ export interface DisputePolicy {
   readonly maxAppeals: number;
   readonly returnAddressDays: number;
   readonly returnShipDays: number;
+  /** Days from the buyer's shipment for the platform to record the return's delivery; then mediation. */
+  readonly returnDeliveryDays: number;
   readonly returnReceiptDays: number;
   /** Read side (abuse signal): flag when disputes ≥ min and disputes/orders > ratio in the window. */
   readonly abuseMinDisputes: number;
@@ -46,6 +48,7 @@ export const DEFAULT_POLICY: DisputePolicy = Object.freeze({
   maxAppeals: 1,
   returnAddressDays: 5,
   returnShipDays: 10,
+  returnDeliveryDays: 20,
   returnReceiptDays: 10,
   abuseMinDisputes: 5,
   abuseDisputeRatio: 0.5,
@@ -65,6 +68,7 @@ const WHOLE_NUMBER_MINIMUMS: ReadonlyArray<[keyof DisputePolicy, number]> = [
   ['maxAppeals', 0],
   ['returnAddressDays', 1],
   ['returnShipDays', 1],
+  ['returnDeliveryDays', 1],
   ['returnReceiptDays', 1],
   ['abuseMinDisputes', 1],
   ['abuseWindowDays', 1],

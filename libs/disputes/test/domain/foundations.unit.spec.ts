@@ -96,6 +96,7 @@ describe('policy', () => {
       maxAppeals: 1,
       returnAddressDays: 5,
       returnShipDays: 10,
+      returnDeliveryDays: 20,
       returnReceiptDays: 10,
       abuseMinDisputes: 5,
       abuseDisputeRatio: 0.5,

@@ -80,7 +80,15 @@ describe('pending deadlines (for the scheduler)', () => {
     expect(pendingDeadlines(returnAddressGiven().state, P)[0]).toMatchObject({
       consequence: 'CLOSED_IN_SELLER_FAVOUR',
     });
-    expect(pendingDeadlines(returnShipped().state, P)).toEqual([]);
+    // In transit the platform's delivery record is due; unrecorded, the case goes to a mediator.
+    expect(pendingDeadlines(returnShipped().state, P)).toEqual([
+      {
+        kind: 'RETURN_DELIVERY',
+        dueAt: day(30),
+        requestId: null,
+        consequence: 'ESCALATED_TO_MEDIATION',
+      },
+    ]);
     expect(pendingDeadlines(returnDelivered().state, P)).toEqual([
       { kind: 'RETURN_RECEIPT', dueAt: day(22), requestId: null, consequence: 'REFUND_RELEASED' },
     ]);
@@ -230,10 +238,12 @@ describe('expected actions (what you must do, by when)', () => {
       ifMissed: 'REFUND_WITHOUT_RETURN',
     });
     expect(nextActionFor(returnAddressGiven().state, 'buyer', P)?.action).toBe('SHIP_RETURN');
-    // In transit: the platform records delivery, or the seller confirms or disputes; no clock.
+    // In transit: the platform records delivery by RETURN_DELIVERY (else mediation), or the
+    // seller confirms arrival.
+    const inTransit = { dueAt: day(30), ifMissed: 'ESCALATED_TO_MEDIATION' };
     expect(expectedActions(returnShipped().state, P)).toEqual([
-      { role: 'seller', action: 'CONFIRM_RETURN_RECEIVED', dueAt: null, ifMissed: null },
-      { role: 'platform', action: 'RECORD_RETURN_DELIVERY', dueAt: null, ifMissed: null },
+      { role: 'seller', action: 'CONFIRM_RETURN_RECEIVED', ...inTransit },
+      { role: 'platform', action: 'RECORD_RETURN_DELIVERY', ...inTransit },
     ]);
     expect(nextActionFor(returnShipped().state, 'buyer', P)).toBeNull();
     // Delivered: the seller's receipt deadline runs, the platform has nothing left to record.

@@ -10,6 +10,7 @@ import {
   platform,
   refundPending,
   returnAddressGiven,
+  returnDelivered,
   returnRequested,
   returnShipped,
   seller,
@@ -115,7 +116,10 @@ describe('the return flow', () => {
       .when(ship())
       .thenMatch([{ type: 'ReturnShipped', data: { carrier: 'bpost', trackingNumber: 'TRK-1' } }]);
     expect(events[0]?.data).not.toHaveProperty('receiptDueAt');
-    expect(returnShipped().state).toMatchObject({ status: 'RETURN_IN_TRANSIT', deadline: null });
+    expect(returnShipped().state).toMatchObject({
+      status: 'RETURN_IN_TRANSIT',
+      deadline: { kind: 'RETURN_DELIVERY', dueAt: day(30) },
+    });
     given(returnAddressGiven()).when(ship(buyer, '')).thenFails('INVALID_COMMAND');
     given(returnAddressGiven()).when(ship(seller)).thenFails('FORBIDDEN_FOR_ROLE');
     given(returnRequested()).when(ship()).thenFails('RETURN_NOT_AWAITING_SHIPMENT');
@@ -124,7 +128,8 @@ describe('the return flow', () => {
   it('a ReturnShipped written before the fix (with receiptDueAt) arms nothing either', () => {
     const shipped = returnShipped().events.at(-1) as DisputeEvent;
     expect(shipped.type).toBe('ReturnShipped');
-    const legacy = { ...shipped, data: { ...shipped.data, receiptDueAt: day(20) } } as DisputeEvent;
+    const data = { ...shipped.data, deliveryDueAt: undefined, receiptDueAt: day(20) };
+    const legacy = { ...shipped, data } as DisputeEvent;
     const state = replay([...returnAddressGiven().events, legacy]);
     expect(state).toMatchObject({ status: 'RETURN_IN_TRANSIT', deadline: null });
   });
@@ -169,14 +174,14 @@ describe('the return flow', () => {
   it('the seller disputes the condition of the returned item: back to mediation', () => {
     const dispute = (statement = 'Item is scratched') =>
       cmd('DisputeReturnCondition', seller, day(12), { statement });
-    const state = given(returnShipped()).when(dispute()).thenState();
+    const state = given(returnDelivered()).when(dispute()).thenState();
     expect(state).toMatchObject({
       status: 'IN_MEDIATION',
       mediatorId: null,
       resolution: null,
       decision: null,
     });
-    given(returnShipped()).when(dispute('')).thenFails('INVALID_COMMAND');
+    given(returnDelivered()).when(dispute('')).thenFails('INVALID_COMMAND');
     given(returnAddressGiven()).when(dispute()).thenFails('RETURN_NOT_IN_TRANSIT');
   });
 });

@@ -40,6 +40,7 @@ export function describeEvent(event: DisputeEvent): string {
         SELLER: 'at the seller’s request',
         SELLER_SILENCE: 'because the seller did not respond',
         NEGOTIATION_TIMEOUT: 'because negotiation ran out of time',
+        RETURN_NOT_DELIVERED: 'because the return was not recorded as delivered in time',
       }[event.data.trigger];
       return `The dispute was escalated to mediation ${why}.`;
     }
