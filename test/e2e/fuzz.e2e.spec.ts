@@ -155,6 +155,11 @@ function instant(tape: Tape): string {
 
 /** A cursor this gateway handed out, or one forged from it (a character changed, or cut). */
 function cursor(tape: Tape, known: Known): string {
+  // Hand-made: the shape of a list's cursor (a JSON array in base64url) with hostile parts.
+  if (tape.chance(30)) {
+    const parts = Array.from({ length: 1 + tape.next(3) }, () => text(tape, known));
+    return Buffer.from(JSON.stringify(parts)).toString('base64url');
+  }
   const real = tape.pick(known.cursors);
   if (tape.chance(30)) return real;
   const at = tape.next(real.length);

@@ -1,3 +1,4 @@
+import type { ActorRole } from '@arbiter/auth';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { graphql, tokenFor } from './support/clients';
@@ -277,6 +278,37 @@ describe('hardening', () => {
       }
       const sane = await graphql(gateway.url, list('2026-01-01T00:00:00Z'), { token });
       expect(sane.body.errors).toBeUndefined();
+    });
+
+    it('refuses hand-made list cursors as BAD_USER_INPUT on `after`, never as an internal error', async () => {
+      const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const forged = [
+        b64(['x', 'y']),
+        b64(['+275760-09-13T00:00:00.000Z', 'c3a7bd43-f263-5685-8b14-612c790aad07']),
+        b64(['2026-02-30T00:00:00.000Z', 'c3a7bd43-f263-5685-8b14-612c790aad07']),
+        b64(['2026-03-01T09:30:00.000Z', 'c3\u0000a7']),
+        b64(['x', 'y', 'z']),
+        '',
+      ];
+      const lists: [ActorRole, string][] = [
+        ['buyer', 'myDisputes'],
+        ['seller', 'sellerDisputes'],
+        ['mediator', 'mediationQueue'],
+      ];
+      for (const [role, list] of lists) {
+        const token = await tokenFor(role);
+        for (const after of forged) {
+          const response = await graphql(
+            gateway.url,
+            `query($after: String) { ${list}(after: $after) { totalCount } }`,
+            { token, variables: { after } },
+          );
+          expect(response.body.errors?.[0]?.extensions).toMatchObject({
+            code: 'BAD_USER_INPUT',
+            fields: [{ path: 'after' }],
+          });
+        }
+      }
     });
 
     it('answers a subscription sent over HTTP, and a persisted-query request, with their own codes', async () => {

@@ -112,8 +112,8 @@ export class DisputeQueries {
     ];
     const where = allOf(conditions);
     let after: SQL | undefined;
-    if (args.after) {
-      const [due, age, id] = decodeCursor(args.after, 3);
+    if (args.after !== undefined && args.after !== null) {
+      const [due, age, id] = decodeCursor(args.after, ['instantOrInfinity', 'instant', 'id']);
       after = sql`(${dueKey}, ${ageKey}, ${t.disputeId}) > (${due}::timestamptz, ${age}::timestamptz, ${id})`;
     }
     const rows = await this.db
@@ -255,8 +255,8 @@ export class DisputeQueries {
     const size = pageSize(args);
     const where = allOf(conditions);
     let after: SQL | undefined;
-    if (args.after) {
-      const [openedAt, id] = decodeCursor(args.after, 2);
+    if (args.after !== undefined && args.after !== null) {
+      const [openedAt, id] = decodeCursor(args.after, ['instant', 'id']);
       after = sql`(${t.openedAt}, ${t.disputeId}) < (${openedAt}::timestamptz, ${id})`;
     }
     const rows = (await this.db

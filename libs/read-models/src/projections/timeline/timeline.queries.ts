@@ -57,7 +57,10 @@ export async function timelinePage(
     eq(timelineEntries.disputeId, disputeId),
     hidden.length ? notInArray(timelineEntries.type, hidden) : undefined,
   );
-  const after = args.after ? Number(decodeCursor(args.after, 1)[0]) : null;
+  const after =
+    args.after === undefined || args.after === null
+      ? null
+      : Number(decodeCursor(args.after, ['revision'])[0]);
   const rows = await db
     .select()
     .from(timelineEntries)
