@@ -41,6 +41,8 @@ export const DOMAIN_ERROR_CODES = [
   'RETURN_NOT_AWAITING_ADDRESS',
   'RETURN_NOT_AWAITING_SHIPMENT',
   'RETURN_NOT_IN_TRANSIT',
+  'REPLACEMENT_NOT_AWAITING_SHIPMENT',
+  'REPLACEMENT_NOT_IN_TRANSIT',
   'REFUND_NOT_PENDING',
   // money
   'REFUND_EXCEEDS_ORDER_TOTAL',
@@ -66,6 +68,8 @@ export const DOMAIN_ERROR_CODES = [
   'NEW_INFORMATION_REQUIRED',
   // timers
   'DEADLINE_NOT_DUE',
+  /** The action's deadline has passed, whether or not its timer has fired yet. */
+  'DEADLINE_PASSED',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

@@ -76,6 +76,9 @@ const KINDS = [
   'ConfirmReturnReceived',
   'DisputeReturnCondition',
   'ConfirmRefundPayout',
+  'ShipReplacement',
+  'ConfirmReplacementReceived',
+  'ReportReplacementProblem',
   'FireDeadline',
   'FireDeadline',
   'FireDeadline',
@@ -120,6 +123,13 @@ const PLAUSIBLE: Record<DisputeState['status'], readonly Kind[]> = {
     'ConfirmReturnReceived',
     'DisputeReturnCondition',
     'RecordReturnDelivery',
+    'FireDeadline',
+  ],
+  REPLACEMENT_AWAITING_SHIPMENT: ['ShipReplacement', 'ShipReplacement', 'FireDeadline'],
+  REPLACEMENT_IN_TRANSIT: [
+    'ConfirmReplacementReceived',
+    'ReportReplacementProblem',
+    'AddEvidence',
     'FireDeadline',
   ],
   REFUND_PENDING: ['ConfirmRefundPayout', 'PostMessage'],
@@ -198,6 +208,9 @@ const NATURAL: Record<Kind, (s: DisputeState, i: Intent) => Actor> = {
   ConfirmReturnReceived: () => seller,
   DisputeReturnCondition: () => seller,
   ConfirmRefundPayout: () => platform,
+  ShipReplacement: () => seller,
+  ConfirmReplacementReceived: () => buyer,
+  ReportReplacementProblem: () => buyer,
   FireDeadline: () => system,
   OpenDispute: () => buyer,
 };
@@ -258,6 +271,7 @@ function commandFor(state: DisputeState, i: Intent, now: string, n: number): Dis
     case 'TakeCase':
     case 'RecordReturnDelivery':
     case 'ConfirmReturnReceived':
+    case 'ConfirmReplacementReceived':
       return { type: kind, data: {}, metadata };
     case 'CancelDispute':
       return { type: kind, data: { comment: 'never mind' }, metadata };
@@ -298,6 +312,10 @@ function commandFor(state: DisputeState, i: Intent, now: string, n: number): Dis
       return { type: kind, data: { carrier: 'post', trackingNumber: `T${n}` }, metadata };
     case 'DisputeReturnCondition':
       return { type: kind, data: { statement: 'scratched' }, metadata };
+    case 'ShipReplacement':
+      return { type: kind, data: { carrier: 'post', trackingNumber: `R${n}` }, metadata };
+    case 'ReportReplacementProblem':
+      return { type: kind, data: { statement: 'never came' }, metadata };
     case 'ConfirmRefundPayout': {
       const amount = dispute?.refundDue && i.pick % 4 ? dispute.refundDue : eur(i.amount);
       return { type: kind, data: { payoutReference: `po-${n}`, amount }, metadata };
@@ -463,6 +481,8 @@ describe('decider properties', () => {
         'RETURN_REQUESTED',
         'RETURN_AWAITING_SHIPMENT',
         'RETURN_IN_TRANSIT',
+        'REPLACEMENT_AWAITING_SHIPMENT',
+        'REPLACEMENT_IN_TRANSIT',
         'REFUND_PENDING',
         'CLOSED',
         'CANCELLED',
