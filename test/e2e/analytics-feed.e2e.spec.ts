@@ -318,6 +318,15 @@ function sampleEvents(
     ReturnDelivered: { ...platform, receiptDueAt: at },
     ReturnReceived: { ...seller },
     ReturnConditionDisputed: { ...seller, statement: secret('condition-statement') },
+    ReplacementRequested: { ...buyer, kind: 'REPLACEMENT', shipDueAt: at },
+    ReplacementShipped: {
+      ...seller,
+      carrier: 'DHL',
+      trackingNumber: secret('replacement-tracking'),
+      complaintDueAt: at,
+    },
+    ReplacementReceived: { ...buyer },
+    ReplacementProblemReported: { ...buyer, statement: secret('replacement-problem') },
     RefundReleased: { ...system, amount: money, cause: 'RETURN_RECEIVED' },
     RefundPaidOut: {
       ...platform,
