@@ -361,6 +361,18 @@ describeOnAllStores('automatic actions through the running gateway', (database) 
         outcome: null,
         replacement: { problemReported: 'The replacement is cracked as well' },
       });
+      const queued = await a.until(
+        p.seller,
+        reported,
+        (v) =>
+          v.status === 'IN_MEDIATION' &&
+          v.replacement?.problemReported === 'The replacement is cracked as well',
+        'back in mediation',
+      );
+      expect(queued).toMatchObject({
+        nextDeadline: null,
+        replacement: { trackingNumber: 'JD0003', receivedAt: null },
+      });
       await ok(a.url(), p.mediator, 'takeCase', { disputeId: reported });
 
       const window = await a.armed(p.buyer, quiet, 'REPLACEMENT_COMPLAINT');
