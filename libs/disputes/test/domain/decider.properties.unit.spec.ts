@@ -8,10 +8,13 @@ import {
   type DisputeCommand,
   type DisputeEvent,
   type DisputePolicy,
+  type Dispute,
   type DisputeState,
   DomainError,
   evolve,
+  expectedActions,
   fromEpochMs,
+  initialState,
   pendingDeadlines,
   replay,
   type Role,
@@ -502,3 +505,63 @@ const CLAIMS: Solution0[] = [
   { kind: 'RETURN_AND_REFUND', amount: eur(9000), returnShippingPaidBy: 'platform' },
   { kind: 'REPLACEMENT' },
 ];
+
+describe('replacement and resend properties', () => {
+  it('a replacement closes only once shipped; shipments and complaints are taken only in time', () => {
+    const claims: Solution0[] = [{ kind: 'REPLACEMENT' }, { kind: 'RESEND' }];
+    let followedThrough = 0;
+    fc.assert(
+      fc.property(
+        fc.array(intent, { minLength: 1, maxLength: 40 }),
+        policies,
+        fc.constantFrom(...claims),
+        (intents, policy, claim) => {
+          let clock = toEpochMs(day(6));
+          const first = decide(openCmd({ claim }, fromEpochMs(clock)), initialState, policy);
+          const run: Run = { events: [...first], state: replay(first) };
+          intents.forEach((i, n) => {
+            clock += i.hours * 3_600_000;
+            const command = commandFor(run.state, i, fromEpochMs(clock), n);
+            if (command.type === 'FireDeadline' && toEpochMs(command.data.dueAt) > clock) {
+              clock = toEpochMs(command.data.dueAt);
+              Object.assign(command, {
+                metadata: { ...command.metadata, now: fromEpochMs(clock) },
+              });
+            }
+            const before = run.state;
+            const { produced } = step(run, command, policy);
+            if (produced === null) return;
+            if (command.type === 'ShipReplacement' || command.type === 'ReportReplacementProblem') {
+              // Never after the deadline that governs it, fired or not.
+              const dueAt = (before as Dispute).deadline?.dueAt as string;
+              expect(toEpochMs(command.metadata.now)).toBeLessThan(toEpochMs(dueAt));
+            }
+            for (const event of produced) {
+              if (
+                event.type === 'DisputeClosed' &&
+                (event.data.outcome === 'REPLACEMENT' || event.data.outcome === 'RESEND')
+              ) {
+                // Made good only after the seller shipped since the last resolution.
+                const sinceResolved = [...run.events, ...produced].slice(
+                  run.events.map((e) => e.type).lastIndexOf('DisputeResolved'),
+                );
+                expect(sinceResolved.map((e) => e.type)).toContain('ReplacementShipped');
+                followedThrough += 1;
+              }
+              run.state = evolve(run.state, event);
+            }
+            run.events.push(...produced);
+            // While it is followed through someone always has something to do, by a deadline.
+            if (run.state.status.startsWith('REPLACEMENT_')) {
+              const next = expectedActions(run.state, policy);
+              expect(next.length).toBeGreaterThan(0);
+              expect(next.every((a) => a.dueAt !== null && a.ifMissed !== null)).toBe(true);
+            }
+          });
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+    expect(followedThrough).toBeGreaterThan(0);
+  });
+});
