@@ -325,6 +325,15 @@ function sampleEvents(
     ReturnDelivered: { ...platform, receiptDueAt: at },
     ReturnReceived: { ...seller },
     ReturnConditionDisputed: { ...seller, statement: secret('condition-statement') },
+    ReplacementRequested: { ...buyer, kind: 'REPLACEMENT', shipDueAt: at },
+    ReplacementShipped: {
+      ...seller,
+      carrier: 'DHL',
+      trackingNumber: secret('replacement-tracking'),
+      complaintDueAt: at,
+    },
+    ReplacementReceived: { ...buyer },
+    ReplacementProblemReported: { ...buyer, statement: secret('replacement-problem') },
     RefundReleased: { ...system, amount: money, cause: 'RETURN_RECEIVED' },
     RefundPaidOut: {
       ...platform,
@@ -918,7 +927,7 @@ describeOnAllStores('analytics event feed', (database) => {
       }
     }
     const badInput: Record<string, unknown>[] = [
-      { filter: { types: Array(26).fill('MessagePosted') } },
+      { filter: { types: Array(DISPUTE_EVENT_TYPES.length + 1).fill('MessagePosted') } },
       { filter: { reasons: Array(10).fill('DAMAGED') } },
       // Text a database refuses (NUL, a lone surrogate), and ids that are not dispute ids.
       { filter: { disputeId: '\u0000' } },

@@ -252,6 +252,140 @@ describeOnAllStores('automatic actions through the running gateway', (database) 
       });
     });
 
+    it('replacement: the seller ships with tracking, the buyer confirms receipt and the dispute closes', async () => {
+      const p = await a.people();
+      const disputeId = await a.open(p, { kind: 'REPLACEMENT' });
+      await a.accept(p, disputeId);
+      const awaiting = await a.armed(p.seller, disputeId, 'REPLACEMENT_SHIPMENT');
+      expect(awaiting).toMatchObject({
+        status: 'REPLACEMENT_AWAITING_SHIPMENT',
+        nextDeadline: {
+          consequence: 'REFUND_INSTEAD_OF_REPLACEMENT',
+          dueAt: new Date(r.clock.now().getTime() + 5 * DAY).toISOString(),
+        },
+        nextAction: { action: 'SHIP_REPLACEMENT', ifMissed: 'REFUND_INSTEAD_OF_REPLACEMENT' },
+        replacement: { kind: 'REPLACEMENT', trackingNumber: null },
+        outcome: null,
+      });
+
+      r.clock.advance(2 * DAY);
+      const shipped = await ok(a.url(), p.seller, 'shipReplacement', {
+        disputeId,
+        carrier: 'DHL',
+        trackingNumber: 'JD0002',
+      });
+      expect(shipped).toMatchObject({
+        status: 'REPLACEMENT_IN_TRANSIT',
+        deadline: { kind: 'REPLACEMENT_COMPLAINT' },
+        replacement: { carrier: 'DHL', trackingNumber: 'JD0002' },
+      });
+      const inTransit = await a.armed(p.buyer, disputeId, 'REPLACEMENT_COMPLAINT');
+      expect(inTransit).toMatchObject({
+        nextDeadline: {
+          consequence: 'REPLACEMENT_DEEMED_RECEIVED',
+          dueAt: new Date(r.clock.now().getTime() + 17 * DAY).toISOString(),
+        },
+        nextAction: { action: 'CONFIRM_REPLACEMENT_RECEIVED' },
+        replacement: { trackingNumber: 'JD0002', complaintDueAt: expect.any(String) },
+      });
+
+      await ok(a.url(), p.buyer, 'confirmReplacementReceived', { disputeId });
+      const closed = await a.until(
+        p.seller,
+        disputeId,
+        (v) => v.status === 'CLOSED' && !v.nextDeadline,
+        'closed',
+      );
+      expect(closed).toMatchObject({
+        outcome: { outcome: 'REPLACEMENT', reachedBy: 'AGREEMENT', refundAmount: null },
+        refunded: null,
+        replacement: { receivedAt: expect.any(String) },
+      });
+    });
+
+    it('replacement never shipped: once the ship deadline passes the buyer is refunded in full (SELLER_TIMEOUT)', async () => {
+      const p = await a.people();
+      const disputeId = await a.open(p, { kind: 'RESEND' });
+      await a.accept(p, disputeId);
+      const awaiting = await a.armed(p.buyer, disputeId, 'REPLACEMENT_SHIPMENT');
+      expect(awaiting.nextAction).toBeNull(); // the buyer waits; the seller must act
+
+      await a.pass(awaiting.nextDeadline!);
+      const refunding = await a.until(
+        p.buyer,
+        disputeId,
+        (v) => v.status === 'REFUND_PENDING' && !v.nextDeadline,
+        'refund pending',
+      );
+      expect(refunding).toMatchObject({ refundDue: eur(10_000) });
+      const late = await mutate(a.url(), p.seller, 'shipReplacement', {
+        disputeId,
+        carrier: 'DHL',
+        trackingNumber: 'TOO-LATE',
+      });
+      expect(late.code).toBe('REPLACEMENT_NOT_AWAITING_SHIPMENT');
+
+      await ok(a.url(), p.platform, 'confirmRefundPayout', {
+        disputeId,
+        payoutReference: 'P-R',
+        amount: eur(10_000),
+      });
+      const closed = await a.until(p.seller, disputeId, (v) => v.status === 'CLOSED', 'closed');
+      expect(closed).toMatchObject({
+        outcome: { outcome: 'BUYER_FULL_REFUND', reachedBy: 'SELLER_TIMEOUT' },
+        refunded: eur(10_000),
+      });
+    });
+
+    it('replacement: a problem reported in the window goes back to mediation; an unanswered window closes the dispute', async () => {
+      const p = await a.people();
+      const reported = await a.open(p, { kind: 'REPLACEMENT' });
+      const quiet = await a.open(p, { kind: 'REPLACEMENT' });
+      for (const disputeId of [reported, quiet]) {
+        await a.accept(p, disputeId);
+        await a.armed(p.seller, disputeId, 'REPLACEMENT_SHIPMENT');
+        await ok(a.url(), p.seller, 'shipReplacement', {
+          disputeId,
+          carrier: 'DHL',
+          trackingNumber: 'JD0003',
+        });
+      }
+
+      const back = await ok(a.url(), p.buyer, 'reportReplacementProblem', {
+        disputeId: reported,
+        statement: 'The replacement is cracked as well',
+      });
+      expect(back).toMatchObject({
+        status: 'IN_MEDIATION',
+        deadline: null,
+        outcome: null,
+        replacement: { problemReported: 'The replacement is cracked as well' },
+      });
+      const queued = await a.until(
+        p.seller,
+        reported,
+        (v) =>
+          v.status === 'IN_MEDIATION' &&
+          v.replacement?.problemReported === 'The replacement is cracked as well',
+        'back in mediation',
+      );
+      expect(queued).toMatchObject({
+        nextDeadline: null,
+        replacement: { trackingNumber: 'JD0003', receivedAt: null },
+      });
+      await ok(a.url(), p.mediator, 'takeCase', { disputeId: reported });
+
+      const window = await a.armed(p.buyer, quiet, 'REPLACEMENT_COMPLAINT');
+      await a.pass(window.nextDeadline!);
+      const closed = await a.until(p.buyer, quiet, (v) => v.status === 'CLOSED', 'closed');
+      expect(closed.outcome).toMatchObject({ outcome: 'REPLACEMENT', reachedBy: 'AGREEMENT' });
+      const late = await mutate(a.url(), p.buyer, 'reportReplacementProblem', {
+        disputeId: quiet,
+        statement: 'Too late',
+      });
+      expect(late.code).toBe('DISPUTE_CLOSED');
+    });
+
     it('lists each dispute’s next deadline (one query per operation) and counts due deadlines on /metrics', async () => {
       const p = await a.people();
       const first = await a.open(p, { kind: 'FULL_REFUND' });

@@ -164,6 +164,21 @@ const MUTATIONS: {
     input: (t) => ({ disputeId: t.disputeId, statement: 'broken' }),
   },
   {
+    name: 'shipReplacement',
+    roles: ['seller'],
+    input: (t) => ({ disputeId: t.disputeId, carrier: 'c', trackingNumber: 't' }),
+  },
+  {
+    name: 'confirmReplacementReceived',
+    roles: ['buyer'],
+    input: (t) => ({ disputeId: t.disputeId }),
+  },
+  {
+    name: 'reportReplacementProblem',
+    roles: ['buyer'],
+    input: (t) => ({ disputeId: t.disputeId, statement: 'never came' }),
+  },
+  {
     name: 'confirmRefundPayout',
     roles: ['platform'],
     input: (t) => ({ disputeId: t.disputeId, payoutReference: 'p', amount: eur(1) }),

@@ -74,6 +74,7 @@ export const DISPUTE_FIELDS = `
   decision { decisionId stage rationale final appealDueAt acceptedBy ruling { kind amount { amountMinor currency } } }
   appeals { appealId decisionId appellant newInformation }
   returnInfo { shippingPaidBy carrier trackingNumber shippedAt deliveredAt receivedAt conditionDisputed address { name lines postalCode country } }
+  replacement { kind shipDueAt carrier trackingNumber shippedAt complaintDueAt receivedAt problemReported }
   deadline { kind dueAt }
   outcome { outcome reachedBy refundAmount { amountMinor currency } ruling { kind } }
   refundDue { amountMinor currency } refunded { amountMinor currency }
@@ -136,6 +137,7 @@ export const INPUT_TYPES: Record<string, string> = {
   acceptDecision: 'DecisionActionInput',
   recordReturnDelivery: 'DisputeActionInput',
   confirmReturnReceived: 'DisputeActionInput',
+  confirmReplacementReceived: 'DisputeActionInput',
 };
 
 /** Like `mutate`, but fails the test with the server's answer unless the mutation succeeded. */
@@ -189,6 +191,16 @@ export type DisputeResult = {
     receivedAt: string | null;
     deliveredAt: string | null;
     address: { name: string } | null;
+  } | null;
+  replacement: {
+    kind: string;
+    shipDueAt: string;
+    carrier: string | null;
+    trackingNumber: string | null;
+    shippedAt: string | null;
+    complaintDueAt: string | null;
+    receivedAt: string | null;
+    problemReported: string | null;
   } | null;
   deadline: { kind: string; dueAt: string } | null;
   outcome: { outcome: string; reachedBy: string; refundAmount: Money | null } | null;

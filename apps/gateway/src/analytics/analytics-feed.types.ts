@@ -51,6 +51,12 @@ const EVENT_TYPE_DESCRIPTIONS: Record<DisputeEventType, string> = {
   ReturnDelivered: 'The carrier delivered the return to the seller.',
   ReturnReceived: 'The seller confirmed receiving the return.',
   ReturnConditionDisputed: 'The seller disputed the condition of the returned item.',
+  ReplacementRequested:
+    'A replacement or resend was settled: the seller must ship it by a deadline.',
+  ReplacementShipped: 'The seller shipped the replacement or resend.',
+  ReplacementReceived: 'The buyer confirmed the replacement arrived.',
+  ReplacementProblemReported:
+    'The buyer reported a problem with the replacement (back to mediation).',
   RefundReleased: 'A refund became due to the buyer.',
   RefundPaidOut: 'The platform paid the refund out.',
   DisputeClosed: 'The dispute closed with its outcome.',
@@ -77,7 +83,7 @@ registerEnumType(DisputeEventTypeEnum, {
 export class DisputeEventFilterInput {
   @Field(() => [DisputeEventTypeEnum], {
     nullable: true,
-    description: 'Only events of these types (at most 25); empty or absent means every type.',
+    description: `Only events of these types (at most ${DISPUTE_EVENT_TYPES.length}); empty or absent means every type.`,
   })
   @IsOptional()
   @ArrayMaxSize(DISPUTE_EVENT_TYPES.length)

@@ -446,6 +446,28 @@ export class ShipReturnInput extends DisputeMutationInput {
   trackingNumber!: string;
 }
 
+@InputType('ShipReplacementInput', {
+  description: 'Seller: the replacement (or resend) of the item shipped.',
+})
+export class ShipReplacementInput extends DisputeMutationInput {
+  @Field({ description: 'The carrier.' })
+  @Text(SHORT)
+  carrier!: string;
+
+  @Field({ description: 'The tracking number the buyer can follow.' })
+  @Text(SHORT)
+  trackingNumber!: string;
+}
+
+@InputType('ReportReplacementProblemInput', {
+  description: 'Buyer: the replacement did not arrive or is not as agreed.',
+})
+export class ReportReplacementProblemInput extends DisputeMutationInput {
+  @Field({ description: 'What is wrong (1–4000 characters).' })
+  @Text(TEXT)
+  statement!: string;
+}
+
 @InputType('DisputeReturnConditionInput', {
   description: 'Seller: the returned item is not as agreed.',
 })

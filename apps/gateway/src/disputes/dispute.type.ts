@@ -34,6 +34,8 @@ export const DisputeStatus = describedEnum(
     'RETURN_REQUESTED',
     'RETURN_AWAITING_SHIPMENT',
     'RETURN_IN_TRANSIT',
+    'REPLACEMENT_AWAITING_SHIPMENT',
+    'REPLACEMENT_IN_TRANSIT',
     'REFUND_PENDING',
     'CLOSED',
     'CANCELLED',
@@ -49,6 +51,10 @@ export const DisputeStatus = describedEnum(
     RETURN_REQUESTED: 'The item goes back: waiting for the seller to give a return address.',
     RETURN_AWAITING_SHIPMENT: 'Waiting for the buyer to ship the return.',
     RETURN_IN_TRANSIT: 'The return is on its way; the seller confirms its arrival.',
+    REPLACEMENT_AWAITING_SHIPMENT:
+      'A replacement or resend was agreed or decided: waiting for the seller to ship it (else the buyer is refunded in full).',
+    REPLACEMENT_IN_TRANSIT:
+      'The replacement is on its way; the buyer confirms it arrived or reports a problem before the complaint window ends.',
     REFUND_PENDING: 'A refund is due; waiting for the platform to confirm the payout.',
     CLOSED: 'Resolved; see the outcome.',
     CANCELLED: 'The buyer cancelled the dispute.',
@@ -222,6 +228,8 @@ export const DeadlineKind = describedEnum(
     'RETURN_SHIPMENT',
     'RETURN_DELIVERY',
     'RETURN_RECEIPT',
+    'REPLACEMENT_SHIPMENT',
+    'REPLACEMENT_COMPLAINT',
     'EVIDENCE_REQUEST',
   ),
   'DeadlineKind',
@@ -235,6 +243,8 @@ export const DeadlineKind = describedEnum(
     RETURN_DELIVERY:
       'The platform must record the return’s delivery; if it does not, the case goes to a mediator.',
     RETURN_RECEIPT: 'The seller must confirm the return arrived.',
+    REPLACEMENT_SHIPMENT: 'The seller must ship the replacement or resend.',
+    REPLACEMENT_COMPLAINT: 'The buyer may report a problem with the replacement until then.',
     EVIDENCE_REQUEST: 'The party asked must answer the mediator’s evidence request.',
   },
 );
@@ -255,6 +265,9 @@ export const ExpectedAction = describedEnum(
     'RECORD_RETURN_DELIVERY',
     'CONFIRM_RETURN_RECEIVED',
     'CONFIRM_REFUND_PAYOUT',
+    'SHIP_REPLACEMENT',
+    'CONFIRM_REPLACEMENT_RECEIVED',
+    'REPORT_REPLACEMENT_PROBLEM',
   ),
   'ExpectedAction',
   'What the caller is expected to do next.',
@@ -274,6 +287,10 @@ export const ExpectedAction = describedEnum(
       'Record that the carrier delivered the return (starts the seller’s receipt deadline).',
     CONFIRM_RETURN_RECEIVED: 'Confirm the return arrived (or dispute its condition).',
     CONFIRM_REFUND_PAYOUT: 'Confirm the refund was paid out.',
+    SHIP_REPLACEMENT: 'Ship the replacement (or resend the item) and give its tracking.',
+    CONFIRM_REPLACEMENT_RECEIVED: 'Confirm the replacement arrived as agreed.',
+    REPORT_REPLACEMENT_PROBLEM:
+      'Report that the replacement did not arrive or is not as agreed (back to mediation).',
   },
 );
 
@@ -286,6 +303,8 @@ export const DeadlineConsequence = describedEnum(
     'REFUND_WITHOUT_RETURN',
     'CLOSED_IN_SELLER_FAVOUR',
     'REFUND_RELEASED',
+    'REFUND_INSTEAD_OF_REPLACEMENT',
+    'REPLACEMENT_DEEMED_RECEIVED',
   ),
   'DeadlineConsequence',
   'What happens by itself when a deadline passes.',
@@ -297,6 +316,10 @@ export const DeadlineConsequence = describedEnum(
     REFUND_WITHOUT_RETURN: 'The buyer is refunded without returning the item.',
     CLOSED_IN_SELLER_FAVOUR: 'The dispute closes in the seller’s favour.',
     REFUND_RELEASED: 'The refund is released.',
+    REFUND_INSTEAD_OF_REPLACEMENT:
+      'The seller did not ship the replacement: the buyer is refunded in full instead.',
+    REPLACEMENT_DEEMED_RECEIVED:
+      'No problem was reported: the replacement counts as received and the dispute closes.',
   },
 );
 
@@ -530,6 +553,42 @@ export class ReturnInfoType {
   conditionDisputed!: string | null;
 }
 
+@ObjectType('ReplacementInfo', {
+  description:
+    'The follow-through of a REPLACEMENT or RESEND outcome: the seller ships by a deadline, the buyer confirms or reports a problem.',
+})
+export class ReplacementInfoType {
+  @Field(() => RulingKind, { description: 'REPLACEMENT or RESEND.' })
+  kind!: keyof typeof RulingKind;
+
+  @Field({ description: 'By when the seller must ship it (ISO-8601 UTC).' })
+  shipDueAt!: string;
+
+  @Field(() => String, { nullable: true, description: 'The carrier, once shipped.' })
+  carrier!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The tracking number, once shipped.' })
+  trackingNumber!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'When the seller shipped it.' })
+  shippedAt!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Until when the buyer may report a problem with it (expected delivery + window).',
+  })
+  complaintDueAt!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'When the buyer confirmed it arrived.' })
+  receivedAt!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The buyer’s report of a problem (the case went back to mediation), if any.',
+  })
+  problemReported!: string | null;
+}
+
 @ObjectType('DisputeOutcome', { description: 'How the dispute ended (or is ending).' })
 export class DisputeOutcomeType {
   @Field(() => Outcome, { description: 'The outcome.' })
@@ -646,6 +705,12 @@ export class DisputeType {
 
   @Field(() => ReturnInfoType, { nullable: true, description: 'The return, when one is required.' })
   returnInfo!: ReturnInfoType | null;
+
+  @Field(() => ReplacementInfoType, {
+    nullable: true,
+    description: 'The replacement or resend to ship, once such an outcome was reached.',
+  })
+  replacement!: ReplacementInfoType | null;
 
   @Field(() => PhaseDeadlineType, { nullable: true, description: 'The current phase’s deadline.' })
   deadline!: PhaseDeadlineType | null;

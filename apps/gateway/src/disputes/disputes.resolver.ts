@@ -26,6 +26,9 @@ import {
   RequestEvidenceCommand,
   RespondToDisputeCommand,
   ShipReturnCommand,
+  ShipReplacementCommand,
+  ConfirmReplacementReceivedCommand,
+  ReportReplacementProblemCommand,
   SubmitProposalCommand,
   TakeCaseCommand,
   WithdrawProposalCommand,
@@ -49,6 +52,8 @@ import {
   RespondToDisputeInput,
   RulingInput,
   ShipReturnInput,
+  ShipReplacementInput,
+  ReportReplacementProblemInput,
   SolutionInput,
   SubmitProposalInput,
 } from './dispute.inputs';
@@ -402,6 +407,56 @@ export class DisputesResolver {
       context,
       input,
       (issued) => new ConfirmReturnReceivedCommand(input.disputeId, {}, issued),
+    );
+  }
+
+  @Mutation(() => DisputeType, {
+    description:
+      'Seller: the replacement (or resend) of a REPLACEMENT / RESEND outcome shipped, with its tracking; before the ship deadline (else DEADLINE_PASSED), which otherwise refunds the buyer in full.',
+  })
+  shipReplacement(
+    @Args('input', INPUT) input: ShipReplacementInput,
+    @CurrentRequestContext() context: RequestContext,
+  ) {
+    const { disputeId, carrier, trackingNumber } = input;
+    return this.run(
+      context,
+      input,
+      (issued) => new ShipReplacementCommand(disputeId, { carrier, trackingNumber }, issued),
+    );
+  }
+
+  @Mutation(() => DisputeType, {
+    description: 'Buyer: the replacement arrived as agreed; the dispute closes.',
+  })
+  confirmReplacementReceived(
+    @Args('input', INPUT) input: DisputeActionInput,
+    @CurrentRequestContext() context: RequestContext,
+  ) {
+    return this.run(
+      context,
+      input,
+      (issued) => new ConfirmReplacementReceivedCommand(input.disputeId, {}, issued),
+    );
+  }
+
+  @Mutation(() => DisputeType, {
+    description:
+      'Buyer: the replacement did not arrive or is not as agreed; the case goes back to mediation. Only before the complaint window ends (else DEADLINE_PASSED).',
+  })
+  reportReplacementProblem(
+    @Args('input', INPUT) input: ReportReplacementProblemInput,
+    @CurrentRequestContext() context: RequestContext,
+  ) {
+    return this.run(
+      context,
+      input,
+      (issued) =>
+        new ReportReplacementProblemCommand(
+          input.disputeId,
+          { statement: input.statement },
+          issued,
+        ),
     );
   }
 

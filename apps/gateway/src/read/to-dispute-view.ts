@@ -88,6 +88,12 @@ export function toApplicationView(view: ReadDisputeView): ApplicationDisputeView
             conditionDisputed: shipment?.conditionDisputed?.statement ?? null,
           }
         : null,
+    replacement: file.replacement
+      ? {
+          ...file.replacement,
+          problemReported: file.replacement.problemReported?.statement ?? null,
+        }
+      : null,
     deadline: view.deadline && {
       kind: view.deadline.kind,
       dueAt: view.deadline.dueAt.toISOString(),

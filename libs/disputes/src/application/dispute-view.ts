@@ -62,6 +62,8 @@ export interface DisputeView {
     at: Instant;
   }[];
   returnInfo: ReturnView | null;
+  /** The follow-through of a REPLACEMENT or RESEND outcome, once one was reached. */
+  replacement: ReplacementView | null;
   deadline: { kind: PhaseDeadlineKind; dueAt: Instant } | null;
   /** Null for parties: staff identities are not theirs to know. */
   mediatorId: string | null;
@@ -122,6 +124,18 @@ export interface ReturnView {
   conditionDisputed: string | null;
 }
 
+export interface ReplacementView {
+  kind: 'REPLACEMENT' | 'RESEND';
+  shipDueAt: Instant;
+  carrier: string | null;
+  trackingNumber: string | null;
+  shippedAt: Instant | null;
+  complaintDueAt: Instant | null;
+  receivedAt: Instant | null;
+  /** The buyer's statement when they reported a problem (the case went back to mediation). */
+  problemReported: string | null;
+}
+
 type Recorded = { type: string; data: unknown };
 
 /** The view of `state` for `viewer`, or null when the viewer may not see this dispute at all. */
@@ -159,6 +173,7 @@ export function disputeViewFor(
     decision: null,
     appeals: [],
     returnInfo: null,
+    replacement: null,
     deadline: state.deadline,
     mediatorId: staff ? state.mediatorId : null,
     mediatorAssigned: state.mediatorId !== null,
@@ -292,6 +307,32 @@ function applyToView(
       return;
     case 'ReturnConditionDisputed':
       returnInfo().conditionDisputed = event.data.statement;
+      return;
+    case 'ReplacementRequested':
+      view.replacement = {
+        kind: event.data.kind,
+        shipDueAt: event.data.shipDueAt,
+        carrier: null,
+        trackingNumber: null,
+        shippedAt: null,
+        complaintDueAt: null,
+        receivedAt: null,
+        problemReported: null,
+      };
+      return;
+    case 'ReplacementShipped':
+      Object.assign(view.replacement ?? {}, {
+        carrier: event.data.carrier,
+        trackingNumber: event.data.trackingNumber,
+        shippedAt: at,
+        complaintDueAt: event.data.complaintDueAt,
+      });
+      return;
+    case 'ReplacementReceived':
+      Object.assign(view.replacement ?? {}, { receivedAt: at });
+      return;
+    case 'ReplacementProblemReported':
+      Object.assign(view.replacement ?? {}, { problemReported: event.data.statement });
       return;
     default:
       return;

@@ -26,6 +26,9 @@ import { RequestEvidenceHandler } from './request-evidence/request-evidence';
 import { RespondToDisputeHandler } from './respond-to-dispute/respond-to-dispute';
 import { ShipOrderHandler } from './ship-order/ship-order';
 import { ShipReturnHandler } from './ship-return/ship-return';
+import { ShipReplacementHandler } from './ship-replacement/ship-replacement';
+import { ConfirmReplacementReceivedHandler } from './confirm-replacement-received/confirm-replacement-received';
+import { ReportReplacementProblemHandler } from './report-replacement-problem/report-replacement-problem';
 import { SubmitProposalHandler } from './submit-proposal/submit-proposal';
 import { TakeCaseHandler } from './take-case/take-case';
 import { WithdrawProposalHandler } from './withdraw-proposal/withdraw-proposal';
@@ -55,6 +58,9 @@ const HANDLERS = [
   RecordReturnDeliveryHandler,
   ConfirmReturnReceivedHandler,
   DisputeReturnConditionHandler,
+  ShipReplacementHandler,
+  ConfirmReplacementReceivedHandler,
+  ReportReplacementProblemHandler,
   ConfirmRefundPayoutHandler,
 ];
 

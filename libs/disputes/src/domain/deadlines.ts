@@ -25,7 +25,9 @@ export type DeadlineConsequence =
   | 'DECISION_BECOMES_FINAL'
   | 'REFUND_WITHOUT_RETURN'
   | 'CLOSED_IN_SELLER_FAVOUR'
-  | 'REFUND_RELEASED';
+  | 'REFUND_RELEASED'
+  | 'REFUND_INSTEAD_OF_REPLACEMENT'
+  | 'REPLACEMENT_DEEMED_RECEIVED';
 
 /** A Record rather than a switch: a new deadline kind cannot be left without a consequence. */
 const CONSEQUENCES: Readonly<Record<DeadlineKind, (policy: DisputePolicy) => DeadlineConsequence>> =
@@ -39,6 +41,8 @@ const CONSEQUENCES: Readonly<Record<DeadlineKind, (policy: DisputePolicy) => Dea
     RETURN_SHIPMENT: () => 'CLOSED_IN_SELLER_FAVOUR',
     RETURN_DELIVERY: () => 'ESCALATED_TO_MEDIATION',
     RETURN_RECEIPT: () => 'REFUND_RELEASED',
+    REPLACEMENT_SHIPMENT: () => 'REFUND_INSTEAD_OF_REPLACEMENT',
+    REPLACEMENT_COMPLAINT: () => 'REPLACEMENT_DEEMED_RECEIVED',
   };
 
 const consequenceOf = (kind: DeadlineKind, policy: DisputePolicy): DeadlineConsequence =>
@@ -93,7 +97,10 @@ export type ExpectedActionKind =
   | 'SHIP_RETURN'
   | 'RECORD_RETURN_DELIVERY'
   | 'CONFIRM_RETURN_RECEIVED'
-  | 'CONFIRM_REFUND_PAYOUT';
+  | 'CONFIRM_REFUND_PAYOUT'
+  | 'SHIP_REPLACEMENT'
+  | 'CONFIRM_REPLACEMENT_RECEIVED'
+  | 'REPORT_REPLACEMENT_PROBLEM';
 
 export interface ExpectedAction {
   readonly role: Extract<Role, 'buyer' | 'seller' | 'mediator' | 'senior_mediator' | 'platform'>;
@@ -150,6 +157,13 @@ const EXPECTED: Readonly<
           { role: 'seller', action: 'CONFIRM_RETURN_RECEIVED', ...due },
           { role: 'platform', action: 'RECORD_RETURN_DELIVERY', ...due },
         ],
+  REPLACEMENT_AWAITING_SHIPMENT: (_s, due) => [
+    { role: 'seller', action: 'SHIP_REPLACEMENT', ...due },
+  ],
+  REPLACEMENT_IN_TRANSIT: (_s, due) => [
+    { role: 'buyer', action: 'CONFIRM_REPLACEMENT_RECEIVED', ...due },
+    { role: 'buyer', action: 'REPORT_REPLACEMENT_PROBLEM', ...due },
+  ],
   REFUND_PENDING: () => [{ role: 'platform', action: 'CONFIRM_REFUND_PAYOUT', ...NO_DEADLINE }],
   CLOSED: () => [],
   CANCELLED: () => [],

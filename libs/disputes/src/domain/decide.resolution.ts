@@ -28,7 +28,8 @@ import type { Outcome, ReachedBy, ReturnAddress, Ruling } from './vocabulary';
 
 /**
  * The events that settle `ruling`: a DisputeResolved, plus a DisputeClosed when nothing is left
- * to do (no refund). A refund without return goes to REFUND_PENDING; with a return, to
+ * to do (no refund, no replacement to ship). A REPLACEMENT or RESEND waits for the seller's
+ * shipment (REPLACEMENT_AWAITING_SHIPMENT). A refund without return goes to REFUND_PENDING; with a return, to
  * RETURN_REQUESTED with the seller's address deadline armed.
  */
 export function resolutionEvents(
@@ -78,6 +79,14 @@ export function resolutionEvents(
     },
   };
   if (refundAmount !== null) return [resolved];
+  if (ruling.kind === 'REPLACEMENT' || ruling.kind === 'RESEND') {
+    // Made good only once it arrives: see decide.replacement.ts.
+    const shipDueAt = addDays(now, policy.replacementShipDays);
+    return [
+      resolved,
+      { type: 'ReplacementRequested', data: { ...stamp(ctx), kind: ruling.kind, shipDueAt } },
+    ];
+  }
   return [resolved, closedEvent(ctx, outcome, reachedBy, null)];
 }
 

@@ -4,6 +4,7 @@ import { ensure } from './errors';
 import { type Context, requireRole, stamp } from './guards';
 import { instant, isBefore } from './time';
 import { closedEvent, refundReleased, resolutionEvents } from './decide.resolution';
+import { replacementMadeGood } from './decide.replacement';
 
 /**
  * The system's deadline transitions (DOMAIN.md "Deadlines and automatic actions").
@@ -95,4 +96,8 @@ const CONSEQUENCES: Readonly<Record<PhaseDeadlineKind, (ctx: Context) => Dispute
     },
   ],
   RETURN_RECEIPT: (ctx) => [refundReleased(ctx, 'RECEIPT_NOT_CONFIRMED')],
+  // The seller did not make good: the buyer is refunded in full, against the seller.
+  REPLACEMENT_SHIPMENT: (ctx) => resolutionEvents(ctx, { kind: 'FULL_REFUND' }, 'SELLER_TIMEOUT'),
+  // No complaint in the window: the replacement counts as received, the outcome stands.
+  REPLACEMENT_COMPLAINT: (ctx) => [replacementMadeGood(ctx)],
 };

@@ -112,6 +112,21 @@ export type DisputeReturnCondition = DisputeCommandOf<
   'DisputeReturnCondition',
   { statement: string }
 >;
+/** Seller: the replacement or resend of a REPLACEMENT / RESEND outcome is on its way. */
+export type ShipReplacement = DisputeCommandOf<
+  'ShipReplacement',
+  { carrier: string; trackingNumber: string }
+>;
+/** Buyer: the replacement arrived as agreed; the dispute closes. */
+export type ConfirmReplacementReceived = DisputeCommandOf<
+  'ConfirmReplacementReceived',
+  Record<never, never>
+>;
+/** Buyer: the replacement did not arrive or is not as agreed; the case goes back to mediation. */
+export type ReportReplacementProblem = DisputeCommandOf<
+  'ReportReplacementProblem',
+  { statement: string }
+>;
 /** Platform: the refund was paid out; `amount` must equal the refund due. */
 export type ConfirmRefundPayout = DisputeCommandOf<
   'ConfirmRefundPayout',
@@ -148,6 +163,9 @@ export type DisputeCommand =
   | RecordReturnDelivery
   | ConfirmReturnReceived
   | DisputeReturnCondition
+  | ShipReplacement
+  | ConfirmReplacementReceived
+  | ReportReplacementProblem
   | ConfirmRefundPayout
   | FireDeadline;
 export type DisputeCommandType = DisputeCommand['type'];

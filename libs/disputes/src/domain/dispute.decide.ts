@@ -29,6 +29,11 @@ import {
   recordReturnDelivery,
   shipReturn,
 } from './decide.resolution';
+import {
+  confirmReplacementReceived,
+  reportReplacementProblem,
+  shipReplacement,
+} from './decide.replacement';
 import { fireDeadline } from './decide.timers';
 
 /**
@@ -96,6 +101,12 @@ export function decide(
       return confirmReturnReceived(command, ctx);
     case 'DisputeReturnCondition':
       return disputeReturnCondition(command, ctx);
+    case 'ShipReplacement':
+      return shipReplacement(command, ctx);
+    case 'ConfirmReplacementReceived':
+      return confirmReplacementReceived(command, ctx);
+    case 'ReportReplacementProblem':
+      return reportReplacementProblem(command, ctx);
     case 'ConfirmRefundPayout':
       return confirmRefundPayout(command, ctx);
     default: {

@@ -40,7 +40,9 @@ export type PhaseDeadlineKind =
   | 'RETURN_ADDRESS'
   | 'RETURN_SHIPMENT'
   | 'RETURN_DELIVERY'
-  | 'RETURN_RECEIPT';
+  | 'RETURN_RECEIPT'
+  | 'REPLACEMENT_SHIPMENT'
+  | 'REPLACEMENT_COMPLAINT';
 /** Evidence requests run their own deadlines alongside the phase's. */
 export type DeadlineKind = PhaseDeadlineKind | 'EVIDENCE_REQUEST';
 
@@ -204,6 +206,26 @@ export type ReturnConditionDisputed = DisputeEventOf<
   'ReturnConditionDisputed',
   { statement: string }
 >;
+/**
+ * A REPLACEMENT or RESEND outcome is not closed at once: the seller must ship it by `shipDueAt`
+ * (else the buyer is refunded in full). Follows the DisputeResolved in the same batch.
+ */
+export type ReplacementRequested = DisputeEventOf<
+  'ReplacementRequested',
+  { kind: 'REPLACEMENT' | 'RESEND'; shipDueAt: Instant }
+>;
+/** The seller shipped it; the buyer may report a problem until `complaintDueAt`. */
+export type ReplacementShipped = DisputeEventOf<
+  'ReplacementShipped',
+  { carrier: string; trackingNumber: string; complaintDueAt: Instant }
+>;
+/** The buyer confirmed the replacement arrived: a DisputeClosed follows in the same batch. */
+export type ReplacementReceived = DisputeEventOf<'ReplacementReceived', Record<never, never>>;
+/** The buyer reports the replacement missing or not as agreed: the case goes (back) to mediation. */
+export type ReplacementProblemReported = DisputeEventOf<
+  'ReplacementProblemReported',
+  { statement: string }
+>;
 export type RefundReleased = DisputeEventOf<
   'RefundReleased',
   { amount: Money; cause: RefundCause }
@@ -250,6 +272,10 @@ export type DisputeEvent =
   | ReturnDelivered
   | ReturnReceived
   | ReturnConditionDisputed
+  | ReplacementRequested
+  | ReplacementShipped
+  | ReplacementReceived
+  | ReplacementProblemReported
   | RefundReleased
   | RefundPaidOut
   | DisputeClosed
@@ -278,6 +304,10 @@ export const DISPUTE_EVENT_SCHEMA_VERSIONS: Readonly<Record<DisputeEventType, nu
   ReturnDelivered: 1,
   ReturnReceived: 1,
   ReturnConditionDisputed: 1,
+  ReplacementRequested: 1,
+  ReplacementShipped: 1,
+  ReplacementReceived: 1,
+  ReplacementProblemReported: 1,
   RefundReleased: 1,
   RefundPaidOut: 1,
   DisputeClosed: 1,
@@ -297,6 +327,8 @@ export type DisputeStatus =
   | 'RETURN_REQUESTED'
   | 'RETURN_AWAITING_SHIPMENT'
   | 'RETURN_IN_TRANSIT'
+  | 'REPLACEMENT_AWAITING_SHIPMENT'
+  | 'REPLACEMENT_IN_TRANSIT'
   | 'REFUND_PENDING'
   | 'CLOSED'
   | 'CANCELLED';
@@ -456,7 +488,8 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
           refundReachedBy: reachedBy,
         };
       }
-      // No refund and no return: a DisputeClosed follows in the same batch.
+      // No refund and no return: a DisputeClosed (or, for a replacement or resend, a
+      // ReplacementRequested) follows in the same batch.
       return { ...s, resolution, deadline: null };
     }
     case 'EvidenceAdded': {
@@ -537,6 +570,24 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
     case 'ReturnReceived':
       return { ...s, deadline: null };
     case 'ReturnConditionDisputed':
+      return backToMediation(s);
+    case 'ReplacementRequested':
+      return {
+        ...s,
+        status: 'REPLACEMENT_AWAITING_SHIPMENT',
+        deadline: { kind: 'REPLACEMENT_SHIPMENT', dueAt: event.data.shipDueAt },
+      };
+    case 'ReplacementShipped':
+      return {
+        ...s,
+        status: 'REPLACEMENT_IN_TRANSIT',
+        deadline: { kind: 'REPLACEMENT_COMPLAINT', dueAt: event.data.complaintDueAt },
+      };
+    case 'ReplacementReceived':
+      return { ...s, deadline: null };
+    case 'ReplacementProblemReported':
+      // Back before the mediators with a clean slate: no proposal of before the resolution can
+      // be accepted around them.
       return backToMediation(s);
     case 'RefundReleased': {
       const viaTimeout = event.data.cause !== 'RETURN_RECEIVED';

@@ -45,6 +45,8 @@ export const DOMAIN_ERROR_CODES = [
   'RETURN_NOT_DELIVERED',
   /** A second delivery record would restart the seller's receipt deadline. */
   'RETURN_ALREADY_DELIVERED',
+  'REPLACEMENT_NOT_AWAITING_SHIPMENT',
+  'REPLACEMENT_NOT_IN_TRANSIT',
   'REFUND_NOT_PENDING',
   // money
   'REFUND_EXCEEDS_ORDER_TOTAL',

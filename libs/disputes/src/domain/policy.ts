@@ -27,6 +27,12 @@ export interface DisputePolicy {
   /** Days from the buyer's shipment for the platform to record the return's delivery; then mediation. */
   readonly returnDeliveryDays: number;
   readonly returnReceiptDays: number;
+  /** A REPLACEMENT / RESEND outcome: days the seller has to ship it (else a full refund). */
+  readonly replacementShipDays: number;
+  /** Days a shipped replacement is expected to take to arrive. */
+  readonly replacementDeliveryDays: number;
+  /** Days after the expected delivery the buyer may still report a problem with it. */
+  readonly replacementComplaintDays: number;
   /** Read side (abuse signal): flag when disputes ≥ min and disputes/orders > ratio in the window. */
   readonly abuseMinDisputes: number;
   readonly abuseDisputeRatio: number;
@@ -50,6 +56,9 @@ export const DEFAULT_POLICY: DisputePolicy = Object.freeze({
   returnShipDays: 10,
   returnDeliveryDays: 20,
   returnReceiptDays: 10,
+  replacementShipDays: 5,
+  replacementDeliveryDays: 10,
+  replacementComplaintDays: 7,
   abuseMinDisputes: 5,
   abuseDisputeRatio: 0.5,
   abuseWindowDays: 90,
@@ -70,6 +79,9 @@ const WHOLE_NUMBER_MINIMUMS: ReadonlyArray<[keyof DisputePolicy, number]> = [
   ['returnShipDays', 1],
   ['returnDeliveryDays', 1],
   ['returnReceiptDays', 1],
+  ['replacementShipDays', 1],
+  ['replacementDeliveryDays', 1],
+  ['replacementComplaintDays', 1],
   ['abuseMinDisputes', 1],
   ['abuseWindowDays', 1],
   ['sellerMetricsWindowDays', 1],

@@ -8,10 +8,13 @@ import {
   type DisputeCommand,
   type DisputeEvent,
   type DisputePolicy,
+  type Dispute,
   type DisputeState,
   DomainError,
   evolve,
+  expectedActions,
   fromEpochMs,
+  initialState,
   pendingDeadlines,
   replay,
   type Role,
@@ -76,6 +79,9 @@ const KINDS = [
   'ConfirmReturnReceived',
   'DisputeReturnCondition',
   'ConfirmRefundPayout',
+  'ShipReplacement',
+  'ConfirmReplacementReceived',
+  'ReportReplacementProblem',
   'FireDeadline',
   'FireDeadline',
   'FireDeadline',
@@ -120,6 +126,13 @@ const PLAUSIBLE: Record<DisputeState['status'], readonly Kind[]> = {
     'ConfirmReturnReceived',
     'DisputeReturnCondition',
     'RecordReturnDelivery',
+    'FireDeadline',
+  ],
+  REPLACEMENT_AWAITING_SHIPMENT: ['ShipReplacement', 'ShipReplacement', 'FireDeadline'],
+  REPLACEMENT_IN_TRANSIT: [
+    'ConfirmReplacementReceived',
+    'ReportReplacementProblem',
+    'AddEvidence',
     'FireDeadline',
   ],
   REFUND_PENDING: ['ConfirmRefundPayout', 'PostMessage'],
@@ -198,6 +211,9 @@ const NATURAL: Record<Kind, (s: DisputeState, i: Intent) => Actor> = {
   ConfirmReturnReceived: () => seller,
   DisputeReturnCondition: () => seller,
   ConfirmRefundPayout: () => platform,
+  ShipReplacement: () => seller,
+  ConfirmReplacementReceived: () => buyer,
+  ReportReplacementProblem: () => buyer,
   FireDeadline: () => system,
   OpenDispute: () => buyer,
 };
@@ -258,6 +274,7 @@ function commandFor(state: DisputeState, i: Intent, now: string, n: number): Dis
     case 'TakeCase':
     case 'RecordReturnDelivery':
     case 'ConfirmReturnReceived':
+    case 'ConfirmReplacementReceived':
       return { type: kind, data: {}, metadata };
     case 'CancelDispute':
       return { type: kind, data: { comment: 'never mind' }, metadata };
@@ -298,6 +315,10 @@ function commandFor(state: DisputeState, i: Intent, now: string, n: number): Dis
       return { type: kind, data: { carrier: 'post', trackingNumber: `T${n}` }, metadata };
     case 'DisputeReturnCondition':
       return { type: kind, data: { statement: 'scratched' }, metadata };
+    case 'ShipReplacement':
+      return { type: kind, data: { carrier: 'post', trackingNumber: `R${n}` }, metadata };
+    case 'ReportReplacementProblem':
+      return { type: kind, data: { statement: 'never came' }, metadata };
     case 'ConfirmRefundPayout': {
       const amount = dispute?.refundDue && i.pick % 4 ? dispute.refundDue : eur(i.amount);
       return { type: kind, data: { payoutReference: `po-${n}`, amount }, metadata };
@@ -463,6 +484,8 @@ describe('decider properties', () => {
         'RETURN_REQUESTED',
         'RETURN_AWAITING_SHIPMENT',
         'RETURN_IN_TRANSIT',
+        'REPLACEMENT_AWAITING_SHIPMENT',
+        'REPLACEMENT_IN_TRANSIT',
         'REFUND_PENDING',
         'CLOSED',
         'CANCELLED',
@@ -482,3 +505,63 @@ const CLAIMS: Solution0[] = [
   { kind: 'RETURN_AND_REFUND', amount: eur(9000), returnShippingPaidBy: 'platform' },
   { kind: 'REPLACEMENT' },
 ];
+
+describe('replacement and resend properties', () => {
+  it('a replacement closes only once shipped; shipments and complaints are taken only in time', () => {
+    const claims: Solution0[] = [{ kind: 'REPLACEMENT' }, { kind: 'RESEND' }];
+    let followedThrough = 0;
+    fc.assert(
+      fc.property(
+        fc.array(intent, { minLength: 1, maxLength: 40 }),
+        policies,
+        fc.constantFrom(...claims),
+        (intents, policy, claim) => {
+          let clock = toEpochMs(day(6));
+          const first = decide(openCmd({ claim }, fromEpochMs(clock)), initialState, policy);
+          const run: Run = { events: [...first], state: replay(first) };
+          intents.forEach((i, n) => {
+            clock += i.hours * 3_600_000;
+            const command = commandFor(run.state, i, fromEpochMs(clock), n);
+            if (command.type === 'FireDeadline' && toEpochMs(command.data.dueAt) > clock) {
+              clock = toEpochMs(command.data.dueAt);
+              Object.assign(command, {
+                metadata: { ...command.metadata, now: fromEpochMs(clock) },
+              });
+            }
+            const before = run.state;
+            const { produced } = step(run, command, policy);
+            if (produced === null) return;
+            if (command.type === 'ShipReplacement' || command.type === 'ReportReplacementProblem') {
+              // Never after the deadline that governs it, fired or not.
+              const dueAt = (before as Dispute).deadline?.dueAt as string;
+              expect(toEpochMs(command.metadata.now)).toBeLessThan(toEpochMs(dueAt));
+            }
+            for (const event of produced) {
+              if (
+                event.type === 'DisputeClosed' &&
+                (event.data.outcome === 'REPLACEMENT' || event.data.outcome === 'RESEND')
+              ) {
+                // Made good only after the seller shipped since the last resolution.
+                const sinceResolved = [...run.events, ...produced].slice(
+                  run.events.map((e) => e.type).lastIndexOf('DisputeResolved'),
+                );
+                expect(sinceResolved.map((e) => e.type)).toContain('ReplacementShipped');
+                followedThrough += 1;
+              }
+              run.state = evolve(run.state, event);
+            }
+            run.events.push(...produced);
+            // While it is followed through someone always has something to do, by a deadline.
+            if (run.state.status.startsWith('REPLACEMENT_')) {
+              const next = expectedActions(run.state, policy);
+              expect(next.length).toBeGreaterThan(0);
+              expect(next.every((a) => a.dueAt !== null && a.ifMissed !== null)).toBe(true);
+            }
+          });
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+    expect(followedThrough).toBeGreaterThan(0);
+  });
+});

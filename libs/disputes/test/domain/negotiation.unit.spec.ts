@@ -146,10 +146,7 @@ describe('proposals', () => {
           type: 'DisputeResolved',
           data: { outcome: 'RESEND', reachedBy: 'MEDIATION', refundAmount: null },
         },
-        {
-          type: 'DisputeClosed',
-          data: { outcome: 'RESEND', reachedBy: 'MEDIATION', refunded: null },
-        },
+        { type: 'ReplacementRequested', data: { kind: 'RESEND' } },
       ]);
   });
 });

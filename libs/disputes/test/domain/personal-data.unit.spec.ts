@@ -129,6 +129,15 @@ const SAMPLES: Samples = {
   ReturnDelivered: { ...base(system), receiptDueAt: at },
   ReturnReceived: { ...base(seller) },
   ReturnConditionDisputed: { ...base(seller), statement: 'SECRET it came back broken' },
+  ReplacementRequested: { ...base(buyer), kind: 'REPLACEMENT', shipDueAt: at },
+  ReplacementShipped: {
+    ...base(seller),
+    carrier: 'DHL',
+    trackingNumber: 'SECRET-TRACK-2',
+    complaintDueAt: at,
+  },
+  ReplacementReceived: { ...base(buyer) },
+  ReplacementProblemReported: { ...base(buyer), statement: 'SECRET it never came' },
   RefundReleased: { ...base(system), amount: eur(5000), cause: 'RETURN_RECEIVED' },
   RefundPaidOut: {
     ...base({ id: 'person-platform', role: 'platform' }),
@@ -189,6 +198,7 @@ const NON_PERSONAL_STRING_FIELDS = new Set([
   'receiptDueAt',
   'cause',
   'appealDueAt',
+  'complaintDueAt',
 ]);
 
 /** Every string leaf of `value` with its dotted path (array indexes left out). */

@@ -446,9 +446,8 @@ describe('evolve', () => {
       cmd('AcceptProposal', buyer, day(8), { proposalId: 'p-seller-1' }),
     );
     expect(resend.state).toMatchObject({
-      status: 'CLOSED',
-      outcome: 'RESEND',
-      reachedBy: 'AGREEMENT',
+      status: 'REPLACEMENT_AWAITING_SHIPMENT',
+      resolution: { outcome: 'RESEND', reachedBy: 'AGREEMENT', refundAmount: null },
       refunded: null,
     });
     const final = taken(definePolicy({ maxAppeals: 0 })).then(

@@ -43,6 +43,8 @@ export interface CaseFile {
   /** When the case last entered the mediators' queue (escalation, appeal, disputed return). */
   queuedAt: string | null;
   returnShipment: ReturnShipmentEntry | null;
+  /** The follow-through of a REPLACEMENT or RESEND outcome (absent from files stored before it). */
+  replacement?: ReplacementEntry | null;
   refund: {
     released: Money | null;
     releasedAt: string | null;
@@ -105,6 +107,17 @@ export interface ReturnShipmentEntry {
   conditionDisputed: { statement: string; at: string } | null;
 }
 
+export interface ReplacementEntry {
+  kind: 'REPLACEMENT' | 'RESEND';
+  shipDueAt: string;
+  carrier: string | null;
+  trackingNumber: string | null;
+  shippedAt: string | null;
+  complaintDueAt: string | null;
+  receivedAt: string | null;
+  problemReported: { statement: string; at: string } | null;
+}
+
 export function emptyCaseFile(): CaseFile {
   return {
     description: '',
@@ -119,6 +132,7 @@ export function emptyCaseFile(): CaseFile {
     escalation: null,
     queuedAt: null,
     returnShipment: null,
+    replacement: null,
     refund: {
       released: null,
       releasedAt: null,
@@ -302,6 +316,50 @@ export function foldCaseFile(file: CaseFile, event: DisputeEvent): CaseFile {
         },
         queuedAt: at,
       };
+    case 'ReplacementRequested':
+      return {
+        ...file,
+        replacement: {
+          kind: event.data.kind,
+          shipDueAt: event.data.shipDueAt,
+          carrier: null,
+          trackingNumber: null,
+          shippedAt: null,
+          complaintDueAt: null,
+          receivedAt: null,
+          problemReported: null,
+        },
+      };
+    case 'ReplacementShipped': {
+      const { carrier, trackingNumber, complaintDueAt } = event.data;
+      return file.replacement
+        ? {
+            ...file,
+            replacement: {
+              ...file.replacement,
+              carrier,
+              trackingNumber,
+              shippedAt: at,
+              complaintDueAt,
+            },
+          }
+        : file;
+    }
+    case 'ReplacementReceived':
+      return file.replacement
+        ? { ...file, replacement: { ...file.replacement, receivedAt: at } }
+        : file;
+    case 'ReplacementProblemReported':
+      return file.replacement
+        ? {
+            ...file,
+            replacement: {
+              ...file.replacement,
+              problemReported: { statement: event.data.statement, at },
+            },
+            queuedAt: at,
+          }
+        : { ...file, queuedAt: at };
     case 'RefundReleased':
       return { ...file, refund: { ...file.refund, released: event.data.amount, releasedAt: at } };
     case 'RefundPaidOut':

@@ -68,6 +68,14 @@ export function describeEvent(event: DisputeEvent): string {
       return `${who} confirmed the return arrived.`;
     case 'ReturnConditionDisputed':
       return `${who} disputed the condition of the returned item: ${quoteText(event.data.statement)}.`;
+    case 'ReplacementRequested':
+      return `The seller must ship ${event.data.kind === 'RESEND' ? 'the item again' : 'a replacement'} by ${day(event.data.shipDueAt)}, or the buyer is refunded in full.`;
+    case 'ReplacementShipped':
+      return `${who} shipped the replacement with ${quoteText(event.data.carrier)} (tracking ${quoteText(event.data.trackingNumber)}); the buyer may report a problem until ${day(event.data.complaintDueAt)}.`;
+    case 'ReplacementReceived':
+      return `${who} confirmed the replacement arrived.`;
+    case 'ReplacementProblemReported':
+      return `${who} reported a problem with the replacement: ${quoteText(event.data.statement)}.`;
     case 'RefundReleased':
       return `A refund of ${amount(event.data.amount)} was released (${words(event.data.cause)}).`;
     case 'RefundPaidOut':

@@ -108,6 +108,11 @@ function eventsWithText(text: string): DisputeEvent[] {
       data: { ...stamp, by: buyer, carrier: text, trackingNumber: text },
     },
     { type: 'ReturnConditionDisputed', data: { ...stamp, by: seller, statement: text } },
+    {
+      type: 'ReplacementShipped',
+      data: { ...stamp, by: seller, carrier: text, trackingNumber: text, complaintDueAt: stamp.at },
+    },
+    { type: 'ReplacementProblemReported', data: { ...stamp, by: buyer, statement: text } },
   ];
   return events as DisputeEvent[];
 }
@@ -147,6 +152,30 @@ describe('describeEvent: a timeline entry built from hostile text', () => {
     expect(texts).toContain(
       "A mediator decided: in the seller's favour, open to appeal until 2025-03-08. “Item arrived broken”",
     );
+  });
+
+  it('tells a replacement’s follow-through: the ship deadline, the shipment, the answer', () => {
+    const at = '2025-03-01T10:00:00.000Z';
+    const base = { disputeId: 'd-1', at };
+    const summaries = [
+      {
+        type: 'ReplacementRequested',
+        data: { ...base, by: buyer, kind: 'RESEND', shipDueAt: '2025-03-06T10:00:00.000Z' },
+      },
+      {
+        type: 'ReplacementRequested',
+        data: { ...base, by: buyer, kind: 'REPLACEMENT', shipDueAt: '2025-03-06T10:00:00.000Z' },
+      },
+      { type: 'ReplacementReceived', data: { ...base, by: buyer } },
+      ...eventsWithText('Never came').filter((e) => e.type.startsWith('Replacement')),
+    ].map((event) => describeEvent(event as DisputeEvent));
+    expect(summaries).toEqual([
+      'The seller must ship the item again by 2025-03-06, or the buyer is refunded in full.',
+      'The seller must ship a replacement by 2025-03-06, or the buyer is refunded in full.',
+      'The buyer confirmed the replacement arrived.',
+      `The seller shipped the replacement with “Never came” (tracking “Never came”); the buyer may report a problem until ${at.slice(0, 10)}.`,
+      'The buyer reported a problem with the replacement: “Never came”.',
+    ]);
   });
 
   it('bounds a long text', () => {
