@@ -358,6 +358,18 @@ describe('hardening', () => {
       const ws = await wsErrors(gateway.wsUrl, '{ me { rol } }');
       expect(JSON.stringify(ws)).toMatch(/Cannot query field/);
       expect(JSON.stringify(ws)).not.toMatch(/Did you mean/);
+      // An unknown field in a variable's input: refused by coercion, not validation.
+      const query = 'query($f: DisputeFilter) { myDisputes(filter: $f) { totalCount } }';
+      const variables = { f: { statuss: ['AWAITING_SELLER'] } };
+      const coerced = await graphql(gateway.url, query, { token, variables });
+      expect(coerced.body.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/Field "statuss" is not defined by type "DisputeFilter"/),
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+      expect(JSON.stringify(coerced.body)).not.toMatch(/Did you mean/);
+      expect(JSON.stringify(await wsErrors(gateway.wsUrl, query, variables))).not.toMatch(
+        /Did you mean/,
+      );
     });
 
     it('serves no landing page', async () => {

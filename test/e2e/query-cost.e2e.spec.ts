@@ -96,6 +96,9 @@ describe('GraphQL cost control', () => {
       const ok = await graphql(gateway.url, aliases(15), { token: await tokenFor('buyer') });
       expect(ok.body.errors).toBeUndefined();
       await expectRefused(aliases(16), /^Aliases limit of 15 exceeded, found 16\.$/);
+      // `__typename` counts like any field.
+      const typenames = Array.from({ length: 16 }, (_, i) => `t${i}: __typename`).join(' ');
+      await expectRefused(`{ ${typenames} }`, /^Aliases limit of 15 exceeded, found 16\.$/);
       // Eight aliases in a fragment spread twice count sixteen.
       const eight = Array.from({ length: 8 }, (_, i) => `b${i}: me { id }`).join(' ');
       await expectRefused(

@@ -16,7 +16,7 @@ import { refusedRequestPlugin } from './edge-rate-limit';
 import { httpOperationRulesPlugin, MAX_TOKENS, QueryLimits, queryLimitsPlugin } from './limits';
 import { MeResolver } from './me.resolver';
 import { bodyLimitBytes, WEBSOCKET_LIMITS, WebSocketLimits } from './websocket-limits';
-import { webSocketOperationHooks } from './websocket-operations';
+import { webSocketOperationHooks, withoutSuggestions } from './websocket-operations';
 
 const queryLimitsOf = (config: AppConfig): QueryLimits => ({
   maxDepth: config.GRAPHQL_MAX_DEPTH,
@@ -108,6 +108,11 @@ export class GatewayGraphQLModule {
                   path: formatted.path,
                   extensions: { code: INTERNAL.code },
                 };
+              }
+              // Apollo hides suggestions in validation errors only; a variable's unknown input
+              // field ("Field "statuss" … Did you mean "status"?") would still name the schema's.
+              if (production && formatted.message.includes(' Did you mean')) {
+                return { ...formatted, message: withoutSuggestions(formatted.message) };
               }
               return formatted;
             },

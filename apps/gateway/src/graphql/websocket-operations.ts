@@ -160,7 +160,10 @@ export function webSocketOperationHooks(options: WebSocketOperationOptions) {
   };
 }
 
-/** graphql-js's "Did you mean …?" suffix names schema fields; Apollo strips it the same way. */
-function withoutSuggestions(message: string): string {
+/**
+ * graphql-js's "Did you mean …?" suffix names schema fields; Apollo strips it from validation
+ * errors only, so this is applied to every error in production (variable coercion too).
+ */
+export function withoutSuggestions(message: string): string {
   return message.replace(/ Did you mean(.+?)\?$/, '');
 }
