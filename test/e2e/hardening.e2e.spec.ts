@@ -220,6 +220,44 @@ describe('hardening', () => {
       expect((await post('203.0.113.5', ME, seller)).status).toBe(429);
       expect((await post('203.0.113.6', ME, seller)).status).toBe(200);
     });
+
+    /** How a GraphQL WebSocket from `ip` ends after `connection_init` with `token`. */
+    async function connect(ip: string, token: string): Promise<number | 'ack'> {
+      const socket = new WebSocket(gateway.wsUrl, 'graphql-transport-ws', {
+        headers: { 'x-forwarded-for': ip },
+      });
+      return new Promise((resolve, reject) => {
+        socket.on('open', () =>
+          socket.send(
+            JSON.stringify({
+              type: 'connection_init',
+              payload: { authorization: `Bearer ${token}` },
+            }),
+          ),
+        );
+        socket.on('message', (data) => {
+          if (JSON.parse(String(data)).type === 'connection_ack') {
+            socket.close();
+            resolve('ack');
+          }
+        });
+        socket.on('close', (code) => resolve(code));
+        socket.on('error', reject);
+      });
+    }
+
+    it('counts WebSockets refused at connection_init with the address’s refusals, and turns the address away past the limit', async () => {
+      const buyer = await tokenFor('buyer');
+      expect(await connect('203.0.113.7', buyer)).toBe('ack');
+      for (let i = 0; i < 3; i++) expect(await connect('203.0.113.7', 'not-a-token')).toBe(4401);
+      // Past the limit: turned away before the token is checked, a valid one too, and HTTP alike.
+      expect(await connect('203.0.113.7', buyer)).toBe(4429);
+      expect((await post('203.0.113.7', ME, buyer)).status).toBe(429);
+      // An address cut off over HTTP cannot open a socket either; others can.
+      for (let i = 0; i < 3; i++) await post('203.0.113.8', UNPARSEABLE, buyer);
+      expect(await connect('203.0.113.8', buyer)).toBe(4429);
+      expect(await connect('203.0.113.9', buyer)).toBe('ack');
+    });
   });
 
   describe('input no transport may turn into an internal error', () => {

@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig, Clock, createApp } from '@arbiter/platform';
 import { TokenVerifier } from '@arbiter/auth';
 import { GatewayModule } from './app.module';
-import { edgeRateLimits } from './graphql/edge-rate-limit';
+import { EdgeRateLimits } from './graphql/edge-rate-limit';
 
 /**
  * Creates the gateway (not yet listening); used by main.ts (system clock) and the end-to-end
@@ -17,11 +17,12 @@ export async function createGateway(
   const express = app as NestExpressApplication;
   express.set('trust proxy', config.TRUST_PROXY);
   // Per-IP limits on anonymous and refused requests, before the body is read or parsed.
-  const limits = edgeRateLimits({
-    anonymousPerMinute: config.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
-    failedPerMinute: config.RATE_LIMIT_FAILED_PER_MINUTE,
-    verifier: app.get(TokenVerifier),
-  });
+  const limits = app
+    .get(EdgeRateLimits)
+    .middlewares(
+      app.get(TokenVerifier),
+      express.getHttpAdapter().getInstance().get('trust proxy fn'),
+    );
   for (const path of ['/graphql', '/evidence']) express.use(path, ...limits);
   // Replaces the default 100kb JSON parser (applied once: Nest skips its own when one is present).
   express.useBodyParser('json', { limit: config.REQUEST_BODY_LIMIT });

@@ -59,6 +59,13 @@ export function graphQLContextFactory(verifier: TokenVerifier, analystPseudonym?
 }
 
 export const WS_UNAUTHORIZED = 4401;
+export const WS_TOO_MANY_REQUESTS = 4429;
+
+/** The per-IP limits as the WebSocket's connect sees them (EdgeRateLimits). */
+export interface SocketGate {
+  admitsSocket(request: IncomingMessage): Promise<boolean>;
+  socketRefused(request: IncomingMessage): Promise<void>;
+}
 
 /** Longest a timer may wait in Node (about 24.8 days); a later expiry is re-armed from there. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -69,8 +76,18 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * them, it closes with 4401 "Token expired" when the token expires, so a session never outlives
  * its token (the client reconnects with a fresh one and resumes its subscriptions).
  */
-export function webSocketAuthenticator(verifier: TokenVerifier) {
+export function webSocketAuthenticator(verifier: TokenVerifier, limits?: SocketGate) {
   return async (ctx: WsConnectionContext): Promise<boolean> => {
+    // An address over its refusals is turned away before its token is even checked.
+    if (limits && !(await limits.admitsSocket(ctx.extra.request))) {
+      ctx.extra.socket.close(WS_TOO_MANY_REQUESTS, 'Too many refused requests from this address');
+      return false;
+    }
+    const refuse = async (reason: string): Promise<false> => {
+      await limits?.socketRefused(ctx.extra.request);
+      ctx.extra.socket.close(WS_UNAUTHORIZED, reason);
+      return false;
+    };
     const authorization =
       ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
     let session: AuthenticatedSession | null;
@@ -80,13 +97,9 @@ export function webSocketAuthenticator(verifier: TokenVerifier) {
       );
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
-      ctx.extra.socket.close(WS_UNAUTHORIZED, error.message);
-      return false;
+      return refuse(error.message);
     }
-    if (!session) {
-      ctx.extra.socket.close(WS_UNAUTHORIZED, 'Unauthorized');
-      return false;
-    }
+    if (!session) return refuse('Unauthorized');
     ctx.extra.actor = session.actor;
     closeWhenExpired(ctx.extra.socket, session.expiresAt);
     return true;

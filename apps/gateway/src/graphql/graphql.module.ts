@@ -12,7 +12,7 @@ import { INTERNAL } from '../errors/error-mapping';
 import { MetricsService } from '../metrics/metrics';
 import { graphQLContextFactory, webSocketAuthenticator, WsConnectionContext } from './context';
 import { DateTimeScalar } from './date-time.scalar';
-import { refusedRequestPlugin } from './edge-rate-limit';
+import { EdgeRateLimits, refusedRequestPlugin } from './edge-rate-limit';
 import { httpOperationRulesPlugin, MAX_TOKENS, QueryLimits, queryLimitsPlugin } from './limits';
 import { MeResolver } from './me.resolver';
 import { bodyLimitBytes, WEBSOCKET_LIMITS, WebSocketLimits } from './websocket-limits';
@@ -39,6 +39,11 @@ export class GatewayGraphQLModule {
     const production = config.NODE_ENV === 'production';
     const writeSchemaFile = options.writeSchemaFile ?? config.NODE_ENV === 'development';
     const logger = new Logger('GraphQL');
+    // One per gateway: HTTP's middlewares (gateway.ts) and the WebSocket's connect share counts.
+    const edgeLimits = new EdgeRateLimits({
+      anonymousPerMinute: config.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      failedPerMinute: config.RATE_LIMIT_FAILED_PER_MINUTE,
+    });
     return {
       module: GatewayGraphQLModule,
       imports: [
@@ -72,7 +77,7 @@ export class GatewayGraphQLModule {
             subscriptions: {
               'graphql-ws': {
                 path: '/graphql',
-                onConnect: webSocketAuthenticator(verifier) as never,
+                onConnect: webSocketAuthenticator(verifier, edgeLimits) as never,
                 // Apollo's plugins and formatError do not run over the socket; these hooks do their work.
                 ...(webSocketOperationHooks({
                   ...queryLimitsOf(config),
@@ -121,6 +126,7 @@ export class GatewayGraphQLModule {
       ],
       providers: [
         MeResolver,
+        { provide: EdgeRateLimits, useValue: edgeLimits },
         WebSocketLimits,
         {
           provide: WEBSOCKET_LIMITS,
