@@ -319,6 +319,11 @@ function sampleEvents(
     ReturnReceived: { ...seller },
     ReturnConditionDisputed: { ...seller, statement: secret('condition-statement') },
     RefundReleased: { ...system, amount: money, cause: 'RETURN_RECEIVED' },
+    RefundMarkedSent: {
+      ...seller,
+      amount: money,
+      reference: secret('refund-reference'),
+    },
     RefundPaidOut: {
       ...platform,
       orderId: c.orderId,

@@ -51,6 +51,7 @@ const EVENT_TYPE_DESCRIPTIONS: Record<DisputeEventType, string> = {
   ReturnReceived: 'The seller confirmed receiving the return.',
   ReturnConditionDisputed: 'The seller disputed the condition of the returned item.',
   RefundReleased: 'A refund became due to the buyer.',
+  RefundMarkedSent: 'The seller marked the refund as sent; the platform confirms the payout.',
   RefundPaidOut: 'The platform paid the refund out.',
   DisputeClosed: 'The dispute closed with its outcome.',
   DeadlinePassed: 'A deadline passed and the system acted on it.',

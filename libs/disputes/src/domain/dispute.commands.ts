@@ -112,6 +112,14 @@ export type DisputeReturnCondition = DisputeCommandOf<
   'DisputeReturnCondition',
   { statement: string }
 >;
+/**
+ * Seller: they sent the refund due themselves (`reference`: their transfer's). Records it; the
+ * refund stays pending until the platform confirms the payout.
+ */
+export type MarkRefundSent = DisputeCommandOf<
+  'MarkRefundSent',
+  { amount: Money; reference: string }
+>;
 /** Platform: the refund was paid out; `amount` must equal the refund due. */
 export type ConfirmRefundPayout = DisputeCommandOf<
   'ConfirmRefundPayout',
@@ -148,6 +156,7 @@ export type DisputeCommand =
   | RecordReturnDelivery
   | ConfirmReturnReceived
   | DisputeReturnCondition
+  | MarkRefundSent
   | ConfirmRefundPayout
   | FireDeadline;
 export type DisputeCommandType = DisputeCommand['type'];

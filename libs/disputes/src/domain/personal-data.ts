@@ -59,6 +59,7 @@ export const PERSONAL_DATA: Readonly<Record<DisputeEventType, PersonalDataDeclar
   ReturnReceived: none,
   ReturnConditionDisputed: { text: ['statement'], identifiers: [] },
   RefundReleased: none,
+  RefundMarkedSent: { text: ['reference'], identifiers: [] },
   RefundPaidOut: { text: ['payoutReference'], identifiers: ['orderId'] },
   DisputeClosed: { text: [], identifiers: [...ORDER_PARTIES] },
   DeadlinePassed: none,

@@ -130,6 +130,11 @@ const SAMPLES: Samples = {
   ReturnReceived: { ...base(seller) },
   ReturnConditionDisputed: { ...base(seller), statement: 'SECRET it came back broken' },
   RefundReleased: { ...base(system), amount: eur(5000), cause: 'RETURN_RECEIVED' },
+  RefundMarkedSent: {
+    ...base(seller),
+    amount: eur(5000),
+    reference: 'SECRET-TRANSFER-7',
+  },
   RefundPaidOut: {
     ...base({ id: 'person-platform', role: 'platform' }),
     orderId: 'person-order',
