@@ -34,6 +34,15 @@ import { resolutionEvents } from './decide.resolution';
  * new dispute records `reopenOf`. The handler then links the dispute on the order stream
  * (`LinkDispute`) with the order revision it loaded, which settles concurrent openings.
  */
+/**
+ * Only an order's buyer opens a dispute. The handler asks this before it looks the order up, so
+ * a role that may never open (analyst, seller, staff) gets one answer whether or not the order
+ * exists: order ids cannot be probed.
+ */
+export function requireMayOpenDispute(actor: Actor): void {
+  requireRole(actor, ['buyer']);
+}
+
 export function openDispute(
   command: OpenDispute,
   state: DisputeState,
@@ -42,7 +51,7 @@ export function openDispute(
   policy: DisputePolicy,
 ): DisputeEvent[] {
   const { order, disputeId, proposalId, reason } = command.data;
-  requireRole(actor, ['buyer']);
+  requireMayOpenDispute(actor);
   ensure(actor.id === order.buyerId, 'NOT_A_PARTY', `${actor.id} is not this order's buyer`);
   ensure(state.status === 'NONE', 'DISPUTE_ALREADY_EXISTS', `dispute ${disputeId} exists`);
   const previous = order.previousDispute;
