@@ -131,12 +131,12 @@ export function decideDispute(command: DecideDispute, ctx: Context): DisputeEven
 
 /**
  * An appeal is a review by a higher level (seed 004): a senior mediator other than the one who
- * decided the decision under appeal (which the state keeps while IN_APPEAL).
+ * decided the decision under appeal (`decidedBy`, kept while IN_APPEAL).
  */
 function requireAppealReviewer(ctx: Context): void {
   requireRole(ctx.actor, ['senior_mediator']);
   ensure(
-    (ctx.dispute.decision as Decision).decidedBy !== ctx.actor.id,
+    ctx.dispute.decidedBy !== ctx.actor.id,
     'APPEAL_NEEDS_ANOTHER_SENIOR',
     'you decided the decision under appeal',
   );

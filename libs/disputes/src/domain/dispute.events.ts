@@ -325,8 +325,6 @@ export interface Decision {
   readonly final: boolean;
   readonly appealDueAt: Instant | null;
   readonly acceptedBy: readonly PartyRole[];
-  /** Who decided it: an appeal of it goes to another senior. */
-  readonly decidedBy: string;
 }
 
 export interface Resolution {
@@ -362,6 +360,11 @@ export interface Dispute {
   readonly mediatorId: string | null;
   readonly evidenceRequests: readonly EvidenceRequest[];
   readonly decision: Decision | null;
+  /**
+   * Who made the latest decision (a staff id, kept out of `decision` so views that show the
+   * decision never carry it): an appeal of it goes to another senior.
+   */
+  readonly decidedBy: string | null;
   readonly appealsUsed: number;
   readonly resolution: Resolution | null;
   /** Set once the refund may be paid out. */
@@ -522,9 +525,13 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
         final,
         appealDueAt,
         acceptedBy: [],
-        decidedBy: event.data.by.id,
       };
-      const base = { ...s, decision, usedIds: [...s.usedIds, decisionId] };
+      const base = {
+        ...s,
+        decision,
+        decidedBy: event.data.by.id,
+        usedIds: [...s.usedIds, decisionId],
+      };
       if (final) return { ...base, deadline: null };
       const dueAt = appealDueAt as Instant;
       return { ...base, status: 'DECIDED', deadline: { kind: 'APPEAL_WINDOW', dueAt } };
@@ -639,6 +646,7 @@ function opened(event: DisputeOpened): Dispute {
     mediatorId: null,
     evidenceRequests: [],
     decision: null,
+    decidedBy: null,
     appealsUsed: 0,
     resolution: null,
     refundDue: null,

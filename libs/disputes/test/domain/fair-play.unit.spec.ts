@@ -7,8 +7,10 @@ import {
   type DisputeEvent,
   money,
   replay,
+  requireMayOpenDispute,
 } from '../../src/domain';
 import {
+  analyst,
   appealed,
   buyer,
   cmd,
@@ -99,7 +101,7 @@ describe('an appeal goes to another senior than the one who decided (item 4)', (
           newInformation: 'A second opinion',
         }),
       );
-    expect((story.state as Dispute).decision?.decidedBy).toBe(senior2.id);
+    expect((story.state as Dispute).decidedBy).toBe(senior2.id);
     given(story)
       .when(cmd('TakeCase', senior2, day(16), {}))
       .thenFails('APPEAL_NEEDS_ANOTHER_SENIOR');
@@ -351,5 +353,14 @@ describe('a command’s time never goes backwards within a stream (item 10)', ()
   it('keeps the last event’s time in state', () => {
     expect(opened().state).toMatchObject({ lastEventAt: day(6) });
     expect(countered().state).toMatchObject({ lastEventAt: day(7) });
+  });
+});
+
+describe('order ids cannot be probed (item 11)', () => {
+  it('only a buyer may open: the handler asks before it looks the order up', () => {
+    expect(codeOf(() => requireMayOpenDispute(buyer))).toBeUndefined();
+    for (const actor of [analyst, seller, mediator, platform]) {
+      expect(codeOf(() => requireMayOpenDispute(actor))).toBe('FORBIDDEN_FOR_ROLE');
+    }
   });
 });
