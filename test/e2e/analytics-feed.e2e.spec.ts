@@ -840,7 +840,7 @@ describeOnAllStores('analytics event feed', (database) => {
       }
     }
     const badInput: Record<string, unknown>[] = [
-      { filter: { types: Array(26).fill('MessagePosted') } },
+      { filter: { types: Array(DISPUTE_EVENT_TYPES.length + 1).fill('MessagePosted') } },
       { filter: { reasons: Array(10).fill('DAMAGED') } },
       // Text a database refuses (NUL, a lone surrogate), and ids that are not dispute ids.
       { filter: { disputeId: '\u0000' } },
