@@ -335,6 +335,11 @@ function sampleEvents(
     ReplacementReceived: { ...buyer },
     ReplacementProblemReported: { ...buyer, statement: secret('replacement-problem') },
     RefundReleased: { ...system, amount: money, cause: 'RETURN_RECEIVED' },
+    RefundMarkedSent: {
+      ...seller,
+      amount: money,
+      reference: secret('refund-reference'),
+    },
     RefundPaidOut: {
       ...platform,
       orderId: c.orderId,

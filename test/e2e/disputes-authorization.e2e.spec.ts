@@ -179,6 +179,11 @@ const MUTATIONS: {
     input: (t) => ({ disputeId: t.disputeId, statement: 'never came' }),
   },
   {
+    name: 'markRefundSent',
+    roles: ['seller'],
+    input: (t) => ({ disputeId: t.disputeId, reference: 'r', amount: eur(1) }),
+  },
+  {
     name: 'confirmRefundPayout',
     roles: ['platform'],
     input: (t) => ({ disputeId: t.disputeId, payoutReference: 'p', amount: eur(1) }),
@@ -312,6 +317,18 @@ describeOnDatabases('authorization matrix', (database) => {
       claim: { kind: 'FULL_REFUND' },
     });
     expect(missingOrder.errors?.[0]).toEqual(othersOrder.errors?.[0]);
+    // A role that may never open (an analyst) is refused before the order is looked up.
+    const analyst = await caller('analyst', d.id('prober'));
+    const open = (orderId: string) =>
+      mutate(d.gateway.url, analyst, 'openDispute', {
+        orderId,
+        reason: 'DAMAGED',
+        description: 'x',
+        claim: { kind: 'FULL_REFUND' },
+      });
+    const [realOrder, noOrder] = [await open(target.orderId), await open(d.id('no-order'))];
+    expect(realOrder.code).toBe('FORBIDDEN');
+    expect(noOrder.errors?.[0]).toEqual(realOrder.errors?.[0]);
   });
 
   it('lets only the dispute’s own buyer and seller upload evidence files to it', async () => {

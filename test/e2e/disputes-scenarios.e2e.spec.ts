@@ -118,6 +118,8 @@ describeOnAllStores('dispute scenarios', (database) => {
       outcome: 'BUYER_PARTIAL_REFUND',
       reachedBy: 'AGREEMENT',
     });
+    // What is left to refund on the order counts this payout, as the read model's query says.
+    expect(closed).toMatchObject({ refunded: eur(3_000), refundable: eur(7_000) });
   });
 
   it('quality issue: escalation, evidence requested and answered, decision, appeal, senior decision', async () => {

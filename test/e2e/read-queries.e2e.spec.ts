@@ -5,12 +5,14 @@ import {
   act,
   Answer,
   ask,
+  eventually,
   openDispute,
   people,
   ReadGateway,
   startReadGateway,
 } from './read-helpers';
-import { caller } from './disputes-helpers';
+import { caller, eur } from './disputes-helpers';
+import { graphql } from './support/clients';
 
 const LIST = `disputeId status reason openedAt internalNotes { note } mediatorId`;
 const PAGE = `totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${LIST} } }`;
@@ -392,5 +394,50 @@ describeOnAllStores('read queries', (database) => {
       expect(codeOf(await ask(r.url, refused, AUDIT, { id }))).toBe('FORBIDDEN');
       expect(codeOf(await ask(r.url, refused, VERIFY, { id }))).toBe('FORBIDDEN');
     }
+  });
+
+  // Last: it adds a dispute, which the counts and lists above do not expect.
+  it('answers what is left to refund the same way from the mutation and the query; the seller marks the refund sent', async () => {
+    const opened = await openDispute(r, who, 'QUALITY_ISSUE', 10_000);
+    const disputeId = opened.dispute.disputeId;
+    const countered = await act(r.url, who.seller, 'respondToDispute', {
+      disputeId,
+      response: 'COUNTER',
+      comment: 'Part of it',
+      counterProposal: { kind: 'PARTIAL_REFUND', amount: eur(3_000) },
+    });
+    const offer = countered.dispute.proposals.find((p) => p.proposer === 'seller');
+    await act(r.url, who.buyer, 'acceptProposal', { disputeId, proposalId: offer?.proposalId });
+    const marked = await act(r.url, who.seller, 'markRefundSent', {
+      disputeId,
+      reference: 'TRANSFER-7',
+      amount: eur(3_000),
+    });
+    expect(marked.dispute).toMatchObject({ status: 'REFUND_PENDING', refundDue: eur(3_000) });
+    const again = await graphql<{ markRefundSent: unknown }>(
+      r.url,
+      'mutation($input: MarkRefundSentInput!) { markRefundSent(input: $input) { status } }',
+      {
+        token: who.seller.token,
+        variables: { input: { disputeId, reference: 'TRANSFER-8', amount: eur(3_000) } },
+      },
+    );
+    expect(codeOf(again.body)).toBe('REFUND_ALREADY_MARKED_SENT');
+    const paid = await act(r.url, who.platform, 'confirmRefundPayout', {
+      disputeId,
+      payoutReference: 'PAYOUT-7',
+      amount: eur(3_000),
+    });
+    expect(paid.dispute).toMatchObject({ status: 'CLOSED', refundable: eur(7_000) });
+    const REFUND = `query One($id: ID!) { dispute(id: $id) { status refundMarkedSentAt refundable { amountMinor currency } } }`;
+    const read = await eventually(async () => {
+      const body = await ask<{
+        dispute: { status: string; refundMarkedSentAt: string | null; refundable: unknown };
+      }>(r.url, who.buyer, REFUND, { id: disputeId });
+      expect(body.data?.dispute.status).toBe('CLOSED');
+      return body.data?.dispute;
+    });
+    expect(read).toMatchObject({ refundable: eur(7_000) });
+    expect(read?.refundMarkedSentAt).toEqual(expect.any(String));
   });
 });

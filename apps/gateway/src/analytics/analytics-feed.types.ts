@@ -58,6 +58,7 @@ const EVENT_TYPE_DESCRIPTIONS: Record<DisputeEventType, string> = {
   ReplacementProblemReported:
     'The buyer reported a problem with the replacement (back to mediation).',
   RefundReleased: 'A refund became due to the buyer.',
+  RefundMarkedSent: 'The seller marked the refund as sent; the platform confirms the payout.',
   RefundPaidOut: 'The platform paid the refund out.',
   DisputeClosed: 'The dispute closed with its outcome.',
   DeadlinePassed: 'A deadline passed and the system acted on it.',

@@ -477,6 +477,20 @@ export class DisputeReturnConditionInput extends DisputeMutationInput {
   statement!: string;
 }
 
+@InputType('MarkRefundSentInput', {
+  description: 'Seller: you sent the refund due yourself; the platform then confirms the payout.',
+})
+export class MarkRefundSentInput extends DisputeMutationInput {
+  @Field({ description: 'Your transfer’s reference, for the platform to find the payment.' })
+  @Text(SHORT)
+  reference!: string;
+
+  @Field(() => MoneyInput, { description: 'The amount sent; must equal the refund due.' })
+  @ValidateNested()
+  @Type(() => MoneyInput)
+  amount!: MoneyInput;
+}
+
 @InputType('ConfirmRefundPayoutInput', { description: 'Platform: the refund was paid out.' })
 export class ConfirmRefundPayoutInput extends DisputeMutationInput {
   @Field({ description: 'The payment system’s reference.' })

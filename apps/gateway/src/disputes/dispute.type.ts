@@ -736,6 +736,13 @@ export class DisputeType {
   @Field(() => MoneyType, { nullable: true, description: 'The refund paid out, once it is.' })
   refunded!: MoneyType | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'When the seller marked the refund due as sent (ISO-8601 UTC); the platform’s payout confirmation still closes the dispute.',
+  })
+  refundMarkedSentAt!: string | null;
+
   @Field(() => String, { nullable: true, description: 'When it closed or was cancelled.' })
   closedAt!: string | null;
 

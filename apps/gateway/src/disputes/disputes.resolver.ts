@@ -19,6 +19,7 @@ import {
   DisputeReturnConditionCommand,
   EscalateDisputeCommand,
   Issued,
+  MarkRefundSentCommand,
   OpenDisputeCommand,
   PostMessageCommand,
   ProvideReturnAddressCommand,
@@ -41,6 +42,7 @@ import {
   CancelDisputeInput,
   ConfirmRefundPayoutInput,
   DecideInput,
+  MarkRefundSentInput,
   DecisionActionInput,
   DisputeActionInput,
   DisputeReturnConditionInput,
@@ -472,6 +474,23 @@ export class DisputesResolver {
       input,
       (issued) =>
         new DisputeReturnConditionCommand(input.disputeId, { statement: input.statement }, issued),
+    );
+  }
+
+  @Mutation(() => DisputeType, {
+    description:
+      'Seller: you sent the refund due yourself (once). The dispute stays REFUND_PENDING until the platform confirms the payout.',
+  })
+  markRefundSent(
+    @Args('input', INPUT) input: MarkRefundSentInput,
+    @CurrentRequestContext() context: RequestContext,
+  ) {
+    const { disputeId, reference, amount } = input;
+    const sent = { amountMinor: amount.amountMinor, currency: amount.currency };
+    return this.run(
+      context,
+      input,
+      (issued) => new MarkRefundSentCommand(disputeId, { reference, amount: sent }, issued),
     );
   }
 

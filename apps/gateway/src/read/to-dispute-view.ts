@@ -111,6 +111,7 @@ export function toApplicationView(view: ReadDisputeView): ApplicationDisputeView
         : null,
     refundDue: view.refundDue,
     refunded: view.refunded,
+    refundMarkedSentAt: file.refund.markedSentAt ?? null,
     closedAt: view.closedAt?.toISOString() ?? null,
     nextAction: view.nextAction && {
       action: view.nextAction.action,

@@ -98,6 +98,25 @@ function commandSuite(store: () => StoreUnderTest) {
     expect(view?.evidence).toHaveLength(20);
   });
 
+  it('never dates an event before the one it follows, however concurrent commands land', async () => {
+    const disputeId = await openedDispute();
+    const start = d.clock.now().getTime();
+    // Each command reads the clock when it is issued, the later ones earlier in time, and all
+    // race for the same revision: whoever retries lands after events dated later than its clock.
+    const writes = Array.from({ length: 30 }, (_, i) => {
+      d.clock.set(new Date(start + (30 - i) * 1000));
+      return d.bus.execute(
+        new PostMessageCommand(disputeId, { body: `message ${i}` }, d.as(i % 2 ? buyer : seller)),
+      );
+    });
+    await Promise.all(writes);
+    const events = await d.store.readStream(disputeStreamId(disputeId));
+    expect(events).toHaveLength(31);
+    const times = events.map((e) => Date.parse((e.data as { at: string }).at));
+    const backwards = times.filter((at, i) => i > 0 && at < times[i - 1]);
+    expect(backwards).toEqual([]);
+  });
+
   it('carries a dispute through mediation, appeal and payout, with views shaped by role', async () => {
     const disputeId = await openedDispute();
     const run = <T>(command: T) => d.bus.execute(command as never) as Promise<{ state: Dispute }>;

@@ -25,6 +25,7 @@ import {
   Ruling,
   StoredFile,
   subtractMoney,
+  zeroOf,
   visibleEventFor,
 } from '../domain';
 
@@ -76,6 +77,7 @@ export interface DisputeView {
   } | null;
   refundDue: Money | null;
   refunded: Money | null;
+  refundMarkedSentAt: string | null;
   closedAt: Instant | null;
   nextAction: {
     action: ExpectedActionKind;
@@ -160,7 +162,12 @@ export function disputeViewFor(
     reason: state.reason,
     description: '',
     orderTotal: state.orderTotal,
-    refundable: subtractMoney(state.orderTotal, state.refundedBefore),
+    // What is left to refund on the order: before this dispute, less what this one paid out
+    // (as the read model's view computes it, so a mutation and a query answer the same).
+    refundable: subtractMoney(
+      subtractMoney(state.orderTotal, state.refundedBefore),
+      state.refunded ?? zeroOf(state.orderTotal.currency),
+    ),
     openedAt: state.openedAt,
     revision: state.revision,
     proposals: [state.proposals.buyer, state.proposals.seller, state.proposals.mediator].filter(
@@ -180,6 +187,7 @@ export function disputeViewFor(
     outcome: null,
     refundDue: state.refundDue,
     refunded: state.refunded,
+    refundMarkedSentAt: state.refundMarkedSentAt,
     closedAt: state.closedAt,
     nextAction: null,
   };

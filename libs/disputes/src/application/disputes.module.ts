@@ -9,6 +9,7 @@ import { AppealDecisionHandler } from './appeal-decision/appeal-decision';
 import { CancelDisputeHandler } from './cancel-dispute/cancel-dispute';
 import { ConfirmDeliveryHandler } from './confirm-delivery/confirm-delivery';
 import { ConfirmRefundPayoutHandler } from './confirm-refund-payout/confirm-refund-payout';
+import { MarkRefundSentHandler } from './mark-refund-sent/mark-refund-sent';
 import { ConfirmReturnReceivedHandler } from './confirm-return-received/confirm-return-received';
 import { DecideAppealHandler } from './decide-appeal/decide-appeal';
 import { DecideDisputeHandler } from './decide-dispute/decide-dispute';
@@ -61,6 +62,7 @@ const HANDLERS = [
   ShipReplacementHandler,
   ConfirmReplacementReceivedHandler,
   ReportReplacementProblemHandler,
+  MarkRefundSentHandler,
   ConfirmRefundPayoutHandler,
 ];
 

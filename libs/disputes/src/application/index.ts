@@ -13,6 +13,7 @@ export { AppealDecisionCommand } from './appeal-decision/appeal-decision';
 export { CancelDisputeCommand } from './cancel-dispute/cancel-dispute';
 export { ConfirmDeliveryCommand } from './confirm-delivery/confirm-delivery';
 export { ConfirmRefundPayoutCommand } from './confirm-refund-payout/confirm-refund-payout';
+export { MarkRefundSentCommand } from './mark-refund-sent/mark-refund-sent';
 export { ConfirmReturnReceivedCommand } from './confirm-return-received/confirm-return-received';
 export { DecideAppealCommand } from './decide-appeal/decide-appeal';
 export { DecideDisputeCommand } from './decide-dispute/decide-dispute';

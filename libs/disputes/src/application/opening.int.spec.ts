@@ -133,6 +133,18 @@ function openingSuite(store: () => StoreUnderTest) {
     expect(links).toHaveLength(1);
   });
 
+  it('refuses a role that may not open before looking the order up: order ids cannot be probed', async () => {
+    await shippedOrder(d, 'o-probe', parties);
+    for (const actor of [
+      { id: 'analyst-1', role: 'analyst' },
+      { id: seller.id, role: 'seller' },
+      { id: 'staff-1', role: 'mediator' },
+    ] as const) {
+      expect(await codeOf(open('o-probe', d.as(actor)))).toBe('FORBIDDEN_FOR_ROLE');
+      expect(await codeOf(open('no-such-order', d.as(actor)))).toBe('FORBIDDEN_FOR_ROLE');
+    }
+  });
+
   it('looks up the order facts the decider needs: existence, party, delivery, previous dispute', async () => {
     expect(await codeOf(open('missing'))).toBe('ORDER_NOT_FOUND');
     await shippedOrder(d, 'o-5', parties);

@@ -15,6 +15,7 @@ import {
   requireAssignedMediator,
   requireBeforeDeadline,
   requireCaseStaff,
+  requireFitsReason,
   requireFreshId,
   requireParty,
   requireRole,
@@ -40,7 +41,7 @@ export function takeCase(_command: TakeCase, ctx: Context): DisputeEvent[] {
   requireRole(actor, STAFF_ROLES);
   requireStatus(dispute, ['IN_MEDIATION', 'IN_APPEAL'], 'DISPUTE_NOT_IN_MEDIATION');
   const senior = actor.role === 'senior_mediator';
-  if (dispute.status === 'IN_APPEAL') requireRole(actor, ['senior_mediator']);
+  if (dispute.status === 'IN_APPEAL') requireAppealReviewer(ctx);
   if (dispute.mediatorId === actor.id) return [];
   ensure(
     dispute.mediatorId === null || senior,
@@ -103,6 +104,7 @@ function decisionEvents(
   );
   const decisionId = requireFreshId(dispute, data.decisionId);
   const ruling = requireRuling(data.ruling, refundable(dispute));
+  requireFitsReason(ruling, dispute.reason);
   const rationale = requireText(data.rationale, 'the rationale');
   const final = dispute.appealsUsed >= policy.maxAppeals;
   const decided: DisputeEvent = {
@@ -128,10 +130,24 @@ export function decideDispute(command: DecideDispute, ctx: Context): DisputeEven
   return decisionEvents(ctx, 'MEDIATION', command.data);
 }
 
+/**
+ * An appeal is a review by a higher level (seed 004): a senior mediator other than the one who
+ * decided the decision under appeal (`decidedBy`, kept while IN_APPEAL).
+ */
+function requireAppealReviewer(ctx: Context): void {
+  requireRole(ctx.actor, ['senior_mediator']);
+  ensure(
+    ctx.dispute.decidedBy !== ctx.actor.id,
+    'APPEAL_NEEDS_ANOTHER_SENIOR',
+    'you decided the decision under appeal',
+  );
+}
+
 export function decideAppeal(command: DecideAppeal, ctx: Context): DisputeEvent[] {
   requireRole(ctx.actor, ['senior_mediator']);
   requireStatus(ctx.dispute, ['IN_APPEAL'], 'DISPUTE_NOT_IN_APPEAL');
   requireAssignedMediator(ctx.actor, ctx.dispute);
+  requireAppealReviewer(ctx);
   return decisionEvents(ctx, 'APPEAL', command.data);
 }
 

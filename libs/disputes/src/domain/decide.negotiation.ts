@@ -15,6 +15,7 @@ import {
   requireBeforeDeadline,
   requireCaseStaff,
   requireEvidence,
+  requireFitsReason,
   requireFreshId,
   requireParty,
   requireSolution,
@@ -58,6 +59,7 @@ export function submitProposal(command: SubmitProposal, ctx: Context): DisputeEv
   requireBeforeDeadline(ctx);
   const proposalId = requireFreshId(ctx.dispute, command.data.proposalId);
   const solution = requireSolution(command.data.solution, refundable(ctx.dispute));
+  requireFitsReason(solution, ctx.dispute.reason);
   const replaces = ctx.dispute.proposals[proposer]?.proposalId ?? null;
   // A claim replaced before the seller answered gets the seller's full response time again, so
   // silence never accepts a claim the seller had no time to read.

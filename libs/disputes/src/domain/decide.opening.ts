@@ -4,13 +4,14 @@ import type {
   OpenDispute,
   RespondToDispute,
 } from './dispute.commands';
-import type { DisputeEvent, DisputeState, Proposal } from './dispute.events';
+import type { DisputeEvent, DisputeState, DisputeStatus, Proposal } from './dispute.events';
 import { DomainError, ensure } from './errors';
 import {
   ARGUED,
   type Context,
   refundable,
   requireBeforeDeadline,
+  requireFitsReason,
   requireFreshId,
   requireParty,
   requireRole,
@@ -34,6 +35,15 @@ import { resolutionEvents } from './decide.resolution';
  * new dispute records `reopenOf`. The handler then links the dispute on the order stream
  * (`LinkDispute`) with the order revision it loaded, which settles concurrent openings.
  */
+/**
+ * Only an order's buyer opens a dispute. The handler asks this before it looks the order up, so
+ * a role that may never open (analyst, seller, staff) gets one answer whether or not the order
+ * exists: order ids cannot be probed.
+ */
+export function requireMayOpenDispute(actor: Actor): void {
+  requireRole(actor, ['buyer']);
+}
+
 export function openDispute(
   command: OpenDispute,
   state: DisputeState,
@@ -42,7 +52,7 @@ export function openDispute(
   policy: DisputePolicy,
 ): DisputeEvent[] {
   const { order, disputeId, proposalId, reason } = command.data;
-  requireRole(actor, ['buyer']);
+  requireMayOpenDispute(actor);
   ensure(actor.id === order.buyerId, 'NOT_A_PARTY', `${actor.id} is not this order's buyer`);
   ensure(state.status === 'NONE', 'DISPUTE_ALREADY_EXISTS', `dispute ${disputeId} exists`);
   const previous = order.previousDispute;
@@ -87,6 +97,7 @@ export function openDispute(
   const left = subtractMoney(orderTotal, refundedBefore);
   ensure(left.amountMinor > 0, 'ORDER_FULLY_REFUNDED', 'nothing is left to refund on this order');
   const claim = requireSolution(command.data.claim, left);
+  requireFitsReason(claim, reason);
 
   return [
     {
@@ -159,6 +170,7 @@ export function respondToDispute(command: RespondToDispute, ctx: Context): Dispu
     case 'COUNTER': {
       const proposalId = requireFreshId(dispute, data.proposalId);
       const solution = requireSolution(data.solution, refundable(dispute));
+      requireFitsReason(solution, dispute.reason);
       return [
         {
           type: 'SellerResponded',
@@ -176,6 +188,12 @@ export function respondToDispute(command: RespondToDispute, ctx: Context): Dispu
     }
   }
 }
+
+const BEFORE_DECISION: readonly DisputeStatus[] = [
+  'AWAITING_SELLER',
+  'NEGOTIATING',
+  'IN_MEDIATION',
+];
 
 /** Buyer or seller, in negotiation, once `minDaysBeforeEscalation` passed or the seller rejected. */
 export function escalateDispute(_command: EscalateDispute, ctx: Context): DisputeEvent[] {
@@ -201,11 +219,18 @@ export function escalateDispute(_command: EscalateDispute, ctx: Context): Disput
   ];
 }
 
-/** Buyer, before the dispute is resolved; the payment is released to the seller. */
+/**
+ * Buyer, before a decision; the payment is released to the seller. Once a mediator decided, the
+ * buyer accepts or appeals: a cancellation (and, with allowReopenAfterCancel, a fresh dispute)
+ * would get around the decision and maxAppeals. Once settled, a return-condition dispute
+ * (back IN_MEDIATION) cannot be cancelled either.
+ */
 export function cancelDispute(command: CancelDispute, ctx: Context): DisputeEvent[] {
   const { dispute } = ctx;
   requireParty(ctx.actor, dispute, ['buyer']);
   requireStatus(dispute, ARGUED, 'DISPUTE_ALREADY_RESOLVED');
+  ensure(!dispute.resolvedOnce, 'DISPUTE_ALREADY_RESOLVED', 'the dispute was settled before');
+  requireStatus(dispute, BEFORE_DECISION, 'DISPUTE_ALREADY_DECIDED');
   const comment = command.data.comment;
   ensure(typeof comment === 'string', 'INVALID_COMMAND', 'comment must be a string');
   return [

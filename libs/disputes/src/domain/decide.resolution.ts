@@ -2,6 +2,7 @@ import type {
   ConfirmRefundPayout,
   ConfirmReturnReceived,
   DisputeReturnCondition,
+  MarkRefundSent,
   ProvideReturnAddress,
   RecordReturnDelivery,
   ShipReturn,
@@ -199,17 +200,36 @@ export function disputeReturnCondition(
   return [{ type: 'ReturnConditionDisputed', data: { ...stamp(ctx), statement } }];
 }
 
-export function confirmRefundPayout(command: ConfirmRefundPayout, ctx: Context): DisputeEvent[] {
-  const { dispute } = ctx;
-  requireRole(ctx.actor, ['platform']);
-  requireStatus(dispute, ['REFUND_PENDING'], 'REFUND_NOT_PENDING');
-  const due = dispute.refundDue as Money;
-  const { amount } = command.data;
+function requireRefundDue(amount: Money, due: Money): void {
   ensure(
     amount.amountMinor === due.amountMinor && amount.currency === due.currency,
     'REFUND_AMOUNT_MISMATCH',
     `the refund due is ${due.amountMinor} ${due.currency}`,
   );
+}
+
+/**
+ * The seller records that they sent the refund due (DOMAIN.md's actors: the seller may mark a
+ * refund sent). Only a record: the dispute stays REFUND_PENDING until the platform confirms the
+ * payout, and a second mark is refused, so money is never counted twice.
+ */
+export function markRefundSent(command: MarkRefundSent, ctx: Context): DisputeEvent[] {
+  const { dispute } = ctx;
+  requireParty(ctx.actor, dispute, ['seller']);
+  requireStatus(dispute, ['REFUND_PENDING'], 'REFUND_NOT_PENDING');
+  ensure(dispute.refundMarkedSentAt === null, 'REFUND_ALREADY_MARKED_SENT');
+  const due = dispute.refundDue as Money;
+  requireRefundDue(command.data.amount, due);
+  const reference = requireText(command.data.reference, 'the transfer reference');
+  return [{ type: 'RefundMarkedSent', data: { ...stamp(ctx), amount: due, reference } }];
+}
+
+export function confirmRefundPayout(command: ConfirmRefundPayout, ctx: Context): DisputeEvent[] {
+  const { dispute } = ctx;
+  requireRole(ctx.actor, ['platform']);
+  requireStatus(dispute, ['REFUND_PENDING'], 'REFUND_NOT_PENDING');
+  const due = dispute.refundDue as Money;
+  requireRefundDue(command.data.amount, due);
   const payoutReference = requireText(command.data.payoutReference, 'the payout reference');
   const resolution = dispute.resolution as Resolution;
   return [

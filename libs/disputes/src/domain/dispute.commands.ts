@@ -127,6 +127,14 @@ export type ReportReplacementProblem = DisputeCommandOf<
   'ReportReplacementProblem',
   { statement: string }
 >;
+/**
+ * Seller: they sent the refund due themselves (`reference`: their transfer's). Records it; the
+ * refund stays pending until the platform confirms the payout.
+ */
+export type MarkRefundSent = DisputeCommandOf<
+  'MarkRefundSent',
+  { amount: Money; reference: string }
+>;
 /** Platform: the refund was paid out; `amount` must equal the refund due. */
 export type ConfirmRefundPayout = DisputeCommandOf<
   'ConfirmRefundPayout',
@@ -166,6 +174,7 @@ export type DisputeCommand =
   | ShipReplacement
   | ConfirmReplacementReceived
   | ReportReplacementProblem
+  | MarkRefundSent
   | ConfirmRefundPayout
   | FireDeadline;
 export type DisputeCommandType = DisputeCommand['type'];

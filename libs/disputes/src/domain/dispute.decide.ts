@@ -3,7 +3,7 @@ import type { DisputeEvent, DisputeState } from './dispute.events';
 import { DomainError, ensure } from './errors';
 import type { Context } from './guards';
 import { DEFAULT_POLICY, type DisputePolicy } from './policy';
-import { instant } from './time';
+import { instant, isBefore } from './time';
 import { cancelDispute, escalateDispute, openDispute, respondToDispute } from './decide.opening';
 import {
   acceptProposal,
@@ -25,6 +25,7 @@ import {
   confirmRefundPayout,
   confirmReturnReceived,
   disputeReturnCondition,
+  markRefundSent,
   provideReturnAddress,
   recordReturnDelivery,
   shipReturn,
@@ -51,10 +52,14 @@ export function decide(
   policy: DisputePolicy = DEFAULT_POLICY,
 ): DisputeEvent[] {
   const { actor } = command.metadata;
-  const now = instant(command.metadata.now);
-  if (command.type === 'OpenDispute') return openDispute(command, state, actor, now, policy);
+  const asked = instant(command.metadata.now);
+  if (command.type === 'OpenDispute') return openDispute(command, state, actor, asked, policy);
   ensure(state.status !== 'NONE', 'DISPUTE_NOT_FOUND');
   const dispute = state as Exclude<DisputeState, { status: 'NONE' }>;
+  // Time never goes backwards within a stream: a command dated before the last event (its clock
+  // was read before a concurrent command landed, then it was decided again) happens at that
+  // event's time, so events read in revision order are in time order.
+  const now = isBefore(asked, dispute.lastEventAt) ? dispute.lastEventAt : asked;
   const ctx: Context = { dispute, actor, now, policy };
   if (command.type === 'FireDeadline') return fireDeadline(command, ctx);
   ensure(dispute.status !== 'CLOSED' && dispute.status !== 'CANCELLED', 'DISPUTE_CLOSED');
@@ -107,6 +112,8 @@ export function decide(
       return confirmReplacementReceived(command, ctx);
     case 'ReportReplacementProblem':
       return reportReplacementProblem(command, ctx);
+    case 'MarkRefundSent':
+      return markRefundSent(command, ctx);
     case 'ConfirmRefundPayout':
       return confirmRefundPayout(command, ctx);
     default: {

@@ -230,6 +230,14 @@ export type RefundReleased = DisputeEventOf<
   'RefundReleased',
   { amount: Money; cause: RefundCause }
 >;
+/**
+ * The seller says they sent the refund themselves (DOMAIN.md: the seller may mark a refund sent).
+ * Nothing is paid by this: the refund stays pending until the platform confirms the payout.
+ */
+export type RefundMarkedSent = DisputeEventOf<
+  'RefundMarkedSent',
+  { amount: Money; reference: string }
+>;
 export type RefundPaidOut = DisputeEventOf<
   'RefundPaidOut',
   { orderId: string; amount: Money; payoutReference: string }
@@ -277,6 +285,7 @@ export type DisputeEvent =
   | ReplacementReceived
   | ReplacementProblemReported
   | RefundReleased
+  | RefundMarkedSent
   | RefundPaidOut
   | DisputeClosed
   | DeadlinePassed;
@@ -309,6 +318,7 @@ export const DISPUTE_EVENT_SCHEMA_VERSIONS: Readonly<Record<DisputeEventType, nu
   ReplacementReceived: 1,
   ReplacementProblemReported: 1,
   RefundReleased: 1,
+  RefundMarkedSent: 1,
   RefundPaidOut: 1,
   DisputeClosed: 1,
   DeadlinePassed: 1,
@@ -390,6 +400,11 @@ export interface Dispute {
   readonly mediatorId: string | null;
   readonly evidenceRequests: readonly EvidenceRequest[];
   readonly decision: Decision | null;
+  /**
+   * Who made the latest decision (a staff id, kept out of `decision` so views that show the
+   * decision never carry it): an appeal of it goes to another senior.
+   */
+  readonly decidedBy: string | null;
   readonly appealsUsed: number;
   readonly resolution: Resolution | null;
   /** Set once the refund may be paid out. */
@@ -397,6 +412,12 @@ export interface Dispute {
   /** How the pending refund came about; RETURN_TIMEOUT when a return deadline forced it. */
   readonly refundReachedBy: ReachedBy | null;
   readonly refunded: Money | null;
+  /** When the seller marked the pending refund sent; the platform's confirmation still closes it. */
+  readonly refundMarkedSentAt: Instant | null;
+  /** Set by the first resolution and never cleared: a cancellation is for before one. */
+  readonly resolvedOnce: boolean;
+  /** The `at` of the last event: a later command is never dated before it. */
+  readonly lastEventAt: Instant;
   readonly outcome: Outcome | null;
   readonly reachedBy: ReachedBy | null;
   readonly closedAt: Instant | null;
@@ -420,7 +441,9 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
   if (event.type === 'DisputeOpened') return opened(event);
   // Anything but an opening on an empty stream is ignored: a decider never produces it.
   if (state.status === 'NONE') return state;
-  const s: Dispute = { ...state, revision: state.revision + 1 };
+  // `?? state.lastEventAt`: an unknown event type (a newer writer) may be shaped otherwise.
+  const at = event.data.at ?? state.lastEventAt;
+  const s: Dispute = { ...state, revision: state.revision + 1, lastEventAt: at };
   switch (event.type) {
     case 'SellerResponded': {
       const { response, negotiationDueAt } = event.data;
@@ -469,10 +492,19 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
         returnRequired,
         returnShippingPaidBy: event.data.returnShippingPaidBy,
       };
+      // Requests of the mediation just settled are moot: left open they would block a later
+      // decision (after a return-condition dispute) that no timer could ever unblock.
+      const settled: Dispute = {
+        ...s,
+        resolvedOnce: true,
+        evidenceRequests: s.evidenceRequests.map((r) =>
+          r.status === 'OPEN' ? { ...r, status: 'LAPSED' } : r,
+        ),
+      };
       if (returnRequired) {
         const dueAt = event.data.returnAddressDueAt as Instant;
         return {
-          ...s,
+          ...settled,
           resolution,
           status: 'RETURN_REQUESTED',
           deadline: { kind: 'RETURN_ADDRESS', dueAt },
@@ -480,7 +512,7 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
       }
       if (refundAmount !== null) {
         return {
-          ...s,
+          ...settled,
           resolution,
           status: 'REFUND_PENDING',
           deadline: null,
@@ -490,7 +522,7 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
       }
       // No refund and no return: a DisputeClosed (or, for a replacement or resend, a
       // ReplacementRequested) follows in the same batch.
-      return { ...s, resolution, deadline: null };
+      return { ...settled, resolution, deadline: null };
     }
     case 'EvidenceAdded': {
       const { evidenceId, answersRequestId } = event.data;
@@ -530,8 +562,20 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
       return { ...s, usedIds: [...s.usedIds, event.data.noteId] };
     case 'DisputeDecided': {
       const { decisionId, stage, ruling, final, appealDueAt } = event.data;
-      const decision: Decision = { decisionId, stage, ruling, final, appealDueAt, acceptedBy: [] };
-      const base = { ...s, decision, usedIds: [...s.usedIds, decisionId] };
+      const decision: Decision = {
+        decisionId,
+        stage,
+        ruling,
+        final,
+        appealDueAt,
+        acceptedBy: [],
+      };
+      const base = {
+        ...s,
+        decision,
+        decidedBy: event.data.by.id,
+        usedIds: [...s.usedIds, decisionId],
+      };
       if (final) return { ...base, deadline: null };
       const dueAt = appealDueAt as Instant;
       return { ...base, status: 'DECIDED', deadline: { kind: 'APPEAL_WINDOW', dueAt } };
@@ -599,6 +643,8 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
         refundReachedBy: viaTimeout ? 'RETURN_TIMEOUT' : (s.resolution as Resolution).reachedBy,
       };
     }
+    case 'RefundMarkedSent':
+      return { ...s, refundMarkedSentAt: event.data.at };
     case 'RefundPaidOut':
       return { ...s, refunded: event.data.amount };
     case 'DisputeClosed':
@@ -676,11 +722,15 @@ function opened(event: DisputeOpened): Dispute {
     mediatorId: null,
     evidenceRequests: [],
     decision: null,
+    decidedBy: null,
     appealsUsed: 0,
     resolution: null,
     refundDue: null,
     refundReachedBy: null,
     refunded: null,
+    refundMarkedSentAt: null,
+    resolvedOnce: false,
+    lastEventAt: d.at,
     outcome: null,
     reachedBy: null,
     closedAt: null,

@@ -16,6 +16,8 @@ export const DOMAIN_ERROR_CODES = [
   'FORBIDDEN_FOR_ROLE',
   'NOT_ASSIGNED_MEDIATOR',
   'CASE_ALREADY_ASSIGNED',
+  /** An appeal is reviewed by another senior than the one who decided the decision under appeal. */
+  'APPEAL_NEEDS_ANOTHER_SENIOR',
   // orders
   'ORDER_NOT_FOUND',
   'ORDER_ALREADY_PLACED',
@@ -37,6 +39,8 @@ export const DOMAIN_ERROR_CODES = [
   'DISPUTE_NOT_DECIDED',
   'DISPUTE_NOT_IN_APPEAL',
   'DISPUTE_ALREADY_RESOLVED',
+  /** Cancelling is for before a decision: once a mediator decided, the buyer accepts or appeals. */
+  'DISPUTE_ALREADY_DECIDED',
   'DISPUTE_CLOSED',
   'RETURN_NOT_AWAITING_ADDRESS',
   'RETURN_NOT_AWAITING_SHIPMENT',
@@ -48,11 +52,15 @@ export const DOMAIN_ERROR_CODES = [
   'REPLACEMENT_NOT_AWAITING_SHIPMENT',
   'REPLACEMENT_NOT_IN_TRANSIT',
   'REFUND_NOT_PENDING',
+  /** The seller already recorded this refund as sent: money never moves twice. */
+  'REFUND_ALREADY_MARKED_SENT',
   // money
   'REFUND_EXCEEDS_ORDER_TOTAL',
   'REFUND_AMOUNT_MISMATCH',
   // proposals, escalation, evidence, decisions
   'PROPOSAL_NOT_FOUND',
+  /** The solution cannot be carried out for this reason (no return of an item never received). */
+  'SOLUTION_NOT_FOR_REASON',
   /** The seller accepted a claim the buyer has since replaced: they must look at the new one. */
   'PROPOSAL_CHANGED',
   'CANNOT_ACCEPT_OWN_PROPOSAL',

@@ -5,6 +5,7 @@ import type { DisputePolicy } from './policy';
 import { type Instant, isBefore } from './time';
 import {
   type Actor,
+  type DisputeReason,
   EVIDENCE_KINDS,
   type EvidenceContent,
   type EvidenceKind,
@@ -166,6 +167,18 @@ export function requireRuling<R extends Ruling>(ruling: R, left: Money): R {
       return ensureNever(unknown);
     }
   }
+}
+
+/**
+ * A ruling that fits the dispute's reason: an item that never arrived cannot be returned, so an
+ * ITEM_NOT_RECEIVED dispute is never settled by RETURN_AND_REFUND (claim, proposal or decision).
+ */
+export function requireFitsReason(ruling: Ruling, reason: DisputeReason): void {
+  ensure(
+    !(reason === 'ITEM_NOT_RECEIVED' && ruling.kind === 'RETURN_AND_REFUND'),
+    'SOLUTION_NOT_FOR_REASON',
+    'an item that was not received cannot be returned',
+  );
 }
 
 /** A proposal's solution: a ruling other than SELLER_FAVOUR (which only a mediator decides). */

@@ -10,6 +10,7 @@ export * from './order';
 export * from './dispute.events';
 export * from './dispute.commands';
 export { decide } from './dispute.decide';
+export { requireMayOpenDispute } from './decide.opening';
 export { requireTakesEvidenceFrom, takesEvidenceFrom } from './guards';
 export * from './deadlines';
 export * from './visibility';

@@ -6,16 +6,32 @@ export interface Money {
   readonly currency: string;
 }
 
-const CURRENCY = /^[A-Z]{3}$/;
+/**
+ * The ISO 4217 codes and their minor units come from `Intl` (ECMA-402, the ICU data shipped with
+ * the runtime): part of the language like `Math`, no IO and no clock, so the domain stays pure
+ * and needs no currency table of its own.
+ */
+const ISO_4217: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 
-/** Validates `value` (a non-negative safe integer in a 3-letter currency) and returns a copy. */
+export function isIsoCurrency(currency: string): boolean {
+  return ISO_4217.has(currency);
+}
+
+/** Digits after the decimal point of `currency` (JPY 0, EUR 2, KWD 3): what a minor unit is. */
+export function currencyMinorUnits(currency: string): number {
+  ensure(isIsoCurrency(currency), 'INVALID_MONEY', `not an ISO 4217 currency code: ${currency}`);
+  const format = new Intl.NumberFormat('en', { style: 'currency', currency });
+  return format.resolvedOptions().maximumFractionDigits as number;
+}
+
+/** Validates `value` (a non-negative safe integer in an ISO 4217 currency) and returns a copy. */
 export function money(amountMinor: number, currency: string): Money {
   ensure(
     Number.isSafeInteger(amountMinor) && amountMinor >= 0,
     'INVALID_MONEY',
     `amount must be a non-negative integer of minor units, got ${amountMinor}`,
   );
-  ensure(CURRENCY.test(currency), 'INVALID_MONEY', `not an ISO 4217 currency code: ${currency}`);
+  ensure(isIsoCurrency(currency), 'INVALID_MONEY', `not an ISO 4217 currency code: ${currency}`);
   return { amountMinor, currency };
 }
 
@@ -41,4 +57,17 @@ export function subtractMoney(a: Money, b: Money): Money {
 
 export function zeroOf(currency: string): Money {
   return money(0, currency);
+}
+
+/**
+ * The amount as people read it, in its currency's minor units: JPY 1500 → "1500 JPY",
+ * EUR 1500 → "15.00 EUR", KWD 1500 → "1.500 KWD". Integer arithmetic on the digits, no float.
+ * A code outside ISO 4217 (stored before such codes were refused) reads with two decimals.
+ */
+export function formatMoney({ amountMinor, currency }: Money): string {
+  const digits = isIsoCurrency(currency) ? currencyMinorUnits(currency) : 2;
+  const units = String(amountMinor).padStart(digits + 1, '0');
+  const whole = units.slice(0, units.length - digits);
+  const fraction = digits === 0 ? '' : `.${units.slice(units.length - digits)}`;
+  return `${whole}${fraction} ${currency}`;
 }

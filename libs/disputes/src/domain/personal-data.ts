@@ -63,6 +63,7 @@ export const PERSONAL_DATA: Readonly<Record<DisputeEventType, PersonalDataDeclar
   ReplacementReceived: none,
   ReplacementProblemReported: { text: ['statement'], identifiers: [] },
   RefundReleased: none,
+  RefundMarkedSent: { text: ['reference'], identifiers: [] },
   RefundPaidOut: { text: ['payoutReference'], identifiers: ['orderId'] },
   DisputeClosed: { text: [], identifiers: [...ORDER_PARTIES] },
   DeadlinePassed: none,

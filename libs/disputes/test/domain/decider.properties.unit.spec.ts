@@ -78,6 +78,7 @@ const KINDS = [
   'RecordReturnDelivery',
   'ConfirmReturnReceived',
   'DisputeReturnCondition',
+  'MarkRefundSent',
   'ConfirmRefundPayout',
   'ShipReplacement',
   'ConfirmReplacementReceived',
@@ -135,7 +136,7 @@ const PLAUSIBLE: Record<DisputeState['status'], readonly Kind[]> = {
     'AddEvidence',
     'FireDeadline',
   ],
-  REFUND_PENDING: ['ConfirmRefundPayout', 'PostMessage'],
+  REFUND_PENDING: ['ConfirmRefundPayout', 'PostMessage', 'MarkRefundSent'],
   CLOSED: KINDS,
   CANCELLED: KINDS,
 };
@@ -210,6 +211,7 @@ const NATURAL: Record<Kind, (s: DisputeState, i: Intent) => Actor> = {
   RecordReturnDelivery: () => platform,
   ConfirmReturnReceived: () => seller,
   DisputeReturnCondition: () => seller,
+  MarkRefundSent: () => seller,
   ConfirmRefundPayout: () => platform,
   ShipReplacement: () => seller,
   ConfirmReplacementReceived: () => buyer,
@@ -319,6 +321,10 @@ function commandFor(state: DisputeState, i: Intent, now: string, n: number): Dis
       return { type: kind, data: { carrier: 'post', trackingNumber: `R${n}` }, metadata };
     case 'ReportReplacementProblem':
       return { type: kind, data: { statement: 'never came' }, metadata };
+    case 'MarkRefundSent': {
+      const amount = dispute?.refundDue && i.pick % 4 ? dispute.refundDue : eur(i.amount);
+      return { type: kind, data: { reference: `tr-${n}`, amount }, metadata };
+    }
     case 'ConfirmRefundPayout': {
       const amount = dispute?.refundDue && i.pick % 4 ? dispute.refundDue : eur(i.amount);
       return { type: kind, data: { payoutReference: `po-${n}`, amount }, metadata };
@@ -426,6 +432,12 @@ describe('decider properties', () => {
           }
           const paid = run.events.filter((e) => e.type === 'RefundPaidOut').length;
           expect(paid).toBeLessThanOrEqual(1);
+          const marked = run.events.filter((e) => e.type === 'RefundMarkedSent').length;
+          expect(marked).toBeLessThanOrEqual(1);
+
+          // Event times never decrease within the stream (issue 12, item 10).
+          const times = run.events.map((e) => toEpochMs(e.data.at));
+          expect(times.filter((at, k) => k > 0 && at < times[k - 1])).toEqual([]);
 
           // Mediator-only data never reaches a party-visible (or analyst-visible) event field.
           for (const role of ['buyer', 'seller', 'platform', 'analyst'] satisfies Role[]) {
@@ -472,7 +484,7 @@ describe('decider properties', () => {
           reached.add(state.status);
         });
       }),
-      { numRuns: 300, seed: 20_260_301 },
+      { numRuns: 1_000, seed: 20_260_301 },
     );
     expect([...reached].sort()).toEqual(
       [

@@ -139,6 +139,11 @@ const SAMPLES: Samples = {
   ReplacementReceived: { ...base(buyer) },
   ReplacementProblemReported: { ...base(buyer), statement: 'SECRET it never came' },
   RefundReleased: { ...base(system), amount: eur(5000), cause: 'RETURN_RECEIVED' },
+  RefundMarkedSent: {
+    ...base(seller),
+    amount: eur(5000),
+    reference: 'SECRET-TRANSFER-7',
+  },
   RefundPaidOut: {
     ...base({ id: 'person-platform', role: 'platform' }),
     orderId: 'person-order',

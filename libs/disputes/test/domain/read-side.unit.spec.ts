@@ -95,19 +95,20 @@ describe('pending deadlines (for the scheduler)', () => {
   });
 
   it('lists open evidence requests in mediation, earliest first, and nothing when closed', () => {
+    // In request order: a command is never dated before the stream's last event (issue 12).
     const asked = taken()
-      .then(
-        cmd('RequestEvidence', mediator, day(11), {
-          requestId: 'r-2',
-          from: 'seller',
-          prompt: 'invoice',
-        }),
-      )
       .then(
         cmd('RequestEvidence', mediator, day(10.5), {
           requestId: 'r-1',
           from: 'buyer',
           prompt: 'label',
+        }),
+      )
+      .then(
+        cmd('RequestEvidence', mediator, day(11), {
+          requestId: 'r-2',
+          from: 'seller',
+          prompt: 'invoice',
         }),
       );
     expect(pendingDeadlines(asked.state, P)).toEqual([

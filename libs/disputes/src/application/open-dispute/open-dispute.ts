@@ -11,6 +11,7 @@ import {
   OrderDisputeLinked,
   OrderState,
   orderStreamId,
+  requireMayOpenDispute,
   toEpochMs,
 } from '../../domain';
 import {
@@ -62,6 +63,8 @@ export class OpenDisputeHandler implements ICommandHandler<OpenDisputeCommand> {
     // Per order too: a key reused on another order must not link that order to this dispute.
     const proposalId = idFor(issued, `proposal:${orderId}`);
     return retryOnConflict(async () => {
+      // Before any lookup: a role that may not open learns nothing about which orders exist.
+      requireMayOpenDispute(issued.actor);
       const order = await this.streams.loadOrder(orderId);
       const orphan = await this.orphanedReservation(order, issued.actor);
       const disputeId = orphan ?? idFor(issued, `dispute:${orderId}`);

@@ -48,6 +48,8 @@ export interface CaseFile {
   refund: {
     released: Money | null;
     releasedAt: string | null;
+    /** When the seller marked it sent (the platform's payout still confirms it). */
+    markedSentAt?: string | null;
     paidOut: Money | null;
     payoutReference: string | null;
     paidAt: string | null;
@@ -362,6 +364,8 @@ export function foldCaseFile(file: CaseFile, event: DisputeEvent): CaseFile {
         : { ...file, queuedAt: at };
     case 'RefundReleased':
       return { ...file, refund: { ...file.refund, released: event.data.amount, releasedAt: at } };
+    case 'RefundMarkedSent':
+      return { ...file, refund: { ...file.refund, markedSentAt: at } };
     case 'RefundPaidOut':
       return {
         ...file,
@@ -382,6 +386,13 @@ export function foldCaseFile(file: CaseFile, event: DisputeEvent): CaseFile {
             ),
           };
     case 'DisputeResolved':
+      // As the decider's state: a request still open when the dispute is settled lapses.
+      return {
+        ...file,
+        evidenceRequests: file.evidenceRequests.map((r) =>
+          r.status === 'OPEN' ? { ...r, status: 'LAPSED' as const } : r,
+        ),
+      };
     case 'DisputeClosed':
     case 'CaseTaken':
       // Carried by the state (resolution, outcome, mediator); the timeline tells when.

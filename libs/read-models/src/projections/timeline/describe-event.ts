@@ -1,4 +1,10 @@
-import type { DisputeEvent, Money, Role, Ruling } from '@arbiter/disputes';
+import {
+  type DisputeEvent,
+  formatMoney,
+  type Money,
+  type Role,
+  type Ruling,
+} from '@arbiter/disputes';
 import { oneLine, quoteText } from './quote-text';
 
 /**
@@ -78,6 +84,8 @@ export function describeEvent(event: DisputeEvent): string {
       return `${who} reported a problem with the replacement: ${quoteText(event.data.statement)}.`;
     case 'RefundReleased':
       return `A refund of ${amount(event.data.amount)} was released (${words(event.data.cause)}).`;
+    case 'RefundMarkedSent':
+      return `${who} marked the refund of ${amount(event.data.amount)} as sent.`;
     case 'RefundPaidOut':
       return `${who} paid out the refund of ${amount(event.data.amount)}.`;
     case 'DisputeClosed':
@@ -108,8 +116,9 @@ const day = (instant: string | null): string => (instant ?? '').slice(0, 10);
 const proposerWords = (proposer: string): string =>
   proposer === 'mediator' ? "mediator's" : `${proposer}'s`;
 
+/** In the currency's own minor units (ISO 4217): JPY has none, KWD has three. */
 export function amount(value: Money): string {
-  return `${(value.amountMinor / 100).toFixed(2)} ${value.currency}`;
+  return formatMoney(value);
 }
 
 function solution(value: Ruling): string {

@@ -187,3 +187,36 @@ describe('describeEvent: a timeline entry built from hostile text', () => {
     expect(summary).toMatch(/…”\.$/);
   });
 });
+
+describe('describeEvent: amounts in their currency’s minor units (ISO 4217)', () => {
+  const released = (amountMinor: number, currency: string) =>
+    ({
+      type: 'RefundReleased',
+      data: { ...stamp, by: seller, amount: { amountMinor, currency }, cause: 'RETURN_RECEIVED' },
+    }) as DisputeEvent;
+
+  it('shows yen without decimals, dinars with three and euros with two', () => {
+    expect(describeEvent(released(1500, 'JPY'))).toBe(
+      'A refund of 1500 JPY was released (return received).',
+    );
+    expect(describeEvent(released(1500, 'KWD'))).toBe(
+      'A refund of 1.500 KWD was released (return received).',
+    );
+    expect(describeEvent(released(1500, 'EUR'))).toBe(
+      'A refund of 15.00 EUR was released (return received).',
+    );
+  });
+
+  it('tells that the seller marked the refund sent', () => {
+    const marked = {
+      type: 'RefundMarkedSent',
+      data: {
+        ...stamp,
+        by: seller,
+        amount: { amountMinor: 1500, currency: 'JPY' },
+        reference: 'x',
+      },
+    } as DisputeEvent;
+    expect(describeEvent(marked)).toBe('The seller marked the refund of 1500 JPY as sent.');
+  });
+});
