@@ -13,6 +13,7 @@ import {
   DomainError,
   evolve,
   expectedActions,
+  type ExpectedActionKind,
   fromEpochMs,
   initialState,
   pendingDeadlines,
@@ -363,6 +364,60 @@ const policies = fc.constantFrom(
   definePolicy({ maxAppeals: 0, minDaysBeforeEscalation: 0 }),
 );
 
+/** The commands each expected action's deadline governs (ConfirmReplacementReceived is taken late on purpose: it ends the dispute as the timer would). */
+const GOVERNED: Partial<Record<ExpectedActionKind, readonly DisputeCommand['type'][]>> = {
+  RESPOND_TO_DISPUTE: ['RespondToDispute'],
+  NEGOTIATE: ['SubmitProposal', 'WithdrawProposal', 'AcceptProposal', 'EscalateDispute'],
+  ANSWER_PROPOSAL: ['SubmitProposal', 'WithdrawProposal', 'AcceptProposal', 'EscalateDispute'],
+  ACCEPT_OR_APPEAL_DECISION: ['AcceptDecision', 'AppealDecision'],
+  PROVIDE_RETURN_ADDRESS: ['ProvideReturnAddress'],
+  SHIP_RETURN: ['ShipReturn'],
+  RECORD_RETURN_DELIVERY: ['RecordReturnDelivery'],
+  CONFIRM_RETURN_RECEIVED: ['ConfirmReturnReceived', 'DisputeReturnCondition'],
+  SHIP_REPLACEMENT: ['ShipReplacement'],
+  REPORT_REPLACEMENT_PROBLEM: ['ReportReplacementProblem'],
+};
+
+/** The passed deadline that should have refused `command`, if any (null: none did). */
+function governedAndLate(
+  state: DisputeState,
+  command: DisputeCommand,
+  policy: DisputePolicy,
+): string | null {
+  if (state.status === 'NONE' || command.type === 'FireDeadline') return null;
+  const now = toEpochMs(command.metadata.now);
+  for (const action of expectedActions(state, policy)) {
+    if (action.dueAt === null || now < toEpochMs(action.dueAt)) continue;
+    if (action.role !== command.metadata.actor.role) continue;
+    if (GOVERNED[action.action]?.includes(command.type)) {
+      return `${command.type} by the ${action.role} after ${action.action}'s deadline ${action.dueAt}`;
+    }
+  }
+  if (command.type === 'AddEvidence' && command.data.answersRequestId) {
+    const request = state.evidenceRequests.find(
+      (r) => r.requestId === command.data.answersRequestId,
+    );
+    if (request?.status === 'OPEN' && now >= toEpochMs(request.dueAt)) {
+      return `AddEvidence answering ${request.requestId} after its deadline ${request.dueAt}`;
+    }
+  }
+  return null;
+}
+
+/** Where nobody can move a dispute on: a state that is not final with no one to act. */
+function strandedIn(state: DisputeState, policy: DisputePolicy): string | null {
+  if (state.status === 'NONE' || state.status === 'CLOSED' || state.status === 'CANCELLED')
+    return null;
+  const actions = expectedActions(state, policy);
+  // A deadline moves it on; or mediators, who work a queue; or, for a refund owed, the platform
+  // that pays it. A return in transit waiting only for someone's record would be stranded.
+  const movesOn =
+    actions.some((action) => action.dueAt !== null) ||
+    actions.some((action) => action.role === 'mediator' || action.role === 'senior_mediator') ||
+    (state.status === 'REFUND_PENDING' && actions.some((action) => action.role === 'platform'));
+  return movesOn ? null : `${state.status}: ${JSON.stringify(actions)}`;
+}
+
 describe('decider properties', () => {
   it('random command sequences from all roles never break the invariants', () => {
     fc.assert(
@@ -395,6 +450,12 @@ describe('decider properties', () => {
             const before = run.state;
             const { produced } = step(run, command, policy);
 
+            // (c) No command is accepted once a deadline that governs it has passed, whether or
+            // not its timer fired.
+            if (produced !== null && produced.length > 0) {
+              expect(governedAndLate(before, command, policy)).toBeNull();
+            }
+
             // A closed or cancelled dispute accepts nothing but no-op timers.
             if (before.status === 'CLOSED' || before.status === 'CANCELLED') {
               expect(produced ?? []).toEqual([]);
@@ -410,6 +471,10 @@ describe('decider properties', () => {
 
             // Revisions only grow, one per event.
             expect(run.state.revision).toBe(before.revision + produced.length);
+
+            // (b) Nobody is stranded: every state that is not final has a next action with a
+            // deadline that moves it on, or one for the mediators or (a refund owed) the platform.
+            expect(strandedIn(run.state, policy)).toBeNull();
           });
 
           // Replaying the decided events through evolve gives the same state.
@@ -432,6 +497,12 @@ describe('decider properties', () => {
           }
           const paid = run.events.filter((e) => e.type === 'RefundPaidOut').length;
           expect(paid).toBeLessThanOrEqual(1);
+          // (a) No money moves twice: what is paid out, all payouts together, stays within the
+          // order total.
+          const paidOut = run.events
+            .filter((e) => e.type === 'RefundPaidOut')
+            .reduce((sum, e) => sum + e.data.amount.amountMinor, 0);
+          expect(paidOut).toBeLessThanOrEqual(TOTAL.amountMinor);
           const marked = run.events.filter((e) => e.type === 'RefundMarkedSent').length;
           expect(marked).toBeLessThanOrEqual(1);
 
