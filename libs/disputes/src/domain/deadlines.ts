@@ -139,7 +139,9 @@ const EXPECTED: Readonly<
       action: state.mediatorId === null ? 'TAKE_APPEAL' : 'DECIDE_APPEAL',
       ...NO_DEADLINE,
     },
-    ...partiesToAnswer(state, policy),
+    // Only evidence requests: nothing is accepted in an appeal, so a mediator's proposal left
+    // from the mediation is no longer the parties' to answer.
+    ...partiesToAnswer(state, policy, { proposals: false }),
   ],
   DECIDED: (state, due) =>
     BOTH_PARTIES.filter((role) => !(state.decision as Decision).acceptedBy.includes(role)).map(
@@ -200,7 +202,11 @@ function otherPartyProposes(state: Dispute, role: 'buyer' | 'seller'): boolean {
   return other !== null || state.proposals.mediator !== null;
 }
 
-function partiesToAnswer(state: Dispute, policy: DisputePolicy): ExpectedAction[] {
+function partiesToAnswer(
+  state: Dispute,
+  policy: DisputePolicy,
+  { proposals } = { proposals: true },
+): ExpectedAction[] {
   const fromRequests: ExpectedAction[] = state.evidenceRequests
     .filter((r) => r.status === 'OPEN')
     .map((r) => ({
@@ -209,7 +215,7 @@ function partiesToAnswer(state: Dispute, policy: DisputePolicy): ExpectedAction[
       dueAt: r.dueAt,
       ifMissed: consequenceOf('EVIDENCE_REQUEST', policy),
     }));
-  const proposal = state.proposals.mediator;
+  const proposal = proposals ? state.proposals.mediator : null;
   const fromProposal: ExpectedAction[] =
     proposal === null
       ? []

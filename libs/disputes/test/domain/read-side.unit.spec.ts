@@ -27,6 +27,8 @@ import {
   day,
   decided,
   escalated,
+  eur,
+  given,
   mediator,
   opened,
   otherBuyer,
@@ -229,6 +231,36 @@ describe('expected actions (what you must do, by when)', () => {
     expect(nextActionFor(appealed().state, 'senior_mediator', P)?.action).toBe('TAKE_APPEAL');
     expect(nextActionFor(appealTaken().state, 'senior_mediator', P)?.action).toBe('DECIDE_APPEAL');
     expect(nextActionFor(appealTaken().state, 'mediator', P)).toBeNull();
+  });
+
+  it('in appeal: a mediator’s proposal left from the mediation is nobody’s to answer (nothing is accepted in an appeal)', () => {
+    const appealedOverProposal = taken()
+      .then(
+        cmd('SubmitProposal', mediator, day(10.5), {
+          proposalId: 'p-med',
+          solution: { kind: 'PARTIAL_REFUND', amount: eur(2000) },
+        }),
+      )
+      .then(
+        cmd('DecideDispute', mediator, day(11), {
+          decisionId: 'dec-1',
+          ruling: { kind: 'SELLER_FAVOUR' },
+          rationale: 'No damage shown',
+        }),
+      )
+      .then(
+        cmd('AppealDecision', buyer, day(12), {
+          appealId: 'appeal-1',
+          decisionId: 'dec-1',
+          newInformation: 'Courier report attached',
+        }),
+      );
+    expect(appealedOverProposal.state.status).toBe('IN_APPEAL');
+    expect(nextActionFor(appealedOverProposal.state, 'buyer', P)).toBeNull();
+    expect(nextActionFor(appealedOverProposal.state, 'seller', P)).toBeNull();
+    given(appealedOverProposal)
+      .when(cmd('AcceptProposal', seller, day(12.5), { proposalId: 'p-med' }))
+      .thenFails('DISPUTE_NOT_IN_NEGOTIATION');
   });
 
   it('return and refund steps', () => {
