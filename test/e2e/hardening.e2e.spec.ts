@@ -349,6 +349,39 @@ describe('hardening', () => {
       }
     });
 
+    it('refuses a currency that is not ISO 4217 as the domain does (INVALID_MONEY), whatever its shape', async () => {
+      const token = await tokenFor('platform', 'marketplace');
+      const place = (currency: string) =>
+        graphql(
+          gateway.url,
+          'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId } }',
+          {
+            token,
+            variables: {
+              input: {
+                orderId: `order-${currency}-${Date.now()}`,
+                buyerId: 'buyer-1',
+                sellerId: 'seller-1',
+                total: { amountMinor: 1500, currency },
+                items: [
+                  {
+                    sku: 's',
+                    title: 'Lamp',
+                    quantity: 1,
+                    unitPrice: { amountMinor: 1500, currency },
+                  },
+                ],
+              },
+            },
+          },
+        );
+      for (const currency of ['ABC', 'XYZ']) {
+        expect((await place(currency)).body.errors?.[0]?.extensions?.code).toBe('INVALID_MONEY');
+      }
+      expect((await place('eur')).body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect((await place('JPY')).body.errors).toBeUndefined();
+    });
+
     it('answers a subscription sent over HTTP, and a persisted-query request, with their own codes', async () => {
       const token = await tokenFor('analyst');
       const subscription = await graphql(gateway.url, 'subscription { disputeEvents { type } }', {

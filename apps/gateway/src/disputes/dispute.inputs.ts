@@ -7,7 +7,6 @@ import {
   IsEnum,
   IsInt,
   IsISO31661Alpha2,
-  IsISO4217CurrencyCode,
   IsISO8601,
   IsOptional,
   IsPositive,
@@ -84,8 +83,13 @@ export class MoneyInput {
   @IsPositive()
   amountMinor!: number;
 
-  @Field({ description: 'ISO 4217 currency code, e.g. EUR.' })
-  @IsISO4217CurrencyCode()
+  @Field({
+    description:
+      'ISO 4217 currency code, e.g. EUR (three capital letters; one that is not ISO 4217 is INVALID_MONEY).',
+  })
+  // Shape only: which codes exist is the domain's to say (INVALID_MONEY), from the same table
+  // that gives each currency's minor units.
+  @Matches(/^[A-Z]{3}$/)
   currency!: string;
 }
 
