@@ -1,39 +1,15 @@
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
-import { graphql, tokenFor } from './support/clients';
+import { graphql, graphqlOverWebSocket, tokenFor } from './support/clients';
 import { type RunningGateway, startGateway } from './support/gateway';
 
-/** The errors a graphql-ws operation ends with, on a buyer's socket. */
+/** How a graphql-ws operation on a buyer's socket ends, as text. */
 async function overWebSocket(
   wsUrl: string,
   query: string,
   variables?: Record<string, unknown>,
 ): Promise<string> {
-  const client = createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${await tokenFor('buyer')}` },
-    retryAttempts: 0,
-  });
-  try {
-    const outcome: unknown[] = [];
-    await new Promise<void>((resolve) => {
-      client.subscribe(
-        { query, variables },
-        {
-          next: (result) => void outcome.push(result),
-          error: (error) => {
-            outcome.push(error);
-            resolve();
-          },
-          complete: resolve,
-        },
-      );
-    });
-    return JSON.stringify(outcome);
-  } finally {
-    await client.dispose();
-  }
+  return JSON.stringify(
+    await graphqlOverWebSocket(wsUrl, query, await tokenFor('buyer'), variables),
+  );
 }
 
 /**
