@@ -1,5 +1,5 @@
-// Three tiers (STYLE.md rule 11): unit = pure code, int = real PGlite / PostgreSQL,
-// e2e = the started gateway over HTTP and WebSocket. Type checking is `npm run typecheck`;
+// Four tiers: unit = pure code, int = real PGlite / PostgreSQL, e2e = the started gateway over
+// HTTP and WebSocket, fault = processes killed and networks cut under load. Type checking is `npm run typecheck`;
 // Jest only transpiles, which keeps the suites fast.
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
@@ -46,6 +46,14 @@ module.exports = {
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'],
       testTimeout: 120_000,
+    },
+    {
+      ...base,
+      // Faults injected into running processes (kill -9, network cuts, foreign transactions):
+      // each test prints its figures; CI runs bounded variants.
+      displayName: 'fault',
+      testMatch: ['<rootDir>/test/fault/**/*.fault.spec.ts'],
+      testTimeout: 300_000,
     },
   ],
 };
