@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { chainHash, GENESIS_HASH } from './audit-chain';
+import { DomainError } from '../domain/errors';
 import {
+  EventIdConflictError,
   EventMetadata,
   EventStore,
   RecordedEvent,
@@ -20,6 +22,13 @@ export interface CommandContext {
   correlationId?: string;
   causationId?: string;
   actor: { id: string; role: string };
+  /**
+   * A fingerprint of the request behind the command id (`requestFingerprint` of what the client
+   * asked for, without time or correlation ids). Recorded on every event as
+   * `metadata.requestHash`; when the command id comes back with another fingerprint, the key was
+   * reused for another request and is refused (IDEMPOTENCY_KEY_REUSED) instead of replayed.
+   */
+  requestHash?: string;
 }
 
 export interface HandledCommand<State> {
@@ -57,6 +66,14 @@ export interface HandleOptions {
  * Idempotency rides on the stream itself: every event carries its command id, so a command whose
  * id is already in the stream appends nothing and returns the state, and the event ids are derived
  * from the command id, so even a lost response followed by a retry cannot duplicate an event.
+ *
+ * Concurrent requests with one command id: one append wins; the others fail on the revision or on
+ * the taken event ids (their events differ from the recorded ones: own correlation id, own clock),
+ * read the stream again, find the command recorded and answer as its replay, so every caller gets
+ * the first request's result and none an error. The append is atomic, so no caller ever finds the
+ * command half done. Taken ids while the stream holds no event of this command id mean the id was
+ * used on another stream: IDEMPOTENCY_KEY_REUSED, as is a recorded command with another request
+ * fingerprint.
  */
 export async function handleCommand<Command, Event extends { type: string; data: unknown }, State>(
   store: EventStore,
@@ -67,6 +84,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
   options: HandleOptions = {},
 ): Promise<HandledCommand<State>> {
   const maxAttempts = options.maxAttempts ?? 10;
+  let idsTaken = false;
   for (let attempt = 1; ; attempt++) {
     const recorded = await store.readStream(streamId);
     const fold = (events: readonly RecordedEvent[]) =>
@@ -75,6 +93,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
       (e) => e.metadata.commandId === context.commandId,
     );
     if (lastOfThisCommand >= 0) {
+      assertSameRequest(recorded[lastOfThisCommand], context);
       // Already handled: answer with the state as that command left it, append nothing.
       const history = recorded.slice(0, lastOfThisCommand + 1);
       return {
@@ -85,6 +104,8 @@ export async function handleCommand<Command, Event extends { type: string; data:
         replayed: true,
       };
     }
+    // The ids derived from this command id are taken, but not in this stream.
+    if (idsTaken) throw keyReused();
     const state = fold(recorded);
     const revision = BigInt(recorded.length) - 1n;
 
@@ -124,11 +145,60 @@ export async function handleCommand<Command, Event extends { type: string; data:
         replayed: false,
       };
     } catch (error) {
+      if (error instanceof EventIdConflictError) {
+        // Recorded meanwhile by a concurrent request with this command id (found on the re-read,
+        // answered as its replay), or recorded on another stream (refused on the re-read).
+        idsTaken = true;
+        continue;
+      }
       if (!(error instanceof WrongExpectedRevisionError) || attempt >= maxAttempts) throw error;
       // Another command won the race; back off a little (with jitter) and decide again.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
     }
   }
+}
+
+/**
+ * A recorded command id answered for another request is a key reused, not a retry. Events
+ * recorded before fingerprints existed carry none and match any request (their retries keep
+ * replaying as they always did); so does a caller that gives no fingerprint.
+ */
+function assertSameRequest(recorded: RecordedEvent, context: CommandContext): void {
+  const recordedHash = recorded.metadata.requestHash;
+  if (
+    context.requestHash !== undefined &&
+    typeof recordedHash === 'string' &&
+    recordedHash !== context.requestHash
+  ) {
+    throw keyReused();
+  }
+}
+
+const keyReused = () =>
+  new DomainError(
+    'IDEMPOTENCY_KEY_REUSED',
+    'This idempotency key was already used for another request; use a new key for a new request',
+  );
+
+/**
+ * The fingerprint of a request: sha256 over its canonical JSON (object keys sorted, so the order
+ * in which a client sent the fields does not matter). Give it what the client asked for, never
+ * times or correlation ids.
+ */
+export function requestFingerprint(request: unknown): string {
+  return createHash('sha256').update(canonicalJson(request)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+            a < b ? -1 : a > b ? 1 : 0,
+          ),
+        )
+      : v,
+  );
 }
 
 function metadataFor(context: CommandContext, schemaVersion: number): EventMetadata {
@@ -138,6 +208,7 @@ function metadataFor(context: CommandContext, schemaVersion: number): EventMetad
     actor: context.actor as EventMetadata['actor'],
     commandId: context.commandId,
     schemaVersion,
+    ...(context.requestHash === undefined ? {} : { requestHash: context.requestHash }),
   };
 }
 

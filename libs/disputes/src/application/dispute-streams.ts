@@ -27,7 +27,13 @@ import {
   orderStreamId,
 } from '../domain';
 import { CLOCK, type Clock } from '@arbiter/platform/clock';
-import { Decider, deterministicUuid, handleCommand, HandledCommand } from './command-handling';
+import {
+  Decider,
+  deterministicUuid,
+  handleCommand,
+  HandledCommand,
+  requestFingerprint,
+} from './command-handling';
 
 /** Injection token of the `DisputePolicy` in force (`DEFAULT_POLICY` unless configured). */
 export const DISPUTE_POLICY = Symbol('DISPUTE_POLICY');
@@ -39,6 +45,21 @@ export interface Issued {
   readonly commandId: string;
   readonly correlationId?: string;
   readonly causationId?: string;
+  /** What the client asked for, fingerprinted (`fingerprinted`): a key reused for another request is refused. */
+  readonly requestHash?: string;
+}
+
+/**
+ * `build(issued)` with the request's fingerprint in `issued`: the command's class and every field
+ * but `issued` (the client's input and the ids it names, no time, no correlation id), so the same
+ * key sent with another input, on another dispute or for another mutation is IDEMPOTENCY_KEY_REUSED.
+ * The edge calls it for every client command; in-process callers (the scheduler) need not.
+ */
+export function fingerprinted<C extends object>(build: (issued: Issued) => C, issued: Issued): C {
+  const draft = build(issued);
+  const request = Object.fromEntries(Object.entries(draft).filter(([key]) => key !== 'issued'));
+  const requestHash = requestFingerprint({ command: draft.constructor.name, request });
+  return build({ ...issued, requestHash });
 }
 
 /** A new id the command creates, the same on every retry of the same command. */
@@ -106,7 +127,10 @@ export class DisputeStreams {
       issued,
       {
         maxAttempts: MAX_ATTEMPTS,
-        eventIdSeed: `${streamId}:${issued.commandId}`,
+        // Seeded by the kind of stream, not the stream: a command writes at most one dispute and
+        // one order, and the same command id on another dispute finds its ids taken there, so a
+        // key reused elsewhere is IDEMPOTENCY_KEY_REUSED instead of a second effect.
+        eventIdSeed: `dispute:${issued.commandId}`,
         schemaVersionOf: (type) => DISPUTE_EVENT_SCHEMA_VERSIONS[type as DisputeEventType] ?? 1,
       },
     );
@@ -154,7 +178,7 @@ export class DisputeStreams {
       issued,
       {
         maxAttempts: options.maxAttempts ?? MAX_ATTEMPTS,
-        eventIdSeed: `${streamId}:${issued.commandId}`,
+        eventIdSeed: `order:${issued.commandId}`,
         schemaVersionOf: () => ORDER_EVENT_SCHEMA_VERSION,
       },
     );

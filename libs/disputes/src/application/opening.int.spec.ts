@@ -105,19 +105,21 @@ function openingSuite(store: () => StoreUnderTest) {
     expect(await codeOf(open('o-3'))).toBe('DISPUTE_ALREADY_EXISTS');
   });
 
-  it('treats a key reused on another order as another opening, leaving the first order alone', async () => {
+  it('refuses a key reused on another order (IDEMPOTENCY_KEY_REUSED), leaving both orders alone', async () => {
     await shippedOrder(d, 'o-7', parties);
     await shippedOrder(d, 'o-8', parties);
     const first = await open('o-7', d.as(buyer, 'reused-key'));
-    const second = await open('o-8', d.as(buyer, 'reused-key'));
-    expect(second.disputeId).not.toBe(first.disputeId);
-    expect(second.state).toMatchObject({ orderId: 'o-8' });
-    const links = (await d.store.readStream(orderStreamId('o-7'))).filter(
-      (e) => e.type === 'OrderDisputeLinked',
-    );
-    expect(links.map((e) => (e.data as { disputeId: string }).disputeId)).toEqual([
-      first.disputeId,
-    ]);
+    expect(await codeOf(open('o-8', d.as(buyer, 'reused-key')))).toBe('IDEMPOTENCY_KEY_REUSED');
+    const links = (orderId: string) =>
+      d.store
+        .readStream(orderStreamId(orderId))
+        .then((events) =>
+          events
+            .filter((e) => e.type === 'OrderDisputeLinked')
+            .map((e) => (e.data as { disputeId: string }).disputeId),
+        );
+    expect(await links('o-7')).toEqual([first.disputeId]);
+    expect(await links('o-8')).toEqual([]);
   });
 
   it('lets exactly one of several concurrent openings of one order succeed', async () => {

@@ -82,6 +82,12 @@ export const DOMAIN_ERROR_CODES = [
   'DEADLINE_NOT_DUE',
   /** The deadline governing this action has passed: only its timer moves the dispute on. */
   'DEADLINE_PASSED',
+  // requests
+  /**
+   * An idempotency key already used for another request (other input, another dispute or order,
+   * another mutation). A retry of the same request with its key gets the first answer instead.
+   */
+  'IDEMPOTENCY_KEY_REUSED',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
