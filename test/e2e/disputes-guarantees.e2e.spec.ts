@@ -135,6 +135,72 @@ describeOnDatabases('dispute mutation guarantees', (database) => {
     expect(reopened).toEqual(opened);
   });
 
+  it('one idempotency key sent 5 times at once: 5 identical answers, one effect; another request with it is IDEMPOTENCY_KEY_REUSED', async () => {
+    const { disputeId } = await negotiating();
+    const key = `burst-${randomUUID()}`;
+    const length = (await events(disputeId)).length;
+    const burst = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        mutate<DisputeResult>(d.gateway.url, people.buyer, 'postMessage', {
+          disputeId,
+          body: 'only once',
+          idempotencyKey: key,
+        }),
+      ),
+    );
+    expect(burst.map((r) => r.code ?? 'OK')).toEqual(burst.map(() => 'OK'));
+    expect(new Set(burst.map((r) => r.data?.revision))).toEqual(new Set([length]));
+    const stream = await events(disputeId);
+    expect(stream.filter((e) => e.type === 'MessagePosted')).toHaveLength(1);
+    expect(stream).toHaveLength(length + 1);
+
+    const otherText = await mutate(d.gateway.url, people.buyer, 'postMessage', {
+      disputeId,
+      body: 'something else',
+      idempotencyKey: key,
+    });
+    const { disputeId: another } = await negotiating();
+    const otherDispute = await mutate(d.gateway.url, people.buyer, 'postMessage', {
+      disputeId: another,
+      body: 'only once',
+      idempotencyKey: key,
+    });
+    const otherMutation = await mutate(d.gateway.url, people.buyer, 'cancelDispute', {
+      disputeId,
+      comment: 'only once',
+      idempotencyKey: key,
+    });
+    for (const refused of [otherText, otherDispute, otherMutation]) {
+      expect(refused.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    }
+    expect(await events(disputeId)).toHaveLength(length + 1);
+    expect((await events(another)).filter((e) => e.type === 'MessagePosted')).toEqual([]);
+
+    const orderId = await shippedOrder(d, people.platform, people.buyer, people.seller);
+    const open = {
+      orderId,
+      reason: 'DAMAGED',
+      description: 'Dented',
+      claim: { kind: 'FULL_REFUND' },
+      idempotencyKey: `open-${orderId}`,
+    };
+    const opened = await Promise.all(
+      Array.from({ length: 5 }, () => mutate(d.gateway.url, people.buyer, 'openDispute', open)),
+    );
+    expect(opened.map((r) => r.code ?? 'OK')).toEqual(opened.map(() => 'OK'));
+    expect(
+      new Set(opened.map((r) => JSON.stringify([r.data?.disputeId, r.data?.revision]))),
+    ).toHaveProperty('size', 1);
+    const reworded = await mutate(d.gateway.url, people.buyer, 'openDispute', {
+      ...open,
+      description: 'Broken',
+    });
+    expect(reworded.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    console.log(
+      `one key ×5 (${database}): postMessage ${burst.filter((r) => r.data).length}/5 answered, openDispute ${opened.filter((r) => r.data).length}/5 answered, one effect each`,
+    );
+  });
+
   it('takes instants only as the domain writes them: UTC with Z, no offset', async () => {
     const orderId = d.id('order');
     await ok(d.gateway.url, people.platform, 'placeOrder', {

@@ -60,7 +60,7 @@ abstract class MutationInput {
   @Field({
     nullable: true,
     description:
-      'Makes the mutation idempotent: the same key from the same caller returns the first result and changes nothing. When given, it wins over the `Idempotency-Key` header.',
+      'Makes the mutation idempotent: the same key from the same caller returns the first result and changes nothing, also when the requests arrive at the same time. Send one with every mutation and retry with the same key when an answer is lost or says it may be retried. A key reused for another request (other input, another dispute or order, another mutation) is refused with IDEMPOTENCY_KEY_REUSED. When given, it wins over the `Idempotency-Key` header.',
   })
   @IsOptional()
   @Matches(IDEMPOTENCY_KEY, { message: 'idempotencyKey must be 1–128 letters, digits or _ . : -' })

@@ -18,6 +18,7 @@ import {
   DisputeOutcome,
   DisputeReturnConditionCommand,
   EscalateDisputeCommand,
+  fingerprinted,
   Issued,
   MarkRefundSentCommand,
   OpenDisputeCommand,
@@ -64,7 +65,8 @@ import { DisputeType, toDisputeType } from './dispute.type';
 
 /**
  * The caller's command identity: the same idempotency key (the `idempotencyKey` argument, else
- * the `Idempotency-Key` header) from the same actor is the same command.
+ * the `Idempotency-Key` header) from the same actor is the same command. Commands are sent
+ * `fingerprinted`, so the key reused for another request is IDEMPOTENCY_KEY_REUSED.
  */
 export function issuedFrom(context: RequestContext, input: { idempotencyKey?: string }): Issued {
   const actor = context.actor as Actor;
@@ -115,7 +117,7 @@ export class DisputesResolver {
     input: { idempotencyKey?: string },
     command: (issued: Issued) => Command<DisputeOutcome>,
   ): Promise<DisputeType> {
-    const outcome = await this.bus.execute(command(issuedFrom(context, input)));
+    const outcome = await this.bus.execute(fingerprinted(command, issuedFrom(context, input)));
     const { view } = await this.readAfterWrite.answer(context, outcome);
     return toDisputeType(view);
   }

@@ -4,6 +4,7 @@ import { CurrentRequestContext, RequestContext } from '@arbiter/auth';
 import type { OrderState } from '@arbiter/disputes';
 import {
   ConfirmDeliveryCommand,
+  fingerprinted,
   OrderOutcome,
   PlaceOrderCommand,
   ShipOrderCommand,
@@ -103,7 +104,11 @@ export class OrdersResolver {
       unitPrice: money(i.unitPrice),
     }));
     const data = { orderId, buyerId, sellerId, total: money(total), items: lines };
-    return this.run(this.bus.execute(new PlaceOrderCommand(data, issuedFrom(context, input))));
+    return this.run(
+      this.bus.execute(
+        fingerprinted((issued) => new PlaceOrderCommand(data, issued), issuedFrom(context, input)),
+      ),
+    );
   }
 
   @Mutation(() => OrderType, { description: 'Platform: record that the order shipped.' })
@@ -118,7 +123,12 @@ export class OrdersResolver {
       deliveryDeadline: new Date(deliveryDeadline).toISOString(),
     };
     return this.run(
-      this.bus.execute(new ShipOrderCommand(orderId, data, issuedFrom(context, input))),
+      this.bus.execute(
+        fingerprinted(
+          (issued) => new ShipOrderCommand(orderId, data, issued),
+          issuedFrom(context, input),
+        ),
+      ),
     );
   }
 
@@ -128,7 +138,12 @@ export class OrdersResolver {
     @CurrentRequestContext() context: RequestContext,
   ) {
     return this.run(
-      this.bus.execute(new ConfirmDeliveryCommand(input.orderId, issuedFrom(context, input))),
+      this.bus.execute(
+        fingerprinted(
+          (issued) => new ConfirmDeliveryCommand(input.orderId, issued),
+          issuedFrom(context, input),
+        ),
+      ),
     );
   }
 }

@@ -2,6 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Actor } from '@arbiter/auth';
 import { DomainError } from '@arbiter/disputes';
+import { EventIdConflictError } from '@arbiter/event-store';
 import { InputValidationError } from './input-validation';
 
 /** What a failure looks like at the edge, for GraphQL (`extensions`) and HTTP (JSON body) alike. */
@@ -22,6 +23,16 @@ const CONCEALED_CODES = new Set(['NOT_A_PARTY', 'FORBIDDEN_FOR_ROLE']);
 const NOT_FOUND_CODES = new Set(['DISPUTE_NOT_FOUND', 'ORDER_NOT_FOUND']);
 /** Roles that may see every dispute, so "not found" reveals nothing to them. */
 const SEES_ALL_DISPUTES = new Set(['mediator', 'senior_mediator', 'platform', 'analyst', 'system']);
+
+/** Codes about the request rather than the dispute: the request conflicts with an earlier one. */
+const CONFLICT_CODES = new Set(['IDEMPOTENCY_KEY_REUSED']);
+
+const KEY_REUSED: ApiError = {
+  code: 'IDEMPOTENCY_KEY_REUSED',
+  message:
+    'This idempotency key was already used for another request; use a new key for a new request',
+  httpStatus: HttpStatus.CONFLICT,
+};
 
 const CONCEALED: ApiError = {
   code: 'FORBIDDEN',
@@ -80,9 +91,15 @@ export function toApiError(error: unknown, actor: Actor | null | undefined): Api
     return {
       code: error.code,
       message: error.message,
-      httpStatus: HttpStatus.UNPROCESSABLE_ENTITY,
+      httpStatus: CONFLICT_CODES.has(error.code)
+        ? HttpStatus.CONFLICT
+        : HttpStatus.UNPROCESSABLE_ENTITY,
     };
   }
+  // Event ids derive from the command id, hence from the caller's idempotency key: ids taken by
+  // other content mean the key was used for another request. The command handler answers this
+  // itself; this keeps any path it does not cover from a 500.
+  if (error instanceof EventIdConflictError) return KEY_REUSED;
   if (error instanceof InputValidationError) {
     return {
       code: 'BAD_USER_INPUT',

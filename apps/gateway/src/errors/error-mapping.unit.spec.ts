@@ -2,6 +2,7 @@ import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { GraphQLError } from 'graphql';
 import { DomainError } from '@arbiter/disputes';
+import { EventIdConflictError } from '@arbiter/event-store';
 import { toApiError, toFormattedGraphQLError } from './error-mapping';
 import { InputValidationError } from './input-validation';
 
@@ -17,6 +18,19 @@ describe('toApiError', () => {
       message: 'Not in negotiation',
       httpStatus: 422,
     });
+  });
+
+  it('answers a reused idempotency key with 409 IDEMPOTENCY_KEY_REUSED, never a 500', () => {
+    for (const error of [
+      new DomainError('IDEMPOTENCY_KEY_REUSED', 'Used for another request'),
+      new EventIdConflictError('e-1'),
+    ]) {
+      expect(toApiError(error, buyer)).toMatchObject({
+        code: 'IDEMPOTENCY_KEY_REUSED',
+        httpStatus: 409,
+      });
+      expect(toApiError(error, buyer).unexpected).toBeUndefined();
+    }
   });
 
   it('accepts any error shaped like a DomainError', () => {
