@@ -135,24 +135,37 @@ describeOnDatabases('dispute mutation guarantees', (database) => {
     expect(reopened).toEqual(opened);
   });
 
-  it('one idempotency key sent 5 times at once: 5 identical answers, one effect; another request with it is IDEMPOTENCY_KEY_REUSED', async () => {
+  it('an idempotency key sent 5 times at once: 5 identical answers, one effect; another request with it is IDEMPOTENCY_KEY_REUSED', async () => {
     const { disputeId } = await negotiating();
-    const key = `burst-${randomUUID()}`;
+    // Four keys, each sent 5 times, all 20 requests at once: races between the copies of a key.
+    const keys = Array.from({ length: 4 }, () => `burst-${randomUUID()}`);
+    const key = keys[0];
     const length = (await events(disputeId)).length;
-    const burst = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        mutate<DisputeResult>(d.gateway.url, people.buyer, 'postMessage', {
-          disputeId,
-          body: 'only once',
-          idempotencyKey: key,
-        }),
+    const bursts = await Promise.all(
+      keys.map((k) =>
+        Promise.all(
+          Array.from({ length: 5 }, () =>
+            mutate<DisputeResult>(d.gateway.url, people.buyer, 'postMessage', {
+              disputeId,
+              body: 'only once',
+              idempotencyKey: k,
+            }),
+          ),
+        ),
       ),
     );
+    const burst = bursts.flat();
     expect(burst.map((r) => r.code ?? 'OK')).toEqual(burst.map(() => 'OK'));
-    expect(new Set(burst.map((r) => r.data?.revision))).toEqual(new Set([length]));
+    for (const answers of bursts) {
+      expect(new Set(answers.map((r) => r.data?.revision)).size).toBe(1);
+    }
+    const revisions = bursts
+      .map((answers) => answers[0].data?.revision as number)
+      .sort((a, b) => a - b);
+    expect(revisions).toEqual([length, length + 1, length + 2, length + 3]);
     const stream = await events(disputeId);
-    expect(stream.filter((e) => e.type === 'MessagePosted')).toHaveLength(1);
-    expect(stream).toHaveLength(length + 1);
+    expect(stream.filter((e) => e.type === 'MessagePosted')).toHaveLength(keys.length);
+    expect(stream).toHaveLength(length + keys.length);
 
     const otherText = await mutate(d.gateway.url, people.buyer, 'postMessage', {
       disputeId,
@@ -173,7 +186,7 @@ describeOnDatabases('dispute mutation guarantees', (database) => {
     for (const refused of [otherText, otherDispute, otherMutation]) {
       expect(refused.code).toBe('IDEMPOTENCY_KEY_REUSED');
     }
-    expect(await events(disputeId)).toHaveLength(length + 1);
+    expect(await events(disputeId)).toHaveLength(length + keys.length);
     expect((await events(another)).filter((e) => e.type === 'MessagePosted')).toEqual([]);
 
     const orderId = await shippedOrder(d, people.platform, people.buyer, people.seller);
@@ -197,7 +210,7 @@ describeOnDatabases('dispute mutation guarantees', (database) => {
     });
     expect(reworded.code).toBe('IDEMPOTENCY_KEY_REUSED');
     console.log(
-      `one key ×5 (${database}): postMessage ${burst.filter((r) => r.data).length}/5 answered, openDispute ${opened.filter((r) => r.data).length}/5 answered, one effect each`,
+      `4 keys ×5 (${database}): postMessage ${burst.filter((r) => r.data).length}/20 answered, ${stream.length - length} appended; one key ×5: openDispute ${opened.filter((r) => r.data).length}/5 answered, one dispute`,
     );
   });
 
