@@ -1,4 +1,14 @@
-import { createSqlEventStore, EventStore, MemoryEventStore } from '@arbiter/event-store';
+import { randomUUID } from 'node:crypto';
+import {
+  createKurrentDbEventStore,
+  createSqlEventStore,
+  EventStore,
+  MemoryEventStore,
+} from '@arbiter/event-store';
+import {
+  KurrentDbStandIn,
+  startKurrentDbStandIn,
+} from '@arbiter/event-store/testing/kurrentdb-standin';
 import {
   describeWithPostgres,
   openPostgresTestSchema,
@@ -48,7 +58,10 @@ const codeOf = (promise: Promise<unknown>) =>
   );
 
 /** Concurrent requests with one idempotency key, straight on handleCommand. */
-function handleCommandSuite(open: () => Promise<{ store: EventStore; close(): Promise<void> }>) {
+function handleCommandSuite(
+  open: () => Promise<{ store: EventStore; close(): Promise<void> }>,
+  { idsAcrossStreams = true } = {},
+) {
   let store: EventStore;
   let close: () => Promise<void>;
   let streams = 0;
@@ -137,18 +150,22 @@ function handleCommandSuite(open: () => Promise<{ store: EventStore; close(): Pr
     expect(again).toMatchObject({ state: 5, replayed: true });
   });
 
-  it('the same command id on another stream is IDEMPOTENCY_KEY_REUSED, and appends nothing there', async () => {
-    const first = nextStream();
-    const second = nextStream();
-    const key = `k-${first}`;
-    await handleCommand(store, first, { type: 'Increment', by: 5 }, counter, request(key, 5, 0));
-    expect(
-      await codeOf(
-        handleCommand(store, second, { type: 'Increment', by: 5 }, counter, request(key, 5, 1)),
-      ),
-    ).toBe('IDEMPOTENCY_KEY_REUSED');
-    expect(await store.readStream(second)).toEqual([]);
-  });
+  // KurrentDB checks event ids per stream only (README, Idempotency).
+  (idsAcrossStreams ? it : it.skip)(
+    'the same command id on another stream is IDEMPOTENCY_KEY_REUSED, and appends nothing there',
+    async () => {
+      const first = nextStream();
+      const second = nextStream();
+      const key = `k-${first}`;
+      await handleCommand(store, first, { type: 'Increment', by: 5 }, counter, request(key, 5, 0));
+      expect(
+        await codeOf(
+          handleCommand(store, second, { type: 'Increment', by: 5 }, counter, request(key, 5, 1)),
+        ),
+      ).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect(await store.readStream(second)).toEqual([]);
+    },
+  );
 }
 
 /** The same through the disputes module: posting a message, opening a dispute. */
@@ -258,6 +275,22 @@ describe('idempotency under concurrency [memory]', () => {
 describe('idempotency under concurrency [pglite]', () => {
   handleCommandSuite(pgliteStore);
   disputesSuite(() => 'pglite');
+});
+describe('idempotency under concurrency [kurrentdb stand-in]', () => {
+  let standIn: KurrentDbStandIn;
+  beforeAll(async () => {
+    standIn = await startKurrentDbStandIn({ port: 0 });
+  });
+  afterAll(() => standIn?.stop());
+  handleCommandSuite(
+    async () => {
+      const store = createKurrentDbEventStore(standIn.url, {
+        streamPrefix: `t${randomUUID().replace(/-/g, '')}.`,
+      });
+      return { store, close: () => store.close() };
+    },
+    { idsAcrossStreams: false },
+  );
 });
 describeWithPostgres('idempotency under concurrency [postgres]', (url) => {
   let schema: PostgresTestSchema;

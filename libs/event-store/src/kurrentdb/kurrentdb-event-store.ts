@@ -117,20 +117,32 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
     const expected = options.expectedRevision ?? 'any';
     assertUniqueIds(events);
     // An exact revision or no_stream (every command's append): the server checks it, and answers a
-    // retry of the same ids at that revision from what it stored, reliably. Only a refusal needs
-    // the stream read below (a re-append after later writes, or a real conflict).
+    // retry of the same ids at that revision from what it stored. It compares ids only, so the
+    // events now at those revisions are read back: other content under the same ids (two requests
+    // with one idempotency key that decided differently) is a conflict, as on the other stores,
+    // not a success. Only a refusal needs the stream read below (a re-append after later writes,
+    // or a real conflict).
     if (
       events.length > 0 &&
       (expected === 'no_stream' || (typeof expected === 'bigint' && expected >= 0n))
     ) {
+      let appended: AppendResult | undefined;
       try {
-        return await this.appendAt(
+        appended = await this.appendAt(
           streamId,
           events,
           expected === 'no_stream' ? NO_STREAM : expected,
         );
       } catch (error) {
         if (!isWrongExpectedVersion(error)) throw error;
+      }
+      if (appended) {
+        const stored = await this.readStream(streamId, {
+          from: appended.nextRevision - BigInt(events.length) + 1n,
+          maxCount: events.length,
+        });
+        replayedResult(stored, events);
+        return appended;
       }
     }
     for (let attempt = 1; ; attempt++) {

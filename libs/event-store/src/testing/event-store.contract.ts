@@ -301,6 +301,23 @@ export function describeEventStoreContract(
         expect(await store.readStream('elsewhere')).toEqual([]);
       });
 
+      it('the same ids at the same exact revision with other content are a conflict, not a success', async () => {
+        const event = sampleEvent();
+        await store.append('exact', [event], { expectedRevision: 'no_stream' });
+        const other = { ...event, metadata: { correlationId: 'another request' } };
+        await expectRejection(
+          store.append('exact', [other], { expectedRevision: 'no_stream' }),
+          EventIdConflictError,
+        );
+        const next = sampleEvent();
+        await store.append('exact', [next], { expectedRevision: 0n });
+        await expectRejection(
+          store.append('exact', [{ ...next, data: { changed: true } }], { expectedRevision: 0n }),
+          EventIdConflictError,
+        );
+        expect((await store.readStream('exact')).map((e) => e.id)).toEqual([event.id, next.id]);
+      });
+
       it('the same id with other content, or twice in a batch is a conflict', async () => {
         const event = sampleEvent();
         await store.append('s', [event]);
