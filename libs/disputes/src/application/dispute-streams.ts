@@ -53,7 +53,9 @@ export interface Issued {
  * `build(issued)` with the request's fingerprint in `issued`: the command's class and every field
  * but `issued` (the client's input and the ids it names, no time, no correlation id), so the same
  * key sent with another input, on another dispute or for another mutation is IDEMPOTENCY_KEY_REUSED.
- * The edge calls it for every client command; in-process callers (the scheduler) need not.
+ * The edge calls it for every client command; in-process callers (the scheduler) need not. The
+ * class name is part of the fingerprint: renaming a command class refuses the retries of commands
+ * sent before the rename, so keep the names.
  */
 export function fingerprinted<C extends object>(build: (issued: Issued) => C, issued: Issued): C {
   const draft = build(issued);
