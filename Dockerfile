@@ -53,9 +53,11 @@ RUN mkdir -p /app/data/evidence /app/data/pglite && chown -R node:node /app/data
 # The official image's unprivileged user (uid 1000).
 USER node
 EXPOSE 3000
-# GET /health on $PORT (the worker serves it too): 200 only when every check passes (the SQL
-# database, the projections, ...). Slim images have no curl, so node makes the request.
+# GET /health/live on $PORT (the worker serves it too): liveness only, the process serves. What
+# orchestrators restart a container on must not follow a database outage or a missing worker;
+# route traffic on /health/ready (database, projections owned and within lag). Slim images have
+# no curl, so node makes the request.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["node", "tools/docker/healthcheck.mjs"]
+    CMD ["node", "tools/docker/healthcheck.mjs", "/health/live"]
 # Exec form: node is PID 1 and receives SIGTERM directly, so Nest's shutdown hooks run on `docker stop`.
 CMD ["node", "dist/apps/gateway/src/main.js"]

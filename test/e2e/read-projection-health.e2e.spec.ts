@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { validateConfig } from '@arbiter/platform';
 import { type Projection, ProjectionRegistry, ProjectionRunner } from '@arbiter/read-models';
-import { describeOnDatabases } from './support/gateway';
+import { createPostgresTestDatabase } from '@arbiter/read-models/testing/read-databases';
+import { createWorker } from '../../apps/worker/src/worker';
+import { describeOnDatabases, startGateway } from './support/gateway';
 import { eventually, openDispute, people, ReadGateway, startReadGateway } from './read-helpers';
 
 /** Fails on every dispute it is given: the runner must stop at that event, not skip it. */
@@ -14,9 +19,17 @@ interface Health {
   info?: Record<string, { status: string; projections?: Record<string, Record<string, unknown>> }>;
   error?: Record<
     string,
-    { status: string; failed?: string[]; projections?: Record<string, Record<string, unknown>> }
+    {
+      status: string;
+      failed?: string[];
+      unowned?: string[];
+      lagging?: string[];
+      projections?: Record<string, Record<string, unknown>>;
+    }
   >;
 }
+
+const READ_MODELS = ['buyer-view', 'seller-view', 'mediator-view', 'timeline', 'stats'];
 
 describeOnDatabases('projections in /health and /metrics', (database) => {
   let r: ReadGateway;
@@ -84,5 +97,148 @@ describeOnDatabases('projections in /health and /metrics', (database) => {
     expect(metrics).toContain(
       `arbiter_projection_failed_position{projection="e2e-failing"} ${Number(failedAt)}`,
     );
+  });
+});
+
+/**
+ * Readiness tells the truth when nobody runs the projections: a gateway with WORKERS=off and no
+ * worker stays live but turns unready, naming the projections, once none has had a runner for
+ * PROJECTION_UNOWNED_AFTER_MS (shortened here), and ready again when a runner takes them. On
+ * PostgreSQL the runner is a worker process on the same database, seen through `pg_locks`; PGlite
+ * is one process's database, so there it is the gateway's own runner (as with WORKERS=inline).
+ */
+describeOnDatabases('projection runners and lag in /health/ready', (database) => {
+  const settings = {
+    WORKERS: 'off',
+    METRICS_ENABLED: 'true',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    PROJECTION_UNOWNED_AFTER_MS: '1500',
+    PROJECTION_MAX_LAG_EVENTS: '3',
+  };
+  let r: ReadGateway;
+  let own: { url: string; drop(): Promise<void> } | undefined;
+  let worker: INestApplication | undefined;
+
+  beforeAll(async () => {
+    if (database === 'pglite') {
+      r = await startReadGateway('pglite', settings);
+      return;
+    }
+    own = await createPostgresTestDatabase(process.env.DATABASE_URL ?? '', 'e2e_health');
+    const gateway = await startGateway({ ...settings, DATABASE_URL: own.url }, 'postgres');
+    const run = randomBytes(4).toString('hex');
+    let counter = 0;
+    r = {
+      gateway,
+      url: gateway.url,
+      id: (prefix) => `${prefix}-${run}-${++counter}`,
+      close: () => gateway.close(),
+    };
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await r?.close();
+    await own?.drop();
+  });
+
+  async function startRunner(): Promise<void> {
+    if (database === 'pglite') {
+      r.gateway.app.get(ProjectionRunner, { strict: false }).start();
+      return;
+    }
+    const config = validateConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: own?.url,
+    });
+    worker = await createWorker(config);
+    await worker.init();
+  }
+
+  async function stopRunner(): Promise<void> {
+    if (database === 'pglite') {
+      await r.gateway.app.get(ProjectionRunner, { strict: false }).stop();
+      return;
+    }
+    await worker?.close();
+    worker = undefined;
+  }
+
+  const ready = async () => {
+    const response = await fetch(`${r.url}/health/ready`);
+    return { status: response.status, body: (await response.json()) as Health };
+  };
+  const metrics = async () => (await fetch(`${r.url}/metrics`)).text();
+  const expectLive = async () => {
+    const response = await fetch(`${r.url}/health/live`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok' });
+  };
+
+  it('turns unready naming the projections nobody runs, and ready again once a runner takes them', async () => {
+    await expectLive();
+    const down = await eventually(async () => {
+      const answer = await ready();
+      expect(answer.status).toBe(503);
+      expect(answer.body.error?.projections?.unowned).toEqual(expect.arrayContaining(READ_MODELS));
+      return answer.body;
+    }, 30_000);
+    expect(down.error?.projections?.projections?.['buyer-view']).toMatchObject({
+      runner: false,
+      unownedSeconds: expect.any(Number),
+      down: expect.stringMatching(/^no process has run it for \d+ s \(limit 1500 ms\)/),
+    });
+    // The full report says the same.
+    expect((await fetch(`${r.url}/health`)).status).toBe(503);
+    await expectLive();
+    const scraped = await metrics();
+    expect(scraped).toMatch(/arbiter_projection_runner_present\{projection="buyer-view"\} 0/);
+    const unowned = /arbiter_projection_unowned_seconds\{projection="timeline"\} ([\d.e+-]+)/.exec(
+      scraped,
+    );
+    expect(Number(unowned?.[1])).toBeGreaterThan(1.5);
+
+    await startRunner();
+    const up = await eventually(async () => {
+      const answer = await ready();
+      expect(answer.status).toBe(200);
+      return answer.body;
+    }, 30_000);
+    expect(up.info?.projections?.projections?.['buyer-view']).toMatchObject({ runner: true });
+    const after = await metrics();
+    expect(after).toMatch(/arbiter_projection_runner_present\{projection="buyer-view"\} 1/);
+    expect(after).toMatch(/arbiter_projection_unowned_seconds\{projection="buyer-view"\} 0/);
+    await expectLive();
+  });
+
+  it('turns unready when a read model falls PROJECTION_MAX_LAG_EVENTS behind, ready once caught up', async () => {
+    await stopRunner();
+    const who = await people(r);
+    // Each opening is a DisputeOpened (and more) for every dispute view: three reach the limit.
+    for (let i = 0; i < 3; i++) await openDispute(r, who);
+    const down = await eventually(async () => {
+      const answer = await ready();
+      expect(answer.status).toBe(503);
+      expect(answer.body.error?.projections?.lagging).toEqual(
+        expect.arrayContaining(['buyer-view', 'timeline']),
+      );
+      return answer.body;
+    }, 30_000);
+    const buyerView = down.error?.projections?.projections?.['buyer-view'];
+    expect(buyerView?.lagEvents).toBeGreaterThanOrEqual(3);
+    expect(buyerView?.down).toMatch(/\d+ events behind \(limit 3\)/);
+    await expectLive();
+
+    await startRunner();
+    await eventually(async () => {
+      const answer = await ready();
+      expect(answer.status).toBe(200);
+      expect(answer.body.info?.projections?.projections?.['buyer-view']).toMatchObject({
+        lagEvents: 0,
+        runner: true,
+      });
+    }, 30_000);
+    await expectLive();
   });
 });

@@ -20,7 +20,7 @@ import {
   SQL_CONNECTION,
   SqlConnection,
 } from '@arbiter/platform';
-import { ReadModelsModule } from '@arbiter/read-models';
+import { projectionMonitorOptionsFrom, ReadModelsModule } from '@arbiter/read-models';
 import { HealthController } from '@arbiter/platform/health.controller';
 import { DeadlinesGatewayModule } from './deadlines/next-deadline.resolver';
 import { DisputesGatewayModule } from './disputes/disputes-gateway.module';
@@ -98,6 +98,7 @@ export class GatewayModule {
             connection,
             eventStore,
             runProjections: config.WORKERS === 'inline',
+            monitor: projectionMonitorOptionsFrom(config),
           }),
         }),
         ReadModule.forRoot(config.DISPUTE_POLICY),

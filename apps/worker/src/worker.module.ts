@@ -17,7 +17,11 @@ import {
   SQL_CONNECTION,
   SqlConnection,
 } from '@arbiter/platform';
-import { DisputeProjectionsModule, ReadModelsModule } from '@arbiter/read-models';
+import {
+  DisputeProjectionsModule,
+  projectionMonitorOptionsFrom,
+  ReadModelsModule,
+} from '@arbiter/read-models';
 
 /** Projections, deadlines and stream forwarders without the public API, for scale-out; serves only /health. */
 @Module({})
@@ -42,6 +46,7 @@ export class WorkerModule {
             connection,
             eventStore,
             runProjections: true,
+            monitor: projectionMonitorOptionsFrom(config),
           }),
         }),
         DisputeProjectionsModule.forRoot(config.DISPUTE_POLICY),

@@ -295,6 +295,24 @@ export const configSchema = z
         .default('true')
         .transform((value) => value === 'true' || value === '1'),
     ),
+    /**
+     * Readiness (`/health/ready`) fails when a read model has had no runner in any process (no
+     * worker, no WORKERS=inline gateway holds its lock) for longer than this.
+     */
+    PROJECTION_UNOWNED_AFTER_MS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(0).default(30_000),
+    ),
+    /** Readiness fails when a read model is this many events behind the event log, or more. */
+    PROJECTION_MAX_LAG_EVENTS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    ),
+    /** Readiness fails when a read model's oldest unapplied event is older than this. */
+    PROJECTION_MAX_LAG_MS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(1).default(60_000),
+    ),
   })
   .superRefine((config, ctx) => {
     if (config.NODE_ENV === 'production' && !config.JWT_SECRET && !config.JWT_JWKS_URL) {

@@ -21,6 +21,15 @@ export class HealthIndicators {
   }
 }
 
+type Reply = { status(code: number): { json(body: unknown): void } };
+
+/**
+ * `/health/live`: the process is up and serving (no database call: a liveness probe must never
+ * restart a healthy process because a database, a worker or the network is down).
+ * `/health/ready` and `/health`: every check — the database, the projections (owned, within lag,
+ * not failed) and whatever other modules add. Migrations ran before the app began to listen, so a
+ * process that answers has them.
+ */
 @Controller('health')
 export class HealthController {
   constructor(
@@ -29,14 +38,32 @@ export class HealthController {
     private readonly indicators: HealthIndicators,
   ) {}
 
+  /** The full report; the same checks and answer as `/health/ready`. */
+  @Get()
+  @HealthCheck()
+  check(@Res() res: Reply): Promise<void> {
+    return this.report(res);
+  }
+
+  /** Readiness: 200 when every check passes, else 503 naming what is down and why. */
+  @Get('ready')
+  @HealthCheck()
+  ready(@Res() res: Reply): Promise<void> {
+    return this.report(res);
+  }
+
+  /** Liveness: 200 while the process serves requests; never touches a database. */
+  @Get('live')
+  live(@Res() res: Reply): void {
+    res.status(200).json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
+  }
+
   /**
    * 200 with every indicator, or 503 with the same body naming what is down. Answered here rather
    * than thrown: an app's exception filter may (rightly) hide the body of any 5xx it catches, and
    * a probe or an operator needs to see which check failed and why.
    */
-  @Get()
-  @HealthCheck()
-  async check(@Res() res: { status(code: number): { json(body: unknown): void } }): Promise<void> {
+  private async report(res: Reply): Promise<void> {
     try {
       res
         .status(200)

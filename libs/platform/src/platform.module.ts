@@ -38,7 +38,7 @@ export class PlatformModule {
             },
             customProps: (req) => ({ correlationId: req.id }),
             redact: ['req.headers.authorization', 'req.headers.cookie'],
-            autoLogging: { ignore: (req) => req.url === '/health' },
+            autoLogging: { ignore: (req) => /^\/health(\/(live|ready))?$/.test(req.url ?? '') },
           },
         }),
         DatabaseModule.forRootAsync({ useFactory: () => sqlConnectionOptionsFrom(config) }),

@@ -26,10 +26,15 @@ export type {
 } from './runner';
 export { CheckpointMovedError } from './checkpoints';
 export { checkpointsBeyondLog, readProjectionLag } from './lag';
-export { ProjectionMonitor } from './monitor';
-export type { ProjectionHealth, ProjectionMonitorOptions } from './monitor';
+export { PROJECTION_MONITOR_DEFAULTS, ProjectionMonitor } from './monitor';
+export type { ProjectionHealth, ProjectionMonitorOptions, ProjectionProblem } from './monitor';
 export type { ProjectionLag } from './lag';
-export { CheckpointsBeyondLogError, ReadModelsModule, READ_DB } from './read-models.module';
+export {
+  CheckpointsBeyondLogError,
+  projectionMonitorOptionsFrom,
+  ReadModelsModule,
+  READ_DB,
+} from './read-models.module';
 export type { ReadModelsModuleOptions, ReadModelsModuleAsyncOptions } from './read-models.module';
 export { runProjectionsCli } from './cli/projections';
 export type { ProjectionsCliContext } from './cli/projections';

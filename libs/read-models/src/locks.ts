@@ -110,6 +110,32 @@ export async function isProjectionLeaseHeld(
   return result.rows[0]?.held === true;
 }
 
+/**
+ * `isProjectionLeaseHeld` for many projections in one query: the names some process holds the
+ * lock of. Reads `pg_locks` only (no table, no event-store fence), so it answers as fast as the
+ * server does.
+ */
+export async function heldProjectionLeases(
+  connection: SqlConnection,
+  names: readonly string[],
+): Promise<Set<string>> {
+  if (connection.kind === 'pglite') {
+    const claims = inProcessSet(connection.db);
+    return new Set(names.filter((name) => claims.has(`projection:${name}`)));
+  }
+  const result = await connection.pool.query<{ name: string }>(
+    `SELECT name FROM unnest($2::text[]) AS name
+      WHERE EXISTS (
+        SELECT 1 FROM pg_locks
+         WHERE locktype = 'advisory' AND granted AND objsubid = 2
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND classid = $1::int4::oid AND objid = hashtext('projection:' || name)::oid
+      )`,
+    [LOCK_NAMESPACE, names],
+  );
+  return new Set(result.rows.map((row) => row.name));
+}
+
 function postgresLease(client: PoolClient, key: string): ProjectionLease {
   let broken: Error | undefined;
   let onLost: (error: Error) => void = () => undefined;

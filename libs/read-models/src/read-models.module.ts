@@ -1,5 +1,5 @@
 import type { EventStore } from '@arbiter/event-store';
-import type { SqlConnection } from '@arbiter/platform';
+import type { AppConfig, SqlConnection } from '@arbiter/platform';
 import {
   DynamicModule,
   FactoryProvider,
@@ -16,7 +16,7 @@ import { HealthIndicators } from '@arbiter/platform/health.controller';
 import { readDbFor } from './database';
 import { checkpointsBeyondLog } from './lag';
 import { migrateReadModels } from './migrate';
-import { ProjectionMonitor } from './monitor';
+import { ProjectionMonitor, ProjectionMonitorOptions } from './monitor';
 import { ProjectionRegistry } from './projection';
 import { ProjectionRunner, ProjectionRunnerOptions } from './runner';
 
@@ -33,6 +33,8 @@ export interface ReadModelsModuleOptions {
   /** Apply the read-model migrations at start-up; default true. */
   migrate?: boolean;
   runner?: ProjectionRunnerOptions;
+  /** Readiness thresholds of the `projections` health check (runner absent, lag). */
+  monitor?: ProjectionMonitorOptions;
 }
 
 export interface ReadModelsModuleAsyncOptions {
@@ -40,6 +42,15 @@ export interface ReadModelsModuleAsyncOptions {
   inject?: FactoryProvider['inject'];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Nest injects by position
   useFactory: (...args: any[]) => ReadModelsModuleOptions | Promise<ReadModelsModuleOptions>;
+}
+
+/** The readiness thresholds of the `projections` health check, from the settings. */
+export function projectionMonitorOptionsFrom(config: AppConfig): ProjectionMonitorOptions {
+  return {
+    unownedAfterMs: config.PROJECTION_UNOWNED_AFTER_MS,
+    maxLagEvents: config.PROJECTION_MAX_LAG_EVENTS,
+    maxLagMs: config.PROJECTION_MAX_LAG_MS,
+  };
 }
 
 /** Refuses to run projections over an event log that ends before their checkpoints. */
@@ -140,7 +151,7 @@ export class ReadModelsModule {
             db: ReturnType<typeof readDbFor>,
             registry: ProjectionRegistry,
             runner: ProjectionRunner,
-          ) => new ProjectionMonitor(config.eventStore, db, registry, runner),
+          ) => new ProjectionMonitor(config.eventStore, db, registry, runner, config.monitor),
         },
         ProjectionWorkers,
         ProjectionsHealthRegistration,

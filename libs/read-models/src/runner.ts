@@ -166,7 +166,8 @@ export class ProjectionRunner {
 
   constructor(
     eventStore: EventStore,
-    connection: SqlConnection,
+    /** Where the projections' locks live: whoever holds one runs that projection. */
+    readonly connection: SqlConnection,
     readonly registry: ProjectionRegistry,
     options: ProjectionRunnerOptions & { db?: ReadDb } = {},
   ) {

@@ -6,7 +6,8 @@ import { MetricsService } from './metrics';
 /**
  * Projection gauges, read on every scrape from the shared checkpoint table (ProjectionMonitor),
  * so a gateway without inline workers reports the worker's projections too. A failed projection
- * shows as `arbiter_projection_failed 1` with the position it stopped at.
+ * shows as `arbiter_projection_failed 1` with the position it stopped at; a projection no process
+ * runs as `arbiter_projection_runner_present 0`, with `arbiter_projection_unowned_seconds` growing.
  */
 @Injectable()
 export class ProjectionMetrics implements OnModuleInit {
@@ -40,15 +41,26 @@ export class ProjectionMetrics implements OnModuleInit {
     gauge('arbiter_projection_checkpoint', 'Last committed position of each projection', (p) =>
       Number(p.checkpoint),
     );
+    // Absent until the event store has answered a first lag reading (not 0: that would be a claim).
     gauge(
       'arbiter_projection_lag_events',
-      'Matching events not yet applied (capped at 10000)',
-      (p) => p.lagEvents,
+      'Matching events not yet applied (capped at the larger of 10000 and PROJECTION_MAX_LAG_EVENTS)',
+      (p) => (p.lagAgeSeconds === null ? null : p.lagEvents),
     );
     gauge(
       'arbiter_projection_lag_seconds',
       'Age of the oldest event not yet applied; 0 when caught up',
-      (p) => p.lagSeconds,
+      (p) => (p.lagAgeSeconds === null ? null : p.lagSeconds),
+    );
+    gauge(
+      'arbiter_projection_runner_present',
+      '1 when some process (a worker or a WORKERS=inline gateway) holds the projection and runs it',
+      (p) => (p.runnerPresent ? 1 : 0),
+    );
+    gauge(
+      'arbiter_projection_unowned_seconds',
+      'Seconds this process has seen the projection without a runner anywhere; 0 while one runs it',
+      (p) => p.unownedSeconds,
     );
     gauge(
       'arbiter_projection_failed',
