@@ -7,7 +7,7 @@ export {
 } from './event-store.module';
 export type { EventStoreConfig, EventStoreModuleAsyncOptions } from './event-store.module';
 export { MemoryEventStore } from './memory/memory-event-store';
-export { SqlEventStore, createSqlEventStore } from './sql/sql-event-store';
+export { AppendLockTooLateError, SqlEventStore, createSqlEventStore } from './sql/sql-event-store';
 export type { SqlEventStoreOptions } from './sql/sql-event-store';
 export {
   migrateEventStoreSchema,

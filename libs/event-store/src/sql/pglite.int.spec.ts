@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describeEventStoreContract, sampleEvent } from '../testing/event-store.contract';
 import { uniqueSchemaName } from '../testing/postgres';
 import { migrateEventStoreSchema } from './schema';
-import { createSqlEventStore } from './sql-event-store';
+import { AppendLockTooLateError, createSqlEventStore } from './sql-event-store';
+import { pgliteRunner } from './sql-runner';
 
 // One PGlite instance per file (start-up takes a while); each test gets its own schema in it.
 function describePglite(name: string, dataDir: () => Promise<string | undefined>) {
@@ -44,6 +45,31 @@ function describePglite(name: string, dataDir: () => Promise<string | undefined>
     const again = await createSqlEventStore(connection, { schema });
     expect((await again.readStream('s')).length).toBe(1);
     await Promise.all([store.close(), again.close()]);
+  });
+
+  it(`${name}: a transaction appending after other writes must take the append lock first`, async () => {
+    const schema = uniqueSchemaName('es');
+    const store = await createSqlEventStore(connection, { schema });
+    if (connection.kind !== 'pglite') throw new Error('expected PGlite');
+    const db = connection.db;
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.exec(
+          `CREATE TABLE "${schema}".scratch (x int); INSERT INTO "${schema}".scratch VALUES (1)`,
+        );
+        await store.appendVia(pgliteRunner(tx), 'late', [sampleEvent()]);
+      }),
+    ).rejects.toBeInstanceOf(AppendLockTooLateError);
+    await db.transaction(async (tx) => {
+      await store.lockForAppend(pgliteRunner(tx));
+      await tx.exec(
+        `CREATE TABLE "${schema}".scratch (x int); INSERT INTO "${schema}".scratch VALUES (1)`,
+      );
+      await store.appendVia(pgliteRunner(tx), 'early', [sampleEvent()]);
+    });
+    expect((await store.readAll()).map((event) => event.streamId)).toEqual(['early']);
+    expect(await store.headPosition()).toBe((await store.readAll())[0].position);
+    await store.close();
   });
 
   it(`${name}: refuses to start when stored transaction ids are ahead of the cluster's (a restore into a new cluster)`, async () => {

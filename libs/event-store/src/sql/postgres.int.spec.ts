@@ -38,7 +38,7 @@ describeWithPostgres('PostgreSQL event store', (url) => {
       await test.cleanup();
     });
 
-    it('a transaction that began first and commits last is delivered, not skipped (the xmin fence)', async () => {
+    it('a transaction that began first and commits last is delivered, not skipped (the append fence)', async () => {
       if (test.connection.kind !== 'postgres') throw new Error('expected a pool');
       await store.append('before', [sampleEvent()]);
       const subscription = store.subscribeToAll();
@@ -105,7 +105,9 @@ describeWithPostgres('PostgreSQL event store', (url) => {
         expect([b.position - a.position, c.position - b.position]).toEqual([1n, 1n]);
 
         // A transaction that already has an xid (it wrote elsewhere first) must probe, not assume n = 0.
+        // It announces itself as an appender before that first write.
         await client.query('BEGIN');
+        await store.lockForAppend(runner);
         await client.query(
           'CREATE TEMP TABLE scratch (x int) ON COMMIT DROP; INSERT INTO scratch VALUES (1)',
         );

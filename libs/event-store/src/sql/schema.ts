@@ -4,7 +4,7 @@ import { pgliteRunner, pgRunner, SqlRunner } from './sql-runner';
 /**
  * Positions encode the writing transaction: `position = (xid8 << POSITION_SHIFT) + n`, where n counts
  * the events that transaction appended (0, 1, ...). Ordering by position is therefore ordering by
- * (transaction id, insertion order) — the order readers must use behind the xmin fence — and a
+ * (transaction id, insertion order) — the order readers must use behind the append fence — and a
  * single bigint is a complete, correct checkpoint. 20 bits allow 1,048,575 events per transaction
  * and xids up to 2^43 (~8.8e12 transactions) before a bigint overflows.
  */
@@ -12,6 +12,27 @@ export const POSITION_SHIFT = 20;
 export const MAX_EVENTS_PER_TRANSACTION = (1 << POSITION_SHIFT) - 1;
 
 export const DEFAULT_SCHEMA = 'arbiter';
+
+/**
+ * First key of the shared advisory lock every append transaction holds ('ES' in ASCII), distinct
+ * from the read side's namespace and from the single-key lock the migration takes. Readers find
+ * the store's in-flight appenders by it (see SqlEventStore).
+ */
+export const APPEND_LOCK_NAMESPACE = 0x4553;
+
+/**
+ * Second key of the append lock: a stable 31-bit hash (FNV-1a) of the schema name, so stores in
+ * different schemas (or databases: readers also match the database) do not wait for each other.
+ * A collision between two schemas only makes one store's readers wait for the other's appenders.
+ */
+export function appendLockKey(schema: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < schema.length; i++) {
+    hash ^= schema.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash & 0x7fffffff;
+}
 
 export function quoteSchema(schema: string): string {
   // Names are interpolated into DDL, statement names and a NOTIFY channel: keep them boring.

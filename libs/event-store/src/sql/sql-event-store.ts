@@ -17,6 +17,8 @@ import {
 import { assertUniqueIds, revisionMatches } from '../semantics';
 import { PollingSubscription, SubscriptionSource } from '../subscription';
 import {
+  APPEND_LOCK_NAMESPACE,
+  appendLockKey,
   assertTransactionIdsAhead,
   DEFAULT_SCHEMA,
   MAX_EVENTS_PER_TRANSACTION,
@@ -44,9 +46,9 @@ export async function createSqlEventStore(
 
 /** Safety net for a lost notification (e.g. the listener connection dropped). */
 const IDLE_POLL_MS = 500;
-/** Committed events are waiting behind an older open transaction: look again soon. */
+/** Committed events are waiting behind an older open append: look again soon. */
 const FENCED_POLL_MS = 15;
-/** How long readAll / headPosition wait for an older open transaction before answering. */
+/** How long readAll / headPosition wait for an older open append before answering. */
 const FENCE_WAIT_MS = 2_000;
 const FENCE_RETRY_MS = 5;
 /**
@@ -88,15 +90,34 @@ interface ExistingRow {
  * The event store on PostgreSQL (`pg`) and PGlite, one implementation.
  *
  * Global order and checkpoints. Every row stores its writer's `pg_current_xact_id()`, and its
- * position is `(xid << 20) + n` (see POSITION_SHIFT). Readers of the log only see positions below
- * `pg_snapshot_xmin(pg_current_snapshot()) << 20`, i.e. rows of transactions older than every
- * transaction still running. A transaction that is still open when a reader passes has an xid
- * >= that xmin, so all its rows will get positions above anything the reader has returned: a
- * checkpoint (a plain bigint, the last delivered position) can never jump over a late commit. A
- * bigserial alone could not give that: sequence values are handed out in statement order, not
- * commit order. The price: a long-running transaction anywhere in the cluster (it has an xid)
- * holds back what readers see until it ends; `readStream` is not fenced, so command handlers always
- * see their stream's latest committed revision.
+ * position is `(xid << 20) + n` (see POSITION_SHIFT). A bigserial could not give a safe checkpoint:
+ * sequence values are handed out in statement order, not commit order. Positions are in xid order,
+ * and readers of the log only see positions below a fence that no append still in flight lies
+ * under, so a checkpoint (a plain bigint, the last delivered position) can never jump over a late
+ * commit.
+ *
+ * The append fence. Every append statement first takes a transaction-level shared advisory lock
+ * (APPEND_LOCK_NAMESPACE, appendLockKey(schema)) and only then anything that assigns the
+ * transaction its xid; the lock is held until the transaction ends. A reader first runs the fence
+ * statement on its own: F = least(next, min xid of every other transaction holding that lock in
+ * this database), where `next` is its snapshot's xmax and the holders come from one read of the
+ * lock table (`pg_locks`, the lock rows joined on the virtual transaction id to each holder's own
+ * `transactionid` lock); then, in a later statement with a later snapshot, it reads positions
+ * below `F << 20`. Take an append transaction T with xid x < F that commits:
+ *   - T got x before the fence statement's snapshot (xids assigned later are >= next >= F);
+ *   - so T held the lock, with x assigned, from before that snapshot until it ended;
+ *   - the lock table read came after the snapshot: had T still held the lock then, F <= x. So T
+ *     had already ended, and PostgreSQL makes a transaction visible before it releases its locks:
+ *     the read statement's snapshot, taken later still, sees all of T's rows.
+ * Nothing below the fence can therefore appear after a reader passed it. Transactions that are
+ * not appends (another database, psql, maintenance, projections) never hold the lock and do not
+ * hold readers back; an append still open only holds back positions above its own. Conditions:
+ * the lock before the xid (every statement here orders it so; a caller's transaction must call
+ * `lockForAppend` before it writes anything, which `appendVia` checks), and the fence read in its
+ * own statement before the read (READ COMMITTED: each statement takes a new snapshot). Both
+ * rows come from the main lock table, which `pg_lock_status()` copies under all its partition
+ * locks at once, so the join sees one consistent state. `readStream` is not fenced, so command
+ * handlers always see their stream's latest committed revision.
  *
  * The hot path (`append`) is one statement: head lookup, expectation check and insert in a CTE; the
  * idempotency and conflict analysis only run after it reports a mismatch or a unique violation.
@@ -105,7 +126,9 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   private readonly runner: SqlRunner;
   private readonly table: string;
   private readonly channel: string;
-  private readonly fence: string;
+  private readonly fenceSql: string;
+  private readonly lockSql: string;
+  private readonly lockCall: string;
   private readonly appendSql: string;
   private readonly appendOneSql: string;
   private readonly startStreamSql: string;
@@ -127,7 +150,9 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   ) {
     this.table = `${quoteSchema(schema)}.events`;
     this.channel = `${schema}_events`;
-    this.fence = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << ${POSITION_SHIFT})`;
+    this.lockCall = `pg_advisory_xact_lock_shared(${APPEND_LOCK_NAMESPACE}, ${appendLockKey(schema)})`;
+    this.fenceSql = this.fenceStatement();
+    this.lockSql = this.lockStatement();
     this.runner =
       connection.kind === 'postgres' ? pgRunner(connection.pool) : pgliteRunner(connection.db);
     this.appendSql = this.appendManySql();
@@ -146,6 +171,8 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   /**
    * @internal Test hook: append through a caller-held transaction (`pgRunner(client)` after BEGIN)
    * so tests can hold a writer open. Subscribers are only woken by later appends or polling.
+   * The transaction must not have written anything before its first append unless it called
+   * `lockForAppend` first; otherwise this refuses (AppendLockTooLateError).
    */
   async appendVia(
     runner: SqlRunner,
@@ -158,6 +185,7 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     if (events.length > MAX_EVENTS_PER_TRANSACTION) {
       throw new RangeError(`At most ${MAX_EVENTS_PER_TRANSACTION} events per append`);
     }
+    if (runner !== this.runner) await this.lockForAppend(runner);
     const kind = typeof expected === 'bigint' ? 'exact' : expected;
     const exact = typeof expected === 'bigint' ? expected.toString() : null;
     let payload: string | undefined;
@@ -242,6 +270,18 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     }
   }
 
+  /**
+   * Announce a caller's transaction as an appender of this store: run it in that transaction
+   * before its first write (anything that gives it a transaction id), if it will append through
+   * `appendVia` after writing elsewhere. Readers' fence relies on every append transaction holding
+   * the lock from before it had an xid (see the class comment). Idempotent within a transaction;
+   * refuses (AppendLockTooLateError) when the transaction already has an xid but not the lock.
+   */
+  async lockForAppend(runner: SqlRunner): Promise<void> {
+    const [row] = await runner.query<{ late: boolean }>(this.lockSql, [], this.statement('lock'));
+    if (row.late) throw new AppendLockTooLateError(this.schema);
+  }
+
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const backwards = options.direction === 'backwards';
     const sql = `
@@ -259,17 +299,18 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
 
   /**
    * Everything committed before the call (up to maxCount): when committed events wait behind the
-   * fence (an older transaction is still open somewhere), waits for it, at most FENCE_WAIT_MS, then
+   * fence (an older append of this store is still open), waits for it, at most FENCE_WAIT_MS, then
    * returns what is safe. Subscriptions do not wait here; they poll.
    */
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const after = options.after ?? -1n;
     const deadline = Date.now() + FENCE_WAIT_MS;
     for (;;) {
-      const events = await this.read(after, options.maxCount, options.filter);
+      const fence = await this.currentFence();
+      const events = await this.readBelow(fence, after, options.maxCount, options.filter);
       if (options.maxCount !== undefined && events.length >= options.maxCount) return events;
       const checkpoint = events.at(-1)?.position ?? after;
-      if (Date.now() >= deadline || !(await this.fenced(checkpoint))) return events;
+      if (Date.now() >= deadline || !(await this.fencedAt(fence, checkpoint))) return events;
       await sleep(FENCE_RETRY_MS);
     }
   }
@@ -282,13 +323,17 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   /** Waits for the fence like readAll, so it covers the caller's own committed appends. */
   async headPosition(): Promise<bigint> {
     const deadline = Date.now() + FENCE_WAIT_MS;
-    while (Date.now() < deadline && (await this.fenced(-1n))) await sleep(FENCE_RETRY_MS);
-    const [row] = await this.runner.query<{ head: string }>(
-      `SELECT coalesce(max(position), 0)::text AS head FROM ${this.table} WHERE position < ${this.fence}`,
-      [],
-      this.statement('head'),
-    );
-    return BigInt(row.head);
+    for (;;) {
+      const fence = await this.currentFence();
+      const [row] = await this.runner.query<{ head: string; fenced: boolean }>(
+        `SELECT (SELECT coalesce(max(position), 0) FROM ${this.table} WHERE position < $1::bigint)::text AS head,
+                EXISTS (SELECT 1 FROM ${this.table} WHERE position >= $1::bigint) AS fenced`,
+        [fence.toString()],
+        this.statement('head'),
+      );
+      if (!row.fenced || Date.now() >= deadline) return BigInt(row.head);
+      await sleep(FENCE_RETRY_MS);
+    }
   }
 
   /** Ends subscriptions and the listener; the connection belongs to its owner and stays open. */
@@ -305,7 +350,17 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     maxCount: number | undefined,
     filter: EventFilter | undefined,
   ): Promise<RecordedEvent[]> {
-    const params: unknown[] = [after.toString(), maxCount ?? null];
+    return this.readBelow(await this.currentFence(), after, maxCount, filter);
+  }
+
+  /** `fence` must come from currentFence(), run before this statement. */
+  private async readBelow(
+    fence: bigint,
+    after: bigint,
+    maxCount: number | undefined,
+    filter: EventFilter | undefined,
+  ): Promise<RecordedEvent[]> {
+    const params: unknown[] = [after.toString(), maxCount ?? null, fence.toString()];
     let where = '';
     if (filter?.eventTypes) {
       params.push(JSON.stringify(filter.eventTypes));
@@ -321,7 +376,7 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     }
     const sql = `
       SELECT ${COLUMNS} FROM ${this.table} e
-      WHERE e.position > $1::bigint AND e.position < ${this.fence}${where}
+      WHERE e.position > $1::bigint AND e.position < $3::bigint${where}
       ORDER BY e.position LIMIT $2`;
     const variant = `read_all${filter?.eventTypes ? '_t' : ''}${filter?.streamPrefixes ? '_p' : ''}`;
     const rows = await this.runner.query<EventRow>(sql, params, this.statement(variant));
@@ -337,12 +392,69 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
 
   /** Are there committed events after `after` that readers may not see yet? */
   private async fenced(after: bigint): Promise<boolean> {
+    return this.fencedAt(await this.currentFence(), after);
+  }
+
+  private async fencedAt(fence: bigint, after: bigint): Promise<boolean> {
     const [row] = await this.runner.query<{ fenced: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM ${this.table} WHERE position > $1::bigint AND position >= ${this.fence}) AS fenced`,
-      [after.toString()],
+      `SELECT EXISTS (SELECT 1 FROM ${this.table} WHERE position > $1::bigint AND position >= $2::bigint) AS fenced`,
+      [after.toString(), fence.toString()],
       this.statement('fenced'),
     );
     return row.fenced;
+  }
+
+  /**
+   * The position below which every append has either committed or will never commit, as seen by
+   * any statement that starts after this one (see the class comment). Its own statement, always.
+   */
+  private async currentFence(): Promise<bigint> {
+    const [row] = await this.runner.query<{ fence: string }>(
+      this.fenceSql,
+      [],
+      this.statement('fence'),
+    );
+    return BigInt(row.fence);
+  }
+
+  private fenceStatement(): string {
+    // `l` reads the lock table once (pg_locks is a function scan: joining the view to itself would
+    // read it twice, at different moments). pg_locks shows 32-bit xids: each is widened to an xid8
+    // by its signed distance from `next` (in-progress xids lie within 2^31 of it, and one assigned
+    // since the snapshot may lie above it). The reader's own session is left out: it is never an
+    // open append while it runs this statement, and a transaction need not wait for itself.
+    return `
+      WITH l AS MATERIALIZED (
+        SELECT locktype, database, classid, objid, objsubid, virtualtransaction, pid, transactionid, mode, granted
+        FROM pg_locks
+      ), n AS MATERIALIZED (
+        SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS next
+      )
+      SELECT (least(n.next, (
+        SELECT min(n.next + ((t.transactionid::text::bigint - (n.next & 4294967295) + 2147483648) & 4294967295) - 2147483648)
+        FROM l a JOIN l t ON t.virtualtransaction = a.virtualtransaction
+        WHERE a.locktype = 'advisory' AND a.classid = ${APPEND_LOCK_NAMESPACE} AND a.objid = ${appendLockKey(this.schema)}
+          AND a.objsubid = 2 AND a.granted
+          AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND a.pid IS DISTINCT FROM pg_backend_pid()
+          AND t.locktype = 'transactionid' AND t.mode = 'ExclusiveLock' AND t.granted
+      )) << ${POSITION_SHIFT})::text AS fence
+      FROM n`;
+  }
+
+  private lockStatement(): string {
+    // `before` looks (whether the transaction has an xid, whether it holds the lock) before the
+    // outer select takes the lock: a MATERIALIZED CTE is computed before the rows that read it.
+    return `
+      WITH before AS MATERIALIZED (
+        SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS had_xid,
+               EXISTS (SELECT 1 FROM pg_locks
+                       WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+                         AND classid = ${APPEND_LOCK_NAMESPACE} AND objid = ${appendLockKey(this.schema)} AND objsubid = 2
+                         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS held
+      )
+      SELECT before.had_xid AND NOT before.held AS late, ${this.lockCall}::text AS locked
+      FROM before`;
   }
 
   /** @internal SubscriptionSource */
@@ -359,8 +471,9 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
 
   private appendManySql(): string {
     // One round trip. `head` finds the stream's last revision through the (stream_id, revision)
-    // index. `tx` notes whether this transaction had an xid before this statement; `x` (which reads
-    // `tx` first, so the order is a data dependency) then takes one. A transaction without an xid
+    // index. `lk` takes the append lock; `tx` (which reads `lk`) then notes whether this
+    // transaction had an xid before this statement; `x` (which reads `tx` first, so the order is a
+    // data dependency) then takes one. A transaction without an xid
     // has written nothing, so its events start at n = 0 and `base` skips the probe of the primary
     // key's right edge (a hot page under concurrent appends) — the probe only runs when a caller's
     // own transaction appends again. Nothing is inserted when the expectation fails, and `actual`
@@ -369,8 +482,10 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
       WITH head AS (
         SELECT coalesce((SELECT revision FROM ${this.table} WHERE stream_id = $1
                          ORDER BY revision DESC LIMIT 1), -1) AS rev
+      ), lk AS MATERIALIZED (
+        SELECT ${this.lockCall}::text AS locked
       ), tx AS MATERIALIZED (
-        SELECT pg_current_xact_id_if_assigned() IS NULL AS fresh
+        SELECT lk.locked IS NOT NULL AND pg_current_xact_id_if_assigned() IS NULL AS fresh FROM lk
       ), x AS MATERIALIZED (
         SELECT tx.fresh, pg_current_xact_id() AS xid, pg_current_xact_id()::text::bigint << ${POSITION_SHIFT} AS low FROM tx
       ), base AS (
@@ -404,11 +519,14 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     // PostgreSQL evaluate transaction_id first, the CASE takes the probe: slower, never wrong. The
     // probe reads `low` from a fenced subquery, not from pg_current_xact_id() in its own WHERE: the
     // planner evaluates stable functions in conditions to estimate them, and that would take the xid
-    // at plan time, before the CASE looks.
+    // at plan time, before the CASE looks. `lk` takes the append lock first: a subquery in FROM
+    // (OFFSET 0 keeps it one) whose row exists before the select list, which assigns the xid, is
+    // computed.
     return `
       INSERT INTO ${this.table} (position, transaction_id, stream_id, revision, event_id, type, data, metadata)
       SELECT ${this.nextPosition()}, pg_current_xact_id(), $1, h.rev + 1, $2, $3, $4::jsonb, $5::jsonb
-      FROM (SELECT coalesce(max(revision), -1) AS rev FROM ${this.table} WHERE stream_id = $1) h
+      FROM ${this.lockSubquery()},
+           (SELECT coalesce(max(revision), -1) AS rev FROM ${this.table} WHERE stream_id = $1) h
       WHERE CASE $6::text WHEN 'any' THEN true
                           WHEN 'no_stream' THEN h.rev = -1
                           WHEN 'exists' THEN h.rev >= 0
@@ -420,14 +538,24 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   private startStreamStatement(): string {
     return `
       INSERT INTO ${this.table} (position, transaction_id, stream_id, revision, event_id, type, data, metadata)
-      VALUES (${this.nextPosition()}, pg_current_xact_id(), $1, 0, $2, $3, $4::jsonb, $5::jsonb)
+      SELECT ${this.nextPosition()}, pg_current_xact_id(), $1, 0, $2, $3, $4::jsonb, $5::jsonb
+      FROM ${this.lockSubquery()}
       RETURNING revision::text AS next_revision, position::text AS position`;
   }
 
-  /** The position of a single-event statement's row; see appendOneStatement. */
+  /** The append lock as a one-row FROM item `lk`, computed before its statement's select list. */
+  private lockSubquery(): string {
+    return `(SELECT ${this.lockCall}::text AS locked OFFSET 0) lk`;
+  }
+
+  /**
+   * The position of a single-event statement's row; see appendOneStatement. It reads `lk.locked`
+   * (never null) so the lock is a data dependency of the row, not only of the plan's shape.
+   */
   private nextPosition(): string {
     const low = `(pg_current_xact_id()::text::bigint << ${POSITION_SHIFT})`;
-    return `CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN ${low}
+    return `CASE WHEN lk.locked IS NULL THEN NULL
+                 WHEN pg_current_xact_id_if_assigned() IS NULL THEN ${low}
                  ELSE (SELECT coalesce((SELECT max(position) + 1 FROM ${this.table}
                                         WHERE position >= x.low AND position < x.low + ${1 << POSITION_SHIFT}), x.low)
                        FROM (SELECT ${low} AS low OFFSET 0) x)
@@ -599,6 +727,20 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
 }
 
 const MAX_BIGINT = 9223372036854775807n;
+
+/**
+ * An append through a caller's transaction that already had a transaction id without holding the
+ * append lock: readers could have passed its position already, so its events might be skipped.
+ */
+export class AppendLockTooLateError extends Error {
+  readonly code = 'EVENT_STORE_APPEND_LOCK_TOO_LATE';
+  constructor(readonly schema: string) {
+    super(
+      `Event store ${schema}: this transaction wrote before it took the append lock; call lockForAppend first in the transaction`,
+    );
+    this.name = 'AppendLockTooLateError';
+  }
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
