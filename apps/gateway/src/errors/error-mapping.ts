@@ -2,6 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Actor } from '@arbiter/auth';
 import { DomainError } from '@arbiter/disputes';
+import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
 import { InputValidationError } from './input-validation';
 
 /** What a failure looks like at the edge, for GraphQL (`extensions`) and HTTP (JSON body) alike. */
@@ -10,7 +11,10 @@ export interface ApiError {
   message: string;
   httpStatus: number;
   extensions?: Record<string, unknown>;
-  /** A bug or an outage, not the caller's fault: logged with the correlation id, details hidden. */
+  /**
+   * A bug or an outage, not the caller's fault: logged with the correlation id (the cause too),
+   * details hidden.
+   */
   unexpected?: boolean;
 }
 
@@ -101,6 +105,21 @@ export function toApiError(error: unknown, actor: Actor | null | undefined): Api
     const code =
       typeof given.code === 'string' ? given.code : (CODES_BY_STATUS[status] ?? 'BAD_REQUEST');
     return { code, message, httpStatus: status };
+  }
+  // The database is unreachable, slow or shutting down: the caller may retry. A command's error
+  // says whether it may have been applied; anything else was a read (no outcome).
+  const unavailable = DatabaseUnavailableError.from(error, 'read');
+  if (unavailable) {
+    return {
+      code: 'SERVICE_UNAVAILABLE',
+      message: unavailable.message,
+      httpStatus: HttpStatus.SERVICE_UNAVAILABLE,
+      extensions: {
+        retryable: true,
+        ...(unavailable.outcome ? { outcome: unavailable.outcome } : {}),
+      },
+      unexpected: true,
+    };
   }
   return INTERNAL;
 }
