@@ -61,6 +61,7 @@ import {
 } from './dispute.inputs';
 import { ReadAfterWrite } from '../read/read-after-write';
 import { DisputeType, toDisputeType } from './dispute.type';
+import { asCommandFailure } from '../errors/error-mapping';
 
 /**
  * The caller's command identity: the same idempotency key (the `idempotencyKey` argument, else
@@ -115,7 +116,11 @@ export class DisputesResolver {
     input: { idempotencyKey?: string },
     command: (issued: Issued) => Command<DisputeOutcome>,
   ): Promise<DisputeType> {
-    const outcome = await this.bus.execute(command(issuedFrom(context, input)));
+    const outcome = await this.bus
+      .execute(command(issuedFrom(context, input)))
+      .catch((error: unknown) => {
+        throw asCommandFailure(error);
+      });
     const { view } = await this.readAfterWrite.answer(context, outcome);
     return toDisputeType(view);
   }

@@ -2,7 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Actor } from '@arbiter/auth';
 import { DomainError } from '@arbiter/disputes';
-import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from '@arbiter/platform/database-errors';
 import { InputValidationError } from './input-validation';
 
 /** What a failure looks like at the edge, for GraphQL (`extensions`) and HTTP (JSON body) alike. */
@@ -122,6 +122,17 @@ export function toApiError(error: unknown, actor: Actor | null | undefined): Api
     };
   }
   return INTERNAL;
+}
+
+/**
+ * What a command's failure tells its caller: a database fault the command handling did not type
+ * (a read outside the load–decide–append of one stream) says `UNKNOWN`, since another part of the
+ * command may already be recorded. Typed faults and every other error pass unchanged.
+ */
+export function asCommandFailure(error: unknown): unknown {
+  if (error instanceof DatabaseUnavailableError || !isDatabaseUnavailable(error)) return error;
+  const typed = DatabaseUnavailableError.from(error, 'read') as DatabaseUnavailableError;
+  return new DatabaseUnavailableError(typed.fault, 'UNKNOWN', { cause: error });
 }
 
 /**

@@ -3,7 +3,7 @@ import { ThrottlerException } from '@nestjs/throttler';
 import { GraphQLError } from 'graphql';
 import { DomainError } from '@arbiter/disputes';
 import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
-import { toApiError, toFormattedGraphQLError } from './error-mapping';
+import { asCommandFailure, toApiError, toFormattedGraphQLError } from './error-mapping';
 import { InputValidationError } from './input-validation';
 
 const buyer = { id: 'b-1', role: 'buyer' as const };
@@ -93,6 +93,18 @@ describe('toApiError', () => {
     const read = toApiError(new Error('Connection terminated unexpectedly'), buyer);
     expect(read).toMatchObject({ code: 'SERVICE_UNAVAILABLE', httpStatus: 503 });
     expect(read.extensions).toEqual({ retryable: true });
+  });
+
+  it('says UNKNOWN for a database fault a command did not type: part of it may be recorded', () => {
+    const raw = Object.assign(new Error('server closed'), { code: '57P01', severity: 'FATAL' });
+    expect(toApiError(asCommandFailure(raw), buyer).extensions).toEqual({
+      retryable: true,
+      outcome: 'UNKNOWN',
+    });
+    const typed = DatabaseUnavailableError.from(raw, 'write');
+    expect(asCommandFailure(typed)).toBe(typed);
+    const domain = new DomainError('DISPUTE_CLOSED', 'closed');
+    expect(asCommandFailure(domain)).toBe(domain);
   });
 
   it('hides anything unexpected behind a generic message', () => {
