@@ -1,4 +1,7 @@
+import { sql } from 'drizzle-orm';
 import { disputeStreamId } from '@arbiter/disputes';
+import { openSqlConnection, SqlConnection } from '@arbiter/platform';
+import { tryAcquireProjectionLease } from '@arbiter/read-models/locks';
 import { postgresTestUrl } from '@arbiter/event-store/testing';
 import { createPostgresTestDatabase } from '@arbiter/read-models/testing/read-databases';
 import {
@@ -60,6 +63,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   let database: { url: string; drop(): Promise<void> };
   let proxy: TcpProxy;
   let d: DisputesGateway;
+  let proxiedUrl: string;
   let people: Awaited<ReturnType<typeof cast>>;
   const disputeIds: string[] = [];
 
@@ -69,6 +73,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     const proxied = new URL(database.url);
     proxied.host = `${proxy.host}:${proxy.port}`;
+    proxiedUrl = proxied.toString();
     d = await startDisputesGateway('postgres', { DATABASE_URL: proxied.toString(), ...TIMEOUTS });
     people = await cast(d);
     for (let i = 0; i < DISPUTES; i++) {
@@ -275,5 +280,59 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       duplicated: [],
       unknownBodies: [],
     });
+  });
+
+  it('ends a projection lease whose connection stops answering, so another process can take it', async () => {
+    const timeouts = { connectTimeoutMs: 1_000, statementTimeoutMs: 500, queryTimeoutMs: 1_000 };
+    const holder = await openSqlConnection({ kind: 'postgres', url: proxiedUrl, timeouts });
+    // The other process reaches the database directly, not through the cut link.
+    const other: SqlConnection = await openSqlConnection({
+      kind: 'postgres',
+      url: database.url,
+      timeouts,
+    });
+    const name = `partition-${Date.now()}`;
+    let lease: Awaited<ReturnType<typeof tryAcquireProjectionLease>> = null;
+    try {
+      lease = await tryAcquireProjectionLease(holder, name);
+      expect(lease).not.toBeNull();
+      const lost = lease!.lost.then(
+        () => undefined,
+        (error: Error) => error,
+      );
+
+      proxy.blackhole();
+      const cutAt = Date.now();
+      // Drizzle wraps the driver's error ("Failed query: …"); the cause is the client-side timeout.
+      const failure = await lease!.db.execute(sql`select 1`).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      expect((failure?.cause as Error | undefined)?.message).toBe('Query read timeout');
+      const failedMs = Date.now() - cutAt;
+      // The connection is closed, not left busy with the unanswered statement: the lease is lost.
+      const lostWith = await Promise.race([lost, sleep(5_000).then(() => 'still held')]);
+      const lostMs = Date.now() - cutAt;
+      proxy.restore();
+
+      // The session is gone on the server too, so its advisory lock is free for another process.
+      let taken = await tryAcquireProjectionLease(other, name);
+      while (!taken && Date.now() - cutAt < 15_000) {
+        await sleep(200);
+        taken = await tryAcquireProjectionLease(other, name);
+      }
+      const takenMs = Date.now() - cutAt;
+      console.log(
+        `projection lease through a partition: query failed after ${failedMs} ms, lease lost after ${lostMs} ms, taken by another process after ${takenMs} ms`,
+      );
+      expect(lostWith).toBeInstanceOf(Error);
+      expect(taken).not.toBeNull();
+      await taken?.release();
+    } finally {
+      proxy.restore();
+      await lease?.release();
+      await holder.close();
+      await other.close();
+    }
   });
 });
