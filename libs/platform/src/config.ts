@@ -29,6 +29,39 @@ export const configSchema = z
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
         .optional(),
     ),
+    /** PostgreSQL connections per process (one pool shared by the event store and the read models). */
+    DATABASE_POOL_SIZE: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(1).max(1000).default(20),
+    ),
+    /** Opening a PostgreSQL connection, and waiting for a free pooled one; 0: no limit. */
+    DATABASE_CONNECT_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(0).default(5_000),
+    ),
+    /** Server-side `statement_timeout`: PostgreSQL cancels a statement running longer; 0: none. */
+    DATABASE_STATEMENT_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(0).default(15_000),
+    ),
+    /**
+     * Client-side: a query with no answer within this fails and its connection is closed (a
+     * partition). Default: the statement timeout plus 5 s (none when that is off).
+     */
+    DATABASE_QUERY_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(0).optional(),
+    ),
+    /** Server-side `idle_in_transaction_session_timeout`: ends a session idle inside a transaction. */
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(0).default(60_000),
+    ),
+    /** TCP keepalive on PostgreSQL connections: probes start after this much silence; 0: off. */
+    DATABASE_KEEPALIVE_MS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(0).default(10_000),
+    ),
     /** KurrentDB (EventStoreDB) connection string; required when EVENT_STORE=kurrentdb. */
     KURRENTDB_URL: z.preprocess(
       emptyAsUndefined,
@@ -342,6 +375,22 @@ export const configSchema = z
         message: 'is required in production (analysts would otherwise see guessable pseudonyms)',
       });
     }
+    if (
+      config.DATABASE_QUERY_TIMEOUT_MS !== undefined &&
+      config.DATABASE_QUERY_TIMEOUT_MS > 0 &&
+      (config.DATABASE_STATEMENT_TIMEOUT_MS === 0 ||
+        config.DATABASE_QUERY_TIMEOUT_MS <= config.DATABASE_STATEMENT_TIMEOUT_MS)
+    ) {
+      // Shorter, it would discard connections whose statements the server is still allowed to run.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_QUERY_TIMEOUT_MS'],
+        message:
+          config.DATABASE_STATEMENT_TIMEOUT_MS === 0
+            ? 'needs DATABASE_STATEMENT_TIMEOUT_MS (or set both to 0)'
+            : `must be longer than DATABASE_STATEMENT_TIMEOUT_MS (${config.DATABASE_STATEMENT_TIMEOUT_MS})`,
+      });
+    }
     if (config.EVENT_STORE === 'kurrentdb' && !config.KURRENTDB_URL) {
       ctx.addIssue({
         code: 'custom',
@@ -450,15 +499,33 @@ export function sqlConnectionOptionsFrom(
 ): import('./database').SqlConnectionOptions {
   switch (config.EVENT_STORE) {
     case 'postgres':
-      return { kind: 'postgres', url: config.DATABASE_URL as string };
+      return {
+        kind: 'postgres',
+        url: config.DATABASE_URL as string,
+        timeouts: postgresTimeoutsFrom(config),
+      };
     case 'pglite':
       return { kind: 'pglite', dataDir: config.PGLITE_DATA_DIR };
     // Events in KurrentDB; read models, checkpoints and deadlines in PostgreSQL, or PGlite without it.
     case 'kurrentdb':
       return config.DATABASE_URL
-        ? { kind: 'postgres', url: config.DATABASE_URL }
+        ? { kind: 'postgres', url: config.DATABASE_URL, timeouts: postgresTimeoutsFrom(config) }
         : { kind: 'pglite', dataDir: config.PGLITE_DATA_DIR };
     case 'memory':
       return { kind: 'pglite', dataDir: 'memory://' };
   }
+}
+
+/** The `DATABASE_*` timeouts and pool size as the connection takes them. */
+export function postgresTimeoutsFrom(config: AppConfig): import('./database').PostgresTimeouts {
+  const statementTimeoutMs = config.DATABASE_STATEMENT_TIMEOUT_MS;
+  return {
+    poolSize: config.DATABASE_POOL_SIZE,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs,
+    queryTimeoutMs:
+      config.DATABASE_QUERY_TIMEOUT_MS ?? (statementTimeoutMs > 0 ? statementTimeoutMs + 5_000 : 0),
+    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    keepAliveMs: config.DATABASE_KEEPALIVE_MS,
+  };
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_POLICY } from '@arbiter/disputes';
-import { ConfigError, validateConfig } from './config';
+import { ConfigError, sqlConnectionOptionsFrom, validateConfig } from './config';
 
 function refusal(env: Record<string, unknown>): string {
   try {
@@ -76,6 +76,58 @@ describe('validateConfig', () => {
   it('requires DATABASE_URL for the postgres store', () => {
     expect(refusal({ EVENT_STORE: 'postgres' })).toBe(
       'Invalid setting DATABASE_URL: is required when EVENT_STORE=postgres',
+    );
+  });
+
+  it('bounds every PostgreSQL wait by default, and derives the client timeout from the server one', () => {
+    const url = 'postgres://db.internal:5432/arbiter';
+    expect(
+      sqlConnectionOptionsFrom(validateConfig({ EVENT_STORE: 'postgres', DATABASE_URL: url })),
+    ).toEqual({
+      kind: 'postgres',
+      url,
+      timeouts: {
+        poolSize: 20,
+        connectTimeoutMs: 5_000,
+        statementTimeoutMs: 15_000,
+        queryTimeoutMs: 20_000,
+        idleInTransactionTimeoutMs: 60_000,
+        keepAliveMs: 10_000,
+      },
+    });
+    const tuned = validateConfig({
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: url,
+      DATABASE_POOL_SIZE: '5',
+      DATABASE_STATEMENT_TIMEOUT_MS: '2000',
+      DATABASE_CONNECT_TIMEOUT_MS: '1000',
+      DATABASE_KEEPALIVE_MS: '0',
+    });
+    expect(sqlConnectionOptionsFrom(tuned)).toMatchObject({
+      timeouts: { poolSize: 5, statementTimeoutMs: 2_000, queryTimeoutMs: 7_000, keepAliveMs: 0 },
+    });
+    const untimed = validateConfig({
+      EVENT_STORE: 'postgres',
+      DATABASE_URL: url,
+      DATABASE_STATEMENT_TIMEOUT_MS: '0',
+    });
+    expect(sqlConnectionOptionsFrom(untimed)).toMatchObject({
+      timeouts: { statementTimeoutMs: 0, queryTimeoutMs: 0 },
+    });
+  });
+
+  it('refuses a client-side query timeout that would cut off statements the server still runs', () => {
+    expect(
+      refusal({ DATABASE_STATEMENT_TIMEOUT_MS: '5000', DATABASE_QUERY_TIMEOUT_MS: '4000' }),
+    ).toBe(
+      'Invalid setting DATABASE_QUERY_TIMEOUT_MS: must be longer than DATABASE_STATEMENT_TIMEOUT_MS (5000) (got "4000")',
+    );
+    expect(
+      refusal({ DATABASE_STATEMENT_TIMEOUT_MS: '0', DATABASE_QUERY_TIMEOUT_MS: '4000' }),
+    ).toMatch(/^Invalid setting DATABASE_QUERY_TIMEOUT_MS: needs DATABASE_STATEMENT_TIMEOUT_MS/);
+    expect(refusal({ DATABASE_POOL_SIZE: '0' })).toMatch(/^Invalid setting DATABASE_POOL_SIZE/);
+    expect(refusal({ DATABASE_CONNECT_TIMEOUT_MS: '-1' })).toMatch(
+      /^Invalid setting DATABASE_CONNECT_TIMEOUT_MS/,
     );
   });
 

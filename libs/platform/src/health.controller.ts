@@ -1,6 +1,6 @@
 import { Controller, Get, Injectable, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult } from '@nestjs/terminus';
-import { SqlHealthIndicator } from './sql-health';
+import { DATABASE_HEALTH_TIMEOUT_MS, SqlHealthIndicator } from './sql-health';
 
 export type HealthIndicatorCheck = () => Promise<HealthIndicatorResult>;
 
@@ -12,13 +12,51 @@ export type HealthIndicatorCheck = () => Promise<HealthIndicatorResult>;
 export class HealthIndicators {
   private readonly checks: HealthIndicatorCheck[] = [];
 
-  add(check: HealthIndicatorCheck): void {
-    this.checks.push(check);
+  /**
+   * With `key` (the key the check reports under), a check that has not answered within
+   * `timeoutMs` reports its previous result marked `stale` (or `down` before it ever answered):
+   * one slow dependency (a database in a partition) must not hold up the whole probe.
+   */
+  add(check: HealthIndicatorCheck, key?: string, timeoutMs = DATABASE_HEALTH_TIMEOUT_MS): void {
+    this.checks.push(key === undefined ? check : withDeadline(check, key, timeoutMs));
   }
 
   all(): HealthIndicatorCheck[] {
     return [...this.checks];
   }
+}
+
+/**
+ * The check raced against a timer. A late check answers with its previous result, marked
+ * `stale` (a busy database makes a lag reading slow without anything being down); with none yet,
+ * `down`. The late reading still completes and is kept for the next probe.
+ */
+function withDeadline(
+  check: HealthIndicatorCheck,
+  key: string,
+  timeoutMs: number,
+): HealthIndicatorCheck {
+  let last: HealthIndicatorResult | undefined;
+  return async () => {
+    const reading = check().then((result) => (last = result));
+    reading.catch(() => undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<HealthIndicatorResult>((resolve) => {
+      timer = setTimeout(() => {
+        const message = `did not answer within ${timeoutMs} ms`;
+        resolve(
+          last && key in last
+            ? { [key]: { ...last[key], stale: message } }
+            : { [key]: { status: 'down', message } },
+        );
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([reading, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 type Reply = { status(code: number): { json(body: unknown): void } };

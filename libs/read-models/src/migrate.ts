@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SqlConnection } from '@arbiter/platform';
+import { connectWithoutTimeouts } from '@arbiter/platform/database';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -50,7 +51,9 @@ export async function migrateReadModels(
     );
     return;
   }
-  const client = await connection.pool.connect();
+  // Outside the pool's statement and query timeouts: a migration may take long, or wait for
+  // another process's (the advisory lock below).
+  const client = await connectWithoutTimeouts(connection.pool);
   let broken: Error | undefined;
   try {
     await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_NAMESPACE, 'migrate']);

@@ -97,7 +97,7 @@ class ProjectionsHealthRegistration implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.indicators?.add(() => this.monitor.health('projections'));
+    this.indicators?.add(() => this.monitor.health('projections'), 'projections');
   }
 }
 

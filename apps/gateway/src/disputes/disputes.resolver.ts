@@ -62,6 +62,7 @@ import {
 } from './dispute.inputs';
 import { ReadAfterWrite } from '../read/read-after-write';
 import { DisputeType, toDisputeType } from './dispute.type';
+import { asCommandFailure } from '../errors/error-mapping';
 
 /**
  * The caller's command identity: the same idempotency key (the `idempotencyKey` argument, else
@@ -117,7 +118,11 @@ export class DisputesResolver {
     input: { idempotencyKey?: string },
     command: (issued: Issued) => Command<DisputeOutcome>,
   ): Promise<DisputeType> {
-    const outcome = await this.bus.execute(fingerprinted(command, issuedFrom(context, input)));
+    const outcome = await this.bus
+      .execute(fingerprinted(command, issuedFrom(context, input)))
+      .catch((error: unknown) => {
+        throw asCommandFailure(error);
+      });
     const { view } = await this.readAfterWrite.answer(context, outcome);
     return toDisputeType(view);
   }

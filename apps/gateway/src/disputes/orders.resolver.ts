@@ -12,6 +12,7 @@ import {
 import { OrderActionInput, PlaceOrderInput, ShipOrderInput } from './dispute.inputs';
 import { MoneyType } from './dispute.type';
 import { issuedFrom } from './disputes.resolver';
+import { asCommandFailure } from '../errors/error-mapping';
 
 @ObjectType('Order', {
   description: 'The marketplace’s facts about an order, as the platform recorded them.',
@@ -82,7 +83,10 @@ export class OrdersResolver {
   constructor(private readonly bus: CommandBus) {}
 
   private async run(command: Promise<OrderOutcome>): Promise<OrderType> {
-    return toOrderType((await command).state);
+    const outcome = await command.catch((error: unknown) => {
+      throw asCommandFailure(error);
+    });
+    return toOrderType(outcome.state);
   }
 
   @Mutation(() => OrderType, {

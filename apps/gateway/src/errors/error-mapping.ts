@@ -3,6 +3,7 @@ import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Actor } from '@arbiter/auth';
 import { DomainError } from '@arbiter/disputes';
 import { EventIdConflictError } from '@arbiter/event-store';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from '@arbiter/platform/database-errors';
 import { InputValidationError } from './input-validation';
 
 /** What a failure looks like at the edge, for GraphQL (`extensions`) and HTTP (JSON body) alike. */
@@ -11,7 +12,10 @@ export interface ApiError {
   message: string;
   httpStatus: number;
   extensions?: Record<string, unknown>;
-  /** A bug or an outage, not the caller's fault: logged with the correlation id, details hidden. */
+  /**
+   * A bug or an outage, not the caller's fault: logged with the correlation id (the cause too),
+   * details hidden.
+   */
   unexpected?: boolean;
 }
 
@@ -119,7 +123,33 @@ export function toApiError(error: unknown, actor: Actor | null | undefined): Api
       typeof given.code === 'string' ? given.code : (CODES_BY_STATUS[status] ?? 'BAD_REQUEST');
     return { code, message, httpStatus: status };
   }
+  // The database is unreachable, slow or shutting down: the caller may retry. A command's error
+  // says whether it may have been applied; anything else was a read (no outcome).
+  const unavailable = DatabaseUnavailableError.from(error, 'read');
+  if (unavailable) {
+    return {
+      code: 'SERVICE_UNAVAILABLE',
+      message: unavailable.message,
+      httpStatus: HttpStatus.SERVICE_UNAVAILABLE,
+      extensions: {
+        retryable: true,
+        ...(unavailable.outcome ? { outcome: unavailable.outcome } : {}),
+      },
+      unexpected: true,
+    };
+  }
   return INTERNAL;
+}
+
+/**
+ * What a command's failure tells its caller: a database fault the command handling did not type
+ * (a read outside the load–decide–append of one stream) says `UNKNOWN`, since another part of the
+ * command may already be recorded. Typed faults and every other error pass unchanged.
+ */
+export function asCommandFailure(error: unknown): unknown {
+  if (error instanceof DatabaseUnavailableError || !isDatabaseUnavailable(error)) return error;
+  const typed = DatabaseUnavailableError.from(error, 'read') as DatabaseUnavailableError;
+  return new DatabaseUnavailableError(typed.fault, 'UNKNOWN', { cause: error });
 }
 
 /**

@@ -3,7 +3,8 @@ import { ThrottlerException } from '@nestjs/throttler';
 import { GraphQLError } from 'graphql';
 import { DomainError } from '@arbiter/disputes';
 import { EventIdConflictError } from '@arbiter/event-store';
-import { toApiError, toFormattedGraphQLError } from './error-mapping';
+import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
+import { asCommandFailure, toApiError, toFormattedGraphQLError } from './error-mapping';
 import { InputValidationError } from './input-validation';
 
 const buyer = { id: 'b-1', role: 'buyer' as const };
@@ -85,6 +86,41 @@ describe('toApiError', () => {
     expect(toApiError(error, buyer).code).toBe('QUERY_TOO_DEEP');
   });
 
+  it('answers a database outage SERVICE_UNAVAILABLE, retryable, with the command’s outcome when known', () => {
+    const lost = DatabaseUnavailableError.from(new Error('Query read timeout'), 'write');
+    expect(toApiError(lost, buyer)).toEqual({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'The database did not answer in time; the command may have been applied',
+      httpStatus: 503,
+      extensions: { retryable: true, outcome: 'UNKNOWN' },
+      unexpected: true,
+    });
+    const refused = Object.assign(new Error('too many clients'), {
+      code: '53300',
+      severity: 'FATAL',
+    });
+    expect(toApiError(DatabaseUnavailableError.from(refused, 'write'), buyer)).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      extensions: { retryable: true, outcome: 'NOT_APPLIED' },
+    });
+    // A query's raw driver error: unavailable, no outcome (nothing was to be applied).
+    const read = toApiError(new Error('Connection terminated unexpectedly'), buyer);
+    expect(read).toMatchObject({ code: 'SERVICE_UNAVAILABLE', httpStatus: 503 });
+    expect(read.extensions).toEqual({ retryable: true });
+  });
+
+  it('says UNKNOWN for a database fault a command did not type: part of it may be recorded', () => {
+    const raw = Object.assign(new Error('server closed'), { code: '57P01', severity: 'FATAL' });
+    expect(toApiError(asCommandFailure(raw), buyer).extensions).toEqual({
+      retryable: true,
+      outcome: 'UNKNOWN',
+    });
+    const typed = DatabaseUnavailableError.from(raw, 'write');
+    expect(asCommandFailure(typed)).toBe(typed);
+    const domain = new DomainError('DISPUTE_CLOSED', 'closed');
+    expect(asCommandFailure(domain)).toBe(domain);
+  });
+
   it('hides anything unexpected behind a generic message', () => {
     const mapped = toApiError(
       new TypeError('cannot read properties of undefined (secret detail)'),
@@ -122,6 +158,21 @@ describe('toFormattedGraphQLError (graphql-ws, where Apollo formatError does not
     expect(toFormattedGraphQLError(error, buyer).formatted).toEqual({
       message: 'Not allowed, or no such dispute',
       extensions: { code: 'FORBIDDEN' },
+    });
+  });
+
+  it('tells a socket client the database is unavailable, like HTTP', () => {
+    const error = new GraphQLError('x', {
+      originalError: DatabaseUnavailableError.from(
+        Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+        'write',
+      ),
+    });
+    expect(toFormattedGraphQLError(error, buyer)).toMatchObject({
+      formatted: {
+        extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true, outcome: 'UNKNOWN' },
+      },
+      unexpected: true,
     });
   });
 

@@ -8,7 +8,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { Pseudonyms } from '@arbiter/analytics';
 import { TokenVerifier } from '@arbiter/auth';
 import type { AppConfig } from '@arbiter/platform';
-import { INTERNAL } from '../errors/error-mapping';
+import { INTERNAL, toApiError } from '../errors/error-mapping';
 import { MetricsService } from '../metrics/metrics';
 import { graphQLContextFactory, webSocketAuthenticator, WsConnectionContext } from './context';
 import { DateTimeScalar } from './date-time.scalar';
@@ -102,7 +102,20 @@ export class GatewayGraphQLModule {
               formatted: GraphQLFormattedError,
               error: unknown,
             ): GraphQLFormattedError => {
-              // Errors that bypassed the filter (thrown outside a resolver) must not leak details either.
+              // Errors that bypassed the filter (thrown outside a resolver) must not leak details
+              // either; a database outage still says so (retryable), as it does from a resolver.
+              const unavailable = toApiError(unwrapResolverError(error), undefined);
+              if (
+                formatted.extensions?.code === INTERNAL.code &&
+                unavailable.code === 'SERVICE_UNAVAILABLE'
+              ) {
+                logger.error({ err: unwrapResolverError(error) }, 'Database unavailable');
+                return {
+                  message: unavailable.message,
+                  path: formatted.path,
+                  extensions: { ...unavailable.extensions, code: unavailable.code },
+                };
+              }
               if (
                 formatted.extensions?.code === INTERNAL.code &&
                 formatted.message !== INTERNAL.message

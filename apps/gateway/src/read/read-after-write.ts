@@ -15,6 +15,7 @@ import {
   SELLER_VIEW,
   TIMELINE,
 } from '@arbiter/read-models';
+import { isDatabaseUnavailable } from '@arbiter/platform/database-errors';
 import { noteReadYourWrites } from './read-your-writes.plugin';
 import { toApplicationView } from './to-dispute-view';
 
@@ -77,7 +78,8 @@ export class ReadAfterWrite {
 
   /**
    * A mutation's answer: the read model's view once it shows the command's events; when the wait
-   * runs out (or nobody runs the projections), the view the command itself produced — correct
+   * runs out (or nobody runs the projections, or the read fails on a database fault), the view
+   * the command itself produced — correct
    * as well, only not yet what queries return. Either way the consistency is noted for the
    * response's `extensions.readYourWrites`.
    */
@@ -85,7 +87,15 @@ export class ReadAfterWrite {
     const actor = context.actor as Actor;
     const written = this.reader.viewOf(actor, outcome);
     if (written === null) throw new DomainError('NOT_A_PARTY');
-    const after = await this.viewAfter(outcome.disputeId, outcome.position, actor);
+    let after: ViewAfterWrite;
+    try {
+      after = await this.viewAfter(outcome.disputeId, outcome.position, actor);
+    } catch (error) {
+      // The command is recorded: a database that fails now (an outage starting) must not turn
+      // its success into an error. Answer with the command's own view, marked not consistent.
+      if (!isDatabaseUnavailable(error)) throw error;
+      after = { view: null, consistent: false };
+    }
     // A replayed command appended nothing: the revision tells whether the view has its events.
     const fresh =
       after.consistent && after.view !== null && after.view.revision >= Number(outcome.revision);

@@ -1,4 +1,5 @@
-import { MemoryEventStore } from '@arbiter/event-store';
+import { EventStore, MemoryEventStore } from '@arbiter/event-store';
+import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
 import { verifyChain } from './audit-chain';
 import { commandIdFor, Decider, handleCommand } from './command-handling';
 
@@ -116,5 +117,62 @@ describe('handleCommand', () => {
       intact: false,
       brokenAtRevision: 1n,
     });
+  });
+
+  it('tells whether a command failed on a database fault was applied, across the streams it writes', async () => {
+    const memory = new MemoryEventStore();
+    // The store's own classification for an insert sent without an answer, and for one refused.
+    let failNext: 'append-lost' | 'read-refused' | undefined;
+    const store: EventStore = Object.assign(Object.create(memory) as EventStore, {
+      readStream: (...args: Parameters<EventStore['readStream']>) => {
+        if (failNext !== 'read-refused') return memory.readStream(...args);
+        failNext = undefined;
+        throw Object.assign(new Error('terminating connection'), {
+          code: '57P01',
+          severity: 'FATAL',
+        });
+      },
+      append: async (...args: Parameters<EventStore['append']>) => {
+        if (failNext !== 'append-lost') return memory.append(...args);
+        failNext = undefined;
+        await memory.append(...args);
+        throw DatabaseUnavailableError.from(new Error('Query read timeout'), 'write');
+      },
+    });
+    const increment = { type: 'Increment' as const, by: 1 };
+    const failure = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+    // Refused before anything was written: not applied.
+    failNext = 'read-refused';
+    const refused = await failure(
+      handleCommand(store, 'o-1', increment, counter, { commandId: 'cmd-a', actor }),
+    );
+    expect(refused).toBeInstanceOf(DatabaseUnavailableError);
+    expect(refused).toMatchObject({ fault: 'shutdown', outcome: 'NOT_APPLIED' });
+
+    // The insert was sent and the answer lost (it did commit here): unknown, and the retry with
+    // the same command id finds it and appends nothing.
+    failNext = 'append-lost';
+    const lost = await failure(
+      handleCommand(store, 'o-1', increment, counter, { commandId: 'cmd-b', actor }),
+    );
+    expect(lost).toMatchObject({ fault: 'timeout', outcome: 'UNKNOWN' });
+    const retried = await handleCommand(store, 'o-1', increment, counter, {
+      commandId: 'cmd-b',
+      actor,
+    });
+    expect(retried).toMatchObject({ replayed: true, state: 1 });
+
+    // A command writing two streams: the first recorded, the second refused — partly applied,
+    // so the caller hears UNKNOWN, not NOT_APPLIED.
+    const context = { commandId: 'cmd-c', actor };
+    await handleCommand(store, 'o-2', increment, counter, context);
+    failNext = 'read-refused';
+    const second = await failure(handleCommand(store, 'd-2', increment, counter, context));
+    expect(second).toMatchObject({ fault: 'shutdown', outcome: 'UNKNOWN' });
   });
 });

@@ -8,6 +8,7 @@ import {
   RecordedEvent,
   WrongExpectedRevisionError,
 } from '@arbiter/event-store/port';
+import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
 
 /** The three pure functions of a decider; the handler never holds business rules of its own. */
 export interface Decider<Command, Event extends { type: string; data: unknown }, State> {
@@ -86,7 +87,12 @@ export async function handleCommand<Command, Event extends { type: string; data:
   const maxAttempts = options.maxAttempts ?? 10;
   let idsTaken = false;
   for (let attempt = 1; ; attempt++) {
-    const recorded = await store.readStream(streamId);
+    let recorded: RecordedEvent[];
+    try {
+      recorded = await store.readStream(streamId);
+    } catch (error) {
+      throw unavailable(error, context, 'no-write') ?? error;
+    }
     const fold = (events: readonly RecordedEvent[]) =>
       events.reduce((s, e) => decider.evolve(s, e as unknown as Event), decider.initialState);
     const lastOfThisCommand = recorded.findLastIndex(
@@ -136,6 +142,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
       const result = await store.append(streamId, toAppend, {
         expectedRevision: recorded.length === 0 ? 'no_stream' : revision,
       });
+      appendedFor.add(context);
       return {
         state: events.reduce(decider.evolve, state),
         revision: result.nextRevision,
@@ -151,7 +158,8 @@ export async function handleCommand<Command, Event extends { type: string; data:
         idsTaken = true;
         continue;
       }
-      if (!(error instanceof WrongExpectedRevisionError) || attempt >= maxAttempts) throw error;
+      if (!(error instanceof WrongExpectedRevisionError) || attempt >= maxAttempts)
+        throw unavailable(error, context, 'write') ?? error;
       // Another command won the race; back off a little (with jitter) and decide again.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
     }
@@ -199,6 +207,28 @@ function canonicalJson(value: unknown): string {
         )
       : v,
   );
+}
+
+/**
+ * Commands (by their context) that appended to some stream: a use case writing to two streams
+ * (an order, then a dispute) has changed something when the second one fails.
+ */
+const appendedFor = new WeakSet<CommandContext>();
+
+/**
+ * A database fault as DatabaseUnavailableError with what it means for the whole command: not
+ * applied only when neither this append nor an earlier one of the same command took effect.
+ */
+function unavailable(
+  error: unknown,
+  context: CommandContext,
+  attempt: 'write' | 'no-write',
+): DatabaseUnavailableError | undefined {
+  const typed = DatabaseUnavailableError.from(error, attempt);
+  if (typed?.outcome === 'NOT_APPLIED' && appendedFor.has(context)) {
+    return new DatabaseUnavailableError(typed.fault, 'UNKNOWN', { cause: typed.cause });
+  }
+  return typed;
 }
 
 function metadataFor(context: CommandContext, schemaVersion: number): EventMetadata {

@@ -1,4 +1,5 @@
 import type { SqlConnection } from '@arbiter/platform';
+import { connectWithoutTimeouts } from '@arbiter/platform/database';
 import { pgliteRunner, pgRunner, SqlRunner } from './sql-runner';
 
 /**
@@ -82,7 +83,9 @@ export async function migrateEventStoreSchema(
     });
     return;
   }
-  const client = await connection.pool.connect();
+  // Outside the pool's statement and query timeouts: a migration may take long, or wait for
+  // another process's.
+  const client = await connectWithoutTimeouts(connection.pool);
   try {
     await client.query('BEGIN');
     await lock(pgRunner(client));

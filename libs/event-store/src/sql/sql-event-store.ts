@@ -1,4 +1,5 @@
 import type { SqlConnection } from '@arbiter/platform';
+import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
 import {
   AppendOptions,
   AppendResult,
@@ -160,12 +161,23 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     this.startStreamSql = this.startStreamStatement();
   }
 
-  append(
+  /**
+   * A database fault fails it with DatabaseUnavailableError, whose `outcome` says whether the
+   * events may have been committed: `UNKNOWN` only when the inserting statement was sent and no
+   * answer came back.
+   */
+  async append(
     streamId: string,
     events: readonly EventToAppend[],
     options: AppendOptions = {},
   ): Promise<AppendResult> {
-    return this.appendVia(this.runner, streamId, events, options);
+    try {
+      return await this.appendVia(this.runner, streamId, events, options);
+    } catch (error) {
+      // Faults of the insert itself are typed below; the rest (the analysis after a refused
+      // insert) come after the server answered that nothing was inserted.
+      throw DatabaseUnavailableError.from(error, 'no-write') ?? error;
+    }
   }
 
   /**
@@ -240,7 +252,8 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
           );
         }
       } catch (error) {
-        if (sqlState(error) !== UNIQUE_VIOLATION) throw error;
+        if (sqlState(error) !== UNIQUE_VIOLATION)
+          throw DatabaseUnavailableError.from(error, 'write') ?? error;
         // A concurrent writer took the revision (or these ids) between our head lookup and insert.
         const replay = await this.replayedResult(streamId, batch(), events);
         if (replay) return replay;
