@@ -142,8 +142,8 @@ export class Load {
   private loops: Promise<void>[] = [];
   /** Since when (`markFault()`) the next acknowledgement counts as the recovery. */
   private recoveryFrom: number | undefined;
-  /** Ms from the fault to the first acknowledged command after it. */
-  recoveryMs: number | undefined;
+  /** Per fault: ms from the fault to the first command acknowledged after it. */
+  readonly recoveryMs: number[] = [];
 
   constructor(private readonly baseUrl: string) {}
 
@@ -218,12 +218,12 @@ export class Load {
   /** Recovery time is counted from now: call it when the fault is injected. */
   markFault(): void {
     this.recoveryFrom = Date.now();
-    this.recoveryMs = undefined;
   }
 
   private noteSuccess(): void {
-    if (this.recoveryFrom !== undefined && this.recoveryMs === undefined)
-      this.recoveryMs = Date.now() - this.recoveryFrom;
+    if (this.recoveryFrom === undefined) return;
+    this.recoveryMs.push(Date.now() - this.recoveryFrom);
+    this.recoveryFrom = undefined;
   }
 
   private command(client: LoadClient, n: number): Command {
@@ -278,7 +278,8 @@ export interface Figures {
   lost: number;
   duplicated: number;
   retried: number;
-  recoveryMs?: number;
+  /** Per kill: ms from the kill to the first command acknowledged after it (restart included). */
+  recoveryMs?: number[];
   [more: string]: unknown;
 }
 
