@@ -297,13 +297,14 @@ async function main(): Promise<void> {
   const database = await openDatabase();
   const { connection } = database;
   let store: EventStore | undefined;
+  let runner: ProjectionRunner | undefined;
   try {
     store = await createEventStore({ kind: 'sql', connection });
     await migrateReadModels(connection);
     const registry = new ProjectionRegistry(
       [...disputeProjections(), deadlinesProcessManager(DEFAULT_POLICY)].map(tagged),
     );
-    const runner = new ProjectionRunner(store, connection, registry, { batchSize: BATCH_SIZE });
+    runner = new ProjectionRunner(store, connection, registry, { batchSize: BATCH_SIZE });
     console.log(
       `${ON_PGLITE ? 'PGlite (in process)' : 'PostgreSQL'}; load average ${loadavg()
         .map((load) => load.toFixed(2))
@@ -385,6 +386,7 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
+    await runner?.stop().catch(() => undefined);
     await store?.close().catch(() => undefined);
     await database.drop();
   }
