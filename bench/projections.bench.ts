@@ -1,24 +1,32 @@
-// `npm run bench:projections` (needs DATABASE_URL): on a PostgreSQL database of its own, writes
-// ~100,000 dispute events, rebuilds every projection and reports events/s beside a baseline
-// measured in the same run — reading the same events through the store, in the same batches and
-// with the same filters, without applying them. Then it runs the projections live under a steady
-// command load and reports the lag between an append and its visibility in the buyer view.
-// The database is dropped at the end. The last line of output is JSON.
+// `npm run bench:projections` (needs DATABASE_URL, or BENCH_DB=pglite): on a database of its own,
+// writes ~100,000 dispute events, rebuilds every projection (the dispute views and the deadlines
+// process manager) one after the other and reports events/s per projection, its ratio to the
+// dispute views' median, and its longest batch transaction, beside a baseline measured in the same
+// run — reading the same events through the store, in the same batches and with the same filters,
+// without applying them. Then it runs the projections live under a steady command load and reports
+// the lag between an append and its visibility in the buyer view, and the longest transaction of
+// each projection meanwhile. The database is dropped at the end. The last line of output is JSON.
 import 'reflect-metadata';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { type Actor, addDays } from '@arbiter/disputes';
+import { loadavg } from 'node:os';
+import { PGlite } from '@electric-sql/pglite';
+import { DEADLINES_PROJECTION, deadlinesProcessManager } from '@arbiter/deadlines';
+import { type Actor, addDays, DEFAULT_POLICY } from '@arbiter/disputes';
 import { createEventStore, type EventStore, type EventToAppend } from '@arbiter/event-store';
 import type { SqlConnection } from '@arbiter/platform';
 import {
   BUYER_VIEW,
   disputeProjections,
   migrateReadModels,
+  type Projection,
   ProjectionRegistry,
   ProjectionRunner,
   START_POSITION,
 } from '@arbiter/read-models';
 import { DisputeScenario, mediatedStory } from '@arbiter/read-models/projections/testing/scenario';
 import { createPostgresTestDatabase } from '@arbiter/read-models/testing/read-databases';
+import { PgDatabase } from 'drizzle-orm/pg-core';
 import { Pool } from 'pg';
 
 const TARGET_EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -26,6 +34,54 @@ const BATCH_SIZE = 500;
 const LOAD_PER_SECOND = Number(process.env.BENCH_LOAD_PER_S ?? 40);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 15);
 const T0 = '2026-03-01T00:00:00.000Z';
+const ON_PGLITE = process.env.BENCH_DB === 'pglite';
+
+/**
+ * Every read-model transaction's duration (BEGIN to COMMIT, both drivers), per projection: the
+ * runner commits each batch with its checkpoint in one `db.transaction`, and `tagged` names the
+ * projection whose `apply` ran inside it.
+ */
+interface TransactionFigures {
+  count: number;
+  longestMs: number;
+  totalMs: number;
+}
+const transactions = new Map<string, TransactionFigures>();
+const inTransaction = new AsyncLocalStorage<{ projection?: string }>();
+const originalTransaction = PgDatabase.prototype.transaction;
+PgDatabase.prototype.transaction = async function timed(
+  this: PgDatabase<never>,
+  ...args: Parameters<typeof originalTransaction>
+) {
+  const context: { projection?: string } = {};
+  const started = performance.now();
+  try {
+    return await inTransaction.run(context, () => originalTransaction.apply(this, args));
+  } finally {
+    const ms = performance.now() - started;
+    const name = context.projection ?? '(other)';
+    let figures = transactions.get(name);
+    if (!figures) transactions.set(name, (figures = { count: 0, longestMs: 0, totalMs: 0 }));
+    figures.count++;
+    figures.totalMs += ms;
+    if (ms > figures.longestMs) figures.longestMs = ms;
+  }
+} as typeof originalTransaction;
+
+/** The projection with its `apply`/`applyBatch` marking the transaction they run in. */
+function tagged(projection: Projection): Projection {
+  const mark = () => {
+    const context = inTransaction.getStore();
+    if (context) context.projection = projection.name;
+  };
+  return {
+    ...projection,
+    apply: (event, tx) => (mark(), projection.apply(event, tx)),
+    applyBatch: projection.applyBatch
+      ? (events, tx) => (mark(), projection.applyBatch!(events, tx))
+      : undefined,
+  };
+}
 
 const buyerOf = (i: number): Actor => ({ id: `buyer-${i % 997}`, role: 'buyer' });
 const sellerOf = (i: number): Actor => ({ id: `seller-${i % 211}`, role: 'seller' });
@@ -127,21 +183,38 @@ async function readOnly(
   return { events, ms: performance.now() - started };
 }
 
-async function rebuild(
-  runner: ProjectionRunner,
-): Promise<{ events: number; ms: number; perProjection: string[] }> {
-  const started = performance.now();
-  const results = await runner.rebuild('all');
-  const ms = performance.now() - started;
-  return {
-    events: results.reduce((sum, r) => sum + r.eventsApplied, 0),
-    ms,
-    perProjection: results.map(
-      (r) =>
-        `${r.projection} ${r.eventsApplied} ev in ${(r.elapsedMs / 1000).toFixed(1)} s (${Math.round((r.eventsApplied * 1000) / r.elapsedMs)} ev/s)`,
-    ),
-  };
+interface Rebuilt {
+  projection: string;
+  events: number;
+  ms: number;
+  longestTransactionMs: number;
+  transactions: number;
 }
+
+/** Each projection rebuilt on its own, so its transactions are its alone. */
+async function rebuild(runner: ProjectionRunner, names: readonly string[]): Promise<Rebuilt[]> {
+  const results: Rebuilt[] = [];
+  for (const name of names) {
+    transactions.clear();
+    const [result] = await runner.rebuild(name);
+    const figures = transactions.get(name);
+    results.push({
+      projection: name,
+      events: result.eventsApplied,
+      ms: result.elapsedMs,
+      longestTransactionMs: figures?.longestMs ?? 0,
+      transactions: figures?.count ?? 0,
+    });
+  }
+  return results;
+}
+
+const rateOf = (r: { events: number; ms: number }) => (r.events * 1000) / r.ms;
+const median = (values: number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
 
 /** Steady command load (PostMessage through the real command path) with the runner live; lag per command. */
 async function lagUnderLoad(store: EventStore, runner: ProjectionRunner): Promise<number[]> {
@@ -197,18 +270,46 @@ async function lagUnderLoad(store: EventStore, runner: ProjectionRunner): Promis
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-async function main(): Promise<void> {
+async function openDatabase(): Promise<{ connection: SqlConnection; drop(): Promise<void> }> {
+  if (ON_PGLITE) {
+    const db = await PGlite.create('memory://');
+    return {
+      connection: { kind: 'pglite', db, close: () => db.close() },
+      drop: async () => {
+        if (!db.closed) await db.close();
+      },
+    };
+  }
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('bench:projections needs DATABASE_URL (PostgreSQL)');
+  if (!url) throw new Error('bench:projections needs DATABASE_URL (PostgreSQL) or BENCH_DB=pglite');
   const database = await createPostgresTestDatabase(url, 'bench_projections');
   const pool = new Pool({ connectionString: database.url, max: 12 });
-  const connection: SqlConnection = { kind: 'postgres', pool, close: () => pool.end() };
+  return {
+    connection: { kind: 'postgres', pool, close: () => pool.end() },
+    drop: async () => {
+      if (!pool.ended) await pool.end();
+      await database.drop();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const database = await openDatabase();
+  const { connection } = database;
   let store: EventStore | undefined;
+  let runner: ProjectionRunner | undefined;
   try {
     store = await createEventStore({ kind: 'sql', connection });
     await migrateReadModels(connection);
-    const registry = new ProjectionRegistry(disputeProjections());
-    const runner = new ProjectionRunner(store, connection, registry, { batchSize: BATCH_SIZE });
+    const registry = new ProjectionRegistry(
+      [...disputeProjections(), deadlinesProcessManager(DEFAULT_POLICY)].map(tagged),
+    );
+    runner = new ProjectionRunner(store, connection, registry, { batchSize: BATCH_SIZE });
+    console.log(
+      `${ON_PGLITE ? 'PGlite (in process)' : 'PostgreSQL'}; load average ${loadavg()
+        .map((load) => load.toFixed(2))
+        .join(' ')}`,
+    );
 
     const t = await template();
     let started = performance.now();
@@ -220,41 +321,73 @@ async function main(): Promise<void> {
     // Warm both paths once (plans, caches), then baseline, rebuild, baseline: the baseline is their mean.
     await readOnly(store, registry);
     const before = await readOnly(store, registry);
-    const rebuilt = await rebuild(runner);
+    const rebuilt = await rebuild(runner, registry.readModelNames());
     const after = await readOnly(store, registry);
     const baselineRate = ((before.events + after.events) * 1000) / (before.ms + after.ms);
-    const rebuildRate = (rebuilt.events * 1000) / rebuilt.ms;
+    const total = {
+      events: rebuilt.reduce((sum, r) => sum + r.events, 0),
+      ms: rebuilt.reduce((sum, r) => sum + r.ms, 0),
+    };
+    const rebuildRate = rateOf(total);
     const ratio = rebuildRate / baselineRate;
-    console.log(
-      `rebuild all: ${rebuilt.events} events applied in ${(rebuilt.ms / 1000).toFixed(1)} s = ${Math.round(rebuildRate)} events/s`,
+    // The dispute views' median: what each projection is compared with.
+    const viewsMedian = median(
+      rebuilt.filter((r) => r.projection !== DEADLINES_PROJECTION).map(rateOf),
     );
-    for (const line of rebuilt.perProjection) console.log(`  ${line}`);
+    console.log(
+      `rebuild all: ${total.events} events applied in ${(total.ms / 1000).toFixed(1)} s = ${Math.round(rebuildRate)} events/s`,
+    );
+    for (const r of rebuilt)
+      console.log(
+        `  ${r.projection.padEnd(14)} ${r.events} ev in ${(r.ms / 1000).toFixed(1)} s = ${Math.round(rateOf(r))} ev/s ` +
+          `(${(rateOf(r) / viewsMedian).toFixed(2)} of the views' median), ` +
+          `${r.transactions} transactions, longest ${r.longestTransactionMs.toFixed(0)} ms`,
+      );
     console.log(
       `baseline (read the same events through the store, nothing applied): ${Math.round(baselineRate)} events/s (runs: ${Math.round((before.events * 1000) / before.ms)}, ${Math.round((after.events * 1000) / after.ms)})`,
     );
     console.log(`ratio: ${ratio.toFixed(3)}`);
 
-    runner.start();
-    started = performance.now();
-    const lags = await lagUnderLoad(store, runner);
-    await runner.stop();
-    const p50 = percentile(lags, 50);
-    const p99 = percentile(lags, 99);
-    console.log(
-      `lag append → buyer view under ${LOAD_PER_SECOND} commands/s for ${LOAD_SECONDS} s (${lags.length} commands): ` +
-        `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${lags[lags.length - 1].toFixed(1)} ms`,
-    );
+    let lags: number[] = [];
+    if (LOAD_SECONDS > 0) {
+      runner.start();
+      transactions.clear();
+      started = performance.now();
+      lags = await lagUnderLoad(store, runner);
+      await runner.stop();
+      const p50 = percentile(lags, 50);
+      const p99 = percentile(lags, 99);
+      console.log(
+        `lag append → buyer view under ${LOAD_PER_SECOND} commands/s for ${LOAD_SECONDS} s (${lags.length} commands): ` +
+          `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${lags[lags.length - 1].toFixed(1)} ms`,
+      );
+      console.log('longest batch transaction under that load:');
+      for (const name of registry.readModelNames()) {
+        const figures = transactions.get(name);
+        if (figures)
+          console.log(
+            `  ${name.padEnd(14)} ${figures.count} transactions, longest ${figures.longestMs.toFixed(0)} ms, mean ${(figures.totalMs / figures.count).toFixed(1)} ms`,
+          );
+      }
+    }
+    const deadlines = rebuilt.find((r) => r.projection === DEADLINES_PROJECTION);
     console.log(
       JSON.stringify({
         bench: 'projections',
+        db: ON_PGLITE ? 'pglite' : 'postgres',
         rebuild_events_per_s: Math.round(rebuildRate),
         rebuild_ratio: Math.round(ratio * 1000) / 1000,
-        lag_p99_ms: Math.round(p99 * 10) / 10,
+        deadlines_events_per_s: deadlines ? Math.round(rateOf(deadlines)) : null,
+        deadlines_vs_views: deadlines
+          ? Math.round((rateOf(deadlines) / viewsMedian) * 100) / 100
+          : null,
+        deadlines_longest_tx_ms: deadlines ? Math.round(deadlines.longestTransactionMs) : null,
+        lag_p99_ms: lags.length ? Math.round(percentile(lags, 99) * 10) / 10 : null,
       }),
     );
   } finally {
+    await runner?.stop().catch(() => undefined);
     await store?.close().catch(() => undefined);
-    if (!pool.ended) await pool.end();
     await database.drop();
   }
 }

@@ -1,7 +1,19 @@
 import { addDays, definePolicy, fromEpochMs } from '@arbiter/disputes';
+import type { RecordedEvent } from '@arbiter/event-store';
+import { deadlineDisputeStates, deadlines, type ReadTx } from '@arbiter/read-models';
 import { readTestDatabases } from '@arbiter/read-models/testing/read-databases';
 import { deadlineCommandId } from '@arbiter/disputes/application/fire-deadline/fire-deadline';
-import { buyer, DeadlinesHarness, mediator, seller, withReturn, ADDRESS } from './testing/harness';
+import { asc } from 'drizzle-orm';
+import { deadlinesProcessManager } from './process-manager';
+import {
+  buyer,
+  DeadlinesHarness,
+  mediator,
+  partial,
+  seller,
+  withReturn,
+  ADDRESS,
+} from './testing/harness';
 
 const at = (date: Date) => fromEpochMs(date.getTime());
 const OPENED = '2026-03-07T00:00:00.000Z';
@@ -203,5 +215,134 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
     await h.settle(runner);
     const after = await h.rows();
     expect(after.map((r) => [r.id, r.dueAt])).toEqual(before.map((r) => [r.id, r.dueAt]));
+  });
+
+  /** Disputes down every path that arms, moves, replaces and cancels deadlines, interleaved in the log. */
+  const mixedLog = async () => {
+    await h.open('m1');
+    await h.open('m2');
+    await h.open('m3', withReturn(6000));
+    h.clock.advanceDays(1);
+    await h.counter('m1');
+    await h.send('m2', 'SubmitProposal', buyer, {
+      proposalId: 'm2-p-buyer-2',
+      solution: { kind: 'RESEND' },
+    });
+    await h.counter('m3', withReturn(6000));
+    await h.send('m1', 'PostMessage', buyer, { messageId: 'm1-msg', body: 'hello' });
+    h.clock.advanceDays(1);
+    await h.send('m3', 'AcceptProposal', buyer, { proposalId: 'm3-p-seller' });
+    h.clock.advanceDays(2);
+    await h.send('m1', 'EscalateDispute', buyer, {});
+    await h.send('m1', 'TakeCase', mediator, {});
+    await h.send('m1', 'RequestEvidence', mediator, {
+      requestId: 'r1',
+      from: 'buyer',
+      prompt: 'Photos please',
+    });
+    await h.send('m3', 'ProvideReturnAddress', seller, { address: ADDRESS });
+    await h.send('m1', 'RequestEvidence', mediator, {
+      requestId: 'r2',
+      from: 'seller',
+      prompt: 'Tracking please',
+    });
+    await h.counter('m2', partial(2000));
+    h.clock.advanceDays(1);
+    await h.send('m3', 'ShipReturn', buyer, { carrier: 'bpost', trackingNumber: 'TRK' });
+    await h.send('m1', 'AddEvidence', seller, {
+      evidenceId: 'e1',
+      kind: 'TEXT',
+      content: { text: 'TRK-1' },
+      description: 'tracking',
+      answersRequestId: 'r2',
+    } as never);
+    await h.send('m3', 'RecordReturnDelivery', { id: 'platform', role: 'platform' }, {});
+    await h.open('m4');
+    return h.store.readAll({});
+  };
+
+  const everything = async () => ({
+    deadlines: (await h.db.select().from(deadlines).orderBy(asc(deadlines.id))).map((row) => ({
+      id: row.id,
+      disputeId: row.disputeId,
+      kind: row.kind,
+      requestId: row.requestId,
+      dueAt: row.dueAt.toISOString(),
+      consequence: row.consequence,
+      armedPosition: row.armedPosition,
+    })),
+    states: (
+      await h.db.select().from(deadlineDisputeStates).orderBy(asc(deadlineDisputeStates.disputeId))
+    ).map((row) => ({
+      disputeId: row.disputeId,
+      state: row.state,
+      lastPosition: row.lastPosition,
+    })),
+  });
+
+  it('leaves the same rows whether the log comes one event at a time or in batches of any size', async () => {
+    const log = await mixedLog();
+    const pm = deadlinesProcessManager(h.policy);
+    const reset = () => h.db.transaction((tx) => pm.reset!(tx));
+
+    for (const event of log) await h.db.transaction((tx) => pm.apply(event, tx));
+    const incremental = await everything();
+    expect(incremental.deadlines.length).toBeGreaterThan(3);
+    expect(new Set(incremental.deadlines.map((row) => row.armedPosition)).size).toBeGreaterThan(1);
+
+    for (const size of [log.length, 7, 2]) {
+      await reset();
+      for (let start = 0; start < log.length; start += size) {
+        const batch = log.slice(start, start + size);
+        await h.db.transaction((tx) => pm.applyBatch!(batch, tx));
+      }
+      expect(await everything()).toEqual(incremental);
+    }
+
+    // A replayed batch (a rewound checkpoint) changes nothing, a deadline kept by it not even its lease.
+    await h.db.update(deadlines).set({ claimedBy: 'someone', attempts: 2 });
+    await h.db.transaction((tx) => pm.applyBatch!(log, tx));
+    expect(await everything()).toEqual(incremental);
+    expect((await h.rows()).every((row) => row.claimedBy === 'someone')).toBe(true);
+
+    // Through the runner's rebuild (its batches, with the checkpoint) too.
+    const runner = h.startProcessManager();
+    await h.settle(runner);
+    await runner.rebuild('deadlines', { lockTimeoutMs: 5_000 });
+    await h.settle(runner);
+    expect(await everything()).toEqual(incremental);
+  });
+
+  it('applies a batch in a fixed number of statements, not a few per event', async () => {
+    const log = await mixedLog();
+    const pm = deadlinesProcessManager(h.policy);
+    const statements: string[] = [];
+    const counted = (tx: ReadTx): ReadTx =>
+      new Proxy(tx, {
+        get(target, property, receiver) {
+          const value: unknown = Reflect.get(target, property, receiver);
+          if (typeof value !== 'function') return value;
+          if (['select', 'insert', 'update', 'delete', 'execute'].includes(String(property)))
+            statements.push(String(property));
+          return (value as (...args: unknown[]) => unknown).bind(target);
+        },
+      });
+    const apply = (events: readonly RecordedEvent[]) =>
+      h.db.transaction((tx) => pm.applyBatch!(events, counted(tx)));
+
+    // Read the states, upsert them, delete the deadlines that went, insert the new ones.
+    await apply(log);
+    expect(log.length).toBeGreaterThan(20);
+    expect(statements).toEqual(['select', 'insert', 'delete', 'insert']);
+
+    statements.length = 0;
+    await h.send('m1', 'PostMessage', seller, { messageId: 'm1-msg-2', body: 'again' });
+    await h.send('m2', 'PostMessage', buyer, { messageId: 'm2-msg', body: 'hi' });
+    const more = await h.store.readAll({ after: log[log.length - 1].position });
+    expect(more).toHaveLength(2);
+    // With a replayed event in front: it is skipped, the others folded.
+    await apply([log[log.length - 1], ...more]);
+    expect(statements.length).toBeLessThanOrEqual(4);
+    expect(statements.slice(0, 3)).toEqual(['select', 'insert', 'delete']);
   });
 });

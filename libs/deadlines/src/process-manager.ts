@@ -7,7 +7,6 @@ import {
   type DisputeState,
   evolve,
   initialState,
-  type PendingDeadline,
   pendingDeadlines,
 } from '@arbiter/disputes';
 import {
@@ -16,7 +15,7 @@ import {
   type Projection,
   type ReadTx,
 } from '@arbiter/read-models';
-import { and, eq, notInArray, sql } from 'drizzle-orm';
+import { and, inArray, notInArray, sql } from 'drizzle-orm';
 import { deadlineCommandId } from '@arbiter/disputes/application/fire-deadline/fire-deadline';
 
 export const DEADLINES_PROJECTION = 'deadlines';
@@ -30,34 +29,81 @@ export const DEADLINES_PROJECTION = 'deadlines';
  *
  * A deadline that stays armed keeps its row (and so its lease and fired mark): its id is the
  * deterministic command id of firing it (`deadlineCommandId`: dispute, kind, request, dueAt).
+ *
+ * A batch costs a fixed number of statements whatever its size: one read of the batch's disputes'
+ * states, the fold in memory, then one multi-row upsert of the states, one DELETE and one
+ * multi-row INSERT of the deadlines (in chunks). The rows it leaves are exactly those the events
+ * applied one at a time would leave, `armed_position` included (see `DisputeFold`).
  */
 export function deadlinesProcessManager(policy: DisputePolicy): Projection {
-  return {
-    name: DEADLINES_PROJECTION,
-    eventTypes: DISPUTE_EVENT_TYPES,
-    async apply(event: RecordedEvent, tx: ReadTx): Promise<void> {
-      const domainEvent = event as unknown as DisputeEvent;
-      const disputeId = domainEvent.data.disputeId;
-      const [stored] = await tx
+  const applyBatch = async (events: readonly RecordedEvent[], tx: ReadTx): Promise<void> => {
+    const disputeIds = [
+      ...new Set(events.map((event) => (event.data as { disputeId: string }).disputeId)),
+    ];
+    const stored = new Map<string, { state: unknown; lastPosition: bigint }>();
+    for (const chunk of chunked(disputeIds, READ_CHUNK)) {
+      const rows = await tx
         .select({
+          disputeId: deadlineDisputeStates.disputeId,
           state: deadlineDisputeStates.state,
           lastPosition: deadlineDisputeStates.lastPosition,
         })
         .from(deadlineDisputeStates)
-        .where(eq(deadlineDisputeStates.disputeId, disputeId));
-      // A replay (rewound checkpoint) must not fold an event twice.
-      if (stored && stored.lastPosition >= event.position) return;
+        .where(inArray(deadlineDisputeStates.disputeId, chunk));
+      for (const row of rows) stored.set(row.disputeId, row);
+    }
 
-      const state = evolve(stored ? thaw(stored.state) : initialState, domainEvent);
+    const folds = new Map<string, DisputeFold>();
+    for (const event of events) {
+      const domainEvent = event as unknown as DisputeEvent;
+      const disputeId = domainEvent.data.disputeId;
+      let fold = folds.get(disputeId);
+      if (!fold) folds.set(disputeId, (fold = new DisputeFold(disputeId, stored.get(disputeId))));
+      fold.apply(domainEvent, event.position, policy);
+    }
+    const changed = [...folds.values()].filter((fold) => fold.changed);
+    if (changed.length === 0) return;
+
+    for (const chunk of chunked(changed, WRITE_CHUNK)) {
       await tx
         .insert(deadlineDisputeStates)
-        .values({ disputeId, state: freeze(state), lastPosition: event.position })
+        .values(
+          chunk.map((fold) => ({
+            disputeId: fold.disputeId,
+            state: fold.frozen,
+            lastPosition: fold.lastPosition,
+          })),
+        )
         .onConflictDoUpdate({
           target: deadlineDisputeStates.disputeId,
-          set: { state: freeze(state), lastPosition: event.position, updatedAt: sql`now()` },
+          set: {
+            state: sql.raw(`excluded."state"`),
+            lastPosition: sql.raw(`excluded."last_position"`),
+            updatedAt: sql`now()`,
+          },
         });
-      await replaceDeadlines(tx, disputeId, pendingDeadlines(state, policy), event.position);
-    },
+    }
+    // Every row of a changed dispute goes but those armed since before its first event here.
+    for (const chunk of chunked(changed, READ_CHUNK)) {
+      const keep = chunk.flatMap((fold) => fold.keptIds());
+      const ids = chunk.map((fold) => fold.disputeId);
+      await tx
+        .delete(deadlines)
+        .where(
+          keep.length
+            ? and(inArray(deadlines.disputeId, ids), notInArray(deadlines.id, keep))
+            : inArray(deadlines.disputeId, ids),
+        );
+    }
+    const rows = changed.flatMap((fold) => fold.rows());
+    for (const chunk of chunked(rows, WRITE_CHUNK))
+      await tx.insert(deadlines).values(chunk).onConflictDoNothing({ target: deadlines.id });
+  };
+  return {
+    name: DEADLINES_PROJECTION,
+    eventTypes: DISPUTE_EVENT_TYPES,
+    apply: (event, tx) => applyBatch([event], tx),
+    applyBatch,
     async reset(tx: ReadTx): Promise<void> {
       await tx.delete(deadlines);
       await tx.delete(deadlineDisputeStates);
@@ -65,31 +111,85 @@ export function deadlinesProcessManager(policy: DisputePolicy): Projection {
   };
 }
 
-async function replaceDeadlines(
-  tx: ReadTx,
-  disputeId: string,
-  pending: readonly PendingDeadline[],
-  position: bigint,
-): Promise<void> {
-  const rows = pending.map((deadline) => ({
-    id: deadlineCommandId(disputeId, deadline),
-    disputeId,
-    kind: deadline.kind,
-    requestId: deadline.requestId,
-    dueAt: new Date(deadline.dueAt),
-    consequence: deadline.consequence,
-    armedPosition: position,
-  }));
-  const keep = rows.map((row) => row.id);
-  await tx
-    .delete(deadlines)
-    .where(
-      keep.length
-        ? and(eq(deadlines.disputeId, disputeId), notInArray(deadlines.id, keep))
-        : eq(deadlines.disputeId, disputeId),
-    );
-  if (rows.length)
-    await tx.insert(deadlines).values(rows).onConflictDoNothing({ target: deadlines.id });
+/** Ids per `IN (…)` list, rows per multi-row INSERT: well below PostgreSQL's 65,535 parameters. */
+const READ_CHUNK = 1000;
+const WRITE_CHUNK = 200;
+
+function chunked<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size)
+    chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+
+type DeadlineRow = typeof deadlines.$inferInsert;
+
+/**
+ * One dispute's events of a batch folded in memory, with the deadline rows they would have left
+ * applied one at a time (each event: delete the rows no longer pending, insert the new ones with
+ * `ON CONFLICT DO NOTHING`):
+ * - a deadline pending from the dispute's first event here onwards without a break is the row
+ *   already stored, if any (kept as it is: lease, attempts, fired mark), else a new row armed at
+ *   that first event;
+ * - a deadline that (re)appears at a later event was deleted by an earlier one (or never stored):
+ *   a new row armed at the event where it last appeared.
+ * So the writes are: delete the dispute's rows except the first kind, insert both kinds with
+ * `ON CONFLICT DO NOTHING`.
+ */
+class DisputeFold {
+  frozen: unknown;
+  lastPosition: bigint;
+  changed = false;
+  /** Pending now: row values, and whether it has been pending since the first event applied here. */
+  private pending = new Map<string, { row: DeadlineRow; sinceFirst: boolean }>();
+
+  constructor(
+    readonly disputeId: string,
+    stored: { state: unknown; lastPosition: bigint } | undefined,
+  ) {
+    this.frozen = stored?.state;
+    this.lastPosition = stored?.lastPosition ?? -1n;
+  }
+
+  apply(event: DisputeEvent, position: bigint, policy: DisputePolicy): void {
+    // A replay (rewound checkpoint) must not fold an event twice.
+    if (this.frozen !== undefined && this.lastPosition >= position) return;
+    const first = !this.changed;
+    const state = evolve(this.frozen !== undefined ? thaw(this.frozen) : initialState, event);
+    this.frozen = freeze(state);
+    this.lastPosition = position;
+    this.changed = true;
+
+    const next = new Map<string, { row: DeadlineRow; sinceFirst: boolean }>();
+    for (const deadline of pendingDeadlines(state, policy)) {
+      const id = deadlineCommandId(this.disputeId, deadline);
+      next.set(
+        id,
+        this.pending.get(id) ?? {
+          row: {
+            id,
+            disputeId: this.disputeId,
+            kind: deadline.kind,
+            requestId: deadline.requestId,
+            dueAt: new Date(deadline.dueAt),
+            consequence: deadline.consequence,
+            armedPosition: position,
+          },
+          sinceFirst: first,
+        },
+      );
+    }
+    this.pending = next;
+  }
+
+  /** Stored rows that stay as they are. */
+  keptIds(): string[] {
+    return [...this.pending].filter(([, entry]) => entry.sinceFirst).map(([id]) => id);
+  }
+
+  rows(): DeadlineRow[] {
+    return [...this.pending.values()].map((entry) => entry.row);
+  }
 }
 
 // The decider's `usedIds` grow with every proposal and message, and nothing here needs them.

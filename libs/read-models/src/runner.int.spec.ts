@@ -212,6 +212,58 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     expect(second.statusOf(NAME).eventsApplied).toBe(2);
   });
 
+  it('commits a slow batch in parts of at most maxTransactionMs, each with its checkpoint, nothing twice', async () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const counting = countingProjection();
+    // Event by event: each apply takes at least 30 ms, so past 50 ms a transaction holds two at most.
+    const perTransaction = new Map<unknown, string[]>();
+    const oneByOne: Projection = {
+      ...counting,
+      async apply(event, tx) {
+        await sleep(30);
+        perTransaction.set(tx, [...(perTransaction.get(tx) ?? []), event.id]);
+        await counting.apply(event, tx);
+      },
+    };
+    for (let i = 0; i < 4; i++)
+      await append(store, 'order-1', 'ItemAdded', 'ItemAdded', 'ItemAdded');
+    const first = runner(oneByOne, { maxTransactionMs: 50 });
+    first.start();
+    await eventually(() => first.statusOf(NAME).state === 'live');
+    await first.stop();
+    const parts = [...perTransaction.values()];
+    expect(parts.flat()).toHaveLength(12);
+    expect(new Set(parts.flat()).size).toBe(12);
+    expect(Math.max(...parts.map((part) => part.length))).toBeLessThanOrEqual(2);
+    expect(await counts()).toEqual({ order: 12 });
+
+    // With applyBatch: after a transaction past the budget, the next ones get fewer events.
+    await append(store, 'cart-1', ...Array.from({ length: 16 }, () => 'ItemAdded'));
+    await append(store, 'cart-2', ...Array.from({ length: 16 }, () => 'ItemAdded'));
+    const sizes: number[] = [];
+    const batched: Projection = {
+      ...counting,
+      async apply(event, tx) {
+        sizes.push(1);
+        await sleep(30);
+        await counting.apply(event, tx);
+      },
+      async applyBatch(events, tx) {
+        sizes.push(events.length);
+        await sleep(30 * events.length);
+        for (const event of events) await counting.apply(event, tx);
+      },
+    };
+    const second = runner(batched, { batchSize: 16, maxTransactionMs: 50 });
+    second.start();
+    await eventually(() => second.statusOf(NAME).state === 'live');
+    expect(sizes[0]).toBe(16);
+    expect(sizes.slice(1).reduce((a, b) => a + b, 0)).toBe(16);
+    expect(Math.max(...sizes.slice(1))).toBeLessThan(16);
+    expect(await counts()).toEqual({ cart: 32, order: 12 });
+    expect((await checkpointRow()).position).toBe(await store.headPosition());
+  });
+
   it('retries a failing handler, then stops at that event with the error visible; retry() resumes', async () => {
     let broken = true;
     let poisonCalls = 0;

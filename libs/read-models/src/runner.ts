@@ -64,8 +64,17 @@ export interface RunnerLogger {
 }
 
 export interface ProjectionRunnerOptions {
-  /** Events per read and per transaction. */
+  /** Events per read, and at most per transaction. */
   batchSize?: number;
+  /**
+   * How long a batch's transaction should stay open, at most (default 250 ms): a projection that
+   * applies event by event commits what it has once past it and goes on in a new transaction; one
+   * with `applyBatch` gets half as many events in its next transaction after a slower one, and
+   * twice as many (up to `batchSize`) after one under half of it. Each commit carries its own
+   * checkpoint, so nothing is applied twice or skipped. Long transactions hold back vacuum and the
+   * store's readers (PostgreSQL), or the only connection (PGlite).
+   */
+  maxTransactionMs?: number;
   retry?: Partial<RetryPolicy>;
   /** How often a standby tries to take a projection's lock. */
   lockRetryMs?: number;
@@ -138,6 +147,7 @@ const silentLogger: RunnerLogger = {
 
 interface Settings {
   batchSize: number;
+  maxTransactionMs: number;
   retry: RetryPolicy;
   lockRetryMs: number;
   waitPollMs: number;
@@ -177,6 +187,7 @@ export class ProjectionRunner {
       db: options.db ?? readDbFor(connection),
       settings: {
         batchSize: options.batchSize ?? 500,
+        maxTransactionMs: options.maxTransactionMs ?? 250,
         retry: { ...DEFAULT_RETRY, ...options.retry },
         lockRetryMs: options.lockRetryMs ?? 2_000,
         waitPollMs: options.waitPollMs ?? 25,
@@ -318,6 +329,8 @@ class ProjectionWorker {
   private poller: Promise<void> | undefined;
   private readonly filter: { eventTypes: readonly string[] };
   private readonly types: ReadonlySet<string>;
+  /** Events per `applyBatch` transaction: adapted to `maxTransactionMs`, at most `batchSize`. */
+  private transactionSize: number;
 
   constructor(
     private readonly projection: AnyProjection,
@@ -325,6 +338,7 @@ class ProjectionWorker {
   ) {
     this.filter = { eventTypes: [...projection.eventTypes] };
     this.types = new Set(projection.eventTypes);
+    this.transactionSize = deps.settings.batchSize;
   }
 
   get running(): boolean {
@@ -721,8 +735,16 @@ class ProjectionWorker {
     // itself calls transient (a broker outage for an external one).
     let transientRetries = 0;
     while (pending.length > 0) {
-      const failure = await this.tryApply(lease, pending);
-      if (!failure) return;
+      const result = await this.tryApply(lease, pending);
+      if ('applied' in result) {
+        // Committed the first `applied` events (all, or as many as fitted in one transaction).
+        pending = pending.slice(result.applied);
+        attempts = 0;
+        transientRetries = 0;
+        if (pending.length > 0 && this.interrupted()) throw new Interrupted();
+        continue;
+      }
+      const failure = result;
       const transient = this.isTransient(failure.error);
       if (failure.index > 0) {
         // An external projection's events before the failing one are committed already.
@@ -776,51 +798,79 @@ class ProjectionWorker {
   }
 
   /**
-   * null on success; the failing index when a handler threw. Other errors propagate. With the
-   * projection's `applyBatch`, the whole batch goes in one call; if that throws, the events are
-   * tried again one by one (another transaction) to find the one that fails. For an external
-   * projection, the events before the failing index are then committed already.
+   * `{ applied }` on success: the first `applied` events are committed with the checkpoint (fewer
+   * than all when `maxTransactionMs` cut the transaction short); the failing index when a handler
+   * threw. Other errors propagate. With the projection's `applyBatch`, up to `transactionSize`
+   * events go in one call; if that throws, the events are tried again one by one (another
+   * transaction) to find the one that fails. For an external projection, the events before the
+   * failing index are then committed already.
    */
   private async tryApply(
     lease: ProjectionLease,
     events: readonly RecordedEvent[],
     oneByOne = false,
-  ): Promise<{ index: number; error: unknown } | null> {
+  ): Promise<{ applied: number } | { index: number; error: unknown }> {
     const projection = this.projection;
     if (projection.external) return this.tryApplyExternal(projection, lease, events, oneByOne);
     const { settings } = this.deps;
     const from = this.checkpoint ?? START_POSITION;
-    const to = events[events.length - 1].position;
-    const batched = !oneByOne && events.length > 1 && projection.applyBatch !== undefined;
+    const canBatch = !oneByOne && projection.applyBatch !== undefined;
+    const chunk = canBatch ? events.slice(0, this.transactionSize) : events;
+    const batched = canBatch && chunk.length > 1;
+    let applied = chunk.length;
     let failure = null as { index: number; error: unknown } | null;
+    const started = performance.now();
     try {
       await lease.db.transaction(async (tx) => {
         if (batched) {
           try {
-            await projection.applyBatch?.(events, tx);
+            await projection.applyBatch?.(chunk, tx);
           } catch (error) {
             failure = { index: -1, error };
             throw error;
           }
         } else {
-          for (let index = 0; index < events.length; index++) {
+          for (let index = 0; index < chunk.length; index++) {
             try {
-              await projection.apply(events[index], tx);
+              await projection.apply(chunk[index], tx);
             } catch (error) {
               failure = { index, error };
               throw error;
             }
+            if (
+              index < chunk.length - 1 &&
+              performance.now() - started >= settings.maxTransactionMs
+            ) {
+              applied = index + 1;
+              break;
+            }
           }
         }
-        await advanceCheckpoint(tx, projection.name, from, to, settings.owner);
+        await advanceCheckpoint(
+          tx,
+          projection.name,
+          from,
+          chunk[applied - 1].position,
+          settings.owner,
+        );
       });
     } catch (error) {
-      if (failure?.index === -1) return this.tryApply(lease, events, true);
+      if (failure?.index === -1) return this.tryApply(lease, chunk, true);
       if (failure) return failure;
       throw error;
     }
-    this.applied(events.length, to);
-    return null;
+    if (canBatch) this.adaptTransactionSize(chunk.length, performance.now() - started);
+    this.applied(applied, chunk[applied - 1].position);
+    return { applied };
+  }
+
+  /** Halves the events per `applyBatch` transaction after one past `maxTransactionMs`, doubles it after a quick one. */
+  private adaptTransactionSize(events: number, elapsedMs: number): void {
+    const { batchSize, maxTransactionMs } = this.deps.settings;
+    if (elapsedMs > maxTransactionMs && events > 1)
+      this.transactionSize = Math.max(1, Math.floor(events / 2));
+    else if (elapsedMs < maxTransactionMs / 2 && events >= this.transactionSize)
+      this.transactionSize = Math.min(batchSize, this.transactionSize * 2);
   }
 
   /**
@@ -835,7 +885,7 @@ class ProjectionWorker {
     lease: ProjectionLease,
     events: readonly RecordedEvent[],
     oneByOne: boolean,
-  ): Promise<{ index: number; error: unknown } | null> {
+  ): Promise<{ applied: number } | { index: number; error: unknown }> {
     if (!oneByOne && events.length > 1 && projection.applyBatch !== undefined) {
       try {
         await projection.applyBatch(events);
@@ -843,7 +893,7 @@ class ProjectionWorker {
         return this.tryApplyExternal(projection, lease, events, true);
       }
       await this.commitExternal(lease, events.length, events[events.length - 1].position);
-      return null;
+      return { applied: events.length };
     }
     for (let index = 0; index < events.length; index++) {
       try {
@@ -854,7 +904,7 @@ class ProjectionWorker {
       await this.commitExternal(lease, 1, events[index].position);
       if (this.interrupted() && index < events.length - 1) throw new Interrupted();
     }
-    return null;
+    return { applied: events.length };
   }
 
   private async commitExternal(lease: ProjectionLease, count: number, to: bigint): Promise<void> {
