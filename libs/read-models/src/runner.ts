@@ -71,8 +71,8 @@ export interface ProjectionRunnerOptions {
    * applies event by event commits what it has once past it and goes on in a new transaction; one
    * with `applyBatch` gets half as many events in its next transaction after a slower one, and
    * twice as many (up to `batchSize`) after one under half of it. Each commit carries its own
-   * checkpoint, so nothing is applied twice or skipped. Long transactions hold back vacuum and the
-   * store's readers (PostgreSQL), or the only connection (PGlite).
+   * checkpoint, so nothing is applied twice or skipped. Long transactions hold back vacuum and keep row
+   * locks (PostgreSQL), or hold the only connection (PGlite).
    */
   maxTransactionMs?: number;
   retry?: Partial<RetryPolicy>;
