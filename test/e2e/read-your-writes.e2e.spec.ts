@@ -65,6 +65,26 @@ describeOnAllStores('read-your-writes', (database) => {
     });
   });
 
+  it('gives every copy of one request sent at once the first one’s view, read-your-writes included', async () => {
+    const who = await people(r);
+    const id = (await openDispute(r, who)).dispute.disputeId;
+    const copies = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        act(r.url, who.buyer, 'postMessage', {
+          disputeId: id,
+          body: 'Sent five times at once',
+          idempotencyKey: `copies-${id}`,
+        }),
+      ),
+    );
+    // A copy that replays the recorded command waits for the view to show it like the first one,
+    // rather than answering from its own events with consistent: false.
+    for (const copy of copies) {
+      expect(copy.readYourWrites).toEqual([{ disputeId: id, revision: 1, consistent: true }]);
+      expect(copy.dispute).toEqual(copies[0].dispute);
+    }
+  });
+
   it('says consistent: false when the projections do not run, answering from the command’s own events', async () => {
     const who = await people(r);
     const opened = await openDispute(r, who);

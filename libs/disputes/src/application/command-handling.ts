@@ -36,7 +36,10 @@ export interface HandledCommand<State> {
   state: State;
   /** Last revision of the stream after the command (-1n: the stream does not exist). */
   revision: bigint;
-  /** Global position of the last appended event; undefined when nothing was appended. */
+  /**
+   * Global position of the command's last event: appended now or, for a replay, recorded before;
+   * undefined when the command appended nothing.
+   */
   position?: bigint;
   appended: RecordedEventLike[];
   /** Every event the returned state was folded from, appended ones included (for role views). */
@@ -105,6 +108,9 @@ export async function handleCommand<Command, Event extends { type: string; data:
       return {
         state: fold(history),
         revision: BigInt(lastOfThisCommand),
+        // Where the command's events are, so a copy that replays it can wait for the read models
+        // to show them as the first request did.
+        position: recorded[lastOfThisCommand].position,
         appended: [],
         history,
         replayed: true,
