@@ -37,16 +37,16 @@ export const configSchema = z
     /** Opening a PostgreSQL connection, and waiting for a free pooled one; 0: no limit. */
     DATABASE_CONNECT_TIMEOUT_MS: z.preprocess(
       emptyAsUndefined,
-      z.coerce.number().int().min(0).default(5_000),
+      z.coerce.number().int().min(0).default(3_000),
     ),
     /** Server-side `statement_timeout`: PostgreSQL cancels a statement running longer; 0: none. */
     DATABASE_STATEMENT_TIMEOUT_MS: z.preprocess(
       emptyAsUndefined,
-      z.coerce.number().int().min(0).default(15_000),
+      z.coerce.number().int().min(0).default(5_000),
     ),
     /**
      * Client-side: a query with no answer within this fails and its connection is closed (a
-     * partition). Default: the statement timeout plus 5 s (none when that is off).
+     * partition). Default: the statement timeout plus 2 s (none when that is off).
      */
     DATABASE_QUERY_TIMEOUT_MS: z.preprocess(
       emptyAsUndefined,
@@ -524,7 +524,7 @@ export function postgresTimeoutsFrom(config: AppConfig): import('./database').Po
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     statementTimeoutMs,
     queryTimeoutMs:
-      config.DATABASE_QUERY_TIMEOUT_MS ?? (statementTimeoutMs > 0 ? statementTimeoutMs + 5_000 : 0),
+      config.DATABASE_QUERY_TIMEOUT_MS ?? (statementTimeoutMs > 0 ? statementTimeoutMs + 2_000 : 0),
     idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     keepAliveMs: config.DATABASE_KEEPALIVE_MS,
   };

@@ -88,9 +88,9 @@ describe('validateConfig', () => {
       url,
       timeouts: {
         poolSize: 20,
-        connectTimeoutMs: 5_000,
-        statementTimeoutMs: 15_000,
-        queryTimeoutMs: 20_000,
+        connectTimeoutMs: 3_000,
+        statementTimeoutMs: 5_000,
+        queryTimeoutMs: 7_000,
         idleInTransactionTimeoutMs: 60_000,
         keepAliveMs: 10_000,
       },
@@ -104,7 +104,7 @@ describe('validateConfig', () => {
       DATABASE_KEEPALIVE_MS: '0',
     });
     expect(sqlConnectionOptionsFrom(tuned)).toMatchObject({
-      timeouts: { poolSize: 5, statementTimeoutMs: 2_000, queryTimeoutMs: 7_000, keepAliveMs: 0 },
+      timeouts: { poolSize: 5, statementTimeoutMs: 2_000, queryTimeoutMs: 4_000, keepAliveMs: 0 },
     });
     const untimed = validateConfig({
       EVENT_STORE: 'postgres',

@@ -35,9 +35,9 @@ export interface PostgresTimeouts {
 
 export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = {
   poolSize: 20,
-  connectTimeoutMs: 5_000,
-  statementTimeoutMs: 15_000,
-  queryTimeoutMs: 20_000,
+  connectTimeoutMs: 3_000,
+  statementTimeoutMs: 5_000,
+  queryTimeoutMs: 7_000,
   idleInTransactionTimeoutMs: 60_000,
   keepAliveMs: 10_000,
 };

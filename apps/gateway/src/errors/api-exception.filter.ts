@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { GqlArgumentsHost, GqlContextType } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
 import { GraphQLContext, REQUEST_CONTEXT, RequestContext } from '@arbiter/auth';
-import { toApiError } from './error-mapping';
+import { logServerFailure, toApiError } from './error-mapping';
 
 /**
  * Every exception thrown by a resolver, controller, guard or pipe passes here once: GraphQL gets a
@@ -17,7 +17,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const context = GqlArgumentsHost.create(host).getContext<GraphQLContext>();
       const requestContext = context?.requestContext;
       const mapped = toApiError(exception, requestContext?.actor);
-      if (mapped.unexpected) this.logUnexpected(exception, requestContext);
+      if (mapped.unexpected) this.logUnexpected(exception, mapped.code, requestContext);
       return new GraphQLError(mapped.message, {
         extensions: { ...mapped.extensions, code: mapped.code },
       });
@@ -27,7 +27,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const requestContext: RequestContext | undefined = req?.[REQUEST_CONTEXT];
     const mapped = toApiError(exception, requestContext?.actor);
     if (mapped.unexpected)
-      this.logUnexpected(exception, requestContext ?? { correlationId: String(req?.id ?? '') });
+      this.logUnexpected(
+        exception,
+        mapped.code,
+        requestContext ?? { correlationId: String(req?.id ?? '') },
+      );
     const res = http.getResponse();
     if (res.headersSent) return undefined;
     res.status(mapped.httpStatus).json({
@@ -41,11 +45,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   private logUnexpected(
     exception: unknown,
+    code: string,
     requestContext: Pick<RequestContext, 'correlationId'> | undefined,
   ): void {
-    this.logger.error(
-      { err: exception, correlationId: requestContext?.correlationId },
-      `Unexpected error (correlation id ${requestContext?.correlationId ?? 'none'})`,
-    );
+    logServerFailure(this.logger, code, exception, requestContext?.correlationId ?? 'none');
   }
 }

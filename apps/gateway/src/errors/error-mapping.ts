@@ -161,7 +161,7 @@ export function asCommandFailure(error: unknown): unknown {
 export function toFormattedGraphQLError(
   error: GraphQLError,
   actor: Actor | null | undefined,
-): { formatted: GraphQLFormattedError; unexpected: boolean } {
+): { formatted: GraphQLFormattedError; unexpected: boolean; code?: string } {
   const where = {
     ...(error.locations ? { locations: error.locations } : {}),
     ...(error.path ? { path: error.path } : {}),
@@ -184,5 +184,28 @@ export function toFormattedGraphQLError(
       extensions: { ...mapped.extensions, code: mapped.code },
     },
     unexpected: mapped.unexpected === true,
+    code: mapped.code,
   };
+}
+
+/**
+ * Logs a failure the caller is not to blame for: a database that is unavailable is an outage the
+ * client retries (a warning, with its reason), anything else a bug (an error with the stack).
+ */
+export function logServerFailure(
+  logger: {
+    warn(object: unknown, message: string): void;
+    error(object: unknown, message: string): void;
+  },
+  code: string | undefined,
+  err: unknown,
+  correlationId?: string,
+): void {
+  const where = correlationId ? ` (correlation id ${correlationId})` : '';
+  if (code === 'SERVICE_UNAVAILABLE') {
+    const reason = err instanceof Error ? err.message : String(err);
+    logger.warn({ err: reason, correlationId }, `Database unavailable${where}: ${reason}`);
+    return;
+  }
+  logger.error({ err, correlationId }, `Unexpected error${where}`);
 }

@@ -4,7 +4,12 @@ import { GraphQLError } from 'graphql';
 import { DomainError } from '@arbiter/disputes';
 import { EventIdConflictError } from '@arbiter/event-store';
 import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
-import { asCommandFailure, toApiError, toFormattedGraphQLError } from './error-mapping';
+import {
+  asCommandFailure,
+  logServerFailure,
+  toApiError,
+  toFormattedGraphQLError,
+} from './error-mapping';
 import { InputValidationError } from './input-validation';
 
 const buyer = { id: 'b-1', role: 'buyer' as const };
@@ -184,5 +189,24 @@ describe('toFormattedGraphQLError (graphql-ws, where Apollo formatError does not
       message: 'Bad input',
       extensions: { code: 'BAD_USER_INPUT', fields: [{ path: 'a' }] },
     });
+  });
+});
+
+describe('logServerFailure', () => {
+  it('logs an unavailable database as a warning with its reason, anything else as an error', () => {
+    const logger = { warn: jest.fn(), error: jest.fn() };
+    logServerFailure(logger, 'SERVICE_UNAVAILABLE', new Error('Connection terminated'), 'c-1');
+    expect(logger.warn).toHaveBeenCalledWith(
+      { err: 'Connection terminated', correlationId: 'c-1' },
+      'Database unavailable (correlation id c-1): Connection terminated',
+    );
+    const bug = new TypeError('x is undefined');
+    logServerFailure(logger, 'INTERNAL_SERVER_ERROR', bug, 'c-2');
+    expect(logger.error).toHaveBeenCalledWith(
+      { err: bug, correlationId: 'c-2' },
+      'Unexpected error (correlation id c-2)',
+    );
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(logger.error).toHaveBeenCalledTimes(1);
   });
 });

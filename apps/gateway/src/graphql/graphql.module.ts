@@ -8,7 +8,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { Pseudonyms } from '@arbiter/analytics';
 import { TokenVerifier } from '@arbiter/auth';
 import type { AppConfig } from '@arbiter/platform';
-import { INTERNAL, toApiError } from '../errors/error-mapping';
+import { INTERNAL, logServerFailure, toApiError } from '../errors/error-mapping';
 import { MetricsService } from '../metrics/metrics';
 import { graphQLContextFactory, webSocketAuthenticator, WsConnectionContext } from './context';
 import { DateTimeScalar } from './date-time.scalar';
@@ -109,7 +109,7 @@ export class GatewayGraphQLModule {
                 formatted.extensions?.code === INTERNAL.code &&
                 unavailable.code === 'SERVICE_UNAVAILABLE'
               ) {
-                logger.error({ err: unwrapResolverError(error) }, 'Database unavailable');
+                logServerFailure(logger, unavailable.code, unwrapResolverError(error));
                 return {
                   message: unavailable.message,
                   path: formatted.path,

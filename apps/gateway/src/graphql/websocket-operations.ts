@@ -14,7 +14,7 @@ import {
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import type { Actor } from '@arbiter/auth';
-import { toFormattedGraphQLError } from '../errors/error-mapping';
+import { logServerFailure, toFormattedGraphQLError } from '../errors/error-mapping';
 import { checkInputText, checkQueryLimits, MAX_TOKENS, QueryLimits } from './limits';
 
 /** Operations one connection may have running at once (subscriptions, mostly). */
@@ -53,9 +53,8 @@ export function webSocketOperationHooks(options: WebSocketOperationOptions) {
   const logger = new Logger('GraphQLWebSocket');
   const format = (ctx: WsContext, errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
     errors.map((error) => {
-      const { formatted, unexpected } = toFormattedGraphQLError(error, ctx.extra.actor);
-      if (unexpected)
-        logger.error({ err: error.originalError ?? error }, 'Unexpected GraphQL error');
+      const { formatted, unexpected, code } = toFormattedGraphQLError(error, ctx.extra.actor);
+      if (unexpected) logServerFailure(logger, code, error.originalError ?? error);
       return formatted;
     });
 
