@@ -153,6 +153,7 @@ describe('toFormattedGraphQLError (graphql-ws, where Apollo formatError does not
         extensions: { code: 'INTERNAL_SERVER_ERROR' },
       },
       unexpected: true,
+      code: 'INTERNAL_SERVER_ERROR',
     });
   });
 
