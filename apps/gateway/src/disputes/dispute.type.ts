@@ -233,7 +233,7 @@ export const DeadlineKind = describedEnum(
     'EVIDENCE_REQUEST',
   ),
   'DeadlineKind',
-  'A deadline of DOMAIN.md: the current phase’s, or an evidence request’s.',
+  'A deadline: the current phase’s, or an evidence request’s.',
   {
     SELLER_RESPONSE: 'The seller must respond.',
     NEGOTIATION: 'The negotiation escalates by itself.',

@@ -151,8 +151,7 @@ export class DisputeConnectionType {
 }
 
 @ObjectType('AbuseSignal', {
-  description:
-    'The buyer abuse signal (DOMAIN.md), computed when the dispute opened; a flag, never a block.',
+  description: 'The buyer abuse signal, computed when the dispute opened; a flag, never a block.',
 })
 export class AbuseSignalType {
   @Field({
@@ -267,7 +266,7 @@ export class TimelineConnectionType {
 }
 
 @ObjectType('SellerMetrics', {
-  description: 'A seller’s dispute metrics over the last 30 days (DOMAIN.md).',
+  description: 'A seller’s dispute metrics over the last 30 days.',
 })
 export class SellerMetricsType {
   @Field(() => Int, { description: 'Length of the window in days.' })
