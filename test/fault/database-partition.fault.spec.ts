@@ -14,6 +14,7 @@ import {
   startDisputesGateway,
 } from '../e2e/disputes-helpers';
 import { startTcpProxy, TcpProxy } from '../support/tcp-proxy';
+import { printFigures } from './support/load';
 
 /**
  * The gateway on PostgreSQL through a TCP proxy, under concurrent mutations, while the link is
@@ -237,19 +238,23 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     }
     const firstTyped = answers.find((a) => a.at >= cutAt && a.code === 'SERVICE_UNAVAILABLE');
     const afterReset = answers.filter((a) => a.at >= resetAt);
-    console.log(
-      [
-        'database partition through a TCP proxy:',
-        `  sent ${sent.length}, acknowledged ${acknowledged.size} at once, ${unanswered.length} retried with their keys (${retries.length} attempts)`,
-        `  errors by code/outcome: ${JSON.stringify(Object.fromEntries(byCode))}`,
-        `  slowest answer ${Math.max(...answers.map((a) => a.ms))} ms`,
-        `  time to first typed error after the cut: ${firstTyped ? firstTyped.at - cutAt : 'none'} ms`,
-        `  /health during the partition: ${healthDuring.map((h) => `${h.status} in ${h.ms} ms`).join(', ')}`,
-        `  recovery after restore: ${recoveredAt ? recoveredAt - restoredAt : 'none'} ms (no restart), /health's database check ${databaseOf(healthyAfter)?.status} ${healthRecoveredMs} ms after the load`,
-        `  after the reset: ${afterReset.filter((a) => !a.code).length} acknowledged, ${afterReset.filter((a) => a.code).length} errors`,
-        `  lost ${lost.length}, duplicated ${duplicated.length}`,
-      ].join('\n'),
-    );
+    printFigures({
+      test: 'database-partition',
+      sent: sent.length,
+      acknowledged: acknowledged.size,
+      lost: lost.length,
+      duplicated: duplicated.length,
+      retried: unanswered.length,
+      retryAttempts: retries.length,
+      failures: Object.fromEntries(byCode),
+      slowestAnswerMs: Math.max(...answers.map((a) => a.ms)),
+      firstTypedErrorMs: firstTyped ? firstTyped.at - cutAt : 'none',
+      healthDuringPartition: healthDuring.map((h) => `${h.status}/${h.ms}ms`),
+      recoveryAfterRestoreMs: recoveredAt ? recoveredAt - restoredAt : 'none',
+      databaseUpAgainMs: healthRecoveredMs,
+      afterResetAcknowledged: afterReset.filter((a) => !a.code).length,
+      afterResetErrors: afterReset.filter((a) => a.code).length,
+    });
 
     expect(databaseOf(healthyBefore)).toMatchObject({ status: 'up' });
     // Never an internal error, never a hang: typed, retryable, within seconds.
@@ -322,9 +327,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
         taken = await tryAcquireProjectionLease(other, name);
       }
       const takenMs = Date.now() - cutAt;
-      console.log(
-        `projection lease through a partition: query failed after ${failedMs} ms, lease lost after ${lostMs} ms, taken by another process after ${takenMs} ms`,
-      );
+      printFigures({
+        test: 'lease-through-partition',
+        queryFailedMs: failedMs,
+        leaseLostMs: lostMs,
+        takenByAnotherMs: takenMs,
+      });
       expect(lostWith).toBeInstanceOf(Error);
       expect(taken).not.toBeNull();
       await taken?.release();

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { postgresTestUrl } from '@arbiter/event-store/testing';
 import { createPostgresTestDatabase } from '@arbiter/read-models/testing/read-databases';
 import { act, ask, openDispute, people, ReadGateway, startReadGateway } from '../e2e/read-helpers';
+import { printFigures } from './support/load';
 
 /**
  * Someone else's long transaction on the same PostgreSQL server (maintenance in another database,
@@ -135,10 +136,12 @@ const quantile = (sorted: number[], q: number) =>
 
     const a = figures(before);
     const b = figures(during);
-    console.log(
-      `FAULT test=foreign-transaction alone=${JSON.stringify(a)} foreign=${JSON.stringify(b)} ` +
-        `throughputRatio=${(b.perSecond / Math.max(a.perSecond, 0.1)).toFixed(2)}`,
-    );
+    printFigures({
+      test: 'foreign-transaction',
+      alone: a,
+      foreign: b,
+      throughputRatio: Number((b.perSecond / Math.max(a.perSecond, 0.1)).toFixed(2)),
+    });
 
     expect(during.acknowledged).toBeGreaterThan(0);
     // With the server-wide fence nearly every mutation waited out its bounded wait and answered

@@ -283,7 +283,8 @@ export interface Figures {
   [more: string]: unknown;
 }
 
-export function printFigures(figures: Figures): void {
+/** One `FAULT test=<name> key=value …` line: every fault test prints its figures this way. */
+export function printFigures(figures: Figures | { test: string; [name: string]: unknown }): void {
   const parts = Object.entries(figures)
     .filter(([, value]) => value !== undefined)
     .map(([name, value]) => `${name}=${typeof value === 'object' ? JSON.stringify(value) : value}`);
