@@ -97,6 +97,55 @@ async function settle(
   return figures;
 }
 
+/**
+ * A gateway (projections in process) on `stores` under the clients' load, SIGKILLed and restarted
+ * `ROUNDS` times, then settled. `started` hands the app and the load to the test's cleanup.
+ */
+async function killGatewayUnderLoad(
+  test: string,
+  stores: Record<string, string>,
+  started: (gateway: ChildApp, load: Load) => void,
+  diagnose?: () => Promise<string>,
+): Promise<Figures> {
+  const gateway = await ChildApp.create('gateway', {
+    name: 'gateway',
+    settings: { ...stores, WORKERS: 'inline' },
+    ...(diagnose ? { diagnose } : {}),
+  });
+  const load = new Load(gateway.url);
+  started(gateway, load);
+  await gateway.start();
+  await load.setUp(CLIENTS);
+  load.start();
+  const restarts: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    await sleep(SECONDS * 1_000);
+    await gateway.kill('SIGKILL');
+    load.markFault();
+    const restartedAt = Date.now();
+    await gateway.start();
+    restarts.push(Date.now() - restartedAt);
+  }
+  // Some load on the restarted gateway before the clients stop.
+  await sleep(Math.min(SECONDS, 2) * 1_000);
+  await load.stop();
+  const figures = await settle(
+    test,
+    load,
+    stores,
+    async () => {
+      await waitForNoLag(gateway, LAG_WITHIN_MS);
+      // The test process opens the stores next (PGlite is one process's database).
+      await gateway.stop();
+    },
+    { clients: CLIENTS, rounds: ROUNDS, restartMs: restarts },
+  );
+  // The kill hit the load: commands went unanswered and were retried.
+  expect(figures.retried).toBeGreaterThan(0);
+  expect(figures.acknowledged).toBeGreaterThan(0);
+  return figures;
+}
+
 onPostgres('SIGKILL of the gateway under load [postgres]', () => {
   let database: { url: string; drop(): Promise<void> };
   let gateway: ChildApp | undefined;
@@ -109,42 +158,13 @@ onPostgres('SIGKILL of the gateway under load [postgres]', () => {
 
   it('loses no acknowledged command and applies none twice; read models equal a rebuild', async () => {
     database = await createPostgresTestDatabase(POSTGRES_URL as string, 'fault');
-    const stores = { EVENT_STORE: 'postgres', DATABASE_URL: database.url };
-    gateway = await ChildApp.create('gateway', {
-      name: 'gateway',
-      settings: { ...stores, WORKERS: 'inline' },
-      diagnose: () => describeSessions(database.url),
-    });
-    await gateway.start();
-    load = new Load(gateway.url);
-    await load.setUp(CLIENTS);
-    load.start();
-    const restarts: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      await sleep(SECONDS * 1_000);
-      await gateway.kill('SIGKILL');
-      load.markFault();
-      const started = Date.now();
-      await gateway.start();
-      restarts.push(Date.now() - started);
-    }
-    // Some load on the restarted gateway before the clients stop.
-    await sleep(Math.min(SECONDS, 2) * 1_000);
-    await load.stop();
-    const app = gateway;
-    const figures = await settle(
+    const url = database.url;
+    await killGatewayUnderLoad(
       'gateway-sigkill-postgres',
-      load,
-      stores,
-      async () => {
-        await waitForNoLag(app, LAG_WITHIN_MS);
-        await app.stop();
-      },
-      { clients: CLIENTS, rounds: ROUNDS, restartMs: restarts },
+      { EVENT_STORE: 'postgres', DATABASE_URL: url },
+      (app, clients) => ((gateway = app), (load = clients)),
+      () => describeSessions(url),
     );
-    // The kill hit the load: commands went unanswered and were retried.
-    expect(figures.retried).toBeGreaterThan(0);
-    expect(figures.acknowledged).toBeGreaterThan(0);
   });
 });
 
@@ -248,39 +268,10 @@ describe('SIGKILL of the gateway on PGlite during writes', () => {
 
   it('reopens the same directory with every acknowledged command, exactly once', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'arbiter-fault-pglite-'));
-    const stores = { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: join(dataDir, 'data') };
-    gateway = await ChildApp.create('gateway', {
-      name: 'gateway',
-      settings: { ...stores, WORKERS: 'inline' },
-    });
-    await gateway.start();
-    load = new Load(gateway.url);
-    await load.setUp(CLIENTS);
-    load.start();
-    const restarts: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      await sleep(SECONDS * 1_000);
-      await gateway.kill('SIGKILL');
-      load.markFault();
-      const started = Date.now();
-      await gateway.start();
-      restarts.push(Date.now() - started);
-    }
-    await sleep(Math.min(SECONDS, 2) * 1_000);
-    await load.stop();
-    const app = gateway;
-    const figures = await settle(
+    await killGatewayUnderLoad(
       'gateway-sigkill-pglite',
-      load,
-      stores,
-      async () => {
-        await waitForNoLag(app, LAG_WITHIN_MS);
-        // The test process opens the directory next: PGlite is one process's database.
-        await app.stop();
-      },
-      { clients: CLIENTS, rounds: ROUNDS, restartMs: restarts },
+      { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: join(dataDir, 'data') },
+      (app, clients) => ((gateway = app), (load = clients)),
     );
-    expect(figures.retried).toBeGreaterThan(0);
-    expect(figures.acknowledged).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { chainHash, GENESIS_HASH } from './audit-chain';
 import { DomainError } from '../domain/errors';
+import { canonicalJson } from '@arbiter/event-store/semantics';
 import {
   EventIdConflictError,
   EventMetadata,
@@ -203,17 +204,6 @@ export function requestFingerprint(request: unknown): string {
   return createHash('sha256').update(canonicalJson(request)).digest('hex');
 }
 
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
-            a < b ? -1 : a > b ? 1 : 0,
-          ),
-        )
-      : v,
-  );
-}
 
 /**
  * Commands (by their context) that appended to some stream: a use case writing to two streams
