@@ -204,7 +204,6 @@ export function requestFingerprint(request: unknown): string {
   return createHash('sha256').update(canonicalJson(request)).digest('hex');
 }
 
-
 /**
  * Commands (by their context) that appended to some stream: a use case writing to two streams
  * (an order, then a dispute) has changed something when the second one fails.
