@@ -1,11 +1,5 @@
 import { deadlinesProcessManager } from '@arbiter/deadlines';
-import { createEventStore, eventStoreConfigFor } from '@arbiter/event-store';
-import {
-  openSqlConnection,
-  type SqlConnection,
-  sqlConnectionOptionsFrom,
-  validateConfig,
-} from '@arbiter/platform';
+import { type SqlConnection, validateConfig } from '@arbiter/platform';
 import {
   disputeProjections,
   migrateReadModels,
@@ -14,6 +8,7 @@ import {
   READ_MODELS_SCHEMA,
 } from '@arbiter/read-models';
 import { Pool } from 'pg';
+import { openConfiguredStores } from '../../../apps/gateway/src/cli/stores';
 import type { Command } from './load';
 
 /**
@@ -33,25 +28,15 @@ export async function query<Row>(
   return result.rows as Row[];
 }
 
-/** Opens the store an app was configured with (its settings as environment variables). */
+/**
+ * Opens the stores an app was configured with (its settings as environment variables), the way
+ * the operations CLIs do.
+ */
 export async function openStores(settings: Record<string, string>) {
   const config = validateConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...settings });
-  const connection = await openSqlConnection(sqlConnectionOptionsFrom(config));
-  const eventStore = await createEventStore(
-    eventStoreConfigFor(config.EVENT_STORE, connection, {
-      url: config.KURRENTDB_URL,
-      streamPrefix: config.KURRENTDB_STREAM_PREFIX,
-    }),
-  );
-  return {
-    config,
-    connection,
-    eventStore,
-    close: async () => {
-      await eventStore.close();
-      await connection.close();
-    },
-  };
+  const stores = await openConfiguredStores(config);
+  if (!stores) throw new Error('The fault suite needs a store that outlives a process');
+  return { ...stores, config };
 }
 
 export interface Tally {
