@@ -46,6 +46,12 @@ import {
 
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 45);
 const MAX_BLOCK_MS = 100;
+/**
+ * Successful mutations pile events onto the few disputes the cases hit; past this many new events
+ * the cases move to a freshly opened dispute. The loop-block bound is about what one input costs;
+ * what a long history costs a command is measured by the benchmarks (`bench:scale`), not here.
+ */
+const EVENTS_PER_DISPUTE = 60;
 const ROLES: (ActorRole | 'anonymous' | 'expired')[] = [
   'buyer',
   'seller',
@@ -304,23 +310,41 @@ describe('GraphQL fuzzing from the schema', () => {
   const known: Known = { disputeIds: [], orderIds: [], cursors: [] };
   const tokens = new Map<string, string | undefined>();
   const sockets = new Map<string, Client>();
+  let people: Awaited<ReturnType<typeof cast>>;
+
+  /** Disputes opened up front, for the cases to move to as one's history grows (see above). */
+  const spare: { orderId: string; disputeId: string }[] = [];
+
+  /** Shipped orders of the cast's buyer and seller, a day old, and the disputes opened on them. */
+  async function openedDisputes(count: number): Promise<{ orderId: string; disputeId: string }[]> {
+    const orderIds: string[] = [];
+    for (let n = 0; n < count; n++) {
+      orderIds.push(await shippedOrder(d, people.platform, people.buyer, people.seller));
+    }
+    d.clock.advance(86_400_000);
+    const opened = [];
+    for (const orderId of orderIds) {
+      const { disputeId } = await ok(d.gateway.url, people.buyer, 'openDispute', {
+        orderId,
+        reason: 'NOT_AS_DESCRIBED',
+        description: 'Wrong colour',
+        claim: { kind: 'FULL_REFUND' },
+      });
+      opened.push({ orderId, disputeId });
+    }
+    return opened;
+  }
 
   beforeAll(async () => {
     // Projections run (so that reads have rows to return); the fake clock stands still, so no
     // deadline fires and only the cases' own commands append events.
     d = await startDisputesGateway('pglite', { WORKERS: 'inline' });
     schema = d.gateway.app.get(GraphQLSchemaHost).schema;
-    const people = await cast(d);
+    people = await cast(d);
     // Ids a generated argument may hit: one open dispute, one order without a dispute.
-    const orderId = await shippedOrder(d, people.platform, people.buyer, people.seller);
-    d.clock.advance(86_400_000);
-    const opened = await ok(d.gateway.url, people.buyer, 'openDispute', {
-      orderId,
-      reason: 'NOT_AS_DESCRIBED',
-      description: 'Wrong colour',
-      claim: { kind: 'FULL_REFUND' },
-    });
-    known.disputeIds.push(opened.disputeId);
+    const [{ orderId, disputeId }, ...rest] = await openedDisputes(1 + Math.ceil(SECONDS / 4));
+    spare.push(...rest);
+    known.disputeIds.push(disputeId);
     known.orderIds.push(
       orderId,
       await shippedOrder(d, people.platform, people.buyer, people.seller),
@@ -338,7 +362,7 @@ describe('GraphQL fuzzing from the schema', () => {
     known.cursors.push(
       await cursorOf('{ myDisputes(first: 1) { pageInfo { endCursor } } }', people.buyer.token),
       await cursorOf(
-        `{ disputeTimeline(id: "${opened.disputeId}", first: 1) { pageInfo { endCursor } } }`,
+        `{ disputeTimeline(id: "${disputeId}", first: 1) { pageInfo { endCursor } } }`,
         people.buyer.token,
       ),
       await cursorOf('{ disputeEventsPage(first: 2) { endCursor } }', people.analyst.token),
@@ -468,14 +492,21 @@ describe('GraphQL fuzzing from the schema', () => {
         }
       }
       let cases = 0;
+      let movedAt = await d.store.headPosition();
       const outcomes = new Map<string, number>();
       const count = (key: string) => outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
       try {
         await fc.assert(
           fc.asyncProperty(tapeArbitrary, async ({ choices, strings, role, overWebSocket }) => {
             cases++;
-            const built = build(schema, new Tape(choices, strings), known);
             const before = await d.store.headPosition();
+            if (before - movedAt > EVENTS_PER_DISPUTE && spare.length > 0) {
+              const next = spare.shift()!;
+              known.disputeIds[0] = next.disputeId;
+              known.orderIds[0] = next.orderId;
+              movedAt = before;
+            }
+            const built = build(schema, new Tape(choices, strings), known);
             const outcome = await send(role, built, overWebSocket);
             count(outcome.summary);
             if (outcome.failed || built.operation === 'query') {
