@@ -13,7 +13,7 @@ const PUBLIC_ENTRIES = [
   '^libs/disputes/src/application/audit-chain\\.ts$',
   '^libs/disputes/src/application/add-evidence/add-evidence\\.ts$',
   '^libs/disputes/src/read-side\\.ts$',
-  '^libs/platform/src/(clock|database-errors|health\\.controller)\\.ts$',
+  '^libs/platform/src/(backoff|clock|database-errors|health\\.controller)\\.ts$',
   '^libs/read-models/src/migrate\\.ts$',
 ];
 
