@@ -8,7 +8,8 @@ import {
 
 /**
  * Every setting Arbiter reads from the environment, validated once at start-up. Only this file
- * and the apps' main.ts read `process.env`; libs receive plain options (STYLE.md rule 10).
+ * and the apps' main.ts read `process.env`; libs receive plain options
+ * (docs/architecture.md#conventions).
  */
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 
@@ -236,11 +237,11 @@ export const configSchema = z
         .default('1mb'),
     ),
     /**
-     * The dispute policy (DOMAIN.md): any subset of its settings as a JSON object, e.g.
-     * `{"sellerResponseDays":7,"onSellerSilence":"escalate"}`; the rest keep their defaults.
+     * The dispute policy (docs/domain.md#policy): any subset of its settings as a JSON object,
+     * e.g. `{"sellerResponseDays":7,"onSellerSilence":"escalate"}`; the rest keep their defaults.
      */
     DISPUTE_POLICY_JSON: z.preprocess(emptyAsUndefined, z.string().optional()),
-    /** What the seller's silence past `sellerResponseDays` does (DOMAIN.md's policy setting). */
+    /** What the seller's silence past `sellerResponseDays` does (docs/domain.md#policy). */
     ON_SELLER_SILENCE: z.preprocess(emptyAsUndefined, z.enum(SELLER_SILENCE_POLICIES).optional()),
     /** When set, `/metrics` answers only scrapers that send `Authorization: Bearer <token>`. */
     METRICS_TOKEN: z.preprocess(
@@ -493,7 +494,7 @@ function shown(name: string, value: unknown): unknown {
   return value;
 }
 
-/** Where the shared SQL database lives for each running mode (ARCHITECTURE.md, "Running modes"). */
+/** Where the shared SQL database lives in each mode (docs/architecture.md#running-modes). */
 export function sqlConnectionOptionsFrom(
   config: AppConfig,
 ): import('./database').SqlConnectionOptions {

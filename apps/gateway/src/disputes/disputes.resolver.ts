@@ -100,7 +100,7 @@ const toSolution = (input: SolutionInput) => toRuling(input) as Solution;
 const INPUT = { description: 'What to do; see the input type.' };
 
 /**
- * Every dispute action of every role (DOMAIN.md "Actors"). Each mutation sends one command and
+ * Every dispute action of every role (docs/domain.md#roles). Each mutation sends one command and
  * answers with the dispute as the caller may see it after that command: the read model's view
  * once it shows the change (a bounded wait), else the command's own; the response's
  * `extensions.readYourWrites` says which (ReadAfterWrite). Authorization is the domain's: a

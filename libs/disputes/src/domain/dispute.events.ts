@@ -231,7 +231,7 @@ export type RefundReleased = DisputeEventOf<
   { amount: Money; cause: RefundCause }
 >;
 /**
- * The seller says they sent the refund themselves (DOMAIN.md: the seller may mark a refund sent).
+ * The seller says they sent the refund themselves (docs/domain.md#money-and-refunds).
  * Nothing is paid by this: the refund stays pending until the platform confirms the payout.
  */
 export type RefundMarkedSent = DisputeEventOf<

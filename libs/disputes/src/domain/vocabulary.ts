@@ -1,6 +1,6 @@
 import type { Money } from './money';
 
-/** The shared words of the dispute domain (DOMAIN.md "Actors" and "Lists"). */
+/** The shared words of the dispute domain (docs/domain.md#roles and #lists). */
 
 export const ROLES = [
   'buyer',
