@@ -14,7 +14,10 @@ export interface ExponentialBackoff {
 }
 
 /** `initialMs * 2^(attempt-1)`, capped at `maxMs`; `attempt` counts failures from 1. */
-export function exponentialDelay(attempt: number, { initialMs, maxMs }: ExponentialBackoff): number {
+export function exponentialDelay(
+  attempt: number,
+  { initialMs, maxMs }: ExponentialBackoff,
+): number {
   // Capping the exponent keeps a long outage from overflowing to Infinity before the cap applies.
   return Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(0, attempt - 1), 30));
 }
