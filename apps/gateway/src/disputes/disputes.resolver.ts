@@ -6,6 +6,7 @@ import { Actor, Ruling, Solution } from '@arbiter/disputes';
 import {
   AddEvidenceCommand,
   commandIdFor,
+  type CommandMessage,
   ConfirmRefundPayoutCommand,
   DisputeCommandMessage,
   DisputeOutcome,
@@ -17,7 +18,6 @@ import {
   TableInput,
 } from '@arbiter/disputes/application';
 import type { Command } from '@nestjs/cqrs';
-import type { CommandMessage } from '@arbiter/disputes/application';
 import {
   AddEvidenceInput,
   AddInternalNoteInput,
