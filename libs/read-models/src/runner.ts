@@ -1,5 +1,7 @@
 import type { EventStore, RecordedEvent, Subscription } from '@arbiter/event-store';
 import type { SqlConnection } from '@arbiter/platform';
+// Uninterruptible, unlike this.sleep: read-your-writes waits are short and bounded.
+import { exponentialDelay, sleep as delay } from '@arbiter/platform/backoff';
 import {
   advanceCheckpoint,
   ensureCheckpoint,
@@ -992,7 +994,7 @@ class ProjectionWorker {
 
   private backoff(attempt: number): number {
     const { initialDelayMs, maxDelayMs } = this.deps.settings.retry;
-    return Math.min(maxDelayMs, initialDelayMs * 2 ** Math.max(0, attempt - 1));
+    return exponentialDelay(attempt, { initialMs: initialDelayMs, maxMs: maxDelayMs });
   }
 
   private notify(): void {
@@ -1017,10 +1019,6 @@ class ProjectionWorker {
     while (!this.interrupted() && Date.now() < deadline)
       await this.nextChange(deadline - Date.now());
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

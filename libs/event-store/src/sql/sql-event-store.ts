@@ -1,5 +1,6 @@
 import type { SqlConnection } from '@arbiter/platform';
 import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
+import { sleep } from '@arbiter/platform/backoff';
 import {
   AppendOptions,
   AppendResult,
@@ -754,8 +755,6 @@ export class AppendLockTooLateError extends Error {
     this.name = 'AppendLockTooLateError';
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Positions and revisions travel as text (PGlite would turn int8 into a lossy number). Queries
 // alias the table `e` and order by `e.<column>`: a bare ORDER BY name would pick the text alias.
