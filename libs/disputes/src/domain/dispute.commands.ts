@@ -1,10 +1,10 @@
-import type { DeadlineKind } from './dispute.events';
 import type { Money } from './money';
 import type { OrderFacts } from './order';
 import type { Instant } from './time';
 import type {
   CommandMetadata,
   DisputeReason,
+  DeadlineKind,
   EvidenceContent,
   EvidenceKind,
   PartyRole,
