@@ -25,7 +25,7 @@ import {
   ReturnShippingPayer,
   RulingKind,
   SolutionKind,
-} from './dispute.type';
+} from './dispute.enums';
 
 /**
  * Mutation inputs, validated by the global ValidationPipe (BAD_USER_INPUT with field paths such
