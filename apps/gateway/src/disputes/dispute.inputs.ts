@@ -18,14 +18,8 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import {
-  DisputeReason,
-  EvidenceKind,
-  PartyRole,
-  ReturnShippingPayer,
-  RulingKind,
-  SolutionKind,
-} from './dispute.enums';
+import { DisputeReason, EvidenceKind, PartyRole } from './dispute.enums';
+import { MoneyInput, RulingInput, SolutionInput } from './solution.inputs';
 
 /**
  * Mutation inputs, validated by the global ValidationPipe (BAD_USER_INPUT with field paths such
@@ -72,78 +66,6 @@ abstract class DisputeMutationInput extends MutationInput {
   @Field(() => ID, { description: 'The dispute.' })
   @IsUUID('all', { message: 'disputeId must be a dispute id (a UUID)' })
   disputeId!: string;
-}
-
-@InputType('MoneyInput', {
-  description: 'An amount in integer minor units of an ISO 4217 currency.',
-})
-export class MoneyInput {
-  @Field(() => Int, { description: 'Minor units (cents), a positive integer.' })
-  @IsInt()
-  @IsPositive()
-  amountMinor!: number;
-
-  @Field({
-    description:
-      'ISO 4217 currency code, e.g. EUR (three capital letters; one that is not ISO 4217 is INVALID_MONEY).',
-  })
-  // Shape only: which codes exist is the domain's to say (INVALID_MONEY), from the same table
-  // that gives each currency's minor units.
-  @Matches(/^[A-Z]{3}$/)
-  currency!: string;
-}
-
-const needsAmount = (o: { kind: string }) =>
-  o.kind === 'PARTIAL_REFUND' || o.kind === 'RETURN_AND_REFUND';
-
-@InputType('SolutionInput', { description: 'A proposed solution.' })
-export class SolutionInput {
-  @Field(() => SolutionKind, { description: 'What is proposed.' })
-  @IsEnum(SolutionKind)
-  kind!: keyof typeof SolutionKind;
-
-  @Field(() => MoneyInput, {
-    nullable: true,
-    description: 'The refund; required for PARTIAL_REFUND and RETURN_AND_REFUND.',
-  })
-  @ValidateIf(needsAmount)
-  @IsDefined()
-  @ValidateNested()
-  @Type(() => MoneyInput)
-  amount?: MoneyInput;
-
-  @Field(() => ReturnShippingPayer, {
-    nullable: true,
-    description: 'Who pays the return; required for RETURN_AND_REFUND.',
-  })
-  @ValidateIf((o: SolutionInput) => o.kind === 'RETURN_AND_REFUND')
-  @IsEnum(ReturnShippingPayer)
-  returnShippingPaidBy?: keyof typeof ReturnShippingPayer;
-}
-
-@InputType('RulingInput', { description: 'A mediator’s ruling: a solution, or SELLER_FAVOUR.' })
-export class RulingInput {
-  @Field(() => RulingKind, { description: 'What is decided.' })
-  @IsEnum(RulingKind)
-  kind!: keyof typeof RulingKind;
-
-  @Field(() => MoneyInput, {
-    nullable: true,
-    description: 'The refund; required for PARTIAL_REFUND and RETURN_AND_REFUND.',
-  })
-  @ValidateIf(needsAmount)
-  @IsDefined()
-  @ValidateNested()
-  @Type(() => MoneyInput)
-  amount?: MoneyInput;
-
-  @Field(() => ReturnShippingPayer, {
-    nullable: true,
-    description: 'Who pays the return; required for RETURN_AND_REFUND.',
-  })
-  @ValidateIf((o: RulingInput) => o.kind === 'RETURN_AND_REFUND')
-  @IsEnum(ReturnShippingPayer)
-  returnShippingPaidBy?: keyof typeof ReturnShippingPayer;
 }
 
 @InputType('OrderItemInput', { description: 'One line of an order.' })
