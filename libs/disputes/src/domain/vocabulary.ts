@@ -70,19 +70,19 @@ export type RulingKind = Ruling['kind'];
  * `list` as given, when it names every member of `T` (and nothing else): the kinds below are
  * declared by the union types above, so a new kind there fails to compile until it is listed.
  */
-const listing =
+export const exhaustiveList =
   <T extends string>() =>
   <const L extends readonly T[]>(list: L & ([T] extends [L[number]] ? unknown : never)): L =>
     list;
 
-export const SOLUTION_KINDS = listing<SolutionKind>()([
+export const SOLUTION_KINDS = exhaustiveList<SolutionKind>()([
   'FULL_REFUND',
   'PARTIAL_REFUND',
   'RETURN_AND_REFUND',
   'REPLACEMENT',
   'RESEND',
 ]);
-export const RULING_KINDS = listing<RulingKind>()([...SOLUTION_KINDS, 'SELLER_FAVOUR']);
+export const RULING_KINDS = exhaustiveList<RulingKind>()([...SOLUTION_KINDS, 'SELLER_FAVOUR']);
 
 export const OUTCOMES = [
   'BUYER_FULL_REFUND',
