@@ -1,4 +1,6 @@
-import { Field, ID, InputType, Int, registerEnumType } from '@nestjs/graphql';
+import { Field, ID, InputType, Int } from '@nestjs/graphql';
+import { SELLER_RESPONSES } from '@arbiter/disputes';
+import { domainEnum } from '../graphql/domain-enum';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -166,26 +168,22 @@ export class OpenDisputeInput extends MutationInput {
   claim!: SolutionInput;
 }
 
-export enum SellerResponse {
-  ACCEPT = 'ACCEPT',
-  REJECT = 'REJECT',
-  COUNTER = 'COUNTER',
-}
-registerEnumType(SellerResponse, {
-  name: 'SellerResponse',
-  description: 'The seller’s first answer to a dispute.',
-  valuesMap: {
-    ACCEPT: { description: 'Accept the buyer’s claim (`proposalId`).' },
-    REJECT: { description: 'Reject it (the buyer may then escalate at once).' },
-    COUNTER: { description: 'Propose something else (`counterProposal`).' },
+export const SellerResponse = domainEnum(
+  SELLER_RESPONSES,
+  'SellerResponse',
+  'The seller’s first answer to a dispute.',
+  {
+    ACCEPT: 'Accept the buyer’s claim (`proposalId`).',
+    REJECT: 'Reject it (the buyer may then escalate at once).',
+    COUNTER: 'Propose something else (`counterProposal`).',
   },
-});
+);
 
 @InputType('RespondToDisputeInput', { description: 'Seller: answer a new dispute.' })
 export class RespondToDisputeInput extends DisputeMutationInput {
   @Field(() => SellerResponse, { description: 'Accept, reject or counter.' })
   @IsEnum(SellerResponse)
-  response!: SellerResponse;
+  response!: keyof typeof SellerResponse;
 
   @Field(() => ID, {
     nullable: true,
