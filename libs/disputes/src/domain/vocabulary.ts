@@ -20,8 +20,8 @@ export type PartyRole = (typeof PARTY_ROLES)[number];
 /** Platform staff: they mediate, see internal notes, and their ids are hidden from parties. */
 export const STAFF_ROLES = ['mediator', 'senior_mediator'] as const satisfies readonly Role[];
 export type StaffRole = (typeof STAFF_ROLES)[number];
-export const isStaffRole = (role: Role): role is StaffRole =>
-  (STAFF_ROLES as readonly Role[]).includes(role);
+const STAFF: readonly Role[] = STAFF_ROLES;
+export const isStaffRole = (role: Role): role is StaffRole => STAFF.includes(role);
 
 /** Who may make a proposal: a party, or the mediator (a platform solution). */
 export const PROPOSERS = [...PARTY_ROLES, 'mediator'] as const satisfies readonly Role[];
