@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Args, Mutation, Resolver } from '@nestjs/graphql';
 import { CommandBus } from '@nestjs/cqrs';
 import { CurrentRequestContext, RequestContext } from '@arbiter/auth';
-import { Actor, Ruling, Solution } from '@arbiter/disputes';
+import { Actor } from '@arbiter/disputes';
 import {
   AddEvidenceCommand,
   commandIdFor,
@@ -35,13 +35,12 @@ import {
   ProvideReturnAddressInput,
   RequestEvidenceInput,
   RespondToDisputeInput,
-  RulingInput,
   ShipReturnInput,
   ShipReplacementInput,
   ReportReplacementProblemInput,
-  SolutionInput,
   SubmitProposalInput,
 } from './dispute.inputs';
+import { toRuling, toSolution } from './solution.inputs';
 import { ReadAfterWrite } from '../read/read-after-write';
 import { DisputeType, toDisputeType } from './dispute.type';
 import { asCommandFailure } from '../errors/error-mapping';
@@ -56,28 +55,6 @@ export function issuedFrom(context: RequestContext, input: { idempotencyKey?: st
   const key = input.idempotencyKey ?? context.idempotencyKey;
   return { actor, commandId: commandIdFor(actor, key), correlationId: context.correlationId };
 }
-
-/** GraphQL input → domain ruling, with only the fields its kind carries. */
-export function toRuling(input: RulingInput | SolutionInput): Ruling {
-  // The validator required `amount` (and the payer) for the kinds that carry them.
-  const amount = {
-    amountMinor: input.amount?.amountMinor ?? 0,
-    currency: input.amount?.currency ?? '',
-  };
-  switch (input.kind) {
-    case 'PARTIAL_REFUND':
-      return { kind: input.kind, amount };
-    case 'RETURN_AND_REFUND':
-      return {
-        kind: input.kind,
-        amount,
-        returnShippingPaidBy: input.returnShippingPaidBy ?? 'seller',
-      };
-    default:
-      return { kind: input.kind };
-  }
-}
-const toSolution = (input: SolutionInput) => toRuling(input) as Solution;
 
 const INPUT = { description: 'What to do; see the input type.' };
 

@@ -1,5 +1,6 @@
 import type { FireDeadline } from './dispute.commands';
-import type { Decision, DisputeEvent, PhaseDeadlineKind, Proposal } from './dispute.events';
+import type { Decision, DisputeEvent, Proposal } from './dispute.events';
+import type { PhaseDeadlineKind } from './vocabulary';
 import { ensure } from './errors';
 import { type Context, requireRole, stamp } from './guards';
 import { instant, isBefore } from './time';

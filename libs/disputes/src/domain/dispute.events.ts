@@ -2,11 +2,17 @@ import type { Money } from './money';
 import type { Instant } from './time';
 import type {
   Actor,
+  DeadlineKind,
+  DecisionStage,
   DisputeReason,
+  DisputeStatus,
   EvidenceContent,
   EvidenceKind,
+  EvidenceRequestStatus,
   Outcome,
   PartyRole,
+  PhaseDeadlineKind,
+  Proposer,
   ReachedBy,
   ReturnAddress,
   ReturnShippingPayer,
@@ -29,22 +35,6 @@ type DisputeEventOf<T extends string, D> = {
   readonly data: D & { readonly disputeId: string; readonly at: Instant; readonly by: Actor };
   readonly metadata?: Readonly<Record<string, unknown>>;
 };
-
-export type Proposer = PartyRole | 'mediator';
-
-/** The deadline of the dispute's current phase; at most one at a time. */
-export type PhaseDeadlineKind =
-  | 'SELLER_RESPONSE'
-  | 'NEGOTIATION'
-  | 'APPEAL_WINDOW'
-  | 'RETURN_ADDRESS'
-  | 'RETURN_SHIPMENT'
-  | 'RETURN_DELIVERY'
-  | 'RETURN_RECEIPT'
-  | 'REPLACEMENT_SHIPMENT'
-  | 'REPLACEMENT_COMPLAINT';
-/** Evidence requests run their own deadlines alongside the phase's. */
-export type DeadlineKind = PhaseDeadlineKind | 'EVIDENCE_REQUEST';
 
 export type EscalationTrigger =
   | 'BUYER'
@@ -164,7 +154,7 @@ export type DisputeDecided = DisputeEventOf<
   'DisputeDecided',
   {
     decisionId: string;
-    stage: 'MEDIATION' | 'APPEAL';
+    stage: DecisionStage;
     ruling: Ruling;
     rationale: string;
     /** No appeal left: a DisputeResolved follows in the same batch. */
@@ -328,21 +318,6 @@ export const DISPUTE_EVENT_TYPES = Object.keys(DISPUTE_EVENT_SCHEMA_VERSIONS) as
 // ---------------------------------------------------------------------------------------------
 // State
 
-export type DisputeStatus =
-  | 'AWAITING_SELLER'
-  | 'NEGOTIATING'
-  | 'IN_MEDIATION'
-  | 'DECIDED'
-  | 'IN_APPEAL'
-  | 'RETURN_REQUESTED'
-  | 'RETURN_AWAITING_SHIPMENT'
-  | 'RETURN_IN_TRANSIT'
-  | 'REPLACEMENT_AWAITING_SHIPMENT'
-  | 'REPLACEMENT_IN_TRANSIT'
-  | 'REFUND_PENDING'
-  | 'CLOSED'
-  | 'CANCELLED';
-
 export interface Proposal {
   readonly proposalId: string;
   readonly proposer: Proposer;
@@ -355,12 +330,12 @@ export interface EvidenceRequest {
   readonly requestId: string;
   readonly from: PartyRole;
   readonly dueAt: Instant;
-  readonly status: 'OPEN' | 'ANSWERED' | 'LAPSED';
+  readonly status: EvidenceRequestStatus;
 }
 
 export interface Decision {
   readonly decisionId: string;
-  readonly stage: 'MEDIATION' | 'APPEAL';
+  readonly stage: DecisionStage;
   readonly ruling: Ruling;
   readonly final: boolean;
   readonly appealDueAt: Instant | null;
