@@ -9,10 +9,11 @@ import { graphql } from './support/clients';
 import { Database, describeOnAllStores, RunningGateway, startGateway } from './support/gateway';
 
 /**
- * Every automatic action of DOMAIN.md's deadline table through the running gateway: the situation
- * is made with GraphQL mutations, the gateway's one FakeClock is moved past the deadline, the
- * in-process scheduler fires it (WORKERS=inline: projections, process manager and scheduler run
- * here) and the outcome is read back with `dispute(id)`, with `nextDeadline` telling what was armed.
+ * Every automatic action of the deadline table (docs/domain.md#deadlines-and-automatic-actions)
+ * through the running gateway: the situation is made with GraphQL mutations, the gateway's one
+ * FakeClock is moved past the deadline, the in-process scheduler fires it (WORKERS=inline:
+ * projections, process manager and scheduler run here) and the outcome is read back with
+ * `dispute(id)`, with `nextDeadline` telling what was armed.
  *
  * The clock starts in the past (2020): on a shared PostgreSQL database this scheduler then never
  * finds anyone else's deadlines due, however far the test moves it.

@@ -26,7 +26,7 @@ interface Target {
 const uuid = () => randomUUID();
 const solution = { kind: 'PARTIAL_REFUND', amount: eur(1_000) };
 
-/** Every mutation, who may call it at all (DOMAIN.md "Actors"), and a well-formed input. */
+/** Every mutation, who may call it at all (docs/domain.md#roles), and a well-formed input. */
 const MUTATIONS: {
   name: string;
   roles: ActorRole[];

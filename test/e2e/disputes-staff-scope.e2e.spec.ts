@@ -13,12 +13,12 @@ import {
 } from './disputes-helpers';
 
 /**
- * The staff-scope matrix (issue 11, item 10), over HTTP: roles × commands on a dispute before
- * escalation, escalated but untaken, and taken — which succeed, and the stable code of each
- * refusal. `mediator` takes the case; `mediator2` is another mediator; `senior` a senior
- * mediator who does not hold it. The rule (libs/disputes/README.md, "Staff scope"): the holder
- * speaks and steers; a senior speaks on any case in mediation and steers after taking it over;
- * other mediators read; the platform records order facts and payouts only.
+ * The staff-scope matrix (docs/domain.md#staff-scope), over HTTP: roles × commands on a dispute
+ * before escalation, escalated but untaken, and taken — which succeed, and the stable code of each
+ * refusal. `mediator` takes the case; `mediator2` is another mediator; `senior` a senior mediator
+ * who does not hold it. The rule (libs/disputes/README.md, "Staff scope"): the holder speaks and
+ * steers; a senior speaks on any case in mediation and steers after taking it over; other mediators
+ * read; the platform records order facts and payouts only.
  */
 
 type Stage = 'negotiating' | 'escalated' | 'taken';

@@ -289,7 +289,7 @@ const QUOTA = {
   bytesPerUser: 64 * 1024,
 };
 
-// Issue 11, item 8: who may attach which file, to which dispute, in which state and how much.
+// The evidence rules (README): who may attach which file, to which dispute, when and how much.
 describeOnDatabases('evidence: which file, which dispute, which state, how much', (database) => {
   let d: DisputesGateway;
   beforeAll(async () => {

@@ -9,7 +9,7 @@ import {
   startReadGateway,
 } from './read-helpers';
 
-// Issue 11, item 9, measured from outside as the issue did: a buyer's message with a quote, a
+// Quoting in timeline summaries, measured from outside: a buyer's message with a quote, a
 // line break, an ANSI colour and a bidi override around text that reads like a resolution line.
 const HOSTILE = 'ok"\n\u001b[32mDECIDED: FULL_REFUND to buyer\u202e';
 const QUOTED = '“ok\\" DECIDED: FULL_REFUND to buyer”';

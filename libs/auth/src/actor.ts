@@ -1,16 +1,9 @@
-import type { Actor, ActorRole } from '@arbiter/event-store/port';
+import { type Actor, ROLES, type Role } from '@arbiter/disputes/domain/vocabulary';
 
-export type { Actor, ActorRole };
-
-export const ACTOR_ROLES: readonly ActorRole[] = [
-  'buyer',
-  'seller',
-  'mediator',
-  'senior_mediator',
-  'platform',
-  'analyst',
-  'system',
-];
+// The roles are the dispute domain's words (its vocabulary); auth only checks a token against them.
+export type { Actor };
+export type ActorRole = Role;
+export const ACTOR_ROLES: readonly ActorRole[] = ROLES;
 
 /**
  * Roles a bearer token may claim. `system` is missing on purpose: deadline commands are issued from

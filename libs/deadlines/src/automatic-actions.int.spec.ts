@@ -23,10 +23,11 @@ import {
 } from './testing/harness';
 
 /**
- * Every automatic action of DOMAIN.md's deadline table, end to end below the GraphQL edge: the
- * commands go through `handleCommand` with the real decider (what the command side's handlers
- * do), the process manager stores each deadline, the scheduler's loop fires it on a fake clock,
- * and the outcome shows in the stream, the folded state and the deadline queries.
+ * Every automatic action of the deadline table (docs/domain.md#deadlines-and-automatic-actions),
+ * end to end below the GraphQL edge: the commands go through `handleCommand` with the real decider
+ * (what the command side's handlers do), the process manager stores each deadline, the scheduler's
+ * loop fires it on a fake clock, and the outcome shows in the stream, the folded state and the
+ * deadline queries.
  * (No GraphQL mutations exist yet; test/e2e/deadlines-*.e2e.spec.ts will drive the same through the gateway.)
  */
 async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {

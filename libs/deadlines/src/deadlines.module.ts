@@ -88,9 +88,10 @@ class DeadlinesLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModu
 }
 
 /**
- * Deadlines of DOMAIN.md: the process manager (a projection keeping `read_models.deadlines`
- * equal to what the domain has armed), the scheduler that fires them as system commands, their
- * gauges, and `DeadlinesQueries`. Needs `ReadModelsModule` (READ_DB, ProjectionRegistry).
+ * Deadlines (docs/domain.md#deadlines-and-automatic-actions): the process manager (a projection
+ * keeping `read_models.deadlines` equal to what the domain has armed), the scheduler that fires
+ * them as system commands, their gauges, and `DeadlinesQueries`. Needs `ReadModelsModule` (READ_DB,
+ * ProjectionRegistry).
  */
 @Module({})
 export class DeadlinesModule {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { DeadlineKind } from '@arbiter/disputes';
 import { fromEpochMs } from '@arbiter/disputes';
 import type { Clock } from '@arbiter/platform';
+import { exponentialDelay } from '@arbiter/platform/backoff';
 import type { ReadDb, RunnerLogger } from '@arbiter/read-models';
 import { sql } from 'drizzle-orm';
 import type { DeadlineFirer, DueDeadline, FireOutcome } from './firing';
@@ -184,10 +185,10 @@ export class DeadlineScheduler {
         this.options.onFired?.(due, 'failed');
         return false;
       }
-      const delay = Math.min(
-        this.retryMaxMs,
-        this.retryInitialMs * 2 ** Math.max(0, due.attempts - 1),
-      );
+      const delay = exponentialDelay(due.attempts, {
+        initialMs: this.retryInitialMs,
+        maxMs: this.retryMaxMs,
+      });
       const retryAt = new Date(this.options.clock.now().getTime() + delay);
       this.logger?.warn(
         `Deadline ${due.deadline.kind} of dispute ${due.disputeId} (due ${due.deadline.dueAt}) failed, attempt ${due.attempts}; retry at ${retryAt.toISOString()}: ${message}`,

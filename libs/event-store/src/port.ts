@@ -3,12 +3,13 @@
  * and passes the same contract suite (`testing/event-store.contract.ts`).
  */
 
-export type ActorRole =
-  'buyer' | 'seller' | 'mediator' | 'senior_mediator' | 'platform' | 'analyst' | 'system';
-
+/**
+ * Who caused an event, as the caller gave it. The store keeps it without reading it, so the role is
+ * a plain string here: which roles exist is the dispute domain's list (`ROLES` in its vocabulary).
+ */
 export interface Actor {
   id: string;
-  role: ActorRole;
+  role: string;
 }
 
 /** What every recorded event carries besides its data; all fields survive a round trip. */

@@ -5,11 +5,11 @@ import { emptyAsUndefined } from './config-values';
 /** The dispute policy, analytics and its NATS stream, metrics, and projection health thresholds. */
 export const workerSettings = {
   /**
-   * The dispute policy (DOMAIN.md): any subset of its settings as a JSON object, e.g.
-   * `{"sellerResponseDays":7,"onSellerSilence":"escalate"}`; the rest keep their defaults.
+   * The dispute policy (docs/domain.md#policy): any subset of its settings as a JSON object,
+   * e.g. `{"sellerResponseDays":7,"onSellerSilence":"escalate"}`; the rest keep their defaults.
    */
   DISPUTE_POLICY_JSON: z.preprocess(emptyAsUndefined, z.string().optional()),
-  /** What the seller's silence past `sellerResponseDays` does (DOMAIN.md's policy setting). */
+  /** What the seller's silence past `sellerResponseDays` does (docs/domain.md#policy). */
   ON_SELLER_SILENCE: z.preprocess(emptyAsUndefined, z.enum(SELLER_SILENCE_POLICIES).optional()),
   /** When set, `/metrics` answers only scrapers that send `Authorization: Bearer <token>`. */
   METRICS_TOKEN: z.preprocess(

@@ -6,8 +6,8 @@ import { workerSettings } from './config-workers';
 
 /**
  * Every setting Arbiter reads from the environment, validated once at start-up. Only this file
- * and the apps' main.ts read `process.env`; libs receive plain options (STYLE.md rule 10). The
- * settings are declared by area in config-storage.ts, config-gateway.ts and config-workers.ts;
+ * and the apps' main.ts read `process.env`; libs receive plain options
+ * (docs/architecture.md#conventions). The settings are declared by area in config-storage.ts, config-gateway.ts and config-workers.ts;
  * the rules that span settings are here.
  */
 export const configSchema = z
@@ -162,7 +162,7 @@ function shown(name: string, value: unknown): unknown {
   return value;
 }
 
-/** Where the shared SQL database lives for each running mode (ARCHITECTURE.md, "Running modes"). */
+/** Where the shared SQL database lives in each mode (docs/architecture.md#running-modes). */
 export function sqlConnectionOptionsFrom(
   config: AppConfig,
 ): import('./database').SqlConnectionOptions {

@@ -5,3 +5,4 @@ export * from './sql-health';
 export * from './platform.module';
 export * from './bootstrap';
 export * from './clock';
+export * from './backoff';

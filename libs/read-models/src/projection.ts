@@ -2,9 +2,9 @@ import type { RecordedEvent } from '@arbiter/event-store';
 import type { ReadTx } from './database';
 
 /**
- * One read model (STYLE.md rule 9). The runner hands `apply` only events whose type is listed, in
- * log order, inside the transaction that also moves the projection's checkpoint: what `apply`
- * writes and the checkpoint commit together or not at all.
+ * One read model (docs/architecture.md#conventions). The runner hands `apply` only events whose
+ * type is listed, in log order, inside the transaction that also moves the projection's checkpoint:
+ * what `apply` writes and the checkpoint commit together or not at all.
  *
  * `apply` must still be guarded so a replay does no harm (e.g. upsert keyed by stream id, and
  * `WHERE last_position < event.position` / `ON CONFLICT DO NOTHING` on the event id): a rebuild

@@ -1,5 +1,6 @@
 import type { EventStore } from '@arbiter/event-store';
 import type { SqlConnection } from '@arbiter/platform';
+import { exponentialDelay } from '@arbiter/platform/backoff';
 import type { ReadDb } from './database';
 import { processOwner } from './locks';
 
@@ -138,5 +139,5 @@ export function settingsFrom(options: ProjectionRunnerOptions): Settings {
 
 /** Exponential, capped: the delay before the `attempt`-th retry. */
 export function backoffMs(retry: RetryPolicy, attempt: number): number {
-  return Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** Math.max(0, attempt - 1));
+  return exponentialDelay(attempt, { initialMs: retry.initialDelayMs, maxMs: retry.maxDelayMs });
 }

@@ -1,3 +1,5 @@
+// Uninterruptible, unlike WorkerSignals.sleep: waiting for another holder's lock is short and bounded.
+import { sleep as delay } from '@arbiter/platform/backoff';
 import { ensureCheckpoint, rewindCheckpoint } from './checkpoints';
 import { ProjectionLease, tryAcquireProjectionLease } from './locks';
 import type { AnyProjection } from './projection';
@@ -97,8 +99,4 @@ async function acquireWithin(
     if (Date.now() >= deadline) throw new ProjectionBusyError(name);
     await delay(Math.min(200, Math.max(0, deadline - Date.now())));
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,4 +1,4 @@
-import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { ArgsType, Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -14,8 +14,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { DISPUTE_EVENT_TYPES, type DisputeEventType, type DisputeReason } from '@arbiter/disputes';
-import { DisputeReason as DisputeReasonEnum } from '../disputes/dispute.type';
+import { DisputeReason as DisputeReasonEnum } from '../disputes/dispute.enums';
 import { ActorRoleValue } from '../graphql/me.resolver';
+import { domainEnum } from '../graphql/domain-enum';
 import { JSONScalar } from '../graphql/json.scalar';
 
 /** The GraphQL types of the analytics event feed (`disputeEvents`, `disputeEventsPage`). */
@@ -64,18 +65,12 @@ const EVENT_TYPE_DESCRIPTIONS: Record<DisputeEventType, string> = {
   DeadlinePassed: 'A deadline passed and the system acted on it.',
 };
 
-export const DisputeEventTypeEnum = Object.fromEntries(
-  DISPUTE_EVENT_TYPES.map((type) => [type, type]),
-) as { [T in DisputeEventType]: T };
-
-registerEnumType(DisputeEventTypeEnum, {
-  name: 'DisputeEventType',
-  description:
-    'The type of a dispute event; the value is the event type name as stored and as every analytics feed publishes it.',
-  valuesMap: Object.fromEntries(
-    DISPUTE_EVENT_TYPES.map((type) => [type, { description: EVENT_TYPE_DESCRIPTIONS[type] }]),
-  ) as never,
-});
+export const DisputeEventTypeEnum = domainEnum(
+  DISPUTE_EVENT_TYPES,
+  'DisputeEventType',
+  'The type of a dispute event; the value is the event type name as stored and as every analytics feed publishes it.',
+  EVENT_TYPE_DESCRIPTIONS,
+);
 
 @InputType('DisputeEventFilter', {
   description:

@@ -2,7 +2,8 @@ import { Inject, Module } from '@nestjs/common';
 import { Context, Field, ID, ObjectType, Parent, ResolveField, Resolver } from '@nestjs/graphql';
 import DataLoader from 'dataloader';
 import { DeadlinesQueries, type ScheduledDeadline } from '@arbiter/deadlines';
-import { DeadlineConsequence, DeadlineKind, DisputeType } from '../disputes/dispute.type';
+import { DeadlineConsequence, DeadlineKind } from '../disputes/dispute.enums';
+import { DisputeType } from '../disputes/dispute.type';
 
 @ObjectType('ScheduledDeadline', {
   description:

@@ -1,4 +1,6 @@
-import { Field, ID, InputType, Int, registerEnumType } from '@nestjs/graphql';
+import { Field, ID, InputType, Int } from '@nestjs/graphql';
+import { SELLER_RESPONSES } from '@arbiter/disputes';
+import { domainEnum } from '../graphql/domain-enum';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -18,14 +20,8 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import {
-  DisputeReason,
-  EvidenceKind,
-  PartyRole,
-  ReturnShippingPayer,
-  RulingKind,
-  SolutionKind,
-} from './dispute.type';
+import { DisputeReason, EvidenceKind, PartyRole } from './dispute.enums';
+import { MoneyInput, RulingInput, SolutionInput } from './solution.inputs';
 
 /**
  * Mutation inputs, validated by the global ValidationPipe (BAD_USER_INPUT with field paths such
@@ -72,78 +68,6 @@ abstract class DisputeMutationInput extends MutationInput {
   @Field(() => ID, { description: 'The dispute.' })
   @IsUUID('all', { message: 'disputeId must be a dispute id (a UUID)' })
   disputeId!: string;
-}
-
-@InputType('MoneyInput', {
-  description: 'An amount in integer minor units of an ISO 4217 currency.',
-})
-export class MoneyInput {
-  @Field(() => Int, { description: 'Minor units (cents), a positive integer.' })
-  @IsInt()
-  @IsPositive()
-  amountMinor!: number;
-
-  @Field({
-    description:
-      'ISO 4217 currency code, e.g. EUR (three capital letters; one that is not ISO 4217 is INVALID_MONEY).',
-  })
-  // Shape only: which codes exist is the domain's to say (INVALID_MONEY), from the same table
-  // that gives each currency's minor units.
-  @Matches(/^[A-Z]{3}$/)
-  currency!: string;
-}
-
-const needsAmount = (o: { kind: string }) =>
-  o.kind === 'PARTIAL_REFUND' || o.kind === 'RETURN_AND_REFUND';
-
-@InputType('SolutionInput', { description: 'A proposed solution.' })
-export class SolutionInput {
-  @Field(() => SolutionKind, { description: 'What is proposed.' })
-  @IsEnum(SolutionKind)
-  kind!: keyof typeof SolutionKind;
-
-  @Field(() => MoneyInput, {
-    nullable: true,
-    description: 'The refund; required for PARTIAL_REFUND and RETURN_AND_REFUND.',
-  })
-  @ValidateIf(needsAmount)
-  @IsDefined()
-  @ValidateNested()
-  @Type(() => MoneyInput)
-  amount?: MoneyInput;
-
-  @Field(() => ReturnShippingPayer, {
-    nullable: true,
-    description: 'Who pays the return; required for RETURN_AND_REFUND.',
-  })
-  @ValidateIf((o: SolutionInput) => o.kind === 'RETURN_AND_REFUND')
-  @IsEnum(ReturnShippingPayer)
-  returnShippingPaidBy?: keyof typeof ReturnShippingPayer;
-}
-
-@InputType('RulingInput', { description: 'A mediator’s ruling: a solution, or SELLER_FAVOUR.' })
-export class RulingInput {
-  @Field(() => RulingKind, { description: 'What is decided.' })
-  @IsEnum(RulingKind)
-  kind!: keyof typeof RulingKind;
-
-  @Field(() => MoneyInput, {
-    nullable: true,
-    description: 'The refund; required for PARTIAL_REFUND and RETURN_AND_REFUND.',
-  })
-  @ValidateIf(needsAmount)
-  @IsDefined()
-  @ValidateNested()
-  @Type(() => MoneyInput)
-  amount?: MoneyInput;
-
-  @Field(() => ReturnShippingPayer, {
-    nullable: true,
-    description: 'Who pays the return; required for RETURN_AND_REFUND.',
-  })
-  @ValidateIf((o: RulingInput) => o.kind === 'RETURN_AND_REFUND')
-  @IsEnum(ReturnShippingPayer)
-  returnShippingPaidBy?: keyof typeof ReturnShippingPayer;
 }
 
 @InputType('OrderItemInput', { description: 'One line of an order.' })
@@ -244,26 +168,22 @@ export class OpenDisputeInput extends MutationInput {
   claim!: SolutionInput;
 }
 
-export enum SellerResponse {
-  ACCEPT = 'ACCEPT',
-  REJECT = 'REJECT',
-  COUNTER = 'COUNTER',
-}
-registerEnumType(SellerResponse, {
-  name: 'SellerResponse',
-  description: 'The seller’s first answer to a dispute.',
-  valuesMap: {
-    ACCEPT: { description: 'Accept the buyer’s claim (`proposalId`).' },
-    REJECT: { description: 'Reject it (the buyer may then escalate at once).' },
-    COUNTER: { description: 'Propose something else (`counterProposal`).' },
+export const SellerResponse = domainEnum(
+  SELLER_RESPONSES,
+  'SellerResponse',
+  'The seller’s first answer to a dispute.',
+  {
+    ACCEPT: 'Accept the buyer’s claim (`proposalId`).',
+    REJECT: 'Reject it (the buyer may then escalate at once).',
+    COUNTER: 'Propose something else (`counterProposal`).',
   },
-});
+);
 
 @InputType('RespondToDisputeInput', { description: 'Seller: answer a new dispute.' })
 export class RespondToDisputeInput extends DisputeMutationInput {
   @Field(() => SellerResponse, { description: 'Accept, reject or counter.' })
   @IsEnum(SellerResponse)
-  response!: SellerResponse;
+  response!: keyof typeof SellerResponse;
 
   @Field(() => ID, {
     nullable: true,

@@ -1,327 +1,29 @@
 import { personIdForAnalysts } from '../graphql/person-ids';
-import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
+import type { Ruling } from '@arbiter/disputes';
 import type { DisputeView } from '@arbiter/disputes/application';
+import {
+  DeadlineConsequence,
+  DeadlineKind,
+  DecisionStage,
+  DisputeReason,
+  DisputeStatus,
+  EvidenceKind,
+  EvidenceRequestStatus,
+  ExpectedAction,
+  Outcome,
+  PartyRole,
+  Proposer,
+  ReachedBy,
+  ReturnShippingPayer,
+  RulingKind,
+} from './dispute.enums';
 
 /**
  * The role-shaped `Dispute` GraphQL type and its mapper from `DisputeView` (the command side's
  * view of the folded stream through the domain's visibility rules). Kept apart from the
  * resolvers so the read side's queries can return the same type.
  */
-
-function describedEnum<E extends Record<string, string>>(
-  values: E,
-  name: string,
-  description: string,
-  valueDescriptions: { [K in keyof E]: string },
-): E {
-  const valuesMap = Object.fromEntries(
-    Object.entries(valueDescriptions).map(([key, text]) => [key, { description: text }]),
-  );
-  registerEnumType(values, { name, description, valuesMap: valuesMap as never });
-  return values;
-}
-
-const keys = <K extends string>(...names: K[]) =>
-  Object.fromEntries(names.map((n) => [n, n])) as { [P in K]: P };
-
-export const DisputeStatus = describedEnum(
-  keys(
-    'AWAITING_SELLER',
-    'NEGOTIATING',
-    'IN_MEDIATION',
-    'DECIDED',
-    'IN_APPEAL',
-    'RETURN_REQUESTED',
-    'RETURN_AWAITING_SHIPMENT',
-    'RETURN_IN_TRANSIT',
-    'REPLACEMENT_AWAITING_SHIPMENT',
-    'REPLACEMENT_IN_TRANSIT',
-    'REFUND_PENDING',
-    'CLOSED',
-    'CANCELLED',
-  ),
-  'DisputeStatus',
-  'Where a dispute is in its life cycle.',
-  {
-    AWAITING_SELLER: 'Opened; the seller has not responded yet.',
-    NEGOTIATING: 'Buyer and seller exchange proposals, evidence and messages.',
-    IN_MEDIATION: 'Escalated to a mediator.',
-    DECIDED: 'A mediator decided; the appeal window is open.',
-    IN_APPEAL: 'A party appealed; a senior mediator decides.',
-    RETURN_REQUESTED: 'The item goes back: waiting for the seller to give a return address.',
-    RETURN_AWAITING_SHIPMENT: 'Waiting for the buyer to ship the return.',
-    RETURN_IN_TRANSIT: 'The return is on its way; the seller confirms its arrival.',
-    REPLACEMENT_AWAITING_SHIPMENT:
-      'A replacement or resend was agreed or decided: waiting for the seller to ship it (else the buyer is refunded in full).',
-    REPLACEMENT_IN_TRANSIT:
-      'The replacement is on its way; the buyer confirms it arrived or reports a problem before the complaint window ends.',
-    REFUND_PENDING: 'A refund is due; waiting for the platform to confirm the payout.',
-    CLOSED: 'Resolved; see the outcome.',
-    CANCELLED: 'The buyer cancelled the dispute.',
-  },
-);
-
-export const DisputeReason = describedEnum(
-  keys(
-    'ITEM_NOT_RECEIVED',
-    'NOT_AS_DESCRIBED',
-    'QUALITY_ISSUE',
-    'DAMAGED',
-    'WRONG_ITEM',
-    'MISSING_PARTS',
-    'EMPTY_PACKAGE',
-    'COUNTERFEIT',
-    'OTHER',
-  ),
-  'DisputeReason',
-  'Why the buyer opened the dispute.',
-  {
-    ITEM_NOT_RECEIVED: 'The item never arrived.',
-    NOT_AS_DESCRIBED: 'The item differs from its description.',
-    QUALITY_ISSUE: 'The item is of poor quality or does not work.',
-    DAMAGED: 'The item arrived damaged.',
-    WRONG_ITEM: 'Another item was sent.',
-    MISSING_PARTS: 'Parts or accessories are missing.',
-    EMPTY_PACKAGE: 'The package arrived empty.',
-    COUNTERFEIT: 'The item is a counterfeit.',
-    OTHER: 'Any other reason (see the description).',
-  },
-);
-
-export const SolutionKind = describedEnum(
-  keys('FULL_REFUND', 'PARTIAL_REFUND', 'RETURN_AND_REFUND', 'REPLACEMENT', 'RESEND'),
-  'SolutionKind',
-  'What a buyer, seller or mediator proposes.',
-  {
-    FULL_REFUND: 'Refund what is left of the order total.',
-    PARTIAL_REFUND: 'Refund `amount`; the buyer keeps the item.',
-    RETURN_AND_REFUND: 'The buyer returns the item and is refunded `amount`.',
-    REPLACEMENT: 'The seller sends a replacement.',
-    RESEND: 'The seller sends the item again.',
-  },
-);
-
-export const RulingKind = describedEnum(
-  keys(
-    'FULL_REFUND',
-    'PARTIAL_REFUND',
-    'RETURN_AND_REFUND',
-    'REPLACEMENT',
-    'RESEND',
-    'SELLER_FAVOUR',
-  ),
-  'RulingKind',
-  'A solution, or (mediators only) the claim rejected in the seller’s favour.',
-  {
-    FULL_REFUND: 'Refund what is left of the order total.',
-    PARTIAL_REFUND: 'Refund `amount`; the buyer keeps the item.',
-    RETURN_AND_REFUND: 'The buyer returns the item and is refunded `amount`.',
-    REPLACEMENT: 'The seller sends a replacement.',
-    RESEND: 'The seller sends the item again.',
-    SELLER_FAVOUR: 'The claim is rejected; the payment goes to the seller.',
-  },
-);
-
-export const ReturnShippingPayer = describedEnum(
-  keys('buyer', 'seller', 'platform'),
-  'ReturnShippingPayer',
-  'Who pays the return shipping.',
-  { buyer: 'The buyer pays.', seller: 'The seller pays.', platform: 'The marketplace pays.' },
-);
-
-export const Proposer = describedEnum(
-  keys('buyer', 'seller', 'mediator'),
-  'Proposer',
-  'Who made a proposal.',
-  {
-    buyer: 'The buyer.',
-    seller: 'The seller.',
-    mediator: 'The mediator (a platform solution).',
-  },
-);
-
-export const PartyRole = describedEnum(
-  keys('buyer', 'seller'),
-  'PartyRole',
-  'One of the two parties of an order.',
-  {
-    buyer: 'The buyer.',
-    seller: 'The seller.',
-  },
-);
-
-export const EvidenceKind = describedEnum(
-  keys('PHOTO', 'VIDEO', 'DOCUMENT', 'TRACKING', 'TEXT'),
-  'EvidenceKind',
-  'What a piece of evidence is.',
-  {
-    PHOTO: 'An uploaded photo.',
-    VIDEO: 'An uploaded video.',
-    DOCUMENT: 'An uploaded document (PDF, text).',
-    TRACKING: 'Carrier tracking, as text or a file.',
-    TEXT: 'A written statement.',
-  },
-);
-
-export const EvidenceRequestStatus = describedEnum(
-  keys('OPEN', 'ANSWERED', 'LAPSED'),
-  'EvidenceRequestStatus',
-  'Where a mediator’s request for evidence stands.',
-  {
-    OPEN: 'Waiting for the party.',
-    ANSWERED: 'The party answered it.',
-    LAPSED: 'Its deadline passed unanswered.',
-  },
-);
-
-export const DecisionStage = describedEnum(
-  keys('MEDIATION', 'APPEAL'),
-  'DecisionStage',
-  'Which decision it is.',
-  {
-    MEDIATION: 'The mediator’s decision.',
-    APPEAL: 'The senior mediator’s decision on an appeal (final).',
-  },
-);
-
-export const Outcome = describedEnum(
-  keys(
-    'BUYER_FULL_REFUND',
-    'BUYER_PARTIAL_REFUND',
-    'REPLACEMENT',
-    'RESEND',
-    'SELLER_FAVOUR',
-    'CANCELLED_BY_BUYER',
-  ),
-  'Outcome',
-  'How a dispute ended.',
-  {
-    BUYER_FULL_REFUND: 'The buyer was refunded in full.',
-    BUYER_PARTIAL_REFUND: 'The buyer was refunded in part.',
-    REPLACEMENT: 'The seller replaces the item.',
-    RESEND: 'The seller sends the item again.',
-    SELLER_FAVOUR: 'The claim was rejected.',
-    CANCELLED_BY_BUYER: 'The buyer cancelled.',
-  },
-);
-
-export const ReachedBy = describedEnum(
-  keys('AGREEMENT', 'SELLER_TIMEOUT', 'MEDIATION', 'APPEAL', 'BUYER_CANCEL', 'RETURN_TIMEOUT'),
-  'ReachedBy',
-  'Who or what reached the outcome.',
-  {
-    AGREEMENT: 'The parties agreed.',
-    SELLER_TIMEOUT: 'The seller did not respond in time.',
-    MEDIATION: 'A mediator decided.',
-    APPEAL: 'A senior mediator decided an appeal.',
-    BUYER_CANCEL: 'The buyer cancelled.',
-    RETURN_TIMEOUT: 'A return deadline passed.',
-  },
-);
-
-export const DeadlineKind = describedEnum(
-  keys(
-    'SELLER_RESPONSE',
-    'NEGOTIATION',
-    'APPEAL_WINDOW',
-    'RETURN_ADDRESS',
-    'RETURN_SHIPMENT',
-    'RETURN_DELIVERY',
-    'RETURN_RECEIPT',
-    'REPLACEMENT_SHIPMENT',
-    'REPLACEMENT_COMPLAINT',
-    'EVIDENCE_REQUEST',
-  ),
-  'DeadlineKind',
-  'A deadline: the current phase’s, or an evidence request’s.',
-  {
-    SELLER_RESPONSE: 'The seller must respond.',
-    NEGOTIATION: 'The negotiation escalates by itself.',
-    APPEAL_WINDOW: 'The decision becomes final.',
-    RETURN_ADDRESS: 'The seller must give a return address.',
-    RETURN_SHIPMENT: 'The buyer must ship the return.',
-    RETURN_DELIVERY:
-      'The platform must record the return’s delivery; if it does not, the case goes to a mediator.',
-    RETURN_RECEIPT: 'The seller must confirm the return arrived.',
-    REPLACEMENT_SHIPMENT: 'The seller must ship the replacement or resend.',
-    REPLACEMENT_COMPLAINT: 'The buyer may report a problem with the replacement until then.',
-    EVIDENCE_REQUEST: 'The party asked must answer the mediator’s evidence request.',
-  },
-);
-
-export const ExpectedAction = describedEnum(
-  keys(
-    'RESPOND_TO_DISPUTE',
-    'NEGOTIATE',
-    'ANSWER_PROPOSAL',
-    'TAKE_CASE',
-    'ANSWER_EVIDENCE_REQUEST',
-    'DECIDE',
-    'ACCEPT_OR_APPEAL_DECISION',
-    'TAKE_APPEAL',
-    'DECIDE_APPEAL',
-    'PROVIDE_RETURN_ADDRESS',
-    'SHIP_RETURN',
-    'RECORD_RETURN_DELIVERY',
-    'CONFIRM_RETURN_RECEIVED',
-    'CONFIRM_REFUND_PAYOUT',
-    'SHIP_REPLACEMENT',
-    'CONFIRM_REPLACEMENT_RECEIVED',
-    'REPORT_REPLACEMENT_PROBLEM',
-  ),
-  'ExpectedAction',
-  'What the caller is expected to do next.',
-  {
-    RESPOND_TO_DISPUTE: 'Accept, reject or counter the buyer’s claim.',
-    NEGOTIATE: 'Propose, add evidence, message, or escalate.',
-    ANSWER_PROPOSAL: 'Accept the other side’s (or the mediator’s) proposal, or counter it.',
-    TAKE_CASE: 'Take the escalated case.',
-    ANSWER_EVIDENCE_REQUEST: 'Add the evidence the mediator asked for.',
-    DECIDE: 'Decide the case.',
-    ACCEPT_OR_APPEAL_DECISION: 'Accept the decision or appeal it.',
-    TAKE_APPEAL: 'Take the appeal.',
-    DECIDE_APPEAL: 'Decide the appeal.',
-    PROVIDE_RETURN_ADDRESS: 'Give the return address.',
-    SHIP_RETURN: 'Ship the return and give its tracking.',
-    RECORD_RETURN_DELIVERY:
-      'Record that the carrier delivered the return (starts the seller’s receipt deadline).',
-    CONFIRM_RETURN_RECEIVED: 'Confirm the return arrived (or dispute its condition).',
-    CONFIRM_REFUND_PAYOUT: 'Confirm the refund was paid out.',
-    SHIP_REPLACEMENT: 'Ship the replacement (or resend the item) and give its tracking.',
-    CONFIRM_REPLACEMENT_RECEIVED: 'Confirm the replacement arrived as agreed.',
-    REPORT_REPLACEMENT_PROBLEM:
-      'Report that the replacement did not arrive or is not as agreed (back to mediation).',
-  },
-);
-
-export const DeadlineConsequence = describedEnum(
-  keys(
-    'BUYER_PROPOSAL_ACCEPTED',
-    'ESCALATED_TO_MEDIATION',
-    'EVIDENCE_REQUEST_LAPSES',
-    'DECISION_BECOMES_FINAL',
-    'REFUND_WITHOUT_RETURN',
-    'CLOSED_IN_SELLER_FAVOUR',
-    'REFUND_RELEASED',
-    'REFUND_INSTEAD_OF_REPLACEMENT',
-    'REPLACEMENT_DEEMED_RECEIVED',
-  ),
-  'DeadlineConsequence',
-  'What happens by itself when a deadline passes.',
-  {
-    BUYER_PROPOSAL_ACCEPTED: 'The buyer’s proposal is accepted on the seller’s behalf.',
-    ESCALATED_TO_MEDIATION: 'The dispute goes to a mediator.',
-    EVIDENCE_REQUEST_LAPSES: 'The request lapses; the mediator may decide without it.',
-    DECISION_BECOMES_FINAL: 'The decision becomes final.',
-    REFUND_WITHOUT_RETURN: 'The buyer is refunded without returning the item.',
-    CLOSED_IN_SELLER_FAVOUR: 'The dispute closes in the seller’s favour.',
-    REFUND_RELEASED: 'The refund is released.',
-    REFUND_INSTEAD_OF_REPLACEMENT:
-      'The seller did not ship the replacement: the buyer is refunded in full instead.',
-    REPLACEMENT_DEEMED_RECEIVED:
-      'No problem was reported: the replacement counts as received and the dispute closes.',
-  },
-);
 
 @ObjectType('Money', {
   description: 'An amount in integer minor units (cents) of an ISO 4217 currency.',
@@ -753,14 +455,11 @@ export class DisputeType {
   nextAction!: NextActionType | null;
 }
 
-const ruling = (value: {
-  kind: string;
-  amount?: MoneyType;
-  returnShippingPaidBy?: string;
-}): RulingType => ({
-  kind: value.kind as RulingType['kind'],
-  amount: value.amount ?? null,
-  returnShippingPaidBy: (value.returnShippingPaidBy ?? null) as RulingType['returnShippingPaidBy'],
+/** A domain ruling in the GraphQL shape: fields a kind does not carry read null. */
+const ruling = (value: Ruling): RulingType => ({
+  kind: value.kind,
+  amount: 'amount' in value ? value.amount : null,
+  returnShippingPaidBy: 'returnShippingPaidBy' in value ? value.returnShippingPaidBy : null,
 });
 
 /** `DisputeView` → `Dispute`: the view is already role-shaped; only rulings change form. */
@@ -785,5 +484,5 @@ export function toDisputeType(view: DisputeView): DisputeType {
       ...view.outcome,
       ruling: view.outcome.ruling && ruling(view.outcome.ruling),
     },
-  } as DisputeType;
+  };
 }

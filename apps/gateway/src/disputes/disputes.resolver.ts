@@ -2,38 +2,20 @@ import { Inject } from '@nestjs/common';
 import { Args, Mutation, Resolver } from '@nestjs/graphql';
 import { CommandBus } from '@nestjs/cqrs';
 import { CurrentRequestContext, RequestContext } from '@arbiter/auth';
-import { Actor, Ruling, Solution } from '@arbiter/disputes';
+import { Actor } from '@arbiter/disputes';
 import {
-  AcceptDecisionCommand,
-  AcceptProposalCommand,
   AddEvidenceCommand,
-  AddInternalNoteCommand,
-  AppealDecisionCommand,
-  CancelDisputeCommand,
   commandIdFor,
+  type CommandMessage,
   ConfirmRefundPayoutCommand,
-  ConfirmReturnReceivedCommand,
-  DecideAppealCommand,
-  DecideDisputeCommand,
+  DisputeCommandMessage,
   DisputeOutcome,
-  DisputeReturnConditionCommand,
-  EscalateDisputeCommand,
   fingerprinted,
   Issued,
-  MarkRefundSentCommand,
   OpenDisputeCommand,
-  PostMessageCommand,
-  ProvideReturnAddressCommand,
-  RecordReturnDeliveryCommand,
-  RequestEvidenceCommand,
-  RespondToDisputeCommand,
-  ShipReturnCommand,
-  ShipReplacementCommand,
-  ConfirmReplacementReceivedCommand,
-  ReportReplacementProblemCommand,
-  SubmitProposalCommand,
-  TakeCaseCommand,
-  WithdrawProposalCommand,
+  RespondToDisputeInput as RespondToDisputeAnswer,
+  TableCommandType,
+  TableInput,
 } from '@arbiter/disputes/application';
 import type { Command } from '@nestjs/cqrs';
 import {
@@ -53,13 +35,12 @@ import {
   ProvideReturnAddressInput,
   RequestEvidenceInput,
   RespondToDisputeInput,
-  RulingInput,
   ShipReturnInput,
   ShipReplacementInput,
   ReportReplacementProblemInput,
-  SolutionInput,
   SubmitProposalInput,
 } from './dispute.inputs';
+import { toRuling, toSolution } from './solution.inputs';
 import { ReadAfterWrite } from '../read/read-after-write';
 import { DisputeType, toDisputeType } from './dispute.type';
 import { asCommandFailure } from '../errors/error-mapping';
@@ -75,32 +56,10 @@ export function issuedFrom(context: RequestContext, input: { idempotencyKey?: st
   return { actor, commandId: commandIdFor(actor, key), correlationId: context.correlationId };
 }
 
-/** GraphQL input → domain ruling, with only the fields its kind carries. */
-export function toRuling(input: RulingInput | SolutionInput): Ruling {
-  // The validator required `amount` (and the payer) for the kinds that carry them.
-  const amount = {
-    amountMinor: input.amount?.amountMinor ?? 0,
-    currency: input.amount?.currency ?? '',
-  };
-  switch (input.kind) {
-    case 'PARTIAL_REFUND':
-      return { kind: input.kind, amount };
-    case 'RETURN_AND_REFUND':
-      return {
-        kind: input.kind,
-        amount,
-        returnShippingPaidBy: input.returnShippingPaidBy ?? 'seller',
-      };
-    default:
-      return { kind: input.kind };
-  }
-}
-const toSolution = (input: SolutionInput) => toRuling(input) as Solution;
-
 const INPUT = { description: 'What to do; see the input type.' };
 
 /**
- * Every dispute action of every role (DOMAIN.md "Actors"). Each mutation sends one command and
+ * Every dispute action of every role (docs/domain.md#roles). Each mutation sends one command and
  * answers with the dispute as the caller may see it after that command: the read model's view
  * once it shows the change (a bounded wait), else the command's own; the response's
  * `extensions.readYourWrites` says which (ReadAfterWrite). Authorization is the domain's: a
@@ -116,7 +75,7 @@ export class DisputesResolver {
   private async run(
     context: RequestContext,
     input: { idempotencyKey?: string },
-    command: (issued: Issued) => Command<DisputeOutcome>,
+    command: (issued: Issued) => Command<DisputeOutcome> & CommandMessage,
   ): Promise<DisputeType> {
     const outcome = await this.bus
       .execute(fingerprinted(command, issuedFrom(context, input)))
@@ -125,6 +84,20 @@ export class DisputesResolver {
       });
     const { view } = await this.readAfterWrite.answer(context, outcome);
     return toDisputeType(view);
+  }
+
+  /** A table command (`DISPUTE_COMMANDS`): its type, its dispute and the client's input as its data. */
+  private send<T extends TableCommandType>(
+    context: RequestContext,
+    input: { idempotencyKey?: string; disputeId: string },
+    type: T,
+    data: TableInput<T>,
+  ): Promise<DisputeType> {
+    return this.run(
+      context,
+      input,
+      (issued) => new DisputeCommandMessage(type, input.disputeId, data, issued),
+    );
   }
 
   @Mutation(() => DisputeType, {
@@ -148,16 +121,11 @@ export class DisputesResolver {
     @Args('input', INPUT) input: RespondToDisputeInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    const { disputeId, response, comment, counterProposal, proposalId } = input;
+    const { response, comment, counterProposal, proposalId } = input;
     const answer = counterProposal
       ? { response, comment, solution: toSolution(counterProposal) }
       : { response, comment, proposalId };
-    return this.run(
-      context,
-      input,
-      (issued) =>
-        new RespondToDisputeCommand(disputeId, answer as RespondToDisputeCommand['input'], issued),
-    );
+    return this.send(context, input, 'RespondToDispute', answer as RespondToDisputeAnswer);
   }
 
   @Mutation(() => DisputeType, {
@@ -168,16 +136,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: SubmitProposalInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) =>
-        new SubmitProposalCommand(
-          input.disputeId,
-          { solution: toSolution(input.solution) },
-          issued,
-        ),
-    );
+    return this.send(context, input, 'SubmitProposal', { solution: toSolution(input.solution) });
   }
 
   @Mutation(() => DisputeType, { description: 'The proposer: withdraw your current proposal.' })
@@ -185,12 +144,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: ProposalActionInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) =>
-        new WithdrawProposalCommand(input.disputeId, { proposalId: input.proposalId }, issued),
-    );
+    return this.send(context, input, 'WithdrawProposal', { proposalId: input.proposalId });
   }
 
   @Mutation(() => DisputeType, {
@@ -200,12 +154,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: ProposalActionInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) =>
-        new AcceptProposalCommand(input.disputeId, { proposalId: input.proposalId }, issued),
-    );
+    return this.send(context, input, 'AcceptProposal', { proposalId: input.proposalId });
   }
 
   @Mutation(() => DisputeType, {
@@ -235,11 +184,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: PostMessageInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) => new PostMessageCommand(input.disputeId, { body: input.body }, issued),
-    );
+    return this.send(context, input, 'PostMessage', { body: input.body });
   }
 
   @Mutation(() => DisputeType, {
@@ -249,11 +194,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: DisputeActionInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) => new EscalateDisputeCommand(input.disputeId, {}, issued),
-    );
+    return this.send(context, input, 'EscalateDispute', {});
   }
 
   @Mutation(() => DisputeType, { description: 'Buyer: cancel the dispute before it is resolved.' })
@@ -261,11 +202,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: CancelDisputeInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) => new CancelDisputeCommand(input.disputeId, { comment: input.comment }, issued),
-    );
+    return this.send(context, input, 'CancelDispute', { comment: input.comment });
   }
 
   @Mutation(() => DisputeType, {
@@ -275,7 +212,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: DisputeActionInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(context, input, (issued) => new TakeCaseCommand(input.disputeId, {}, issued));
+    return this.send(context, input, 'TakeCase', {});
   }
 
   @Mutation(() => DisputeType, { description: 'The assigned mediator: ask a party for evidence.' })
@@ -283,12 +220,8 @@ export class DisputesResolver {
     @Args('input', INPUT) input: RequestEvidenceInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    const { disputeId, from, prompt } = input;
-    return this.run(
-      context,
-      input,
-      (issued) => new RequestEvidenceCommand(disputeId, { from, prompt }, issued),
-    );
+    const { from, prompt } = input;
+    return this.send(context, input, 'RequestEvidence', { from, prompt });
   }
 
   @Mutation(() => DisputeType, {
@@ -298,11 +231,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: AddInternalNoteInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) => new AddInternalNoteCommand(input.disputeId, { note: input.note }, issued),
-    );
+    return this.send(context, input, 'AddInternalNote', { note: input.note });
   }
 
   @Mutation(() => DisputeType, { description: 'The assigned mediator: decide the case.' })
@@ -310,13 +239,8 @@ export class DisputesResolver {
     @Args('input', INPUT) input: DecideInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    const { disputeId, ruling, rationale } = input;
-    return this.run(
-      context,
-      input,
-      (issued) =>
-        new DecideDisputeCommand(disputeId, { ruling: toRuling(ruling), rationale }, issued),
-    );
+    const { ruling, rationale } = input;
+    return this.send(context, input, 'DecideDispute', { ruling: toRuling(ruling), rationale });
   }
 
   @Mutation(() => DisputeType, { description: 'A party: accept the current decision.' })
@@ -324,12 +248,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: DecisionActionInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) =>
-        new AcceptDecisionCommand(input.disputeId, { decisionId: input.decisionId }, issued),
-    );
+    return this.send(context, input, 'AcceptDecision', { decisionId: input.decisionId });
   }
 
   @Mutation(() => DisputeType, {
@@ -339,12 +258,8 @@ export class DisputesResolver {
     @Args('input', INPUT) input: AppealDecisionInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    const { disputeId, decisionId, newInformation } = input;
-    return this.run(
-      context,
-      input,
-      (issued) => new AppealDecisionCommand(disputeId, { decisionId, newInformation }, issued),
-    );
+    const { decisionId, newInformation } = input;
+    return this.send(context, input, 'AppealDecision', { decisionId, newInformation });
   }
 
   @Mutation(() => DisputeType, {
@@ -354,13 +269,8 @@ export class DisputesResolver {
     @Args('input', INPUT) input: DecideInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    const { disputeId, ruling, rationale } = input;
-    return this.run(
-      context,
-      input,
-      (issued) =>
-        new DecideAppealCommand(disputeId, { ruling: toRuling(ruling), rationale }, issued),
-    );
+    const { ruling, rationale } = input;
+    return this.send(context, input, 'DecideAppeal', { ruling: toRuling(ruling), rationale });
   }
 
   @Mutation(() => DisputeType, { description: 'Seller: give the return address.' })
@@ -370,11 +280,7 @@ export class DisputesResolver {
   ) {
     const { name, lines, postalCode, country } = input.address;
     const address = { name, lines: [...lines], postalCode, country };
-    return this.run(
-      context,
-      input,
-      (issued) => new ProvideReturnAddressCommand(input.disputeId, { address }, issued),
-    );
+    return this.send(context, input, 'ProvideReturnAddress', { address });
   }
 
   @Mutation(() => DisputeType, { description: 'Buyer: the return shipped, with its tracking.' })
@@ -382,12 +288,8 @@ export class DisputesResolver {
     @Args('input', INPUT) input: ShipReturnInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    const { disputeId, carrier, trackingNumber } = input;
-    return this.run(
-      context,
-      input,
-      (issued) => new ShipReturnCommand(disputeId, { carrier, trackingNumber }, issued),
-    );
+    const { carrier, trackingNumber } = input;
+    return this.send(context, input, 'ShipReturn', { carrier, trackingNumber });
   }
 
   @Mutation(() => DisputeType, {
@@ -398,11 +300,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: DisputeActionInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) => new RecordReturnDeliveryCommand(input.disputeId, {}, issued),
-    );
+    return this.send(context, input, 'RecordReturnDelivery', {});
   }
 
   @Mutation(() => DisputeType, {
@@ -412,11 +310,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: DisputeActionInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) => new ConfirmReturnReceivedCommand(input.disputeId, {}, issued),
-    );
+    return this.send(context, input, 'ConfirmReturnReceived', {});
   }
 
   @Mutation(() => DisputeType, {
@@ -427,12 +321,8 @@ export class DisputesResolver {
     @Args('input', INPUT) input: ShipReplacementInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    const { disputeId, carrier, trackingNumber } = input;
-    return this.run(
-      context,
-      input,
-      (issued) => new ShipReplacementCommand(disputeId, { carrier, trackingNumber }, issued),
-    );
+    const { carrier, trackingNumber } = input;
+    return this.send(context, input, 'ShipReplacement', { carrier, trackingNumber });
   }
 
   @Mutation(() => DisputeType, {
@@ -442,11 +332,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: DisputeActionInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) => new ConfirmReplacementReceivedCommand(input.disputeId, {}, issued),
-    );
+    return this.send(context, input, 'ConfirmReplacementReceived', {});
   }
 
   @Mutation(() => DisputeType, {
@@ -457,16 +343,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: ReportReplacementProblemInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) =>
-        new ReportReplacementProblemCommand(
-          input.disputeId,
-          { statement: input.statement },
-          issued,
-        ),
-    );
+    return this.send(context, input, 'ReportReplacementProblem', { statement: input.statement });
   }
 
   @Mutation(() => DisputeType, {
@@ -476,12 +353,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: DisputeReturnConditionInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    return this.run(
-      context,
-      input,
-      (issued) =>
-        new DisputeReturnConditionCommand(input.disputeId, { statement: input.statement }, issued),
-    );
+    return this.send(context, input, 'DisputeReturnCondition', { statement: input.statement });
   }
 
   @Mutation(() => DisputeType, {
@@ -492,13 +364,9 @@ export class DisputesResolver {
     @Args('input', INPUT) input: MarkRefundSentInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    const { disputeId, reference, amount } = input;
+    const { reference, amount } = input;
     const sent = { amountMinor: amount.amountMinor, currency: amount.currency };
-    return this.run(
-      context,
-      input,
-      (issued) => new MarkRefundSentCommand(disputeId, { reference, amount: sent }, issued),
-    );
+    return this.send(context, input, 'MarkRefundSent', { reference, amount: sent });
   }
 
   @Mutation(() => DisputeType, {

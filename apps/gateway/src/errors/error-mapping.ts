@@ -1,7 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Actor } from '@arbiter/auth';
-import { DomainError } from '@arbiter/disputes';
+import { AUDIENCE_OF_ROLE, DomainError } from '@arbiter/disputes';
 import { EventIdConflictError } from '@arbiter/event-store';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '@arbiter/platform/database-errors';
 import { InputValidationError } from './input-validation';
@@ -25,8 +25,8 @@ export interface ApiError {
  */
 const CONCEALED_CODES = new Set(['NOT_A_PARTY', 'FORBIDDEN_FOR_ROLE']);
 const NOT_FOUND_CODES = new Set(['DISPUTE_NOT_FOUND', 'ORDER_NOT_FOUND']);
-/** Roles that may see every dispute, so "not found" reveals nothing to them. */
-const SEES_ALL_DISPUTES = new Set(['mediator', 'senior_mediator', 'platform', 'analyst', 'system']);
+/** Every role but the parties may see every dispute, so "not found" reveals nothing to them. */
+const seesAllDisputes = (actor: Actor): boolean => AUDIENCE_OF_ROLE[actor.role] !== 'party';
 
 /** Codes about the request rather than the dispute: the request conflicts with an earlier one. */
 const CONFLICT_CODES = new Set(['IDEMPOTENCY_KEY_REUSED']);
@@ -88,7 +88,7 @@ export function toApiError(error: unknown, actor: Actor | null | undefined): Api
   if (isDomainError(error)) {
     if (CONCEALED_CODES.has(error.code)) return CONCEALED;
     if (NOT_FOUND_CODES.has(error.code)) {
-      return actor && SEES_ALL_DISPUTES.has(actor.role)
+      return actor && seesAllDisputes(actor)
         ? { code: error.code, message: error.message, httpStatus: HttpStatus.NOT_FOUND }
         : CONCEALED;
     }

@@ -1,29 +1,21 @@
-import { Field, ID, ObjectType, Query, registerEnumType, Resolver } from '@nestjs/graphql';
-import { Actor, ActorRole, CurrentActor } from '@arbiter/auth';
+import { Field, ID, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Actor, ACTOR_ROLES, ActorRole, CurrentActor } from '@arbiter/auth';
+import { domainEnum } from './domain-enum';
 
-export enum ActorRoleValue {
-  buyer = 'buyer',
-  seller = 'seller',
-  mediator = 'mediator',
-  senior_mediator = 'senior_mediator',
-  platform = 'platform',
-  analyst = 'analyst',
-  system = 'system',
-}
-
-registerEnumType(ActorRoleValue, {
-  name: 'ActorRole',
-  description: 'What an actor may do in a dispute (see the roles table of the domain).',
-  valuesMap: {
-    buyer: { description: "The order's buyer." },
-    seller: { description: "The order's seller." },
-    mediator: { description: 'Platform staff who mediate escalated disputes.' },
-    senior_mediator: { description: 'A mediator who may also decide appeals.' },
-    platform: { description: "The marketplace's order system (a service account)." },
-    analyst: { description: 'Reads event streams and statistics, never personal free text.' },
-    system: { description: 'Arbiter itself, when a deadline passes.' },
+export const ActorRoleValue = domainEnum(
+  ACTOR_ROLES,
+  'ActorRole',
+  'What an actor may do in a dispute (see the roles table of the domain).',
+  {
+    buyer: "The order's buyer.",
+    seller: "The order's seller.",
+    mediator: 'Platform staff who mediate escalated disputes.',
+    senior_mediator: 'A mediator who may also decide appeals.',
+    platform: "The marketplace's order system (a service account).",
+    analyst: 'Reads event streams and statistics, never personal free text.',
+    system: 'Arbiter itself, when a deadline passes.',
   },
-});
+);
 
 @ObjectType('Actor', { description: 'Someone (or something) acting on disputes.' })
 export class ActorType {

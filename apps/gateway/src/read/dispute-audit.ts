@@ -24,7 +24,7 @@ export interface DisputeAuditResult {
 }
 
 /**
- * DOMAIN.md "Audit": the case as it stood at a revision or an instant, replayed from the stream
+ * docs/domain.md#audit: the case as it stood at a revision or an instant, replayed from the stream
  * through the domain's `evolve` (never from a read model), and the proof that the stream was not
  * altered: each event's metadata hash chains to the previous one (see audit-chain.ts).
  */

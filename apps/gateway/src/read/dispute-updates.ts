@@ -1,16 +1,14 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { DISPUTE_EVENT_TYPES } from '@arbiter/disputes';
 import { EVENT_STORE, type EventStore, type Subscription } from '@arbiter/event-store';
+import { exponentialDelay, type ExponentialBackoff } from '@arbiter/platform/backoff';
 
 type Listener = (position: bigint) => void;
 
 export const DISPUTE_UPDATES_RETRY = Symbol('DISPUTE_UPDATES_RETRY');
 
 /** Backoff before re-opening a failed store subscription: doubling from `initialMs`, capped at `maxMs`. */
-export interface RetryDelays {
-  initialMs: number;
-  maxMs: number;
-}
+export type RetryDelays = ExponentialBackoff;
 
 /**
  * Which disputes changed, for `disputeUpdated`: one store subscription (`subscribeToAll`, dispute
@@ -103,7 +101,7 @@ export class DisputeUpdates implements OnModuleDestroy {
       if (!this.wanted()) return;
       if (closedHere && failure === undefined) continue; // closed, then listened to again at once
       failures += 1;
-      const delay = Math.min(this.retry.initialMs * 2 ** (failures - 1), this.retry.maxMs);
+      const delay = exponentialDelay(failures, this.retry);
       const reason =
         failure === undefined
           ? 'the store subscription ended'

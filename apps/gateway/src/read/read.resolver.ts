@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { type Actor, CurrentActor, Roles } from '@arbiter/auth';
-import { DomainError } from '@arbiter/disputes';
+import { DomainError, STAFF_ROLES } from '@arbiter/disputes';
 import { CLOCK, type Clock } from '@arbiter/platform';
 import {
   DEFAULT_PAGE_SIZE,
@@ -32,8 +32,6 @@ import {
 } from './read.types';
 import { paging } from './paging';
 import { toApplicationView } from './to-dispute-view';
-
-const STAFF = ['mediator', 'senior_mediator'] as const;
 
 /** A dispute the caller may not see answers exactly like a missing one (mapped to FORBIDDEN for parties). */
 const missing = () => new DomainError('DISPUTE_NOT_FOUND');
@@ -92,7 +90,7 @@ export class ReadResolver {
     return this.queries.sellerMetrics(actor.id, new Date(this.clock.now()));
   }
 
-  @Roles(...STAFF)
+  @Roles(...STAFF_ROLES)
   @Query(() => MediationQueueConnectionType, {
     description: 'Escalated cases, earliest deadline first, then longest waiting; with flags.',
     complexity: PAGE_COMPLEXITY,
@@ -142,7 +140,7 @@ export class ReadResolver {
     return paging(() => timelinePage(this.db, actor.role, args.id, args));
   }
 
-  @Roles('analyst', ...STAFF)
+  @Roles('analyst', ...STAFF_ROLES)
   @Query(() => DisputeStatsType, {
     description: 'Counts by status, reason and outcome, and the median time to resolution.',
   })
@@ -157,7 +155,7 @@ export class ReadResolver {
     return disputeStatistics(this.db, filter ?? {});
   }
 
-  @Roles(...STAFF)
+  @Roles(...STAFF_ROLES)
   @Query(() => DisputeAuditType, {
     description: 'The dispute as it stood at a revision or an instant, replayed from its events.',
   })
@@ -191,7 +189,7 @@ export class ReadResolver {
     };
   }
 
-  @Roles(...STAFF)
+  @Roles(...STAFF_ROLES)
   @Query(() => AuditVerificationType, {
     description: 'Checks the hash chain of a dispute’s stored events.',
   })

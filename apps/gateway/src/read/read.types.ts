@@ -14,7 +14,8 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { DisputeReason, DisputeStatus, DisputeType, MoneyType } from '../disputes/dispute.type';
+import { DisputeReason, DisputeStatus } from '../disputes/dispute.enums';
+import { DisputeType, MoneyType } from '../disputes/dispute.type';
 
 @InputType('DisputeFilter', {
   description: 'Narrows a dispute list; every field is optional and they combine with AND.',

@@ -1,9 +1,9 @@
 // Prints a development bearer token: `npm run token -- --role buyer --sub u-1 [--ttl 8h]`.
 import { parseArgs } from 'node:util';
-import { isActorRole } from '../actor';
+import { isActorRole, TOKEN_ROLES } from '../actor';
 import { DEVELOPMENT_JWT_SECRET, signDevelopmentToken } from '../development-token';
 
-const USAGE = `usage: npm run -s token -- --role <buyer|seller|mediator|senior_mediator|platform|analyst> --sub <id>
+const USAGE = `usage: npm run -s token -- --role <${TOKEN_ROLES.join('|')}> --sub <id>
   [--ttl 1h]           lifetime: a duration (30m, 8h) or seconds
   [--issuer <iss>]     default JWT_ISSUER
   [--audience <aud>]   default JWT_AUDIENCE

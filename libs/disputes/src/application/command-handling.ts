@@ -10,6 +10,10 @@ import {
   WrongExpectedRevisionError,
 } from '@arbiter/event-store/port';
 import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
+import { jitteredDelay, sleep } from '@arbiter/platform/backoff';
+
+/** The jitter step after a lost race, per attempt: a few ms spread writers of one stream apart. */
+export const CONFLICT_JITTER_MS = 5;
 
 /** The three pure functions of a decider; the handler never holds business rules of its own. */
 export interface Decider<Command, Event extends { type: string; data: unknown }, State> {
@@ -168,7 +172,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
       if (!(error instanceof WrongExpectedRevisionError) || attempt >= maxAttempts)
         throw unavailable(error, context, 'write') ?? error;
       // Another command won the race; back off a little (with jitter) and decide again.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      await sleep(jitteredDelay(attempt, CONFLICT_JITTER_MS));
     }
   }
 }

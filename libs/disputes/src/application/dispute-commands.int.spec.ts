@@ -4,20 +4,10 @@ import {
   PostgresTestSchema,
 } from '@arbiter/event-store/testing';
 import { Actor, Dispute, DomainError, disputeStreamId, orderStreamId, REDACTED } from '../domain';
-import { AcceptDecisionCommand } from './accept-decision/accept-decision';
 import { AddEvidenceCommand } from './add-evidence/add-evidence';
-import { AddInternalNoteCommand } from './add-internal-note/add-internal-note';
-import { AppealDecisionCommand } from './appeal-decision/appeal-decision';
 import { verifyChain } from './audit-chain';
 import { ConfirmRefundPayoutCommand } from './confirm-refund-payout/confirm-refund-payout';
-import { DecideAppealCommand } from './decide-appeal/decide-appeal';
-import { DecideDisputeCommand } from './decide-dispute/decide-dispute';
-import { EscalateDisputeCommand } from './escalate-dispute/escalate-dispute';
 import { OpenDisputeCommand } from './open-dispute/open-dispute';
-import { PostMessageCommand } from './post-message/post-message';
-import { RespondToDisputeCommand } from './respond-to-dispute/respond-to-dispute';
-import { SubmitProposalCommand } from './submit-proposal/submit-proposal';
-import { TakeCaseCommand } from './take-case/take-case';
 import {
   DisputesUnderTest,
   eur,
@@ -26,6 +16,7 @@ import {
   startDisputes,
   StoreUnderTest,
 } from './testing';
+import { DisputeCommandMessage } from './dispute-command';
 
 const buyer: Actor = { id: 'buyer-1', role: 'buyer' };
 const seller: Actor = { id: 'seller-1', role: 'seller' };
@@ -74,7 +65,8 @@ function commandSuite(store: () => StoreUnderTest) {
     const writes = Array.from({ length: 40 }, (_, i) =>
       i % 2 === 0
         ? d.bus.execute(
-            new PostMessageCommand(
+            new DisputeCommandMessage(
+              'PostMessage',
               disputeId,
               { body: `message ${i}` },
               d.as(i % 4 === 0 ? buyer : seller),
@@ -106,7 +98,12 @@ function commandSuite(store: () => StoreUnderTest) {
     const writes = Array.from({ length: 30 }, (_, i) => {
       d.clock.set(new Date(start + (30 - i) * 1000));
       return d.bus.execute(
-        new PostMessageCommand(disputeId, { body: `message ${i}` }, d.as(i % 2 ? buyer : seller)),
+        new DisputeCommandMessage(
+          'PostMessage',
+          disputeId,
+          { body: `message ${i}` },
+          d.as(i % 2 ? buyer : seller),
+        ),
       );
     });
     await Promise.all(writes);
@@ -121,19 +118,26 @@ function commandSuite(store: () => StoreUnderTest) {
     const disputeId = await openedDispute();
     const run = <T>(command: T) => d.bus.execute(command as never) as Promise<{ state: Dispute }>;
     await run(
-      new RespondToDisputeCommand(
+      new DisputeCommandMessage(
+        'RespondToDispute',
         disputeId,
         { response: 'REJECT', comment: 'Works for me' },
         d.as(seller),
       ),
     );
-    await run(new EscalateDisputeCommand(disputeId, {}, d.as(buyer)));
-    await run(new TakeCaseCommand(disputeId, {}, d.as(mediator)));
+    await run(new DisputeCommandMessage('EscalateDispute', disputeId, {}, d.as(buyer)));
+    await run(new DisputeCommandMessage('TakeCase', disputeId, {}, d.as(mediator)));
     await run(
-      new AddInternalNoteCommand(disputeId, { note: 'Buyer seems honest' }, d.as(mediator)),
+      new DisputeCommandMessage(
+        'AddInternalNote',
+        disputeId,
+        { note: 'Buyer seems honest' },
+        d.as(mediator),
+      ),
     );
     const decided = await run(
-      new DecideDisputeCommand(
+      new DisputeCommandMessage(
+        'DecideDispute',
         disputeId,
         { ruling: { kind: 'PARTIAL_REFUND', amount: eur(3_000) }, rationale: 'Half-working' },
         d.as(mediator),
@@ -141,15 +145,17 @@ function commandSuite(store: () => StoreUnderTest) {
     );
     const decisionId = decided.state.decision?.decisionId as string;
     await run(
-      new AppealDecisionCommand(
+      new DisputeCommandMessage(
+        'AppealDecision',
         disputeId,
         { decisionId, newInformation: 'A repair quote' },
         d.as(buyer),
       ),
     );
-    await run(new TakeCaseCommand(disputeId, {}, d.as(senior)));
+    await run(new DisputeCommandMessage('TakeCase', disputeId, {}, d.as(senior)));
     const final = await run(
-      new DecideAppealCommand(
+      new DisputeCommandMessage(
+        'DecideAppeal',
         disputeId,
         { ruling: { kind: 'FULL_REFUND' }, rationale: 'The quote shows it is broken' },
         d.as(senior),
@@ -157,7 +163,9 @@ function commandSuite(store: () => StoreUnderTest) {
     );
     expect(final.state).toMatchObject({ status: 'REFUND_PENDING', refundDue: eur(10_000) });
     expect(
-      await codeOf(run(new AcceptDecisionCommand(disputeId, { decisionId }, d.as(seller)))),
+      await codeOf(
+        run(new DisputeCommandMessage('AcceptDecision', disputeId, { decisionId }, d.as(seller))),
+      ),
     ).toBe('DISPUTE_NOT_DECIDED');
 
     const paid = await run(
@@ -219,9 +227,15 @@ function commandSuite(store: () => StoreUnderTest) {
   it('accepts only the claim the seller names: a replaced claim is refused', async () => {
     const { disputeId, claimId } = await openedWithClaim();
     await d.bus.execute(
-      new SubmitProposalCommand(disputeId, { solution: { kind: 'RESEND' } }, d.as(buyer)),
+      new DisputeCommandMessage(
+        'SubmitProposal',
+        disputeId,
+        { solution: { kind: 'RESEND' } },
+        d.as(buyer),
+      ),
     );
-    const accept = new RespondToDisputeCommand(
+    const accept = new DisputeCommandMessage(
+      'RespondToDispute',
       disputeId,
       { response: 'ACCEPT', comment: 'Sorry', proposalId: claimId },
       d.as(seller),
@@ -232,7 +246,8 @@ function commandSuite(store: () => StoreUnderTest) {
   it('tells someone else nothing about a dispute, whatever its state', async () => {
     const { disputeId, claimId } = await openedWithClaim();
     await d.bus.execute(
-      new RespondToDisputeCommand(
+      new DisputeCommandMessage(
+        'RespondToDispute',
         disputeId,
         { response: 'ACCEPT', comment: 'Sorry', proposalId: claimId },
         d.as(seller),
@@ -241,12 +256,16 @@ function commandSuite(store: () => StoreUnderTest) {
     // The decider checks "closed?" before "yours?"; the handler answers NOT_A_PARTY first.
     expect(
       await codeOf(
-        d.bus.execute(new PostMessageCommand(disputeId, { body: 'hi' }, d.as(stranger))),
+        d.bus.execute(
+          new DisputeCommandMessage('PostMessage', disputeId, { body: 'hi' }, d.as(stranger)),
+        ),
       ),
     ).toBe('NOT_A_PARTY');
     expect(
       await codeOf(
-        d.bus.execute(new PostMessageCommand('no-such', { body: 'hi' }, d.as(stranger))),
+        d.bus.execute(
+          new DisputeCommandMessage('PostMessage', 'no-such', { body: 'hi' }, d.as(stranger)),
+        ),
       ),
     ).toBe('DISPUTE_NOT_FOUND');
   });

@@ -27,10 +27,12 @@ import {
   orderStreamId,
 } from '../domain';
 import { CLOCK, type Clock } from '@arbiter/platform/clock';
+import { jitteredDelay, retrying } from '@arbiter/platform/backoff';
 import {
   Decider,
   deterministicUuid,
   handleCommand,
+  CONFLICT_JITTER_MS,
   HandledCommand,
   requestFingerprint,
 } from './command-handling';
@@ -49,18 +51,34 @@ export interface Issued {
   readonly requestHash?: string;
 }
 
+/** What every command message carries: its domain command type and who issued it. */
+export interface CommandMessage {
+  /** The domain command's type (`PostMessage`, `OpenDispute`, ...). */
+  readonly type: string;
+  readonly issued: Issued;
+}
+
 /**
- * `build(issued)` with the request's fingerprint in `issued`: the command's class and every field
- * but `issued` (the client's input and the ids it names, no time, no correlation id), so the same
- * key sent with another input, on another dispute or for another mutation is IDEMPOTENCY_KEY_REUSED.
- * The edge calls it for every client command; in-process callers (the scheduler) need not. The
- * class name is part of the fingerprint: renaming a command class refuses the retries of commands
- * sent before the rename, so keep the names.
+ * `build(issued)` with the request's fingerprint in `issued`: the domain command's type and every
+ * other field of the message but `issued` (the client's input and the ids it names, no time, no
+ * correlation id), so the same key sent with another input, on another dispute or for another
+ * mutation is IDEMPOTENCY_KEY_REUSED. The edge calls it for every client command; in-process
+ * callers (the scheduler) need not.
+ *
+ * The fingerprint names the command `<type>Command` with the request `{ disputeId | orderId,
+ * input }`: the form fingerprints were first recorded in, kept byte for byte so that a retry with
+ * a key sent before still matches its recorded request. Derived from the domain type, not from any
+ * class name, so renaming or merging message classes changes nothing.
  */
-export function fingerprinted<C extends object>(build: (issued: Issued) => C, issued: Issued): C {
+export function fingerprinted<C extends CommandMessage>(
+  build: (issued: Issued) => C,
+  issued: Issued,
+): C {
   const draft = build(issued);
-  const request = Object.fromEntries(Object.entries(draft).filter(([key]) => key !== 'issued'));
-  const requestHash = requestFingerprint({ command: draft.constructor.name, request });
+  const request = Object.fromEntries(
+    Object.entries(draft).filter(([key]) => key !== 'issued' && key !== 'type'),
+  );
+  const requestHash = requestFingerprint({ command: `${draft.type}Command`, request });
   return build({ ...issued, requestHash });
 }
 
@@ -232,18 +250,15 @@ export class DisputeStreams {
 }
 
 /** Runs `attempt` again (from its first read) when it lost a race; decisions are recomputed. */
-export async function retryOnConflict<T>(
+export function retryOnConflict<T>(
   attempt: () => Promise<T>,
   maxAttempts = MAX_ATTEMPTS,
 ): Promise<T> {
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!(error instanceof WrongExpectedRevisionError) || n >= maxAttempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * n));
-    }
-  }
+  return retrying(attempt, {
+    maxAttempts,
+    retryable: (error) => error instanceof WrongExpectedRevisionError,
+    delayMs: (n) => jitteredDelay(n, CONFLICT_JITTER_MS),
+  });
 }
 
 /** A command's data less the ids the handler creates (distributes over unions of responses). */

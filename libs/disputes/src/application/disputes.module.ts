@@ -1,68 +1,23 @@
 import { DynamicModule, FactoryProvider, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DEFAULT_POLICY, DisputePolicy } from '../domain';
-import { AcceptDecisionHandler } from './accept-decision/accept-decision';
-import { AcceptProposalHandler } from './accept-proposal/accept-proposal';
 import { AddEvidenceHandler } from './add-evidence/add-evidence';
-import { AddInternalNoteHandler } from './add-internal-note/add-internal-note';
-import { AppealDecisionHandler } from './appeal-decision/appeal-decision';
-import { CancelDisputeHandler } from './cancel-dispute/cancel-dispute';
-import { ConfirmDeliveryHandler } from './confirm-delivery/confirm-delivery';
 import { ConfirmRefundPayoutHandler } from './confirm-refund-payout/confirm-refund-payout';
-import { MarkRefundSentHandler } from './mark-refund-sent/mark-refund-sent';
-import { ConfirmReturnReceivedHandler } from './confirm-return-received/confirm-return-received';
-import { DecideAppealHandler } from './decide-appeal/decide-appeal';
-import { DecideDisputeHandler } from './decide-dispute/decide-dispute';
+import { DisputeCommandHandler } from './dispute-command';
 import { DisputeReader } from './dispute-reader';
-import { DisputeReturnConditionHandler } from './dispute-return-condition/dispute-return-condition';
 import { DISPUTE_POLICY, DisputeStreams } from './dispute-streams';
-import { EscalateDisputeHandler } from './escalate-dispute/escalate-dispute';
 import { DisputeDeadlines } from './fire-deadline/fire-deadline';
 import { OpenDisputeHandler } from './open-dispute/open-dispute';
-import { PlaceOrderHandler } from './place-order/place-order';
-import { PostMessageHandler } from './post-message/post-message';
-import { ProvideReturnAddressHandler } from './provide-return-address/provide-return-address';
-import { RecordReturnDeliveryHandler } from './record-return-delivery/record-return-delivery';
-import { RequestEvidenceHandler } from './request-evidence/request-evidence';
-import { RespondToDisputeHandler } from './respond-to-dispute/respond-to-dispute';
-import { ShipOrderHandler } from './ship-order/ship-order';
-import { ShipReturnHandler } from './ship-return/ship-return';
-import { ShipReplacementHandler } from './ship-replacement/ship-replacement';
-import { ConfirmReplacementReceivedHandler } from './confirm-replacement-received/confirm-replacement-received';
-import { ReportReplacementProblemHandler } from './report-replacement-problem/report-replacement-problem';
-import { SubmitProposalHandler } from './submit-proposal/submit-proposal';
-import { TakeCaseHandler } from './take-case/take-case';
-import { WithdrawProposalHandler } from './withdraw-proposal/withdraw-proposal';
+import { ConfirmDeliveryHandler, PlaceOrderHandler, ShipOrderHandler } from './order-commands';
 
+/** The table's one handler (`DISPUTE_COMMANDS`) and the commands that need more. */
 const HANDLERS = [
+  DisputeCommandHandler,
   PlaceOrderHandler,
   ShipOrderHandler,
   ConfirmDeliveryHandler,
   OpenDisputeHandler,
-  RespondToDisputeHandler,
-  SubmitProposalHandler,
-  WithdrawProposalHandler,
-  AcceptProposalHandler,
   AddEvidenceHandler,
-  PostMessageHandler,
-  EscalateDisputeHandler,
-  CancelDisputeHandler,
-  TakeCaseHandler,
-  RequestEvidenceHandler,
-  AddInternalNoteHandler,
-  DecideDisputeHandler,
-  AcceptDecisionHandler,
-  AppealDecisionHandler,
-  DecideAppealHandler,
-  ProvideReturnAddressHandler,
-  ShipReturnHandler,
-  RecordReturnDeliveryHandler,
-  ConfirmReturnReceivedHandler,
-  DisputeReturnConditionHandler,
-  ShipReplacementHandler,
-  ConfirmReplacementReceivedHandler,
-  ReportReplacementProblemHandler,
-  MarkRefundSentHandler,
   ConfirmRefundPayoutHandler,
 ];
 
@@ -74,7 +29,7 @@ export interface DisputesModuleOptions {
 const DISPUTES_OPTIONS = Symbol('DISPUTES_OPTIONS');
 
 /**
- * The command side of disputes: one handler per command on the CommandBus, `DisputeDeadlines`
+ * The command side of disputes: the table commands' one handler and the explicit ones on the CommandBus, `DisputeDeadlines`
  * for the scheduler and `DisputeReader` for the views mutations return. Needs `EVENT_STORE`
  * (EventStoreModule) and the process's one `CLOCK` (PlatformModule), which dates every command,
  * in the application; file evidence needs a global `EVIDENCE_FILES` (the app's

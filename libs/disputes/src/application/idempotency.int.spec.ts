@@ -24,10 +24,10 @@ import {
   handleCommand,
   requestFingerprint,
 } from './command-handling';
-import { PostMessageCommand } from './post-message/post-message';
 import { OpenDisputeCommand } from './open-dispute/open-dispute';
 import { DisputeStreams, fingerprinted, Issued } from './dispute-streams';
 import { DisputesUnderTest, shippedOrder, startDisputes, StoreUnderTest } from './testing';
+import { DisputeCommandMessage } from './dispute-command';
 
 // A counter: enough to see how many times a command took effect.
 type Event = { type: 'Incremented'; data: { by: number } };
@@ -197,7 +197,10 @@ function disputesSuite(store: () => StoreUnderTest) {
     );
   const post = (disputeId: string, key: string, text: string) =>
     d.bus.execute(
-      fingerprinted((i) => new PostMessageCommand(disputeId, { body: text }, i), issued(key)),
+      fingerprinted(
+        (i) => new DisputeCommandMessage('PostMessage', disputeId, { body: text }, i),
+        issued(key),
+      ),
     );
 
   async function openedDispute(): Promise<{ orderId: string; disputeId: string }> {

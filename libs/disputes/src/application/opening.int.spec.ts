@@ -5,8 +5,6 @@ import {
   PostgresTestSchema,
 } from '@arbiter/event-store/testing';
 import { verifyChain } from './audit-chain';
-import { CancelDisputeCommand } from './cancel-dispute/cancel-dispute';
-import { ConfirmDeliveryCommand } from './confirm-delivery/confirm-delivery';
 import { DisputeStreams, idFor } from './dispute-streams';
 import { OpenDisputeCommand } from './open-dispute/open-dispute';
 import {
@@ -16,6 +14,8 @@ import {
   startDisputes,
   StoreUnderTest,
 } from './testing';
+import { DisputeCommandMessage } from './dispute-command';
+import { ConfirmDeliveryCommand } from './order-commands';
 
 const buyer = { id: 'buyer-1', role: 'buyer' } as const;
 const seller = { id: 'seller-1', role: 'seller' } as const;
@@ -162,7 +162,12 @@ function openingSuite(store: () => StoreUnderTest) {
     const first = await open('o-5');
     expect(first.state).toMatchObject({ status: 'AWAITING_SELLER' });
     await d.bus.execute(
-      new CancelDisputeCommand(first.disputeId, { comment: 'Found it' }, d.as(buyer)),
+      new DisputeCommandMessage(
+        'CancelDispute',
+        first.disputeId,
+        { comment: 'Found it' },
+        d.as(buyer),
+      ),
     );
     expect(await codeOf(open('o-5'))).toBe('DISPUTE_REOPEN_NOT_ALLOWED');
     d.clock.advanceDays(30);
@@ -199,7 +204,12 @@ describe('reopening after a cancel, when the policy allows it', () => {
         );
       const first = await d.bus.execute(opening());
       await d.bus.execute(
-        new CancelDisputeCommand(first.disputeId, { comment: 'Oops' }, d.as(buyer)),
+        new DisputeCommandMessage(
+          'CancelDispute',
+          first.disputeId,
+          { comment: 'Oops' },
+          d.as(buyer),
+        ),
       );
       const second = await d.bus.execute(opening());
       const [opened] = await d.store.readStream(disputeStreamId(second.disputeId));

@@ -10,8 +10,7 @@ import { DisputeReader } from './dispute-reader';
 import { DisputeOutcome, Issued, OrderOutcome } from './dispute-streams';
 import { DisputesModule } from './disputes.module';
 import { DisputeDeadlines } from './fire-deadline/fire-deadline';
-import { PlaceOrderCommand } from './place-order/place-order';
-import { ShipOrderCommand } from './ship-order/ship-order';
+import { PlaceOrderCommand, ShipOrderCommand } from './order-commands';
 
 /**
  * Test support for the application tier: the disputes module on a real store (memory, PGlite in

@@ -1,8 +1,15 @@
 import type { FireDeadline } from './dispute.commands';
-import type { DeadlineKind, Decision, Dispute, DisputeState, Resolution } from './dispute.events';
+import type { Decision, Dispute, DisputeState, Resolution } from './dispute.events';
 import type { DisputePolicy } from './policy';
 import type { Instant } from './time';
-import type { Actor, ReachedBy, Role } from './vocabulary';
+import type {
+  Actor,
+  DeadlineConsequence,
+  DeadlineKind,
+  ExpectedActionKind,
+  ReachedBy,
+  Role,
+} from './vocabulary';
 
 /**
  * Read-side helpers over the state: the deadlines armed right now (for the deadline process
@@ -17,17 +24,6 @@ export interface PendingDeadline {
   /** What happens when it passes, in words a view can show. */
   readonly consequence: DeadlineConsequence;
 }
-
-export type DeadlineConsequence =
-  | 'BUYER_PROPOSAL_ACCEPTED'
-  | 'ESCALATED_TO_MEDIATION'
-  | 'EVIDENCE_REQUEST_LAPSES'
-  | 'DECISION_BECOMES_FINAL'
-  | 'REFUND_WITHOUT_RETURN'
-  | 'CLOSED_IN_SELLER_FAVOUR'
-  | 'REFUND_RELEASED'
-  | 'REFUND_INSTEAD_OF_REPLACEMENT'
-  | 'REPLACEMENT_DEEMED_RECEIVED';
 
 /** A Record rather than a switch: a new deadline kind cannot be left without a consequence. */
 const CONSEQUENCES: Readonly<Record<DeadlineKind, (policy: DisputePolicy) => DeadlineConsequence>> =
@@ -82,25 +78,6 @@ export function fireDeadlineCommand(
     metadata: { actor, now },
   };
 }
-
-export type ExpectedActionKind =
-  | 'RESPOND_TO_DISPUTE'
-  | 'NEGOTIATE'
-  | 'ANSWER_PROPOSAL'
-  | 'TAKE_CASE'
-  | 'ANSWER_EVIDENCE_REQUEST'
-  | 'DECIDE'
-  | 'ACCEPT_OR_APPEAL_DECISION'
-  | 'TAKE_APPEAL'
-  | 'DECIDE_APPEAL'
-  | 'PROVIDE_RETURN_ADDRESS'
-  | 'SHIP_RETURN'
-  | 'RECORD_RETURN_DELIVERY'
-  | 'CONFIRM_RETURN_RECEIVED'
-  | 'CONFIRM_REFUND_PAYOUT'
-  | 'SHIP_REPLACEMENT'
-  | 'CONFIRM_REPLACEMENT_RECEIVED'
-  | 'REPORT_REPLACEMENT_PROBLEM';
 
 export interface ExpectedAction {
   readonly role: Extract<Role, 'buyer' | 'seller' | 'mediator' | 'senior_mediator' | 'platform'>;

@@ -22,11 +22,10 @@ import {
   requireRuling,
   requireStatus,
   requireText,
-  STAFF_ROLES,
   stamp,
 } from './guards';
 import { addDays, isBefore } from './time';
-import type { Ruling } from './vocabulary';
+import { type Ruling, STAFF_ROLES } from './vocabulary';
 import { resolutionEvents } from './decide.resolution';
 
 /**

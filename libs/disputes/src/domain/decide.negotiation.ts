@@ -5,7 +5,7 @@ import type {
   SubmitProposal,
   WithdrawProposal,
 } from './dispute.commands';
-import type { DisputeEvent, DisputeStatus, Proposal, Proposer } from './dispute.events';
+import type { DisputeEvent, Proposal } from './dispute.events';
 import { ensure } from './errors';
 import {
   type Context,
@@ -26,7 +26,7 @@ import {
 } from './guards';
 import { resolutionEvents } from './decide.resolution';
 import { addDays, isBefore } from './time';
-import type { EvidenceContent, PartyRole } from './vocabulary';
+import type { DisputeStatus, EvidenceContent, PartyRole, Proposer } from './vocabulary';
 
 /**
  * Proposals, evidence and messages: what the parties (and the mediator's platform solution) do

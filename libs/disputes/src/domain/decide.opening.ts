@@ -4,7 +4,7 @@ import type {
   OpenDispute,
   RespondToDispute,
 } from './dispute.commands';
-import type { DisputeEvent, DisputeState, DisputeStatus, Proposal } from './dispute.events';
+import type { DisputeEvent, DisputeState, Proposal } from './dispute.events';
 import { DomainError, ensure } from './errors';
 import {
   ARGUED,
@@ -23,7 +23,7 @@ import {
 import { money, subtractMoney } from './money';
 import type { DisputePolicy } from './policy';
 import { addDays, type Instant, instant, isBefore } from './time';
-import { type Actor, DISPUTE_REASONS } from './vocabulary';
+import { type Actor, DISPUTE_REASONS, type DisputeStatus } from './vocabulary';
 import { resolutionEvents } from './decide.resolution';
 
 /**

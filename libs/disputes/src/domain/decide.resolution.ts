@@ -209,7 +209,7 @@ function requireRefundDue(amount: Money, due: Money): void {
 }
 
 /**
- * The seller records that they sent the refund due (DOMAIN.md's actors: the seller may mark a
+ * The seller records that they sent the refund due (docs/domain.md#roles: the seller may mark a
  * refund sent). Only a record: the dispute stays REFUND_PENDING until the platform confirms the
  * payout, and a second mark is refused, so money is never counted twice.
  */

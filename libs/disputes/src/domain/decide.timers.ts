@@ -1,5 +1,6 @@
 import type { FireDeadline } from './dispute.commands';
-import type { Decision, DisputeEvent, PhaseDeadlineKind, Proposal } from './dispute.events';
+import type { Decision, DisputeEvent, Proposal } from './dispute.events';
+import type { PhaseDeadlineKind } from './vocabulary';
 import { ensure } from './errors';
 import { type Context, requireRole, stamp } from './guards';
 import { instant, isBefore } from './time';
@@ -7,7 +8,7 @@ import { closedEvent, refundReleased, resolutionEvents } from './decide.resoluti
 import { replacementMadeGood } from './decide.replacement';
 
 /**
- * The system's deadline transitions (DOMAIN.md "Deadlines and automatic actions").
+ * The system's deadline transitions (docs/domain.md#deadlines-and-automatic-actions).
  * Idempotent: a deadline that is no longer armed with exactly this kind, request and dueAt
  * (because the state moved on, or it already fired) yields no events. Firing before `dueAt`
  * is refused so that a scheduler running early retries rather than losing the deadline.

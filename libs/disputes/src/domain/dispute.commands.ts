@@ -1,16 +1,17 @@
-import type { DeadlineKind } from './dispute.events';
 import type { Money } from './money';
 import type { OrderFacts } from './order';
 import type { Instant } from './time';
-import type {
-  CommandMetadata,
-  DisputeReason,
-  EvidenceContent,
-  EvidenceKind,
-  PartyRole,
-  ReturnAddress,
-  Ruling,
-  Solution,
+import {
+  type CommandMetadata,
+  type DisputeReason,
+  type DeadlineKind,
+  type EvidenceContent,
+  type EvidenceKind,
+  exhaustiveList,
+  type PartyRole,
+  type ReturnAddress,
+  type Ruling,
+  type Solution,
 } from './vocabulary';
 
 /**
@@ -49,6 +50,8 @@ export type RespondToDispute = DisputeCommandOf<
   | { response: 'REJECT'; comment: string }
   | { response: 'COUNTER'; comment: string; proposalId: string; solution: Solution }
 >;
+export type SellerResponse = RespondToDispute['data']['response'];
+export const SELLER_RESPONSES = exhaustiveList<SellerResponse>()(['ACCEPT', 'REJECT', 'COUNTER']);
 /** Buyer, seller, or the assigned mediator (a platform solution). Replaces the proposer's own. */
 export type SubmitProposal = DisputeCommandOf<
   'SubmitProposal',

@@ -1,13 +1,15 @@
 import type { Money } from './money';
-import type { PhaseDeadlineKind, Proposer } from './dispute.state';
 import type { Instant } from './time';
 import type {
   Actor,
+  DeadlineKind,
+  DecisionStage,
   DisputeReason,
   EvidenceContent,
   EvidenceKind,
   Outcome,
   PartyRole,
+  Proposer,
   ReachedBy,
   ReturnAddress,
   ReturnShippingPayer,
@@ -31,9 +33,6 @@ type DisputeEventOf<T extends string, D> = {
   readonly data: D & { readonly disputeId: string; readonly at: Instant; readonly by: Actor };
   readonly metadata?: Readonly<Record<string, unknown>>;
 };
-
-/** Evidence requests run their own deadlines alongside the phase's. */
-export type DeadlineKind = PhaseDeadlineKind | 'EVIDENCE_REQUEST';
 
 export type EscalationTrigger =
   | 'BUYER'
@@ -153,7 +152,7 @@ export type DisputeDecided = DisputeEventOf<
   'DisputeDecided',
   {
     decisionId: string;
-    stage: 'MEDIATION' | 'APPEAL';
+    stage: DecisionStage;
     ruling: Ruling;
     rationale: string;
     /** No appeal left: a DisputeResolved follows in the same batch. */
@@ -220,7 +219,7 @@ export type RefundReleased = DisputeEventOf<
   { amount: Money; cause: RefundCause }
 >;
 /**
- * The seller says they sent the refund themselves (DOMAIN.md: the seller may mark a refund sent).
+ * The seller says they sent the refund themselves (docs/domain.md#money-and-refunds).
  * Nothing is paid by this: the refund stays pending until the platform confirms the payout.
  */
 export type RefundMarkedSent = DisputeEventOf<

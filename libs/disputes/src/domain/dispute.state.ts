@@ -1,45 +1,21 @@
 import type { Money } from './money';
 import type { Instant } from './time';
 import type {
+  DecisionStage,
+  DisputeReason,
+  DisputeStatus,
+  EvidenceRequestStatus,
   Outcome,
   PartyRole,
+  PhaseDeadlineKind,
+  Proposer,
   ReachedBy,
   ReturnShippingPayer,
   Ruling,
   Solution,
-  DisputeReason,
 } from './vocabulary';
 
-/** What a dispute's events fold into (see dispute.evolve.ts): what the decider decides on. */
-
-export type Proposer = PartyRole | 'mediator';
-
-/** The deadline of the dispute's current phase; at most one at a time. */
-export type PhaseDeadlineKind =
-  | 'SELLER_RESPONSE'
-  | 'NEGOTIATION'
-  | 'APPEAL_WINDOW'
-  | 'RETURN_ADDRESS'
-  | 'RETURN_SHIPMENT'
-  | 'RETURN_DELIVERY'
-  | 'RETURN_RECEIPT'
-  | 'REPLACEMENT_SHIPMENT'
-  | 'REPLACEMENT_COMPLAINT';
-
-export type DisputeStatus =
-  | 'AWAITING_SELLER'
-  | 'NEGOTIATING'
-  | 'IN_MEDIATION'
-  | 'DECIDED'
-  | 'IN_APPEAL'
-  | 'RETURN_REQUESTED'
-  | 'RETURN_AWAITING_SHIPMENT'
-  | 'RETURN_IN_TRANSIT'
-  | 'REPLACEMENT_AWAITING_SHIPMENT'
-  | 'REPLACEMENT_IN_TRANSIT'
-  | 'REFUND_PENDING'
-  | 'CLOSED'
-  | 'CANCELLED';
+// What a dispute's events fold into (see dispute.evolve.ts): what the decider decides on.
 
 export interface Proposal {
   readonly proposalId: string;
@@ -53,12 +29,12 @@ export interface EvidenceRequest {
   readonly requestId: string;
   readonly from: PartyRole;
   readonly dueAt: Instant;
-  readonly status: 'OPEN' | 'ANSWERED' | 'LAPSED';
+  readonly status: EvidenceRequestStatus;
 }
 
 export interface Decision {
   readonly decisionId: string;
-  readonly stage: 'MEDIATION' | 'APPEAL';
+  readonly stage: DecisionStage;
   readonly ruling: Ruling;
   readonly final: boolean;
   readonly appealDueAt: Instant | null;

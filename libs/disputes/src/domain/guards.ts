@@ -1,4 +1,4 @@
-import type { Dispute, DisputeState, DisputeStatus } from './dispute.events';
+import type { Dispute, DisputeState } from './dispute.events';
 import { DomainError, type DomainErrorCode, ensure } from './errors';
 import { money, type Money, subtractMoney } from './money';
 import type { DisputePolicy } from './policy';
@@ -7,12 +7,15 @@ import {
   type Actor,
   type DisputeReason,
   EVIDENCE_KINDS,
+  type DisputeStatus,
   type EvidenceContent,
   type EvidenceKind,
+  isStaffRole,
   type PartyRole,
   type Role,
   type Ruling,
   type Solution,
+  STAFF_ROLES,
 } from './vocabulary';
 
 /** What every dispute command handler works with: the dispute, who acts, when, under which policy. */
@@ -30,8 +33,7 @@ export const stamp = ({ dispute, actor, now }: Context) => ({
   by: actor,
 });
 
-export const STAFF_ROLES: readonly Role[] = ['mediator', 'senior_mediator'];
-export const isStaff = (actor: Actor): boolean => STAFF_ROLES.includes(actor.role);
+export const isStaff = (actor: Actor): boolean => isStaffRole(actor.role);
 
 export function requireRole(actor: Actor, roles: readonly Role[]): void {
   ensure(roles.includes(actor.role), 'FORBIDDEN_FOR_ROLE', `${actor.role} may not do this`);

@@ -4,7 +4,7 @@ export const SELLER_SILENCE_POLICIES = ['accept-buyer-proposal', 'escalate'] as 
 export type SellerSilencePolicy = (typeof SELLER_SILENCE_POLICIES)[number];
 
 /**
- * Every tunable rule of DOMAIN.md. Durations are whole calendar days (24 h each, UTC).
+ * Every tunable rule of docs/domain.md#policy. Durations are whole calendar days (24 h each, UTC).
  * A deployment overrides any subset through `definePolicy`; the defaults are the table's.
  */
 export interface DisputePolicy {

@@ -1,6 +1,6 @@
 import type { DisputeEvent, DisputeEventType, DisputeState } from './dispute.events';
 import { MEDIATOR_ONLY_EVENT_TYPES, PERSONAL_DATA, REDACTED } from './personal-data';
-import type { Actor, Role } from './vocabulary';
+import { type Actor, isStaffRole, type Role } from './vocabulary';
 
 /**
  * Who may see what. The read side (timeline, views, subscriptions, analytics exports) passes
@@ -44,8 +44,6 @@ export const STAFF_ID_FIELDS: Readonly<Partial<Record<DisputeEventType, readonly
   CaseTaken: ['previousMediatorId'],
 };
 
-const STAFF_ROLES: readonly Role[] = ['mediator', 'senior_mediator'];
-
 /** `event` as `role` may see it, or null when it is hidden from that role. Never mutates. */
 export function visibleEventFor<E extends DisputeEvent>(role: Role, event: E): E | null {
   const audience = AUDIENCE_OF_ROLE[role];
@@ -63,7 +61,7 @@ export function visibleEventFor<E extends DisputeEvent>(role: Role, event: E): E
 }
 
 function withoutStaffIds<E extends DisputeEvent>(event: E): E {
-  if (!STAFF_ROLES.includes(event.data.by.role)) return event;
+  if (!isStaffRole(event.data.by.role)) return event;
   const data = { ...event.data, by: { ...event.data.by, id: REDACTED } };
   return { ...event, data: redactPaths(data, STAFF_ID_FIELDS[event.type]) } as E;
 }

@@ -1,6 +1,6 @@
 import type { Money } from './money';
 
-/** The shared words of the dispute domain (DOMAIN.md "Actors" and "Lists"). */
+/** The shared words of the dispute domain (docs/domain.md#roles and #lists). */
 
 export const ROLES = [
   'buyer',
@@ -12,8 +12,20 @@ export const ROLES = [
   'system',
 ] as const;
 export type Role = (typeof ROLES)[number];
-export type PartyRole = 'buyer' | 'seller';
-export type StaffRole = 'mediator' | 'senior_mediator';
+
+/** The two parties of an order. */
+export const PARTY_ROLES = ['buyer', 'seller'] as const satisfies readonly Role[];
+export type PartyRole = (typeof PARTY_ROLES)[number];
+
+/** Platform staff: they mediate, see internal notes, and their ids are hidden from parties. */
+export const STAFF_ROLES = ['mediator', 'senior_mediator'] as const satisfies readonly Role[];
+export type StaffRole = (typeof STAFF_ROLES)[number];
+const STAFF: readonly Role[] = STAFF_ROLES;
+export const isStaffRole = (role: Role): role is StaffRole => STAFF.includes(role);
+
+/** Who may make a proposal: a party, or the mediator (a platform solution). */
+export const PROPOSERS = [...PARTY_ROLES, 'mediator'] as const satisfies readonly Role[];
+export type Proposer = (typeof PROPOSERS)[number];
 
 /** Who issues a command. Every command carries one; authorization is decided from it. */
 export interface Actor {
@@ -34,7 +46,8 @@ export const DISPUTE_REASONS = [
 ] as const;
 export type DisputeReason = (typeof DISPUTE_REASONS)[number];
 
-export type ReturnShippingPayer = 'buyer' | 'seller' | 'platform';
+export const RETURN_SHIPPING_PAYERS = ['buyer', 'seller', 'platform'] as const;
+export type ReturnShippingPayer = (typeof RETURN_SHIPPING_PAYERS)[number];
 
 /** What a buyer, seller or mediator proposes. Refund amounts are in the order's currency. */
 export type Solution =
@@ -51,6 +64,25 @@ export type SolutionKind = Solution['kind'];
 
 /** What a mediator may decide: any solution, or the claim is rejected in the seller's favour. */
 export type Ruling = Solution | { readonly kind: 'SELLER_FAVOUR' };
+export type RulingKind = Ruling['kind'];
+
+/**
+ * `list` as given, when it names every member of `T` (and nothing else): the kinds below are
+ * declared by the union types above, so a new kind there fails to compile until it is listed.
+ */
+export const exhaustiveList =
+  <T extends string>() =>
+  <const L extends readonly T[]>(list: L & ([T] extends [L[number]] ? unknown : never)): L =>
+    list;
+
+export const SOLUTION_KINDS = exhaustiveList<SolutionKind>()([
+  'FULL_REFUND',
+  'PARTIAL_REFUND',
+  'RETURN_AND_REFUND',
+  'REPLACEMENT',
+  'RESEND',
+]);
+export const RULING_KINDS = exhaustiveList<RulingKind>()([...SOLUTION_KINDS, 'SELLER_FAVOUR']);
 
 export const OUTCOMES = [
   'BUYER_FULL_REFUND',
@@ -72,6 +104,83 @@ export const REACHED_BY = [
   'RETURN_TIMEOUT',
 ] as const;
 export type ReachedBy = (typeof REACHED_BY)[number];
+
+export const DISPUTE_STATUSES = [
+  'AWAITING_SELLER',
+  'NEGOTIATING',
+  'IN_MEDIATION',
+  'DECIDED',
+  'IN_APPEAL',
+  'RETURN_REQUESTED',
+  'RETURN_AWAITING_SHIPMENT',
+  'RETURN_IN_TRANSIT',
+  'REPLACEMENT_AWAITING_SHIPMENT',
+  'REPLACEMENT_IN_TRANSIT',
+  'REFUND_PENDING',
+  'CLOSED',
+  'CANCELLED',
+] as const;
+export type DisputeStatus = (typeof DISPUTE_STATUSES)[number];
+
+/** The deadline of the dispute's current phase; at most one at a time. */
+export const PHASE_DEADLINE_KINDS = [
+  'SELLER_RESPONSE',
+  'NEGOTIATION',
+  'APPEAL_WINDOW',
+  'RETURN_ADDRESS',
+  'RETURN_SHIPMENT',
+  'RETURN_DELIVERY',
+  'RETURN_RECEIPT',
+  'REPLACEMENT_SHIPMENT',
+  'REPLACEMENT_COMPLAINT',
+] as const;
+export type PhaseDeadlineKind = (typeof PHASE_DEADLINE_KINDS)[number];
+/** Evidence requests run their own deadlines alongside the phase's. */
+export const DEADLINE_KINDS = [...PHASE_DEADLINE_KINDS, 'EVIDENCE_REQUEST'] as const;
+export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
+
+/** What happens by itself when a deadline passes, in words a view can show. */
+export const DEADLINE_CONSEQUENCES = [
+  'BUYER_PROPOSAL_ACCEPTED',
+  'ESCALATED_TO_MEDIATION',
+  'EVIDENCE_REQUEST_LAPSES',
+  'DECISION_BECOMES_FINAL',
+  'REFUND_WITHOUT_RETURN',
+  'CLOSED_IN_SELLER_FAVOUR',
+  'REFUND_RELEASED',
+  'REFUND_INSTEAD_OF_REPLACEMENT',
+  'REPLACEMENT_DEEMED_RECEIVED',
+] as const;
+export type DeadlineConsequence = (typeof DEADLINE_CONSEQUENCES)[number];
+
+/** What a role is expected to do next (views' `nextAction`). */
+export const EXPECTED_ACTION_KINDS = [
+  'RESPOND_TO_DISPUTE',
+  'NEGOTIATE',
+  'ANSWER_PROPOSAL',
+  'TAKE_CASE',
+  'ANSWER_EVIDENCE_REQUEST',
+  'DECIDE',
+  'ACCEPT_OR_APPEAL_DECISION',
+  'TAKE_APPEAL',
+  'DECIDE_APPEAL',
+  'PROVIDE_RETURN_ADDRESS',
+  'SHIP_RETURN',
+  'RECORD_RETURN_DELIVERY',
+  'CONFIRM_RETURN_RECEIVED',
+  'CONFIRM_REFUND_PAYOUT',
+  'SHIP_REPLACEMENT',
+  'CONFIRM_REPLACEMENT_RECEIVED',
+  'REPORT_REPLACEMENT_PROBLEM',
+] as const;
+export type ExpectedActionKind = (typeof EXPECTED_ACTION_KINDS)[number];
+
+export const EVIDENCE_REQUEST_STATUSES = ['OPEN', 'ANSWERED', 'LAPSED'] as const;
+export type EvidenceRequestStatus = (typeof EVIDENCE_REQUEST_STATUSES)[number];
+
+/** A mediator's decision, or a senior mediator's on an appeal (final). */
+export const DECISION_STAGES = ['MEDIATION', 'APPEAL'] as const;
+export type DecisionStage = (typeof DECISION_STAGES)[number];
 
 export const EVIDENCE_KINDS = ['PHOTO', 'VIDEO', 'DOCUMENT', 'TRACKING', 'TEXT'] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];

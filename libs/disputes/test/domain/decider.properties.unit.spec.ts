@@ -506,7 +506,7 @@ describe('decider properties', () => {
           const marked = run.events.filter((e) => e.type === 'RefundMarkedSent').length;
           expect(marked).toBeLessThanOrEqual(1);
 
-          // Event times never decrease within the stream (issue 12, item 10).
+          // Event times never decrease within the stream (docs/domain.md#commands).
           const times = run.events.map((e) => toEpochMs(e.data.at));
           expect(times.filter((at, k) => k > 0 && at < times[k - 1])).toEqual([]);
 

@@ -37,8 +37,8 @@ import {
 } from '../../test-support/fixtures';
 
 /**
- * Issue 12, items 4, 5, 7, 8, 9 (b, c), 10: appeals, cancellation, money and times that cannot
- * be gamed.
+ * The fair-play rules (libs/disputes/README.md, "Fair play"): appeals, cancellation, money and
+ * times that cannot be gamed.
  */
 
 const senior2 = { id: 'senior-2', role: 'senior_mediator' } as const;

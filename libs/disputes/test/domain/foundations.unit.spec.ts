@@ -82,7 +82,7 @@ describe('money', () => {
 });
 
 describe('policy', () => {
-  it('defaults match DOMAIN.md', () => {
+  it('defaults match docs/domain.md#policy', () => {
     expect(DEFAULT_POLICY).toEqual({
       protectionDays: 15,
       minDaysAfterShipmentForNotReceived: 5,

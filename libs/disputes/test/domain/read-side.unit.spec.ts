@@ -97,7 +97,7 @@ describe('pending deadlines (for the scheduler)', () => {
   });
 
   it('lists open evidence requests in mediation, earliest first, and nothing when closed', () => {
-    // In request order: a command is never dated before the stream's last event (issue 12).
+    // In request order: a command is never dated before the stream's last event.
     const asked = taken()
       .then(
         cmd('RequestEvidence', mediator, day(10.5), {

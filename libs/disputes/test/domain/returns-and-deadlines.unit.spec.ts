@@ -33,8 +33,8 @@ import {
 } from '../../test-support/fixtures';
 
 /**
- * Issue 12, items 1, 2, 6 and 9 (a, d): returns that can neither strand the buyer nor revive old
- * offers, and deadlines that a late party cannot beat.
+ * Returns and deadlines (libs/disputes/README.md): returns that can neither strand the buyer nor
+ * revive old offers, and deadlines that a late party cannot beat.
  */
 
 const address = { name: 'Shop', lines: ['1 Main St'], postalCode: '1000', country: 'BE' };

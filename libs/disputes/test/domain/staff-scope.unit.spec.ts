@@ -23,10 +23,10 @@ import {
 import { decide } from '../../src/domain';
 
 /**
- * The staff-scope matrix (issue 11, item 10): who may speak on a case and who may steer it, on a
- * dispute before escalation, escalated but untaken, taken, decided, appealed and with the appeal
- * taken. `mediator` is the one who takes the case in `taken()`; `mediator2` another mediator;
- * `senior` a senior mediator who does not hold the case (except in `appealTaken()`).
+ * The staff-scope matrix (docs/domain.md#staff-scope): who may speak on a case and who may steer
+ * it, on a dispute before escalation, escalated but untaken, taken, decided, appealed and with the
+ * appeal taken. `mediator` is the one who takes the case in `taken()`; `mediator2` another
+ * mediator; `senior` a senior mediator who does not hold the case (except in `appealTaken()`).
  *
  * - speak (PostMessage, AddInternalNote): the holder, or a senior while the case is before the
  *   mediators (IN_MEDIATION, DECIDED, IN_APPEAL);

@@ -1,3 +1,4 @@
+import { exponentialDelay, sleep } from '@arbiter/platform/backoff';
 import {
   type AppendStreamState,
   BACKWARDS,
@@ -54,6 +55,8 @@ export interface KurrentDbEventStoreOptions {
 const READ_CHUNK = 1_000;
 /** Retries of a read while the server is unreachable (100 ms doubling: about 3 s in all). */
 const READ_RETRIES = 5;
+/** 100, 200, 400, 800, 1600 ms between the read attempts: about three seconds in all. */
+const READ_BACKOFF = { initialMs: 100, maxMs: 1_600 };
 /** Appends retried after losing a race for the stream's head, before giving up. */
 const MAX_APPEND_ATTEMPTS = 100;
 
@@ -280,7 +283,7 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
           this.renewClient();
         }
         if (attempt >= READ_RETRIES) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+        await sleep(exponentialDelay(attempt + 1, READ_BACKOFF));
       }
     }
   }
@@ -359,7 +362,7 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
   }
 
   private backoff(attempt: number): number {
-    return Math.min(this.maxRetryDelayMs, 50 * 2 ** Math.min(attempt, 10));
+    return exponentialDelay(attempt + 1, { initialMs: 50, maxMs: this.maxRetryDelayMs });
   }
 }
 

@@ -1,3 +1,4 @@
+import { sleep } from '@arbiter/platform/backoff';
 import type {
   EventFilter,
   EventMetadata,
@@ -125,8 +126,6 @@ export class SqlReader {
     return rows.map(toRecorded);
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function toRecorded(row: EventRow): RecordedEvent {
   return {

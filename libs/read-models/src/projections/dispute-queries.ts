@@ -201,7 +201,7 @@ export class DisputeQueries {
     return row !== undefined;
   }
 
-  /** DOMAIN.md seller metrics over the `sellerMetricsWindowDays` before `now`. */
+  /** docs/domain.md#seller-metrics over the `sellerMetricsWindowDays` before `now`. */
   async sellerMetrics(sellerId: string, now: Date): Promise<SellerMetrics> {
     const windowDays = this.policy.sellerMetricsWindowDays;
     const from = new Date(now.getTime() - windowDays * DAY_MS);

@@ -53,7 +53,7 @@ export const sellerDisputes = readModels.table(
   {
     ...disputeColumns(),
     escalatedAt: at('escalated_at'),
-    /** Closed against the seller by mediation, appeal or a timeout (DOMAIN.md seller metrics). */
+    /** Closed against the seller by a ruling or a timeout (docs/domain.md#seller-metrics). */
     sellerAtFault: boolean('seller_at_fault').notNull().default(false),
   },
   (t) => [index('seller_disputes_by_seller').on(t.sellerId, t.openedAt, t.disputeId)],

@@ -32,6 +32,7 @@ export interface AddEvidenceInput {
 
 /** Buyer or seller: a photo, video, document, tracking proof or text, possibly answering a request. */
 export class AddEvidenceCommand extends Command<DisputeOutcome> {
+  readonly type = 'AddEvidence';
   constructor(
     readonly disputeId: string,
     readonly input: AddEvidenceInput,

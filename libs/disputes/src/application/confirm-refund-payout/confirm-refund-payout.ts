@@ -4,6 +4,7 @@ import { DisputeOutcome, DisputeStreams, InputOf, Issued } from '../dispute-stre
 
 /** Platform: the refund due was paid out; the dispute closes. */
 export class ConfirmRefundPayoutCommand extends Command<DisputeOutcome> {
+  readonly type = 'ConfirmRefundPayout';
   constructor(
     readonly disputeId: string,
     readonly input: InputOf<ConfirmRefundPayout>,

@@ -32,6 +32,7 @@ export const ORPHAN_GRACE_MS = 60_000;
 
 /** Buyer: open a dispute on an order (its id, and its first proposal's, are created here). */
 export class OpenDisputeCommand extends Command<DisputeOutcome> {
+  readonly type = 'OpenDispute';
   constructor(
     readonly orderId: string,
     readonly input: Omit<InputOf<OpenDispute, 'disputeId' | 'proposalId'>, 'order'>,

@@ -37,7 +37,7 @@ export interface AbuseSignal {
 }
 
 /**
- * DOMAIN.md "Buyer abuse signal": flagged when the buyer's disputes in the window reach the
+ * docs/domain.md#buyer-abuse-signal: flagged when the buyer's disputes in the window reach the
  * minimum and exceed the ratio of their orders. Pure, so the thresholds are tested on their own.
  */
 export function abuseSignal(disputes: number, orders: number, policy: DisputePolicy): AbuseSignal {
