@@ -9,6 +9,7 @@ import { commandIdFor } from './command-handling';
 import { DisputeReader } from './dispute-reader';
 import { DisputeOutcome, Issued, OrderOutcome } from './dispute-streams';
 import { DisputesModule } from './disputes.module';
+import { ARBITER_EVENT_SCHEMAS } from './event-schemas';
 import { DisputeDeadlines } from './fire-deadline/fire-deadline';
 import { PlaceOrderCommand } from './place-order/place-order';
 import { ShipOrderCommand } from './ship-order/ship-order';
@@ -57,7 +58,7 @@ export async function startDisputes(
         module: TestModule,
         imports: [
           TestClockModule,
-          EventStoreModule.forRootAsync({ useFactory: () => config }),
+          EventStoreModule.forRootAsync({ useFactory: () => config, schemas: ARBITER_EVENT_SCHEMAS }),
           DisputesModule.forRoot({ policy: options.policy }),
         ],
       };
