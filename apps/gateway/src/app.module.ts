@@ -5,7 +5,11 @@ import { SkipThrottle, ThrottlerModule } from '@nestjs/throttler';
 import { AuthGuard, AuthModule, AuthOptions, DEVELOPMENT_JWT_SECRET, Public } from '@arbiter/auth';
 import { DeadlinesModule, disputeDeadlinesFirer } from '@arbiter/deadlines';
 import type { DisputePolicy } from '@arbiter/disputes';
-import { ARBITER_EVENT_SCHEMAS, DISPUTE_POLICY, DisputeDeadlines } from '@arbiter/disputes/application';
+import {
+  ARBITER_EVENT_SCHEMAS,
+  DISPUTE_POLICY,
+  DisputeDeadlines,
+} from '@arbiter/disputes/application';
 import {
   EVENT_STORE,
   EventStore,

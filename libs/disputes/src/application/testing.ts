@@ -58,7 +58,10 @@ export async function startDisputes(
         module: TestModule,
         imports: [
           TestClockModule,
-          EventStoreModule.forRootAsync({ useFactory: () => config, schemas: ARBITER_EVENT_SCHEMAS }),
+          EventStoreModule.forRootAsync({
+            useFactory: () => config,
+            schemas: ARBITER_EVENT_SCHEMAS,
+          }),
           DisputesModule.forRoot({ policy: options.policy }),
         ],
       };

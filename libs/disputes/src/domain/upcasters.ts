@@ -44,7 +44,10 @@ export const DISPUTE_EVENT_UPCASTERS: {
   ReturnShipped: { 1: (data) => returnShippedV1ToV2(data as ReturnShippedV1Data) },
 };
 
-export const DISPUTE_EVENT_SCHEMAS = schemasOf(DISPUTE_EVENT_SCHEMA_VERSIONS, DISPUTE_EVENT_UPCASTERS);
+export const DISPUTE_EVENT_SCHEMAS = schemasOf(
+  DISPUTE_EVENT_SCHEMA_VERSIONS,
+  DISPUTE_EVENT_UPCASTERS,
+);
 
 /** Order events share one version; listed by type so a new order event cannot be left out. */
 export const ORDER_EVENT_SCHEMA_VERSIONS: Readonly<Record<OrderEvent['type'], number>> = {

@@ -22,9 +22,10 @@ describe('upcasters: every older version of a dispute or order event reads as th
       ...v1,
       deliveryDueAt: null,
     });
-    expect(DISPUTE_EVENT_UPCASTERS.ReturnShipped?.[1]?.({ ...v1, receiptDueAt: day(20) })).toEqual(
-      { ...v1, deliveryDueAt: null },
-    );
+    expect(DISPUTE_EVENT_UPCASTERS.ReturnShipped?.[1]?.({ ...v1, receiptDueAt: day(20) })).toEqual({
+      ...v1,
+      deliveryDueAt: null,
+    });
   });
 
   it('an upcast v1 ReturnShipped folds: the return is in transit with no clock', () => {
