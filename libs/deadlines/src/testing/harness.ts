@@ -1,12 +1,15 @@
-import { type EventStore, type RecordedEvent, UpcastingEventStore } from '@arbiter/event-store';
+import type { EventStore, RecordedEvent } from '@arbiter/event-store';
 // The sql module itself, not the barrel (which also loads the Nest module).
 import { createSqlEventStore } from '@arbiter/event-store/sql/sql-event-store';
+import { UpcastingEventStore } from '@arbiter/event-store/upcasting/upcasting-event-store';
 import {
   type Actor,
   decide,
   DEFAULT_POLICY,
   type DisputeCommand,
   type DisputeEvent,
+  DISPUTE_EVENT_SCHEMA_VERSIONS,
+  type DisputeEventType,
   type DisputePolicy,
   type DisputeState,
   disputeStreamId,
@@ -199,6 +202,11 @@ export class DeadlinesHarness {
       {
         commandId: `test-${++this.commands}`,
         actor,
+      },
+      // Labelled as the app labels them: the store reads an unlabelled event as version 1.
+      {
+        schemaVersionOf: (eventType) =>
+          DISPUTE_EVENT_SCHEMA_VERSIONS[eventType as DisputeEventType],
       },
     );
     if (result.position !== undefined && result.position > this.lastPosition)

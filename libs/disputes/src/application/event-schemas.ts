@@ -1,4 +1,5 @@
-import { EventSchemas } from '@arbiter/event-store';
+// The module itself, not the barrel (which also loads the Nest module): test harnesses use this.
+import { EventSchemas } from '@arbiter/event-store/upcasting/event-schemas';
 import { DISPUTE_EVENT_SCHEMAS, ORDER_EVENT_SCHEMAS } from '../domain';
 
 /**
