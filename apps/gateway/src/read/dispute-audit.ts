@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent } from '@arbiter/event-store';
+import { type EventStore, type RecordedEvent, storedEventsOf } from '@arbiter/event-store';
 import {
   type DisputeEvent,
   type DisputeState,
@@ -49,12 +49,13 @@ export class DisputeAudit {
     return { disputeId, revision: events.length - 1, state, events };
   }
 
+  /** Over the events as stored: the chain hashed those bytes, never an upcast reading of them. */
   async verify(disputeId: string): Promise<ChainVerification> {
-    return verifyChain(await this.stream(disputeId));
+    return verifyChain(await this.stream(disputeId, storedEventsOf(this.store)));
   }
 
-  private async stream(disputeId: string): Promise<RecordedEvent[]> {
-    const events = await this.store.readStream(disputeStreamId(disputeId));
+  private async stream(disputeId: string, store = this.store): Promise<RecordedEvent[]> {
+    const events = await store.readStream(disputeStreamId(disputeId));
     // In revision order whatever the adapter returns (the SQL adapter has sorted revisions as text).
     return events.sort((a, b) => (a.revision < b.revision ? -1 : a.revision > b.revision ? 1 : 0));
   }

@@ -1,5 +1,6 @@
 export * from './command-handling';
 export * from './audit-chain';
+export * from './event-schemas';
 export * from './dispute-streams';
 export * from './dispute-view';
 export * from './dispute-reader';
