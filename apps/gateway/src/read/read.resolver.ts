@@ -6,10 +6,10 @@ import { CLOCK, type Clock } from '@arbiter/platform';
 import {
   DEFAULT_PAGE_SIZE,
   DisputeQueries,
-  type DisputeView,
   disputeStatistics,
   MAX_PAGE_SIZE,
   type Page,
+  type QueriedDispute,
   READ_DB,
   type ReadDb,
   timelinePage,
@@ -31,18 +31,17 @@ import {
   TimelineConnectionType,
 } from './read.types';
 import { paging } from './paging';
-import { toApplicationView } from './to-dispute-view';
 
 const STAFF = ['mediator', 'senior_mediator'] as const;
 
 /** A dispute the caller may not see answers exactly like a missing one (mapped to FORBIDDEN for parties). */
 const missing = () => new DomainError('DISPUTE_NOT_FOUND');
 
-const disputes = (page: Page<DisputeView>): DisputeConnectionType => ({
+const disputes = (page: Page<QueriedDispute>): DisputeConnectionType => ({
   ...page,
   edges: page.edges.map((edge) => ({
     cursor: edge.cursor,
-    node: toDisputeType(toApplicationView(edge.node)),
+    node: toDisputeType(edge.node),
   })),
 });
 
@@ -107,7 +106,7 @@ export class ReadResolver {
       edges: result.edges.map(({ cursor, node }) => ({
         cursor,
         node: {
-          dispute: toDisputeType(toApplicationView(node)),
+          dispute: toDisputeType(node),
           abuseSignal: node.staff?.abuseSignal ?? { flagged: false, disputes: 0, orders: 0 },
           amount: node.orderTotal,
           queuedAt: node.staff?.queuedAt ?? null,
@@ -127,7 +126,7 @@ export class ReadResolver {
   ): Promise<DisputeType> {
     const view = await this.queries.dispute(actor, id);
     if (!view) throw missing();
-    return toDisputeType(toApplicationView(view));
+    return toDisputeType(view);
   }
 
   @Query(() => TimelineConnectionType, {

@@ -1,7 +1,6 @@
 export * from './command-handling';
 export * from './audit-chain';
 export * from './dispute-streams';
-export * from './dispute-view';
 export * from './dispute-reader';
 export * from './disputes.module';
 export * from './add-evidence/add-evidence';

@@ -15,3 +15,4 @@ export { requireTakesEvidenceFrom, takesEvidenceFrom } from './guards';
 export * from './deadlines';
 export * from './visibility';
 export * from './personal-data';
+export * from './view';
