@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { type Actor, CurrentActor, Roles } from '@arbiter/auth';
 import { DomainError } from '@arbiter/disputes';
+import { forViewer } from '@arbiter/disputes/read-side';
 import { CLOCK, type Clock } from '@arbiter/platform';
 import {
   DEFAULT_PAGE_SIZE,
@@ -161,6 +162,7 @@ export class ReadResolver {
     description: 'The dispute as it stood at a revision or an instant, replayed from its events.',
   })
   async disputeAudit(
+    @CurrentActor() actor: Actor,
     @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string,
     @Args('asOfRevision', {
       type: () => Int,
@@ -180,6 +182,7 @@ export class ReadResolver {
     return {
       revision: result.revision,
       state: JSON.stringify(result.state),
+      dispute: result.view && toDisputeType(forViewer(result.view, actor.role, this.audit.policy)),
       events: result.events.map((e) => ({
         revision: Number(e.revision),
         type: e.type,
