@@ -13,7 +13,7 @@ export function foldCaseEvent(view: DisputeView, event: DisputeEvent, staff: boo
   const at = event.data.at;
   switch (event.type) {
     case 'DisputeOpened':
-      // Handled by `evolveView` (a second opening on one stream is never written).
+      // `evolveView` starts the view with it; a second one on a stream is never written.
       return view;
     case 'SellerResponded': {
       const { response, negotiationDueAt } = event.data;

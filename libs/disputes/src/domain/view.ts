@@ -185,8 +185,7 @@ const ROLE_OF_AUDIENCE: Readonly<Record<Audience, Role>> = {
 
 /**
  * The view after `event`, as `audience` may see it. Pure; never mutates `view`. Returns null
- * while the stream has not opened a dispute (anything before a DisputeOpened is ignored, as the
- * decider's `evolve` does).
+ * while the stream has not opened a dispute (anything before a DisputeOpened is ignored).
  */
 export function evolveView(
   view: DisputeView | null,
@@ -194,8 +193,7 @@ export function evolveView(
   audience: Audience,
 ): DisputeView | null {
   const visible = visibleEventFor(ROLE_OF_AUDIENCE[audience], event);
-  if (visible?.type === 'DisputeOpened') return opened(visible);
-  if (view === null) return null;
+  if (view === null) return visible?.type === 'DisputeOpened' ? opened(visible) : null;
   const counted: DisputeView = {
     ...view,
     revision: view.revision + 1,
