@@ -12,6 +12,7 @@ import {
   replayView,
 } from '../../src/domain';
 import {
+  appealTaken,
   buyer,
   cmd,
   countered,
@@ -22,6 +23,7 @@ import {
   opened,
   returnDelivered,
   seller,
+  senior,
   type Story,
   taken,
 } from '../../test-support/fixtures';
@@ -92,6 +94,13 @@ describe('evolveView', () => {
       ),
       lapsed(),
       returnDelivered().then(cmd('ConfirmReturnReceived', seller, day(13), {})),
+      appealTaken().then(
+        cmd('DecideAppeal', senior, day(14), {
+          decisionId: 'dec-2',
+          ruling: FULL,
+          rationale: 'Final word',
+        }),
+      ),
       returnDelivered().then(
         cmd('DisputeReturnCondition', seller, day(13), { statement: 'Broken' }),
       ),
