@@ -249,7 +249,7 @@ describeOnAllStores('mutation answers equal the query', (database) => {
     });
     const schema = readFileSync(resolve(__dirname, '../../apps/gateway/schema.gql'), 'utf8');
     const mutations = /type Mutation \{([\s\S]*?)\n\}/.exec(schema)?.[1] ?? '';
-    const disputeMutations = [...mutations.matchAll(/^  (\w+)\([^)]*\): Dispute!$/gm)].map(
+    const disputeMutations = [...mutations.matchAll(/^ {2}(\w+)\([^)]*\): Dispute!$/gm)].map(
       (match) => match[1],
     );
     expect(disputeMutations.length).toBeGreaterThan(20);

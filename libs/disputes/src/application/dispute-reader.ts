@@ -24,10 +24,7 @@ export class DisputeReader {
    * the stream's events up to the command's folded by `evolveView` (what the read models store),
    * so the answer equals what a query returns once the projections catch up.
    */
-  viewOf(
-    viewer: Actor,
-    outcome: Pick<DisputeOutcome, 'state' | 'history'>,
-  ): ViewerDispute | null {
+  viewOf(viewer: Actor, outcome: Pick<DisputeOutcome, 'state' | 'history'>): ViewerDispute | null {
     const { state, history } = outcome;
     if (state.status === 'NONE' || !canViewDispute(viewer, state)) return null;
     const events = history.slice(0, state.revision + 1) as DisputeEvent[];
