@@ -1,6 +1,6 @@
 import type { DisputeEvent } from './dispute.events';
 import type { Instant } from './time';
-import type { DisputeView, ReturnView } from './view';
+import type { DisputeView, ReturnView } from './view.types';
 import type { Outcome, ReachedBy } from './vocabulary';
 
 /**
