@@ -31,14 +31,14 @@ export interface MutationAnswer {
 export const READ_AFTER_WRITE_TIMEOUT_MS = 2_000;
 
 /**
- * The projections a role's `dispute(id)` reads (analysts and the platform: the buyers' rows and,
- * for their redacted case file, the timeline).
+ * The projections a role's `dispute(id)` reads (analysts and the platform: the timeline, whose
+ * events the view fold replays for their audience).
  */
 const VIEWS_OF_ROLE: Record<string, readonly string[]> = {
   buyer: [BUYER_VIEW],
   seller: [SELLER_VIEW],
-  platform: [BUYER_VIEW, TIMELINE],
-  analyst: [BUYER_VIEW, TIMELINE],
+  platform: [TIMELINE],
+  analyst: [TIMELINE],
 };
 
 /**
