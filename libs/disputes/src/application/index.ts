@@ -2,7 +2,6 @@ export * from './command-handling';
 export * from './audit-chain';
 export * from './event-schemas';
 export * from './dispute-streams';
-export * from './dispute-view';
 export * from './dispute-reader';
 export * from './disputes.module';
 export * from './command-table';

@@ -16,3 +16,4 @@ export * from './deadlines';
 export * from './visibility';
 export * from './personal-data';
 export * from './upcasters';
+export * from './view';
