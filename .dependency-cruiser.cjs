@@ -10,7 +10,7 @@ const TEST_CODE = ['\\.spec\\.ts$', '/testing/', '/testing\\.ts$'];
 const PUBLIC_ENTRIES = [
   '^libs/[^/]+/src/index\\.ts$',
   '^libs/disputes/src/application/index\\.ts$',
-  '^libs/disputes/src/application/audit-chain\\.ts$',
+  '^libs/disputes/src/application/(audit-chain|event-schemas)\\.ts$',
   '^libs/disputes/src/application/add-evidence/add-evidence\\.ts$',
   '^libs/disputes/src/read-side\\.ts$',
   '^libs/platform/src/(backoff|clock|database-errors|health\\.controller)\\.ts$',

@@ -321,7 +321,12 @@ function sampleEvents(
       },
       shipDueAt: at,
     },
-    ReturnShipped: { ...buyer, carrier: 'DHL', trackingNumber: secret('return-tracking') },
+    ReturnShipped: {
+      ...buyer,
+      carrier: 'DHL',
+      trackingNumber: secret('return-tracking'),
+      deliveryDueAt: at,
+    },
     ReturnDelivered: { ...platform, receiptDueAt: at },
     ReturnReceived: { ...seller },
     ReturnConditionDisputed: { ...seller, statement: secret('condition-statement') },

@@ -5,7 +5,11 @@ import { SkipThrottle, ThrottlerModule } from '@nestjs/throttler';
 import { AuthGuard, AuthModule, AuthOptions, DEVELOPMENT_JWT_SECRET, Public } from '@arbiter/auth';
 import { DeadlinesModule, disputeDeadlinesFirer } from '@arbiter/deadlines';
 import type { DisputePolicy } from '@arbiter/disputes';
-import { DISPUTE_POLICY, DisputeDeadlines } from '@arbiter/disputes/application';
+import {
+  ARBITER_EVENT_SCHEMAS,
+  DISPUTE_POLICY,
+  DisputeDeadlines,
+} from '@arbiter/disputes/application';
 import {
   EVENT_STORE,
   EventStore,
@@ -90,6 +94,7 @@ export class GatewayModule {
               url: config.KURRENTDB_URL,
               streamPrefix: config.KURRENTDB_STREAM_PREFIX,
             }),
+          schemas: ARBITER_EVENT_SCHEMAS,
         }),
         DisputesGatewayModule.forRoot(config.DISPUTE_POLICY),
         ReadModelsModule.forRootAsync({

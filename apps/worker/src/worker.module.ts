@@ -2,7 +2,12 @@ import { AnalyticsModule, analyticsSettingsFrom } from '@arbiter/analytics';
 import { DynamicModule, Module } from '@nestjs/common';
 import { DeadlinesModule, disputeDeadlinesFirer } from '@arbiter/deadlines';
 import type { DisputePolicy } from '@arbiter/disputes';
-import { DISPUTE_POLICY, DisputeDeadlines, DisputesModule } from '@arbiter/disputes/application';
+import {
+  ARBITER_EVENT_SCHEMAS,
+  DISPUTE_POLICY,
+  DisputeDeadlines,
+  DisputesModule,
+} from '@arbiter/disputes/application';
 import {
   EVENT_STORE,
   EventStore,
@@ -39,6 +44,7 @@ export class WorkerModule {
               url: config.KURRENTDB_URL,
               streamPrefix: config.KURRENTDB_STREAM_PREFIX,
             }),
+          schemas: ARBITER_EVENT_SCHEMAS,
         }),
         ReadModelsModule.forRootAsync({
           inject: [SQL_CONNECTION, EVENT_STORE],

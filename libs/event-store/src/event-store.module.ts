@@ -18,6 +18,8 @@ import {
 import { MemoryEventStore } from './memory/memory-event-store';
 import { EventStore } from './port';
 import { createSqlEventStore } from './sql/sql-event-store';
+import type { EventSchemas } from './upcasting/event-schemas';
+import { storedEventsOf, UpcastingEventStore } from './upcasting/upcasting-event-store';
 
 /** Injection token of the process's `EventStore`. */
 export const EVENT_STORE = Symbol('EVENT_STORE');
@@ -59,10 +61,26 @@ export interface EventStoreModuleAsyncOptions {
   inject?: FactoryProvider['inject'];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Nest injects by position
   useFactory: (...args: any[]) => EventStoreConfig | Promise<EventStoreConfig>;
+  /**
+   * The event types' schemas: every read hands out current shapes. Required, so no process can
+   * forget them and read an old event with a newer reading of its fields.
+   */
+  schemas: EventSchemas;
 }
 
-/** Builds a store from its configuration; the SQL store migrates its schema first. */
-export async function createEventStore(config: EventStoreConfig): Promise<EventStore> {
+/**
+ * Builds a store from its configuration (the SQL store migrates its schema first), read through
+ * `schemas` when given: the application always gives them; tools that only move bytes need not.
+ */
+export async function createEventStore(
+  config: EventStoreConfig,
+  schemas?: EventSchemas,
+): Promise<EventStore> {
+  const store = await createStoredEventStore(config);
+  return schemas ? new UpcastingEventStore(store, schemas) : store;
+}
+
+async function createStoredEventStore(config: EventStoreConfig): Promise<EventStore> {
   switch (config.kind) {
     case 'memory':
       return new MemoryEventStore();
@@ -89,8 +107,8 @@ class EventStoreHealthRegistration implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    if (!(this.store instanceof KurrentDbEventStore)) return;
-    const store = this.store;
+    const store = storedEventsOf(this.store);
+    if (!(store instanceof KurrentDbEventStore)) return;
     this.indicators?.add(async () => {
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -139,7 +157,7 @@ export class EventStoreModule {
           provide: EVENT_STORE,
           inject: options.inject ?? [],
           useFactory: async (...args: unknown[]) =>
-            createEventStore(await options.useFactory(...args)),
+            createEventStore(await options.useFactory(...args), options.schemas),
         },
         EventStoreCloser,
         EventStoreHealthRegistration,

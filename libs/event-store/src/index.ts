@@ -17,3 +17,10 @@ export {
 } from './sql/schema';
 export { KurrentDbEventStore, createKurrentDbEventStore } from './kurrentdb/kurrentdb-event-store';
 export type { KurrentDbEventStoreOptions } from './kurrentdb/kurrentdb-event-store';
+export {
+  EventSchemas,
+  EventSchemaVersionUnknownError,
+  FIRST_SCHEMA_VERSION,
+} from './upcasting/event-schemas';
+export type { EventSchema, EventSchemaTable, Upcaster } from './upcasting/event-schemas';
+export { UpcastingEventStore, storedEventsOf } from './upcasting/upcasting-event-store';

@@ -1,3 +1,4 @@
+import { ARBITER_EVENT_SCHEMAS } from '@arbiter/disputes/application/event-schemas';
 import { createEventStore, type EventStore, eventStoreConfigFor } from '@arbiter/event-store';
 import {
   type AppConfig,
@@ -24,6 +25,7 @@ export async function openConfiguredStores(
       url: config.KURRENTDB_URL,
       streamPrefix: config.KURRENTDB_STREAM_PREFIX,
     }),
+    ARBITER_EVENT_SCHEMAS,
   );
   return {
     connection,

@@ -1,7 +1,7 @@
 import { personIdForAnalysts } from '../graphql/person-ids';
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
 import type { Ruling } from '@arbiter/disputes';
-import type { DisputeView } from '@arbiter/disputes/application';
+import type { Proposal, ViewerDispute } from '@arbiter/disputes/read-side';
 import {
   DeadlineConsequence,
   DeadlineKind,
@@ -20,9 +20,8 @@ import {
 } from './dispute.enums';
 
 /**
- * The role-shaped `Dispute` GraphQL type and its mapper from `DisputeView` (the command side's
- * view of the folded stream through the domain's visibility rules). Kept apart from the
- * resolvers so the read side's queries can return the same type.
+ * The role-shaped `Dispute` GraphQL type and its mapper from the domain's one view (`evolveView`
+ * through the visibility rules), which mutations, queries and subscriptions all answer with.
  */
 
 @ObjectType('Money', {
@@ -462,15 +461,17 @@ const ruling = (value: Ruling): RulingType => ({
   returnShippingPaidBy: 'returnShippingPaidBy' in value ? value.returnShippingPaidBy : null,
 });
 
-/** `DisputeView` → `Dispute`: the view is already role-shaped; only rulings change form. */
-export function toDisputeType(view: DisputeView): DisputeType {
+/**
+ * The view → `Dispute`: the view is already role-shaped and holds every fact; only the current
+ * proposals become a list and rulings change form.
+ */
+export function toDisputeType(view: ViewerDispute): DisputeType {
+  const { buyer, seller, mediator } = view.proposals;
   return {
     ...view,
-    proposals: view.proposals.map((p) => ({
-      ...p,
-      solution: ruling(p.solution),
-      acceptedBy: [...p.acceptedBy],
-    })),
+    proposals: [buyer, seller, mediator]
+      .filter((p): p is Proposal => p !== null)
+      .map((p) => ({ ...p, solution: ruling(p.solution), acceptedBy: [...p.acceptedBy] })),
     evidence: view.evidence.map((e) => ({ ...e, file: e.file && { ...e.file } })),
     decision: view.decision && { ...view.decision, ruling: ruling(view.decision.ruling) },
     returnInfo: view.returnInfo && {

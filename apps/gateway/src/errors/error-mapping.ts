@@ -2,7 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { Actor } from '@arbiter/auth';
 import { AUDIENCE_OF_ROLE, DomainError } from '@arbiter/disputes';
-import { EventIdConflictError } from '@arbiter/event-store';
+import { EventIdConflictError, EventSchemaVersionUnknownError } from '@arbiter/event-store';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '@arbiter/platform/database-errors';
 import { InputValidationError } from './input-validation';
 
@@ -104,6 +104,17 @@ export function toApiError(error: unknown, actor: Actor | null | undefined): Api
   // other content mean the key was used for another request. The command handler answers this
   // itself; this keeps any path it does not cover from a 500.
   if (error instanceof EventIdConflictError) return KEY_REUSED;
+  // A stored event of a newer release than this one (a rollback, or one instance behind in a
+  // rolling deploy): nothing was misread or written; an up-to-date instance can answer.
+  if (error instanceof EventSchemaVersionUnknownError) {
+    return {
+      code: error.code,
+      message: 'Events recorded by a newer release of the service cannot be read by this one',
+      httpStatus: HttpStatus.SERVICE_UNAVAILABLE,
+      extensions: { retryable: true },
+      unexpected: true,
+    };
+  }
   if (error instanceof InputValidationError) {
     return {
       code: 'BAD_USER_INPUT',

@@ -2,7 +2,7 @@ import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { GraphQLError } from 'graphql';
 import { DomainError } from '@arbiter/disputes';
-import { EventIdConflictError } from '@arbiter/event-store';
+import { EventIdConflictError, EventSchemaVersionUnknownError } from '@arbiter/event-store';
 import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
 import {
   asCommandFailure,
@@ -124,6 +124,17 @@ describe('toApiError', () => {
     expect(asCommandFailure(typed)).toBe(typed);
     const domain = new DomainError('DISPUTE_CLOSED', 'closed');
     expect(asCommandFailure(domain)).toBe(domain);
+  });
+
+  it('answers an event stored by a newer release with its stable code, retryable, never a 500', () => {
+    const error = new EventSchemaVersionUnknownError('e-1', 'ReturnShipped', 3, 2);
+    expect(toApiError(error, null)).toEqual({
+      code: 'EVENT_SCHEMA_VERSION_UNKNOWN',
+      message: 'Events recorded by a newer release of the service cannot be read by this one',
+      httpStatus: 503,
+      extensions: { retryable: true },
+      unexpected: true,
+    });
   });
 
   it('hides anything unexpected behind a generic message', () => {

@@ -7,7 +7,6 @@ import { DisputeQueries } from '@arbiter/read-models';
 import { DisputeType, toDisputeType } from '../disputes/dispute.type';
 import { DisputeUpdates, UpdateStream } from './dispute-updates';
 import { ReadAfterWrite } from './read-after-write';
-import { toApplicationView } from './to-dispute-view';
 
 /** Live updates of one dispute over graphql-ws (DisputeUpdates says when, the read side what). */
 @Resolver()
@@ -32,9 +31,8 @@ export class DisputeUpdatedResolver {
       throw new DomainError('DISPUTE_NOT_FOUND');
     const stream = new UpdateStream(async (position) => {
       const { view, consistent } = await this.readAfterWrite.viewAfter(id, position, actor);
-      // The projection did not get there in time: the stream's own fold, shaped the same way.
-      const shaped =
-        consistent && view ? toApplicationView(view) : await this.reader.view(actor, id);
+      // The projection did not get there in time: the stream's own fold (the same `evolveView`).
+      const shaped = consistent && view ? view : await this.reader.view(actor, id);
       if (shaped === null) throw new DomainError('DISPUTE_NOT_FOUND');
       return toDisputeType(shaped);
     });

@@ -1,32 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Actor, RequestContext } from '@arbiter/auth';
 import { DomainError } from '@arbiter/disputes';
-import {
-  DisputeReader,
-  type DisputeOutcome,
-  type DisputeView as WrittenView,
-} from '@arbiter/disputes/application';
+import { DisputeReader, type DisputeOutcome } from '@arbiter/disputes/application';
+import type { ViewerDispute } from '@arbiter/disputes/read-side';
 import {
   BUYER_VIEW,
   DisputeQueries,
-  type DisputeView,
   MEDIATOR_VIEW,
+  type QueriedDispute,
   ProjectionRunner,
   SELLER_VIEW,
   TIMELINE,
 } from '@arbiter/read-models';
 import { isDatabaseUnavailable } from '@arbiter/platform/database-errors';
 import { noteReadYourWrites } from './read-your-writes.plugin';
-import { toApplicationView } from './to-dispute-view';
 
 export interface ViewAfterWrite {
-  view: DisputeView | null;
+  view: QueriedDispute | null;
   /** False when the projection had not reached the write within the wait: the view may be older. */
   consistent: boolean;
 }
 
 export interface MutationAnswer {
-  view: WrittenView;
+  view: ViewerDispute;
   /** True: the read model (hence every query from now on) already shows the change. */
   consistent: boolean;
 }
@@ -35,14 +31,14 @@ export interface MutationAnswer {
 export const READ_AFTER_WRITE_TIMEOUT_MS = 2_000;
 
 /**
- * The projections a role's `dispute(id)` reads (analysts and the platform: the buyers' rows and,
- * for their redacted case file, the timeline).
+ * The projections a role's `dispute(id)` reads (analysts and the platform: the timeline, whose
+ * events the view fold replays for their audience).
  */
 const VIEWS_OF_ROLE: Record<string, readonly string[]> = {
   buyer: [BUYER_VIEW],
   seller: [SELLER_VIEW],
-  platform: [BUYER_VIEW, TIMELINE],
-  analyst: [BUYER_VIEW, TIMELINE],
+  platform: [TIMELINE],
+  analyst: [TIMELINE],
 };
 
 /**
@@ -79,8 +75,8 @@ export class ReadAfterWrite {
   /**
    * A mutation's answer: the read model's view once it shows the command's events; when the wait
    * runs out (or nobody runs the projections, or the read fails on a database fault), the view
-   * the command itself produced — correct
-   * as well, only not yet what queries return. Either way the consistency is noted for the
+   * the command's stream folded by the same `evolveView` — the same view, only not yet what
+   * queries return. Either way the consistency is noted for the
    * response's `extensions.readYourWrites`.
    */
   async answer(context: RequestContext, outcome: DisputeOutcome): Promise<MutationAnswer> {
@@ -101,7 +97,7 @@ export class ReadAfterWrite {
       after.consistent && after.view !== null && after.view.revision >= Number(outcome.revision);
     const answer =
       fresh && after.view
-        ? { view: toApplicationView(after.view), consistent: true }
+        ? { view: after.view, consistent: true }
         : { view: written, consistent: false };
     noteReadYourWrites(context, {
       disputeId: outcome.disputeId,

@@ -39,7 +39,7 @@ export class ReadModule {
         {
           provide: DisputeAudit,
           inject: [EVENT_STORE],
-          useFactory: (store: EventStore) => new DisputeAudit(store),
+          useFactory: (store: EventStore) => new DisputeAudit(store, policy),
         },
         ReadAfterWrite,
         ReadYourWritesPlugin,

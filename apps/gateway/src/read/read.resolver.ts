@@ -2,14 +2,15 @@ import { Inject } from '@nestjs/common';
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { type Actor, CurrentActor, Roles } from '@arbiter/auth';
 import { DomainError, STAFF_ROLES } from '@arbiter/disputes';
+import { forViewer } from '@arbiter/disputes/read-side';
 import { CLOCK, type Clock } from '@arbiter/platform';
 import {
   DEFAULT_PAGE_SIZE,
   DisputeQueries,
-  type DisputeView,
   disputeStatistics,
   MAX_PAGE_SIZE,
   type Page,
+  type QueriedDispute,
   READ_DB,
   type ReadDb,
   timelinePage,
@@ -31,16 +32,15 @@ import {
   TimelineConnectionType,
 } from './read.types';
 import { paging } from './paging';
-import { toApplicationView } from './to-dispute-view';
 
 /** A dispute the caller may not see answers exactly like a missing one (mapped to FORBIDDEN for parties). */
 const missing = () => new DomainError('DISPUTE_NOT_FOUND');
 
-const disputes = (page: Page<DisputeView>): DisputeConnectionType => ({
+const disputes = (page: Page<QueriedDispute>): DisputeConnectionType => ({
   ...page,
   edges: page.edges.map((edge) => ({
     cursor: edge.cursor,
-    node: toDisputeType(toApplicationView(edge.node)),
+    node: toDisputeType(edge.node),
   })),
 });
 
@@ -105,7 +105,7 @@ export class ReadResolver {
       edges: result.edges.map(({ cursor, node }) => ({
         cursor,
         node: {
-          dispute: toDisputeType(toApplicationView(node)),
+          dispute: toDisputeType(node),
           abuseSignal: node.staff?.abuseSignal ?? { flagged: false, disputes: 0, orders: 0 },
           amount: node.orderTotal,
           queuedAt: node.staff?.queuedAt ?? null,
@@ -125,7 +125,7 @@ export class ReadResolver {
   ): Promise<DisputeType> {
     const view = await this.queries.dispute(actor, id);
     if (!view) throw missing();
-    return toDisputeType(toApplicationView(view));
+    return toDisputeType(view);
   }
 
   @Query(() => TimelineConnectionType, {
@@ -160,6 +160,7 @@ export class ReadResolver {
     description: 'The dispute as it stood at a revision or an instant, replayed from its events.',
   })
   async disputeAudit(
+    @CurrentActor() actor: Actor,
     @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string,
     @Args('asOfRevision', {
       type: () => Int,
@@ -179,6 +180,7 @@ export class ReadResolver {
     return {
       revision: result.revision,
       state: JSON.stringify(result.state),
+      dispute: result.view && toDisputeType(forViewer(result.view, actor.role, this.audit.policy)),
       events: result.events.map((e) => ({
         revision: Number(e.revision),
         type: e.type,

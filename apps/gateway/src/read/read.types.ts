@@ -361,6 +361,12 @@ export class DisputeAuditType {
   @Field({ description: 'The replayed state as JSON.' })
   state!: string;
 
+  @Field(() => DisputeType, {
+    nullable: true,
+    description: 'The dispute as the caller would have seen it then; null before it opened.',
+  })
+  dispute!: DisputeType | null;
+
   @Field(() => [AuditEventType], { description: 'The events up to that point, in order.' })
   events!: AuditEventType[];
 }

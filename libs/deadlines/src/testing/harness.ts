@@ -1,12 +1,15 @@
 import type { EventStore, RecordedEvent } from '@arbiter/event-store';
 // The sql module itself, not the barrel (which also loads the Nest module).
 import { createSqlEventStore } from '@arbiter/event-store/sql/sql-event-store';
+import { UpcastingEventStore } from '@arbiter/event-store/upcasting/upcasting-event-store';
 import {
   type Actor,
   decide,
   DEFAULT_POLICY,
   type DisputeCommand,
   type DisputeEvent,
+  DISPUTE_EVENT_SCHEMA_VERSIONS,
+  type DisputeEventType,
   type DisputePolicy,
   type DisputeState,
   disputeStreamId,
@@ -30,6 +33,7 @@ import type {
 } from '@arbiter/read-models/testing/read-databases';
 import { asc, eq } from 'drizzle-orm';
 import { DisputeStreams } from '@arbiter/disputes/application/dispute-streams';
+import { ARBITER_EVENT_SCHEMAS } from '@arbiter/disputes/application/event-schemas';
 import { DisputeDeadlines } from '@arbiter/disputes/application/fire-deadline/fire-deadline';
 import { type DeadlineFirer, disputeDeadlinesFirer } from '../firing';
 import { DEADLINES_PROJECTION, deadlinesProcessManager } from '../process-manager';
@@ -92,7 +96,11 @@ export class DeadlinesHarness {
   ): Promise<DeadlinesHarness> {
     const database = await factory();
     await migrateReadModels(database.connection);
-    const store = await createSqlEventStore(database.connection);
+    // Read as the apps read it: through the schemas.
+    const store = new UpcastingEventStore(
+      await createSqlEventStore(database.connection),
+      ARBITER_EVENT_SCHEMAS,
+    );
     return new DeadlinesHarness(database, readDbFor(database.connection), store, policy);
   }
 
@@ -194,6 +202,11 @@ export class DeadlinesHarness {
       {
         commandId: `test-${++this.commands}`,
         actor,
+      },
+      // Labelled as the app labels them: the store reads an unlabelled event as version 1.
+      {
+        schemaVersionOf: (eventType) =>
+          DISPUTE_EVENT_SCHEMA_VERSIONS[eventType as DisputeEventType],
       },
     );
     if (result.position !== undefined && result.position > this.lastPosition)

@@ -1,7 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { Actor, requireTakesEvidenceFrom } from '../domain';
+import {
+  Actor,
+  AUDIENCE_OF_ROLE,
+  canViewDispute,
+  DisputeEvent,
+  forViewer,
+  replayView,
+  requireTakesEvidenceFrom,
+  ViewerDispute,
+} from '../domain';
 import { DisputeOutcome, DisputeStreams } from './dispute-streams';
-import { DisputeView, disputeViewFor } from './dispute-view';
 
 /**
  * Reads one dispute from its stream, for the command side's own needs: the view a mutation
@@ -11,12 +19,20 @@ import { DisputeView, disputeViewFor } from './dispute-view';
 export class DisputeReader {
   constructor(private readonly streams: DisputeStreams) {}
 
-  /** The dispute as `viewer` may see it after a command, or null when it is not theirs to see. */
-  viewOf(viewer: Actor, outcome: Pick<DisputeOutcome, 'state' | 'history'>): DisputeView | null {
-    return disputeViewFor(viewer, outcome.state, outcome.history, this.streams.policy);
+  /**
+   * The dispute as `viewer` may see it after a command, or null when it is not theirs to see:
+   * the stream's events up to the command's folded by `evolveView` (what the read models store),
+   * so the answer equals what a query returns once the projections catch up.
+   */
+  viewOf(viewer: Actor, outcome: Pick<DisputeOutcome, 'state' | 'history'>): ViewerDispute | null {
+    const { state, history } = outcome;
+    if (state.status === 'NONE' || !canViewDispute(viewer, state)) return null;
+    const events = history.slice(0, state.revision + 1) as DisputeEvent[];
+    const view = replayView(events, AUDIENCE_OF_ROLE[viewer.role]);
+    return view && forViewer(view, viewer.role, this.streams.policy);
   }
 
-  async view(viewer: Actor, disputeId: string): Promise<DisputeView | null> {
+  async view(viewer: Actor, disputeId: string): Promise<ViewerDispute | null> {
     return this.viewOf(viewer, await this.streams.loadDispute(disputeId));
   }
 

@@ -9,6 +9,7 @@ import { commandIdFor } from './command-handling';
 import { DisputeReader } from './dispute-reader';
 import { DisputeOutcome, Issued, OrderOutcome } from './dispute-streams';
 import { DisputesModule } from './disputes.module';
+import { ARBITER_EVENT_SCHEMAS } from './event-schemas';
 import { DisputeDeadlines } from './fire-deadline/fire-deadline';
 import { PlaceOrderCommand, ShipOrderCommand } from './order-commands';
 
@@ -56,7 +57,10 @@ export async function startDisputes(
         module: TestModule,
         imports: [
           TestClockModule,
-          EventStoreModule.forRootAsync({ useFactory: () => config }),
+          EventStoreModule.forRootAsync({
+            useFactory: () => config,
+            schemas: ARBITER_EVENT_SCHEMAS,
+          }),
           DisputesModule.forRoot({ policy: options.policy }),
         ],
       };

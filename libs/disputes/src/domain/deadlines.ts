@@ -1,11 +1,18 @@
 import type { FireDeadline } from './dispute.commands';
-import type { Decision, Dispute, DisputeState, Resolution } from './dispute.events';
+import type {
+  Decision,
+  Dispute,
+  DisputeState,
+  EvidenceRequest,
+  Resolution,
+} from './dispute.events';
 import type { DisputePolicy } from './policy';
 import type { Instant } from './time';
 import type {
   Actor,
   DeadlineConsequence,
   DeadlineKind,
+  DisputeStatus,
   ExpectedActionKind,
   ReachedBy,
   Role,
@@ -44,9 +51,34 @@ const CONSEQUENCES: Readonly<Record<DeadlineKind, (policy: DisputePolicy) => Dea
 const consequenceOf = (kind: DeadlineKind, policy: DisputePolicy): DeadlineConsequence =>
   CONSEQUENCES[kind](policy);
 
+/**
+ * The facts that say who must act next and by when: the decider's state has them, and so does
+ * every view (`DisputeView`), so the rule is written once for both.
+ */
+export interface ExpectationFacts {
+  readonly status: DisputeStatus;
+  readonly deadline: Dispute['deadline'];
+  readonly proposals: Dispute['proposals'];
+  readonly evidenceRequests: readonly EvidenceRequest[];
+  readonly decision: Pick<Decision, 'acceptedBy'> | null;
+  readonly mediatorAssigned: boolean;
+}
+
+const factsOf = (state: Dispute): ExpectationFacts => ({
+  ...state,
+  mediatorAssigned: state.mediatorId !== null,
+});
+
 /** Every deadline armed in `state`, earliest first. Empty once the dispute is closed. */
 export function pendingDeadlines(state: DisputeState, policy: DisputePolicy): PendingDeadline[] {
-  if (state.status === 'NONE') return [];
+  return state.status === 'NONE' ? [] : pendingDeadlinesOf(state, policy);
+}
+
+/** `pendingDeadlines` from the facts alone (a view's). */
+export function pendingDeadlinesOf(
+  state: Pick<ExpectationFacts, 'status' | 'deadline' | 'evidenceRequests'>,
+  policy: DisputePolicy,
+): PendingDeadline[] {
   const pending: PendingDeadline[] = [];
   if (state.deadline !== null) {
     const { kind, dueAt } = state.deadline;
@@ -93,7 +125,10 @@ const NO_DEADLINE: Due = { dueAt: null, ifMissed: null };
 
 /** Per status, who is expected to act; `due` is the phase deadline (if any) and its consequence. */
 const EXPECTED: Readonly<
-  Record<Dispute['status'], (state: Dispute, due: Due, policy: DisputePolicy) => ExpectedAction[]>
+  Record<
+    DisputeStatus,
+    (state: ExpectationFacts, due: Due, policy: DisputePolicy) => ExpectedAction[]
+  >
 > = {
   AWAITING_SELLER: (_s, due) => [{ role: 'seller', action: 'RESPOND_TO_DISPUTE', ...due }],
   NEGOTIATING: (state, due) =>
@@ -105,7 +140,7 @@ const EXPECTED: Readonly<
   IN_MEDIATION: (state, _due, policy) => [
     {
       role: 'mediator',
-      action: state.mediatorId === null ? 'TAKE_CASE' : 'DECIDE',
+      action: state.mediatorAssigned ? 'DECIDE' : 'TAKE_CASE',
       ...NO_DEADLINE,
     },
     ...partiesToAnswer(state, policy),
@@ -113,7 +148,7 @@ const EXPECTED: Readonly<
   IN_APPEAL: (state, _due, policy) => [
     {
       role: 'senior_mediator',
-      action: state.mediatorId === null ? 'TAKE_APPEAL' : 'DECIDE_APPEAL',
+      action: state.mediatorAssigned ? 'DECIDE_APPEAL' : 'TAKE_APPEAL',
       ...NO_DEADLINE,
     },
     // Only evidence requests: nothing is accepted in an appeal, so a mediator's proposal left
@@ -150,7 +185,14 @@ const EXPECTED: Readonly<
 
 /** What every role is expected to do next in `state`, each with its deadline. */
 export function expectedActions(state: DisputeState, policy: DisputePolicy): ExpectedAction[] {
-  if (state.status === 'NONE') return [];
+  return state.status === 'NONE' ? [] : expectedActionsOf(factsOf(state), policy);
+}
+
+/** `expectedActions` from the facts alone (a view's). */
+export function expectedActionsOf(
+  state: ExpectationFacts,
+  policy: DisputePolicy,
+): ExpectedAction[] {
   const phase = state.deadline;
   const due: Due =
     phase === null
@@ -165,22 +207,29 @@ export function nextActionFor(
   role: Role,
   policy: DisputePolicy,
 ): ExpectedAction | null {
-  const mine = expectedActions(state, policy).filter((a) => a.role === role);
+  return state.status === 'NONE' ? null : nextActionOf(factsOf(state), role, policy);
+}
+
+/** `nextActionFor` from the facts alone (a view's). */
+export function nextActionOf(
+  state: ExpectationFacts,
+  role: Role,
+  policy: DisputePolicy,
+): ExpectedAction | null {
+  const expected = expectedActionsOf(state, policy);
+  const mine = expected.filter((a) => a.role === role);
   // A senior mediator can do what a mediator is expected to.
-  const staff =
-    role === 'senior_mediator'
-      ? expectedActions(state, policy).filter((a) => a.role === 'mediator')
-      : [];
+  const staff = role === 'senior_mediator' ? expected.filter((a) => a.role === 'mediator') : [];
   return [...mine, ...staff][0] ?? null;
 }
 
-function otherPartyProposes(state: Dispute, role: 'buyer' | 'seller'): boolean {
+function otherPartyProposes(state: ExpectationFacts, role: 'buyer' | 'seller'): boolean {
   const other = state.proposals[role === 'buyer' ? 'seller' : 'buyer'];
   return other !== null || state.proposals.mediator !== null;
 }
 
 function partiesToAnswer(
-  state: Dispute,
+  state: ExpectationFacts,
   policy: DisputePolicy,
   { proposals } = { proposals: true },
 ): ExpectedAction[] {

@@ -179,13 +179,12 @@ export type ReturnAddressProvided = DisputeEventOf<
   { address: ReturnAddress; shipDueAt: Instant }
 >;
 /**
- * Events written before the receipt deadline moved to delivery also carry `receiptDueAt`;
- * `evolve` ignores it, so a return that never arrives is never refunded by a timer.
- * `deliveryDueAt` (schema version 2) arms RETURN_DELIVERY; version 1 events have none.
+ * `deliveryDueAt` arms RETURN_DELIVERY; null for a return shipped before that deadline existed
+ * (version 1 events, upcast in upcasters.ts), which runs no clock.
  */
 export type ReturnShipped = DisputeEventOf<
   'ReturnShipped',
-  { carrier: string; trackingNumber: string; deliveryDueAt?: Instant }
+  { carrier: string; trackingNumber: string; deliveryDueAt: Instant | null }
 >;
 /** The platform learnt from the carrier that the return arrived: the seller's receipt clock starts. */
 export type ReturnDelivered = DisputeEventOf<'ReturnDelivered', { receiptDueAt: Instant }>;

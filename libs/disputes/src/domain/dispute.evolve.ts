@@ -184,9 +184,9 @@ export function evolve(state: DisputeState, event: DisputeEvent): DisputeState {
       };
     case 'ReturnShipped': {
       // In transit the clock is the platform's (RETURN_DELIVERY, then mediation): only a recorded
-      // delivery arms the seller's RETURN_RECEIPT. Version 1 events arm nothing.
+      // delivery arms the seller's RETURN_RECEIPT.
       const dueAt = event.data.deliveryDueAt;
-      const deadline = dueAt === undefined ? null : { kind: 'RETURN_DELIVERY' as const, dueAt };
+      const deadline = dueAt === null ? null : { kind: 'RETURN_DELIVERY' as const, dueAt };
       return { ...s, status: 'RETURN_IN_TRANSIT', deadline };
     }
     case 'ReturnDelivered':

@@ -16,3 +16,5 @@ export { requireTakesEvidenceFrom, takesEvidenceFrom } from './guards';
 export * from './deadlines';
 export * from './visibility';
 export * from './personal-data';
+export * from './upcasters';
+export * from './view';

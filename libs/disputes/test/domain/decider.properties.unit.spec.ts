@@ -39,6 +39,7 @@ import {
   system,
   TOTAL,
 } from '../../test-support/fixtures';
+import { expectViewAgrees } from '../../test-support/view-agreement';
 
 /**
  * Random sequences of valid and invalid commands from every role. Each step is an "intent"
@@ -475,6 +476,9 @@ describe('decider properties', () => {
             // (b) Nobody is stranded: every state that is not final has a next action with a
             // deadline that moves it on, or one for the mediators or (a refund owed) the platform.
             expect(strandedIn(run.state, policy)).toBeNull();
+
+            // Every audience's view shows what the state holds, and the same next actions.
+            expectViewAgrees(run.events, run.state, policy);
           });
 
           // Replaying the decided events through evolve gives the same state.
@@ -634,6 +638,7 @@ describe('replacement and resend properties', () => {
               run.state = evolve(run.state, event);
             }
             run.events.push(...produced);
+            expectViewAgrees(run.events, run.state, policy);
             // While it is followed through someone always has something to do, by a deadline.
             if (run.state.status.startsWith('REPLACEMENT_')) {
               const next = expectedActions(run.state, policy);

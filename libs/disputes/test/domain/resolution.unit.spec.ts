@@ -1,4 +1,9 @@
-import { replay, type DisputeEvent } from '../../src/domain';
+import {
+  replay,
+  returnShippedV1ToV2,
+  type DisputeEvent,
+  type ReturnShippedV1Data,
+} from '../../src/domain';
 import {
   buyer,
   cmd,
@@ -128,7 +133,9 @@ describe('the return flow', () => {
   it('a ReturnShipped written before the fix (with receiptDueAt) arms nothing either', () => {
     const shipped = returnShipped().events.at(-1) as DisputeEvent;
     expect(shipped.type).toBe('ReturnShipped');
-    const data = { ...shipped.data, deliveryDueAt: undefined, receiptDueAt: day(20) };
+    // As stored then (schema version 1), read as every reader reads it: through its upcaster.
+    const stored = { ...shipped.data, deliveryDueAt: undefined, receiptDueAt: day(20) };
+    const data = returnShippedV1ToV2(stored as unknown as ReturnShippedV1Data);
     const legacy = { ...shipped, data } as DisputeEvent;
     const state = replay([...returnAddressGiven().events, legacy]);
     expect(state).toMatchObject({ status: 'RETURN_IN_TRANSIT', deadline: null });

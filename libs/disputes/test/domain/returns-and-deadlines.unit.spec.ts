@@ -4,9 +4,11 @@ import {
   fireDeadlineCommand,
   pendingDeadlines,
   replay,
+  returnShippedV1ToV2,
   type Dispute,
   type DisputeEvent,
   type DisputePolicy,
+  type ReturnShippedV1Data,
 } from '../../src/domain';
 import {
   buyer,
@@ -221,9 +223,12 @@ describe('item 2: a return that is never recorded as delivered does not strand t
   });
 
   it('a return shipped before this rule (no deliveryDueAt) keeps no clock', () => {
+    // As stored then (schema version 1), read as every reader reads it: through its upcaster.
+    const v1 = (data: object) =>
+      ({ ...data, deliveryDueAt: undefined }) as unknown as ReturnShippedV1Data;
     const shipped = returnShipped().events.map((e) =>
       e.type === 'ReturnShipped'
-        ? ({ ...e, data: { ...e.data, deliveryDueAt: undefined } } as unknown as DisputeEvent)
+        ? ({ ...e, data: returnShippedV1ToV2(v1(e.data)) } as unknown as DisputeEvent)
         : e,
     );
     const state = replay(shipped);

@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
-import type { DisputePolicy } from '@arbiter/disputes';
+import type { DisputePolicy } from '@arbiter/disputes/read-side';
 import { ProjectionRegistry } from '../projection';
 import { disputeProjections } from './dispute-projections';
 

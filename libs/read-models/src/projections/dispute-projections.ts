@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY, type DisputePolicy } from '@arbiter/disputes';
+import { DEFAULT_POLICY, type DisputePolicy } from '@arbiter/disputes/read-side';
 import type { Projection } from '../projection';
 import { buyerViewProjection } from './buyer-view/buyer-view.projection';
 import { mediatorViewProjection } from './mediator-view/mediator-view.projection';

@@ -3,14 +3,30 @@ import {
   AUDIENCE_OF_ROLE,
   DEFAULT_POLICY,
   type DisputePolicy,
-} from '@arbiter/disputes';
+  type DisputeView,
+  forViewer,
+  type ViewerDispute,
+} from '@arbiter/disputes/read-side';
 import { and, count, desc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import type { ReadDb } from '../database';
 import { buyerDisputes, mediatorCases, sellerDisputes, sellerOrders } from '../schema';
-import { type DisputeView, type StaffFacts, toDisputeView } from './shared/dispute-view';
 import { allOf, type DisputeListFilter, filterConditions } from './shared/filters';
 import { decodeCursor, type Page, type PageArgs, pageSize, toPage } from './shared/pagination';
-import { caseFileFromTimeline } from './timeline/timeline.queries';
+import { viewFromTimeline } from './timeline/timeline.queries';
+
+/** What the mediators' view adds to a dispute; null for every other audience. */
+export interface StaffFacts {
+  mediatorId: string | null;
+  queuedAt: Date | null;
+  /** The earliest armed deadline (evidence requests included). */
+  deadlineAt: Date | null;
+  abuseSignal: { flagged: boolean; disputes: number; orders: number };
+}
+
+/** A dispute as a query answers it: the viewer's view, with the staff's facts for staff. */
+export interface QueriedDispute extends ViewerDispute {
+  staff: StaffFacts | null;
+}
 
 export interface QueueFilter extends DisputeListFilter {
   /** Only cases flagged (true) or not flagged (false) by the buyer abuse signal. */
@@ -62,13 +78,13 @@ export class DisputeQueries {
     buyer: Actor,
     filter: DisputeListFilter,
     args: PageArgs,
-  ): Promise<Page<DisputeView>> {
+  ): Promise<Page<QueriedDispute>> {
     const t = buyerDisputes;
     return this.newestFirst(
       t,
       [eq(t.buyerId, buyer.id), ...filterConditions(t, filter)],
       args,
-      (row) => toDisputeView(row, buyer, this.policy),
+      (row) => this.shown(row.view, buyer),
     );
   }
 
@@ -77,13 +93,13 @@ export class DisputeQueries {
     seller: Actor,
     filter: DisputeListFilter,
     args: PageArgs,
-  ): Promise<Page<DisputeView>> {
+  ): Promise<Page<QueriedDispute>> {
     const t = sellerDisputes;
     return this.newestFirst(
       t,
       [eq(t.sellerId, seller.id), ...filterConditions(t, filter)],
       args,
-      (row) => toDisputeView(row, seller, this.policy),
+      (row) => this.shown(row.view, seller),
     );
   }
 
@@ -95,7 +111,7 @@ export class DisputeQueries {
     viewer: Actor,
     filter: QueueFilter,
     args: PageArgs,
-  ): Promise<Page<DisputeView>> {
+  ): Promise<Page<QueriedDispute>> {
     const t = mediatorCases;
     const size = pageSize(args);
     const dueKey = sql`coalesce(${t.deadlineAt}, 'infinity'::timestamptz)`;
@@ -132,36 +148,27 @@ export class DisputeQueries {
         (row.queuedAt ?? row.openedAt).toISOString(),
         row.disputeId,
       ],
-      (row) => toDisputeView(row, viewer, this.policy, staffFacts(row)),
+      (row) => this.shown(row.view, viewer, staffFacts(row)),
     );
   }
 
   /** One dispute as `viewer` may see it; null when it does not exist or is not theirs to see. */
-  async dispute(viewer: Actor, disputeId: string): Promise<DisputeView | null> {
+  async dispute(viewer: Actor, disputeId: string): Promise<QueriedDispute | null> {
     switch (AUDIENCE_OF_ROLE[viewer.role]) {
       case 'staff': {
         const [row] = await this.db
           .select()
           .from(mediatorCases)
           .where(eq(mediatorCases.disputeId, disputeId));
-        return row ? toDisputeView(row, viewer, this.policy, staffFacts(row)) : null;
+        return row ? this.shown(row.view, viewer, staffFacts(row)) : null;
       }
-      // Every dispute, with a case file folded from the events as the role may see them: no
-      // personal free text for analysts nor for the platform (the domain's visibility rules).
+      // Every dispute, folded from the timeline's events by the same `evolveView` for the
+      // role's audience: no personal free text for analysts nor for the platform.
       case 'analyst':
       case 'platform': {
-        const [row] = await this.db
-          .select()
-          .from(buyerDisputes)
-          .where(eq(buyerDisputes.disputeId, disputeId));
-        if (!row) return null;
-        return toDisputeView(
-          row,
-          viewer,
-          this.policy,
-          null,
-          await caseFileFromTimeline(this.db, viewer.role, disputeId),
-        );
+        const audience = AUDIENCE_OF_ROLE[viewer.role];
+        const view = await viewFromTimeline(this.db, audience, disputeId);
+        return view && this.shown(view, viewer);
       }
       case 'party': {
         if (viewer.role === 'seller') {
@@ -171,13 +178,13 @@ export class DisputeQueries {
             .where(
               and(eq(sellerDisputes.disputeId, disputeId), eq(sellerDisputes.sellerId, viewer.id)),
             );
-          return row ? toDisputeView(row, viewer, this.policy) : null;
+          return row ? this.shown(row.view, viewer) : null;
         }
         const [row] = await this.db
           .select()
           .from(buyerDisputes)
           .where(and(eq(buyerDisputes.disputeId, disputeId), eq(buyerDisputes.buyerId, viewer.id)));
-        return row ? toDisputeView(row, viewer, this.policy) : null;
+        return row ? this.shown(row.view, viewer) : null;
       }
     }
   }
@@ -246,12 +253,18 @@ export class DisputeQueries {
     };
   }
 
+  /** A stored view for `viewer`: their next action, and the staff's facts for staff only. */
+  private shown(view: DisputeView, viewer: Actor, staff: StaffFacts | null = null): QueriedDispute {
+    const isStaff = AUDIENCE_OF_ROLE[viewer.role] === 'staff';
+    return { ...forViewer(view, viewer.role, this.policy), staff: isStaff ? staff : null };
+  }
+
   private async newestFirst<T extends typeof buyerDisputes | typeof sellerDisputes>(
     t: T,
     conditions: (SQL | undefined)[],
     args: PageArgs,
-    map: (row: T['$inferSelect']) => DisputeView,
-  ): Promise<Page<DisputeView>> {
+    map: (row: T['$inferSelect']) => QueriedDispute,
+  ): Promise<Page<QueriedDispute>> {
     const size = pageSize(args);
     const where = allOf(conditions);
     let after: SQL | undefined;

@@ -8,38 +8,31 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
+import type { DisputeView } from '@arbiter/disputes/read-side';
 import { readModels } from './checkpoints';
 
 /**
  * Tables of the dispute projections (libs/read-models/src/projections). Each table belongs to one
  * projection, which alone writes it and empties it on rebuild.
  *
- * The dispute-shaped rows keep the domain state (`state`, the fold of `evolve`) beside the
- * audience's case file (`file`): queries ask the domain for the next action from `state`, so the
- * rule of "who must act next, by when" lives in one place. `last_revision` guards replays.
+ * The dispute-shaped rows hold the audience's view (`view`, the domain's `evolveView` fold, plain
+ * JSON) and, as columns, only what queries filter or sort on. The next action is read from the
+ * view by the domain on reading, so the rule of "who must act next, by when" lives in one place.
+ * `last_revision` guards replays.
  */
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const position = (name: string) => bigint(name, { mode: 'bigint' });
 
 const disputeColumns = () => ({
   disputeId: text('dispute_id').primaryKey(),
-  orderId: text('order_id').notNull(),
   buyerId: text('buyer_id').notNull(),
   sellerId: text('seller_id').notNull(),
   status: text('status').notNull(),
   reason: text('reason').notNull(),
-  amountMinor: bigint('amount_minor', { mode: 'number' }).notNull(),
-  currency: text('currency').notNull(),
   openedAt: at('opened_at').notNull(),
-  updatedAt: at('updated_at').notNull(),
-  closedAt: at('closed_at'),
-  /** The phase deadline (or, for mediators, the earliest armed deadline). */
-  deadlineAt: at('deadline_at'),
-  outcome: text('outcome'),
   lastRevision: integer('last_revision').notNull(),
   lastPosition: position('last_position').notNull(),
-  state: jsonb('state').notNull(),
-  file: jsonb('file').notNull(),
+  view: jsonb('view').$type<DisputeView>().notNull(),
 });
 
 /** Projection `buyer-view`: the buyer's disputes as the buyer may see them. */
@@ -75,6 +68,8 @@ export const mediatorCases = readModels.table(
   'mediator_cases',
   {
     ...disputeColumns(),
+    /** The earliest armed deadline (evidence requests included): the queue's first key. */
+    deadlineAt: at('deadline_at'),
     mediatorId: text('mediator_id'),
     /** When the case last entered the queue (escalation, appeal, disputed return); its age counts from here. */
     queuedAt: at('queued_at'),
@@ -135,7 +130,8 @@ export const disputeStats = readModels.table(
     resolutionMs: bigint('resolution_ms', { mode: 'number' }),
     lastRevision: integer('last_revision').notNull(),
     lastPosition: position('last_position').notNull(),
-    state: jsonb('state').notNull(),
+    /** The analysts' view, folded on by the next event (no personal free text in it). */
+    view: jsonb('view').$type<DisputeView>().notNull(),
   },
   (t) => [index('dispute_stats_opened').on(t.openedAt)],
 );

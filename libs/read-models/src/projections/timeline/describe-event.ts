@@ -4,7 +4,7 @@ import {
   type Money,
   type Role,
   type Ruling,
-} from '@arbiter/disputes';
+} from '@arbiter/disputes/read-side';
 import { oneLine, quoteText } from './quote-text';
 
 /**

@@ -1,4 +1,4 @@
-import type { DisputeEvent } from '@arbiter/disputes';
+import type { DisputeEvent } from '@arbiter/disputes/read-side';
 import { describeEvent } from './describe-event';
 
 // What the issue measured: a message that, unquoted, reads like a resolution line on a new line,

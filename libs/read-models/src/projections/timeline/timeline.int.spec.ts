@@ -87,7 +87,7 @@ describe.each(readTestDatabases())('timeline on %s', (_kind, openDatabase) => {
       .from(timelineEntries)
       .where(eq(timelineEntries.type, 'MessagePosted'));
     expect((row.data as { body: string }).body).toBe(HOSTILE);
-    const file = (await new DisputeQueries(db).dispute(buyer, 'd-1'))?.file;
+    const file = await new DisputeQueries(db).dispute(buyer, 'd-1');
     expect(file?.messages.map((message) => message.body)).toEqual([HOSTILE]);
     expect(file?.description).toBe(HOSTILE);
   });

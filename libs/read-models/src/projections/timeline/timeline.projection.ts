@@ -1,4 +1,4 @@
-import { DISPUTE_EVENT_TYPES } from '@arbiter/disputes';
+import { DISPUTE_EVENT_TYPES } from '@arbiter/disputes/read-side';
 import type { RecordedEvent } from '@arbiter/event-store';
 import type { ReadTx } from '../../database';
 import type { Projection } from '../../projection';

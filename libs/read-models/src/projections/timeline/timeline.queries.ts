@@ -1,14 +1,16 @@
 import {
+  type Audience,
+  AUDIENCE_OF_ROLE,
   type DisputeEvent,
+  type DisputeView,
   MEDIATOR_ONLY_EVENT_TYPES,
+  replayView,
   type Role,
   visibleEventFor,
-  AUDIENCE_OF_ROLE,
-} from '@arbiter/disputes';
+} from '@arbiter/disputes/read-side';
 import { and, asc, count, eq, gt, inArray, notInArray } from 'drizzle-orm';
 import type { ReadDb } from '../../database';
 import { timelineEntries } from '../../schema';
-import { type CaseFile, emptyCaseFile, foldCaseFile } from '../shared/case-file';
 import { decodeCursor, type Page, type PageArgs, pageSize, toPage } from '../shared/pagination';
 import { describeEvent } from './describe-event';
 
@@ -102,19 +104,19 @@ export async function timelinesOf(
   return disputeIds.map((id) => byDispute.get(id) ?? []);
 }
 
-/** A case file folded from the events as `role` sees them (analysts: no personal free text). */
-export async function caseFileFromTimeline(
+/**
+ * The dispute as `audience` may see it, folded from its timeline by `evolveView` (for audiences
+ * no view table is kept for); null when the dispute has no events.
+ */
+export async function viewFromTimeline(
   db: ReadDb,
-  role: Role,
+  audience: Audience,
   disputeId: string,
-): Promise<CaseFile> {
+): Promise<DisputeView | null> {
   const rows = await db
-    .select()
+    .select({ type: timelineEntries.type, data: timelineEntries.data })
     .from(timelineEntries)
     .where(eq(timelineEntries.disputeId, disputeId))
     .orderBy(asc(timelineEntries.revision));
-  return rows.reduce((file, row) => {
-    const visible = visibleEventFor(role, { type: row.type, data: row.data } as DisputeEvent);
-    return visible ? foldCaseFile(file, visible) : file;
-  }, emptyCaseFile());
+  return replayView(rows as DisputeEvent[], audience);
 }

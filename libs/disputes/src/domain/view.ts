@@ -1,0 +1,133 @@
+import { nextActionOf } from './deadlines';
+import type { DisputeEvent } from './dispute.events';
+import type { Money } from './money';
+import type { DisputePolicy } from './policy';
+import { foldCaseEvent } from './view.case';
+import { type DisputeView, type NextActionView, VIEW_VERSION } from './view.types';
+import { type Audience, visibleEventFor } from './visibility';
+import type { Role } from './vocabulary';
+
+export * from './view.types';
+
+/** Before the opening: no dispute. `evolveView` starts every view from here. */
+export function initialView(): null {
+  return null;
+}
+
+/** The role whose sight stands for an audience's (visibility is decided per audience). */
+const ROLE_OF_AUDIENCE: Readonly<Record<Audience, Role>> = {
+  staff: 'mediator',
+  party: 'buyer',
+  platform: 'platform',
+  analyst: 'analyst',
+};
+
+/**
+ * The view after `event`, as `audience` may see it. Pure; never mutates `view`. Returns null
+ * while the stream has not opened a dispute (anything before a DisputeOpened is ignored).
+ */
+export function evolveView(
+  view: DisputeView | null,
+  event: DisputeEvent,
+  audience: Audience,
+): DisputeView | null {
+  const visible = visibleEventFor(ROLE_OF_AUDIENCE[audience], event);
+  if (view === null) return visible?.type === 'DisputeOpened' ? opened(visible) : null;
+  const counted: DisputeView = {
+    ...view,
+    revision: view.revision + 1,
+    updatedAt: event.data.at ?? view.updatedAt,
+  };
+  if (visible === null) return counted;
+  const next = foldCaseEvent(counted, visible, audience === 'staff');
+  return { ...next, refundable: refundableOf(next) };
+}
+
+/** The view of a whole history (e.g. a stream read for an audit or a command's answer). */
+export function replayView(
+  events: readonly DisputeEvent[],
+  audience: Audience,
+): DisputeView | null {
+  return events.reduce<DisputeView | null>(
+    (view, event) => evolveView(view, event, audience),
+    initialView(),
+  );
+}
+
+/** A view as one viewer gets it: with what that viewer is expected to do next. */
+export interface ViewerDispute extends DisputeView {
+  nextAction: NextActionView | null;
+}
+
+/** `view` for a viewer of `role` (staff roles share a view but not their next action). */
+export function forViewer(view: DisputeView, role: Role, policy: DisputePolicy): ViewerDispute {
+  return { ...view, nextAction: nextActionInView(view, role, policy) };
+}
+
+/** What `role` is expected to do next, by when, from the view alone. */
+export function nextActionInView(
+  view: DisputeView,
+  role: Role,
+  policy: DisputePolicy,
+): NextActionView | null {
+  const next = nextActionOf(view, role, policy);
+  return next && { action: next.action, dueAt: next.dueAt, ifMissed: next.ifMissed };
+}
+
+function opened(event: Extract<DisputeEvent, { type: 'DisputeOpened' }>): DisputeView {
+  const d = event.data;
+  const view: DisputeView = {
+    v: VIEW_VERSION,
+    disputeId: d.disputeId,
+    orderId: d.orderId,
+    buyerId: d.buyerId,
+    sellerId: d.sellerId,
+    status: 'AWAITING_SELLER',
+    reason: d.reason,
+    description: d.description,
+    orderTotal: d.orderTotal,
+    refundedBefore: d.refundedBefore,
+    refundable: d.orderTotal,
+    openedAt: d.at,
+    updatedAt: d.at,
+    revision: 0,
+    proposals: {
+      buyer: {
+        proposalId: d.proposalId,
+        proposer: 'buyer',
+        solution: d.claim,
+        submittedAt: d.at,
+        acceptedBy: [],
+      },
+      seller: null,
+      mediator: null,
+    },
+    evidence: [],
+    messages: [],
+    evidenceRequests: [],
+    internalNotes: [],
+    decision: null,
+    appeals: [],
+    returnInfo: null,
+    replacement: null,
+    deadline: { kind: 'SELLER_RESPONSE', dueAt: d.sellerResponseDueAt },
+    mediatorId: null,
+    mediatorAssigned: false,
+    resolution: null,
+    outcome: null,
+    refundDue: null,
+    refunded: null,
+    refundMarkedSentAt: null,
+    closedAt: null,
+    escalatedAt: null,
+    queuedAt: null,
+  };
+  return { ...view, refundable: refundableOf(view) };
+}
+
+/** Never below zero, whatever an old stream holds. */
+function refundableOf(view: DisputeView): Money {
+  const paid = view.refundedBefore.amountMinor + (view.refunded?.amountMinor ?? 0);
+  const left = view.orderTotal.amountMinor - paid;
+  return { amountMinor: Math.max(0, left), currency: view.orderTotal.currency };
+}
