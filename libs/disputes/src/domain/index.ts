@@ -8,6 +8,7 @@ export * from './policy';
 export * from './vocabulary';
 export * from './order';
 export * from './dispute.events';
+export * from './dispute.evolve';
 export * from './dispute.commands';
 export { decide } from './dispute.decide';
 export { requireMayOpenDispute } from './decide.opening';

@@ -1,28 +1,19 @@
 import { exponentialDelay, sleep } from '@arbiter/platform/backoff';
 import {
-  type AllStreamResolvedEvent,
   type AppendStreamState,
   BACKWARDS,
   END,
   ErrorType,
-  eventTypeFilter,
-  excludeSystemEvents,
-  type Filter,
   FORWARDS,
   KurrentDBClient,
   NO_STREAM,
   type ReadPosition,
-  type ResolvedEvent,
   START,
-  streamNameFilter,
-  type StreamSubscription,
-  type AllStreamSubscription,
 } from '@kurrent/kurrentdb-client';
 import {
   AppendOptions,
   AppendResult,
   EventFilter,
-  EventIdConflictError,
   EventStore,
   EventToAppend,
   ReadAllOptions,
@@ -32,8 +23,20 @@ import {
   Subscription,
   WrongExpectedRevisionError,
 } from '../port';
-import { assertUniqueIds, canonicalJson, matchesFilter, revisionMatches } from '../semantics';
+import { assertUniqueIds, matchesFilter, revisionMatches } from '../semantics';
 import { PollingSubscription, SubscriptionSource } from '../subscription';
+import { LiveWakeUps } from './kurrentdb-live';
+import {
+  errorType,
+  isStreamNotFound,
+  isSystemEvent,
+  isTransient,
+  isWrongExpectedVersion,
+  replayedResult,
+  serverFilter,
+  toEventData,
+  toRecorded,
+} from './kurrentdb-mapping';
 
 export interface KurrentDbEventStoreOptions {
   /**
@@ -48,8 +51,6 @@ export interface KurrentDbEventStoreOptions {
   maxRetryDelayMs?: number;
 }
 
-/** Positions at or above this are placeholders, never real log positions. */
-const NO_POSITION = 2n ** 63n;
 /** Events fetched per `$all` read while a filter that the server cannot apply drops some. */
 const READ_CHUNK = 1_000;
 /** Retries of a read while the server is unreachable (100 ms doubling: about 3 s in all). */
@@ -81,14 +82,11 @@ const MAX_APPEND_ATTEMPTS = 100;
  * revision they were first appended at (the server compares ids only).
  *
  * Subscriptions read `$all` by checkpoint (the shared polling loop) and are woken by one live
- * server subscription per store; a dropped call or an unreachable server is retried with backoff,
+ * server subscription per store (kurrentdb-live.ts); a dropped call or an unreachable server is retried with backoff,
  * and reading by checkpoint means a retry can neither skip nor repeat an event.
  */
 export class KurrentDbEventStore implements EventStore, SubscriptionSource {
-  private readonly subscriptions = new Set<PollingSubscription>();
-  private live: StreamSubscription | AllStreamSubscription | undefined;
-  private liveRetry: NodeJS.Timeout | undefined;
-  private liveFailures = 0;
+  private readonly wakeUps: LiveWakeUps;
   private closed = false;
   private readonly idlePollMs: number;
   private readonly maxRetryDelayMs: number;
@@ -110,6 +108,11 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
       throw new Error(
         `KurrentDB stream prefix ${JSON.stringify(this.prefix)} must end with a dot and contain no other dot (e.g. "staging.")`,
       );
+    this.wakeUps = new LiveWakeUps(
+      () => this.client,
+      serverFilter(this.prefix, undefined),
+      (attempt) => this.backoff(attempt),
+    );
   }
 
   async append(
@@ -222,7 +225,7 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
           fromRevision: from ?? (backwards ? END : START),
           maxCount: options.maxCount ?? Number.MAX_SAFE_INTEGER,
         })) {
-          const event = this.toRecorded(resolved, false);
+          const event = toRecorded(this.prefix, resolved, false);
           if (event) result.push(event);
         }
       } catch (error) {
@@ -247,9 +250,9 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
         direction: BACKWARDS,
         fromPosition: END,
         maxCount: 1,
-        filter: this.serverFilter(undefined),
+        filter: serverFilter(this.prefix, undefined),
       })) {
-        const event = this.toRecorded(resolved, true);
+        const event = toRecorded(this.prefix, resolved, true);
         if (event) return event.position;
       }
       return 0n;
@@ -290,16 +293,13 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
     this.client = this.connect();
     this.clientHasRead = false;
     this.clientSince = Date.now();
-    const hadLive = this.live !== undefined;
-    this.stopLive();
-    if (hadLive) this.startLive();
+    this.wakeUps.reopen();
     void old.dispose().catch(() => undefined);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
-    this.stopLive();
+    await this.wakeUps.close();
     await this.client.dispose();
   }
 
@@ -315,7 +315,7 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
     let cursor = after;
     // The server applies one filter (event types, or else stream prefixes, or else "no system
     // events"); the rest is checked here, so a read may need several chunks to fill maxCount.
-    const serverFilter = this.serverFilter(filter);
+    const onServer = serverFilter(this.prefix, filter);
     for (;;) {
       const fromPosition: ReadPosition = cursor < 0n ? START : { commit: cursor, prepare: cursor };
       // Reads from a position are inclusive: one more than wanted, the first one dropped.
@@ -325,10 +325,10 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
         for await (const resolved of client.readAll({
           fromPosition,
           maxCount: want,
-          filter: serverFilter,
+          filter: onServer,
         })) {
           seen++;
-          const event = this.toRecorded(resolved, true);
+          const event = toRecorded(this.prefix, resolved, true);
           if (!event || event.position <= cursor) continue;
           cursor = event.position;
           if (!isSystemEvent(event) && matchesFilter(event, filter)) result.push(event);
@@ -353,112 +353,12 @@ export class KurrentDbEventStore implements EventStore, SubscriptionSource {
 
   /** @internal SubscriptionSource */
   async attach(subscription: PollingSubscription): Promise<void> {
-    this.subscriptions.add(subscription);
-    if (this.subscriptions.size === 1) this.startLive();
+    this.wakeUps.attach(subscription);
   }
 
   /** @internal SubscriptionSource */
   async detach(subscription: PollingSubscription): Promise<void> {
-    this.subscriptions.delete(subscription);
-    if (this.subscriptions.size === 0) this.stopLive();
-  }
-
-  /**
-   * One live server subscription from the end of `$all` whose only job is to wake the readers;
-   * when the server drops it, it is opened again with backoff and every reader is woken to read
-   * what it may have missed.
-   */
-  private startLive(): void {
-    if (this.closed || this.live) return;
-    const live = this.client.subscribeToAll({
-      fromPosition: END,
-      filter: this.serverFilter(undefined),
-    });
-    this.live = live;
-    const wakeAll = () => {
-      for (const subscription of this.subscriptions) subscription.wake();
-    };
-    live.on('data', () => {
-      this.liveFailures = 0;
-      wakeAll();
-    });
-    live.on('confirmation', () => {
-      this.liveFailures = 0;
-      wakeAll();
-    });
-    const dropped = () => {
-      if (this.live !== live) return;
-      this.live = undefined;
-      void live.unsubscribe().catch(() => undefined);
-      if (this.closed || this.subscriptions.size === 0) return;
-      this.liveRetry = setTimeout(() => {
-        this.liveRetry = undefined;
-        if (this.subscriptions.size > 0) this.startLive();
-        wakeAll();
-      }, this.backoff(this.liveFailures++));
-    };
-    live.on('error', dropped);
-    live.on('end', dropped);
-    live.on('close', dropped);
-  }
-
-  private stopLive(): void {
-    if (this.liveRetry) clearTimeout(this.liveRetry);
-    this.liveRetry = undefined;
-    const live = this.live;
-    this.live = undefined;
-    if (live) void live.unsubscribe().catch(() => undefined);
-  }
-
-  /**
-   * The one filter the server applies (event types, or else stream prefixes, or else "no system
-   * events"; with a stream prefix always the prefix); `read` checks the rest.
-   */
-  private serverFilter(filter: EventFilter | undefined): Filter {
-    if (this.prefix) {
-      const prefixes = filter?.streamPrefixes ?? [''];
-      return streamNameFilter({ prefixes: prefixes.map((prefix) => this.prefix + prefix) });
-    }
-    if (filter?.eventTypes)
-      return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$` });
-    if (filter?.streamPrefixes) return streamNameFilter({ prefixes: [...filter.streamPrefixes] });
-    return excludeSystemEvents();
-  }
-
-  /**
-   * The port's view of a stored event, or undefined for one that is not this store's. `$all`
-   * reads must carry a position, and a single one (see the class comment); stream reads fall
-   * back to -1n on servers that send none.
-   */
-  private toRecorded(
-    resolved: ResolvedEvent | AllStreamResolvedEvent,
-    fromAll: boolean,
-  ): RecordedEvent | undefined {
-    const event = resolved.event;
-    if (!event || !event.streamId.startsWith(this.prefix)) return undefined;
-    // Servers before 2022 send 2^64-1 (or nothing) for positions on stream reads: no position.
-    const position =
-      event.position && event.position.commit < NO_POSITION ? event.position : undefined;
-    if (fromAll && !position)
-      throw new Error(`KurrentDB sent event ${event.id} without a position`);
-    if (position && position.commit !== position.prepare && !event.streamId.startsWith('$'))
-      throw new Error(
-        `KurrentDB event ${event.id} has commit position ${position.commit} and prepare position ${position.prepare}: events written in explicit transactions are not supported`,
-      );
-    const metadata = event.metadata;
-    return {
-      streamId: event.streamId.slice(this.prefix.length),
-      revision: event.revision,
-      position: position ? position.commit : -1n,
-      id: event.id,
-      type: event.type,
-      data: event.isJson ? event.data : decodeJson(event.data as Uint8Array),
-      metadata:
-        metadata && !(metadata instanceof Uint8Array) && typeof metadata === 'object'
-          ? (metadata as Record<string, unknown>)
-          : {},
-      recordedAt: event.created,
-    };
+    this.wakeUps.detach(subscription);
   }
 
   private backoff(attempt: number): number {
@@ -472,76 +372,4 @@ export function createKurrentDbEventStore(
   options?: KurrentDbEventStoreOptions,
 ): KurrentDbEventStore {
   return new KurrentDbEventStore(() => KurrentDBClient.connectionString(url), options);
-}
-
-function toEventData(event: EventToAppend) {
-  return {
-    id: event.id,
-    contentType: 'application/json' as const,
-    type: event.type,
-    data: (event.data ?? null) as never,
-    metadata: event.metadata ?? {},
-  };
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function isSystemEvent(event: RecordedEvent): boolean {
-  return event.type.startsWith('$') || event.streamId.startsWith('$');
-}
-
-function decodeJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return Buffer.from(bytes).toString('base64');
-  }
-}
-
-/** The first result again when every event is already stored, in order, with the same content. */
-function replayedResult(stream: RecordedEvent[], events: readonly EventToAppend[]): AppendResult {
-  const byId = new Map(stream.map((event) => [event.id, event]));
-  let previous: RecordedEvent | undefined;
-  for (const event of events) {
-    const recorded = byId.get(event.id);
-    const same =
-      recorded !== undefined &&
-      (previous === undefined || recorded.revision === previous.revision + 1n) &&
-      recorded.type === event.type &&
-      canonicalJson(recorded.data) === canonicalJson(event.data ?? null) &&
-      canonicalJson(recorded.metadata) === canonicalJson(event.metadata ?? {});
-    if (!same) throw new EventIdConflictError(event.id);
-    previous = recorded;
-  }
-  const last = previous as RecordedEvent;
-  return { nextRevision: last.revision, position: last.position };
-}
-
-function errorType(error: unknown): unknown {
-  return typeof error === 'object' && error !== null
-    ? (error as { type?: unknown }).type
-    : undefined;
-}
-
-function isWrongExpectedVersion(error: unknown): boolean {
-  return errorType(error) === ErrorType.WRONG_EXPECTED_VERSION;
-}
-
-function isStreamNotFound(error: unknown): boolean {
-  return errorType(error) === ErrorType.STREAM_NOT_FOUND;
-}
-
-/** Errors that mean "the server or the link is away", not "this request is wrong". */
-function isTransient(error: unknown): boolean {
-  const type = errorType(error);
-  return (
-    type === ErrorType.UNAVAILABLE ||
-    type === ErrorType.DEADLINE_EXCEEDED ||
-    type === ErrorType.CANCELLED ||
-    type === ErrorType.NOT_LEADER ||
-    type === ErrorType.TIMEOUT ||
-    type === ErrorType.UNKNOWN
-  );
 }
