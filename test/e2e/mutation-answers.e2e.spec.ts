@@ -9,10 +9,10 @@ import {
   eventually,
   openDispute,
   people,
+  shippedOrder,
   type ReadGateway,
   startReadGateway,
 } from './read-helpers';
-import { graphql } from './support/clients';
 import { describeOnAllStores } from './support/gateway';
 
 const DISPUTE = `query One($id: ID!) { dispute(id: $id) { ${DISPUTE_FIELDS} } }`;
@@ -208,39 +208,7 @@ describeOnAllStores('mutation answers equal the query', (database) => {
   });
 
   it('opening a dispute, and every dispute mutation of the schema was compared', async () => {
-    const orderId = r.id('order');
-    const total = eur(10_000);
-    await graphql(
-      r.url,
-      'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId } }',
-      {
-        token: who.platform.token,
-        variables: {
-          input: {
-            orderId,
-            buyerId: who.buyer.id,
-            sellerId: who.seller.id,
-            total,
-            items: [{ sku: 's', title: 'Lamp', quantity: 1, unitPrice: total }],
-          },
-        },
-      },
-    );
-    await graphql(
-      r.url,
-      'mutation($input: ShipOrderInput!) { shipOrder(input: $input) { orderId } }',
-      {
-        token: who.platform.token,
-        variables: {
-          input: {
-            orderId,
-            carrier: 'DHL',
-            trackingNumber: 'T1',
-            deliveryDeadline: new Date(Date.now() + 10 * 86_400_000).toISOString(),
-          },
-        },
-      },
-    );
+    const orderId = await shippedOrder(r, who);
     await step(who.buyer, 'openDispute', {
       orderId,
       reason: 'DAMAGED',

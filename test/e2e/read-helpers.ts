@@ -122,13 +122,12 @@ export async function people(r: ReadGateway) {
   };
 }
 
-/** A placed and shipped order (delivery due in 10 days), then a dispute the buyer opens on it. */
-export async function openDispute(
+/** A placed and shipped order of `who.buyer` and `who.seller` (delivery due in 10 days). */
+export async function shippedOrder(
   r: ReadGateway,
   who: { platform: Caller; buyer: Caller; seller: Caller },
-  reason = 'NOT_AS_DESCRIBED',
   amountMinor = 10_000,
-): Promise<Answer> {
+): Promise<string> {
   const orderId = r.id('order');
   const total = eur(amountMinor);
   await graphql(
@@ -162,6 +161,17 @@ export async function openDispute(
       },
     },
   );
+  return orderId;
+}
+
+/** A placed and shipped order (delivery due in 10 days), then a dispute the buyer opens on it. */
+export async function openDispute(
+  r: ReadGateway,
+  who: { platform: Caller; buyer: Caller; seller: Caller },
+  reason = 'NOT_AS_DESCRIBED',
+  amountMinor = 10_000,
+): Promise<Answer> {
+  const orderId = await shippedOrder(r, who, amountMinor);
   return act(r.url, who.buyer, 'openDispute', {
     orderId,
     reason,

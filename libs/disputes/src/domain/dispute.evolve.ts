@@ -273,6 +273,21 @@ function ignoreUnknown(_event: never, state: Dispute): Dispute {
   return state;
 }
 
+/** A new dispute's proposals: the buyer's claim, nothing from the others yet. */
+export function openingProposals(d: DisputeOpened['data']): Dispute['proposals'] {
+  return {
+    buyer: {
+      proposalId: d.proposalId,
+      proposer: 'buyer',
+      solution: d.claim,
+      submittedAt: d.at,
+      acceptedBy: [],
+    },
+    seller: null,
+    mediator: null,
+  };
+}
+
 function opened(event: DisputeOpened): Dispute {
   const d = event.data;
   return {
@@ -287,17 +302,7 @@ function opened(event: DisputeOpened): Dispute {
     refundedBefore: d.refundedBefore,
     openedAt: d.at,
     sellerRejected: false,
-    proposals: {
-      buyer: {
-        proposalId: d.proposalId,
-        proposer: 'buyer',
-        solution: d.claim,
-        submittedAt: d.at,
-        acceptedBy: [],
-      },
-      seller: null,
-      mediator: null,
-    },
+    proposals: openingProposals(d),
     deadline: { kind: 'SELLER_RESPONSE', dueAt: d.sellerResponseDueAt },
     mediatorId: null,
     evidenceRequests: [],

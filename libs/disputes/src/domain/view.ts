@@ -1,4 +1,5 @@
 import { nextActionOf } from './deadlines';
+import { openingProposals } from './dispute.evolve';
 import type { DisputeEvent } from './dispute.events';
 import type { Money } from './money';
 import type { DisputePolicy } from './policy';
@@ -91,17 +92,7 @@ function opened(event: Extract<DisputeEvent, { type: 'DisputeOpened' }>): Disput
     openedAt: d.at,
     updatedAt: d.at,
     revision: 0,
-    proposals: {
-      buyer: {
-        proposalId: d.proposalId,
-        proposer: 'buyer',
-        solution: d.claim,
-        submittedAt: d.at,
-        acceptedBy: [],
-      },
-      seller: null,
-      mediator: null,
-    },
+    proposals: openingProposals(d),
     evidence: [],
     messages: [],
     evidenceRequests: [],

@@ -14,6 +14,7 @@ import {
   evolve,
   expectedActions,
   type ExpectedActionKind,
+  DISPUTE_STATUSES,
   fromEpochMs,
   initialState,
   pendingDeadlines,
@@ -561,23 +562,8 @@ describe('decider properties', () => {
       }),
       { numRuns: 1_000, seed: 20_260_301 },
     );
-    expect([...reached].sort()).toEqual(
-      [
-        'AWAITING_SELLER',
-        'NEGOTIATING',
-        'IN_MEDIATION',
-        'DECIDED',
-        'IN_APPEAL',
-        'RETURN_REQUESTED',
-        'RETURN_AWAITING_SHIPMENT',
-        'RETURN_IN_TRANSIT',
-        'REPLACEMENT_AWAITING_SHIPMENT',
-        'REPLACEMENT_IN_TRANSIT',
-        'REFUND_PENDING',
-        'CLOSED',
-        'CANCELLED',
-      ].sort(),
-    );
+    // Every status the domain lists is reachable, so a new one comes with a way to reach it.
+    expect([...reached].sort()).toEqual([...DISPUTE_STATUSES].sort());
   });
 });
 
