@@ -159,7 +159,7 @@ export class DisputesResolver {
 
   @Mutation(() => DisputeType, {
     description:
-      'Buyer or seller: add evidence (text, or a file you uploaded to POST /evidence for this dispute), while the dispute is argued or during a return.',
+      'Buyer or seller: add evidence (text, or a file you uploaded to POST /evidence for this dispute), while the dispute is argued, during a return or while a replacement is shipped.',
   })
   addEvidence(
     @Args('input', INPUT) input: AddEvidenceInput,

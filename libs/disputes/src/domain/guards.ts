@@ -227,9 +227,9 @@ export function requireEvidence(kind: EvidenceKind, content: EvidenceContent): E
 }
 
 /**
- * Where a party may still add evidence: while the dispute is argued, and during a return (the
+ * Where a party may still add evidence: while the dispute is argued, during a return (the
  * buyer's proof of shipment, the seller's photos of the item that came back before disputing its
- * condition). Not once the refund is all that is left (REFUND_PENDING), nor when closed.
+ * condition) and while a replacement is shipped (proof of what was sent). Not once the refund is all that is left (REFUND_PENDING), nor when closed.
  */
 export const TAKES_EVIDENCE: readonly DisputeStatus[] = [
   ...ARGUED,

@@ -80,7 +80,7 @@ describe.each(readTestDatabases())('timeline on %s', (_kind, openDatabase) => {
     }
 
     // Only the summary is made safe: the row keeps the event as recorded (so summaries are
-    // worded on reading, and a change of wording needs no rebuild), and the case file's message
+    // worded on reading, and a change of wording needs no rebuild), and the view's message
     // body is the text as written, for clients to render themselves.
     const [row] = await db
       .select()
