@@ -43,4 +43,6 @@ export {
   type Resolution,
 } from './domain/dispute.events';
 export type { OrderPlaced } from './domain/order';
+// Stored copies of dispute events (the timeline's rows) are read in the shape the fold expects.
+export { DISPUTE_EVENT_SCHEMAS } from './domain/upcasters';
 export * from './domain/vocabulary';

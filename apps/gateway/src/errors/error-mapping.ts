@@ -4,6 +4,7 @@ import type { Actor } from '@arbiter/auth';
 import { AUDIENCE_OF_ROLE, DomainError } from '@arbiter/disputes';
 import { EventIdConflictError, EventSchemaVersionUnknownError } from '@arbiter/event-store';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '@arbiter/platform/database-errors';
+import { StoredViewVersionError } from '@arbiter/read-models';
 import { InputValidationError } from './input-validation';
 
 /** What a failure looks like at the edge, for GraphQL (`extensions`) and HTTP (JSON body) alike. */
@@ -110,6 +111,17 @@ export function toApiError(error: unknown, actor: Actor | null | undefined): Api
     return {
       code: error.code,
       message: 'Events recorded by a newer release of the service cannot be read by this one',
+      httpStatus: HttpStatus.SERVICE_UNAVAILABLE,
+      extensions: { retryable: true },
+      unexpected: true,
+    };
+  }
+  // A read model stored by an older view fold, awaiting its rebuild: nothing was misread, the
+  // operators are told (logged, with the command to run), the caller may retry.
+  if (error instanceof StoredViewVersionError) {
+    return {
+      code: error.code,
+      message: 'This view is being rebuilt; try again shortly',
       httpStatus: HttpStatus.SERVICE_UNAVAILABLE,
       extensions: { retryable: true },
       unexpected: true,

@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import { DomainError } from '@arbiter/disputes';
 import { EventIdConflictError, EventSchemaVersionUnknownError } from '@arbiter/event-store';
 import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
+import { StoredViewVersionError } from '@arbiter/read-models';
 import {
   asCommandFailure,
   logServerFailure,
@@ -131,6 +132,17 @@ describe('toApiError', () => {
     expect(toApiError(error, null)).toEqual({
       code: 'EVENT_SCHEMA_VERSION_UNKNOWN',
       message: 'Events recorded by a newer release of the service cannot be read by this one',
+      httpStatus: 503,
+      extensions: { retryable: true },
+      unexpected: true,
+    });
+  });
+
+  it('answers a stored view of another view version with its stable code, retryable, never a 500', () => {
+    const error = new StoredViewVersionError('buyer-view', 'd-1', 0);
+    expect(toApiError(error, buyer)).toEqual({
+      code: 'STORED_VIEW_VERSION_MISMATCH',
+      message: 'This view is being rebuilt; try again shortly',
       httpStatus: 503,
       extensions: { retryable: true },
       unexpected: true,

@@ -28,7 +28,11 @@ import type {
  * `nextActionInView` needs, so no other state is kept beside it.
  *
  * `v` is the shape's version: a stored view of another version is rebuilt from the log, never
- * read (a change of shape bumps it and ships with a migration that empties the view tables).
+ * read. A change of shape bumps `VIEW_VERSION` and ships with a read-model migration that empties
+ * the view tables and resets their projections' checkpoints (as 0004 does), so the runner
+ * replays them. A row of another version found anyway (a skipped migration, a restored backup)
+ * is refused by the projections and the queries with STORED_VIEW_VERSION_MISMATCH, whose message
+ * says to run `npm run projections -- rebuild <name>`.
  */
 export interface DisputeView extends ExpectationFacts {
   v: typeof VIEW_VERSION;

@@ -11,7 +11,11 @@ import { and, count, desc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import type { ReadDb } from '../database';
 import { buyerDisputes, mediatorCases, sellerDisputes, sellerOrders } from '../schema';
 import { allOf, type DisputeListFilter, filterConditions } from './shared/filters';
+import { BUYER_VIEW } from './buyer-view/buyer-view.projection';
+import { MEDIATOR_VIEW } from './mediator-view/mediator-view.projection';
+import { SELLER_VIEW } from './seller-view/seller-view.projection';
 import { decodeCursor, type Page, type PageArgs, pageSize, toPage } from './shared/pagination';
+import { usableView } from './shared/stored-view';
 import { viewFromTimeline } from './timeline/timeline.queries';
 
 /** What the mediators' view adds to a dispute; null for every other audience. */
@@ -53,6 +57,10 @@ export interface SellerMetrics {
 }
 
 const DAY_MS = 86_400_000;
+
+/** A row's view, refused when stored under another view version (never shown half-understood). */
+const stored = (projection: string, row: { disputeId: string; view: DisputeView }) =>
+  usableView(projection, row.disputeId, row.view);
 const ratio = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
 
 type MediatorRow = typeof mediatorCases.$inferSelect;
@@ -84,7 +92,7 @@ export class DisputeQueries {
       t,
       [eq(t.buyerId, buyer.id), ...filterConditions(t, filter)],
       args,
-      (row) => this.shown(row.view, buyer),
+      (row) => this.shown(stored(BUYER_VIEW, row), buyer),
     );
   }
 
@@ -99,7 +107,7 @@ export class DisputeQueries {
       t,
       [eq(t.sellerId, seller.id), ...filterConditions(t, filter)],
       args,
-      (row) => this.shown(row.view, seller),
+      (row) => this.shown(stored(SELLER_VIEW, row), seller),
     );
   }
 
@@ -148,7 +156,7 @@ export class DisputeQueries {
         (row.queuedAt ?? row.openedAt).toISOString(),
         row.disputeId,
       ],
-      (row) => this.shown(row.view, viewer, staffFacts(row)),
+      (row) => this.shown(stored(MEDIATOR_VIEW, row), viewer, staffFacts(row)),
     );
   }
 
@@ -160,7 +168,7 @@ export class DisputeQueries {
           .select()
           .from(mediatorCases)
           .where(eq(mediatorCases.disputeId, disputeId));
-        return row ? this.shown(row.view, viewer, staffFacts(row)) : null;
+        return row ? this.shown(stored(MEDIATOR_VIEW, row), viewer, staffFacts(row)) : null;
       }
       // Every dispute, folded from the timeline's events by the same `evolveView` for the
       // role's audience: no personal free text for analysts nor for the platform.
@@ -178,13 +186,13 @@ export class DisputeQueries {
             .where(
               and(eq(sellerDisputes.disputeId, disputeId), eq(sellerDisputes.sellerId, viewer.id)),
             );
-          return row ? this.shown(row.view, viewer) : null;
+          return row ? this.shown(stored(SELLER_VIEW, row), viewer) : null;
         }
         const [row] = await this.db
           .select()
           .from(buyerDisputes)
           .where(and(eq(buyerDisputes.disputeId, disputeId), eq(buyerDisputes.buyerId, viewer.id)));
-        return row ? this.shown(row.view, viewer) : null;
+        return row ? this.shown(stored(BUYER_VIEW, row), viewer) : null;
       }
     }
   }

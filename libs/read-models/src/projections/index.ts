@@ -17,6 +17,7 @@ export { STATS, statsProjection } from './stats/stats.projection';
 export { DisputeQueries } from './dispute-queries';
 export type { QueueFilter, SellerMetrics, QueriedDispute, StaffFacts } from './dispute-queries';
 export type { DisputeListFilter } from './shared/filters';
+export { StoredViewVersionError } from './shared/stored-view';
 export { InvalidCursorError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './shared/pagination';
 export type { Page, PageArgs } from './shared/pagination';
 export { timelinePage, timelinesOf, viewFromTimeline } from './timeline/timeline.queries';

@@ -96,9 +96,10 @@ export const mediatorBuyerOrders = readModels.table(
 );
 
 /**
- * Projection `timeline`: one row per dispute event. The event's data is kept as recorded; what
- * a role sees of it (and its summary) is worked out on reading through the domain's visibility
- * rules, so a change of wording or of those rules needs no rebuild.
+ * Projection `timeline`: one row per dispute event. The event's data is kept as projected, with
+ * the schema version it had; what a role sees of it (and its summary) is worked out on reading,
+ * after the event registry's upcasters, through the domain's visibility rules, so a change of
+ * wording, of those rules or of an event's shape needs no rebuild.
  */
 export const timelineEntries = readModels.table(
   'timeline_entries',
@@ -111,6 +112,8 @@ export const timelineEntries = readModels.table(
     actorId: text('actor_id').notNull(),
     at: at('at').notNull(),
     data: jsonb('data').notNull(),
+    /** The schema version of `data` (the event's `metadata.schemaVersion`; 1 when it had none). */
+    schemaVersion: integer('schema_version').notNull().default(1),
   },
   (t) => [primaryKey({ columns: [t.disputeId, t.revision] })],
 );

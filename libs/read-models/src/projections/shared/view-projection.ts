@@ -17,6 +17,7 @@ import {
   PendingRows,
   truncate,
 } from './dispute-rows';
+import { usableView } from './stored-view';
 
 /** A table of one row per dispute holding an audience's view. */
 export type ViewTable = PgTable & {
@@ -83,7 +84,13 @@ export function viewProjection(spec: ViewProjectionSpec): Projection {
       .select({ disputeId: table.disputeId, view: table.view, lastRevision: table.lastRevision })
       .from(table)
       .where(inArray(table.disputeId, missing))) as (Known & { disputeId: string })[];
-    const loaded = new Map(rows.map((row) => [row.disputeId, row]));
+    // A row of another view version is refused here, before anything is folded onto it.
+    const loaded = new Map(
+      rows.map((row) => [
+        row.disputeId,
+        { ...row, view: usableView(spec.name, row.disputeId, row.view) },
+      ]),
+    );
     // Known missing too: the opening event of a new dispute needs no query of its own.
     for (const id of missing) memory.set(id, loaded.get(id));
   };

@@ -1,13 +1,13 @@
 import { createSqlEventStore, type EventStore } from '@arbiter/event-store';
 import { type Actor, addDays, type Money } from '@arbiter/disputes';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { type ReadDb, readDbFor } from '../../database';
 import { migrateReadModels } from '../../migrate';
 import { ProjectionRegistry } from '../../projection';
 import { ProjectionRunner } from '../../runner';
 import { timelineEntries } from '../../schema';
 import { type ReadTestDatabase, readTestDatabases } from '../../testing/read-databases';
-import { DisputeQueries, disputeProjections, timelinePage } from '..';
+import { DisputeQueries, disputeProjections, timelinePage, timelinesOf } from '..';
 import { DisputeScenario } from '../testing/scenario';
 
 const buyer: Actor = { id: 'buyer-1', role: 'buyer' };
@@ -90,5 +90,71 @@ describe.each(readTestDatabases())('timeline on %s', (_kind, openDatabase) => {
     const file = await new DisputeQueries(db).dispute(buyer, 'd-1');
     expect(file?.messages.map((message) => message.body)).toEqual([HOSTILE]);
     expect(file?.description).toBe(HOSTILE);
+  });
+
+  it('a row stored with v1 ReturnShipped data reads as v2: no delivery clock, in the view and the entry', async () => {
+    const scenario = new DisputeScenario(store);
+    runner.start();
+    await scenario.placeShippedOrder({
+      orderId: 'o-1',
+      buyerId: buyer.id,
+      sellerId: seller.id,
+      total: eur(10_000),
+      at: T0,
+    });
+    await scenario.open('d-1', 'o-1', buyer, addDays(T0, 6), {
+      claim: { kind: 'RETURN_AND_REFUND', amount: eur(10_000), returnShippingPaidBy: 'seller' },
+    });
+    await scenario.run('d-1', seller, addDays(T0, 7), 'RespondToDispute', {
+      response: 'ACCEPT',
+      comment: 'Send it back',
+      proposalId: 'd-1-p0',
+    });
+    await scenario.run('d-1', seller, addDays(T0, 7), 'ProvideReturnAddress', {
+      address: { name: 'Shop', lines: ['1 Dock Road'], postalCode: 'E16 1AA', country: 'GB' },
+    });
+    await scenario.run('d-1', buyer, addDays(T0, 8), 'ShipReturn', {
+      carrier: 'bpost',
+      trackingNumber: 'TRK-1',
+    });
+    expect(await runner.waitForPosition(scenario.lastPosition, 30_000)).toBe(true);
+    const platform: Actor = { id: 'marketplace', role: 'platform' };
+    const queries = new DisputeQueries(db);
+    const shippedRow = and(
+      eq(timelineEntries.disputeId, 'd-1'),
+      eq(timelineEntries.type, 'ReturnShipped'),
+    );
+
+    // Projected now: the version it was recorded with, read as is (not upcast a second time).
+    const [current] = await db.select().from(timelineEntries).where(shippedRow);
+    expect(current.schemaVersion).toBe(2);
+    const clocked = await queries.dispute(platform, 'd-1');
+    expect(clocked).toMatchObject({
+      status: 'RETURN_IN_TRANSIT',
+      deadline: { kind: 'RETURN_DELIVERY', dueAt: expect.any(String) },
+    });
+
+    // The same row as a release before the delivery clock projected it.
+    const { deliveryDueAt: _none, ...v1 } = current.data as Record<string, unknown>;
+    await db
+      .update(timelineEntries)
+      .set({ data: { ...v1, receiptDueAt: addDays(T0, 18) }, schemaVersion: 1 })
+      .where(shippedRow);
+    const upcast = await queries.dispute(platform, 'd-1');
+    expect(upcast).toMatchObject({ status: 'RETURN_IN_TRANSIT', deadline: null });
+    for (const role of ['buyer', 'mediator', 'platform'] as const) {
+      const page = await timelinePage(db, role, 'd-1', { first: 100 });
+      expect(page.edges.at(-1)?.node).toMatchObject({
+        type: 'ReturnShipped',
+        summary: expect.stringContaining('The buyer shipped the return with “bpost”'),
+      });
+    }
+
+    // Every reader goes through the registry: a version this code does not know is refused.
+    await db.update(timelineEntries).set({ schemaVersion: 3 }).where(shippedRow);
+    const unknown = { code: 'EVENT_SCHEMA_VERSION_UNKNOWN', storedVersion: 3, knownVersion: 2 };
+    await expect(queries.dispute(platform, 'd-1')).rejects.toMatchObject(unknown);
+    await expect(timelinePage(db, 'buyer', 'd-1', { first: 100 })).rejects.toMatchObject(unknown);
+    await expect(timelinesOf(db, 'mediator', ['d-1'])).rejects.toMatchObject(unknown);
   });
 });

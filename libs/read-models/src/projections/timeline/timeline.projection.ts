@@ -4,6 +4,7 @@ import type { ReadTx } from '../../database';
 import type { Projection } from '../../projection';
 import { timelineEntries } from '../../schema';
 import { asDisputeEvent, inChunks, truncate } from '../shared/dispute-rows';
+import { schemaVersionOf } from './stored-event';
 
 export const TIMELINE = 'timeline';
 
@@ -24,6 +25,7 @@ export function timelineProjection(): Projection {
         actorId: data.by.id,
         at: new Date(data.at),
         data,
+        schemaVersion: schemaVersionOf(recorded),
       };
     });
     await inChunks(rows, 500, (chunk) =>

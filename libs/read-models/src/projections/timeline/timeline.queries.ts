@@ -1,7 +1,6 @@
 import {
   type Audience,
   AUDIENCE_OF_ROLE,
-  type DisputeEvent,
   type DisputeView,
   MEDIATOR_ONLY_EVENT_TYPES,
   replayView,
@@ -13,6 +12,7 @@ import type { ReadDb } from '../../database';
 import { timelineEntries } from '../../schema';
 import { decodeCursor, type Page, type PageArgs, pageSize, toPage } from '../shared/pagination';
 import { describeEvent } from './describe-event';
+import { currentEventOf } from './stored-event';
 
 /** One line of a dispute's history as a role may see it. */
 export interface TimelineEntry {
@@ -33,7 +33,7 @@ function hiddenTypes(role: Role): string[] {
 }
 
 function entryFor(role: Role, row: TimelineRow): TimelineEntry | null {
-  const visible = visibleEventFor(role, { type: row.type, data: row.data } as DisputeEvent);
+  const visible = visibleEventFor(role, currentEventOf(row));
   if (!visible) return null;
   return {
     disputeId: row.disputeId,
@@ -114,9 +114,15 @@ export async function viewFromTimeline(
   disputeId: string,
 ): Promise<DisputeView | null> {
   const rows = await db
-    .select({ type: timelineEntries.type, data: timelineEntries.data })
+    .select({
+      disputeId: timelineEntries.disputeId,
+      revision: timelineEntries.revision,
+      type: timelineEntries.type,
+      data: timelineEntries.data,
+      schemaVersion: timelineEntries.schemaVersion,
+    })
     .from(timelineEntries)
     .where(eq(timelineEntries.disputeId, disputeId))
     .orderBy(asc(timelineEntries.revision));
-  return replayView(rows as DisputeEvent[], audience);
+  return replayView(rows.map(currentEventOf), audience);
 }
