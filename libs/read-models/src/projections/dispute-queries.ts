@@ -13,6 +13,7 @@ import { buyerDisputes, mediatorCases, sellerDisputes, sellerOrders } from '../s
 import { allOf, type DisputeListFilter, filterConditions } from './shared/filters';
 import { decodeCursor, type Page, type PageArgs, pageSize, toPage } from './shared/pagination';
 import { viewFromTimeline } from './timeline/timeline.queries';
+import { VIEW_SOURCE_OF_ROLE } from './shared/view-of-role';
 
 /** What the mediators' view adds to a dispute; null for every other audience. */
 export interface StaffFacts {
@@ -154,7 +155,7 @@ export class DisputeQueries {
 
   /** One dispute as `viewer` may see it; null when it does not exist or is not theirs to see. */
   async dispute(viewer: Actor, disputeId: string): Promise<QueriedDispute | null> {
-    switch (AUDIENCE_OF_ROLE[viewer.role]) {
+    switch (VIEW_SOURCE_OF_ROLE[viewer.role]) {
       case 'staff': {
         const [row] = await this.db
           .select()
@@ -164,22 +165,20 @@ export class DisputeQueries {
       }
       // Every dispute, folded from the timeline's events by the same `evolveView` for the
       // role's audience: no personal free text for analysts nor for the platform.
-      case 'analyst':
-      case 'platform': {
-        const audience = AUDIENCE_OF_ROLE[viewer.role];
-        const view = await viewFromTimeline(this.db, audience, disputeId);
+      case 'timeline': {
+        const view = await viewFromTimeline(this.db, AUDIENCE_OF_ROLE[viewer.role], disputeId);
         return view && this.shown(view, viewer);
       }
-      case 'party': {
-        if (viewer.role === 'seller') {
-          const [row] = await this.db
-            .select()
-            .from(sellerDisputes)
-            .where(
-              and(eq(sellerDisputes.disputeId, disputeId), eq(sellerDisputes.sellerId, viewer.id)),
-            );
-          return row ? this.shown(row.view, viewer) : null;
-        }
+      case 'seller': {
+        const [row] = await this.db
+          .select()
+          .from(sellerDisputes)
+          .where(
+            and(eq(sellerDisputes.disputeId, disputeId), eq(sellerDisputes.sellerId, viewer.id)),
+          );
+        return row ? this.shown(row.view, viewer) : null;
+      }
+      case 'buyer': {
         const [row] = await this.db
           .select()
           .from(buyerDisputes)
