@@ -87,7 +87,7 @@ export type RespondToDisputeInput =
  * Every other command, as data: the stream it is decided on (a dispute's or an order's, each with
  * its decider, through `DisputeStreams.dispute` or `.order`) and how its data is made from the
  * client's input, with the ids the command creates (`idFor`, so a retry creates the same ids).
- * `TableCommandHandler` loads, decides and appends every row. A new command is a row here plus its
+ * The handlers in `dispute-command.ts` load, decide and append every row. A new command is a row here plus its
  * decider branch.
  */
 export const DISPUTE_COMMANDS = {
