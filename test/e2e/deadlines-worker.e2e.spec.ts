@@ -6,8 +6,7 @@ import {
   DISPUTE_POLICY,
   DisputeStreams,
   OpenDisputeCommand,
-  PlaceOrderCommand,
-  ShipOrderCommand,
+  OrderCommandMessage,
 } from '@arbiter/disputes/application';
 import type { DisputePolicy } from '@arbiter/disputes';
 import { FakeClock, validateConfig } from '@arbiter/platform';
@@ -44,21 +43,31 @@ describe('deadlines in the worker', () => {
       ({ actor, commandId: commandIdFor(actor, key) }) as never;
     const total = { amountMinor: 10_000, currency: 'EUR' };
     await bus.execute(
-      new PlaceOrderCommand(
+      new OrderCommandMessage(
+        'PlaceOrder',
         {
-          orderId: 'w-order',
-          buyerId: buyer.id,
-          sellerId: 'w-seller',
-          total,
-          items: [{ sku: 's', title: 'Lamp', quantity: 1, unitPrice: total }],
+          input: {
+            orderId: 'w-order',
+            buyerId: buyer.id,
+            sellerId: 'w-seller',
+            total,
+            items: [{ sku: 's', title: 'Lamp', quantity: 1, unitPrice: total }],
+          },
         },
         issued(platform, 'place'),
       ),
     );
     await bus.execute(
-      new ShipOrderCommand(
-        'w-order',
-        { carrier: 'DHL', trackingNumber: 'T1', deliveryDeadline: '2020-01-16T00:00:00.000Z' },
+      new OrderCommandMessage(
+        'ShipOrder',
+        {
+          orderId: 'w-order',
+          input: {
+            carrier: 'DHL',
+            trackingNumber: 'T1',
+            deliveryDeadline: '2020-01-16T00:00:00.000Z',
+          },
+        },
         issued(platform, 'ship'),
       ),
     );

@@ -1,8 +1,7 @@
-import { Inject } from '@nestjs/common';
+import { Inject, UnauthorizedException } from '@nestjs/common';
 import { Args, Mutation, Resolver } from '@nestjs/graphql';
 import { CommandBus } from '@nestjs/cqrs';
 import { CurrentRequestContext, RequestContext } from '@arbiter/auth';
-import { Actor } from '@arbiter/disputes';
 import {
   AddEvidenceCommand,
   commandIdFor,
@@ -18,6 +17,7 @@ import {
   TableInput,
 } from '@arbiter/disputes/application';
 import type { Command } from '@nestjs/cqrs';
+import { GraphQLError } from 'graphql';
 import {
   AddEvidenceInput,
   AddInternalNoteInput,
@@ -51,12 +51,35 @@ import { asCommandFailure } from '../errors/error-mapping';
  * `fingerprinted`, so the key reused for another request is IDEMPOTENCY_KEY_REUSED.
  */
 export function issuedFrom(context: RequestContext, input: { idempotencyKey?: string }): Issued {
-  const actor = context.actor as Actor;
+  const { actor } = context;
+  // The guard refused anonymous calls already; only a @Public() operation could get here without.
+  if (!actor) throw new UnauthorizedException('Authentication required');
   const key = input.idempotencyKey ?? context.idempotencyKey;
   return { actor, commandId: commandIdFor(actor, key), correlationId: context.correlationId };
 }
 
 const INPUT = { description: 'What to do; see the input type.' };
+
+/** What a response requires that GraphQL's type cannot (the input validation's rules). */
+const missing = (field: string) =>
+  new GraphQLError(`${field} is required with this response`, {
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
+
+/** The seller's answer as the command's input: each response with the fields it needs. */
+function toAnswer(input: RespondToDisputeInput): RespondToDisputeAnswer {
+  const { response, comment, counterProposal, proposalId } = input;
+  switch (response) {
+    case 'ACCEPT':
+      if (proposalId === undefined) throw missing('proposalId');
+      return { response, comment, proposalId };
+    case 'REJECT':
+      return { response, comment };
+    case 'COUNTER':
+      if (counterProposal === undefined) throw missing('counterProposal');
+      return { response, comment, solution: toSolution(counterProposal) };
+  }
+}
 
 /**
  * Every dispute action of every role (docs/domain.md#roles). Each mutation sends one command and
@@ -121,11 +144,7 @@ export class DisputesResolver {
     @Args('input', INPUT) input: RespondToDisputeInput,
     @CurrentRequestContext() context: RequestContext,
   ) {
-    const { response, comment, counterProposal, proposalId } = input;
-    const answer = counterProposal
-      ? { response, comment, solution: toSolution(counterProposal) }
-      : { response, comment, proposalId };
-    return this.send(context, input, 'RespondToDispute', answer as RespondToDisputeAnswer);
+    return this.send(context, input, 'RespondToDispute', toAnswer(input));
   }
 
   @Mutation(() => DisputeType, {

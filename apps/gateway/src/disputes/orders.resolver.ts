@@ -2,13 +2,7 @@ import { Args, Field, ID, Int, Mutation, ObjectType, Resolver } from '@nestjs/gr
 import { CommandBus } from '@nestjs/cqrs';
 import { CurrentRequestContext, RequestContext } from '@arbiter/auth';
 import type { OrderState } from '@arbiter/disputes';
-import {
-  ConfirmDeliveryCommand,
-  fingerprinted,
-  OrderOutcome,
-  PlaceOrderCommand,
-  ShipOrderCommand,
-} from '@arbiter/disputes/application';
+import { fingerprinted, OrderCommandMessage, OrderOutcome } from '@arbiter/disputes/application';
 import { OrderActionInput, PlaceOrderInput, ShipOrderInput } from './dispute.inputs';
 import { MoneyType } from './dispute.type';
 import { issuedFrom } from './disputes.resolver';
@@ -110,7 +104,10 @@ export class OrdersResolver {
     const data = { orderId, buyerId, sellerId, total: money(total), items: lines };
     return this.run(
       this.bus.execute(
-        fingerprinted((issued) => new PlaceOrderCommand(data, issued), issuedFrom(context, input)),
+        fingerprinted(
+          (issued) => new OrderCommandMessage('PlaceOrder', { input: data }, issued),
+          issuedFrom(context, input),
+        ),
       ),
     );
   }
@@ -129,7 +126,7 @@ export class OrdersResolver {
     return this.run(
       this.bus.execute(
         fingerprinted(
-          (issued) => new ShipOrderCommand(orderId, data, issued),
+          (issued) => new OrderCommandMessage('ShipOrder', { orderId, input: data }, issued),
           issuedFrom(context, input),
         ),
       ),
@@ -144,7 +141,8 @@ export class OrdersResolver {
     return this.run(
       this.bus.execute(
         fingerprinted(
-          (issued) => new ConfirmDeliveryCommand(input.orderId, issued),
+          (issued) =>
+            new OrderCommandMessage('ConfirmDelivery', { orderId: input.orderId }, issued),
           issuedFrom(context, input),
         ),
       ),

@@ -4,13 +4,10 @@ import { DomainError } from '@arbiter/disputes';
 import { DisputeReader, type DisputeOutcome } from '@arbiter/disputes/application';
 import type { ViewerDispute } from '@arbiter/disputes/read-side';
 import {
-  BUYER_VIEW,
   DisputeQueries,
-  MEDIATOR_VIEW,
+  projectionsReadBy,
   type QueriedDispute,
   ProjectionRunner,
-  SELLER_VIEW,
-  TIMELINE,
 } from '@arbiter/read-models';
 import { isDatabaseUnavailable } from '@arbiter/platform/database-errors';
 import { noteReadYourWrites } from './read-your-writes.plugin';
@@ -29,17 +26,6 @@ export interface MutationAnswer {
 
 /** How long a mutation waits for its view before answering with what there is. */
 export const READ_AFTER_WRITE_TIMEOUT_MS = 2_000;
-
-/**
- * The projections a role's `dispute(id)` reads (analysts and the platform: the timeline, whose
- * events the view fold replays for their audience).
- */
-const VIEWS_OF_ROLE: Record<string, readonly string[]> = {
-  buyer: [BUYER_VIEW],
-  seller: [SELLER_VIEW],
-  platform: [TIMELINE],
-  analyst: [TIMELINE],
-};
 
 /**
  * Read-your-writes for mutations: wait (bounded) until the caller's view has passed the appended
@@ -64,11 +50,8 @@ export class ReadAfterWrite {
   ): Promise<ViewAfterWrite> {
     const consistent =
       position === undefined ||
-      (await this.runner.waitForPosition(
-        position,
-        timeoutMs,
-        VIEWS_OF_ROLE[actor.role] ?? [MEDIATOR_VIEW],
-      ));
+      // Only the projections the caller's `dispute(id)` reads (`VIEW_SOURCE_OF_ROLE`).
+      (await this.runner.waitForPosition(position, timeoutMs, projectionsReadBy(actor.role)));
     return { view: await this.queries.dispute(actor, disputeId), consistent };
   }
 

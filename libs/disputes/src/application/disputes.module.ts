@@ -3,19 +3,16 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { DEFAULT_POLICY, DisputePolicy } from '../domain';
 import { AddEvidenceHandler } from './add-evidence/add-evidence';
 import { ConfirmRefundPayoutHandler } from './confirm-refund-payout/confirm-refund-payout';
-import { DisputeCommandHandler } from './dispute-command';
+import { DisputeCommandHandler, OrderCommandHandler } from './dispute-command';
 import { DisputeReader } from './dispute-reader';
 import { DISPUTE_POLICY, DisputeStreams } from './dispute-streams';
 import { DisputeDeadlines } from './fire-deadline/fire-deadline';
 import { OpenDisputeHandler } from './open-dispute/open-dispute';
-import { ConfirmDeliveryHandler, PlaceOrderHandler, ShipOrderHandler } from './order-commands';
 
-/** The table's one handler (`DISPUTE_COMMANDS`) and the commands that need more. */
+/** The table's handlers (`DISPUTE_COMMANDS`, one per stream kind) and the commands that need more. */
 const HANDLERS = [
   DisputeCommandHandler,
-  PlaceOrderHandler,
-  ShipOrderHandler,
-  ConfirmDeliveryHandler,
+  OrderCommandHandler,
   OpenDisputeHandler,
   AddEvidenceHandler,
   ConfirmRefundPayoutHandler,

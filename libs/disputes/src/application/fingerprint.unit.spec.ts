@@ -2,10 +2,9 @@ import type { Actor } from '../domain';
 import { AddEvidenceCommand } from './add-evidence/add-evidence';
 import { DISPUTE_COMMANDS } from './command-table';
 import { ConfirmRefundPayoutCommand } from './confirm-refund-payout/confirm-refund-payout';
-import { DisputeCommandMessage } from './dispute-command';
+import { DisputeCommandMessage, OrderCommandMessage } from './dispute-command';
 import { CommandMessage, fingerprinted, Issued } from './dispute-streams';
 import { OpenDisputeCommand } from './open-dispute/open-dispute';
-import { ConfirmDeliveryCommand, PlaceOrderCommand, ShipOrderCommand } from './order-commands';
 
 const buyer: Actor = { id: 'b', role: 'buyer' };
 const issued: Issued = { actor: buyer, commandId: 'c-1' };
@@ -43,13 +42,22 @@ describe('request fingerprints', () => {
     expect(hashOf((i) => new ConfirmRefundPayoutCommand('d-1', payout, i))).toBe(
       'fb16edc98447fb1478d57b1b3ba29c4a22c5cef41e1021456fd9440f8598a237',
     );
-    expect(hashOf((i) => new PlaceOrderCommand({ orderId: 'o-1' } as never, i))).toBe(
-      'be97d9f95e6c84f39763aa7e538db21b19926f56944f49557e65132157c582f4',
-    );
-    expect(hashOf((i) => new ShipOrderCommand('o-1', { carrier: 'DHL' } as never, i))).toBe(
-      'b1d7adc9112393ab637614ff69e692db28a78a3f013b11f4d925c1888b2d69c1',
-    );
-    expect(hashOf((i) => new ConfirmDeliveryCommand('o-1', i))).toBe(
+    expect(
+      hashOf(
+        (i) => new OrderCommandMessage('PlaceOrder', { input: { orderId: 'o-1' } as never }, i),
+      ),
+    ).toBe('be97d9f95e6c84f39763aa7e538db21b19926f56944f49557e65132157c582f4');
+    expect(
+      hashOf(
+        (i) =>
+          new OrderCommandMessage(
+            'ShipOrder',
+            { orderId: 'o-1', input: { carrier: 'DHL' } as never },
+            i,
+          ),
+      ),
+    ).toBe('b1d7adc9112393ab637614ff69e692db28a78a3f013b11f4d925c1888b2d69c1');
+    expect(hashOf((i) => new OrderCommandMessage('ConfirmDelivery', { orderId: 'o-1' }, i))).toBe(
       '8e3de6a80fee546704a977846f9ebbf547542d6c606583027bdc63ead5a7fa08',
     );
   });
@@ -77,19 +85,22 @@ describe('the command table', () => {
   const seeded: Issued = { actor: buyer, commandId: 'c-2' };
 
   it('creates the same ids on every retry of one command, and other ids for another', () => {
-    const once = DISPUTE_COMMANDS.SubmitProposal({ solution: { kind: 'RESEND' } }, seeded);
-    const again = DISPUTE_COMMANDS.SubmitProposal({ solution: { kind: 'RESEND' } }, seeded);
-    const other = DISPUTE_COMMANDS.SubmitProposal({ solution: { kind: 'RESEND' } }, issued);
+    const once = DISPUTE_COMMANDS.SubmitProposal.data({ solution: { kind: 'RESEND' } }, seeded);
+    const again = DISPUTE_COMMANDS.SubmitProposal.data({ solution: { kind: 'RESEND' } }, seeded);
+    const other = DISPUTE_COMMANDS.SubmitProposal.data({ solution: { kind: 'RESEND' } }, issued);
     expect(once).toEqual(again);
     expect(other.proposalId).not.toBe(once.proposalId);
   });
 
   it('creates a proposal id only for a counter-proposal', () => {
-    const counter = DISPUTE_COMMANDS.RespondToDispute(
+    const counter = DISPUTE_COMMANDS.RespondToDispute.data(
       { response: 'COUNTER', comment: 'c', solution: { kind: 'RESEND' } },
       seeded,
     );
-    const reject = DISPUTE_COMMANDS.RespondToDispute({ response: 'REJECT', comment: 'c' }, seeded);
+    const reject = DISPUTE_COMMANDS.RespondToDispute.data(
+      { response: 'REJECT', comment: 'c' },
+      seeded,
+    );
     expect(counter).toMatchObject({ proposalId: expect.any(String) });
     expect(reject).not.toHaveProperty('proposalId');
   });

@@ -6,7 +6,6 @@ export * from './dispute-reader';
 export * from './disputes.module';
 export * from './command-table';
 export * from './dispute-command';
-export * from './order-commands';
 export * from './add-evidence/add-evidence';
 export * from './fire-deadline/fire-deadline';
 export { OpenDisputeCommand } from './open-dispute/open-dispute';

@@ -15,7 +15,7 @@ import {
   StoreUnderTest,
 } from './testing';
 import { DisputeCommandMessage } from './dispute-command';
-import { ConfirmDeliveryCommand } from './order-commands';
+import { OrderCommandMessage } from './dispute-command';
 
 const buyer = { id: 'buyer-1', role: 'buyer' } as const;
 const seller = { id: 'seller-1', role: 'seller' } as const;
@@ -155,7 +155,9 @@ function openingSuite(store: () => StoreUnderTest) {
       'NOT_RECEIVED_TOO_EARLY',
     );
     d.clock.advanceDays(2);
-    await d.bus.execute(new ConfirmDeliveryCommand('o-5', d.as(PLATFORM)));
+    await d.bus.execute(
+      new OrderCommandMessage('ConfirmDelivery', { orderId: 'o-5' }, d.as(PLATFORM)),
+    );
     expect(await codeOf(open('o-5', d.as(buyer), 'ITEM_NOT_RECEIVED'))).toBe(
       'ITEM_DELIVERY_CONFIRMED',
     );

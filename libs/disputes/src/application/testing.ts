@@ -11,7 +11,7 @@ import { DisputeOutcome, Issued, OrderOutcome } from './dispute-streams';
 import { DisputesModule } from './disputes.module';
 import { ARBITER_EVENT_SCHEMAS } from './event-schemas';
 import { DisputeDeadlines } from './fire-deadline/fire-deadline';
-import { PlaceOrderCommand, ShipOrderCommand } from './order-commands';
+import { OrderCommandMessage } from './dispute-command';
 
 /**
  * Test support for the application tier: the disputes module on a real store (memory, PGlite in
@@ -100,21 +100,24 @@ export async function shippedOrder(
   total = eur(10_000),
 ): Promise<OrderOutcome> {
   await d.bus.execute(
-    new PlaceOrderCommand(
+    new OrderCommandMessage(
+      'PlaceOrder',
       {
-        orderId,
-        ...parties,
-        total,
-        items: [{ sku: 'sku-1', title: 'A lamp', quantity: 1, unitPrice: total }],
+        input: {
+          orderId,
+          ...parties,
+          total,
+          items: [{ sku: 'sku-1', title: 'A lamp', quantity: 1, unitPrice: total }],
+        },
       },
       d.as(PLATFORM),
     ),
   );
   const deliveryDeadline = new Date(d.clock.now().getTime() + 10 * 86_400_000).toISOString();
   return d.bus.execute(
-    new ShipOrderCommand(
-      orderId,
-      { carrier: 'DHL', trackingNumber: 'JD0001', deliveryDeadline },
+    new OrderCommandMessage(
+      'ShipOrder',
+      { orderId, input: { carrier: 'DHL', trackingNumber: 'JD0001', deliveryDeadline } },
       d.as(PLATFORM),
     ),
   );

@@ -8,14 +8,15 @@ import type {
 } from './dispute.events';
 import type { DisputePolicy } from './policy';
 import type { Instant } from './time';
-import type {
-  Actor,
-  DeadlineConsequence,
-  DeadlineKind,
-  DisputeStatus,
-  ExpectedActionKind,
-  ReachedBy,
-  Role,
+import {
+  type Actor,
+  type DeadlineConsequence,
+  type DeadlineKind,
+  type DisputeStatus,
+  type ExpectedActionKind,
+  PARTY_ROLES,
+  type ReachedBy,
+  type Role,
 } from './vocabulary';
 
 /**
@@ -120,7 +121,6 @@ export interface ExpectedAction {
 }
 
 type Due = Pick<ExpectedAction, 'dueAt' | 'ifMissed'>;
-const BOTH_PARTIES = ['buyer', 'seller'] as const;
 const NO_DEADLINE: Due = { dueAt: null, ifMissed: null };
 
 /** Per status, who is expected to act; `due` is the phase deadline (if any) and its consequence. */
@@ -132,7 +132,7 @@ const EXPECTED: Readonly<
 > = {
   AWAITING_SELLER: (_s, due) => [{ role: 'seller', action: 'RESPOND_TO_DISPUTE', ...due }],
   NEGOTIATING: (state, due) =>
-    BOTH_PARTIES.map((role) => ({
+    PARTY_ROLES.map((role) => ({
       role,
       action: otherPartyProposes(state, role) ? 'ANSWER_PROPOSAL' : 'NEGOTIATE',
       ...due,
@@ -156,7 +156,7 @@ const EXPECTED: Readonly<
     ...partiesToAnswer(state, policy, { proposals: false }),
   ],
   DECIDED: (state, due) =>
-    BOTH_PARTIES.filter((role) => !(state.decision as Decision).acceptedBy.includes(role)).map(
+    PARTY_ROLES.filter((role) => !(state.decision as Decision).acceptedBy.includes(role)).map(
       (role) => ({ role, action: 'ACCEPT_OR_APPEAL_DECISION', ...due }),
     ),
   RETURN_REQUESTED: (_s, due) => [{ role: 'seller', action: 'PROVIDE_RETURN_ADDRESS', ...due }],
@@ -245,7 +245,7 @@ function partiesToAnswer(
   const fromProposal: ExpectedAction[] =
     proposal === null
       ? []
-      : BOTH_PARTIES.filter((role) => !proposal.acceptedBy.includes(role)).map((role) => ({
+      : PARTY_ROLES.filter((role) => !proposal.acceptedBy.includes(role)).map((role) => ({
           role,
           action: 'ANSWER_PROPOSAL',
           ...NO_DEADLINE,

@@ -15,6 +15,8 @@ import {
   type Role,
   type Ruling,
   type Solution,
+  PARTY_ROLES,
+  RETURN_SHIPPING_PAYERS,
   STAFF_ROLES,
 } from './vocabulary';
 
@@ -43,7 +45,7 @@ export function requireRole(actor: Actor, roles: readonly Role[]): void {
 export function requireParty(
   actor: Actor,
   dispute: Dispute,
-  roles: readonly PartyRole[] = ['buyer', 'seller'],
+  roles: readonly PartyRole[] = PARTY_ROLES,
 ): PartyRole {
   requireRole(actor, roles);
   const role = actor.role as PartyRole;
@@ -145,8 +147,6 @@ export function requireRefund(amount: Money, left: Money): Money {
   return valid;
 }
 
-const PAYERS = ['buyer', 'seller', 'platform'];
-
 /** A solution or ruling that can be carried out on this order. */
 export function requireRuling<R extends Ruling>(ruling: R, left: Money): R {
   switch (ruling.kind) {
@@ -154,7 +154,7 @@ export function requireRuling<R extends Ruling>(ruling: R, left: Money): R {
       return { ...ruling, amount: requireRefund(ruling.amount, left) };
     case 'RETURN_AND_REFUND':
       ensure(
-        PAYERS.includes(ruling.returnShippingPaidBy),
+        RETURN_SHIPPING_PAYERS.includes(ruling.returnShippingPaidBy),
         'INVALID_COMMAND',
         'who pays the return?',
       );

@@ -17,6 +17,7 @@ import { SELLER_VIEW } from './seller-view/seller-view.projection';
 import { decodeCursor, type Page, type PageArgs, pageSize, toPage } from './shared/pagination';
 import { usableView } from './shared/stored-view';
 import { viewFromTimeline } from './timeline/timeline.queries';
+import { VIEW_SOURCE_OF_ROLE } from './shared/view-of-role';
 
 /** What the mediators' view adds to a dispute; null for every other audience. */
 export interface StaffFacts {
@@ -162,7 +163,7 @@ export class DisputeQueries {
 
   /** One dispute as `viewer` may see it; null when it does not exist or is not theirs to see. */
   async dispute(viewer: Actor, disputeId: string): Promise<QueriedDispute | null> {
-    switch (AUDIENCE_OF_ROLE[viewer.role]) {
+    switch (VIEW_SOURCE_OF_ROLE[viewer.role]) {
       case 'staff': {
         const [row] = await this.db
           .select()
@@ -172,22 +173,20 @@ export class DisputeQueries {
       }
       // Every dispute, folded from the timeline's events by the same `evolveView` for the
       // role's audience: no personal free text for analysts nor for the platform.
-      case 'analyst':
-      case 'platform': {
-        const audience = AUDIENCE_OF_ROLE[viewer.role];
-        const view = await viewFromTimeline(this.db, audience, disputeId);
+      case 'timeline': {
+        const view = await viewFromTimeline(this.db, AUDIENCE_OF_ROLE[viewer.role], disputeId);
         return view && this.shown(view, viewer);
       }
-      case 'party': {
-        if (viewer.role === 'seller') {
-          const [row] = await this.db
-            .select()
-            .from(sellerDisputes)
-            .where(
-              and(eq(sellerDisputes.disputeId, disputeId), eq(sellerDisputes.sellerId, viewer.id)),
-            );
-          return row ? this.shown(stored(SELLER_VIEW, row), viewer) : null;
-        }
+      case 'seller': {
+        const [row] = await this.db
+          .select()
+          .from(sellerDisputes)
+          .where(
+            and(eq(sellerDisputes.disputeId, disputeId), eq(sellerDisputes.sellerId, viewer.id)),
+          );
+        return row ? this.shown(stored(SELLER_VIEW, row), viewer) : null;
+      }
+      case 'buyer': {
         const [row] = await this.db
           .select()
           .from(buyerDisputes)

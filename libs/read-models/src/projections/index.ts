@@ -15,6 +15,8 @@ export { TIMELINE, timelineProjection } from './timeline/timeline.projection';
 export { describeEvent } from './timeline/describe-event';
 export { STATS, statsProjection } from './stats/stats.projection';
 export { DisputeQueries } from './dispute-queries';
+export { projectionsReadBy, VIEW_SOURCE_OF_ROLE } from './shared/view-of-role';
+export type { ViewSource } from './shared/view-of-role';
 export type { QueueFilter, SellerMetrics, QueriedDispute, StaffFacts } from './dispute-queries';
 export type { DisputeListFilter } from './shared/filters';
 export { StoredViewVersionError } from './shared/stored-view';
