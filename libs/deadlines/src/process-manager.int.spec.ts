@@ -275,7 +275,7 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
       await h.db.select().from(deadlineDisputeStates).orderBy(asc(deadlineDisputeStates.disputeId))
     ).map((row) => ({
       disputeId: row.disputeId,
-      state: row.state,
+      view: row.view,
       lastPosition: row.lastPosition,
     })),
   });
