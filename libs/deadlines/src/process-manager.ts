@@ -21,8 +21,8 @@ export const DEADLINES_PROJECTION = 'deadlines';
 
 /**
  * The deadline process manager, run as a projection: per dispute event it folds the dispute's
- * stored staff view with the domain's `evolveView` (the read side's one fold: staff see every
- * evidence request) and makes the dispute's rows in `read_models.deadlines` equal
+ * stored staff view with the domain's `evolveView` (the read side's one fold, as every view is
+ * built; never the decider's state) and makes the dispute's rows in `read_models.deadlines` equal
  * `pendingDeadlinesOf(view)`. The runner commits these writes with the checkpoint, so every
  * `dueAt` the domain announces is stored exactly once, and cancelled or moved when the dispute
  * moves on. No event-store IO inside the transaction: the view comes from
@@ -151,7 +151,10 @@ class DisputeFold {
   view: DisputeView | null;
   lastPosition: bigint;
   changed = false;
-  /** A row is stored (or written by this batch): its `lastPosition` tells a replay apart. */
+  /**
+   * A view is stored or folded here, so `lastPosition` tells a replay apart. A dispute not opened
+   * yet has no row: refolding its events gives null again, so it needs no guard.
+   */
   private known: boolean;
   /** Pending now: row values, and whether it has been pending since the first event applied here. */
   private pending = new Map<string, { row: DeadlineRow; sinceFirst: boolean }>();
@@ -169,7 +172,7 @@ class DisputeFold {
     // A replay (rewound checkpoint) must not fold an event twice.
     if (this.known && this.lastPosition >= position) return;
     const first = !this.changed;
-    // Staff see every evidence request (parties see only those addressed to them).
+    // Staff: the audience nothing of the case is hidden from (deadlines are the same for all).
     this.view = evolveView(this.view, event, 'staff');
     this.known = true;
     this.lastPosition = position;
