@@ -98,6 +98,23 @@ module.exports = {
       to: { path: '^libs/disputes/', pathNot: ['^libs/disputes/src/read-side\\.ts$'] },
     },
     {
+      name: 'deadlines-use-the-read-side-only',
+      comment:
+        'The deadline process manager folds the view like any projection and the scheduler reads ' +
+        'its rows: both see the disputes lib through @arbiter/disputes/read-side, plus the command ' +
+        "side's fire-deadline entry (the deterministic command id the rows are keyed by). Never " +
+        'the decider or its state. Tests and testing/ helpers may drive commands.',
+      severity: 'error',
+      from: { path: '^libs/deadlines/', pathNot: TEST_CODE },
+      to: {
+        path: '^libs/disputes/',
+        pathNot: [
+          '^libs/disputes/src/read-side\\.ts$',
+          '^libs/disputes/src/application/fire-deadline/fire-deadline\\.ts$',
+        ],
+      },
+    },
+    {
       name: 'read-models-below-processes',
       comment:
         'The read models are consumed by the deadline process manager and the analytics feed; ' +

@@ -1,4 +1,4 @@
-import type { DisputePolicy } from '@arbiter/disputes';
+import type { DisputePolicy } from '@arbiter/disputes/read-side';
 import type { Clock } from '@arbiter/platform';
 import { ProjectionRegistry, READ_DB, type ReadDb } from '@arbiter/read-models';
 import {

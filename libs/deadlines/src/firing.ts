@@ -1,4 +1,4 @@
-import type { PendingDeadline } from '@arbiter/disputes';
+import type { PendingDeadline } from '@arbiter/disputes/read-side';
 
 export interface DueDeadline {
   readonly disputeId: string;

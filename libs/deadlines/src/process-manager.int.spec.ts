@@ -1,4 +1,5 @@
-import { addDays, definePolicy, fromEpochMs } from '@arbiter/disputes';
+import { addDays, definePolicy, type DisputeEvent, fromEpochMs } from '@arbiter/disputes';
+import { type DisputeView, pendingDeadlinesOf, replayView } from '@arbiter/disputes/read-side';
 import type { RecordedEvent } from '@arbiter/event-store';
 import { deadlineDisputeStates, deadlines, type ReadTx } from '@arbiter/read-models';
 import { readTestDatabases } from '@arbiter/read-models/testing/read-databases';
@@ -275,7 +276,7 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
       await h.db.select().from(deadlineDisputeStates).orderBy(asc(deadlineDisputeStates.disputeId))
     ).map((row) => ({
       disputeId: row.disputeId,
-      state: row.state,
+      view: row.view,
       lastPosition: row.lastPosition,
     })),
   });
@@ -311,6 +312,30 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
     await runner.rebuild('deadlines', { lockTimeoutMs: 5_000 });
     await h.settle(runner);
     expect(await everything()).toEqual(incremental);
+  });
+
+  it("stores each dispute's staff view, the read side's fold, and arms what that view lists", async () => {
+    const log = await mixedLog();
+    const pm = deadlinesProcessManager(h.policy);
+    await h.db.transaction((tx) => pm.applyBatch!(log, tx));
+
+    const stored = await h.db.select().from(deadlineDisputeStates);
+    expect(stored.map((row) => row.disputeId).sort()).toEqual(['m1', 'm2', 'm3', 'm4']);
+    for (const row of stored) {
+      const history = log
+        .map((event) => event as unknown as DisputeEvent)
+        .filter((event) => event.data.disputeId === row.disputeId);
+      const view = replayView(history, 'staff') as DisputeView;
+      expect(row.view).toEqual(view);
+      expect(await summary(row.disputeId)).toEqual(
+        pendingDeadlinesOf(view, h.policy).map(({ kind, dueAt, requestId, consequence }) => ({
+          kind,
+          dueAt,
+          requestId,
+          consequence,
+        })),
+      );
+    }
   });
 
   it('applies a batch in a fixed number of statements, not a few per event', async () => {

@@ -1,14 +1,13 @@
 import type { RecordedEvent } from '@arbiter/event-store';
 import {
   DISPUTE_EVENT_TYPES,
-  type Dispute,
   type DisputeEvent,
   type DisputePolicy,
-  type DisputeState,
-  evolve,
-  initialState,
-  pendingDeadlines,
-} from '@arbiter/disputes';
+  type DisputeView,
+  evolveView,
+  initialView,
+  pendingDeadlinesOf,
+} from '@arbiter/disputes/read-side';
 import {
   deadlineDisputeStates,
   deadlines,
@@ -22,16 +21,18 @@ export const DEADLINES_PROJECTION = 'deadlines';
 
 /**
  * The deadline process manager, run as a projection: per dispute event it folds the dispute's
- * stored state with the domain's `evolve` and makes the dispute's rows in `read_models.deadlines`
- * equal `pendingDeadlines(state)`. The runner commits these writes with the checkpoint, so every
- * `dueAt` the domain announces is stored exactly once, and cancelled or moved when the state moves
- * on. No event-store IO inside the transaction: the state comes from `deadline_dispute_states`.
+ * stored staff view with the domain's `evolveView` (the read side's one fold, as every view is
+ * built; never the decider's state) and makes the dispute's rows in `read_models.deadlines` equal
+ * `pendingDeadlinesOf(view)`. The runner commits these writes with the checkpoint, so every
+ * `dueAt` the domain announces is stored exactly once, and cancelled or moved when the dispute
+ * moves on. No event-store IO inside the transaction: the view comes from
+ * `deadline_dispute_states`. Firing stays the decider's: it ignores a deadline no longer armed.
  *
  * A deadline that stays armed keeps its row (and so its lease and fired mark): its id is the
  * deterministic command id of firing it (`deadlineCommandId`: dispute, kind, request, dueAt).
  *
  * A batch costs a fixed number of statements whatever its size: one read of the batch's disputes'
- * states, the fold in memory, then one multi-row upsert of the states, one DELETE and one
+ * views, the fold in memory, then one multi-row upsert of the views, one DELETE and one
  * multi-row INSERT of the deadlines (in chunks). The rows it leaves are exactly those the events
  * applied one at a time would leave, `armed_position` included (see `DisputeFold`).
  */
@@ -40,17 +41,21 @@ export function deadlinesProcessManager(policy: DisputePolicy): Projection {
     const disputeIds = [
       ...new Set(events.map((event) => (event.data as { disputeId: string }).disputeId)),
     ];
-    const stored = new Map<string, { state: unknown; lastPosition: bigint }>();
+    const stored = new Map<string, StoredView>();
     for (const chunk of chunked(disputeIds, READ_CHUNK)) {
       const rows = await tx
         .select({
           disputeId: deadlineDisputeStates.disputeId,
-          state: deadlineDisputeStates.state,
+          view: deadlineDisputeStates.view,
           lastPosition: deadlineDisputeStates.lastPosition,
         })
         .from(deadlineDisputeStates)
         .where(inArray(deadlineDisputeStates.disputeId, chunk));
-      for (const row of rows) stored.set(row.disputeId, row);
+      for (const row of rows)
+        stored.set(row.disputeId, {
+          view: row.view as DisputeView,
+          lastPosition: row.lastPosition,
+        });
     }
 
     const folds = new Map<string, DisputeFold>();
@@ -64,20 +69,22 @@ export function deadlinesProcessManager(policy: DisputePolicy): Projection {
     const changed = [...folds.values()].filter((fold) => fold.changed);
     if (changed.length === 0) return;
 
-    for (const chunk of chunked(changed, WRITE_CHUNK)) {
+    // Nothing before a DisputeOpened makes a view: such a dispute has no row and no deadline.
+    const opened = changed.filter((fold) => fold.view !== null);
+    for (const chunk of chunked(opened, WRITE_CHUNK)) {
       await tx
         .insert(deadlineDisputeStates)
         .values(
           chunk.map((fold) => ({
             disputeId: fold.disputeId,
-            state: fold.frozen,
+            view: fold.view,
             lastPosition: fold.lastPosition,
           })),
         )
         .onConflictDoUpdate({
           target: deadlineDisputeStates.disputeId,
           set: {
-            state: sql.raw(`excluded."state"`),
+            view: sql.raw(`excluded."view"`),
             lastPosition: sql.raw(`excluded."last_position"`),
             updatedAt: sql`now()`,
           },
@@ -123,6 +130,10 @@ function chunked<T>(items: readonly T[], size: number): T[][] {
 }
 
 type DeadlineRow = typeof deadlines.$inferInsert;
+interface StoredView {
+  view: DisputeView;
+  lastPosition: bigint;
+}
 
 /**
  * One dispute's events of a batch folded in memory, with the deadline rows they would have left
@@ -137,31 +148,39 @@ type DeadlineRow = typeof deadlines.$inferInsert;
  * `ON CONFLICT DO NOTHING`.
  */
 class DisputeFold {
-  frozen: unknown;
+  view: DisputeView | null;
   lastPosition: bigint;
   changed = false;
+  /**
+   * A view is stored or folded here, so `lastPosition` tells a replay apart. A dispute not opened
+   * yet has no row: refolding its events gives null again, so it needs no guard.
+   */
+  private known: boolean;
   /** Pending now: row values, and whether it has been pending since the first event applied here. */
   private pending = new Map<string, { row: DeadlineRow; sinceFirst: boolean }>();
 
   constructor(
     readonly disputeId: string,
-    stored: { state: unknown; lastPosition: bigint } | undefined,
+    stored: StoredView | undefined,
   ) {
-    this.frozen = stored?.state;
+    this.known = stored !== undefined;
+    this.view = stored?.view ?? initialView();
     this.lastPosition = stored?.lastPosition ?? -1n;
   }
 
   apply(event: DisputeEvent, position: bigint, policy: DisputePolicy): void {
     // A replay (rewound checkpoint) must not fold an event twice.
-    if (this.frozen !== undefined && this.lastPosition >= position) return;
+    if (this.known && this.lastPosition >= position) return;
     const first = !this.changed;
-    const state = evolve(this.frozen !== undefined ? thaw(this.frozen) : initialState, event);
-    this.frozen = freeze(state);
+    // Staff: the audience nothing of the case is hidden from (deadlines are the same for all).
+    this.view = evolveView(this.view, event, 'staff');
+    this.known = true;
     this.lastPosition = position;
     this.changed = true;
 
     const next = new Map<string, { row: DeadlineRow; sinceFirst: boolean }>();
-    for (const deadline of pendingDeadlines(state, policy)) {
+    const armed = this.view === null ? [] : pendingDeadlinesOf(this.view, policy);
+    for (const deadline of armed) {
       const id = deadlineCommandId(this.disputeId, deadline);
       next.set(
         id,
@@ -190,16 +209,4 @@ class DisputeFold {
   rows(): DeadlineRow[] {
     return [...this.pending.values()].map((entry) => entry.row);
   }
-}
-
-// The decider's `usedIds` grow with every proposal and message, and nothing here needs them.
-function freeze(state: DisputeState): unknown {
-  return state.status === 'NONE' ? state : { ...state, usedIds: [] };
-}
-
-function thaw(stored: unknown): DisputeState {
-  const state = stored as DisputeState;
-  return state.status === 'NONE'
-    ? state
-    : ({ ...state, usedIds: (state as Dispute).usedIds ?? [] } as Dispute);
 }

@@ -1,5 +1,5 @@
-import type { DeadlineConsequence, DeadlineKind, Instant } from '@arbiter/disputes';
-import { fromEpochMs } from '@arbiter/disputes';
+import type { DeadlineConsequence, DeadlineKind, Instant } from '@arbiter/disputes/read-side';
+import { fromEpochMs } from '@arbiter/disputes/read-side';
 import { type DeadlineRow, deadlines, type ReadExecutor } from '@arbiter/read-models';
 import { and, asc, inArray, isNull, sql } from 'drizzle-orm';
 

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import type { DeadlineKind } from '@arbiter/disputes';
-import { fromEpochMs } from '@arbiter/disputes';
+import type { DeadlineKind } from '@arbiter/disputes/read-side';
+import { fromEpochMs } from '@arbiter/disputes/read-side';
 import type { Clock } from '@arbiter/platform';
 import { exponentialDelay } from '@arbiter/platform/backoff';
 import type { ReadDb, RunnerLogger } from '@arbiter/read-models';

@@ -34,7 +34,7 @@ export { MEDIATOR_ONLY_EVENT_TYPES } from './domain/personal-data';
 export { pendingDeadlinesOf, type PendingDeadline } from './domain/deadlines';
 export { DEFAULT_POLICY, type DisputePolicy } from './domain/policy';
 export { formatMoney, type Money } from './domain/money';
-export type { Instant } from './domain/time';
+export { fromEpochMs, type Instant } from './domain/time';
 export {
   DISPUTE_EVENT_TYPES,
   type DisputeEvent,

@@ -6,6 +6,8 @@ import {
   type DisputeState,
   nextActionFor,
   nextActionInView,
+  pendingDeadlines,
+  pendingDeadlinesOf,
   replayView,
   resolutionAsClosed,
   ROLES,
@@ -32,6 +34,9 @@ export function expectViewAgrees(
     expect(view).not.toBeNull();
     if (view === null) return;
     expect(factsOfView(view)).toEqual(factsOfState(state, audience));
+    // The deadline process manager arms what the staff view lists: the decider's deadlines.
+    if (audience === 'staff')
+      expect(pendingDeadlinesOf(view, policy)).toEqual(pendingDeadlines(state, policy));
     for (const role of ROLES) {
       const expected = nextActionFor(state, role, policy);
       expect(nextActionInView(view, role, policy)).toEqual(

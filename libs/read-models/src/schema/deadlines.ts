@@ -4,12 +4,13 @@ import { readModels } from './checkpoints';
 /**
  * The deadline process manager's tables (owned by libs/deadlines).
  *
- * `deadline_dispute_states`: each dispute's state as `evolve` left it, so the process manager
- * folds the next event without reading the event store inside its transaction. `last_position`
- * guards replays. The state is stored without `usedIds` (only the decider needs them).
+ * `deadline_dispute_states`: each dispute's staff view as the domain's `evolveView` left it (the
+ * same fold every read model uses, never the decider's state), so the process manager folds the
+ * next event without reading the event store inside its transaction. `last_position` guards
+ * replays.
  *
  * `deadlines`: every deadline the domain has armed and that has not passed yet — exactly
- * `pendingDeadlines(state)` per dispute. `id` is the deterministic command id of firing it, so
+ * `pendingDeadlinesOf(view)` per dispute. `id` is the deterministic command id of firing it, so
  * the row, its lease and the command the scheduler sends are one and the same thing.
  * A scheduler claims due rows with a lease (`claimed_until`); `fired_at` marks a fire that went
  * through, until the process manager removes the row when the resulting event arrives.
@@ -18,7 +19,7 @@ import { readModels } from './checkpoints';
  */
 export const deadlineDisputeStates = readModels.table('deadline_dispute_states', {
   disputeId: text('dispute_id').primaryKey(),
-  state: jsonb('state').notNull(),
+  view: jsonb('view').notNull(),
   lastPosition: bigint('last_position', { mode: 'bigint' }).notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
