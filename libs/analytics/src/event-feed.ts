@@ -32,9 +32,20 @@ export interface FeedPage {
 /** What a subscription hands out: an event, or why it ends and where to resume. */
 export type FeedItem = { event: FeedEvent; end?: undefined } | { event?: undefined; end: FeedEnd };
 
+/**
+ * Why a feed subscription ends, as its final error's `extensions.code` (with `resumeAfter`), and
+ * what that means to the consumer (docs/clients.md's error table is generated from this list).
+ */
+export const FEED_END_CODES = {
+  SUBSCRIBER_TOO_SLOW:
+    'The subscriber fell too far behind and was cut off: subscribe again with `after: resumeAfter`.',
+  EVENT_FEED_INTERRUPTED:
+    'The event log failed while the feed was being read: subscribe again with `after: resumeAfter`.',
+} as const satisfies Record<string, string>;
+
 export interface FeedEnd {
   /** `SUBSCRIBER_TOO_SLOW`: the buffer filled; `EVENT_FEED_INTERRUPTED`: the store failed. */
-  code: 'SUBSCRIBER_TOO_SLOW' | 'EVENT_FEED_INTERRUPTED';
+  code: keyof typeof FEED_END_CODES;
   message: string;
   /** The cursor of the last event delivered (or the `after` given): resume from it. */
   resumeAfter: string | null;

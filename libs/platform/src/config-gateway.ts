@@ -116,6 +116,17 @@ export const gatewaySettings = {
         return /^\d+$/.test(value) ? Number(value) : value;
       }),
   ),
+  /**
+   * Stack traces (with the server's file paths) in GraphQL error answers, for debugging a local
+   * gateway. Off in every environment, development included, unless set; refused in production.
+   */
+  GRAPHQL_DEBUG: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true'),
+  ),
   GRAPHQL_MAX_DEPTH: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(10)),
   GRAPHQL_MAX_COMPLEXITY: z.preprocess(
     emptyAsUndefined,

@@ -37,6 +37,15 @@ export const configSchema = z
         }
       }
     }
+    // Refused rather than warned about: a warning scrolls by in the logs while every client error
+    // shows the server's source paths and code to whoever sends a bad query.
+    if (config.NODE_ENV === 'production' && config.GRAPHQL_DEBUG) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GRAPHQL_DEBUG'],
+        message: 'must not be true in production (stack traces would reach clients)',
+      });
+    }
     if (config.NODE_ENV === 'production' && !config.ANALYTICS_PSEUDONYM_KEY) {
       ctx.addIssue({
         code: 'custom',

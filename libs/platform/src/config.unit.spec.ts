@@ -164,6 +164,23 @@ describe('validateConfig', () => {
     expect(validateConfig({}).ANALYTICS_PSEUDONYM_KEY).toBeUndefined();
   });
 
+  it('sends no stack traces unless GRAPHQL_DEBUG=true, and never in production', () => {
+    expect(validateConfig({}).GRAPHQL_DEBUG).toBe(false);
+    expect(validateConfig({ NODE_ENV: 'development' }).GRAPHQL_DEBUG).toBe(false);
+    expect(validateConfig({ GRAPHQL_DEBUG: 'true' }).GRAPHQL_DEBUG).toBe(true);
+    expect(validateConfig({ GRAPHQL_DEBUG: 'false' }).GRAPHQL_DEBUG).toBe(false);
+    expect(refusal({ GRAPHQL_DEBUG: 'yes' })).toMatch(/^Invalid setting GRAPHQL_DEBUG/);
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(32),
+      ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
+    };
+    expect(validateConfig(production).GRAPHQL_DEBUG).toBe(false);
+    expect(refusal({ ...production, GRAPHQL_DEBUG: 'true' })).toMatch(
+      /^Invalid setting GRAPHQL_DEBUG: must not be true in production/,
+    );
+  });
+
   it('never repeats a secret in an error, and masks passwords in URLs', () => {
     expect(refusal({ ANALYTICS_PSEUDONYM_KEY: 'my-real-key' })).toBe(
       'Invalid setting ANALYTICS_PSEUDONYM_KEY: must be at least 32 characters (got "<11 characters, not shown>")',

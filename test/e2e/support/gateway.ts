@@ -62,7 +62,7 @@ export interface RunningGateway {
 export async function startGateway(
   settings: Record<string, string> = {},
   database: Database = 'pglite',
-  options: { clock?: Clock } = {},
+  options: { clock?: Clock; writeSchemaFile?: boolean } = {},
 ): Promise<RunningGateway> {
   const evidenceDir = await mkdtemp(join(tmpdir(), 'arbiter-evidence-'));
   const own =
@@ -107,7 +107,11 @@ export async function startGateway(
   });
   let app: INestApplication;
   try {
-    app = await createGateway(config, { clock: options.clock });
+    // A development gateway would rewrite the committed schema file; a test's never does.
+    app = await createGateway(config, {
+      clock: options.clock,
+      writeSchemaFile: options.writeSchemaFile ?? false,
+    });
   } catch (error) {
     await standIn?.stop();
     await container?.stop();

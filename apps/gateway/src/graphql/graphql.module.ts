@@ -67,7 +67,9 @@ export class GatewayGraphQLModule {
             hideSchemaDetailsFromClientErrors: production,
             graphiql: config.NODE_ENV === 'development',
             csrfPrevention: true,
-            includeStacktraceInErrorResponses: config.NODE_ENV === 'development',
+            // Stack traces name the server's files and code: only when asked for (GRAPHQL_DEBUG),
+            // never merely because NODE_ENV is development (the default).
+            includeStacktraceInErrorResponses: config.GRAPHQL_DEBUG,
             // Errors are mapped once by ApiExceptionFilter; Nest's own HTTP-error translation would
             // overwrite the codes.
             autoTransformHttpErrors: false,
