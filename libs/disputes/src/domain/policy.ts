@@ -4,8 +4,10 @@ export const SELLER_SILENCE_POLICIES = ['accept-buyer-proposal', 'escalate'] as 
 export type SellerSilencePolicy = (typeof SELLER_SILENCE_POLICIES)[number];
 
 /**
- * Every tunable rule of docs/domain.md#policy. Durations are whole calendar days (24 h each, UTC).
- * A deployment overrides any subset through `definePolicy`; the defaults are the table's.
+ * Every tunable rule of docs/domain.md#policy. Durations are in days of 24 h (UTC): whole days as
+ * a deployment writes a number, or any length a staging deployment writes as an ISO-8601 duration
+ * (`"PT10M"` is 10/1440 of a day); due dates are computed in milliseconds (`addDays`). A
+ * deployment overrides any subset through `definePolicy`; the defaults are the table's.
  */
 export interface DisputePolicy {
   /** Days after delivery confirmation (or the promised delivery deadline) a dispute may open. */
@@ -65,8 +67,12 @@ export const DEFAULT_POLICY: DisputePolicy = Object.freeze({
   sellerMetricsWindowDays: 30,
 });
 
-/** Settings that are whole numbers, with the least value each may take. */
-const WHOLE_NUMBER_MINIMUMS: ReadonlyArray<[keyof DisputePolicy, number]> = [
+/**
+ * Durations the decider computes dates with, with the least number of days each may take: a
+ * number of whole days, or an ISO-8601 duration (`PnDTnHnMnS`) of any length above zero (at
+ * least zero where zero days are allowed), so staging can run a deadline in minutes.
+ */
+const DURATIONS = [
   ['protectionDays', 1],
   ['minDaysAfterShipmentForNotReceived', 0],
   ['sellerResponseDays', 1],
@@ -74,7 +80,6 @@ const WHOLE_NUMBER_MINIMUMS: ReadonlyArray<[keyof DisputePolicy, number]> = [
   ['minDaysBeforeEscalation', 0],
   ['evidenceRequestDays', 1],
   ['appealWindowDays', 1],
-  ['maxAppeals', 0],
   ['returnAddressDays', 1],
   ['returnShipDays', 1],
   ['returnDeliveryDays', 1],
@@ -82,14 +87,34 @@ const WHOLE_NUMBER_MINIMUMS: ReadonlyArray<[keyof DisputePolicy, number]> = [
   ['replacementShipDays', 1],
   ['replacementDeliveryDays', 1],
   ['replacementComplaintDays', 1],
+] as const satisfies ReadonlyArray<[keyof DisputePolicy, number]>;
+
+/** A duration setting of the policy (see `DURATIONS`). */
+export type PolicyDurationSetting = (typeof DURATIONS)[number][0];
+
+/** What a deployment may write: a duration setting also as an ISO-8601 duration string. */
+export type PolicyOverrides = {
+  readonly [K in keyof DisputePolicy]?: K extends PolicyDurationSetting
+    ? DisputePolicy[K] | string
+    : DisputePolicy[K];
+};
+
+/**
+ * Settings that are whole numbers, with the least value each may take. The read side's windows
+ * stay whole days: they are counted in SQL by the day.
+ */
+const WHOLE_NUMBER_MINIMUMS: ReadonlyArray<[keyof DisputePolicy, number]> = [
+  ['maxAppeals', 0],
   ['abuseMinDisputes', 1],
   ['abuseWindowDays', 1],
   ['sellerMetricsWindowDays', 1],
 ];
 
 /** The defaults with a deployment's overrides applied, validated. */
-export function definePolicy(overrides: Partial<DisputePolicy> = {}): DisputePolicy {
-  const policy: DisputePolicy = { ...DEFAULT_POLICY, ...overrides };
+export function definePolicy(overrides: PolicyOverrides = {}): DisputePolicy {
+  const written: Record<string, unknown> = { ...DEFAULT_POLICY, ...overrides };
+  for (const [key, min] of DURATIONS) written[key] = durationInDays(key, written[key], min);
+  const policy = written as unknown as DisputePolicy;
   for (const [key, min] of WHOLE_NUMBER_MINIMUMS) {
     const value = policy[key];
     ensure(
@@ -114,4 +139,44 @@ export function definePolicy(overrides: Partial<DisputePolicy> = {}): DisputePol
     'allowReopenAfterCancel must be a boolean',
   );
   return Object.freeze(policy);
+}
+
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * The ISO-8601 durations of fixed length: days, hours, minutes, seconds (`P2D`, `PT10M`,
+ * `P1DT12H`, `PT0.5S`). A tight pattern, not a library: the domain imports no package, and the
+ * subset is small.
+ */
+const ISO_DURATION =
+  /^P(?!$)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d{1,3})?)S)?)?$/;
+
+/** Months and years (`P1M`, `P1Y`) before any `T`: no fixed length, so no due date from them. */
+const CALENDAR_DURATION = /^P[^T]*[YMW]/;
+
+/** A duration setting in days: a whole number of days as written, or an ISO-8601 duration. */
+function durationInDays(key: string, value: unknown, min: number): number {
+  if (typeof value !== 'string') {
+    ensure(
+      typeof value === 'number' && Number.isInteger(value) && value >= min,
+      'INVALID_POLICY',
+      `${key} must be an integer ≥ ${min} (days) or an ISO-8601 duration such as "P2D" or "PT10M"`,
+    );
+    return value as number;
+  }
+  ensure(
+    !CALENDAR_DURATION.test(value),
+    'INVALID_POLICY',
+    `${key}: ${value} counts weeks, months or years, which have no fixed length here; give days, hours, minutes or seconds (e.g. "P30D")`,
+  );
+  const match = ISO_DURATION.exec(value);
+  ensure(
+    match !== null,
+    'INVALID_POLICY',
+    `${key}: ${value} is not an ISO-8601 duration of the form PnDTnHnMnS (e.g. "P2D", "PT10M")`,
+  );
+  const [days, hours, minutes, seconds] = match!.slice(1).map((part) => Number(part ?? 0));
+  const ms = Math.round((((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000);
+  ensure(ms > 0 || min === 0, 'INVALID_POLICY', `${key} must be longer than zero`);
+  return ms / MS_PER_DAY;
 }

@@ -79,8 +79,9 @@ export function instant(value: Instant): Instant {
   return fromEpochMs(toEpochMs(value));
 }
 
+/** `days` may be a fraction (a policy duration written as `PT10M`): rounded to the millisecond. */
 export function addDays(at: Instant, days: number): Instant {
-  return fromEpochMs(toEpochMs(at) + days * MS_PER_DAY);
+  return fromEpochMs(toEpochMs(at) + Math.round(days * MS_PER_DAY));
 }
 
 /** True when `a` is strictly earlier than `b`. */
