@@ -88,6 +88,12 @@ export const DOMAIN_ERROR_CODES = [
    * another mutation). A retry of the same request with its key gets the first answer instead.
    */
   'IDEMPOTENCY_KEY_REUSED',
+  // test clocks (staging only)
+  /** Test clocks are off in this deployment (always in production). */
+  'TEST_CLOCKS_DISABLED',
+  'TEST_CLOCK_NOT_FOUND',
+  /** A test clock only moves forwards: what it dated stays in the past. */
+  'TEST_CLOCK_CANNOT_GO_BACK',
 ] as const;
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];

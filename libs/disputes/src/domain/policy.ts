@@ -1,4 +1,5 @@
-import { ensure } from './errors';
+import { DomainError, ensure } from './errors';
+import { MS_PER_DAY, parseIsoDuration } from './time';
 
 export const SELLER_SILENCE_POLICIES = ['accept-buyer-proposal', 'escalate'] as const;
 export type SellerSilencePolicy = (typeof SELLER_SILENCE_POLICIES)[number];
@@ -141,19 +142,6 @@ export function definePolicy(overrides: PolicyOverrides = {}): DisputePolicy {
   return Object.freeze(policy);
 }
 
-const MS_PER_DAY = 86_400_000;
-
-/**
- * The ISO-8601 durations of fixed length: days, hours, minutes, seconds (`P2D`, `PT10M`,
- * `P1DT12H`, `PT0.5S`). A tight pattern, not a library: the domain imports no package, and the
- * subset is small.
- */
-const ISO_DURATION =
-  /^P(?!$)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d{1,3})?)S)?)?$/;
-
-/** Months and years (`P1M`, `P1Y`) before any `T`: no fixed length, so no due date from them. */
-const CALENDAR_DURATION = /^P[^T]*[YMW]/;
-
 /** A duration setting in days: a whole number of days as written, or an ISO-8601 duration. */
 function durationInDays(key: string, value: unknown, min: number): number {
   if (typeof value !== 'string') {
@@ -164,19 +152,8 @@ function durationInDays(key: string, value: unknown, min: number): number {
     );
     return value as number;
   }
-  ensure(
-    !CALENDAR_DURATION.test(value),
-    'INVALID_POLICY',
-    `${key}: ${value} counts weeks, months or years, which have no fixed length here; give days, hours, minutes or seconds (e.g. "P30D")`,
-  );
-  const match = ISO_DURATION.exec(value);
-  ensure(
-    match !== null,
-    'INVALID_POLICY',
-    `${key}: ${value} is not an ISO-8601 duration of the form PnDTnHnMnS (e.g. "P2D", "PT10M")`,
-  );
-  const [days, hours, minutes, seconds] = match!.slice(1).map((part) => Number(part ?? 0));
-  const ms = Math.round((((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000);
-  ensure(ms > 0 || min === 0, 'INVALID_POLICY', `${key} must be longer than zero`);
-  return ms / MS_PER_DAY;
+  const parsed = parseIsoDuration(value);
+  if (typeof parsed === 'string') throw new DomainError('INVALID_POLICY', `${key}: ${parsed}`);
+  ensure(parsed > 0 || min === 0, 'INVALID_POLICY', `${key} must be longer than zero`);
+  return parsed / MS_PER_DAY;
 }
