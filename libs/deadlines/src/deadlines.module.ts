@@ -1,5 +1,11 @@
 import type { DisputePolicy } from '@arbiter/disputes/read-side';
-import { CLOCK, type Clock, TEST_CLOCKS } from '@arbiter/platform';
+import {
+  CLOCK,
+  type Clock,
+  SQL_CONNECTION,
+  type SqlConnection,
+  TEST_CLOCKS,
+} from '@arbiter/platform';
 import { ProjectionRegistry, READ_DB, type ReadDb } from '@arbiter/read-models';
 import {
   DynamicModule,
@@ -19,6 +25,7 @@ import { registerDeadlineMetrics } from './metrics';
 import { deadlinesProcessManager } from './process-manager';
 import { deadlinesOf, nextDeadlineOf, type ScheduledDeadline } from './queries';
 import { DeadlineScheduler, type DeadlineSchedulerOptions } from './scheduler';
+import { listenForAdvances } from './test-clock-wakeups';
 import { TestClocks } from './test-clocks';
 
 export interface DeadlinesModuleOptions {
@@ -71,10 +78,11 @@ class DeadlinesLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModu
     @Inject(DEADLINES_OPTIONS) private readonly options: DeadlinesModuleOptions,
     @Inject(ProjectionRegistry) private readonly registry: ProjectionRegistry,
     @Inject(DeadlineScheduler) private readonly scheduler: DeadlineScheduler,
+    @Inject(SQL_CONNECTION) private readonly connection: SqlConnection,
     @Optional() @Inject(TestClocks) private readonly testClocks?: TestClocks,
   ) {}
 
-  private stopWaking: (() => void) | undefined;
+  private stopWaking: (() => Promise<void>) | undefined;
 
   // Registered everywhere (status, rebuild and read-your-writes see it); ReadModelsModule runs it
   // where projections run.
@@ -82,16 +90,31 @@ class DeadlinesLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModu
     this.registry.register(deadlinesProcessManager(this.options.policy));
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     if (!this.options.runScheduler) return;
-    // A test clock advanced here makes its deadlines due now: look at once, not at the next poll.
-    this.stopWaking = this.testClocks?.onAdvance(() => this.scheduler.wake());
     this.scheduler.start();
+    // A test clock advanced makes its deadlines due now: look at once, not at the next poll;
+    // advanced here (in-process), or in another process (the database's notice).
+    if (this.testClocks?.enabled) {
+      const stopLocal = this.testClocks.onAdvance(() => this.scheduler.wake());
+      const stopListening = await listenForAdvances(this.connection, () =>
+        this.scheduler.wake(),
+      ).catch((error: unknown) => {
+        new Logger('Deadlines').warn(
+          `Not listening for test clock advances (the scheduler's poll finds them): ${error instanceof Error ? error.message : String(error)}`,
+        );
+        return async () => undefined;
+      });
+      this.stopWaking = async () => {
+        stopLocal();
+        await stopListening();
+      };
+    }
   }
 
   // Before the event store and the connection close.
   async onModuleDestroy(): Promise<void> {
-    this.stopWaking?.();
+    await this.stopWaking?.();
     await this.scheduler.stop();
   }
 }

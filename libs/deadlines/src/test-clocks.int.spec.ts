@@ -4,7 +4,9 @@ import { DisputeDeadlines } from '@arbiter/disputes/application/fire-deadline/fi
 import type { ProjectionRunner } from '@arbiter/read-models/runner';
 import { readTestDatabases } from '@arbiter/read-models/testing/read-databases';
 import { sql } from 'drizzle-orm';
+import { readDbFor } from '@arbiter/read-models';
 import { disputeDeadlinesFirer } from './firing';
+import { listenForAdvances } from './test-clock-wakeups';
 import { TestClockError, TestClocks } from './test-clocks';
 import { buyer, DeadlinesHarness, FULL, orderFacts, types } from './testing/harness';
 
@@ -121,7 +123,7 @@ describe.each(readTestDatabases())('test clocks and the scheduler on %s', (_kind
     expect(types(await h.history(disputeId))).toEqual(['DisputeOpened']);
   });
 
-  it('wakes this process’s scheduler at once, and one elsewhere through the table', async () => {
+  it('wakes this process’s scheduler at once, and one in another process through the database', async () => {
     const clock = await clocks.create({ createdBy: 'platform', frozenTime: CLOCK_START });
     const here = await open(clock.id);
     // Its poll is an hour: only the advance's wake-up can make it fire within the test.
@@ -134,16 +136,28 @@ describe.each(readTestDatabases())('test clocks and the scheduler on %s', (_kind
     stopWaking();
     await local.stop();
 
-    // Another process: its own TestClocks (no listener here) and a scheduler polling the table.
+    // Another process (its own connection; on PGlite the same instance): its scheduler polls
+    // hourly too and hears of the advance only through the database's notice.
     const other = await clocks.create({ createdBy: 'platform', frozenTime: CLOCK_START });
     const there = await open(other.id);
-    const elsewhere = h.scheduler({ firer: firer(), pollIntervalMs: 100 });
+    const connection = await h.database.connectAgain();
+    const elsewhere = h.scheduler({
+      db: readDbFor(connection),
+      firer: firer(),
+      pollIntervalMs: 3_600_000,
+    });
     elsewhere.start();
-    await new TestClocks({ db: h.db, clock: h.clock, enabled: true }).advance(
-      other.id,
-      new Date(CLOCK_START.getTime() + 6 * DAY),
-    );
-    await eventually(async () => (await h.history(there)).length > 1, 5_000);
+    const stopListening = await listenForAdvances(connection, () => elsewhere.wake());
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await clocks.advance(other.id, new Date(CLOCK_START.getTime() + 6 * DAY));
+      await eventually(async () => (await h.history(there)).length > 1, 5_000);
+    } finally {
+      await stopListening();
+      await elsewhere.stop();
+      if (connection !== h.database.connection && h.database.kind === 'postgres')
+        await connection.close();
+    }
   });
 
   it('moves forwards only, and refuses unknown clocks and a disabled deployment with stable codes', async () => {

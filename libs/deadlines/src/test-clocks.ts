@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Clock, TestClockTime } from '@arbiter/platform/clock';
 import { type ReadDb, testClocks, type TestClockRow } from '@arbiter/read-models';
 import { and, eq, lte, sql } from 'drizzle-orm';
+import { TEST_CLOCK_CHANNEL } from './test-clock-wakeups';
 
 export type TestClockErrorCode =
   'TEST_CLOCKS_DISABLED' | 'TEST_CLOCK_NOT_FOUND' | 'TEST_CLOCK_CANNOT_GO_BACK';
@@ -46,8 +47,10 @@ const toClock = (row: TestClockRow): TestClock => ({ ...row });
  * platform moves it forwards. The command side asks `timeOf` (through the platform's
  * `TEST_CLOCKS` port) to date a command on a stream placed under a clock; the scheduler compares
  * such a stream's deadlines with the clock's `frozen_time` in SQL. Advancing wakes this
- * process's scheduler at once (`onAdvance`); a scheduler elsewhere finds the newly due rows on its
- * next look at the table (at most its poll interval later).
+ * process's scheduler at once (`onAdvance`) and announces itself on the database
+ * (`NOTIFY arbiter_test_clocks`), which a scheduler in another process hears through
+ * `listenForAdvances`; should the notice be lost, that scheduler finds the newly due rows on its
+ * next poll.
  */
 export class TestClocks implements TestClockTime {
   private readonly listeners = new Set<(clock: TestClock) => void>();
@@ -115,6 +118,11 @@ export class TestClocks implements TestClockTime {
     }
     const clock = toClock(row);
     for (const listener of this.listeners) listener(clock);
+    // Other processes' schedulers (the worker) hear of it through the database. Best effort: the
+    // advance is committed; a lost notice only leaves them to their next poll.
+    await this.options.db
+      .execute(sql`SELECT pg_notify(${TEST_CLOCK_CHANNEL}, ${clock.id})`)
+      .catch(() => undefined);
     return clock;
   }
 
