@@ -169,6 +169,9 @@ describe.each(readTestDatabases())('test clocks and the scheduler on %s', (_kind
       codeOf(await clocks.advance(clock.id, new Date(0)).catch((error: unknown) => error)),
     ).toBe('TEST_CLOCK_CANNOT_GO_BACK');
     expect((await clocks.advance(clock.id, CLOCK_START)).frozenTime).toEqual(CLOCK_START);
+    // Relative moves add up, each in one statement.
+    await Promise.all([1, 2, 3].map(() => clocks.advance(clock.id, { byMs: 90_000 })));
+    expect(await clocks.timeOf(clock.id)).toEqual(new Date(CLOCK_START.getTime() + 270_000));
     expect(codeOf(await clocks.timeOf('nope').catch((error: unknown) => error))).toBe(
       'TEST_CLOCK_NOT_FOUND',
     );

@@ -97,16 +97,20 @@ export class TestClocks implements TestClockTime {
   }
 
   /**
-   * Moves the clock to `to`, never back: what it dated stays in the past (a second advance to the
-   * same time changes nothing). One conditional statement, so two concurrent advances cannot
-   * move it backwards between them.
+   * Moves the clock to `to`, or forwards `by` milliseconds, never back: what it dated stays in
+   * the past (a second advance to the same time changes nothing). One conditional statement, so
+   * concurrent advances neither move it backwards nor lose one another's `by`.
    */
-  async advance(id: string, to: Date): Promise<TestClock> {
+  async advance(id: string, move: Date | { byMs: number }): Promise<TestClock> {
     this.requireEnabled();
+    const target =
+      move instanceof Date
+        ? sql`${move.toISOString()}::timestamptz`
+        : sql`${testClocks.frozenTime} + make_interval(secs => ${Math.max(0, move.byMs) / 1000})`;
     const [row] = await this.options.db
       .update(testClocks)
-      .set({ frozenTime: to, updatedAt: sql`now()` })
-      .where(and(eq(testClocks.id, id), lte(testClocks.frozenTime, to)))
+      .set({ frozenTime: sql`${target}`, updatedAt: sql`now()` })
+      .where(and(eq(testClocks.id, id), lte(testClocks.frozenTime, sql`${target}`)))
       .returning();
     if (!row) {
       const current = await this.get(id);
