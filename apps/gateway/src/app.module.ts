@@ -3,7 +3,7 @@ import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { SkipThrottle, ThrottlerModule } from '@nestjs/throttler';
 import { AuthGuard, AuthModule, AuthOptions, DEVELOPMENT_JWT_SECRET, Public } from '@arbiter/auth';
-import { DeadlinesModule, disputeDeadlinesFirer } from '@arbiter/deadlines';
+import { DeadlinesModule, disputeDeadlinesFirer, TestClocksModule } from '@arbiter/deadlines';
 import type { DisputePolicy } from '@arbiter/disputes';
 import {
   ARBITER_EVENT_SCHEMAS,
@@ -36,6 +36,7 @@ import { ActorThrottlerGuard } from './graphql/throttler.guard';
 import { AnalyticsGatewayModule } from './analytics/analytics-gateway.module';
 import { MetricsModule, MetricsService } from './metrics/metrics';
 import { ReadModule } from './read/read.module';
+import { TestClocksGatewayModule } from './test-clocks/test-clocks.resolver';
 
 // /health lives in the platform lib, which knows nothing of authentication; probes call it anonymously.
 Public()(HealthController);
@@ -127,6 +128,10 @@ export class GatewayModule {
           }),
         }),
         DeadlinesGatewayModule,
+        // Staging's test clocks (config TEST_CLOCKS, never in production): the command side dates
+        // orders placed under one by it, and the scheduler here wakes when one is advanced.
+        TestClocksModule.forRoot({ enabled: config.TEST_CLOCKS }),
+        TestClocksGatewayModule,
         // With NATS_URL, the JetStream forwarder: a projection, so it runs (and connects) only
         // where projections run, WORKERS=inline here; otherwise it is only registered, so /health
         // and /metrics show its lag from the checkpoint the worker commits.

@@ -1,6 +1,6 @@
 import { AnalyticsModule, analyticsSettingsFrom } from '@arbiter/analytics';
 import { DynamicModule, Module } from '@nestjs/common';
-import { DeadlinesModule, disputeDeadlinesFirer } from '@arbiter/deadlines';
+import { DeadlinesModule, disputeDeadlinesFirer, TestClocksModule } from '@arbiter/deadlines';
 import type { DisputePolicy } from '@arbiter/disputes';
 import {
   ARBITER_EVENT_SCHEMAS,
@@ -69,6 +69,8 @@ export class WorkerModule {
             runScheduler: true,
           }),
         }),
+        // Disputes under a staging test clock are dated, and their deadlines fire, by that clock.
+        TestClocksModule.forRoot({ enabled: config.TEST_CLOCKS }),
         // With NATS_URL, the JetStream forwarder runs here (one holder across processes).
         AnalyticsModule.forRoot({ ...analyticsSettingsFrom(config), runForwarder: true }),
       ],

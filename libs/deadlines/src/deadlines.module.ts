@@ -1,5 +1,11 @@
 import type { DisputePolicy } from '@arbiter/disputes/read-side';
-import type { Clock } from '@arbiter/platform';
+import {
+  CLOCK,
+  type Clock,
+  SQL_CONNECTION,
+  type SqlConnection,
+  TEST_CLOCKS,
+} from '@arbiter/platform';
 import { ProjectionRegistry, READ_DB, type ReadDb } from '@arbiter/read-models';
 import {
   DynamicModule,
@@ -11,6 +17,7 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
   OnModuleInit,
+  Optional,
 } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import type { DeadlineFirer } from './firing';
@@ -18,6 +25,8 @@ import { registerDeadlineMetrics } from './metrics';
 import { deadlinesProcessManager } from './process-manager';
 import { deadlinesOf, nextDeadlineOf, type ScheduledDeadline } from './queries';
 import { DeadlineScheduler, type DeadlineSchedulerOptions } from './scheduler';
+import { listenForAdvances } from './test-clock-wakeups';
+import { TestClocks } from './test-clocks';
 
 export interface DeadlinesModuleOptions {
   /** The process's clock (the platform's `CLOCK`): due deadlines are those due by it. */
@@ -69,7 +78,11 @@ class DeadlinesLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModu
     @Inject(DEADLINES_OPTIONS) private readonly options: DeadlinesModuleOptions,
     @Inject(ProjectionRegistry) private readonly registry: ProjectionRegistry,
     @Inject(DeadlineScheduler) private readonly scheduler: DeadlineScheduler,
+    @Inject(SQL_CONNECTION) private readonly connection: SqlConnection,
+    @Optional() @Inject(TestClocks) private readonly testClocks?: TestClocks,
   ) {}
+
+  private stopWaking: (() => Promise<void>) | undefined;
 
   // Registered everywhere (status, rebuild and read-your-writes see it); ReadModelsModule runs it
   // where projections run.
@@ -77,12 +90,31 @@ class DeadlinesLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModu
     this.registry.register(deadlinesProcessManager(this.options.policy));
   }
 
-  onApplicationBootstrap(): void {
-    if (this.options.runScheduler) this.scheduler.start();
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.options.runScheduler) return;
+    this.scheduler.start();
+    // A test clock advanced makes its deadlines due now: look at once, not at the next poll;
+    // advanced here (in-process), or in another process (the database's notice).
+    if (this.testClocks?.enabled) {
+      const stopLocal = this.testClocks.onAdvance(() => this.scheduler.wake());
+      const stopListening = await listenForAdvances(this.connection, () =>
+        this.scheduler.wake(),
+      ).catch((error: unknown) => {
+        new Logger('Deadlines').warn(
+          `Not listening for test clock advances (the scheduler's poll finds them): ${error instanceof Error ? error.message : String(error)}`,
+        );
+        return async () => undefined;
+      });
+      this.stopWaking = async () => {
+        stopLocal();
+        await stopListening();
+      };
+    }
   }
 
   // Before the event store and the connection close.
   async onModuleDestroy(): Promise<void> {
+    await this.stopWaking?.();
     await this.scheduler.stop();
   }
 }
@@ -131,6 +163,32 @@ export class DeadlinesModule {
         DeadlinesLifecycle,
       ],
       exports: [DeadlineScheduler, DeadlinesQueries],
+    };
+  }
+}
+
+/**
+ * Staging's test clocks (`TestClocks`), and the platform's `TEST_CLOCKS` port the command side
+ * dates test-clock streams by; global, so `DisputeStreams` finds it. `enabled`: the config's
+ * `TEST_CLOCKS` (never in production); disabled, every operation is refused with
+ * TEST_CLOCKS_DISABLED. Needs `ReadModelsModule` (READ_DB) and the platform's `CLOCK`.
+ */
+@Module({})
+export class TestClocksModule {
+  static forRoot(options: { enabled: boolean }): DynamicModule {
+    return {
+      module: TestClocksModule,
+      global: true,
+      providers: [
+        {
+          provide: TestClocks,
+          inject: [READ_DB, CLOCK],
+          useFactory: (db: ReadDb, clock: Clock) =>
+            new TestClocks({ db, clock, enabled: options.enabled }),
+        },
+        { provide: TEST_CLOCKS, useExisting: TestClocks },
+      ],
+      exports: [TestClocks, TEST_CLOCKS],
     };
   }
 }

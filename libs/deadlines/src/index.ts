@@ -1,4 +1,4 @@
-export { DeadlinesModule, DeadlinesQueries } from './deadlines.module';
+export { DeadlinesModule, TestClocksModule, DeadlinesQueries } from './deadlines.module';
 export type { DeadlinesModuleOptions, DeadlinesModuleAsyncOptions } from './deadlines.module';
 export { deadlinesProcessManager, DEADLINES_PROJECTION } from './process-manager';
 export { DeadlineScheduler } from './scheduler';
@@ -9,3 +9,4 @@ export { deadlinesOf, nextDeadlineOf, countDeadlines } from './queries';
 export type { ScheduledDeadline, DeadlineCounts } from './queries';
 export { registerDeadlineMetrics } from './metrics';
 export type { DeadlineMetrics } from './metrics';
+export { TestClocks, TestClockError, type TestClock } from './test-clocks';

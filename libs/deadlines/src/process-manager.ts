@@ -64,7 +64,7 @@ export function deadlinesProcessManager(policy: DisputePolicy): Projection {
       const disputeId = domainEvent.data.disputeId;
       let fold = folds.get(disputeId);
       if (!fold) folds.set(disputeId, (fold = new DisputeFold(disputeId, stored.get(disputeId))));
-      fold.apply(domainEvent, event.position, policy);
+      fold.apply(domainEvent, event.position, policy, testClockOf(event));
     }
     const changed = [...folds.values()].filter((fold) => fold.changed);
     if (changed.length === 0) return;
@@ -118,6 +118,16 @@ export function deadlinesProcessManager(policy: DisputePolicy): Projection {
   };
 }
 
+/**
+ * Staging: the test clock a dispute is dated by, which the command side records in the metadata of
+ * each of its events; the deadline row keeps it so the scheduler compares `due_at` with that
+ * clock. Events without one (every production event, every event from before test clocks): null.
+ */
+function testClockOf(event: RecordedEvent): string | null {
+  const id = event.metadata.testClockId;
+  return typeof id === 'string' ? id : null;
+}
+
 /** Ids per `IN (…)` list, rows per multi-row INSERT: well below PostgreSQL's 65,535 parameters. */
 const READ_CHUNK = 1000;
 const WRITE_CHUNK = 200;
@@ -168,7 +178,12 @@ class DisputeFold {
     this.lastPosition = stored?.lastPosition ?? -1n;
   }
 
-  apply(event: DisputeEvent, position: bigint, policy: DisputePolicy): void {
+  apply(
+    event: DisputeEvent,
+    position: bigint,
+    policy: DisputePolicy,
+    testClockId: string | null,
+  ): void {
     // A replay (rewound checkpoint) must not fold an event twice.
     if (this.known && this.lastPosition >= position) return;
     const first = !this.changed;
@@ -193,6 +208,7 @@ class DisputeFold {
             dueAt: new Date(deadline.dueAt),
             consequence: deadline.consequence,
             armedPosition: position,
+            testClockId,
           },
           sinceFirst: first,
         },

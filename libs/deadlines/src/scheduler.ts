@@ -134,20 +134,37 @@ export class DeadlineScheduler {
   async claim(limit: number): Promise<ClaimedDeadline[]> {
     const now = this.options.clock.now();
     const leaseEnd = new Date(now.getTime() + this.leaseMs);
+    const at = sql`${now.toISOString()}::timestamptz`;
+    // Two claims in one statement: deadlines by the real clock (the due-time index, as ever) and,
+    // in staging, those of test clocks by their clock's frozen time (the partial index on
+    // test_clock_id: production has no such rows, so that side costs one empty index probe).
     const result = await this.db.execute<ClaimRow>(sql`
+      WITH by_real_clock AS (
+         SELECT id FROM read_models.deadlines
+          WHERE due_at <= ${at}
+            AND test_clock_id IS NULL
+            AND fired_at IS NULL
+            AND failed_at IS NULL
+            AND (claimed_until IS NULL OR claimed_until < ${at})
+          ORDER BY due_at, id
+          LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED),
+      by_test_clock AS (
+         SELECT dl.id FROM read_models.deadlines AS dl
+           JOIN read_models.test_clocks AS tc ON tc.id = dl.test_clock_id
+          WHERE dl.test_clock_id IS NOT NULL
+            AND dl.due_at <= tc.frozen_time
+            AND dl.fired_at IS NULL
+            AND dl.failed_at IS NULL
+            AND (dl.claimed_until IS NULL OR dl.claimed_until < ${at})
+          ORDER BY dl.due_at, dl.id
+          LIMIT ${limit}
+            FOR UPDATE OF dl SKIP LOCKED)
       UPDATE read_models.deadlines AS d
          SET claimed_until = ${leaseEnd.toISOString()}::timestamptz,
              claimed_by = ${this.owner},
              attempts = d.attempts + 1
-       WHERE d.id IN (
-         SELECT id FROM read_models.deadlines
-          WHERE due_at <= ${now.toISOString()}::timestamptz
-            AND fired_at IS NULL
-            AND failed_at IS NULL
-            AND (claimed_until IS NULL OR claimed_until < ${now.toISOString()}::timestamptz)
-          ORDER BY due_at, id
-          LIMIT ${limit}
-            FOR UPDATE SKIP LOCKED)
+       WHERE d.id IN (SELECT id FROM by_real_clock UNION ALL SELECT id FROM by_test_clock)
       RETURNING d.id, d.dispute_id, d.kind, d.request_id, d.due_at, d.attempts`);
     return result.rows
       .map((row) => ({
@@ -213,8 +230,17 @@ export class DeadlineScheduler {
     const result = await this.db.execute<
       { next: string | Date | null } & Record<string, unknown>
     >(sql`
-      SELECT min(greatest(due_at, coalesce(claimed_until, due_at))) AS next
-        FROM read_models.deadlines WHERE fired_at IS NULL AND failed_at IS NULL`);
+      SELECT least(
+        (SELECT min(greatest(due_at, coalesce(claimed_until, due_at)))
+           FROM read_models.deadlines
+          WHERE fired_at IS NULL AND failed_at IS NULL AND test_clock_id IS NULL),
+        -- A test clock's deadline is due (now, or when its lease ends) once its clock passed it;
+        -- until then only an advance makes it due, and an advance here wakes the loop.
+        (SELECT min(coalesce(dl.claimed_until, ${this.options.clock.now().toISOString()}::timestamptz))
+           FROM read_models.deadlines AS dl
+           JOIN read_models.test_clocks AS tc ON tc.id = dl.test_clock_id
+          WHERE dl.test_clock_id IS NOT NULL AND dl.fired_at IS NULL AND dl.failed_at IS NULL
+            AND dl.due_at <= tc.frozen_time)) AS next`);
     const next = result.rows[0]?.next;
     if (next === null || next === undefined) return this.pollIntervalMs;
     // A lease ends at claimed_until; it is claimable strictly after, hence the extra millisecond.

@@ -34,3 +34,15 @@ export class FakeClock implements Clock {
     this.advance(days * 24 * 60 * 60 * 1000);
   }
 }
+
+/**
+ * Staging's test clocks, as the command side sees them: an order placed under a test clock, and
+ * every dispute on it, is dated by that clock instead of the process's `CLOCK`. Bound (globally)
+ * only where test clocks are enabled; a command on such a stream elsewhere is refused.
+ */
+export const TEST_CLOCKS = Symbol('TEST_CLOCKS');
+
+export interface TestClockTime {
+  /** The clock's frozen time; refuses (TEST_CLOCK_NOT_FOUND) a clock that does not exist. */
+  timeOf(testClockId: string): Promise<Date>;
+}

@@ -31,6 +31,12 @@ export const gatewaySettings = {
     emptyAsUndefined,
     z.coerce.number().int().min(0).max(300).default(5),
   ),
+  /**
+   * Test clocks (staging): a platform token may create a clock, place orders under it and advance
+   * it, so deadlines can be exercised in minutes. Default: on unless NODE_ENV=production; `true`
+   * in production is refused at start-up (a clock that moves time must never reach real disputes).
+   */
+  TEST_CLOCKS_ENABLED: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).optional()),
   /** Where uploaded evidence files are stored by their sha256. */
   EVIDENCE_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data/evidence')),
   EVIDENCE_MAX_BYTES: z.preprocess(

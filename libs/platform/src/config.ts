@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY, definePolicy, type DisputePolicy } from '@arbiter/disputes';
+import { DEFAULT_POLICY, definePolicy, type PolicyOverrides } from '@arbiter/disputes';
 import { z } from 'zod';
 import { gatewaySettings } from './config-gateway';
 import { storageSettings } from './config-storage';
@@ -69,6 +69,13 @@ export const configSchema = z
             : `must be longer than DATABASE_STATEMENT_TIMEOUT_MS (${config.DATABASE_STATEMENT_TIMEOUT_MS})`,
       });
     }
+    if (config.NODE_ENV === 'production' && config.TEST_CLOCKS_ENABLED === 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TEST_CLOCKS_ENABLED'],
+        message: 'is refused in production (test clocks move time; staging only)',
+      });
+    }
     if (config.EVENT_STORE === 'kurrentdb' && !config.KURRENTDB_URL) {
       ctx.addIssue({
         code: 'custom',
@@ -91,7 +98,7 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: [setting], message });
       return z.NEVER;
     };
-    let overrides: Partial<DisputePolicy> = {};
+    let overrides: PolicyOverrides = {};
     if (config.DISPUTE_POLICY_JSON !== undefined) {
       const parsed = policyOverrides(config.DISPUTE_POLICY_JSON);
       if (typeof parsed === 'string') return refuse('DISPUTE_POLICY_JSON', parsed);
@@ -107,8 +114,13 @@ export const configSchema = z
       }
       overrides = { ...overrides, onSellerSilence };
     }
+    // Resolved here so that every reader asks one boolean, never NODE_ENV again.
+    const TEST_CLOCKS =
+      config.TEST_CLOCKS_ENABLED === undefined
+        ? config.NODE_ENV !== 'production'
+        : config.TEST_CLOCKS_ENABLED === 'true';
     try {
-      return { ...config, DISPUTE_POLICY: definePolicy(overrides) };
+      return { ...config, TEST_CLOCKS, DISPUTE_POLICY: definePolicy(overrides) };
     } catch (error) {
       const setting =
         config.DISPUTE_POLICY_JSON !== undefined ? 'DISPUTE_POLICY_JSON' : 'ON_SELLER_SILENCE';
@@ -120,7 +132,7 @@ export const configSchema = z
  * The policy overrides an operator wrote, or why they are refused. Unknown names are refused: a
  * typo would otherwise silently keep the default.
  */
-function policyOverrides(json: string): Partial<DisputePolicy> | string {
+function policyOverrides(json: string): PolicyOverrides | string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -132,7 +144,7 @@ function policyOverrides(json: string): Partial<DisputePolicy> | string {
   }
   const unknown = Object.keys(parsed).filter((key) => !Object.hasOwn(DEFAULT_POLICY, key));
   if (unknown.length) return `unknown policy setting ${unknown.join(', ')}`;
-  return parsed as Partial<DisputePolicy>;
+  return parsed as PolicyOverrides;
 }
 
 export type AppConfig = z.infer<typeof configSchema>;

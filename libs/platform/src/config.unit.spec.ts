@@ -263,7 +263,7 @@ describe('validateConfig', () => {
       /^Invalid setting ON_SELLER_SILENCE: .*\(got "ignore"\)$/,
     );
     expect(refusal({ DISPUTE_POLICY_JSON: '{"sellerResponseDays":0}' })).toBe(
-      'Invalid setting DISPUTE_POLICY_JSON: sellerResponseDays must be an integer ≥ 1 (got "{\\"sellerResponseDays\\":0}")',
+      'Invalid setting DISPUTE_POLICY_JSON: sellerResponseDays must be an integer ≥ 1 (days) or an ISO-8601 duration such as "P2D" or "PT10M" (got "{\\"sellerResponseDays\\":0}")',
     );
     expect(refusal({ DISPUTE_POLICY_JSON: '{"onSellerSilence":"refund"}' })).toMatch(
       /^Invalid setting DISPUTE_POLICY_JSON: onSellerSilence must be one of accept-buyer-proposal, escalate/,
@@ -280,5 +280,30 @@ describe('validateConfig', () => {
         ON_SELLER_SILENCE: 'accept-buyer-proposal',
       }),
     ).toMatch(/^Invalid setting ON_SELLER_SILENCE: contradicts DISPUTE_POLICY_JSON/);
+  });
+
+  it('takes ISO-8601 durations for staging, refusing months and years in one line', () => {
+    const policy = validateConfig({
+      DISPUTE_POLICY_JSON: '{"sellerResponseDays":"PT10M","negotiationDays":"P2D"}',
+    }).DISPUTE_POLICY;
+    expect(policy.sellerResponseDays * 86_400_000).toBeCloseTo(600_000, 6);
+    expect(policy.negotiationDays).toBe(2);
+    expect(refusal({ DISPUTE_POLICY_JSON: '{"sellerResponseDays":"P1M"}' })).toMatch(
+      /^Invalid setting DISPUTE_POLICY_JSON: sellerResponseDays: P1M counts weeks, months or years, which have no fixed length here/,
+    );
+  });
+
+  it('turns test clocks on outside production only, and refuses them in production', () => {
+    expect(validateConfig({}).TEST_CLOCKS).toBe(true);
+    expect(validateConfig({ TEST_CLOCKS_ENABLED: 'false' }).TEST_CLOCKS).toBe(false);
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(32),
+      ANALYTICS_PSEUDONYM_KEY: 'k'.repeat(32),
+    };
+    expect(validateConfig(production).TEST_CLOCKS).toBe(false);
+    expect(refusal({ ...production, TEST_CLOCKS_ENABLED: 'true' })).toMatch(
+      /^Invalid setting TEST_CLOCKS_ENABLED: is refused in production/,
+    );
   });
 });

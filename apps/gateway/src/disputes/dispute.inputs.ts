@@ -116,6 +116,15 @@ export class PlaceOrderInput extends MutationInput {
   @ValidateNested({ each: true })
   @Type(() => OrderItemInput)
   items!: OrderItemInput[];
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'Staging only: the test clock (`createTestClock`) this order and every dispute on it take their time from, so their deadlines pass when the clock is advanced. Refused with TEST_CLOCKS_DISABLED in production.',
+  })
+  @IsOptional()
+  @Matches(EXTERNAL_ID, { message: 'testClockId must be a test clock id' })
+  testClockId?: string;
 }
 
 @InputType('ShipOrderInput', { description: 'Platform: the order shipped.' })

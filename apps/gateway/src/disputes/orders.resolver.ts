@@ -1,7 +1,8 @@
 import { Args, Field, ID, Int, Mutation, ObjectType, Resolver } from '@nestjs/graphql';
 import { CommandBus } from '@nestjs/cqrs';
+import { TestClocks } from '@arbiter/deadlines';
 import { CurrentRequestContext, RequestContext } from '@arbiter/auth';
-import type { OrderState } from '@arbiter/disputes';
+import { DomainError, type OrderState } from '@arbiter/disputes';
 import { fingerprinted, OrderCommandMessage, OrderOutcome } from '@arbiter/disputes/application';
 import { OrderActionInput, PlaceOrderInput, ShipOrderInput } from './dispute.inputs';
 import { MoneyType } from './dispute.type';
@@ -74,7 +75,17 @@ const INPUT = { description: 'What to record; see the input type.' };
 /** The platform role's order facts (only the platform's service account may record them). */
 @Resolver(() => OrderType)
 export class OrdersResolver {
-  constructor(private readonly bus: CommandBus) {}
+  constructor(
+    private readonly bus: CommandBus,
+    private readonly testClocks: TestClocks,
+  ) {}
+
+  /** An order is placed under an existing clock only (TEST_CLOCK_NOT_FOUND, or TEST_CLOCKS_DISABLED). */
+  private async requireTestClock(testClockId: string, context: RequestContext): Promise<void> {
+    // Only the platform places orders: nobody else learns which clocks exist.
+    if (context.actor?.role !== 'platform') throw new DomainError('FORBIDDEN_FOR_ROLE');
+    await this.testClocks.timeOf(testClockId);
+  }
 
   private async run(command: Promise<OrderOutcome>): Promise<OrderType> {
     const outcome = await command.catch((error: unknown) => {
@@ -102,11 +113,19 @@ export class OrdersResolver {
       unitPrice: money(i.unitPrice),
     }));
     const data = { orderId, buyerId, sellerId, total: money(total), items: lines };
+    const { testClockId } = input;
+    // Only with a clock does the request name one: fingerprints of orders without stay as they were.
+    const request = testClockId === undefined ? { input: data } : { input: data, testClockId };
     return this.run(
-      this.bus.execute(
-        fingerprinted(
-          (issued) => new OrderCommandMessage('PlaceOrder', { input: data }, issued),
-          issuedFrom(context, input),
+      (testClockId === undefined
+        ? Promise.resolve()
+        : this.requireTestClock(testClockId, context)
+      ).then(() =>
+        this.bus.execute(
+          fingerprinted(
+            (issued) => new OrderCommandMessage('PlaceOrder', request, issued),
+            issuedFrom(context, input),
+          ),
         ),
       ),
     );

@@ -55,6 +55,14 @@ export interface HandledCommand<State> {
 
 type RecordedEventLike = Pick<RecordedEvent, 'type' | 'data' | 'metadata'>;
 
+/**
+ * The command as it depends on the stream it is decided on (its time comes from the stream's test
+ * clock, in staging), and metadata to record on each event it appends (that test clock's id).
+ */
+export type CommandFor<Command> = (
+  recorded: readonly RecordedEvent[],
+) => Promise<{ command: Command; metadata?: Record<string, unknown> }>;
+
 export interface HandleOptions {
   /** How many times a revision conflict reloads the stream and decides again. */
   maxAttempts?: number;
@@ -87,7 +95,7 @@ export interface HandleOptions {
 export async function handleCommand<Command, Event extends { type: string; data: unknown }, State>(
   store: EventStore,
   streamId: string,
-  command: Command,
+  command: Command | CommandFor<Command>,
   decider: Decider<Command, Event, State>,
   context: CommandContext,
   options: HandleOptions = {},
@@ -126,14 +134,21 @@ export async function handleCommand<Command, Event extends { type: string; data:
     const state = fold(recorded);
     const revision = BigInt(recorded.length) - 1n;
 
-    const events = decider.decide(command, state);
+    const prepared =
+      typeof command === 'function'
+        ? await (command as CommandFor<Command>)(recorded)
+        : { command, metadata: undefined };
+    const events = decider.decide(prepared.command, state);
     if (events.length === 0) {
       return { state, revision, appended: [], history: recorded, replayed: false };
     }
 
     let previousHash = (recorded.at(-1)?.metadata.hash as string | undefined) ?? GENESIS_HASH;
     const toAppend = events.map((event, index) => {
-      const metadata = metadataFor(context, options.schemaVersionOf?.(event.type) ?? 1);
+      const metadata = {
+        ...metadataFor(context, options.schemaVersionOf?.(event.type) ?? 1),
+        ...prepared.metadata,
+      };
       metadata.hash = chainHash(previousHash, {
         streamId,
         revision: revision + 1n + BigInt(index),

@@ -62,6 +62,8 @@ export interface OrderRow<R, D> {
   readonly stream: 'order';
   readonly orderId: (request: R) => string;
   readonly data: (request: R) => D;
+  /** The test clock a new order is placed under (staging): the stream then records it. */
+  readonly testClockId?: (request: R) => string | undefined;
 }
 
 const onDispute = <I, D>(data: (input: I, issued: Issued) => D): DisputeRow<I, D> => ({
@@ -71,10 +73,12 @@ const onDispute = <I, D>(data: (input: I, issued: Issued) => D): DisputeRow<I, D
 const onOrder = <R, D>(
   orderId: (request: R) => string,
   data: (request: R) => D,
+  testClockId?: (request: R) => string | undefined,
 ): OrderRow<R, D> => ({
   stream: 'order',
   orderId,
   data,
+  ...(testClockId && { testClockId }),
 });
 
 type RespondToDisputeAnswer = RespondToDispute['data'];
@@ -186,9 +190,12 @@ export const DISPUTE_COMMANDS = {
   })),
   // Order facts: the request's fields are those fingerprints were first recorded with (placing
   // names its order in its data; confirming carries nothing else), so a retry still matches.
+  // A test clock (staging) is part of the request only when given, so fingerprints without one
+  // stay as they were.
   PlaceOrder: onOrder(
-    ({ input }: { input: PlaceOrder['data'] }) => input.orderId,
+    ({ input }: { input: PlaceOrder['data']; testClockId?: string }) => input.orderId,
     ({ input }): PlaceOrder['data'] => ({ ...input }),
+    ({ testClockId }) => testClockId,
   ),
   ShipOrder: onOrder(
     ({ orderId }: { orderId: string; input: ShipOrder['data'] }) => orderId,

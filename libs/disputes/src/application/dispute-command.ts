@@ -87,6 +87,7 @@ export class OrderCommandHandler implements ICommandHandler<OrderCommandMessage>
       row.orderId(request),
       issued,
       (metadata) => ({ type, data, metadata }) as OrderCommand,
+      { testClockId: row.testClockId?.(request) },
     );
   }
 }

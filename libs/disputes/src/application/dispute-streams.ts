@@ -1,5 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE, EventStore, WrongExpectedRevisionError } from '@arbiter/event-store';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import {
+  EVENT_STORE,
+  EventStore,
+  type RecordedEvent,
+  WrongExpectedRevisionError,
+} from '@arbiter/event-store';
 import {
   Actor,
   canViewDispute,
@@ -17,6 +22,7 @@ import {
   evolve,
   evolveOrder,
   fromEpochMs,
+  type Instant,
   initialOrderState,
   initialState,
   ORDER_EVENT_SCHEMA_VERSION,
@@ -26,9 +32,10 @@ import {
   OrderState,
   orderStreamId,
 } from '../domain';
-import { CLOCK, type Clock } from '@arbiter/platform/clock';
+import { CLOCK, type Clock, TEST_CLOCKS, type TestClockTime } from '@arbiter/platform/clock';
 import { jitteredDelay, retrying } from '@arbiter/platform/backoff';
 import {
+  CommandFor,
   Decider,
   deterministicUuid,
   handleCommand,
@@ -116,17 +123,49 @@ export class DisputeStreams {
     @Inject(EVENT_STORE) readonly store: EventStore,
     @Inject(CLOCK) readonly clock: Clock,
     @Inject(DISPUTE_POLICY) readonly policy: DisputePolicy,
+    @Optional() @Inject(TEST_CLOCKS) private readonly testClocks?: TestClockTime,
   ) {}
 
-  metadataFor(issued: Issued): CommandMetadata {
+  /** A command's metadata, dated by the test clock when one is given, else by the process's clock. */
+  async metadataFor(issued: Issued, testClockId?: string): Promise<CommandMetadata> {
     const { actor, commandId, correlationId } = issued;
-    return { actor, now: fromEpochMs(this.clock.now().getTime()), commandId, correlationId };
+    return { actor, now: await this.nowFor(testClockId), commandId, correlationId };
   }
 
+  /** Now, by the test clock when one is given (staging), else by the process's clock. */
+  async nowFor(testClockId: string | undefined): Promise<Instant> {
+    if (testClockId === undefined) return fromEpochMs(this.clock.now().getTime());
+    // A stream placed under a test clock where test clocks are off (a production process reading
+    // staging data): refused rather than silently dated by the real clock.
+    if (this.testClocks === undefined) throw new DomainError('TEST_CLOCKS_DISABLED');
+    return fromEpochMs((await this.testClocks.timeOf(testClockId)).getTime());
+  }
+
+  /**
+   * The command made on the stream it is decided on: dated by the stream's test clock (recorded
+   * on each of its events, see `testClockOf`) or, on a new stream, by `testClockId`; each event
+   * it appends records that clock in turn. Streams without one: the process's clock, no lookup.
+   */
+  private timed<C>(
+    issued: Issued,
+    command: (metadata: CommandMetadata) => C,
+    testClockId: string | undefined,
+  ): CommandFor<C> {
+    return async (recorded) => {
+      const clock = recorded.length > 0 ? testClockOf(recorded) : testClockId;
+      return {
+        command: command(await this.metadataFor(issued, clock)),
+        metadata: clock === undefined ? undefined : { testClockId: clock },
+      };
+    };
+  }
+
+  /** `testClockId`: the clock a new dispute is dated by (its order's); an existing one keeps its own. */
   async dispute(
     disputeId: string,
     issued: Issued,
     command: (metadata: CommandMetadata) => DisputeCommand,
+    options: { testClockId?: string } = {},
   ): Promise<DisputeOutcome> {
     const streamId = disputeStreamId(disputeId);
     const decider: Decider<DisputeCommand, DisputeEvent, DisputeState> = {
@@ -142,7 +181,7 @@ export class DisputeStreams {
     const result = await handleCommand(
       this.store,
       streamId,
-      command(this.metadataFor(issued)),
+      this.timed(issued, command, options.testClockId),
       decider,
       issued,
       {
@@ -171,6 +210,8 @@ export class DisputeStreams {
        * checks (role, order placed) still run first.
        */
       duplicateIsDone?: boolean;
+      /** The test clock a new order is placed under (staging); an existing order keeps its own. */
+      testClockId?: string;
     } = {},
   ): Promise<OrderOutcome> {
     const streamId = orderStreamId(orderId);
@@ -193,7 +234,7 @@ export class DisputeStreams {
     const result = await handleCommand(
       this.store,
       streamId,
-      command(this.metadataFor(issued)),
+      this.timed(issued, command, options.testClockId),
       decider,
       issued,
       {
@@ -244,9 +285,32 @@ export class DisputeStreams {
   }
 
   async loadOrder(orderId: string): Promise<OrderState> {
-    const events = await this.store.readStream(orderStreamId(orderId));
-    return events.reduce((s, e) => evolveOrder(s, e as unknown as OrderEvent), initialOrderState);
+    return (await this.loadOrderAndClock(orderId)).state;
   }
+
+  /** The order and the test clock it was placed under (none: the real clock). */
+  async loadOrderAndClock(
+    orderId: string,
+  ): Promise<{ state: OrderState; testClockId: string | undefined }> {
+    const events = await this.store.readStream(orderStreamId(orderId));
+    const state = events.reduce(
+      (s, e) => evolveOrder(s, e as unknown as OrderEvent),
+      initialOrderState,
+    );
+    return { state, testClockId: testClockOf(events) };
+  }
+}
+
+/**
+ * The test clock a stream is dated by: recorded in the metadata of its events (the first one
+ * suffices). Events from before test clocks, and every production stream, carry none, so no
+ * upcasting is needed: none means the process's clock.
+ */
+export function testClockOf(
+  recorded: readonly Pick<RecordedEvent, 'metadata'>[],
+): string | undefined {
+  const id = recorded[0]?.metadata.testClockId;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** Runs `attempt` again (from its first read) when it lost a race; decisions are recomputed. */

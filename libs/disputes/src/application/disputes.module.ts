@@ -29,8 +29,10 @@ const DISPUTES_OPTIONS = Symbol('DISPUTES_OPTIONS');
  * The command side of disputes: the table commands' one handler and the explicit ones on the CommandBus, `DisputeDeadlines`
  * for the scheduler and `DisputeReader` for the views mutations return. Needs `EVENT_STORE`
  * (EventStoreModule) and the process's one `CLOCK` (PlatformModule), which dates every command,
- * in the application; file evidence needs a global `EVIDENCE_FILES` (the app's
- * blob store), without which only text evidence is accepted. Never reads the environment.
+ * in the application; a stream placed under a staging test clock is dated by the global
+ * `TEST_CLOCKS` port instead (refused with TEST_CLOCKS_DISABLED where none is bound). File
+ * evidence needs a global `EVIDENCE_FILES` (the app's blob store), without which only text
+ * evidence is accepted. Never reads the environment.
  */
 @Module({})
 export class DisputesModule {

@@ -96,6 +96,11 @@ export const DOMAIN_ERRORS = {
   // requests
   IDEMPOTENCY_KEY_REUSED:
     'The idempotency key was used for another request; a retry of the same request with its key gets the first answer instead.',
+  // test clocks (staging only)
+  TEST_CLOCKS_DISABLED: 'Test clocks are off in this deployment (always in production).',
+  TEST_CLOCK_NOT_FOUND: 'No test clock has this id.',
+  TEST_CLOCK_CANNOT_GO_BACK:
+    'A test clock only moves forwards: what it dated stays in the past (advancing to its current time changes nothing).',
 } as const satisfies Record<string, string>;
 
 export type DomainErrorCode = keyof typeof DOMAIN_ERRORS;

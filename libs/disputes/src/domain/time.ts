@@ -8,7 +8,7 @@ import { DomainError } from './errors';
 export type Instant = string;
 
 const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$/;
-const MS_PER_DAY = 86_400_000;
+export const MS_PER_DAY = 86_400_000;
 
 function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
@@ -79,11 +79,39 @@ export function instant(value: Instant): Instant {
   return fromEpochMs(toEpochMs(value));
 }
 
+/** `days` may be a fraction (a policy duration written as `PT10M`): rounded to the millisecond. */
 export function addDays(at: Instant, days: number): Instant {
-  return fromEpochMs(toEpochMs(at) + days * MS_PER_DAY);
+  return fromEpochMs(toEpochMs(at) + Math.round(days * MS_PER_DAY));
 }
 
 /** True when `a` is strictly earlier than `b`. */
 export function isBefore(a: Instant, b: Instant): boolean {
   return toEpochMs(a) < toEpochMs(b);
+}
+
+/**
+ * The ISO-8601 durations of fixed length: days, hours, minutes, seconds (`P2D`, `PT10M`,
+ * `P1DT12H`, `PT0.5S`). A tight pattern, not a library: the domain imports no package, and the
+ * subset is small.
+ */
+const ISO_DURATION =
+  /^P(?!$)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d{1,3})?)S)?)?$/;
+
+/** Weeks, months and years (`P2W`, `P1M`, `P1Y`), before any `T`. */
+const CALENDAR_DURATION = /^P[^T]*[YMW]/;
+
+/**
+ * An ISO-8601 duration (`PnDTnHnMnS`) in milliseconds, or why it is refused: weeks, months and
+ * years are (months and years have no fixed length; weeks are written as days here).
+ */
+export function parseIsoDuration(text: string): number | string {
+  if (CALENDAR_DURATION.test(text)) {
+    return `${text} counts weeks, months or years, which have no fixed length here; give days, hours, minutes or seconds (e.g. "P30D")`;
+  }
+  const match = ISO_DURATION.exec(text);
+  if (match === null) {
+    return `${text} is not an ISO-8601 duration of the form PnDTnHnMnS (e.g. "P2D", "PT10M")`;
+  }
+  const [days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0));
+  return Math.round((((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000);
 }

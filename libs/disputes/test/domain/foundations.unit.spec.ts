@@ -13,6 +13,7 @@ import {
   isDomainError,
   money,
   orderStreamId,
+  type PolicyOverrides,
   subtractMoney,
   toEpochMs,
   zeroOf,
@@ -130,6 +131,48 @@ describe('policy', () => {
     ];
     for (const overrides of bad)
       expect(codeOf(() => definePolicy(overrides))).toBe('INVALID_POLICY');
+  });
+});
+
+describe('policy durations written as ISO-8601 (staging)', () => {
+  const ms = (days: number) => Math.round(days * 86_400_000);
+
+  it('takes days, hours, minutes and seconds, computed to the millisecond', () => {
+    const policy = definePolicy({
+      sellerResponseDays: 'PT10M',
+      negotiationDays: 'P2D',
+      evidenceRequestDays: 'P1DT12H',
+      appealWindowDays: 'PT1.5S',
+      minDaysBeforeEscalation: 'PT0S',
+    });
+    expect(ms(policy.sellerResponseDays)).toBe(600_000);
+    expect(policy.negotiationDays).toBe(2);
+    expect(policy.evidenceRequestDays).toBe(1.5);
+    expect(ms(policy.appealWindowDays)).toBe(1_500);
+    expect(policy.minDaysBeforeEscalation).toBe(0);
+    expect(addDays('2026-01-01T00:00:00.000Z', policy.sellerResponseDays)).toBe(
+      '2026-01-01T00:10:00.000Z',
+    );
+  });
+
+  it('refuses weeks, months and years (no fixed length), other forms and zero lengths', () => {
+    const message = (overrides: PolicyOverrides) => {
+      try {
+        definePolicy(overrides);
+      } catch (error) {
+        expect(codeOf(() => definePolicy(overrides))).toBe('INVALID_POLICY');
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(message({ sellerResponseDays: 'P1M' })).toMatch(/months or years, which have no fixed/);
+    expect(message({ sellerResponseDays: 'P1Y' })).toMatch(/months or years/);
+    expect(message({ sellerResponseDays: 'P2W' })).toMatch(/weeks/);
+    for (const text of ['P', 'PT', 'P1DT', '10M', 'PT-1M', 'P1.5D', 'pt10m'])
+      expect(message({ sellerResponseDays: text })).toMatch(/is not an ISO-8601 duration/);
+    expect(message({ sellerResponseDays: 'PT0S' })).toBe(
+      'sellerResponseDays must be longer than zero',
+    );
   });
 });
 

@@ -3,3 +3,4 @@
 export * from './checkpoints';
 export * from './deadlines';
 export * from './dispute-views';
+export * from './test-clocks';

@@ -66,8 +66,9 @@ export class OpenDisputeHandler implements ICommandHandler<OpenDisputeCommand> {
     return retryOnConflict(async () => {
       // Before any lookup: a role that may not open learns nothing about which orders exist.
       requireMayOpenDispute(issued.actor);
-      const order = await this.streams.loadOrder(orderId);
-      const orphan = await this.orphanedReservation(order, issued.actor);
+      // A dispute is dated by its order's test clock (staging), if the order has one.
+      const { state: order, testClockId } = await this.streams.loadOrderAndClock(orderId);
+      const orphan = await this.orphanedReservation(order, issued.actor, testClockId);
       const disputeId = orphan ?? idFor(issued, `dispute:${orderId}`);
       // Excludes `disputeId` itself: an adopted orphan (or this command's own reservation, on a
       // retry with the same key) does not count as an earlier dispute.
@@ -77,9 +78,9 @@ export class OpenDisputeHandler implements ICommandHandler<OpenDisputeCommand> {
         data: { ...input, disputeId, proposalId, order: facts },
         metadata,
       });
-      if (orphan === null) await this.reserve(order, disputeId, issued, open);
+      if (orphan === null) await this.reserve(order, disputeId, issued, open, testClockId);
       return this.streams
-        .dispute(disputeId, issued, open)
+        .dispute(disputeId, issued, open, { testClockId })
         .catch((error: unknown) => this.openedMeanwhile(disputeId, issued.actor, error));
     });
   }
@@ -90,8 +91,9 @@ export class OpenDisputeHandler implements ICommandHandler<OpenDisputeCommand> {
     disputeId: string,
     issued: Issued,
     open: (metadata: CommandMetadata) => OpenDispute,
+    testClockId: string | undefined,
   ): Promise<void> {
-    const metadata = this.streams.metadataFor(issued);
+    const metadata = await this.streams.metadataFor(issued, testClockId);
     await this.streams.order(
       order.orderId,
       issued,
@@ -119,7 +121,11 @@ export class OpenDisputeHandler implements ICommandHandler<OpenDisputeCommand> {
    * it, and only they may complete it); else null, and the opening goes the normal way (where the
    * decider refuses anyone else, and a reservation still in flight counts as a dispute).
    */
-  private async orphanedReservation(order: OrderState, actor: Actor): Promise<string | null> {
+  private async orphanedReservation(
+    order: OrderState,
+    actor: Actor,
+    testClockId: string | undefined,
+  ): Promise<string | null> {
     const lastId = order.disputeIds.at(-1);
     if (lastId === undefined || actor.role !== 'buyer' || actor.id !== order.buyerId) return null;
     const { state } = await this.streams.loadDispute(lastId);
@@ -133,7 +139,9 @@ export class OpenDisputeHandler implements ICommandHandler<OpenDisputeCommand> {
         (e.data as OrderDisputeLinked['data']).disputeId === lastId,
     );
     const linkedAt = toEpochMs((link?.data as OrderDisputeLinked['data']).linkedAt);
-    return this.streams.clock.now().getTime() - linkedAt >= ORPHAN_GRACE_MS ? lastId : null;
+    // The link was dated by the order's clock, so its age is too.
+    const now = toEpochMs(await this.streams.nowFor(testClockId));
+    return now - linkedAt >= ORPHAN_GRACE_MS ? lastId : null;
   }
 
   /**
