@@ -12,6 +12,8 @@ import { DisputeAudit } from './dispute-audit';
 import { DisputeFieldsResolver } from './dispute-fields.resolver';
 import { DisputeUpdatedResolver } from './dispute-updated.resolver';
 import { DisputeUpdates } from './dispute-updates';
+import { DisputeParties } from './dispute-parties';
+import { LiveListsResolver } from './live-lists.resolver';
 import { ReadAfterWrite } from './read-after-write';
 import { ReadYourWritesPlugin } from './read-your-writes.plugin';
 import { ReadResolver } from './read.resolver';
@@ -49,6 +51,8 @@ export class ReadModule {
         DisputeFieldsResolver,
         DisputeUpdates,
         DisputeUpdatedResolver,
+        DisputeParties,
+        LiveListsResolver,
       ],
       exports: [DisputeQueries, ReadAfterWrite],
     };
