@@ -1,7 +1,7 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { caller, type Caller } from './disputes-helpers';
-import { describeOnDatabases } from './support/gateway';
+import { describeOnAllStores } from './support/gateway';
 import { act, openDispute, people, type ReadGateway, startReadGateway } from './read-helpers';
 
 const DISPUTE = 'disputeId status revision orderId messages { body } internalNotes { note }';
@@ -90,7 +90,7 @@ async function until(
 
 // The live lists over graphql-ws: each message the caller's view with a cursor; resubscribing
 // with the last cursor replays what changed meanwhile, then continues live.
-describeOnDatabases('live lists with resume', (database) => {
+describeOnAllStores('live lists with resume', (database) => {
   let r: ReadGateway;
   beforeAll(async () => {
     r = await startReadGateway(database);
