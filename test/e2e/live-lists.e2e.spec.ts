@@ -2,7 +2,14 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { caller, type Caller } from './disputes-helpers';
 import { describeOnAllStores } from './support/gateway';
-import { act, openDispute, people, type ReadGateway, startReadGateway } from './read-helpers';
+import {
+  act,
+  eventually,
+  openDispute,
+  people,
+  type ReadGateway,
+  startReadGateway,
+} from './read-helpers';
 
 const DISPUTE = 'disputeId status revision orderId messages { body } internalNotes { note }';
 const LISTS = {
@@ -72,6 +79,13 @@ function follow(
       await client.dispose();
     },
   };
+}
+
+/** A metric's value in a Prometheus text exposition (0 when absent). */
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
 }
 
 /** Repeats `act_` until `done()` holds: a subscription without `after` has no acknowledgement. */
@@ -326,8 +340,30 @@ describeOnAllStores('live lists with resume', (database) => {
         expect(s.messages).toEqual([]);
       }
       for (const s of badCursors) expect(s.errors[0].extensions?.code).toBe('BAD_USER_INPUT');
+      // Nothing was opened for a refused operation.
+      expect(await metric(r.url, 'arbiter_live_list_subscriptions')).toBe(0);
     } finally {
       await Promise.all([...refused, ...badCursors].map((s) => s.close()));
     }
+  });
+
+  it('a client that unsubscribes leaves no live list open', async () => {
+    const who = await people(r);
+    const lists = [
+      follow(r.gateway.wsUrl, who.seller, 'sellerDisputesUpdated'),
+      follow(r.gateway.wsUrl, who.buyer, 'myDisputesUpdated'),
+      follow(r.gateway.wsUrl, who.mediator, 'mediationQueueUpdated'),
+    ];
+    try {
+      await eventually(async () =>
+        expect(await metric(r.url, 'arbiter_live_list_subscriptions')).toBe(3),
+      );
+    } finally {
+      await Promise.all(lists.map((s) => s.close()));
+    }
+    await eventually(async () =>
+      expect(await metric(r.url, 'arbiter_live_list_subscriptions')).toBe(0),
+    );
+    expect(await metric(r.url, 'arbiter_live_list_overflows_total')).toBe(0);
   });
 });

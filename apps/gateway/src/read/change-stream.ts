@@ -26,6 +26,12 @@ export interface ChangeStreamOptions {
   stallMs: number;
 }
 
+/** Told when the stream cuts its subscriber off for being too slow, and when it ends at all. */
+export interface ChangeStreamHooks {
+  overflowed(): void;
+  ended(): void;
+}
+
 /**
  * A live list for one subscriber: the store subscription (catch-up after `after`, then live, with
  * no gap between the two, as the store's subscriptions are) says which of the caller's disputes
@@ -60,6 +66,7 @@ export class ChangeStream<T> implements AsyncIterableIterator<ChangeItem<T>> {
     /** The caller's view of the dispute once the read side passed `position`; null to skip it. */
     private readonly read: (disputeId: string, position: bigint) => Promise<T | null>,
     private readonly options: ChangeStreamOptions,
+    private readonly hooks?: ChangeStreamHooks,
   ) {
     this.lastSent = encodeEventCursor(options.after);
   }
@@ -112,6 +119,7 @@ export class ChangeStream<T> implements AsyncIterableIterator<ChangeItem<T>> {
   async return(): Promise<IteratorResult<ChangeItem<T>>> {
     if (!this.finished) {
       this.finished = true;
+      this.hooks?.ended();
       this.pending.clear();
       this.wake?.();
       this.room?.();
@@ -144,6 +152,7 @@ export class ChangeStream<T> implements AsyncIterableIterator<ChangeItem<T>> {
           // Moved to the end: the map stays ordered by each dispute's latest change.
           this.pending.delete(disputeId);
         } else if (this.pending.size >= this.options.capacity && !(await this.roomWithin())) {
+          if (!this.finished) this.hooks?.overflowed();
           this.stop(
             'SUBSCRIBER_TOO_SLOW',
             `The subscriber took nothing for ${this.options.stallMs} ms with ${this.options.capacity} changed disputes waiting; resume from resumeAfter`,

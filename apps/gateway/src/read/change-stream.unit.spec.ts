@@ -1,7 +1,7 @@
 import { decodeEventCursor } from '@arbiter/analytics';
 import { MemoryEventStore, type RecordedEvent, type Subscription } from '@arbiter/event-store';
 import { sampleEvent } from '@arbiter/event-store/testing';
-import { ChangeStream, type ChangeItem } from './change-stream';
+import { ChangeStream, type ChangeItem, type ChangeStreamHooks } from './change-stream';
 
 const disputeOf = (event: RecordedEvent) => (event.data as { disputeId: string }).disputeId;
 
@@ -14,12 +14,19 @@ function stream(
   options: { after?: bigint; capacity?: number; stallMs?: number } = {},
   read: (disputeId: string, position: bigint) => Promise<string | null> = async (id) => id,
   source: Subscription = store.subscribeToAll({ after: options.after ?? 0n }),
+  hooks?: ChangeStreamHooks,
 ) {
-  return new ChangeStream(source, disputeOf, read, {
-    after: options.after ?? 0n,
-    capacity: options.capacity ?? 100,
-    stallMs: options.stallMs ?? 1_000,
-  }).start();
+  return new ChangeStream(
+    source,
+    disputeOf,
+    read,
+    {
+      after: options.after ?? 0n,
+      capacity: options.capacity ?? 100,
+      stallMs: options.stallMs ?? 1_000,
+    },
+    hooks,
+  ).start();
 }
 
 async function take(s: ChangeStream<string>, count: number): Promise<ChangeItem<string>[]> {
@@ -81,7 +88,8 @@ describe('ChangeStream', () => {
 
   it('cuts off a subscriber that takes nothing while full, naming the last cursor it was sent', async () => {
     for (const id of ['a', 'b', 'c', 'd']) await append(store, id);
-    const s = stream(store, { capacity: 2, stallMs: 50 });
+    const hooks = { overflowed: jest.fn(), ended: jest.fn() };
+    const s = stream(store, { capacity: 2, stallMs: 50 }, undefined, undefined, hooks);
     const [first] = await take(s, 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(s.waiting).toBe(0);
@@ -94,6 +102,8 @@ describe('ChangeStream', () => {
       },
     });
     expect(done.done).toBe(true);
+    expect(hooks.overflowed).toHaveBeenCalledTimes(1);
+    expect(hooks.ended).toHaveBeenCalledTimes(1);
   });
 
   it('holds at most `capacity` disputes while its subscriber keeps taking, however far behind', async () => {

@@ -24,6 +24,7 @@ import { DisputeQueries, ProjectionRunner, projectionsReadBy } from '@arbiter/re
 import { toDisputeType } from '../disputes/dispute.type';
 import { ChangeStream, type Change, type ChangeItem } from './change-stream';
 import { DisputeParties, type Parties } from './dispute-parties';
+import { LiveListStats } from './live-list-stats';
 import {
   DisputeChangesArgs,
   DisputeChangeType,
@@ -93,6 +94,7 @@ export class LiveListsResolver {
     @Inject(ReadAfterWrite) private readonly readAfterWrite: ReadAfterWrite,
     @Inject(ProjectionRunner) private readonly runner: ProjectionRunner,
     @Inject(DisputeParties) private readonly parties: DisputeParties,
+    @Inject(LiveListStats) private readonly stats: LiveListStats,
     @Optional() @Inject(LIVE_LIST_LIMITS) limits?: LiveListLimits,
   ) {
     this.limits = limits ?? DEFAULT_LIMITS;
@@ -191,7 +193,15 @@ export class LiveListsResolver {
   ): Promise<ChangeStream<T>> {
     const start = await paging(() => this.positionOf(after));
     const source = this.store.subscribeToAll({ after: start, filter });
-    return new ChangeStream(source, concerns, read, { after: start, ...this.limits }).start();
+    const stream: ChangeStream<T> = new ChangeStream(
+      source,
+      concerns,
+      read,
+      { after: start, ...this.limits },
+      { overflowed: () => this.stats.overflowed(), ended: () => this.stats.remove(stream) },
+    );
+    this.stats.add(stream);
+    return stream.start();
   }
 
   /**

@@ -7,12 +7,14 @@ import {
   READ_DB,
   type ReadDb,
 } from '@arbiter/read-models';
+import { LiveListMetrics } from '../metrics/live-list-metrics';
 import { ProjectionMetrics } from '../metrics/projection-metrics';
 import { DisputeAudit } from './dispute-audit';
 import { DisputeFieldsResolver } from './dispute-fields.resolver';
 import { DisputeUpdatedResolver } from './dispute-updated.resolver';
 import { DisputeUpdates } from './dispute-updates';
 import { DisputeParties } from './dispute-parties';
+import { LiveListStats } from './live-list-stats';
 import { LIVE_LIST_LIMITS, type LiveListLimits, LiveListsResolver } from './live-lists.resolver';
 import { ReadAfterWrite } from './read-after-write';
 import { ReadYourWritesPlugin } from './read-your-writes.plugin';
@@ -56,6 +58,8 @@ export class ReadModule {
         DisputeUpdatedResolver,
         DisputeParties,
         LiveListsResolver,
+        LiveListStats,
+        LiveListMetrics,
         ...(liveLists ? [{ provide: LIVE_LIST_LIMITS, useValue: liveLists }] : []),
       ],
       exports: [DisputeQueries, ReadAfterWrite],
