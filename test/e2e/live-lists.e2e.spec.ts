@@ -1,6 +1,6 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { caller, type Caller } from './disputes-helpers';
+import { caller, type Caller, eur } from './disputes-helpers';
 import { describeOnAllStores } from './support/gateway';
 import {
   act,
@@ -220,7 +220,7 @@ describeOnAllStores('live lists with resume', (database) => {
     }
   });
 
-  it('the mediation queue sees an escalation, and the case leave when taken', async () => {
+  it('the mediation queue sees an escalation, and the case leave when taken or decided', async () => {
     const who = await people(r);
     const queue = follow(r.gateway.wsUrl, who.mediator, 'mediationQueueUpdated', {
       filter: { unassigned: true },
@@ -279,6 +279,23 @@ describeOnAllStores('live lists with resume', (database) => {
       expect(resumed.of(id)).toEqual([]);
     } finally {
       await resumed.close();
+    }
+
+    // The whole queue (taken cases included): a decided case leaves it.
+    await act(r.url, who.mediator, 'decideDispute', {
+      disputeId: id,
+      ruling: { kind: 'PARTIAL_REFUND', amount: eur(4_000) },
+      rationale: 'Defect shown, item usable',
+    });
+    const whole = follow(r.gateway.wsUrl, who.mediator, 'mediationQueueUpdated', {
+      after: cursor,
+    });
+    try {
+      await until(() => whole.of(id).some((m) => m.case?.dispute.status === 'DECIDED'));
+      expect(whole.of(id).at(-1)).toMatchObject({ inQueue: false });
+      expect(whole.of(next).at(-1)).toMatchObject({ inQueue: true });
+    } finally {
+      await whole.close();
     }
   });
 
