@@ -107,7 +107,10 @@ export class GatewayModule {
             monitor: projectionMonitorOptionsFrom(config),
           }),
         }),
-        ReadModule.forRoot(config.DISPUTE_POLICY),
+        ReadModule.forRoot(config.DISPUTE_POLICY, {
+          capacity: config.LIVE_LIST_BUFFER,
+          stallMs: config.LIVE_LIST_STALL_MS,
+        }),
         AnalyticsGatewayModule,
         // The process manager is a projection (runs with them); the scheduler runs here with
         // WORKERS=inline and fires through the command side, under its policy. Its due/overdue

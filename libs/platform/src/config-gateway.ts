@@ -156,4 +156,20 @@ export const gatewaySettings = {
       .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as 512kb or 1mb')
       .default('1mb'),
   ),
+  /**
+   * Changed disputes waiting for one live-list subscriber (`myDisputesUpdated`, …), at most; the
+   * subscriber's reading of the log pauses while that many wait.
+   */
+  LIVE_LIST_BUFFER: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(100_000).default(500),
+  ),
+  /**
+   * A live-list subscriber whose buffer is full and who takes nothing for this long is cut off
+   * (SUBSCRIBER_TOO_SLOW, with the cursor to resume after).
+   */
+  LIVE_LIST_STALL_MS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(10).max(600_000).default(10_000),
+  ),
 };

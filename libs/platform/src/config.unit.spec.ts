@@ -240,6 +240,16 @@ describe('validateConfig', () => {
     expect(refusal({ METRICS_ENABLED: 'maybe' })).toMatch(/^Invalid setting METRICS_ENABLED/);
   });
 
+  it('bounds each live-list subscriber: 500 changed disputes waiting, cut off after 10 s stalled', () => {
+    expect(validateConfig({})).toMatchObject({ LIVE_LIST_BUFFER: 500, LIVE_LIST_STALL_MS: 10_000 });
+    expect(validateConfig({ LIVE_LIST_BUFFER: '20', LIVE_LIST_STALL_MS: '250' })).toMatchObject({
+      LIVE_LIST_BUFFER: 20,
+      LIVE_LIST_STALL_MS: 250,
+    });
+    expect(refusal({ LIVE_LIST_BUFFER: '0' })).toMatch(/^Invalid setting LIVE_LIST_BUFFER/);
+    expect(refusal({ LIVE_LIST_STALL_MS: 'never' })).toMatch(/^Invalid setting LIVE_LIST_STALL_MS/);
+  });
+
   it('applies the dispute policy settings over the domain defaults', () => {
     expect(validateConfig({}).DISPUTE_POLICY).toEqual(DEFAULT_POLICY);
     expect(validateConfig({ ON_SELLER_SILENCE: 'escalate' }).DISPUTE_POLICY).toEqual({

@@ -2,7 +2,6 @@ import { Inject } from '@nestjs/common';
 import { Args, ID, Resolver, Subscription } from '@nestjs/graphql';
 import { type Actor, CurrentActor } from '@arbiter/auth';
 import { DomainError } from '@arbiter/disputes';
-import { DisputeReader } from '@arbiter/disputes/application';
 import { DisputeQueries } from '@arbiter/read-models';
 import { DisputeType, toDisputeType } from '../disputes/dispute.type';
 import { DisputeUpdates, UpdateStream } from './dispute-updates';
@@ -15,13 +14,14 @@ export class DisputeUpdatedResolver {
     @Inject(DisputeQueries) private readonly queries: DisputeQueries,
     @Inject(DisputeUpdates) private readonly updates: DisputeUpdates,
     @Inject(ReadAfterWrite) private readonly readAfterWrite: ReadAfterWrite,
-    @Inject(DisputeReader) private readonly reader: DisputeReader,
   ) {}
 
   @Subscription(() => DisputeType, {
     description:
       'The dispute as the caller may see it, after each change (one answer per burst of changes); authorized like dispute(id): FORBIDDEN when missing or not the caller’s.',
     resolve: (value: DisputeType) => value,
+    deprecationReason:
+      'Use disputeChanged(id, after:): the same view in `dispute`, with a `cursor` to resume from after a disconnect.',
   })
   async disputeUpdated(
     @CurrentActor() actor: Actor,
@@ -30,9 +30,7 @@ export class DisputeUpdatedResolver {
     if ((await this.queries.dispute(actor, id)) === null)
       throw new DomainError('DISPUTE_NOT_FOUND');
     const stream = new UpdateStream(async (position) => {
-      const { view, consistent } = await this.readAfterWrite.viewAfter(id, position, actor);
-      // The projection did not get there in time: the stream's own fold (the same `evolveView`).
-      const shaped = consistent && view ? view : await this.reader.view(actor, id);
+      const shaped = await this.readAfterWrite.viewAt(actor, id, position);
       if (shaped === null) throw new DomainError('DISPUTE_NOT_FOUND');
       return toDisputeType(shaped);
     });

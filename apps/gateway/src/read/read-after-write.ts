@@ -56,6 +56,20 @@ export class ReadAfterWrite {
   }
 
   /**
+   * The caller's view of a dispute once the read side passed `position` (a subscription's
+   * message): the read model's, or, when the projection did not get there in time, the stream's
+   * own fold by the same `evolveView`. Null when the dispute is not the caller's to see.
+   */
+  async viewAt(
+    actor: Actor,
+    disputeId: string,
+    position: bigint,
+  ): Promise<QueriedDispute | ViewerDispute | null> {
+    const { view, consistent } = await this.viewAfter(disputeId, position, actor);
+    return consistent && view ? view : this.reader.view(actor, disputeId);
+  }
+
+  /**
    * A mutation's answer: the read model's view once it shows the command's events; when the wait
    * runs out (or nobody runs the projections, or the read fails on a database fault), the view
    * the command's stream folded by the same `evolveView` — the same view, only not yet what

@@ -7,11 +7,15 @@ import {
   READ_DB,
   type ReadDb,
 } from '@arbiter/read-models';
+import { LiveListMetrics } from '../metrics/live-list-metrics';
 import { ProjectionMetrics } from '../metrics/projection-metrics';
 import { DisputeAudit } from './dispute-audit';
 import { DisputeFieldsResolver } from './dispute-fields.resolver';
 import { DisputeUpdatedResolver } from './dispute-updated.resolver';
 import { DisputeUpdates } from './dispute-updates';
+import { DisputeParties } from './dispute-parties';
+import { LiveListStats } from './live-list-stats';
+import { LIVE_LIST_LIMITS, type LiveListLimits, LiveListsResolver } from './live-lists.resolver';
 import { ReadAfterWrite } from './read-after-write';
 import { ReadYourWritesPlugin } from './read-your-writes.plugin';
 import { ReadResolver } from './read.resolver';
@@ -25,8 +29,11 @@ import { TimelineLoader } from './timeline.loader';
 @Global()
 @Module({})
 export class ReadModule {
-  /** `policy`: the deployment's dispute policy, the one the command side and the deadlines use. */
-  static forRoot(policy: DisputePolicy): DynamicModule {
+  /**
+   * `policy`: the deployment's dispute policy, the one the command side and the deadlines use;
+   * `liveLists`: how far a live list may run ahead of its subscriber (defaults without).
+   */
+  static forRoot(policy: DisputePolicy, liveLists?: LiveListLimits): DynamicModule {
     return {
       module: ReadModule,
       imports: [DisputeProjectionsModule.forRoot(policy)],
@@ -49,6 +56,11 @@ export class ReadModule {
         DisputeFieldsResolver,
         DisputeUpdates,
         DisputeUpdatedResolver,
+        DisputeParties,
+        LiveListsResolver,
+        LiveListStats,
+        LiveListMetrics,
+        ...(liveLists ? [{ provide: LIVE_LIST_LIMITS, useValue: liveLists }] : []),
       ],
       exports: [DisputeQueries, ReadAfterWrite],
     };

@@ -25,6 +25,7 @@ import {
   DisputeFilterInput,
   DisputeStatsType,
   MediationQueueConnectionType,
+  toMediationCase,
   MediationQueueArgs,
   DisputeListArgs,
   TimelineArgs,
@@ -104,13 +105,7 @@ export class ReadResolver {
       ...result,
       edges: result.edges.map(({ cursor, node }) => ({
         cursor,
-        node: {
-          dispute: toDisputeType(node),
-          abuseSignal: node.staff?.abuseSignal ?? { flagged: false, disputes: 0, orders: 0 },
-          amount: node.orderTotal,
-          queuedAt: node.staff?.queuedAt ?? null,
-          deadlineAt: node.staff?.deadlineAt ?? null,
-        },
+        node: toMediationCase(node),
       })),
     };
   }

@@ -15,7 +15,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { DisputeReason, DisputeStatus } from '../disputes/dispute.enums';
-import { DisputeType, MoneyType } from '../disputes/dispute.type';
+import { DisputeType, MoneyType, toDisputeType } from '../disputes/dispute.type';
+import type { QueriedDispute } from '@arbiter/read-models';
 
 @InputType('DisputeFilter', {
   description: 'Narrows a dispute list; every field is optional and they combine with AND.',
@@ -193,6 +194,15 @@ export class MediationCaseType {
   @Field(() => Date, { nullable: true, description: 'The earliest armed deadline of the case.' })
   deadlineAt!: Date | null;
 }
+
+/** A case as the queue shows it: the staff's view with the queue's facts. */
+export const toMediationCase = (node: QueriedDispute): MediationCaseType => ({
+  dispute: toDisputeType(node),
+  abuseSignal: node.staff?.abuseSignal ?? { flagged: false, disputes: 0, orders: 0 },
+  amount: node.orderTotal,
+  queuedAt: node.staff?.queuedAt ?? null,
+  deadlineAt: node.staff?.deadlineAt ?? null,
+});
 
 @ObjectType('MediationCaseEdge', { description: 'A case in the queue, with its cursor.' })
 export class MediationCaseEdgeType {

@@ -72,6 +72,21 @@ const staffFacts = (row: MediatorRow): StaffFacts => ({
   abuseSignal: { flagged: row.abuseSignal, disputes: row.abuseDisputes, orders: row.abuseOrders },
 });
 
+/** What the mediation queue holds: escalated cases (unless `status` says otherwise), filtered. */
+function queueConditions(filter: QueueFilter): SQL | undefined {
+  const t = mediatorCases;
+  return allOf([
+    ...filterConditions(t, {
+      ...filter,
+      status: filter.status?.length ? filter.status : ['IN_MEDIATION', 'IN_APPEAL'],
+    }),
+    filter.abuseSignal === undefined || filter.abuseSignal === null
+      ? undefined
+      : eq(t.abuseSignal, filter.abuseSignal),
+    filter.unassigned ? isNull(t.mediatorId) : undefined,
+  ]);
+}
+
 /**
  * The read side's questions, shaped by who asks. Framework-free: the gateway's resolvers call it
  * with the authenticated actor. A dispute the viewer may not see reads as missing (null).
@@ -125,17 +140,7 @@ export class DisputeQueries {
     const size = pageSize(args);
     const dueKey = sql`coalesce(${t.deadlineAt}, 'infinity'::timestamptz)`;
     const ageKey = sql`coalesce(${t.queuedAt}, ${t.openedAt})`;
-    const conditions = [
-      ...filterConditions(t, {
-        ...filter,
-        status: filter.status?.length ? filter.status : ['IN_MEDIATION', 'IN_APPEAL'],
-      }),
-      filter.abuseSignal === undefined || filter.abuseSignal === null
-        ? undefined
-        : eq(t.abuseSignal, filter.abuseSignal),
-      filter.unassigned ? isNull(t.mediatorId) : undefined,
-    ];
-    const where = allOf(conditions);
+    const where = queueConditions(filter);
     let after: SQL | undefined;
     if (args.after !== undefined && args.after !== null) {
       const [due, age, id] = decodeCursor(args.after, ['instantOrInfinity', 'instant', 'id']);
@@ -159,6 +164,29 @@ export class DisputeQueries {
       ],
       (row) => this.shown(stored(MEDIATOR_VIEW, row), viewer, staffFacts(row)),
     );
+  }
+
+  /**
+   * One case as `mediationQueue(filter)` shows it, whether the queue (with that filter) holds it
+   * now, and whether it was ever queued; null when the dispute does not exist.
+   */
+  async queueCase(
+    viewer: Actor,
+    filter: QueueFilter,
+    disputeId: string,
+  ): Promise<{ node: QueriedDispute; inQueue: boolean; everQueued: boolean } | null> {
+    const t = mediatorCases;
+    const inQueue = queueConditions(filter) ?? sql`true`;
+    const [found] = await this.db
+      .select({ row: t, inQueue: sql<boolean>`coalesce(${inQueue}, false)` })
+      .from(t)
+      .where(eq(t.disputeId, disputeId));
+    if (!found) return null;
+    return {
+      node: this.shown(stored(MEDIATOR_VIEW, found.row), viewer, staffFacts(found.row)),
+      inQueue: found.inQueue === true || String(found.inQueue) === 'true',
+      everQueued: found.row.queuedAt !== null,
+    };
   }
 
   /** One dispute as `viewer` may see it; null when it does not exist or is not theirs to see. */
