@@ -309,7 +309,14 @@ describeOnAllStores('automatic actions through the running gateway', (database) 
       const disputeId = await a.open(p, { kind: 'RESEND' });
       await a.accept(p, disputeId);
       const awaiting = await a.armed(p.buyer, disputeId, 'REPLACEMENT_SHIPMENT');
-      expect(awaiting.nextAction).toBeNull(); // the buyer waits; the seller must act
+      // The buyer waits; the seller must act, by the ship deadline the buyer is shown.
+      expect(awaiting.nextAction).toMatchObject({
+        actor: 'seller',
+        action: 'SHIP_REPLACEMENT',
+        dueAt: awaiting.nextDeadline!.dueAt,
+        ifMissed: 'REFUND_INSTEAD_OF_REPLACEMENT',
+        yours: false,
+      });
 
       await a.pass(awaiting.nextDeadline!);
       const refunding = await a.until(

@@ -78,7 +78,8 @@ export const DISPUTE_FIELDS = `
   deadline { kind dueAt }
   outcome { outcome reachedBy refundAmount { amountMinor currency } ruling { kind } }
   refundDue { amountMinor currency } refunded { amountMinor currency }
-  nextAction { action dueAt ifMissed }
+  nextAction { actor action dueAt ifMissed yours }
+  nextActions { actor action dueAt ifMissed yours }
 `;
 const ORDER_FIELDS =
   'orderId status buyerId sellerId revision disputeIds total { amountMinor currency }';
@@ -206,8 +207,17 @@ export type DisputeResult = {
   outcome: { outcome: string; reachedBy: string; refundAmount: Money | null } | null;
   refundDue: Money | null;
   refunded: Money | null;
-  nextAction: { action: string; dueAt: string | null; ifMissed: string | null } | null;
+  nextAction: NextAction | null;
+  nextActions: NextAction[];
 };
+
+export interface NextAction {
+  actor: string;
+  action: string;
+  dueAt: string | null;
+  ifMissed: string | null;
+  yours: boolean;
+}
 
 export const eur = (amountMinor: number): Money => ({ amountMinor, currency: 'EUR' });
 

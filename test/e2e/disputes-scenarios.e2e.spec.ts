@@ -48,7 +48,8 @@ describeOnAllStores('dispute scenarios', (database) => {
     expect(opened).toMatchObject({
       status: 'AWAITING_SELLER',
       deadline: { kind: 'SELLER_RESPONSE' },
-      nextAction: null,
+      // The buyer waits for the seller, until the response deadline.
+      nextAction: { actor: 'seller', action: 'RESPOND_TO_DISPUTE', yours: false },
     });
     const [deadline] = await d.deadlines.pending(opened.disputeId);
     expect(deadline).toMatchObject({
@@ -108,7 +109,11 @@ describeOnAllStores('dispute scenarios', (database) => {
       proposalId: offer?.proposalId,
     });
     expect(agreed).toMatchObject({ status: 'REFUND_PENDING', refundDue: eur(3_000) });
-    expect(agreed.nextAction).toBeNull();
+    expect(agreed.nextAction).toMatchObject({
+      actor: 'platform',
+      action: 'CONFIRM_REFUND_PAYOUT',
+      yours: false,
+    });
     const closed = await as(people.platform, 'confirmRefundPayout', {
       disputeId: opened.disputeId,
       payoutReference: 'PAYOUT-2',
@@ -156,7 +161,11 @@ describeOnAllStores('dispute scenarios', (database) => {
       answersRequestId: request.requestId,
     });
     expect(answered.evidenceRequests[0].status).toBe('ANSWERED');
-    expect(answered.nextAction).toBeNull();
+    expect(answered.nextAction).toMatchObject({
+      actor: 'mediator',
+      action: 'DECIDE',
+      yours: false,
+    });
 
     await as(people.mediator, 'addInternalNote', { disputeId, note: 'Photo is convincing' });
     const decided = await as(people.mediator, 'decideDispute', {
@@ -241,7 +250,7 @@ describeOnAllStores('dispute scenarios', (database) => {
       // While the parcel travels only the platform's delivery record is due (else a mediator
       // rules): only a recorded delivery starts the seller's receipt deadline.
       deadline: { kind: 'RETURN_DELIVERY' },
-      nextAction: null,
+      nextAction: { actor: 'seller', action: 'CONFIRM_RETURN_RECEIVED', yours: false },
     });
     expect(await d.deadlines.pending(disputeId)).toMatchObject([
       { kind: 'RETURN_DELIVERY', consequence: 'ESCALATED_TO_MEDIATION' },

@@ -8,6 +8,7 @@ export {
   initialView,
   replayView,
   nextActionInView,
+  nextActionsInView,
   forViewer,
   VIEW_VERSION,
 } from './domain/view';

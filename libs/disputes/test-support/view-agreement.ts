@@ -4,13 +4,18 @@ import {
   type DisputeEvent,
   type DisputePolicy,
   type DisputeState,
+  type NextActionView,
+  actsAs,
+  expectedActions,
   nextActionFor,
   nextActionInView,
+  nextActionsInView,
   pendingDeadlines,
   pendingDeadlinesOf,
   replayView,
   resolutionAsClosed,
   ROLES,
+  viewerActions,
 } from '../src/domain';
 
 const AUDIENCES: readonly Audience[] = ['staff', 'party', 'platform', 'analyst'];
@@ -38,13 +43,43 @@ export function expectViewAgrees(
     if (audience === 'staff')
       expect(pendingDeadlinesOf(view, policy)).toEqual(pendingDeadlines(state, policy));
     for (const role of ROLES) {
-      const expected = nextActionFor(state, role, policy);
-      expect(nextActionInView(view, role, policy)).toEqual(
-        expected && { action: expected.action, dueAt: expected.dueAt, ifMissed: expected.ifMissed },
-      );
+      const told = viewerActions(state, role, policy);
+      expect(nextActionsInView(view, role, policy)).toEqual(told);
+      expect(nextActionInView(view, role, policy)).toEqual(told[0] ?? null);
     }
   }
 }
+
+/**
+ * What every role is told is next in `state` agrees with what the decider expects: nothing only
+ * once the dispute is over; otherwise every expected action, each once, with `yours` exactly
+ * where the viewer takes that part, and the viewer's own first and led by `nextActionFor`.
+ */
+export function expectEveryoneToldWhatNext(state: DisputeState, policy: DisputePolicy): void {
+  const expected = expectedActions(state, policy);
+  const over = state.status === 'NONE' || state.status === 'CLOSED' || state.status === 'CANCELLED';
+  for (const role of ROLES) {
+    const told = viewerActions(state, role, policy);
+    expect(told.length === 0).toBe(over);
+    const asExpected = told.map(asExpectedAction);
+    expect(asExpected).toHaveLength(expected.length);
+    expect(asExpected).toEqual(expect.arrayContaining(expected));
+    expect(told.map((a) => a.yours)).toEqual(told.map((a) => actsAs(role, a.actor)));
+    // A deadline always says what it does; without one nothing happens by itself.
+    expect(told.map((a) => a.dueAt === null)).toEqual(told.map((a) => a.ifMissed === null));
+    const mine = told.filter((a) => a.yours);
+    expect(told.slice(0, mine.length)).toEqual(mine);
+    // The one a viewer is told first is their own next action, when they have one.
+    expect(nextActionFor(state, role, policy)).toEqual(mine[0] ? asExpectedAction(mine[0]) : null);
+  }
+}
+
+const asExpectedAction = ({ actor, action, dueAt, ifMissed }: NextActionView) => ({
+  role: actor,
+  action,
+  dueAt,
+  ifMissed,
+});
 
 function factsOfView(view: NonNullable<ReturnType<typeof replayView>>) {
   return {

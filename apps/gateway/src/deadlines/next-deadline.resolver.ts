@@ -38,6 +38,8 @@ export class NextDeadlineResolver {
 
   @ResolveField('nextDeadline', () => ScheduledDeadlineType, {
     nullable: true,
+    deprecationReason:
+      'Use `nextAction` (or `nextActions`, which lists every action expected now with its `dueAt` and `ifMissed`, evidence requests included).',
     description:
       'The earliest deadline still to fire on this dispute (any phase or evidence request), as the deadline scheduler holds it; null when none is armed. It follows a change of state within moments.',
   })

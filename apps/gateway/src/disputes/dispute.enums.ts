@@ -7,6 +7,7 @@ import {
   EVIDENCE_KINDS,
   EVIDENCE_REQUEST_STATUSES,
   EXPECTED_ACTION_KINDS,
+  EXPECTED_ACTORS,
   OUTCOMES,
   PARTY_ROLES,
   PROPOSERS,
@@ -181,7 +182,7 @@ export const DeadlineKind = domainEnum(
 export const ExpectedAction = domainEnum(
   EXPECTED_ACTION_KINDS,
   'ExpectedAction',
-  'What the caller is expected to do next.',
+  'What someone is expected to do next (see `NextAction.actor` for whom).',
   {
     RESPOND_TO_DISPUTE: 'Accept, reject or counter the buyer’s claim.',
     NEGOTIATE: 'Propose, add evidence, message, or escalate.',
@@ -202,6 +203,19 @@ export const ExpectedAction = domainEnum(
     CONFIRM_REPLACEMENT_RECEIVED: 'Confirm the replacement arrived as agreed.',
     REPORT_REPLACEMENT_PROBLEM:
       'Report that the replacement did not arrive or is not as agreed (back to mediation).',
+  },
+);
+
+export const ExpectedActor = domainEnum(
+  EXPECTED_ACTORS,
+  'ExpectedActor',
+  'Who is expected to act next on a dispute.',
+  {
+    buyer: 'The order’s buyer.',
+    seller: 'The order’s seller.',
+    mediator: 'A mediator (a senior mediator may act in their place).',
+    senior_mediator: 'A senior mediator (appeals).',
+    platform: 'The marketplace’s order system (records a return’s delivery, pays refunds out).',
   },
 );
 

@@ -2,15 +2,14 @@ import { personIdForAnalysts } from '../graphql/person-ids';
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
 import type { Ruling } from '@arbiter/disputes';
 import type { Proposal, ViewerDispute } from '@arbiter/disputes/read-side';
+import { NextActionType, toNextActionType } from './next-action.type';
 import {
-  DeadlineConsequence,
   DeadlineKind,
   DecisionStage,
   DisputeReason,
   DisputeStatus,
   EvidenceKind,
   EvidenceRequestStatus,
-  ExpectedAction,
   Outcome,
   PartyRole,
   Proposer,
@@ -314,24 +313,6 @@ export class PhaseDeadlineType {
   dueAt!: string;
 }
 
-@ObjectType('NextAction', { description: 'What the caller is expected to do next, by when.' })
-export class NextActionType {
-  @Field(() => ExpectedAction, { description: 'The action.' })
-  action!: keyof typeof ExpectedAction;
-
-  @Field(() => String, {
-    nullable: true,
-    description: 'Its deadline (ISO-8601 UTC), if one applies.',
-  })
-  dueAt!: string | null;
-
-  @Field(() => DeadlineConsequence, {
-    nullable: true,
-    description: 'What happens if the deadline passes.',
-  })
-  ifMissed!: keyof typeof DeadlineConsequence | null;
-}
-
 @ObjectType('Dispute', {
   description:
     'A dispute as the caller may see it: parties never see internal notes or staff ids; analysts see no personal free text.',
@@ -413,7 +394,12 @@ export class DisputeType {
   })
   replacement!: ReplacementInfoType | null;
 
-  @Field(() => PhaseDeadlineType, { nullable: true, description: 'The current phase’s deadline.' })
+  @Field(() => PhaseDeadlineType, {
+    nullable: true,
+    description: 'The current phase’s deadline.',
+    deprecationReason:
+      'Use `nextAction` (its `dueAt` and `ifMissed`, for the caller or whoever they wait for), or `nextActions` for every deadline running.',
+  })
   deadline!: PhaseDeadlineType | null;
 
   @Field(() => ID, {
@@ -449,9 +435,16 @@ export class DisputeType {
 
   @Field(() => NextActionType, {
     nullable: true,
-    description: 'What the caller is expected to do next.',
+    description:
+      'What next, by when: the caller’s own next action when they have one (`yours: true`), else the one they wait for (`yours: false`; e.g. the buyer of a new dispute sees the seller’s RESPOND_TO_DISPUTE with its `dueAt` and `ifMissed`). When several may act at once (both parties while NEGOTIATING or DECIDED; a party asked for evidence while a mediator decides), it is the caller’s own if any, else the first of `nextActions`, which lists them all. Null only when nothing is expected of anyone (CLOSED, CANCELLED). Every role gets it, analysts included.',
   })
   nextAction!: NextActionType | null;
+
+  @Field(() => [NextActionType], {
+    description:
+      'Everything expected of anyone now, the caller’s own first (`yours: true`), then whom they wait for; e.g. both parties while NEGOTIATING. Empty only when nothing is expected of anyone (CLOSED, CANCELLED).',
+  })
+  nextActions!: NextActionType[];
 }
 
 /** A domain ruling in the GraphQL shape: fields a kind does not carry read null. */
@@ -485,5 +478,7 @@ export function toDisputeType(view: ViewerDispute): DisputeType {
       ...view.outcome,
       ruling: view.outcome.ruling && ruling(view.outcome.ruling),
     },
+    nextAction: view.nextAction && toNextActionType(view.nextAction),
+    nextActions: view.nextActions.map(toNextActionType),
   };
 }

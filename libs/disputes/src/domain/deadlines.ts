@@ -10,10 +10,12 @@ import type { DisputePolicy } from './policy';
 import type { Instant } from './time';
 import {
   type Actor,
+  actsAs,
   type DeadlineConsequence,
   type DeadlineKind,
   type DisputeStatus,
   type ExpectedActionKind,
+  type ExpectedActor,
   PARTY_ROLES,
   type ReachedBy,
   type Role,
@@ -113,11 +115,22 @@ export function fireDeadlineCommand(
 }
 
 export interface ExpectedAction {
-  readonly role: Extract<Role, 'buyer' | 'seller' | 'mediator' | 'senior_mediator' | 'platform'>;
+  readonly role: ExpectedActor;
   readonly action: ExpectedActionKind;
   /** The deadline for it, or null when nothing fires automatically. */
   readonly dueAt: Instant | null;
   readonly ifMissed: DeadlineConsequence | null;
+}
+
+/** One thing expected next, as one viewer is told it (`viewerActionsOf`). */
+export interface NextActionView {
+  /** Who is expected to do it. */
+  actor: ExpectedActor;
+  action: ExpectedActionKind;
+  dueAt: Instant | null;
+  ifMissed: DeadlineConsequence | null;
+  /** Whether it is the viewer's to do (a senior mediator takes a mediator's part too). */
+  yours: boolean;
 }
 
 type Due = Pick<ExpectedAction, 'dueAt' | 'ifMissed'>;
@@ -216,11 +229,41 @@ export function nextActionOf(
   role: Role,
   policy: DisputePolicy,
 ): ExpectedAction | null {
-  const expected = expectedActionsOf(state, policy);
-  const mine = expected.filter((a) => a.role === role);
   // A senior mediator can do what a mediator is expected to.
-  const staff = role === 'senior_mediator' ? expected.filter((a) => a.role === 'mediator') : [];
-  return [...mine, ...staff][0] ?? null;
+  return expectedActionsOf(state, policy).find((a) => actsAs(role, a.role)) ?? null;
+}
+
+/**
+ * Everything expected of anyone in `state`, as a viewer of `role` is told it: the viewer's own
+ * actions first (`yours`), then what the others must do, so a viewer with nothing to do still
+ * sees whom they wait for and until when. Empty only once nothing is expected of anyone (closed,
+ * cancelled). Every role gets it, analysts too: the facts it rests on (status, deadlines, open
+ * evidence requests, who accepted) are in every audience's view.
+ */
+export function viewerActions(
+  state: DisputeState,
+  role: Role,
+  policy: DisputePolicy,
+): NextActionView[] {
+  return state.status === 'NONE' ? [] : viewerActionsOf(factsOf(state), role, policy);
+}
+
+/** `viewerActions` from the facts alone (a view's). */
+export function viewerActionsOf(
+  state: ExpectationFacts,
+  role: Role,
+  policy: DisputePolicy,
+): NextActionView[] {
+  const told = expectedActionsOf(state, policy).map(
+    ({ role: actor, action, dueAt, ifMissed }): NextActionView => ({
+      actor,
+      action,
+      dueAt,
+      ifMissed,
+      yours: actsAs(role, actor),
+    }),
+  );
+  return [...told.filter((a) => a.yours), ...told.filter((a) => !a.yours)];
 }
 
 function otherPartyProposes(state: ExpectationFacts, role: 'buyer' | 'seller'): boolean {

@@ -1,4 +1,4 @@
-import { nextActionOf } from './deadlines';
+import { viewerActionsOf } from './deadlines';
 import { openingProposals } from './dispute.evolve';
 import type { DisputeEvent } from './dispute.events';
 import type { Money } from './money';
@@ -55,24 +55,40 @@ export function replayView(
   );
 }
 
-/** A view as one viewer gets it: with what that viewer is expected to do next. */
+/** A view as one viewer gets it: with what is expected next of them, or of whom they wait for. */
 export interface ViewerDispute extends DisputeView {
+  /** The viewer's own next action if they have one, else the first one they wait for. */
   nextAction: NextActionView | null;
+  /** Everything expected of anyone now, the viewer's own first. */
+  nextActions: NextActionView[];
 }
 
 /** `view` for a viewer of `role` (staff roles share a view but not their next action). */
 export function forViewer(view: DisputeView, role: Role, policy: DisputePolicy): ViewerDispute {
-  return { ...view, nextAction: nextActionInView(view, role, policy) };
+  const nextActions = nextActionsInView(view, role, policy);
+  return { ...view, nextAction: nextActions[0] ?? null, nextActions };
 }
 
-/** What `role` is expected to do next, by when, from the view alone. */
+/**
+ * What `role` is expected to do next, by when, from the view alone; when it is someone else's
+ * turn, what that one must do ("waiting for the seller until …"). Null only once nothing is
+ * expected of anyone.
+ */
 export function nextActionInView(
   view: DisputeView,
   role: Role,
   policy: DisputePolicy,
 ): NextActionView | null {
-  const next = nextActionOf(view, role, policy);
-  return next && { action: next.action, dueAt: next.dueAt, ifMissed: next.ifMissed };
+  return nextActionsInView(view, role, policy)[0] ?? null;
+}
+
+/** Everything expected of anyone, `role`'s own first (`viewerActionsOf`), from the view alone. */
+export function nextActionsInView(
+  view: DisputeView,
+  role: Role,
+  policy: DisputePolicy,
+): NextActionView[] {
+  return viewerActionsOf(view, role, policy);
 }
 
 function opened(event: Extract<DisputeEvent, { type: 'DisputeOpened' }>): DisputeView {

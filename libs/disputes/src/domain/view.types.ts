@@ -4,11 +4,9 @@ import type { Money } from './money';
 import type { Instant } from './time';
 import type {
   Actor,
-  DeadlineConsequence,
   DisputeReason,
   DisputeStatus,
   EvidenceKind,
-  ExpectedActionKind,
   Outcome,
   PartyRole,
   PhaseDeadlineKind,
@@ -20,6 +18,8 @@ import type {
   Ruling,
   StoredFile,
 } from './vocabulary';
+
+export type { NextActionView } from './deadlines';
 
 /**
  * A dispute as one audience may see it: what every screen, mutation answer and audit replay
@@ -159,10 +159,4 @@ export interface OutcomeView {
   /** The ruling carried out (SELLER_FAVOUR when a return deadline closed it otherwise). */
   ruling: Ruling | null;
   refundAmount: Money | null;
-}
-
-export interface NextActionView {
-  action: ExpectedActionKind;
-  dueAt: Instant | null;
-  ifMissed: DeadlineConsequence | null;
 }

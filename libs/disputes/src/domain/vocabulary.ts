@@ -23,6 +23,23 @@ export type StaffRole = (typeof STAFF_ROLES)[number];
 const STAFF: readonly Role[] = STAFF_ROLES;
 export const isStaffRole = (role: Role): role is StaffRole => STAFF.includes(role);
 
+/**
+ * Who may be expected to act next (views' `nextAction.actor`): never an analyst, who only reads,
+ * nor the system, whose part is the deadlines themselves.
+ */
+export const EXPECTED_ACTORS = [
+  'buyer',
+  'seller',
+  'mediator',
+  'senior_mediator',
+  'platform',
+] as const satisfies readonly Role[];
+export type ExpectedActor = (typeof EXPECTED_ACTORS)[number];
+
+/** Whether `role` takes the part of `actor`: its own, and a senior mediator a mediator's too. */
+export const actsAs = (role: Role, actor: ExpectedActor): boolean =>
+  role === actor || (role === 'senior_mediator' && actor === 'mediator');
+
 /** Who may make a proposal: a party, or the mediator (a platform solution). */
 export const PROPOSERS = [...PARTY_ROLES, 'mediator'] as const satisfies readonly Role[];
 export type Proposer = (typeof PROPOSERS)[number];

@@ -40,7 +40,7 @@ import {
   system,
   TOTAL,
 } from '../../test-support/fixtures';
-import { expectViewAgrees } from '../../test-support/view-agreement';
+import { expectEveryoneToldWhatNext, expectViewAgrees } from '../../test-support/view-agreement';
 
 /**
  * Random sequences of valid and invalid commands from every role. Each step is an "intent"
@@ -480,6 +480,8 @@ describe('decider properties', () => {
 
             // Every audience's view shows what the state holds, and the same next actions.
             expectViewAgrees(run.events, run.state, policy);
+            // Every role is told what is next, theirs or whom they wait for, until it is over.
+            expectEveryoneToldWhatNext(run.state, policy);
           });
 
           // Replaying the decided events through evolve gives the same state.
@@ -625,6 +627,7 @@ describe('replacement and resend properties', () => {
             }
             run.events.push(...produced);
             expectViewAgrees(run.events, run.state, policy);
+            expectEveryoneToldWhatNext(run.state, policy);
             // While it is followed through someone always has something to do, by a deadline.
             if (run.state.status.startsWith('REPLACEMENT_')) {
               const next = expectedActions(run.state, policy);

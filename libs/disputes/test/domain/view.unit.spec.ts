@@ -150,7 +150,12 @@ describe('evolveView', () => {
     expect(forViewer(view, 'seller', DEFAULT_POLICY).nextAction).toMatchObject({
       action: 'RESPOND_TO_DISPUTE',
     });
-    expect(forViewer(view, 'buyer', DEFAULT_POLICY).nextAction).toBeNull();
+    // The buyer is told whom they wait for, and until when.
+    expect(forViewer(view, 'buyer', DEFAULT_POLICY).nextAction).toMatchObject({
+      actor: 'seller',
+      action: 'RESPOND_TO_DISPUTE',
+      yours: false,
+    });
     expect(nextActionFor({ status: 'NONE', revision: -1 }, 'buyer', DEFAULT_POLICY)).toBeNull();
   });
 

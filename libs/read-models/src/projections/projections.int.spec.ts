@@ -202,12 +202,15 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     await order('o-1');
     await scenario.open('d-1', 'o-1', buyer, day(6));
     await settle();
-    expect((await queries.dispute(seller, 'd-1'))?.nextAction).toEqual({
+    const sellers = {
+      actor: 'seller',
       action: 'RESPOND_TO_DISPUTE',
       dueAt: day(11),
       ifMissed: 'BUYER_PROPOSAL_ACCEPTED',
-    });
-    expect((await queries.dispute(buyer, 'd-1'))?.nextAction).toBeNull();
+    };
+    expect((await queries.dispute(seller, 'd-1'))?.nextAction).toEqual({ ...sellers, yours: true });
+    // The buyer is told whom they wait for, and until when.
+    expect((await queries.dispute(buyer, 'd-1'))?.nextAction).toEqual({ ...sellers, yours: false });
     await order('o-2');
     await mediatedStory(
       scenario,

@@ -1,0 +1,48 @@
+import { Field, ObjectType } from '@nestjs/graphql';
+import type { NextActionView } from '@arbiter/disputes/read-side';
+import { DeadlineConsequence, ExpectedAction, ExpectedActor } from './dispute.enums';
+
+/**
+ * `Dispute.nextAction` / `nextActions`: one answer to "what next, by when", for every viewer,
+ * from the domain's `viewerActionsOf` (libs/disputes/src/domain/deadlines.ts).
+ */
+
+@ObjectType('NextAction', {
+  description:
+    'Something expected next on a dispute: who must do what, by when, and what happens by itself if they do not. `yours` says whether it is the caller’s turn; when it is not, a client shows “waiting for the <actor> until <dueAt>”.',
+})
+export class NextActionType {
+  @Field(() => ExpectedActor, {
+    description:
+      'Who is expected to act (a senior mediator may act for a mediator, and then reads `yours: true`).',
+  })
+  actor!: keyof typeof ExpectedActor;
+
+  @Field(() => ExpectedAction, { description: 'What they are expected to do.' })
+  action!: keyof typeof ExpectedAction;
+
+  @Field(() => Boolean, {
+    description:
+      'Whether the caller is the one expected to act (their turn); false when the caller waits for `actor`.',
+  })
+  yours!: boolean;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'By when; at this instant `ifMissed` happens by itself, whether or not anyone looks. Null when no deadline runs (a mediator taking or deciding a case, the platform paying a refund out).',
+  })
+  dueAt!: Date | null;
+
+  @Field(() => DeadlineConsequence, {
+    nullable: true,
+    description: 'What happens by itself once `dueAt` passes; null when `dueAt` is null.',
+  })
+  ifMissed!: keyof typeof DeadlineConsequence | null;
+}
+
+/** The domain's instants are strings; the schema's are `DateTime`. */
+export const toNextActionType = (next: NextActionView): NextActionType => ({
+  ...next,
+  dueAt: next.dueAt === null ? null : new Date(next.dueAt),
+});
