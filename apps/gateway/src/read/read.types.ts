@@ -14,6 +14,8 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import type { DisputeEventType } from '@arbiter/disputes';
+import { DisputeEventTypeEnum } from '../analytics/analytics-feed.types';
 import { DisputeReason, DisputeStatus } from '../disputes/dispute.enums';
 import { DisputeType, MoneyType } from '../disputes/dispute.type';
 
@@ -302,7 +304,10 @@ export class SellerMetricsType {
 
 @ObjectType('CountByKey', { description: 'How many disputes have this value.' })
 export class CountByKeyType {
-  @Field({ description: 'The value (a status, reason or outcome code).' })
+  @Field({
+    description:
+      'The value counted: a DisputeStatus value in byStatus, a DisputeReason in byReason, an Outcome in byOutcome. A String because one type serves the three lists.',
+  })
   key!: string;
 
   @Field(() => Int, { description: 'How many disputes.' })
@@ -338,8 +343,8 @@ export class AuditEventType {
   @Field(() => Int, { description: 'Revision in the stream.' })
   revision!: number;
 
-  @Field({ description: 'Event type.' })
-  type!: string;
+  @Field(() => DisputeEventTypeEnum, { description: 'The event type, as stored.' })
+  type!: DisputeEventType;
 
   @Field(() => Date, { description: 'When the store recorded it.' })
   recordedAt!: Date;
