@@ -89,10 +89,34 @@ export class PageArgsType {
   after?: string | null;
 }
 
+/** Paging both ways, for lists a client shows newest first and may read from either end. */
+@ArgsType()
+export class TwoWayPageArgsType extends PageArgsType {
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Page size reading backward (default 20, at most 100): the items just before `before`, or the end of the list. Not with `first` or `after`.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  last?: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The startCursor of the page after the one wanted (reading backward).',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  before?: string | null;
+}
+
 // One class per query's arguments: a bare `@Args()` is validated whole, so paging and the other
 // arguments must be one whitelisted class.
 @ArgsType()
-export class DisputeListArgs extends PageArgsType {
+export class DisputeListArgs extends TwoWayPageArgsType {
   @Field(() => DisputeFilterInput, {
     nullable: true,
     description: 'Status, reason and date filters.',
@@ -104,7 +128,7 @@ export class DisputeListArgs extends PageArgsType {
 }
 
 @ArgsType()
-export class MediationQueueArgs extends PageArgsType {
+export class MediationQueueArgs extends TwoWayPageArgsType {
   @Field(() => MediationQueueFilterInput, {
     nullable: true,
     description: 'Status, reason, date, flag filters.',
@@ -125,8 +149,23 @@ export class TimelineArgs extends PageArgsType {
 
 @ObjectType('PageInfo', { description: 'Relay page information.' })
 export class PageInfoType {
-  @Field({ description: 'Whether another page follows.' })
+  @Field({
+    description:
+      'Whether another page follows. Reading backward: true when the page was read from a `before` cursor.',
+  })
   hasNextPage!: boolean;
+
+  @Field({
+    description:
+      'Whether a page comes before this one. Reading forward: true when the page was read from an `after` cursor.',
+  })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The first edge’s cursor: pass as `before` to get the previous page.',
+  })
+  startCursor!: string | null;
 
   @Field(() => String, { nullable: true, description: 'Pass as `after` to get the next page.' })
   endCursor!: string | null;
