@@ -1,5 +1,5 @@
 import { graphql } from './support/clients';
-import { describeOnDatabases } from './support/gateway';
+import { describeOnAllStores } from './support/gateway';
 import {
   type Caller,
   caller,
@@ -36,7 +36,7 @@ async function readOrder(d: DisputesGateway, who: Caller, id: string): Promise<O
   };
 }
 
-describeOnDatabases('order(id)', (database) => {
+describeOnAllStores('order(id)', (database) => {
   let d: DisputesGateway;
   let people: Awaited<ReturnType<typeof cast>>;
   let orderId: string;
@@ -109,7 +109,8 @@ describeOnDatabases('order(id)', (database) => {
   it('tells staff and the platform that an order does not exist', async () => {
     for (const who of [people.mediator, people.platform]) {
       expect((await readOrder(d, who, d.id('order'))).code).toBe('ORDER_NOT_FOUND');
-      expect((await readOrder(d, who, 'not an order id!')).code).toBe('ORDER_NOT_FOUND');
+      for (const odd of ['not an order id!', 'x'.repeat(5_000), 'order/../../etc'])
+        expect((await readOrder(d, who, odd)).code).toBe('ORDER_NOT_FOUND');
     }
   });
 

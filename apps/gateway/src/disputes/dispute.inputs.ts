@@ -29,7 +29,7 @@ import { MoneyInput, RulingInput, SolutionInput } from './solution.inputs';
  */
 
 /** Ids the marketplace chooses (orders, users): letters, digits and `_ . : -`, at most 64. */
-const EXTERNAL_ID = /^[A-Za-z0-9][\w.:-]{0,63}$/;
+export const EXTERNAL_ID = /^[A-Za-z0-9][\w.:-]{0,63}$/;
 const IDEMPOTENCY_KEY = /^[\w.:-]{1,128}$/;
 const TEXT = 4000;
 const SHORT = 200;
