@@ -118,7 +118,7 @@ export class OrdersResolver {
   @Roles('buyer', 'seller', 'platform', ...STAFF_ROLES)
   @Query(() => OrderType, {
     description:
-      'One order, for its buyer, its seller, staff and the platform; FORBIDDEN when missing or not the caller’s to see.',
+      'One order, for its buyer, its seller, staff and the platform. A buyer or seller gets FORBIDDEN alike for an order that is not theirs and one that does not exist; staff and the platform get ORDER_NOT_FOUND; other roles FORBIDDEN.',
   })
   async order(
     @CurrentActor() actor: Actor,
