@@ -123,6 +123,21 @@ describe('GraphQL cost control', () => {
       expect(ws).toContain('Query complexity 60 exceeds the limit of 50');
     });
 
+    it('counts `last` as it counts `first`: a backward page costs its size too', async () => {
+      const token = await tokenFor('buyer');
+      const backward = (n: number) =>
+        graphql(
+          small.url,
+          `{ myDisputes(last: ${n}) { edges { node { disputeId } } pageInfo { hasPreviousPage } } }`,
+          { token },
+        );
+      expect((await backward(10)).body.errors).toBeUndefined();
+      expect((await backward(20)).body.errors?.[0]).toMatchObject({
+        message: 'Query complexity 60 exceeds the limit of 50',
+        extensions: { code: 'QUERY_TOO_COMPLEX' },
+      });
+    });
+
     it('uses a paged field’s own default: the event feed’s page of 100', async () => {
       const refused = await graphql(small.url, '{ disputeEventsPage { events { id } } }', {
         token: await tokenFor('analyst'),

@@ -13,7 +13,9 @@ export class ScheduledDeadlineType {
   @Field(() => DeadlineKind, { description: 'Which deadline.' })
   kind!: keyof typeof DeadlineKind;
 
-  @Field({ description: 'When it passes (ISO-8601 UTC); the system acts at once after.' })
+  @Field(() => Date, {
+    description: 'When it passes (ISO-8601 UTC); the system acts at once after.',
+  })
   dueAt!: string;
 
   @Field(() => DeadlineConsequence, { description: 'What happens by itself when it passes.' })

@@ -5,11 +5,11 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
+  IsDate,
   IsDefined,
   IsEnum,
   IsInt,
   IsISO31661Alpha2,
-  IsISO8601,
   IsOptional,
   IsPositive,
   IsString,
@@ -29,21 +29,10 @@ import { MoneyInput, RulingInput, SolutionInput } from './solution.inputs';
  */
 
 /** Ids the marketplace chooses (orders, users): letters, digits and `_ . : -`, at most 64. */
-const EXTERNAL_ID = /^[A-Za-z0-9][\w.:-]{0,63}$/;
+export const EXTERNAL_ID = /^[A-Za-z0-9][\w.:-]{0,63}$/;
 const IDEMPOTENCY_KEY = /^[\w.:-]{1,128}$/;
 const TEXT = 4000;
 const SHORT = 200;
-
-/** The domain's instant (libs/disputes/src/domain/time.ts): UTC with `Z`, no offset. */
-const UTC_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
-
-/** An instant input: the domain's format, and a real calendar date (no 2026-02-30). */
-const Instant = () => (target: object, key: string) => {
-  Matches(UTC_INSTANT, {
-    message: `${key} must be a UTC instant such as 2026-03-01T12:00:00Z (no offset)`,
-  })(target, key);
-  IsISO8601({ strict: true }, { message: `${key} must be a valid date` })(target, key);
-};
 
 const Text = (max: number) => (target: object, key: string) => {
   IsString()(target, key);
@@ -141,11 +130,13 @@ export class ShipOrderInput extends MutationInput {
   @Text(SHORT)
   trackingNumber!: string;
 
-  @Field({
-    description: 'The promised delivery date: an ISO-8601 UTC instant ending in `Z`, no offset.',
+  @Field(() => Date, {
+    description:
+      'The promised delivery date. An offset other than `Z` is read as the instant it names; the order answers it at UTC.',
   })
-  @Instant()
-  deliveryDeadline!: string;
+  @Type(() => Date)
+  @IsDate()
+  deliveryDeadline!: Date;
 }
 
 @InputType('OrderActionInput', {

@@ -1,5 +1,7 @@
 import { personIdForAnalysts } from '../graphql/person-ids';
+import { ActorRoleValue } from '../graphql/me.resolver';
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
+import type { ActorRole } from '@arbiter/auth';
 import type { Ruling } from '@arbiter/disputes';
 import type { Proposal, ViewerDispute } from '@arbiter/disputes/read-side';
 import { NextActionType, toNextActionType } from './next-action.type';
@@ -21,6 +23,8 @@ import {
 /**
  * The role-shaped `Dispute` GraphQL type and its mapper from the domain's one view (`evolveView`
  * through the visibility rules), which mutations, queries and subscriptions all answer with.
+ * Instants stay the domain's ISO-8601 strings here; their fields are declared `Date` so the
+ * schema types them `DateTime`, whose serializer answers a string at UTC like a Date.
  */
 
 @ObjectType('Money', {
@@ -63,7 +67,7 @@ export class ProposalType {
   @Field(() => RulingType, { description: 'The proposed solution.' })
   solution!: RulingType;
 
-  @Field({ description: 'When it was proposed (ISO-8601 UTC).' })
+  @Field(() => Date, { description: 'When it was proposed (ISO-8601 UTC).' })
   submittedAt!: string;
 
   @Field(() => [PartyRole], { description: 'The parties who accepted it.' })
@@ -105,7 +109,7 @@ export class EvidenceType {
   @Field(() => ID, { nullable: true, description: 'The mediator’s request it answers, if any.' })
   answersRequestId!: string | null;
 
-  @Field({ description: 'When it was added (ISO-8601 UTC).' })
+  @Field(() => Date, { description: 'When it was added (ISO-8601 UTC).' })
   at!: string;
 }
 
@@ -114,8 +118,8 @@ export class MessageType {
   @Field(() => ID, { description: 'The message id.' })
   messageId!: string;
 
-  @Field({ description: 'The author’s role.' })
-  authorRole!: string;
+  @Field(() => ActorRoleValue, { description: 'The author’s role.' })
+  authorRole!: ActorRole;
 
   @Field({
     description: 'The author’s id (staff ids are hidden from parties; a pseudonym for analysts).',
@@ -126,7 +130,7 @@ export class MessageType {
   @Field({ description: 'The text.' })
   body!: string;
 
-  @Field({ description: 'When it was posted (ISO-8601 UTC).' })
+  @Field(() => Date, { description: 'When it was posted (ISO-8601 UTC).' })
   at!: string;
 }
 
@@ -141,7 +145,7 @@ export class EvidenceRequestType {
   @Field({ description: 'What is asked for.' })
   prompt!: string;
 
-  @Field({ description: 'The deadline (ISO-8601 UTC).' })
+  @Field(() => Date, { description: 'The deadline (ISO-8601 UTC).' })
   dueAt!: string;
 
   @Field(() => EvidenceRequestStatus, { description: 'Open, answered or lapsed.' })
@@ -159,7 +163,7 @@ export class InternalNoteType {
   @Field({ description: 'The staff member who wrote it.' })
   authorId!: string;
 
-  @Field({ description: 'When it was written (ISO-8601 UTC).' })
+  @Field(() => Date, { description: 'When it was written (ISO-8601 UTC).' })
   at!: string;
 }
 
@@ -180,7 +184,7 @@ export class DecisionType {
   @Field({ description: 'True when no appeal is possible.' })
   final!: boolean;
 
-  @Field(() => String, { nullable: true, description: 'End of the appeal window (ISO-8601 UTC).' })
+  @Field(() => Date, { nullable: true, description: 'End of the appeal window (ISO-8601 UTC).' })
   appealDueAt!: string | null;
 
   @Field(() => [PartyRole], { description: 'The parties who accepted it.' })
@@ -201,7 +205,7 @@ export class AppealType {
   @Field({ description: 'The new information the appeal brings.' })
   newInformation!: string;
 
-  @Field({ description: 'When (ISO-8601 UTC).' })
+  @Field(() => Date, { description: 'When (ISO-8601 UTC).' })
   at!: string;
 }
 
@@ -237,13 +241,13 @@ export class ReturnInfoType {
   @Field(() => String, { nullable: true, description: 'The return’s tracking number.' })
   trackingNumber!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'When the buyer shipped it.' })
+  @Field(() => Date, { nullable: true, description: 'When the buyer shipped it.' })
   shippedAt!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'When the carrier delivered it.' })
+  @Field(() => Date, { nullable: true, description: 'When the carrier delivered it.' })
   deliveredAt!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'When the seller confirmed its arrival.' })
+  @Field(() => Date, { nullable: true, description: 'When the seller confirmed its arrival.' })
   receivedAt!: string | null;
 
   @Field(() => String, {
@@ -261,7 +265,7 @@ export class ReplacementInfoType {
   @Field(() => RulingKind, { description: 'REPLACEMENT or RESEND.' })
   kind!: keyof typeof RulingKind;
 
-  @Field({ description: 'By when the seller must ship it (ISO-8601 UTC).' })
+  @Field(() => Date, { description: 'By when the seller must ship it (ISO-8601 UTC).' })
   shipDueAt!: string;
 
   @Field(() => String, { nullable: true, description: 'The carrier, once shipped.' })
@@ -270,16 +274,16 @@ export class ReplacementInfoType {
   @Field(() => String, { nullable: true, description: 'The tracking number, once shipped.' })
   trackingNumber!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'When the seller shipped it.' })
+  @Field(() => Date, { nullable: true, description: 'When the seller shipped it.' })
   shippedAt!: string | null;
 
-  @Field(() => String, {
+  @Field(() => Date, {
     nullable: true,
     description: 'Until when the buyer may report a problem with it (expected delivery + window).',
   })
   complaintDueAt!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'When the buyer confirmed it arrived.' })
+  @Field(() => Date, { nullable: true, description: 'When the buyer confirmed it arrived.' })
   receivedAt!: string | null;
 
   @Field(() => String, {
@@ -309,7 +313,7 @@ export class PhaseDeadlineType {
   @Field(() => DeadlineKind, { description: 'Which deadline.' })
   kind!: keyof typeof DeadlineKind;
 
-  @Field({ description: 'When it passes (ISO-8601 UTC).' })
+  @Field(() => Date, { description: 'When it passes (ISO-8601 UTC).' })
   dueAt!: string;
 }
 
@@ -354,7 +358,7 @@ export class DisputeType {
   @Field(() => MoneyType, { description: 'What is left to refund on the order.' })
   refundable!: MoneyType;
 
-  @Field({ description: 'When it was opened (ISO-8601 UTC).' })
+  @Field(() => Date, { description: 'When it was opened (ISO-8601 UTC).' })
   openedAt!: string;
 
   @Field(() => Int, {
@@ -423,14 +427,14 @@ export class DisputeType {
   @Field(() => MoneyType, { nullable: true, description: 'The refund paid out, once it is.' })
   refunded!: MoneyType | null;
 
-  @Field(() => String, {
+  @Field(() => Date, {
     nullable: true,
     description:
       'When the seller marked the refund due as sent (ISO-8601 UTC); the platform’s payout confirmation still closes the dispute.',
   })
   refundMarkedSentAt!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'When it closed or was cancelled.' })
+  @Field(() => Date, { nullable: true, description: 'When it closed or was cancelled.' })
   closedAt!: string | null;
 
   @Field(() => NextActionType, {

@@ -1,13 +1,42 @@
-import { Args, Field, ID, Int, Mutation, ObjectType, Resolver } from '@nestjs/graphql';
+import { Args, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { CommandBus } from '@nestjs/cqrs';
 import { TestClocks } from '@arbiter/deadlines';
-import { CurrentRequestContext, RequestContext } from '@arbiter/auth';
-import { DomainError, type OrderState } from '@arbiter/disputes';
-import { fingerprinted, OrderCommandMessage, OrderOutcome } from '@arbiter/disputes/application';
-import { OrderActionInput, PlaceOrderInput, ShipOrderInput } from './dispute.inputs';
+import {
+  type Actor,
+  CurrentActor,
+  CurrentRequestContext,
+  RequestContext,
+  Roles,
+} from '@arbiter/auth';
+import {
+  DomainError,
+  ORDER_STATUSES,
+  type OrderState,
+  type OrderStatus,
+  STAFF_ROLES,
+} from '@arbiter/disputes';
+import {
+  DisputeReader,
+  fingerprinted,
+  OrderCommandMessage,
+  OrderOutcome,
+} from '@arbiter/disputes/application';
+import { EXTERNAL_ID, OrderActionInput, PlaceOrderInput, ShipOrderInput } from './dispute.inputs';
 import { MoneyType } from './dispute.type';
 import { issuedFrom } from './disputes.resolver';
 import { asCommandFailure } from '../errors/error-mapping';
+import { domainEnum } from '../graphql/domain-enum';
+
+export const OrderStatusValue = domainEnum(
+  ORDER_STATUSES,
+  'OrderStatus',
+  'Where an order is, as the platform recorded it.',
+  {
+    PLACED: 'Placed; not shipped yet.',
+    SHIPPED: 'Shipped; the buyer has not confirmed delivery.',
+    DELIVERED: 'The buyer confirmed delivery.',
+  },
+);
 
 @ObjectType('Order', {
   description: 'The marketplace’s facts about an order, as the platform recorded them.',
@@ -16,8 +45,10 @@ export class OrderType {
   @Field(() => ID, { description: 'The marketplace’s order id.' })
   orderId!: string;
 
-  @Field({ description: 'PLACED, SHIPPED or DELIVERED.' })
-  status!: string;
+  @Field(() => OrderStatusValue, {
+    description: 'Where the order is: placed, shipped or delivered.',
+  })
+  status!: OrderStatus;
 
   @Field(() => ID, { description: 'The buyer.' })
   buyerId!: string;
@@ -31,16 +62,16 @@ export class OrderType {
   @Field(() => MoneyType, { description: 'Refunds already paid out on it.' })
   refunded!: MoneyType;
 
-  @Field(() => String, { nullable: true, description: 'When it was placed.' })
+  @Field(() => Date, { nullable: true, description: 'When it was placed.' })
   placedAt!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'When it shipped.' })
+  @Field(() => Date, { nullable: true, description: 'When it shipped.' })
   shippedAt!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The promised delivery date.' })
+  @Field(() => Date, { nullable: true, description: 'The promised delivery date.' })
   deliveryDeadline!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'When the buyer confirmed delivery.' })
+  @Field(() => Date, { nullable: true, description: 'When the buyer confirmed delivery.' })
   deliveryConfirmedAt!: string | null;
 
   @Field(() => [ID], { description: 'Disputes opened on it, oldest first.' })
@@ -50,9 +81,11 @@ export class OrderType {
   revision!: number;
 }
 
+/** A placed order in the GraphQL shape; an order never placed reads as missing. */
 function toOrderType(state: OrderState): OrderType {
-  const { orderId, status, buyerId, sellerId, total, refunded, placedAt, shippedAt, revision } =
-    state;
+  const { status } = state;
+  if (status === 'NONE') throw new DomainError('ORDER_NOT_FOUND');
+  const { orderId, buyerId, sellerId, total, refunded, placedAt, shippedAt, revision } = state;
   const { deliveryDeadline, deliveryConfirmedAt, disputeIds } = state;
   return {
     orderId,
@@ -72,12 +105,16 @@ function toOrderType(state: OrderState): OrderType {
 
 const INPUT = { description: 'What to record; see the input type.' };
 
-/** The platform role's order facts (only the platform's service account may record them). */
+/**
+ * The platform role's order facts (only the platform's service account may record them), and
+ * the order as its parties, staff and the platform read it.
+ */
 @Resolver(() => OrderType)
 export class OrdersResolver {
   constructor(
     private readonly bus: CommandBus,
     private readonly testClocks: TestClocks,
+    private readonly reader: DisputeReader,
   ) {}
 
   /** An order is placed under an existing clock only (TEST_CLOCK_NOT_FOUND, or TEST_CLOCKS_DISABLED). */
@@ -85,6 +122,22 @@ export class OrdersResolver {
     // Only the platform places orders: nobody else learns which clocks exist.
     if (context.actor?.role !== 'platform') throw new DomainError('FORBIDDEN_FOR_ROLE');
     await this.testClocks.timeOf(testClockId);
+  }
+
+  @Roles('buyer', 'seller', 'platform', ...STAFF_ROLES)
+  @Query(() => OrderType, {
+    description:
+      'One order, for its buyer, its seller, staff and the platform. A buyer or seller gets FORBIDDEN alike for an order that is not theirs and one that does not exist; staff and the platform get ORDER_NOT_FOUND; other roles FORBIDDEN.',
+  })
+  async order(
+    @CurrentActor() actor: Actor,
+    @Args('id', { type: () => ID, description: 'The marketplace’s order id.' }) id: string,
+  ): Promise<OrderType> {
+    // Missing and not-theirs raise the same code, which parties receive as FORBIDDEN.
+    // An id no order can have is not looked up: the store never sees a name it may refuse.
+    const state = EXTERNAL_ID.test(id) ? await this.reader.order(actor, id) : null;
+    if (!state) throw new DomainError('ORDER_NOT_FOUND');
+    return toOrderType(state);
   }
 
   private async run(command: Promise<OrderOutcome>): Promise<OrderType> {
@@ -140,7 +193,7 @@ export class OrdersResolver {
     const data = {
       carrier,
       trackingNumber,
-      deliveryDeadline: new Date(deliveryDeadline).toISOString(),
+      deliveryDeadline: deliveryDeadline.toISOString(),
     };
     return this.run(
       this.bus.execute(

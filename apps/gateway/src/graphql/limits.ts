@@ -149,7 +149,9 @@ export function pagedComplexity(page: { max: number; default: number }) {
     args: Record<string, unknown>;
     childComplexity: number;
   }) => {
-    const asked = typeof args.first === 'number' ? args.first : page.default;
+    // `last` asks for as many items as `first` does, reading backward.
+    const size = args.first ?? args.last;
+    const asked = typeof size === 'number' ? size : page.default;
     return Math.max(1, Math.min(page.max, Math.max(asked, 1)) * childComplexity);
   };
 }

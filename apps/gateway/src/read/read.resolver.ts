@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { type Actor, CurrentActor, Roles } from '@arbiter/auth';
-import { DomainError, STAFF_ROLES } from '@arbiter/disputes';
+import { type DisputeEventType, DomainError, STAFF_ROLES } from '@arbiter/disputes';
 import { forViewer } from '@arbiter/disputes/read-side';
 import { CLOCK, type Clock } from '@arbiter/platform';
 import {
@@ -178,7 +178,8 @@ export class ReadResolver {
       dispute: result.view && toDisputeType(forViewer(result.view, actor.role, this.audit.policy)),
       events: result.events.map((e) => ({
         revision: Number(e.revision),
-        type: e.type,
+        // A dispute's stream holds dispute events only: the replay above reads them as such.
+        type: e.type as DisputeEventType,
         recordedAt: e.recordedAt,
         data: JSON.stringify(e.data),
         hash: typeof e.metadata.hash === 'string' ? e.metadata.hash : null,

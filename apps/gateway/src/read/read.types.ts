@@ -6,17 +6,17 @@ import {
   IsBoolean,
   IsDate,
   IsEnum,
-  IsInt,
   IsOptional,
   IsString,
-  Max,
   MaxLength,
-  Min,
   ValidateNested,
 } from 'class-validator';
+import type { DisputeEventType } from '@arbiter/disputes';
+import { DisputeEventTypeEnum } from '../analytics/analytics-feed.types';
 import { DisputeReason, DisputeStatus } from '../disputes/dispute.enums';
 import { DisputeType, MoneyType, toDisputeType } from '../disputes/dispute.type';
 import type { QueriedDispute } from '@arbiter/read-models';
+import { PageArgsType, PageInfoType, TwoWayPageArgsType } from './paging.types';
 
 @InputType('DisputeFilter', {
   description: 'Narrows a dispute list; every field is optional and they combine with AND.',
@@ -72,26 +72,10 @@ export class MediationQueueFilterInput extends DisputeFilterInput {
   unassigned?: boolean | null;
 }
 
-@ArgsType()
-export class PageArgsType {
-  @Field(() => Int, { nullable: true, description: 'Page size (default 20, at most 100).' })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  after?: string | null;
-}
-
 // One class per query's arguments: a bare `@Args()` is validated whole, so paging and the other
 // arguments must be one whitelisted class.
 @ArgsType()
-export class DisputeListArgs extends PageArgsType {
+export class DisputeListArgs extends TwoWayPageArgsType {
   @Field(() => DisputeFilterInput, {
     nullable: true,
     description: 'Status, reason and date filters.',
@@ -103,7 +87,7 @@ export class DisputeListArgs extends PageArgsType {
 }
 
 @ArgsType()
-export class MediationQueueArgs extends PageArgsType {
+export class MediationQueueArgs extends TwoWayPageArgsType {
   @Field(() => MediationQueueFilterInput, {
     nullable: true,
     description: 'Status, reason, date, flag filters.',
@@ -120,15 +104,6 @@ export class TimelineArgs extends PageArgsType {
   @IsString()
   @MaxLength(200)
   id!: string;
-}
-
-@ObjectType('PageInfo', { description: 'Relay page information.' })
-export class PageInfoType {
-  @Field({ description: 'Whether another page follows.' })
-  hasNextPage!: boolean;
-
-  @Field(() => String, { nullable: true, description: 'Pass as `after` to get the next page.' })
-  endCursor!: string | null;
 }
 
 @ObjectType('DisputeEdge', { description: 'A dispute in a list, with its cursor.' })
@@ -312,7 +287,10 @@ export class SellerMetricsType {
 
 @ObjectType('CountByKey', { description: 'How many disputes have this value.' })
 export class CountByKeyType {
-  @Field({ description: 'The value (a status, reason or outcome code).' })
+  @Field({
+    description:
+      'The value counted: a DisputeStatus value in byStatus, a DisputeReason in byReason, an Outcome in byOutcome. A String because one type serves the three lists.',
+  })
   key!: string;
 
   @Field(() => Int, { description: 'How many disputes.' })
@@ -348,8 +326,8 @@ export class AuditEventType {
   @Field(() => Int, { description: 'Revision in the stream.' })
   revision!: number;
 
-  @Field({ description: 'Event type.' })
-  type!: string;
+  @Field(() => DisputeEventTypeEnum, { description: 'The event type, as stored.' })
+  type!: DisputeEventType;
 
   @Field(() => Date, { description: 'When the store recorded it.' })
   recordedAt!: Date;

@@ -3,7 +3,9 @@ import {
   Actor,
   AUDIENCE_OF_ROLE,
   canViewDispute,
+  canViewOrder,
   DisputeEvent,
+  type OrderState,
   forViewer,
   replayView,
   requireTakesEvidenceFrom,
@@ -34,6 +36,15 @@ export class DisputeReader {
 
   async view(viewer: Actor, disputeId: string): Promise<ViewerDispute | null> {
     return this.viewOf(viewer, await this.streams.loadDispute(disputeId));
+  }
+
+  /**
+   * The order folded from its stream, or null when it was never placed or is not `viewer`'s to
+   * read. Its own stream is short and holds the platform's facts only, so no read model keeps it.
+   */
+  async order(viewer: Actor, orderId: string): Promise<OrderState | null> {
+    const state = await this.streams.loadOrder(orderId);
+    return canViewOrder(viewer, state) ? state : null;
   }
 
   /**

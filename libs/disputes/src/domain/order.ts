@@ -1,7 +1,7 @@
 import { DomainError, ensure } from './errors';
 import { addMoney, money, type Money, subtractMoney, zeroOf } from './money';
 import { type Instant, instant, isBefore } from './time';
-import type { CommandMetadata } from './vocabulary';
+import { type Actor, type CommandMetadata, isStaffRole } from './vocabulary';
 
 /**
  * The marketplace's facts about an order, on stream `order-<orderId>`. The platform records them;
@@ -67,8 +67,12 @@ export type OrderDisputeLinked = {
 export type OrderEvent =
   OrderPlaced | OrderShipped | OrderDeliveryConfirmed | OrderRefundPaidOut | OrderDisputeLinked;
 
+/** The life of a recorded order; its state is NONE only before it is placed. */
+export const ORDER_STATUSES = ['PLACED', 'SHIPPED', 'DELIVERED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
 export interface OrderState {
-  readonly status: 'NONE' | 'PLACED' | 'SHIPPED' | 'DELIVERED';
+  readonly status: 'NONE' | OrderStatus;
   /** Stream revision of the last applied event; -1 for no stream (use as expectedRevision). */
   readonly revision: number;
   readonly orderId: string;
@@ -84,6 +88,18 @@ export interface OrderState {
   readonly refundIds: readonly string[];
   /** Every dispute ever opened on the order, oldest first. */
   readonly disputeIds: readonly string[];
+}
+
+/**
+ * Whether `viewer` may read the order: its buyer, its seller, staff and the platform that
+ * records it. Analysts work from pseudonymised feeds, never one order; an order never placed
+ * is nobody's, so a caller cannot tell it from another's.
+ */
+export function canViewOrder(viewer: Actor, state: OrderState): boolean {
+  if (state.status === 'NONE') return false;
+  if (viewer.role === 'buyer') return viewer.id === state.buyerId;
+  if (viewer.role === 'seller') return viewer.id === state.sellerId;
+  return viewer.role === 'platform' || isStaffRole(viewer.role);
 }
 
 export const initialOrderState: OrderState = {

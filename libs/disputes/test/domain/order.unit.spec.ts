@@ -1,4 +1,5 @@
 import {
+  canViewOrder,
   decideOrder,
   evolveOrder,
   initialOrderState,
@@ -9,11 +10,16 @@ import {
 } from '../../src/domain';
 import {
   buyer,
+  analyst,
   codeOf,
   eur,
+  mediator,
   otherBuyer,
+  otherSeller,
   platform,
   seller,
+  senior,
+  system,
   SHIPPED_AT,
   TOTAL,
   day,
@@ -68,6 +74,15 @@ describe('orders', () => {
       previousDispute: { disputeId: 'd-0', cancelled: true },
     });
     expect(orderFacts(state).previousDispute).toBeNull();
+  });
+
+  it('is read by its buyer, its seller, staff and the platform only, and only once placed', () => {
+    const placed = run(place);
+    for (const viewer of [buyer, seller, mediator, senior, platform])
+      expect(canViewOrder(viewer, placed)).toBe(true);
+    for (const viewer of [otherBuyer, otherSeller, analyst, system])
+      expect(canViewOrder(viewer, placed)).toBe(false);
+    expect(canViewOrder(platform, initialOrderState)).toBe(false);
   });
 
   it('only the platform records order facts', () => {

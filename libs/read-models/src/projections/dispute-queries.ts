@@ -7,14 +7,14 @@ import {
   forViewer,
   type ViewerDispute,
 } from '@arbiter/disputes/read-side';
-import { and, count, desc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import type { ReadDb } from '../database';
 import { buyerDisputes, mediatorCases, sellerDisputes, sellerOrders } from '../schema';
 import { allOf, type DisputeListFilter, filterConditions } from './shared/filters';
 import { BUYER_VIEW } from './buyer-view/buyer-view.projection';
 import { MEDIATOR_VIEW } from './mediator-view/mediator-view.projection';
 import { SELLER_VIEW } from './seller-view/seller-view.projection';
-import { decodeCursor, type Page, type PageArgs, pageSize, toPage } from './shared/pagination';
+import { decodeCursor, type Page, type PageArgs, pageWindow, toPage } from './shared/pagination';
 import { usableView } from './shared/stored-view';
 import { viewFromTimeline } from './timeline/timeline.queries';
 import { VIEW_SOURCE_OF_ROLE } from './shared/view-of-role';
@@ -137,25 +137,33 @@ export class DisputeQueries {
     args: PageArgs,
   ): Promise<Page<QueriedDispute>> {
     const t = mediatorCases;
-    const size = pageSize(args);
+    const page = pageWindow(args);
     const dueKey = sql`coalesce(${t.deadlineAt}, 'infinity'::timestamptz)`;
     const ageKey = sql`coalesce(${t.queuedAt}, ${t.openedAt})`;
     const where = queueConditions(filter);
-    let after: SQL | undefined;
-    if (args.after !== undefined && args.after !== null) {
-      const [due, age, id] = decodeCursor(args.after, ['instantOrInfinity', 'instant', 'id']);
-      after = sql`(${dueKey}, ${ageKey}, ${t.disputeId}) > (${due}::timestamptz, ${age}::timestamptz, ${id})`;
+    // Backward reads the same key order in reverse, from `before`; toPage restores the order.
+    const keys = [dueKey, ageKey, sql`${t.disputeId}`];
+    let from: SQL | undefined;
+    if (page.cursor !== null) {
+      const [due, age, id] = decodeCursor(
+        page.cursor,
+        ['instantOrInfinity', 'instant', 'id'],
+        page.backward ? 'before' : 'after',
+      );
+      const key = sql`(${dueKey}, ${ageKey}, ${t.disputeId})`;
+      const at = sql`(${due}::timestamptz, ${age}::timestamptz, ${id})`;
+      from = page.backward ? sql`${key} < ${at}` : sql`${key} > ${at}`;
     }
     const rows = await this.db
       .select()
       .from(t)
-      .where(allOf([where, after]))
-      .orderBy(dueKey, ageKey, t.disputeId)
-      .limit(size + 1);
+      .where(allOf([where, from]))
+      .orderBy(...keys.map((k) => (page.backward ? desc(k) : asc(k))))
+      .limit(page.size + 1);
     const [{ total }] = await this.db.select({ total: count() }).from(t).where(where);
     return toPage(
       rows,
-      size,
+      page,
       Number(total),
       (row) => [
         row.deadlineAt?.toISOString() ?? 'infinity',
@@ -300,26 +308,34 @@ export class DisputeQueries {
     args: PageArgs,
     map: (row: T['$inferSelect']) => QueriedDispute,
   ): Promise<Page<QueriedDispute>> {
-    const size = pageSize(args);
+    const page = pageWindow(args);
     const where = allOf(conditions);
-    let after: SQL | undefined;
-    if (args.after !== undefined && args.after !== null) {
-      const [openedAt, id] = decodeCursor(args.after, ['instant', 'id']);
-      after = sql`(${t.openedAt}, ${t.disputeId}) < (${openedAt}::timestamptz, ${id})`;
+    // Newest first; backward reads oldest first from `before` and toPage restores the order.
+    let from: SQL | undefined;
+    if (page.cursor !== null) {
+      const [openedAt, id] = decodeCursor(
+        page.cursor,
+        ['instant', 'id'],
+        page.backward ? 'before' : 'after',
+      );
+      const key = sql`(${t.openedAt}, ${t.disputeId})`;
+      const at = sql`(${openedAt}::timestamptz, ${id})`;
+      from = page.backward ? sql`${key} > ${at}` : sql`${key} < ${at}`;
     }
+    const order = page.backward ? asc : desc;
     const rows = (await this.db
       .select()
       .from(t as typeof buyerDisputes)
-      .where(allOf([where, after]))
-      .orderBy(desc(t.openedAt), desc(t.disputeId))
-      .limit(size + 1)) as T['$inferSelect'][];
+      .where(allOf([where, from]))
+      .orderBy(order(t.openedAt), order(t.disputeId))
+      .limit(page.size + 1)) as T['$inferSelect'][];
     const [{ total }] = await this.db
       .select({ total: count() })
       .from(t as typeof buyerDisputes)
       .where(where);
     return toPage(
       rows,
-      size,
+      page,
       Number(total),
       (row) => [row.openedAt.toISOString(), row.disputeId],
       map,

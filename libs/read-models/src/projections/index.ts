@@ -20,7 +20,12 @@ export type { ViewSource } from './shared/view-of-role';
 export type { QueueFilter, SellerMetrics, QueriedDispute, StaffFacts } from './dispute-queries';
 export type { DisputeListFilter } from './shared/filters';
 export { StoredViewVersionError } from './shared/stored-view';
-export { InvalidCursorError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './shared/pagination';
+export {
+  InvalidCursorError,
+  MixedPagingError,
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+} from './shared/pagination';
 export type { Page, PageArgs } from './shared/pagination';
 export { timelinePage, timelinesOf, viewFromTimeline } from './timeline/timeline.queries';
 export type { TimelineEntry } from './timeline/timeline.queries';

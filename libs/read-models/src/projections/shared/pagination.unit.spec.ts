@@ -1,4 +1,10 @@
-import { decodeCursor, encodeCursor, InvalidCursorError } from './pagination';
+import {
+  decodeCursor,
+  encodeCursor,
+  InvalidCursorError,
+  MixedPagingError,
+  pageWindow,
+} from './pagination';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -39,5 +45,29 @@ describe('cursors', () => {
     ['padding and other characters', `${b64(['5'])}==`, ['revision']],
   ] as const)('refuses %s', (_what, cursor, parts) => {
     expect(() => decodeCursor(cursor, parts)).toThrow(InvalidCursorError);
+  });
+});
+
+describe('page windows', () => {
+  it('reads forward by default and backward from `last` or `before`, sizes clamped', () => {
+    expect(pageWindow({})).toEqual({ size: 20, backward: false, cursor: null });
+    expect(pageWindow({ first: 500, after: 'a' })).toEqual({
+      size: 100,
+      backward: false,
+      cursor: 'a',
+    });
+    expect(pageWindow({ last: 0 })).toEqual({ size: 1, backward: true, cursor: null });
+    expect(pageWindow({ before: 'b', first: null })).toEqual({
+      size: 20,
+      backward: true,
+      cursor: 'b',
+    });
+  });
+
+  it('refuses both directions at once, pointing at the backward argument given', () => {
+    expect(() => pageWindow({ first: 1, last: 1 })).toThrow(MixedPagingError);
+    expect(() => pageWindow({ after: 'a', before: 'b' })).toThrow(
+      expect.objectContaining({ argument: 'before' }),
+    );
   });
 });

@@ -10,7 +10,7 @@ import {
 import { and, asc, count, eq, gt, inArray, notInArray } from 'drizzle-orm';
 import type { ReadDb } from '../../database';
 import { timelineEntries } from '../../schema';
-import { decodeCursor, type Page, type PageArgs, pageSize, toPage } from '../shared/pagination';
+import { decodeCursor, type Page, type PageArgs, pageWindow, toPage } from '../shared/pagination';
 import { describeEvent } from './describe-event';
 import { currentEventOf } from './stored-event';
 
@@ -53,7 +53,8 @@ export async function timelinePage(
   disputeId: string,
   args: PageArgs,
 ): Promise<Page<TimelineEntry>> {
-  const size = pageSize(args);
+  const page = pageWindow({ first: args.first, after: args.after });
+  const { size } = page;
   const hidden = hiddenTypes(role);
   const base = and(
     eq(timelineEntries.disputeId, disputeId),
@@ -72,7 +73,7 @@ export async function timelinePage(
   const [{ total }] = await db.select({ total: count() }).from(timelineEntries).where(base);
   return toPage(
     rows,
-    size,
+    page,
     Number(total),
     (row) => [String(row.revision)],
     (row) => entryFor(role, row) as TimelineEntry,
