@@ -11,6 +11,7 @@ import { graphql, tokenFor } from './support/clients';
 import { uploadEvidence } from './support/evidence';
 import { describeOnDatabases } from './support/gateway';
 
+const ANONYMOUS = 12;
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 
 /** A PNG unique to this run (the sniffer reads the signature; the rest is opaque). */
@@ -75,7 +76,11 @@ describeOnDatabases('evidence downloads', (database) => {
     `${d.gateway.url}/evidence/${dispute}/${sha256(content)}`;
 
   beforeAll(async () => {
-    d = await startDisputesGateway(database);
+    // A low anonymous budget: links must not count against it (the suite's other anonymous
+    // requests, refused on purpose, stay under it).
+    d = await startDisputesGateway(database, {
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: String(ANONYMOUS),
+    });
     people = await cast(d);
     const orderId = await shippedOrder(d, people.platform, people.buyer, people.seller);
     ({ disputeId } = await ok(d.gateway.url, people.buyer, 'openDispute', {
@@ -236,6 +241,18 @@ describeOnDatabases('evidence downloads', (database) => {
       body: 'Looking at it now',
     });
     expect((await download(`${d.gateway.url}${again.url}`)).bytes.equals(png)).toBe(true);
+  });
+
+  it('does not count signed-link downloads as anonymous requests (a video is many ranges)', async () => {
+    const files = await filesAs(d.gateway.url, people.buyer, 'postMessage', {
+      disputeId,
+      body: 'Here is the video again',
+    });
+    const link = `${d.gateway.url}${files.find((f) => f.sha256 === sha256(mp4))?.url}`;
+    for (let start = 0; start < ANONYMOUS * 2; start++) {
+      const part = await download(link, { headers: { range: `bytes=${start}-${start}` } });
+      expect(part.status).toBe(206);
+    }
   });
 
   it('serves one byte range of a video with 206, and refuses an unsatisfiable one with 416', async () => {

@@ -88,6 +88,25 @@ export class EvidenceLinks {
     return Number(expires) * 1000 <= this.clock.now().getTime() ? 'expired' : 'valid';
   }
 
+  /** `verify` for a request's path and query (`/evidence/<disputeId>/<sha256>?expires=…`). */
+  verifyUrl(pathAndQuery: string): LinkCheck {
+    const url = new URL(pathAndQuery, 'http://link.invalid');
+    const match = /^\/evidence\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (!match) return 'invalid';
+    let disputeId: string;
+    try {
+      disputeId = decodeURIComponent(match[1]);
+    } catch {
+      return 'invalid';
+    }
+    return this.verify({
+      disputeId,
+      sha256: match[2],
+      expires: url.searchParams.get('expires') ?? undefined,
+      signature: url.searchParams.get('signature') ?? undefined,
+    });
+  }
+
   /** Seconds until a link with this `expires` stops working (its cache lifetime). */
   secondsLeft(expires: string): number {
     // Rounded down: a cached copy must not outlive the link.

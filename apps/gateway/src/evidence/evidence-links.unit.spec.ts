@@ -45,6 +45,16 @@ describe('EvidenceLinks', () => {
     expect(l.secondsLeft(signed.expires as string)).toBe(0);
   });
 
+  it('checks a request path and query the same way', () => {
+    const { links: l } = links();
+    const { url } = l.mint('d-1', SHA);
+    expect(l.verifyUrl(url)).toBe('valid');
+    expect(l.verifyUrl(url.replace('d-1', 'd-2'))).toBe('invalid');
+    expect(l.verifyUrl(url.replace('/evidence/', '/evidence/x/'))).toBe('invalid');
+    expect(l.verifyUrl(url.replace('d-1', '%E0%A4%A'))).toBe('invalid');
+    expect(l.verifyUrl('/graphql')).toBe('invalid');
+  });
+
   it('refuses a link for another file, dispute, expiry, key, or with parts missing', () => {
     const { clock, links: l } = links();
     const signed = parts(l.mint('d-1', SHA).url);
