@@ -71,7 +71,9 @@ export class ProposalType {
   acceptedBy!: (keyof typeof PartyRole)[];
 }
 
-@ObjectType('StoredFile', { description: 'An uploaded evidence file, by its fingerprint.' })
+@ObjectType('StoredFile', {
+  description: 'An uploaded evidence file, by its fingerprint; open it with url.',
+})
 export class StoredFileType {
   @Field({ description: 'Lowercase hex sha256 of the content.' })
   sha256!: string;
