@@ -76,18 +76,25 @@ export class GatewayModule {
         }),
         MetricsModule.forRoot({ enabled: config.METRICS_ENABLED, token: config.METRICS_TOKEN }),
         GatewayGraphQLModule.forRoot(config, options),
-        EvidenceModule.forRoot({
-          directory: config.EVIDENCE_DIR,
-          maxBytes: config.EVIDENCE_MAX_BYTES,
-          uploadTimeoutMs: config.EVIDENCE_UPLOAD_TIMEOUT_MS,
-          quotas: {
-            filesPerDispute: config.EVIDENCE_QUOTA_FILES_PER_DISPUTE,
-            bytesPerDispute: config.EVIDENCE_QUOTA_BYTES_PER_DISPUTE,
-            filesPerUser: config.EVIDENCE_QUOTA_FILES_PER_USER,
-            bytesPerUser: config.EVIDENCE_QUOTA_BYTES_PER_USER,
-            userWindowMs: config.EVIDENCE_QUOTA_USER_WINDOW_HOURS * 3_600_000,
+        EvidenceModule.forRoot(
+          {
+            directory: config.EVIDENCE_DIR,
+            maxBytes: config.EVIDENCE_MAX_BYTES,
+            uploadTimeoutMs: config.EVIDENCE_UPLOAD_TIMEOUT_MS,
+            quotas: {
+              filesPerDispute: config.EVIDENCE_QUOTA_FILES_PER_DISPUTE,
+              bytesPerDispute: config.EVIDENCE_QUOTA_BYTES_PER_DISPUTE,
+              filesPerUser: config.EVIDENCE_QUOTA_FILES_PER_USER,
+              bytesPerUser: config.EVIDENCE_QUOTA_BYTES_PER_USER,
+              userWindowMs: config.EVIDENCE_QUOTA_USER_WINDOW_HOURS * 3_600_000,
+            },
           },
-        }),
+          {
+            secret: config.EVIDENCE_URL_SECRET,
+            ttlSeconds: config.EVIDENCE_URL_TTL_SECONDS,
+            baseUrl: config.EVIDENCE_URL_BASE,
+          },
+        ),
         EventStoreModule.forRootAsync({
           inject: [SQL_CONNECTION],
           useFactory: (connection: SqlConnection) =>

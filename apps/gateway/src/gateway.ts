@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig, Clock, createApp } from '@arbiter/platform';
 import { TokenVerifier } from '@arbiter/auth';
 import { GatewayModule } from './app.module';
+import { EVIDENCE_LINKS, EvidenceLinks } from './evidence/evidence-links';
 import { EdgeRateLimits } from './graphql/edge-rate-limit';
 
 /**
@@ -17,11 +18,13 @@ export async function createGateway(
   const express = app as NestExpressApplication;
   express.set('trust proxy', config.TRUST_PROXY);
   // Per-IP limits on anonymous and refused requests, before the body is read or parsed.
+  const links = app.get<EvidenceLinks>(EVIDENCE_LINKS);
   const limits = app
     .get(EdgeRateLimits)
     .middlewares(
       app.get(TokenVerifier),
       express.getHttpAdapter().getInstance().get('trust proxy fn'),
+      (request) => links.verifyUrl(request.originalUrl) === 'valid',
     );
   for (const path of ['/graphql', '/evidence']) express.use(path, ...limits);
   // Replaces the default 100kb JSON parser (applied once: Nest skips its own when one is present).

@@ -58,6 +58,32 @@ export const gatewaySettings = {
   ),
 
   /**
+   * HMAC key of evidence download links (`StoredFile.url`): whoever knows it can mint a link to
+   * any file, so it is a secret of its own, required in production (a development default else).
+   * Every gateway behind one address must share it, or a link minted by one fails on another.
+   */
+  EVIDENCE_URL_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
+  /** How long an evidence download link works: long enough to load a page, short if it leaks. */
+  EVIDENCE_URL_TTL_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(30).max(3600).default(300),
+  ),
+  /**
+   * The gateway's public origin (`https://api.example.com`) for absolute download links; without
+   * it `StoredFile.url` is a path on the API's own origin (`/evidence/...`).
+   */
+  EVIDENCE_URL_BASE: z.preprocess(
+    emptyAsUndefined,
+    z
+      .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+      .optional()
+      .transform((value) => value?.replace(/\/+$/, '')),
+  ),
+
+  /**
    * Evidence quotas (refused with EVIDENCE_QUOTA_EXCEEDED). Per dispute: what each party may
    * store in one dispute, a share of its own so one party cannot crowd the other out.
    */

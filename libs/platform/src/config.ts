@@ -53,6 +53,13 @@ export const configSchema = z
         message: 'is required in production (analysts would otherwise see guessable pseudonyms)',
       });
     }
+    if (config.NODE_ENV === 'production' && !config.EVIDENCE_URL_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EVIDENCE_URL_SECRET'],
+        message: 'is required in production (anyone could mint evidence download links otherwise)',
+      });
+    }
     if (
       config.DATABASE_QUERY_TIMEOUT_MS !== undefined &&
       config.DATABASE_QUERY_TIMEOUT_MS > 0 &&
@@ -170,7 +177,12 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
 }
 
 /** Settings whose value is a secret: an error names them but never repeats the value. */
-const SECRET_SETTINGS = new Set(['JWT_SECRET', 'ANALYTICS_PSEUDONYM_KEY', 'METRICS_TOKEN']);
+const SECRET_SETTINGS = new Set([
+  'JWT_SECRET',
+  'ANALYTICS_PSEUDONYM_KEY',
+  'METRICS_TOKEN',
+  'EVIDENCE_URL_SECRET',
+]);
 /** URL settings that may carry credentials (`user:password@`): shown with the password masked. */
 const URL_SETTINGS = new Set(['DATABASE_URL', 'KURRENTDB_URL', 'NATS_URL', 'JWT_JWKS_URL']);
 

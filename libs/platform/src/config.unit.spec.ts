@@ -12,6 +12,7 @@ function refusal(env: Record<string, unknown>): string {
 }
 
 const PSEUDONYM_KEY = 'k'.repeat(32);
+const EVIDENCE_URL_SECRET = 'e'.repeat(32);
 
 describe('validateConfig', () => {
   it('gives every setting a development default', () => {
@@ -142,6 +143,7 @@ describe('validateConfig', () => {
         JWT_ISSUER: 'https://idp.example/',
         JWT_AUDIENCE: 'arbiter',
         ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
+        EVIDENCE_URL_SECRET,
       }).JWT_JWKS_URL,
     ).toBe('https://idp.example/jwks.json');
     expect(
@@ -149,6 +151,7 @@ describe('validateConfig', () => {
         NODE_ENV: 'production',
         JWT_SECRET: 'x'.repeat(32),
         ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
+        EVIDENCE_URL_SECRET,
       }).JWT_SECRET,
     ).toHaveLength(32);
   });
@@ -174,10 +177,40 @@ describe('validateConfig', () => {
       NODE_ENV: 'production',
       JWT_SECRET: 'x'.repeat(32),
       ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
+      EVIDENCE_URL_SECRET,
     };
     expect(validateConfig(production).GRAPHQL_DEBUG).toBe(false);
     expect(refusal({ ...production, GRAPHQL_DEBUG: 'true' })).toMatch(
       /^Invalid setting GRAPHQL_DEBUG: must not be true in production/,
+    );
+  });
+
+  it('requires a key for evidence links in production, and bounds their lifetime', () => {
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(32),
+      ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
+    };
+    expect(refusal(production)).toMatch(
+      /^Invalid setting EVIDENCE_URL_SECRET: is required in production/,
+    );
+    expect(refusal({ EVIDENCE_URL_SECRET: 'short-evidence-key' })).toBe(
+      'Invalid setting EVIDENCE_URL_SECRET: must be at least 32 characters (got "<18 characters, not shown>")',
+    );
+    expect(validateConfig({ ...production, EVIDENCE_URL_SECRET })).toMatchObject({
+      EVIDENCE_URL_SECRET,
+      EVIDENCE_URL_TTL_SECONDS: 300,
+    });
+    expect(validateConfig({ EVIDENCE_URL_TTL_SECONDS: '60' }).EVIDENCE_URL_TTL_SECONDS).toBe(60);
+    expect(refusal({ EVIDENCE_URL_TTL_SECONDS: '86400' })).toMatch(
+      /^Invalid setting EVIDENCE_URL_TTL_SECONDS/,
+    );
+    expect(validateConfig({}).EVIDENCE_URL_BASE).toBeUndefined();
+    expect(
+      validateConfig({ EVIDENCE_URL_BASE: 'https://api.example.com/' }).EVIDENCE_URL_BASE,
+    ).toBe('https://api.example.com');
+    expect(refusal({ EVIDENCE_URL_BASE: 'ftp://files' })).toMatch(
+      /^Invalid setting EVIDENCE_URL_BASE/,
     );
   });
 
@@ -310,6 +343,7 @@ describe('validateConfig', () => {
       NODE_ENV: 'production',
       JWT_SECRET: 'x'.repeat(32),
       ANALYTICS_PSEUDONYM_KEY: 'k'.repeat(32),
+      EVIDENCE_URL_SECRET,
     };
     expect(validateConfig(production).TEST_CLOCKS).toBe(false);
     expect(refusal({ ...production, TEST_CLOCKS_ENABLED: 'true' })).toMatch(

@@ -33,6 +33,7 @@ const KURRENTDB_TARGET = realKurrentDbUnavailable()
 
 export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
 export const TEST_PSEUDONYM_KEY = 'e2e-pseudonym-key-that-is-long-enough!!';
+export const TEST_EVIDENCE_URL_SECRET = 'e2e-evidence-url-secret-long-enough!!!';
 
 /**
  * Where events live: PGlite, PostgreSQL, or KurrentDB (a real server at KURRENTDB_URL under a
@@ -97,6 +98,7 @@ export async function startGateway(
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_JWT_SECRET,
     ANALYTICS_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
+    EVIDENCE_URL_SECRET: TEST_EVIDENCE_URL_SECRET,
     EVIDENCE_DIR: evidenceDir,
     // The suites send many anonymous and refused requests from one address on purpose; the
     // per-IP edge limits have their own tests (hardening.e2e.spec.ts).

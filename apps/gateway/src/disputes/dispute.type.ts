@@ -74,7 +74,9 @@ export class ProposalType {
   acceptedBy!: (keyof typeof PartyRole)[];
 }
 
-@ObjectType('StoredFile', { description: 'An uploaded evidence file, by its fingerprint.' })
+@ObjectType('StoredFile', {
+  description: 'An uploaded evidence file, by its fingerprint; open it with url.',
+})
 export class StoredFileType {
   @Field({ description: 'Lowercase hex sha256 of the content.' })
   sha256!: string;
@@ -84,6 +86,9 @@ export class StoredFileType {
 
   @Field(() => Int, { description: 'Size in bytes.' })
   sizeBytes!: number;
+
+  /** The dispute the file is evidence in: its download link opens it through that dispute only. */
+  disputeId!: string;
 }
 
 @ObjectType('Evidence', { description: 'A piece of evidence a party added.' })
@@ -469,7 +474,10 @@ export function toDisputeType(view: ViewerDispute): DisputeType {
     proposals: [buyer, seller, mediator]
       .filter((p): p is Proposal => p !== null)
       .map((p) => ({ ...p, solution: ruling(p.solution), acceptedBy: [...p.acceptedBy] })),
-    evidence: view.evidence.map((e) => ({ ...e, file: e.file && { ...e.file } })),
+    evidence: view.evidence.map((e) => ({
+      ...e,
+      file: e.file && { ...e.file, disputeId: view.disputeId },
+    })),
     decision: view.decision && { ...view.decision, ruling: ruling(view.decision.ruling) },
     returnInfo: view.returnInfo && {
       ...view.returnInfo,

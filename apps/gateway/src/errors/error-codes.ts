@@ -116,6 +116,30 @@ export const GATEWAY_ERRORS = {
       "The caller's evidence quota (per dispute, or per user within the window) is used up; the message says which.",
     httpStatus: 422,
   },
+  // evidence downloads (GET /evidence/<disputeId>/<sha256>)
+  EVIDENCE_NOT_FOUND: {
+    kind: 'upload',
+    description:
+      'No such file in a dispute you may see; also the answer to a missing or bad token, so it reveals nothing about other disputes.',
+    httpStatus: 404,
+  },
+  EVIDENCE_LINK_INVALID: {
+    kind: 'upload',
+    description:
+      'The signed link was changed or is for another file or dispute: use `StoredFile.url` as it is.',
+    httpStatus: 403,
+  },
+  EVIDENCE_LINK_EXPIRED: {
+    kind: 'upload',
+    description:
+      'The signed link is past its `urlExpiresAt`: query the dispute again for a fresh one.',
+    httpStatus: 403,
+  },
+  EVIDENCE_RANGE_NOT_SATISFIABLE: {
+    kind: 'upload',
+    description: 'The requested byte range starts past the end of the file.',
+    httpStatus: 416,
+  },
   // the server
   SERVICE_UNAVAILABLE: {
     kind: 'server',
@@ -157,8 +181,9 @@ export const SERVER_ONLY_CODES = {
   EVENT_STORE_APPEND_LOCK_TOO_LATE: 'a programming error in a writer (INTERNAL_SERVER_ERROR)',
   EVENT_STORE_XIDS_BEHIND: 'operators: the event store refuses to serve a restored database',
   CHECKPOINTS_BEYOND_EVENT_LOG: 'operators: the read models refuse to start',
-  INVALID_CURSOR: 'answered as BAD_USER_INPUT naming `after`',
+  INVALID_CURSOR: 'answered as BAD_USER_INPUT naming `after` or `before`',
   PROJECTION_BUSY: 'operators: a rebuild waits for the running workers',
+  MIXED_PAGING_DIRECTIONS: 'answered as BAD_USER_INPUT naming `last` or `before`',
   PROJECTION_FAILED: 'operators: a read model stopped at an event (readiness fails)',
   NATS_UNAVAILABLE: 'operators: the JetStream forwarder retries',
   NATS_PUBLISH_FAILED: 'operators: the JetStream forwarder retries',

@@ -10,19 +10,29 @@ export interface StoredBlob {
   mediaType: EvidenceMediaType;
 }
 
+/** Inclusive byte offsets, as in HTTP's `Content-Range`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 export interface BlobPutOptions {
   maxBytes: number;
 }
 
 /**
  * Content-addressed storage for evidence files. The local filesystem implementation is
- * `LocalBlobStore`; an object-storage one (S3, GCS) implements the same three methods.
+ * `LocalBlobStore`; an object-storage one (S3, GCS) implements the same methods (ranged reads too).
  * `put` reads `content` to its end (the caller bounds it), stores it only if it is at most
  * `maxBytes` and of an accepted media type, and is idempotent: the same bytes give the same blob.
  */
 export interface BlobStore {
   put(content: Readable, options: BlobPutOptions): Promise<StoredBlob>;
-  get(sha256: string): Promise<{ blob: StoredBlob; content: Readable } | undefined>;
+  /** The content, or only bytes `start` to `end` inclusive of it (a download's range request). */
+  get(
+    sha256: string,
+    range?: ByteRange,
+  ): Promise<{ blob: StoredBlob; content: Readable } | undefined>;
   /** Size and media type of a stored blob, without opening its content. */
   describe(sha256: string): Promise<StoredBlob | undefined>;
   has(sha256: string): Promise<boolean>;

@@ -11,4 +11,12 @@ export const EVIDENCE_ACCESS_POLICY = Symbol('EVIDENCE_ACCESS_POLICY');
  */
 export interface EvidenceAccessPolicy {
   authorizeUpload(actor: Actor, disputeId: string): Promise<void>;
+
+  /**
+   * May this actor open this file through this dispute? Only if the dispute as the actor sees it
+   * (the domain's visibility rules) shows the file as evidence: its parties and staff, never
+   * analysts, the platform only if its view kept the file's reference. False, never a distinct
+   * refusal, for a dispute that does not exist or is not theirs: the caller answers alike.
+   */
+  mayOpen(actor: Actor, disputeId: string, sha256: string): Promise<boolean>;
 }

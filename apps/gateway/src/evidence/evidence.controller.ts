@@ -41,7 +41,7 @@ export interface EvidenceOptions {
 }
 
 /** Dispute ids as the command side will mint them; kept loose until the domain fixes the format. */
-const DISPUTE_ID = /^[A-Za-z0-9][\w-]{0,63}$/;
+export const DISPUTE_ID = /^[A-Za-z0-9][\w-]{0,63}$/;
 
 class EvidenceUploadFields {
   @IsString()

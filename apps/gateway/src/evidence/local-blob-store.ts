@@ -8,6 +8,7 @@ import {
   BlobPutOptions,
   BlobStore,
   BlobTooLargeError,
+  ByteRange,
   SHA256_HEX,
   StoredBlob,
   UnsupportedMediaTypeError,
@@ -78,9 +79,12 @@ export class LocalBlobStore implements BlobStore {
     return removed;
   }
 
-  async get(sha256: string): Promise<{ blob: StoredBlob; content: Readable } | undefined> {
+  async get(
+    sha256: string,
+    range?: ByteRange,
+  ): Promise<{ blob: StoredBlob; content: Readable } | undefined> {
     const blob = await this.describe(sha256);
-    return blob && { blob, content: createReadStream(this.pathOf(sha256)) };
+    return blob && { blob, content: createReadStream(this.pathOf(sha256), range) };
   }
 
   async describe(sha256: string): Promise<StoredBlob | undefined> {

@@ -40,7 +40,16 @@ export class EdgeRateLimits {
   constructor(private readonly options: EdgeRateLimitOptions) {}
 
   /** The HTTP middlewares, in order; `trust` is Express's compiled `trust proxy`. */
-  middlewares(verifier: TokenVerifier, trust: Trust): RequestHandler[] {
+  /**
+   * `signedLink`: whether a request carries credentials of its own instead of a token (a valid
+   * evidence download link): not anonymous, or a page of images would exhaust its address's
+   * budget, and a video, fetched range by range, even more so.
+   */
+  middlewares(
+    verifier: TokenVerifier,
+    trust: Trust,
+    signedLink: (request: Request) => boolean = () => false,
+  ): RequestHandler[] {
     this.trust = trust;
     const common = {
       windowMs: WINDOW_MS,
@@ -66,6 +75,7 @@ export class EdgeRateLimits {
       identifier: 'anonymous',
       limit: this.options.anonymousPerMinute,
       skip: async (request: Request) => {
+        if (signedLink(request)) return true;
         const authorization = request.headers.authorization;
         if (typeof authorization !== 'string') return false;
         const context = await authenticateRequest(verifier, {
