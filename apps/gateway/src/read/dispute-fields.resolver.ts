@@ -25,6 +25,6 @@ export class DisputeFieldsResolver {
     @CurrentActor() actor: Actor,
     @CurrentRequestContext() context: RequestContext,
   ): Promise<TimelineEntryType[]> {
-    return this.timelines.load(context, actor.role, dispute.disputeId);
+    return this.timelines.load(context, actor, dispute.disputeId);
   }
 }
