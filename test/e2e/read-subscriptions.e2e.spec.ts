@@ -4,11 +4,11 @@ import { caller, type Caller } from './disputes-helpers';
 import { describeOnAllStores } from './support/gateway';
 import { act, openDispute, people, ReadGateway, startReadGateway } from './read-helpers';
 
-const UPDATED = `subscription Updated($id: ID!) { disputeUpdated(id: $id) { disputeId status revision internalNotes { note } mediatorId messages { body } } }`;
+const UPDATED = `subscription Updated($id: ID!) { disputeUpdated(id: $id) { disputeId status sequence internalNotes { note } mediatorId messages { body } } }`;
 type Update = {
   disputeId: string;
   status: string;
-  revision: number;
+  sequence: number;
   internalNotes: { note: string }[];
   mediatorId: string | null;
   messages: { body: string }[];
@@ -112,12 +112,12 @@ describeOnAllStores('disputeUpdated subscription', (database) => {
         body: 'Any news?',
       });
       await until(
-        () => buyer.updates.some((u) => u.revision === posted.dispute.revision),
+        () => buyer.updates.some((u) => u.sequence === posted.dispute.sequence),
         async () => undefined,
       );
       expect(buyer.updates.length).toBeGreaterThan(before);
       expect(buyer.updates.at(-1)).toMatchObject({
-        revision: posted.dispute.revision,
+        sequence: posted.dispute.sequence,
         messages: [{ body: 'Any news?' }],
       });
     } finally {

@@ -207,6 +207,33 @@ describeOnDatabases('timeline per reader', (database) => {
     expect(entries[0].summary).toMatch(/^The buyer opened a dispute \(damaged\)/);
   });
 
+  it('a party’s dispute and mutation answers count what it sees, never the stream revision', async () => {
+    const DISPUTE = `query One($id: ID!) { dispute(id: $id) { sequence revision } }`;
+    type One = { dispute: { sequence: number; revision: number | null } };
+    for (const [reader, expected] of [
+      [who.buyer, { sequence: 6, revision: null }],
+      [who.seller, { sequence: 6, revision: null }],
+      [who.analyst, { sequence: 6, revision: null }],
+      [who.mediator, { sequence: 9, revision: 8 }],
+    ] as const) {
+      const body = await ask<One>(r.url, reader, DISPUTE, { id: disputeId });
+      expect(body.data?.dispute).toEqual(expected);
+    }
+    // After two more notes, a party's next write answers with its own count (7, not 12).
+    for (const note of ['One more', 'And another'])
+      await act(r.url, who.mediator, 'addInternalNote', { disputeId, note });
+    const posted = await act(r.url, who.buyer, 'postMessage', { disputeId, body: 'Any news?' });
+    expect(posted.dispute).toMatchObject({ sequence: 7, revision: null });
+    expect(posted.readYourWrites).toEqual([
+      { disputeId, sequence: 7, revision: null, consistent: true },
+    ]);
+    const noted = await act(r.url, who.mediator, 'addInternalNote', { disputeId, note: 'Last' });
+    expect(noted.dispute).toMatchObject({ sequence: 13, revision: 12 });
+    expect(noted.readYourWrites).toEqual([
+      { disputeId, sequence: 13, revision: 12, consistent: true },
+    ]);
+  });
+
   it('refuses a cursor that is not a sequence this timeline hands out', async () => {
     const forged = Buffer.from(JSON.stringify(['0'])).toString('base64url');
     const body = await ask(r.url, who.buyer, PAGE, { id: disputeId, after: forged });
