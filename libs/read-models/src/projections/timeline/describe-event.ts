@@ -43,7 +43,7 @@ export function describeEvent(event: DisputeEvent, reader: TimelineReader | null
     case 'ProposalSubmitted':
       return `${who} proposed ${solution(w, event.data.solution)}${event.data.replaces ? ', replacing an earlier proposal' : ''}.`;
     case 'ProposalWithdrawn':
-      return `${who} withdrew ${event.data.by.role === event.data.proposer ? w.own(event.data.proposer) : w.proposal(event.data.proposer)}.`;
+      return `${who} withdrew ${w.proposal(event.data.proposer, event.data.by)}.`;
     case 'ProposalAccepted':
       return event.data.onBehalf
         ? `${capitalised(w.proposal(event.data.proposer))} was accepted on ${w.possessive(event.data.acceptedBy)} behalf: no response in time.`
@@ -133,26 +133,30 @@ interface ReaderWords {
   party(role: PartyRole | 'platform'): string;
   /** "the seller's", or "your" to the seller (`mark`: the apostrophe the sentence uses). */
   possessive(role: PartyRole | 'platform', mark?: string): string;
-  /** A proposal by its proposer: "the seller's proposal", "your proposal", "the mediator's proposal". */
-  proposal(proposer: PartyRole | 'mediator'): string;
-  /** A party's proposal in a sentence where that party acts: "their proposal", or "your proposal". */
-  own(proposer: PartyRole | 'mediator'): string;
+  /**
+   * A proposal by its proposer: "the seller's proposal", "your proposal", "the mediator's
+   * proposal" (any mediator's: the proposer is a role); "their proposal" when the party who
+   * proposed it is the one acting (`by`) and not the reader.
+   */
+  proposal(proposer: PartyRole | 'mediator', by?: Actor): string;
   /** "is", or "are" after "you". */
   is(role: PartyRole): string;
 }
 
 function wordsFor(reader: TimelineReader | null): ReaderWords {
   const isReader = (role: Role) => reader !== null && reader.role === role;
-  const words: ReaderWords = {
+  const named: ReaderWords = {
     actor: (by) => (isReader(by.role) && by.id === reader?.id ? 'You' : ACTOR_WORDS[by.role]),
     party: (role) => (isReader(role) ? 'you' : `the ${role}`),
     possessive: (role, mark = "'") => (isReader(role) ? 'your' : `the ${role}${mark}s`),
-    proposal: (proposer) =>
-      `${proposer === 'mediator' ? "the mediator's" : words.possessive(proposer)} proposal`,
-    own: (proposer) => (isReader(proposer) ? 'your proposal' : 'their proposal'),
+    proposal: (proposer, by) => {
+      if (proposer === 'mediator') return "the mediator's proposal";
+      if (by?.role === proposer && !isReader(proposer)) return 'their proposal';
+      return `${named.possessive(proposer)} proposal`;
+    },
     is: (role) => (isReader(role) ? 'are' : 'is'),
   };
-  return words;
+  return named;
 }
 
 const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);

@@ -256,6 +256,16 @@ describe('describeEvent: speaking to its reader', () => {
     expect(describeEvent(taken, theBuyer)).toBe('A mediator took the case.');
     expect(describeEvent(taken, otherMediator)).toBe('A mediator took the case.');
     expect(describeEvent(taken, theMediator)).toBe('You took the case.');
+    // A proposal is a role's: another mediator's withdrawal is not "your proposal" to this one.
+    const withdrawn = event('ProposalWithdrawn', {
+      by: mediator,
+      proposalId: 'p-7',
+      proposer: 'mediator',
+    });
+    expect(describeEvent(withdrawn, otherMediator)).toBe(
+      "A mediator withdrew the mediator's proposal.",
+    );
+    expect(describeEvent(withdrawn, theMediator)).toBe("You withdrew the mediator's proposal.");
     // Staff read the parties in the third person.
     expect(describeEvent(opened, theMediator)).toMatch(/^The buyer opened a dispute/);
     expect(describeEvent(proposed, theMediator)).toMatch(/^The seller proposed/);
@@ -386,6 +396,16 @@ describe('describeEvent: speaking to its reader', () => {
         }),
         'You shipped the replacement with “DHL” (tracking “T-1”); the buyer may report a problem until 2025-03-10.',
         'The seller shipped the replacement with “DHL” (tracking “T-1”); you may report a problem until 2025-03-10.',
+      ],
+      [
+        event('ProposalWithdrawn', { by: mediator, proposalId: 'p-5', proposer: 'mediator' }),
+        "A mediator withdrew the mediator's proposal.",
+        "A mediator withdrew the mediator's proposal.",
+      ],
+      [
+        event('ProposalWithdrawn', { by: seller, proposalId: 'p-6', proposer: 'buyer' }),
+        "You withdrew the buyer's proposal.",
+        'The seller withdrew your proposal.',
       ],
     ];
     for (const [event, toSeller, toBuyer] of cases) {
