@@ -43,7 +43,7 @@ describeOnDatabases('dispute mutation guarantees', (database) => {
   const events = (disputeId: string) => d.store.readStream(disputeStreamId(disputeId));
 
   it('50 concurrent mutations on one dispute end as some serial order: nothing lost, revisions contiguous', async () => {
-    const { disputeId, revision: before } = await negotiating();
+    const { disputeId, sequence: before } = await negotiating();
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         i % 2 === 0
@@ -71,8 +71,8 @@ describeOnDatabases('dispute mutation guarantees', (database) => {
     );
     expect(results.map((r) => r.code ?? 'OK')).toEqual(results.map(() => 'OK'));
     // Each mutation saw the dispute at its own place in one serial history.
-    const revisions = results.map((r) => r.data?.revision as number).sort((a, b) => a - b);
-    expect(revisions).toEqual(Array.from({ length: 50 }, (_, i) => before + 1 + i));
+    const sequences = results.map((r) => r.data?.sequence as number).sort((a, b) => a - b);
+    expect(sequences).toEqual(Array.from({ length: 50 }, (_, i) => before + 1 + i));
 
     const stream = await events(disputeId);
     expect(stream.map((e) => e.revision)).toEqual(stream.map((_, i) => BigInt(i)));
@@ -157,12 +157,13 @@ describeOnDatabases('dispute mutation guarantees', (database) => {
     const burst = bursts.flat();
     expect(burst.map((r) => r.code ?? 'OK')).toEqual(burst.map(() => 'OK'));
     for (const answers of bursts) {
-      expect(new Set(answers.map((r) => r.data?.revision)).size).toBe(1);
+      expect(new Set(answers.map((r) => r.data?.sequence)).size).toBe(1);
     }
-    const revisions = bursts
-      .map((answers) => answers[0].data?.revision as number)
+    // A party's sequence counts the events it sees: all of them here, so one past the revision.
+    const sequences = bursts
+      .map((answers) => answers[0].data?.sequence as number)
       .sort((a, b) => a - b);
-    expect(revisions).toEqual([length, length + 1, length + 2, length + 3]);
+    expect(sequences).toEqual([length + 1, length + 2, length + 3, length + 4]);
     const stream = await events(disputeId);
     expect(stream.filter((e) => e.type === 'MessagePosted')).toHaveLength(keys.length);
     expect(stream).toHaveLength(length + keys.length);
@@ -202,7 +203,7 @@ describeOnDatabases('dispute mutation guarantees', (database) => {
     );
     expect(opened.map((r) => r.code ?? 'OK')).toEqual(opened.map(() => 'OK'));
     expect(
-      new Set(opened.map((r) => JSON.stringify([r.data?.disputeId, r.data?.revision]))),
+      new Set(opened.map((r) => JSON.stringify([r.data?.disputeId, r.data?.sequence]))),
     ).toHaveProperty('size', 1);
     const reworded = await mutate(d.gateway.url, people.buyer, 'openDispute', {
       ...open,

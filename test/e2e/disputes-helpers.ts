@@ -64,7 +64,7 @@ export const caller = async (role: ActorRole, id: string): Promise<Caller> => ({
 });
 
 export const DISPUTE_FIELDS = `
-  disputeId orderId buyerId sellerId status reason description revision openedAt mediatorId mediatorAssigned closedAt
+  disputeId orderId buyerId sellerId status reason description sequence revision openedAt mediatorId mediatorAssigned closedAt
   orderTotal { amountMinor currency } refundable { amountMinor currency }
   proposals { proposalId proposer submittedAt acceptedBy solution { kind amount { amountMinor currency } returnShippingPaidBy } }
   evidence { evidenceId submittedBy kind text description answersRequestId at file { sha256 mediaType sizeBytes } }
@@ -160,7 +160,8 @@ export type DisputeResult = {
   disputeId: string;
   orderId: string;
   status: string;
-  revision: number;
+  sequence: number;
+  revision: number | null;
   description: string;
   mediatorId: string | null;
   proposals: {

@@ -11,7 +11,7 @@ import {
   startReadGateway,
 } from './read-helpers';
 
-const DISPUTE = 'disputeId status revision orderId messages { body } internalNotes { note }';
+const DISPUTE = 'disputeId status sequence orderId messages { body } internalNotes { note }';
 const LISTS = {
   myDisputesUpdated: `subscription($after: String) { myDisputesUpdated(after: $after) { cursor dispute { ${DISPUTE} } } }`,
   sellerDisputesUpdated: `subscription($after: String) { sellerDisputesUpdated(after: $after) { cursor dispute { ${DISPUTE} } } }`,
@@ -22,7 +22,7 @@ const LISTS = {
 interface Dispute {
   disputeId: string;
   status: string;
-  revision: number;
+  sequence: number;
   orderId: string;
   messages: { body: string }[];
   internalNotes: { note: string }[];
@@ -156,14 +156,14 @@ describeOnAllStores('live lists with resume', (database) => {
       await until(() => resumed.of(first).length > 0 && resumed.of(missed).length > 0);
       expect(resumed.of(first).at(-1)?.dispute).toMatchObject({
         status: responded.dispute.status,
-        revision: responded.dispute.revision,
+        sequence: responded.dispute.sequence,
       });
       expect(resumed.of(missed).at(-1)?.dispute?.status).toBe('AWAITING_SELLER');
       expect(resumed.of(notTheirs)).toEqual([]);
       // Then live, on the same operation.
       const escalated = await act(r.url, who.buyer, 'escalateDispute', { disputeId: first });
       await until(() =>
-        resumed.of(first).some((m) => m.dispute?.revision === escalated.dispute.revision),
+        resumed.of(first).some((m) => m.dispute?.sequence === escalated.dispute.sequence),
       );
       expect(resumed.of(first).at(-1)?.dispute?.status).toBe('IN_MEDIATION');
       // Cursors only move forward, and none repeats the one resumed from.
@@ -202,18 +202,18 @@ describeOnAllStores('live lists with resume', (database) => {
     try {
       await until(() => resumed.of(id).some((m) => m.dispute?.status === 'IN_MEDIATION'));
       const seen = resumed.messages.length;
-      const note = await act(r.url, who.mediator, 'addInternalNote', {
+      await act(r.url, who.mediator, 'addInternalNote', {
         disputeId: id,
         note: 'Looks staged',
       });
       const posted = await act(r.url, who.buyer, 'postMessage', { disputeId: id, body: 'Hello?' });
       await until(() =>
-        resumed.of(id).some((m) => m.dispute?.revision === posted.dispute.revision),
+        resumed.of(id).some((m) => m.dispute?.sequence === posted.dispute.sequence),
       );
       // The note moved the stream, not the buyer's view: no message may say something happened.
       const after = resumed.messages.slice(seen);
-      expect(after.map((m) => m.dispute?.revision)).not.toContain(note.dispute.revision);
       expect(after).toHaveLength(1);
+      expect(after[0].dispute?.sequence).toBe(posted.dispute.sequence);
       expect(JSON.stringify(resumed.messages)).not.toContain('Looks staged');
     } finally {
       await resumed.close();
@@ -319,12 +319,12 @@ describeOnAllStores('live lists with resume', (database) => {
     });
     try {
       await until(() =>
-        resumed.messages.some((m) => m.dispute?.revision === missed.dispute.revision),
+        resumed.messages.some((m) => m.dispute?.sequence === missed.dispute.sequence),
       );
       expect(resumed.messages[0].dispute?.messages.map((m) => m.body)).toContain('Missed');
       const answered = await act(r.url, who.buyer, 'postMessage', { disputeId: id, body: 'Live' });
       await until(() =>
-        resumed.messages.some((m) => m.dispute?.revision === answered.dispute.revision),
+        resumed.messages.some((m) => m.dispute?.sequence === answered.dispute.sequence),
       );
       expect(resumed.errors).toEqual([]);
     } finally {

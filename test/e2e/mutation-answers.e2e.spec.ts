@@ -50,12 +50,12 @@ describeOnAllStores('mutation answers equal the query', (database) => {
       runner.start();
     }
     expect(answer.readYourWrites.map((note) => note.consistent)).toEqual([false]);
-    const { disputeId, revision } = answer.dispute;
+    const { disputeId, sequence } = answer.dispute;
     const queried = await eventually(async () => {
       const view = (
         await ask<{ dispute: Answer['dispute'] }>(r.url, as, DISPUTE, { id: disputeId })
       ).data?.dispute;
-      expect(view?.revision).toBe(revision);
+      expect(view?.sequence).toBe(sequence);
       return view;
     });
     expect({ name, view: answer.dispute }).toEqual({ name, view: queried });

@@ -13,12 +13,12 @@ import { describeOnAllStores } from './support/gateway';
 
 const NEXT = 'actor action dueAt ifMissed yours';
 const ONE = `query One($id: ID!) { dispute(id: $id) {
-  status revision deadline { dueAt } decision { decisionId appealDueAt }
+  status sequence deadline { dueAt } decision { decisionId appealDueAt }
   nextAction { ${NEXT} } nextActions { ${NEXT} } } }`;
 
 interface Seen {
   status: string;
-  revision: number;
+  sequence: number;
   deadline: { dueAt: string } | null;
   decision: { decisionId: string; appealDueAt: string } | null;
   nextAction: NextAction | null;
@@ -40,30 +40,33 @@ describeOnAllStores('next action for every viewer', (database) => {
   });
   afterAll(() => r?.close());
 
-  /** `dispute(id)` as `viewer`, once their read model has caught up with `revision`. */
-  const seenBy = (viewer: Viewer, disputeId: string, revision: number) =>
+  /**
+   * `dispute(id)` as `viewer`, once their read model has caught up with `sequence` (this story
+   * has no staff-only event, so every audience counts the same events).
+   */
+  const seenBy = (viewer: Viewer, disputeId: string, sequence: number) =>
     eventually(async () => {
       const body = await ask<{ dispute: Seen }>(r.url, who[viewer], ONE, { id: disputeId });
       const dispute = body.data?.dispute;
-      if (!dispute || dispute.revision < revision)
+      if (!dispute || dispute.sequence < sequence)
         throw new Error(`${viewer} sees ${JSON.stringify(body)}`);
       return dispute;
     });
 
   /**
-   * Every viewer at `revision` is told `next` (theirs for `yoursFor`), but those with an action
+   * Every viewer at `sequence` is told `next` (theirs for `yoursFor`), but those with an action
    * of their own (`own`), who are told that first.
    */
   async function expectEveryone(
     disputeId: string,
-    revision: number,
+    sequence: number,
     next: Omit<NextAction, 'yours'> | null,
     yoursFor: readonly Viewer[],
     own: Partial<Record<Viewer, Omit<NextAction, 'yours'>>> = {},
   ): Promise<Record<Viewer, Seen>> {
     const seen = {} as Record<Viewer, Seen>;
     for (const viewer of VIEWERS) {
-      seen[viewer] = await seenBy(viewer, disputeId, revision);
+      seen[viewer] = await seenBy(viewer, disputeId, sequence);
       const mine = own[viewer];
       expect({ viewer, nextAction: seen[viewer].nextAction }).toEqual({
         viewer,
@@ -85,7 +88,7 @@ describeOnAllStores('next action for every viewer', (database) => {
     expect(dueAt).toEqual(expect.any(String));
     const awaiting = await expectEveryone(
       disputeId,
-      opened.dispute.revision,
+      opened.dispute.sequence,
       {
         actor: 'seller',
         action: 'RESPOND_TO_DISPUTE',
@@ -110,7 +113,7 @@ describeOnAllStores('next action for every viewer', (database) => {
     };
     const negotiating = await expectEveryone(
       disputeId,
-      rejected.dispute.revision,
+      rejected.dispute.sequence,
       { actor: 'buyer', action: 'NEGOTIATE', ...negotiation },
       ['buyer'],
       { seller: { actor: 'seller', action: 'ANSWER_PROPOSAL', ...negotiation } },
@@ -126,14 +129,14 @@ describeOnAllStores('next action for every viewer', (database) => {
     const escalated = await act(r.url, who.buyer, 'escalateDispute', { disputeId });
     await expectEveryone(
       disputeId,
-      escalated.dispute.revision,
+      escalated.dispute.sequence,
       { actor: 'mediator', action: 'TAKE_CASE', dueAt: null, ifMissed: null },
       ['mediator', 'senior'],
     );
     const taken = await act(r.url, who.mediator, 'takeCase', { disputeId });
     await expectEveryone(
       disputeId,
-      taken.dispute.revision,
+      taken.dispute.sequence,
       { actor: 'mediator', action: 'DECIDE', dueAt: null, ifMissed: null },
       ['mediator', 'senior'],
     );
@@ -145,7 +148,7 @@ describeOnAllStores('next action for every viewer', (database) => {
       ruling: { kind: 'RETURN_AND_REFUND', amount: eur(10_000), returnShippingPaidBy: 'seller' },
       rationale: 'Damaged in transit',
     });
-    const { decision } = await seenBy('buyer', disputeId, decided.dispute.revision);
+    const { decision } = await seenBy('buyer', disputeId, decided.dispute.sequence);
     const window = {
       action: 'ACCEPT_OR_APPEAL_DECISION',
       dueAt: decision?.appealDueAt ?? null,
@@ -154,7 +157,7 @@ describeOnAllStores('next action for every viewer', (database) => {
     expect(window.dueAt).toEqual(expect.any(String));
     await expectEveryone(
       disputeId,
-      decided.dispute.revision,
+      decided.dispute.sequence,
       { actor: 'buyer', ...window },
       ['buyer'],
       { seller: { actor: 'seller', ...window } },
@@ -163,7 +166,7 @@ describeOnAllStores('next action for every viewer', (database) => {
     const buyerAccepted = await act(r.url, who.buyer, 'acceptDecision', { disputeId, decisionId });
     await expectEveryone(
       disputeId,
-      buyerAccepted.dispute.revision,
+      buyerAccepted.dispute.sequence,
       { actor: 'seller', ...window },
       ['seller'],
     );
@@ -173,7 +176,7 @@ describeOnAllStores('next action for every viewer', (database) => {
     const accepted = await act(r.url, who.seller, 'acceptDecision', { disputeId, decisionId });
     await expectEveryone(
       disputeId,
-      accepted.dispute.revision,
+      accepted.dispute.sequence,
       {
         actor: 'seller',
         action: 'PROVIDE_RETURN_ADDRESS',
@@ -193,7 +196,7 @@ describeOnAllStores('next action for every viewer', (database) => {
     });
     await expectEveryone(
       disputeId,
-      addressed.dispute.revision,
+      addressed.dispute.sequence,
       {
         actor: 'buyer',
         action: 'SHIP_RETURN',
@@ -215,7 +218,7 @@ describeOnAllStores('next action for every viewer', (database) => {
     };
     const inTransit = await expectEveryone(
       disputeId,
-      shipped.dispute.revision,
+      shipped.dispute.sequence,
       { actor: 'seller', action: 'CONFIRM_RETURN_RECEIVED', ...transit },
       ['seller'],
       { platform: { actor: 'platform', action: 'RECORD_RETURN_DELIVERY', ...transit } },
@@ -228,7 +231,7 @@ describeOnAllStores('next action for every viewer', (database) => {
     const received = await act(r.url, who.seller, 'confirmReturnReceived', { disputeId });
     await expectEveryone(
       disputeId,
-      received.dispute.revision,
+      received.dispute.sequence,
       { actor: 'platform', action: 'CONFIRM_REFUND_PAYOUT', dueAt: null, ifMissed: null },
       ['platform'],
     );
@@ -240,7 +243,7 @@ describeOnAllStores('next action for every viewer', (database) => {
       amount: eur(10_000),
     });
     expect(closed.dispute.status).toBe('CLOSED');
-    const over = await expectEveryone(disputeId, closed.dispute.revision, null, []);
+    const over = await expectEveryone(disputeId, closed.dispute.sequence, null, []);
     for (const viewer of VIEWERS) expect(over[viewer].nextActions).toEqual([]);
   });
 });

@@ -68,7 +68,8 @@ function requiredUrl(): string {
 
 export interface ReadYourWritesNote {
   disputeId: string;
-  revision: number;
+  sequence: number;
+  revision: number | null;
   consistent: boolean;
 }
 

@@ -36,7 +36,7 @@ const QUEUE = `query Queue($filter: MediationQueueFilter) { mediationQueue(filte
   totalCount edges { node { dispute { disputeId status mediatorId internalNotes { note } } abuseSignal { flagged disputes orders } amount { amountMinor currency } queuedAt } } } }`;
 const ONE = `query One($id: ID!) { dispute(id: $id) { ${LIST} description messages { body } } }`;
 const TIMELINE = `query Timeline($id: ID!, $first: Int, $after: String) { disputeTimeline(id: $id, first: $first, after: $after) {
-  totalCount pageInfo { hasNextPage endCursor } edges { node { revision type actorRole actorId summary } } } }`;
+  totalCount pageInfo { hasNextPage endCursor } edges { node { sequence revision type actorRole actorId summary } } } }`;
 
 const ids = (connection: Connection | undefined) =>
   connection?.edges.map((edge) => edge.node.disputeId);
@@ -273,7 +273,8 @@ describeOnAllStores('read queries', (database) => {
         pageInfo: { hasNextPage: boolean; endCursor: string };
         edges: {
           node: {
-            revision: number;
+            sequence: number;
+            revision: number | null;
             type: string;
             actorRole: string;
             actorId: string;
@@ -300,12 +301,21 @@ describeOnAllStores('read queries', (database) => {
       'DisputeOpened',
       'SellerResponded',
     ]);
-    expect(buyer?.edges[0].node.summary).toMatch(/^The buyer opened a dispute \(damaged\)/);
+    expect(buyer?.edges[0].node.summary).toMatch(/^You opened a dispute \(damaged\)/);
+    expect(buyer?.edges.map((edge) => [edge.node.sequence, edge.node.revision])).toEqual([
+      [1, null],
+      [2, null],
+    ]);
     const rest = (
       await ask<Timeline>(r.url, who.buyer, TIMELINE, { id, after: buyer?.pageInfo.endCursor })
     ).data?.disputeTimeline;
     expect(rest?.edges.map((edge) => edge.node.type)).toEqual(['DisputeEscalated', 'CaseTaken']);
-    expect(rest?.edges[1].node).toMatchObject({ actorRole: 'mediator', actorId: '[redacted]' });
+    expect(rest?.edges[1].node).toMatchObject({
+      sequence: 4,
+      actorRole: 'mediator',
+      actorId: '[redacted]',
+    });
+    expect(staff?.edges.map((edge) => edge.node.revision)).toEqual([0, 1, 2, 3, 4]);
     expect(codeOf(await ask(r.url, stranger, TIMELINE, { id }))).toBe('FORBIDDEN');
   });
 

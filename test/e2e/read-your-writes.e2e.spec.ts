@@ -11,12 +11,13 @@ import {
   startReadGateway,
 } from './read-helpers';
 
-const DISPUTE = `query One($id: ID!) { dispute(id: $id) { disputeId status revision messages { body } } }`;
+const DISPUTE = `query One($id: ID!) { dispute(id: $id) { disputeId status sequence revision messages { body } } }`;
 type One = {
   dispute: {
     disputeId: string;
     status: string;
-    revision: number;
+    sequence: number;
+    revision: number | null;
     messages: { body: string }[];
   } | null;
 };
@@ -33,16 +34,16 @@ describeOnAllStores('read-your-writes', (database) => {
   it('answers with the view after the change, and a query right after sees it', async () => {
     const who = await people(r);
     const opened = await openDispute(r, who);
-    expect(opened.dispute).toMatchObject({ status: 'AWAITING_SELLER', revision: 0 });
+    expect(opened.dispute).toMatchObject({ status: 'AWAITING_SELLER', sequence: 1 });
     expect(opened.readYourWrites).toEqual([
-      { disputeId: opened.dispute.disputeId, revision: 0, consistent: true },
+      { disputeId: opened.dispute.disputeId, sequence: 1, revision: null, consistent: true },
     ]);
     const id = opened.dispute.disputeId;
 
     // No wait, no retry: the read model already has it.
     expect((await ask<One>(r.url, who.buyer, DISPUTE, { id })).data?.dispute).toMatchObject({
       status: 'AWAITING_SELLER',
-      revision: 0,
+      sequence: 1,
     });
 
     const answered = await act(r.url, who.seller, 'respondToDispute', {
@@ -50,8 +51,10 @@ describeOnAllStores('read-your-writes', (database) => {
       response: 'REJECT',
       comment: 'It is as described',
     });
-    expect(answered.dispute).toMatchObject({ status: 'NEGOTIATING', revision: 1 });
-    expect(answered.readYourWrites).toEqual([{ disputeId: id, revision: 1, consistent: true }]);
+    expect(answered.dispute).toMatchObject({ status: 'NEGOTIATING', sequence: 2 });
+    expect(answered.readYourWrites).toEqual([
+      { disputeId: id, sequence: 2, revision: null, consistent: true },
+    ]);
     // The other party's view is another projection; it is there too by the time the seller reads.
     const message = await act(r.url, who.buyer, 'postMessage', {
       disputeId: id,
@@ -60,7 +63,7 @@ describeOnAllStores('read-your-writes', (database) => {
     expect(message.readYourWrites[0].consistent).toBe(true);
     expect((await ask<One>(r.url, who.buyer, DISPUTE, { id })).data?.dispute).toMatchObject({
       status: 'NEGOTIATING',
-      revision: 2,
+      sequence: 3,
       messages: [{ body: 'Please look at the photos' }],
     });
   });
@@ -80,7 +83,9 @@ describeOnAllStores('read-your-writes', (database) => {
     // A copy that replays the recorded command waits for the view to show it like the first one,
     // rather than answering from its own events with consistent: false.
     for (const copy of copies) {
-      expect(copy.readYourWrites).toEqual([{ disputeId: id, revision: 1, consistent: true }]);
+      expect(copy.readYourWrites).toEqual([
+        { disputeId: id, sequence: 2, revision: null, consistent: true },
+      ]);
       expect(copy.dispute).toEqual(copies[0].dispute);
     }
   });
@@ -97,12 +102,14 @@ describeOnAllStores('read-your-writes', (database) => {
       posted = await act(r.url, who.buyer, 'postMessage', { disputeId: id, body: 'Still waiting' });
       // Nobody runs the projections: no point waiting out the timeout.
       expect(Date.now() - started).toBeLessThan(1_500);
-      expect(posted.readYourWrites).toEqual([{ disputeId: id, revision: 1, consistent: false }]);
+      expect(posted.readYourWrites).toEqual([
+        { disputeId: id, sequence: 2, revision: null, consistent: false },
+      ]);
       // The answer is still right: the command's own view.
-      expect(posted.dispute).toMatchObject({ revision: 1, messages: [{ body: 'Still waiting' }] });
+      expect(posted.dispute).toMatchObject({ sequence: 2, messages: [{ body: 'Still waiting' }] });
       // …while queries do not show it yet.
       expect((await ask<One>(r.url, who.buyer, DISPUTE, { id })).data?.dispute).toMatchObject({
-        revision: 0,
+        sequence: 1,
         messages: [],
       });
     } finally {
@@ -110,7 +117,7 @@ describeOnAllStores('read-your-writes', (database) => {
     }
     await eventually(async () =>
       expect((await ask<One>(r.url, who.buyer, DISPUTE, { id })).data?.dispute).toMatchObject({
-        revision: 1,
+        sequence: 2,
       }),
     );
     // Once caught up, the read model's view is the very answer the command side gave.
@@ -129,17 +136,20 @@ describeOnAllStores('read-your-writes', (database) => {
     const response = await ask<Record<string, unknown>>(
       r.url,
       who.buyer,
-      `mutation Two($a: PostMessageInput!, $b: PostMessageInput!) { a: postMessage(input: $a) { revision } b: postMessage(input: $b) { revision } }`,
+      `mutation Two($a: PostMessageInput!, $b: PostMessageInput!) { a: postMessage(input: $a) { sequence revision } b: postMessage(input: $b) { sequence revision } }`,
       {
         a: { disputeId: dispute.disputeId, body: 'one' },
         b: { disputeId: dispute.disputeId, body: 'two' },
       },
     );
-    expect(response.data).toEqual({ a: { revision: 1 }, b: { revision: 2 } });
+    expect(response.data).toEqual({
+      a: { sequence: 2, revision: null },
+      b: { sequence: 3, revision: null },
+    });
     expect((response as { extensions?: unknown }).extensions).toEqual({
       readYourWrites: [
-        { disputeId: dispute.disputeId, revision: 1, consistent: true },
-        { disputeId: dispute.disputeId, revision: 2, consistent: true },
+        { disputeId: dispute.disputeId, sequence: 2, revision: null, consistent: true },
+        { disputeId: dispute.disputeId, sequence: 3, revision: null, consistent: true },
       ],
     });
   });

@@ -34,7 +34,11 @@ describeOnDatabases('timeline text', (database) => {
     const disputeId = opened.dispute.disputeId;
     await act(r.url, who.buyer, 'postMessage', { disputeId, body: HOSTILE });
 
-    for (const reader of [who.buyer, who.seller]) {
+    // Worded for each reader: the author reads "You wrote".
+    for (const [reader, author] of [
+      [who.buyer, 'You'],
+      [who.seller, 'The buyer'],
+    ] as const) {
       // Read-your-writes is bounded: the projection may still be one step behind.
       await eventually(async () => {
         const body = await ask<Timeline>(r.url, reader, TIMELINE, { id: disputeId });
@@ -42,7 +46,7 @@ describeOnDatabases('timeline text', (database) => {
         const message = body.data?.disputeTimeline.edges.find(
           (edge) => edge.node.type === 'MessagePosted',
         );
-        expect(message?.node.summary).toBe(`The buyer wrote: ${QUOTED}.`);
+        expect(message?.node.summary).toBe(`${author} wrote: ${QUOTED}.`);
       });
     }
 

@@ -367,8 +367,12 @@ export class DisputeType {
   openedAt!: string;
 
   @Field(() => Int, {
-    description: 'Stream revision this view reflects (0-based); grows with every event.',
+    description:
+      'How many entries of this dispute’s timeline the caller may see, which is the `sequence` of the last one: it grows by one with each event the caller sees and never counts what is hidden from the caller, so a greater value is a newer view.',
   })
+  sequence!: number;
+
+  /** The stream revision (0-based, hidden events counted); served to staff only (`DisputeFieldsResolver`). */
   revision!: number;
 
   @Field(() => [ProposalType], { description: 'The current proposal of each proposer.' })

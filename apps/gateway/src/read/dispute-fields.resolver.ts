@@ -1,11 +1,12 @@
 import { Inject } from '@nestjs/common';
-import { Parent, ResolveField, Resolver } from '@nestjs/graphql';
+import { Int, Parent, ResolveField, Resolver } from '@nestjs/graphql';
 import {
   type Actor,
   CurrentActor,
   CurrentRequestContext,
   type RequestContext,
 } from '@arbiter/auth';
+import { AUDIENCE_OF_ROLE } from '@arbiter/disputes';
 import { DisputeType } from '../disputes/dispute.type';
 import { TimelineEntryType } from './read.types';
 import { TimelineLoader } from './timeline.loader';
@@ -25,6 +26,17 @@ export class DisputeFieldsResolver {
     @CurrentActor() actor: Actor,
     @CurrentRequestContext() context: RequestContext,
   ): Promise<TimelineEntryType[]> {
-    return this.timelines.load(context, actor.role, dispute.disputeId);
+    return this.timelines.load(context, actor, dispute.disputeId);
+  }
+
+  @ResolveField(() => Int, {
+    nullable: true,
+    description:
+      'The stream revision this view reflects (0-based, counting every event), for staff only; null for every other role, to whom its jumps would tell that events were hidden from them.',
+    deprecationReason:
+      'Use `sequence`, which counts the events the caller sees; `revision` is null for every role but staff.',
+  })
+  revision(@Parent() dispute: DisputeType, @CurrentActor() actor: Actor): number | null {
+    return AUDIENCE_OF_ROLE[actor.role] === 'staff' ? dispute.revision : null;
   }
 }

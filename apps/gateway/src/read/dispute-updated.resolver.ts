@@ -27,11 +27,16 @@ export class DisputeUpdatedResolver {
     @CurrentActor() actor: Actor,
     @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string,
   ): Promise<AsyncIterableIterator<DisputeType>> {
-    if ((await this.queries.dispute(actor, id)) === null)
-      throw new DomainError('DISPUTE_NOT_FOUND');
+    const current = await this.queries.dispute(actor, id);
+    if (current === null) throw new DomainError('DISPUTE_NOT_FOUND');
+    // An event the caller may not see (a mediator's internal note, for a party) leaves their view's
+    // sequence where it was: sending it anyway would tell them hidden activity happened.
+    let sent = current.sequence;
     const stream = new UpdateStream(async (position) => {
       const shaped = await this.readAfterWrite.viewAt(actor, id, position);
       if (shaped === null) throw new DomainError('DISPUTE_NOT_FOUND');
+      if (shaped.sequence <= sent) return undefined;
+      sent = shaped.sequence;
       return toDisputeType(shaped);
     });
     stream.attach(await this.updates.listen(id, (position) => stream.push(position)));

@@ -143,7 +143,8 @@ export class UpdateStream<T> implements AsyncIterableIterator<T> {
   private done = false;
   private unsubscribe: (() => void) | undefined;
 
-  constructor(private readonly read: (position: bigint) => Promise<T>) {}
+  /** `read` answers what to send for a position, or undefined when nothing the subscriber sees changed. */
+  constructor(private readonly read: (position: bigint) => Promise<T | undefined>) {}
 
   attach(unsubscribe: () => void): void {
     if (this.done) unsubscribe();
@@ -156,13 +157,16 @@ export class UpdateStream<T> implements AsyncIterableIterator<T> {
   }
 
   async next(): Promise<IteratorResult<T>> {
-    while (!this.done && this.latest === null)
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    this.wake = undefined;
-    if (this.done || this.latest === null) return { done: true, value: undefined };
-    const position = this.latest;
-    this.latest = null;
-    return { done: false, value: await this.read(position) };
+    for (;;) {
+      while (!this.done && this.latest === null)
+        await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+      if (this.done || this.latest === null) return { done: true, value: undefined };
+      const position = this.latest;
+      this.latest = null;
+      const value = await this.read(position);
+      if (value !== undefined) return { done: false, value };
+    }
   }
 
   async return(): Promise<IteratorResult<T>> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Actor, RequestContext } from '@arbiter/auth';
-import { DomainError } from '@arbiter/disputes';
+import { AUDIENCE_OF_ROLE, DomainError } from '@arbiter/disputes';
 import { DisputeReader, type DisputeOutcome } from '@arbiter/disputes/application';
 import type { ViewerDispute } from '@arbiter/disputes/read-side';
 import {
@@ -98,7 +98,9 @@ export class ReadAfterWrite {
         : { view: written, consistent: false };
     noteReadYourWrites(context, {
       disputeId: outcome.disputeId,
-      revision: Number(outcome.revision),
+      sequence: answer.view.sequence,
+      // The stream revision counts hidden events: only staff may compare it with their own.
+      revision: AUDIENCE_OF_ROLE[actor.role] === 'staff' ? Number(outcome.revision) : null,
       consistent: answer.consistent,
     });
     return answer;

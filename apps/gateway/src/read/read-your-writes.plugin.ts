@@ -5,8 +5,10 @@ import type { GraphQLContext, RequestContext } from '@arbiter/auth';
 /** What a client learns about one dispute mutation of its operation. */
 export interface ReadYourWritesNote {
   disputeId: string;
-  /** The stream revision the mutation's answer reflects. */
-  revision: number;
+  /** The answer's `Dispute.sequence`: how many of the dispute's events the caller sees. */
+  sequence: number;
+  /** The stream revision the answer reflects, for staff only (null otherwise, as `Dispute.revision`). */
+  revision: number | null;
   /** False: the answer came from the command's own events; queries may not show it yet. */
   consistent: boolean;
 }
@@ -20,7 +22,7 @@ export function noteReadYourWrites(context: RequestContext, note: ReadYourWrites
 }
 
 /**
- * Puts `readYourWrites: [{ disputeId, revision, consistent }]` (one per dispute mutation, in
+ * Puts `readYourWrites: [{ disputeId, sequence, revision, consistent }]` (one per dispute mutation, in
  * execution order) into the response's `extensions`. The answer is right either way; the flag is
  * about the read side: whether a query sent now already sees the change.
  */

@@ -132,7 +132,7 @@ export class ReadResolver {
     @Args() args: TimelineArgs,
   ): Promise<TimelineConnectionType> {
     if (!(await this.queries.canView(actor, args.id))) throw missing();
-    return paging(() => timelinePage(this.db, actor.role, args.id, args));
+    return paging(() => timelinePage(this.db, actor, args.id, args));
   }
 
   @Roles('analyst', ...STAFF_ROLES)

@@ -1,4 +1,6 @@
 import { personIdForAnalysts } from '../graphql/person-ids';
+import type { ActorRole } from '@arbiter/auth';
+import type { DisputeEventType } from '@arbiter/disputes';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import {
@@ -11,12 +13,12 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import type { DisputeEventType } from '@arbiter/disputes';
 import { DisputeEventTypeEnum } from '../analytics/analytics-feed.types';
 import { DisputeReason, DisputeStatus } from '../disputes/dispute.enums';
 import { DisputeType, MoneyType, toDisputeType } from '../disputes/dispute.type';
 import type { QueriedDispute } from '@arbiter/read-models';
 import { PageArgsType, PageInfoType, TwoWayPageArgsType } from './paging.types';
+import { ActorRoleValue } from '../graphql/me.resolver';
 
 @InputType('DisputeFilter', {
   description: 'Narrows a dispute list; every field is optional and they combine with AND.',
@@ -204,14 +206,26 @@ export class MediationQueueConnectionType {
 
 @ObjectType('TimelineEntry', { description: 'One event of a dispute, as the caller may see it.' })
 export class TimelineEntryType {
-  @Field(() => Int, { description: 'The event’s revision in the dispute’s stream.' })
-  revision!: number;
+  @Field(() => Int, {
+    description:
+      'The entry’s place in the caller’s own timeline: 1 for the first entry, then consecutive over the entries the caller may see, so it skips nothing (entries only staff see are not counted for anyone else). Stable: a new event never renumbers earlier entries. `totalCount` is the sequence of the last entry.',
+  })
+  sequence!: number;
 
-  @Field({ description: 'The event type (e.g. DisputeEscalated).' })
-  type!: string;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'The event’s revision in the dispute’s stream (0-based, counting every event), for staff only; null for every other role, whose timeline leaves some events out. Compare it with `disputeAsOf(asOfRevision:)`.',
+    deprecationReason:
+      'Use `sequence` to number and order entries; `revision` is null for every role but staff.',
+  })
+  revision!: number | null;
 
-  @Field({ description: 'The role of who did it.' })
-  actorRole!: string;
+  @Field(() => DisputeEventTypeEnum, { description: 'What happened (the event type).' })
+  type!: DisputeEventType;
+
+  @Field(() => ActorRoleValue, { description: 'The role of who did it.' })
+  actorRole!: ActorRole;
 
   @Field({
     description:
@@ -225,7 +239,7 @@ export class TimelineEntryType {
 
   @Field({
     description:
-      'What happened, in plain words, on one line. Text a person wrote appears only quoted (“…”, inner quotes and backslashes escaped), cut to 200 code points, without control, bidi or invisible characters; the full text is in the dispute’s own fields (messages, description, ...).',
+      'What happened, in plain words, on one line, addressed to the caller: what the caller did reads “You …”, and a party reads its own side as “you” (“You opened a dispute…”, “The seller proposed…” to the buyer); staff read the parties in the third person, analysts read everything in the third person. Text a person wrote appears only quoted (“…”, inner quotes and backslashes escaped), cut to 200 code points, without control, bidi or invisible characters; the full text is in the dispute’s own fields (messages, description, ...).',
   })
   summary!: string;
 }

@@ -40,7 +40,11 @@ export function evolveView(
     updatedAt: event.data.at ?? view.updatedAt,
   };
   if (visible === null) return counted;
-  const next = foldCaseEvent(counted, visible, audience === 'staff');
+  const next = foldCaseEvent(
+    { ...counted, sequence: view.sequence + 1 },
+    visible,
+    audience === 'staff',
+  );
   return { ...next, refundable: refundableOf(next) };
 }
 
@@ -108,6 +112,7 @@ function opened(event: Extract<DisputeEvent, { type: 'DisputeOpened' }>): Disput
     openedAt: d.at,
     updatedAt: d.at,
     revision: 0,
+    sequence: 1,
     proposals: openingProposals(d),
     evidence: [],
     messages: [],

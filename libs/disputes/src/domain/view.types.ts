@@ -53,6 +53,12 @@ export interface DisputeView extends ExpectationFacts {
   updatedAt: Instant;
   /** Stream revision the view reflects (0-based); hidden events count too. */
   revision: number;
+  /**
+   * How many of the stream's events this audience sees (1 after the opening): the `sequence` of
+   * the last entry of its timeline. Unlike `revision` it skips hidden events, so it may be shown
+   * to an audience without telling that events were hidden from it.
+   */
+  sequence: number;
   /** The current proposal of each proposer; a new one replaces it. */
   proposals: { [P in Proposer]: Proposal | null };
   evidence: EvidenceView[];
@@ -83,7 +89,7 @@ export interface DisputeView extends ExpectationFacts {
   queuedAt: Instant | null;
 }
 
-export const VIEW_VERSION = 1;
+export const VIEW_VERSION = 2;
 
 export interface EvidenceView {
   evidenceId: string;

@@ -123,6 +123,10 @@ describe('evolveView', () => {
     expect(party).toMatchObject({ mediatorId: null, mediatorAssigned: true, internalNotes: [] });
     // The hidden note still counts: every audience's view has the stream's revision.
     expect(party?.revision).toBe(staff?.revision);
+    // But not in the sequence a party may be shown: it counts only what the audience sees.
+    expect(staff).toMatchObject({ sequence: staff!.revision + 1 });
+    expect(party).toMatchObject({ sequence: staff!.sequence - 1 });
+    expect(forAnalysts).toMatchObject({ sequence: party!.sequence });
     expect(forAnalysts).toMatchObject({ description: REDACTED, messages: [{ body: REDACTED }] });
     expect(party?.messages).toMatchObject([{ authorRole: 'buyer', body: 'Any news?' }]);
   });

@@ -28,7 +28,7 @@ export {
 } from './shared/pagination';
 export type { Page, PageArgs } from './shared/pagination';
 export { timelinePage, timelinesOf, viewFromTimeline } from './timeline/timeline.queries';
-export type { TimelineEntry } from './timeline/timeline.queries';
+export type { TimelineEntry, TimelineReader } from './timeline/timeline.queries';
 export { disputeStatistics } from './stats/stats.queries';
 export type { DisputeStatistics, Count } from './stats/stats.queries';
 export { DisputeProjectionsModule } from './dispute-projections.module';

@@ -159,7 +159,7 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     expect(platformFile.internalNotes).toEqual([]);
     for (const secret of ['med-1', 'not enough', 'different colour', 'similar cases'])
       expect(JSON.stringify(asPlatform)).not.toContain(secret);
-    const platformTimeline = await timelinePage(db, 'platform', 'd-1', { first: 100 });
+    const platformTimeline = await timelinePage(db, platform, 'd-1', { first: 100 });
     expect(platformTimeline.edges.map((e) => e.node.type)).not.toContain('InternalNoteAdded');
     expect(platformTimeline.edges.find((e) => e.node.type === 'MessagePosted')?.node.summary).toBe(
       'The buyer wrote: “[redacted]”.',
@@ -167,22 +167,30 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     for (const secret of ['med-1', 'not enough', 'different colour'])
       expect(JSON.stringify(platformTimeline)).not.toContain(secret);
 
-    const staffTimeline = await timelinePage(db, 'mediator', 'd-1', { first: 100 });
-    const partyTimeline = await timelinePage(db, 'buyer', 'd-1', { first: 100 });
+    const staffTimeline = await timelinePage(db, mediator, 'd-1', { first: 100 });
+    const partyTimeline = await timelinePage(db, buyer, 'd-1', { first: 100 });
     expect(staffTimeline.totalCount).toBe(partyTimeline.totalCount + 1);
     expect(partyTimeline.edges.map((e) => e.node.type)).not.toContain('InternalNoteAdded');
     expect(partyTimeline.edges[0].node).toMatchObject({
-      revision: 0,
+      sequence: 1,
+      revision: null,
       actorRole: 'buyer',
-      summary: expect.stringContaining('opened a dispute'),
+      summary: expect.stringContaining('You opened a dispute'),
     });
+    // Numbered over what each reader sees: the party's numbers skip the hidden note.
+    expect(partyTimeline.edges.map((e) => e.node.sequence)).toEqual(
+      partyTimeline.edges.map((_e, i) => i + 1),
+    );
+    expect(staffTimeline.edges.map((e) => [e.node.sequence, e.node.revision])).toEqual(
+      staffTimeline.edges.map((_e, i) => [i + 1, i]),
+    );
     const taken = partyTimeline.edges.find((e) => e.node.type === 'CaseTaken')?.node;
     expect(taken).toMatchObject({
       actorRole: 'mediator',
       actorId: '[redacted]',
       summary: 'A mediator took the case.',
     });
-    const analystTimeline = await timelinePage(db, 'analyst', 'd-1', { first: 100 });
+    const analystTimeline = await timelinePage(db, analyst, 'd-1', { first: 100 });
     expect(analystTimeline.edges.find((e) => e.node.type === 'MessagePosted')?.node.summary).toBe(
       'The buyer wrote: “[redacted]”.',
     );

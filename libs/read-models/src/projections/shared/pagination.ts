@@ -82,7 +82,7 @@ export function pageWindow(args: PageArgs): PageWindow {
  * secrets: a well-formed one positions the page as the list's own would, and every row still
  * passes the caller's access rules.
  */
-export type CursorPart = 'instant' | 'instantOrInfinity' | 'id' | 'revision';
+export type CursorPart = 'instant' | 'instantOrInfinity' | 'id' | 'revision' | 'sequence';
 
 const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST = Date.UTC(10000, 0, 1) - 1;
@@ -101,6 +101,8 @@ const PART_IS_VALID: Readonly<Record<CursorPart, (part: string) => boolean>> = {
   instantOrInfinity: (part) => part === 'infinity' || PART_IS_VALID.instant(part),
   id: (part) => /^[A-Za-z0-9._:-]{1,200}$/.test(part),
   revision: (part) => /^(0|[1-9][0-9]{0,14})$/.test(part),
+  // 1-based: a list numbered per reader (a timeline's `sequence`).
+  sequence: (part) => /^[1-9][0-9]{0,14}$/.test(part),
 };
 
 export function encodeCursor(key: readonly string[]): string {

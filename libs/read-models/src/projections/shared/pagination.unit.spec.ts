@@ -20,6 +20,7 @@ describe('cursors', () => {
       ]),
     ).toEqual(['infinity', ...key]);
     expect(decodeCursor(encodeCursor(['12']), ['revision'])).toEqual(['12']);
+    expect(decodeCursor(encodeCursor(['1']), ['sequence'])).toEqual(['1']);
   });
 
   // Each reached PostgreSQL and came back as an internal error before the parts were checked.
@@ -28,6 +29,9 @@ describe('cursors', () => {
     ['a revision in exponent form', b64(['1e400']), ['revision']],
     ['a negative revision', b64(['-1']), ['revision']],
     ['a hexadecimal revision', b64(['0x1']), ['revision']],
+    // Sequences start at 1: a 0 was never handed out.
+    ['a sequence of 0', b64(['0']), ['sequence']],
+    ['a negative sequence', b64(['-1']), ['sequence']],
     ['words for instants', b64(['x', 'y']), ['instant', 'id']],
     ['year 275760', b64(['+275760-09-13T00:00:00.000Z', 'c3a7']), ['instant', 'id']],
     ['30 February', b64(['2026-02-30T00:00:00.000Z', 'c3a7']), ['instant', 'id']],

@@ -142,7 +142,7 @@ describe('describeEvent: a timeline entry built from hostile text', () => {
   );
 
   it('keeps the structured words of a summary unchanged', () => {
-    const texts = eventsWithText('Item arrived broken').map(describeEvent);
+    const texts = eventsWithText('Item arrived broken').map((event) => describeEvent(event));
     expect(texts).toContain(
       'The buyer opened a dispute (damaged), asking for a full refund: “Item arrived broken”.',
     );
@@ -218,5 +218,201 @@ describe('describeEvent: amounts in their currency’s minor units (ISO 4217)', 
       },
     } as DisputeEvent;
     expect(describeEvent(marked)).toBe('The seller marked the refund of 1500 JPY as sent.');
+  });
+});
+
+describe('describeEvent: speaking to its reader', () => {
+  const theBuyer = { role: 'buyer' as const, id: 'b-1' };
+  const theSeller = { role: 'seller' as const, id: 's-1' };
+  const theMediator = { role: 'mediator' as const, id: 'm-1' };
+  const otherMediator = { role: 'mediator' as const, id: 'm-2' };
+  const anAnalyst = { role: 'analyst' as const, id: 'a-1' };
+  const event = (type: string, data: object) =>
+    ({ type, data: { ...stamp, ...data } }) as DisputeEvent;
+  const opened = eventsWithText('Broken').find((e) => e.type === 'DisputeOpened') as DisputeEvent;
+  const proposed = event('ProposalSubmitted', {
+    by: seller,
+    proposalId: 'p-2',
+    proposer: 'seller',
+    solution: { kind: 'PARTIAL_REFUND', amount: eur(3000) },
+    replaces: null,
+  });
+
+  it('says "you" to the party who acted and names the other party', () => {
+    expect(describeEvent(opened, theBuyer)).toBe(
+      'You opened a dispute (damaged), asking for a full refund: “Broken”.',
+    );
+    expect(describeEvent(opened, theSeller)).toBe(
+      'The buyer opened a dispute (damaged), asking for a full refund: “Broken”.',
+    );
+    expect(describeEvent(proposed, theBuyer)).toBe(
+      'The seller proposed a partial refund of 30.00 EUR.',
+    );
+    expect(describeEvent(proposed, theSeller)).toBe('You proposed a partial refund of 30.00 EUR.');
+  });
+
+  it('speaks of staff actions in the third person, and to the mediator who acted as "you"', () => {
+    const taken = event('CaseTaken', { by: mediator, previousMediatorId: null });
+    expect(describeEvent(taken, theBuyer)).toBe('A mediator took the case.');
+    expect(describeEvent(taken, otherMediator)).toBe('A mediator took the case.');
+    expect(describeEvent(taken, theMediator)).toBe('You took the case.');
+    // A proposal is a role's: another mediator's withdrawal is not "your proposal" to this one.
+    const withdrawn = event('ProposalWithdrawn', {
+      by: mediator,
+      proposalId: 'p-7',
+      proposer: 'mediator',
+    });
+    expect(describeEvent(withdrawn, otherMediator)).toBe(
+      "A mediator withdrew the mediator's proposal.",
+    );
+    expect(describeEvent(withdrawn, theMediator)).toBe("You withdrew the mediator's proposal.");
+    // Staff read the parties in the third person.
+    expect(describeEvent(opened, theMediator)).toMatch(/^The buyer opened a dispute/);
+    expect(describeEvent(proposed, theMediator)).toMatch(/^The seller proposed/);
+  });
+
+  it('needs the same id, not only the role: a party id in another role is not the reader', () => {
+    expect(describeEvent(opened, { role: 'seller', id: 'b-1' })).toMatch(/^The buyer opened/);
+    expect(describeEvent(opened, { role: 'buyer', id: 'b-9' })).toMatch(/^The buyer opened/);
+  });
+
+  it('keeps analysts (and readers left unnamed) in the third person', () => {
+    for (const reader of [anAnalyst, null]) {
+      expect(describeEvent(opened, reader)).toMatch(/^The buyer opened/);
+      expect(describeEvent(proposed, reader)).toMatch(/^The seller proposed/);
+    }
+  });
+
+  it('names the reader’s side as "you" where a sentence speaks of a party', () => {
+    const cases: [DisputeEvent, string, string][] = [
+      [
+        event('ProposalWithdrawn', { by: seller, proposalId: 'p-2', proposer: 'seller' }),
+        'You withdrew your proposal.',
+        'The seller withdrew their proposal.',
+      ],
+      [
+        event('ProposalAccepted', {
+          by: { id: 'system', role: 'system' },
+          proposalId: 'p-2',
+          proposer: 'seller',
+          acceptedBy: 'buyer',
+          onBehalf: true,
+        }),
+        "Your proposal was accepted on the buyer's behalf: no response in time.",
+        "The seller's proposal was accepted on your behalf: no response in time.",
+      ],
+      [
+        event('ProposalAccepted', {
+          by: buyer,
+          proposalId: 'p-3',
+          proposer: 'mediator',
+          acceptedBy: 'buyer',
+          onBehalf: false,
+        }),
+        "The buyer accepted the mediator's proposal.",
+        "You accepted the mediator's proposal.",
+      ],
+      [
+        event('DisputeEscalated', { by: seller, trigger: 'SELLER' }),
+        'The dispute was escalated to mediation at your request.',
+        'The dispute was escalated to mediation at the seller’s request.',
+      ],
+      [
+        event('DisputeEscalated', { by: buyer, trigger: 'BUYER' }),
+        'The dispute was escalated to mediation at the buyer’s request.',
+        'The dispute was escalated to mediation at your request.',
+      ],
+      [
+        event('DisputeEscalated', {
+          by: { id: 'system', role: 'system' },
+          trigger: 'SELLER_SILENCE',
+        }),
+        'The dispute was escalated to mediation because you did not respond.',
+        'The dispute was escalated to mediation because the seller did not respond.',
+      ],
+      [
+        event('EvidenceRequested', {
+          by: mediator,
+          requestId: 'r-1',
+          from: 'seller',
+          partyId: 's-1',
+          prompt: 'Photos',
+          dueAt: '2025-03-05T10:00:00.000Z',
+        }),
+        'A mediator asked you for evidence by 2025-03-05: “Photos”.',
+        'A mediator asked the seller for evidence by 2025-03-05: “Photos”.',
+      ],
+      [
+        event('DisputeDecided', {
+          by: mediator,
+          decisionId: 'x-1',
+          stage: 'APPEAL',
+          ruling: { kind: 'SELLER_FAVOUR' },
+          rationale: 'As shipped',
+          final: true,
+          appealDueAt: null,
+        }),
+        'A mediator decided the appeal: in your favour (final). “As shipped”',
+        "A mediator decided the appeal: in the seller's favour (final). “As shipped”",
+      ],
+      [
+        event('ProposalSubmitted', {
+          by: buyer,
+          proposalId: 'p-4',
+          proposer: 'buyer',
+          solution: {
+            kind: 'RETURN_AND_REFUND',
+            amount: eur(5000),
+            returnShippingPaidBy: 'seller',
+          },
+          replaces: 'p-0',
+        }),
+        'The buyer proposed a return and refund of 50.00 EUR (return shipping paid by you), replacing an earlier proposal.',
+        'You proposed a return and refund of 50.00 EUR (return shipping paid by the seller), replacing an earlier proposal.',
+      ],
+      [
+        event('ReturnDelivered', {
+          by: { id: 'system', role: 'system' },
+          receiptDueAt: '2025-03-09T10:00:00.000Z',
+        }),
+        'The carrier delivered the return; you must confirm its arrival by 2025-03-09.',
+        'The carrier delivered the return; the seller must confirm its arrival by 2025-03-09.',
+      ],
+      [
+        event('ReplacementRequested', {
+          by: buyer,
+          kind: 'REPLACEMENT',
+          shipDueAt: '2025-03-06T10:00:00.000Z',
+        }),
+        'You must ship a replacement by 2025-03-06, or the buyer is refunded in full.',
+        'The seller must ship a replacement by 2025-03-06, or you are refunded in full.',
+      ],
+      [
+        event('ReplacementShipped', {
+          by: seller,
+          carrier: 'DHL',
+          trackingNumber: 'T-1',
+          complaintDueAt: '2025-03-10T10:00:00.000Z',
+        }),
+        'You shipped the replacement with “DHL” (tracking “T-1”); the buyer may report a problem until 2025-03-10.',
+        'The seller shipped the replacement with “DHL” (tracking “T-1”); you may report a problem until 2025-03-10.',
+      ],
+      [
+        event('ProposalWithdrawn', { by: mediator, proposalId: 'p-5', proposer: 'mediator' }),
+        "A mediator withdrew the mediator's proposal.",
+        "A mediator withdrew the mediator's proposal.",
+      ],
+      [
+        event('ProposalWithdrawn', { by: seller, proposalId: 'p-6', proposer: 'buyer' }),
+        "You withdrew the buyer's proposal.",
+        'The seller withdrew your proposal.',
+      ],
+    ];
+    for (const [event, toSeller, toBuyer] of cases) {
+      expect([describeEvent(event, theSeller), describeEvent(event, theBuyer)]).toEqual([
+        toSeller,
+        toBuyer,
+      ]);
+    }
   });
 });

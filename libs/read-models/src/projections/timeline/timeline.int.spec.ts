@@ -69,14 +69,36 @@ describe.each(readTestDatabases())('timeline on %s', (_kind, openDatabase) => {
     });
     expect(await runner.waitForPosition(scenario.lastPosition, 30_000)).toBe(true);
 
-    for (const role of ['buyer', 'seller', 'mediator'] as const) {
-      const page = await timelinePage(db, role, 'd-1', { first: 100 });
-      const summaries = page.edges.map((edge) => edge.node.summary);
-      expect(summaries).toEqual([
-        `The buyer opened a dispute (not as described), asking for a full refund: ${QUOTED}.`,
-        `The seller rejected the claim: ${QUOTED}.`,
-        `The buyer wrote: ${QUOTED}.`,
-      ]);
+    const mediator: Actor = { id: 'med-1', role: 'mediator' };
+    const wording: [Actor, string[]][] = [
+      [
+        buyer,
+        [
+          `You opened a dispute (not as described), asking for a full refund: ${QUOTED}.`,
+          `The seller rejected the claim: ${QUOTED}.`,
+          `You wrote: ${QUOTED}.`,
+        ],
+      ],
+      [
+        seller,
+        [
+          `The buyer opened a dispute (not as described), asking for a full refund: ${QUOTED}.`,
+          `You rejected the claim: ${QUOTED}.`,
+          `The buyer wrote: ${QUOTED}.`,
+        ],
+      ],
+      [
+        mediator,
+        [
+          `The buyer opened a dispute (not as described), asking for a full refund: ${QUOTED}.`,
+          `The seller rejected the claim: ${QUOTED}.`,
+          `The buyer wrote: ${QUOTED}.`,
+        ],
+      ],
+    ];
+    for (const [reader, summaries] of wording) {
+      const page = await timelinePage(db, reader, 'd-1', { first: 100 });
+      expect(page.edges.map((edge) => edge.node.summary)).toEqual(summaries);
     }
 
     // Only the summary is made safe: the row keeps the event as recorded (so summaries are
@@ -142,11 +164,16 @@ describe.each(readTestDatabases())('timeline on %s', (_kind, openDatabase) => {
       .where(shippedRow);
     const upcast = await queries.dispute(platform, 'd-1');
     expect(upcast).toMatchObject({ status: 'RETURN_IN_TRANSIT', deadline: null });
-    for (const role of ['buyer', 'mediator', 'platform'] as const) {
-      const page = await timelinePage(db, role, 'd-1', { first: 100 });
+    const mediator: Actor = { id: 'med-1', role: 'mediator' };
+    for (const [reader, who] of [
+      [buyer, 'You'],
+      [mediator, 'The buyer'],
+      [platform, 'The buyer'],
+    ] as const) {
+      const page = await timelinePage(db, reader, 'd-1', { first: 100 });
       expect(page.edges.at(-1)?.node).toMatchObject({
         type: 'ReturnShipped',
-        summary: expect.stringContaining('The buyer shipped the return with “bpost”'),
+        summary: expect.stringContaining(`${who} shipped the return with “bpost”`),
       });
     }
 
@@ -154,7 +181,9 @@ describe.each(readTestDatabases())('timeline on %s', (_kind, openDatabase) => {
     await db.update(timelineEntries).set({ schemaVersion: 3 }).where(shippedRow);
     const unknown = { code: 'EVENT_SCHEMA_VERSION_UNKNOWN', storedVersion: 3, knownVersion: 2 };
     await expect(queries.dispute(platform, 'd-1')).rejects.toMatchObject(unknown);
-    await expect(timelinePage(db, 'buyer', 'd-1', { first: 100 })).rejects.toMatchObject(unknown);
-    await expect(timelinesOf(db, 'mediator', ['d-1'])).rejects.toMatchObject(unknown);
+    await expect(timelinePage(db, buyer, 'd-1', { first: 100 })).rejects.toMatchObject(unknown);
+    await expect(timelinesOf(db, { id: 'med-1', role: 'mediator' }, ['d-1'])).rejects.toMatchObject(
+      unknown,
+    );
   });
 });

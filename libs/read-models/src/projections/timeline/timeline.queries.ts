@@ -1,106 +1,141 @@
 import {
   type Audience,
   AUDIENCE_OF_ROLE,
+  type DisputeEventType,
   type DisputeView,
   MEDIATOR_ONLY_EVENT_TYPES,
   replayView,
   type Role,
   visibleEventFor,
 } from '@arbiter/disputes/read-side';
-import { and, asc, count, eq, gt, inArray, notInArray } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  count,
+  eq,
+  getTableColumns,
+  gt,
+  inArray,
+  notInArray,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import type { ReadDb } from '../../database';
 import { timelineEntries } from '../../schema';
 import { decodeCursor, type Page, type PageArgs, pageWindow, toPage } from '../shared/pagination';
-import { describeEvent } from './describe-event';
+import { describeEvent, type TimelineReader } from './describe-event';
 import { currentEventOf } from './stored-event';
 
-/** One line of a dispute's history as a role may see it. */
+export type { TimelineReader } from './describe-event';
+
+/** One line of a dispute's history as a reader may see it. */
 export interface TimelineEntry {
   disputeId: string;
-  revision: number;
-  type: string;
+  /**
+   * 1-based and consecutive over the entries this reader may see: a party's numbers skip nothing,
+   * so they cannot tell that staff-only entries exist between two of theirs.
+   */
+  sequence: number;
+  /** The stream revision, for staff only (null for everyone else: its gaps would show hidden entries). */
+  revision: number | null;
+  type: DisputeEventType;
   actorRole: Role;
   /** Staff ids read "[redacted]" for parties. */
   actorId: string;
   at: Date;
+  /** In the second person where it speaks of the reader ("You opened a dispute…"). */
   summary: string;
 }
 
 type TimelineRow = typeof timelineEntries.$inferSelect;
 
+const seesEverything = (role: Role): boolean => AUDIENCE_OF_ROLE[role] === 'staff';
+
+/** The event types a role never sees: exactly those `visibleEventFor` hides from it. */
 function hiddenTypes(role: Role): string[] {
-  return AUDIENCE_OF_ROLE[role] === 'staff' ? [] : [...MEDIATOR_ONLY_EVENT_TYPES];
+  return seesEverything(role) ? [] : [...MEDIATOR_ONLY_EVENT_TYPES];
 }
 
-function entryFor(role: Role, row: TimelineRow): TimelineEntry | null {
-  const visible = visibleEventFor(role, currentEventOf(row));
-  if (!visible) return null;
+/** The rows of the reader's timeline: hidden types are filtered in SQL, so numbering can be too. */
+function visibleRows(role: Role, disputes: SQL): SQL | undefined {
+  const hidden = hiddenTypes(role);
+  return and(disputes, hidden.length ? notInArray(timelineEntries.type, hidden) : undefined);
+}
+
+function entryFor(reader: TimelineReader, row: TimelineRow, sequence: number): TimelineEntry {
+  const visible = visibleEventFor(reader.role, currentEventOf(row));
+  // The rows were filtered by `hiddenTypes`, which hides exactly what visibleEventFor does.
+  if (!visible) throw new Error(`Timeline row ${row.disputeId}@${row.revision} is hidden`);
   return {
     disputeId: row.disputeId,
-    revision: row.revision,
-    type: row.type,
+    sequence,
+    revision: seesEverything(reader.role) ? row.revision : null,
+    type: visible.type,
     actorRole: visible.data.by.role,
     actorId: visible.data.by.id,
     at: row.at,
-    summary: describeEvent(visible),
+    summary: describeEvent(visible, reader),
   };
 }
 
-/** One dispute's timeline, oldest first, paged by revision. Access is checked by the caller. */
+/**
+ * One dispute's timeline, oldest first, paged by the reader's own sequence (a cursor carries
+ * no stream revision). Access is checked by the caller.
+ */
 export async function timelinePage(
   db: ReadDb,
-  role: Role,
+  reader: TimelineReader,
   disputeId: string,
   args: PageArgs,
 ): Promise<Page<TimelineEntry>> {
   const page = pageWindow({ first: args.first, after: args.after });
   const { size } = page;
-  const hidden = hiddenTypes(role);
-  const base = and(
-    eq(timelineEntries.disputeId, disputeId),
-    hidden.length ? notInArray(timelineEntries.type, hidden) : undefined,
-  );
+  const base = visibleRows(reader.role, eq(timelineEntries.disputeId, disputeId));
   const after =
     args.after === undefined || args.after === null
-      ? null
-      : Number(decodeCursor(args.after, ['revision'])[0]);
+      ? 0
+      : Number(decodeCursor(args.after, ['sequence'])[0]);
+  const numbered = db
+    .select({
+      ...getTableColumns(timelineEntries),
+      sequence: sql<number>`(row_number() over (order by ${timelineEntries.revision}))::integer`
+        .mapWith(Number)
+        .as('sequence'),
+    })
+    .from(timelineEntries)
+    .where(base)
+    .as('numbered');
   const rows = await db
     .select()
-    .from(timelineEntries)
-    .where(and(base, after === null ? undefined : gt(timelineEntries.revision, after)))
-    .orderBy(asc(timelineEntries.revision))
+    .from(numbered)
+    .where(gt(numbered.sequence, after))
+    .orderBy(asc(numbered.sequence))
     .limit(size + 1);
   const [{ total }] = await db.select({ total: count() }).from(timelineEntries).where(base);
   return toPage(
     rows,
     page,
     Number(total),
-    (row) => [String(row.revision)],
-    (row) => entryFor(role, row) as TimelineEntry,
+    (row) => [String(row.sequence)],
+    ({ sequence, ...row }) => entryFor(reader, row, sequence),
   );
 }
 
 /** The whole timelines of several disputes in one query (a DataLoader's batch), in the order asked. */
 export async function timelinesOf(
   db: ReadDb,
-  role: Role,
+  reader: TimelineReader,
   disputeIds: readonly string[],
 ): Promise<TimelineEntry[][]> {
-  const hidden = hiddenTypes(role);
   const rows = await db
     .select()
     .from(timelineEntries)
-    .where(
-      and(
-        inArray(timelineEntries.disputeId, [...disputeIds]),
-        hidden.length ? notInArray(timelineEntries.type, hidden) : undefined,
-      ),
-    )
+    .where(visibleRows(reader.role, inArray(timelineEntries.disputeId, [...disputeIds])))
     .orderBy(asc(timelineEntries.disputeId), asc(timelineEntries.revision));
   const byDispute = new Map<string, TimelineEntry[]>(disputeIds.map((id) => [id, []]));
   for (const row of rows) {
-    const entry = entryFor(role, row);
-    if (entry) byDispute.get(row.disputeId)?.push(entry);
+    const entries = byDispute.get(row.disputeId);
+    entries?.push(entryFor(reader, row, entries.length + 1));
   }
   return disputeIds.map((id) => byDispute.get(id) ?? []);
 }
