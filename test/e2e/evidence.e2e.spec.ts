@@ -175,6 +175,41 @@ describeOnDatabases('evidence uploads', (database) => {
     expect(after.status).toBe(201);
   });
 
+  it('refuses a request whose file part is cut short with 400, whoever sends it, and still serves', async () => {
+    // A complete request whose body ends inside the file part, without its closing boundary: the
+    // parser reports it on the file stream, possibly before anything reads that stream.
+    const boundary = 'cut-short';
+    const body = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="disputeId"\r\n\r\n${disputeId}\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n` +
+          'Content-Type: image/png\r\n\r\n',
+      ),
+      png.subarray(0, 16),
+    ]);
+    for (const token of [buyer, (await caller('analyst', 'ev-analyst')).token]) {
+      const response = await fetch(`${gateway.url}/evidence`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+        },
+        body,
+      });
+      // The cut is found while the request is read; the analyst may be refused first instead.
+      const answer = {
+        status: response.status,
+        code: ((await response.json()) as { code: string }).code,
+      };
+      expect([
+        { status: 400, code: 'BAD_REQUEST' },
+        ...(token === buyer ? [] : [{ status: 403, code: 'FORBIDDEN' }]),
+      ]).toContainEqual(answer);
+    }
+    const after = await uploadEvidence(gateway.url, { token: buyer, disputeId, content: png });
+    expect(after.status).toBe(201);
+  });
+
   it('refuses a chunked upload over the limit with 413 before reading it to the end', async () => {
     const { host } = new URL(gateway.url);
     const socket = await openSocket(gateway.url);

@@ -185,6 +185,12 @@ export class EvidenceController {
         fields[name] = value;
       });
       parser.on('file', (name, file) => {
+        // Busboy reports a part cut short ("Unexpected end of form") on the file stream itself, and
+        // may do so before anything reads it: without a listener from the start, that error would be
+        // unhandled and end the process.
+        file.on('error', (error) =>
+          fail(new BadRequestException(`The upload is malformed: ${error.message}`)),
+        );
         if (name !== 'file' || stored) {
           file.resume();
           stored ??= Promise.reject(
