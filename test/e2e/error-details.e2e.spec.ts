@@ -125,4 +125,21 @@ describe('error answers with GRAPHQL_DEBUG=true', () => {
     const parse = await graphql(gateway.url, '{ me { id ', { token });
     expect(parse.body.errors?.[0]?.extensions?.stacktrace).toEqual(expect.any(Array));
   });
+
+  it('show where an unexpected error arose, not where it was mapped', async () => {
+    const bug = jest
+      .spyOn(gateway.app.get(DisputeQueries), 'buyerDisputes')
+      .mockRejectedValue(new TypeError("Cannot read properties of undefined (reading 'id')"));
+    const response = await graphql(gateway.url, '{ myDisputes { totalCount } }', {
+      token: await tokenFor('buyer'),
+    }).finally(() => bug.mockRestore());
+    const error = response.body.errors?.[0];
+    expect(error).toMatchObject({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    const stack = error?.extensions?.stacktrace as string[];
+    expect(stack[0]).toBe("TypeError: Cannot read properties of undefined (reading 'id')");
+    expect(stack.some((line) => line.includes('error-details.e2e.spec'))).toBe(true);
+  });
 });

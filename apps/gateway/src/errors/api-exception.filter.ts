@@ -19,6 +19,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const mapped = toApiError(exception, requestContext?.actor);
       if (mapped.unexpected) this.logUnexpected(exception, mapped.code, requestContext);
       return new GraphQLError(mapped.message, {
+        // Carries the exception's stack, which GRAPHQL_DEBUG shows; the code and message stay ours.
+        originalError: exception instanceof Error ? exception : undefined,
         extensions: { ...mapped.extensions, code: mapped.code },
       });
     }
