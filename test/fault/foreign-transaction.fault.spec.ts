@@ -70,11 +70,18 @@ const quantile = (sorted: number[], q: number) =>
       healthStatuses: [],
       healthStale: 0,
     };
+    // Each writer's dispute is opened before the phase's clock starts: on a loaded machine the
+    // setup alone can take longer than a phase, which would leave nothing measured.
+    const writers = await Promise.all(
+      Array.from({ length: WRITERS }, async () => {
+        const who = await people(r);
+        const opened = await openDispute(r, who);
+        return { who, disputeId: opened.dispute.disputeId };
+      }),
+    );
     const until = Date.now() + PHASE_MS;
     const writer = async (w: number) => {
-      const who = await people(r);
-      const opened = await openDispute(r, who);
-      const disputeId = opened.dispute.disputeId;
+      const { who, disputeId } = writers[w];
       for (let n = 0; Date.now() < until; n++) {
         const body = `${name} writer ${w} message ${n}`;
         const started = performance.now();
