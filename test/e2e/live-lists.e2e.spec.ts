@@ -102,6 +102,18 @@ async function until(
   if (!done()) throw new Error('nothing arrived');
 }
 
+/** A dispute of `who` the seller rejected and the buyer escalated: in the mediation queue. */
+async function escalatedDispute(r: ReadGateway, who: Awaited<ReturnType<typeof people>>) {
+  const disputeId = (await openDispute(r, who)).dispute.disputeId;
+  await act(r.url, who.seller, 'respondToDispute', {
+    disputeId,
+    response: 'REJECT',
+    comment: 'No',
+  });
+  await act(r.url, who.buyer, 'escalateDispute', { disputeId });
+  return disputeId;
+}
+
 // The live lists over graphql-ws: each message the caller's view with a cursor; resubscribing
 // with the last cursor replays what changed meanwhile, then continues live.
 describeOnAllStores('live lists with resume', (database) => {
@@ -170,6 +182,52 @@ describeOnAllStores('live lists with resume', (database) => {
       const cursors = resumed.messages.map((m) => m.cursor);
       expect(cursors).not.toContain(cursor);
       expect(new Set(cursors).size).toBe(cursors.length);
+      expect(resumed.errors).toEqual([]);
+    } finally {
+      await resumed.close();
+    }
+  });
+
+  it('a resumed list sends one message for a dispute that changed several times while away', async () => {
+    const who = await people(r);
+    const list = follow(r.gateway.wsUrl, who.seller, 'sellerDisputesUpdated');
+    let id = '';
+    try {
+      await until(
+        () => id !== '' && list.of(id).length > 0,
+        async () => (id = (await openDispute(r, who)).dispute.disputeId),
+      );
+    } finally {
+      await list.close();
+    }
+    // Four changes to one dispute while disconnected.
+    await act(r.url, who.seller, 'respondToDispute', {
+      disputeId: id,
+      response: 'REJECT',
+      comment: 'No',
+    });
+    await act(r.url, who.buyer, 'postMessage', { disputeId: id, body: 'Why?' });
+    await act(r.url, who.seller, 'postMessage', { disputeId: id, body: 'Worn' });
+    const latest = await act(r.url, who.buyer, 'postMessage', { disputeId: id, body: 'It is not' });
+
+    const resumed = follow(r.gateway.wsUrl, who.seller, 'sellerDisputesUpdated', {
+      after: list.lastCursor(),
+    });
+    try {
+      await until(() => resumed.of(id).length > 0);
+      // A later change to another dispute: the list is in the log's order, so a second message
+      // for the first dispute would have come before this one.
+      const marker = (await openDispute(r, who)).dispute.disputeId;
+      await until(() => resumed.of(marker).length > 0);
+      expect(resumed.of(id).map((m) => m.dispute?.sequence)).toEqual([latest.dispute.sequence]);
+      // Live, a change makes one message, never the same view twice.
+      const posted = await act(r.url, who.seller, 'postMessage', { disputeId: id, body: 'Live' });
+      const after = (await openDispute(r, who)).dispute.disputeId;
+      await until(() => resumed.of(after).length > 0);
+      expect(resumed.of(id).map((m) => m.dispute?.sequence)).toEqual([
+        latest.dispute.sequence,
+        posted.dispute.sequence,
+      ]);
       expect(resumed.errors).toEqual([]);
     } finally {
       await resumed.close();
@@ -256,6 +314,14 @@ describeOnAllStores('live lists with resume', (database) => {
       await until(() => queue.of(id).at(-1)?.inQueue === false);
       expect(queue.of(id).at(-1)?.case?.dispute.mediatorId).toBe(who.mediator.id);
       expect(queue.of(quiet)).toEqual([]);
+
+      // Once told it left, the queue hears nothing more of the taken case (a note, a message)
+      // while it stays out: the next escalation arrives with nothing about it before.
+      await act(r.url, who.mediator, 'addInternalNote', { disputeId: id, note: 'Checking' });
+      await act(r.url, who.buyer, 'postMessage', { disputeId: id, body: 'Any news?' });
+      const marker = await escalatedDispute(r, who);
+      await until(() => queue.of(marker).some((m) => m.inQueue));
+      expect(queue.of(id).map((m) => m.inQueue)).toEqual([true, false]);
       expect(queue.errors).toEqual([]);
     } finally {
       await queue.close();

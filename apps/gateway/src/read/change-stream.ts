@@ -17,13 +17,29 @@ export interface ChangeEnd {
 export type ChangeItem<T> =
   { change: Change<T>; end?: undefined } | { change?: undefined; end: ChangeEnd };
 
-export interface ChangeStreamOptions {
+/** What a message told its subscriber of a dispute, to send nothing it already has. */
+export interface Told {
+  /** The view's `sequence`: it grows with each event the subscriber may see, so greater is newer. */
+  sequence: number;
+  /** False for a message saying the dispute is not (or no longer) in the list. */
+  listed: boolean;
+}
+
+export interface ChangeStreamOptions<T> {
   /** The store position the stream starts after (the client's `after`, or the head when none). */
   after: bigint;
   /** Most disputes waiting to be sent; the reading pauses while this many wait. */
   capacity: number;
   /** How long a full stream waits for its consumer before it is cut off (SUBSCRIBER_TOO_SLOW). */
   stallMs: number;
+  /**
+   * What a message tells (its view's sequence, whether in the list), remembered per dispute so
+   * that a view the subscriber already has, or a second "not in the list", is not sent again.
+   * Without it every read view is sent.
+   */
+  told?: (value: T) => Told;
+  /** Most disputes remembered (least recently sent forgotten first; default 10 × capacity). */
+  remembered?: number;
 }
 
 /** Told when the stream cuts its subscriber off for being too slow, and when it ends at all. */
@@ -47,10 +63,19 @@ export interface ChangeStreamHooks {
  * `capacity` disputes wait the reading pauses (a far-behind client catches up at its own pace);
  * a consumer that takes nothing for `stallMs` is cut off with a final item naming its resume
  * cursor, as is one whose store subscription or view read fails.
+ *
+ * A view is read at the latest state, which may be past the change that queued it: a resumed
+ * subscriber whose dispute changed four times would otherwise get the same (latest) view twice,
+ * once for the first change and once for the rest. So the stream remembers what it told of each
+ * dispute (`told`) and skips a view no newer than that, and a second "not in the list" in a row.
+ * A skipped change was delivered by the newer view already sent, so every cursor stays a safe
+ * resume point. The memory is bounded: a forgotten dispute costs at worst one repeated message.
  */
 export class ChangeStream<T> implements AsyncIterableIterator<ChangeItem<T>> {
   /** Dispute id → position of its latest unsent change, oldest first. */
   private readonly pending = new Map<string, bigint>();
+  /** Dispute id → what it was last sent of it, least recently sent first. */
+  private readonly sent = new Map<string, Told>();
   private lastSent: string;
   private end: Omit<ChangeEnd, 'resumeAfter'> | undefined;
   private endSent = false;
@@ -65,7 +90,7 @@ export class ChangeStream<T> implements AsyncIterableIterator<ChangeItem<T>> {
     private readonly concerns: (event: RecordedEvent) => string | null | Promise<string | null>,
     /** The caller's view of the dispute once the read side passed `position`; null to skip it. */
     private readonly read: (disputeId: string, position: bigint) => Promise<T | null>,
-    private readonly options: ChangeStreamOptions,
+    private readonly options: ChangeStreamOptions<T>,
     private readonly hooks?: ChangeStreamHooks,
   ) {
     this.lastSent = encodeEventCursor(options.after);
@@ -110,7 +135,7 @@ export class ChangeStream<T> implements AsyncIterableIterator<ChangeItem<T>> {
         continue;
       }
       if (this.finished) return { done: true, value: undefined };
-      if (value === null) continue;
+      if (value === null || !this.isNews(disputeId, value)) continue;
       this.lastSent = encodeEventCursor(position);
       return { done: false, value: { change: { cursor: this.lastSent, value } } };
     }
@@ -131,6 +156,21 @@ export class ChangeStream<T> implements AsyncIterableIterator<ChangeItem<T>> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /** Whether `value` tells the subscriber anything it was not sent yet; if so, remembers it. */
+  private isNews(disputeId: string, value: T): boolean {
+    if (!this.options.told) return true;
+    const told = this.options.told(value);
+    const before = this.sent.get(disputeId);
+    if (before && (told.sequence <= before.sequence || (!told.listed && !before.listed)))
+      return false;
+    this.sent.delete(disputeId);
+    this.sent.set(disputeId, told);
+    if (this.sent.size > (this.options.remembered ?? 10 * this.options.capacity)) {
+      this.sent.delete(this.sent.keys().next().value as string);
+    }
+    return true;
   }
 
   private stop(code: ChangeEnd['code'], message: string): void {

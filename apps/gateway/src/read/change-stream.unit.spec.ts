@@ -86,6 +86,125 @@ describe('ChangeStream', () => {
     expect(decodeEventCursor(item.change!.cursor)).toBe(shown);
   });
 
+  describe('sends nothing the subscriber already has', () => {
+    interface View {
+      id: string;
+      sequence: number;
+      listed: boolean;
+    }
+    const told = (view: View) => ({ sequence: view.sequence, listed: view.listed });
+    let read: bigint[];
+    beforeEach(() => {
+      read = [];
+    });
+
+    /** A remembering stream whose reads are noted in `read`, and what it sends, as `id:sequence:in|out`. */
+    function remembering(
+      view: (disputeId: string, position: bigint) => Promise<View | null>,
+      options: { remembered?: number; source?: Subscription } = {},
+    ) {
+      const s = new ChangeStream(
+        options.source ?? store.subscribeToAll({ after: 0n }),
+        disputeOf,
+        async (disputeId, position) => {
+          read.push(position);
+          return view(disputeId, position);
+        },
+        { after: 0n, capacity: 100, stallMs: 1_000, told, remembered: options.remembered },
+      ).start();
+      const got: string[] = [];
+      const collecting = (async () => {
+        for (let next = await s.next(); !next.done; next = await s.next()) {
+          const v = next.value.change?.value as View;
+          got.push(`${v.id}:${v.sequence}:${v.listed ? 'in' : 'out'}`);
+        }
+      })();
+      return {
+        got,
+        async stop() {
+          await s.return();
+          await collecting;
+        },
+      };
+    }
+
+    /** Appends a change and waits until the stream read it (so no two changes merge). */
+    async function changeAndRead(id: string): Promise<bigint> {
+      const position = await append(store, id);
+      while (!read.includes(position)) await new Promise((resolve) => setTimeout(resolve, 2));
+      return position;
+    }
+
+    it('one message for a dispute whose view already showed its later changes', async () => {
+      for (let i = 0; i < 4; i++) await append(store, 'a');
+      // The first read starts at the first change and sees all four, while the stream queues the
+      // other three: they bring nothing newer and are not sent.
+      const inner = store.subscribeToAll({ after: 0n });
+      let reading!: () => void;
+      const started = new Promise<void>((resolve) => (reading = resolve));
+      const source: Subscription = {
+        close: () => inner.close(),
+        async *[Symbol.asyncIterator]() {
+          let n = 0;
+          for await (const event of inner) {
+            yield event;
+            if (++n === 1) await started;
+          }
+        },
+      };
+      const s = remembering(
+        async (id) => {
+          reading();
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return { id, sequence: (await store.readStream(`dispute-${id}`)).length, listed: true };
+        },
+        { source },
+      );
+      await changeAndRead('b');
+      while (!s.got.includes('b:1:in')) await new Promise((resolve) => setTimeout(resolve, 2));
+      await s.stop();
+      expect(s.got).toEqual(['a:4:in', 'b:1:in']);
+    });
+
+    it('a dispute that left the list is told once, then again only when it is back', async () => {
+      const listed = new Map<string, boolean>();
+      const s = remembering(async (id, position) => ({
+        id,
+        sequence: Number(position),
+        listed: listed.get(id) ?? true,
+      }));
+      for (const [id, inList] of [
+        ['q', true],
+        ['q', false], // taken
+        ['q', false], // a note on the taken case: nothing new for this list
+        ['q', false],
+        ['q', true], // back
+        ['r', true],
+      ] as const) {
+        listed.set(id, inList);
+        await changeAndRead(id);
+      }
+      await s.stop();
+      expect(s.got).toEqual(['q:1:in', 'q:2:out', 'q:5:in', 'r:6:in']);
+    });
+
+    it('never sends an older view after a newer one, and forgets the least recently sent first', async () => {
+      const views: View[] = [
+        { id: 'a', sequence: 2, listed: true },
+        { id: 'a', sequence: 1, listed: true }, // a lagging read: older than what was sent
+        { id: 'b', sequence: 1, listed: true },
+        { id: 'c', sequence: 1, listed: true }, // with room for two, 'a' is forgotten here
+        { id: 'a', sequence: 2, listed: true }, // so sent again: a repeat, never a gap
+        { id: 'c', sequence: 1, listed: true },
+        { id: 'd', sequence: 1, listed: true },
+      ];
+      const s = remembering(async () => views.shift() ?? null, { remembered: 2 });
+      for (const id of ['a', 'a', 'b', 'c', 'a', 'c', 'd']) await changeAndRead(id);
+      await s.stop();
+      expect(s.got).toEqual(['a:2:in', 'b:1:in', 'c:1:in', 'a:2:in', 'd:1:in']);
+    });
+  });
+
   it('cuts off a subscriber that takes nothing while full, naming the last cursor it was sent', async () => {
     for (const id of ['a', 'b', 'c', 'd']) await append(store, id);
     const hooks = { overflowed: jest.fn(), ended: jest.fn() };

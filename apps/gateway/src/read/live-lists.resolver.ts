@@ -22,7 +22,7 @@ import {
 } from '@arbiter/event-store';
 import { DisputeQueries, ProjectionRunner, projectionsReadBy } from '@arbiter/read-models';
 import { toDisputeType } from '../disputes/dispute.type';
-import { ChangeStream, type Change, type ChangeItem } from './change-stream';
+import { ChangeStream, type Change, type ChangeItem, type Told } from './change-stream';
 import { DisputeParties, type Parties } from './dispute-parties';
 import { LiveListStats } from './live-list-stats';
 import {
@@ -44,9 +44,11 @@ export interface LiveListLimits {
   capacity: number;
   /** How long a subscriber may take nothing while that many wait before it is cut off. */
   stallMs: number;
+  /** Most disputes whose last message one subscriber's list remembers (to send none twice). */
+  remembered?: number;
 }
 
-const DEFAULT_LIMITS: LiveListLimits = { capacity: 500, stallMs: 10_000 };
+const DEFAULT_LIMITS: LiveListLimits = { capacity: 500, stallMs: 10_000, remembered: 5_000 };
 
 const ENDING =
   'A subscriber that falls too far behind, or a failing event log, gets one final error — `extensions.code` SUBSCRIBER_TOO_SLOW or EVENT_FEED_INTERRUPTED, `extensions.resumeAfter` the cursor to resubscribe with — and the operation completes.';
@@ -126,7 +128,7 @@ export class LiveListsResolver {
 
   @Roles(...STAFF_ROLES)
   @Subscription(() => MediationQueueChangeType, {
-    description: `The mediation queue as \`mediationQueue(filter)\` shows it: each case that enters it, changes in it or leaves it (\`inQueue: false\`: taken, with \`unassigned: true\`; decided; closed — drop it). Every change of a case that was ever queued is reported; cases never escalated are not. ${ENDING}`,
+    description: `The mediation queue as \`mediationQueue(filter)\` shows it: each case that enters it, changes in it or leaves it (\`inQueue: false\`: taken, with \`unassigned: true\`; decided; closed — drop it). A case that left is reported once; after that only if it re-enters. Cases never escalated are not reported. ${ENDING}`,
     resolve: resolving(asQueueChange),
   })
   async mediationQueueUpdated(
@@ -135,12 +137,19 @@ export class LiveListsResolver {
   ): Promise<AsyncIterableIterator<ChangeItem<Omit<MediationQueueChangeType, 'cursor'>>>> {
     const filter = args.filter ?? {};
     const projections = projectionsReadBy(actor.role);
-    return this.open(args.after, DISPUTE_STREAMS, disputeOf, async (disputeId, position) => {
-      await this.runner.waitForPosition(position, this.readAfterWrite.timeoutMs, projections);
-      const found = await this.queries.queueCase(actor, filter, disputeId);
-      if (!found || !(found.inQueue || found.everQueued)) return null;
-      return { disputeId, inQueue: found.inQueue, case: toMediationCase(found.node) };
-    });
+    return this.open(
+      args.after,
+      DISPUTE_STREAMS,
+      disputeOf,
+      async (disputeId, position) => {
+        await this.runner.waitForPosition(position, this.readAfterWrite.timeoutMs, projections);
+        const found = await this.queries.queueCase(actor, filter, disputeId);
+        if (!found || !(found.inQueue || found.everQueued)) return null;
+        return { disputeId, inQueue: found.inQueue, case: toMediationCase(found.node) };
+      },
+      // A case that left is told so once, then again only when it re-enters.
+      (change) => ({ sequence: change.case.dispute.sequence, listed: change.inQueue }),
+    );
   }
 
   @Subscription(() => DisputeChangeType, {
@@ -159,6 +168,7 @@ export class LiveListsResolver {
       { streamPrefixes: [streamId] },
       (event) => (event.streamId === streamId && visibleTo(actor, event) ? args.id : null),
       (disputeId, position) => this.viewAt(actor, disputeId, position),
+      toldOfView,
     );
   }
 
@@ -176,6 +186,7 @@ export class LiveListsResolver {
         return parties && isTheirs(parties) ? disputeOf(event) : null;
       },
       (disputeId, position) => this.viewAt(actor, disputeId, position),
+      toldOfView,
     );
   }
 
@@ -190,6 +201,7 @@ export class LiveListsResolver {
     filter: EventFilter,
     concerns: (event: RecordedEvent) => string | null | Promise<string | null>,
     read: (disputeId: string, position: bigint) => Promise<T | null>,
+    told: (value: T) => Told,
   ): Promise<ChangeStream<T>> {
     const start = await paging(() => this.positionOf(after));
     const source = this.store.subscribeToAll({ after: start, filter });
@@ -197,7 +209,7 @@ export class LiveListsResolver {
       source,
       concerns,
       read,
-      { after: start, ...this.limits },
+      { after: start, ...this.limits, told },
       { overflowed: () => this.stats.overflowed(), ended: () => this.stats.remove(stream) },
     );
     this.stats.add(stream);
@@ -221,6 +233,12 @@ const disputeOf = (event: RecordedEvent): string | null => {
   const disputeId = (event.data as { disputeId?: unknown }).disputeId;
   return typeof disputeId === 'string' ? disputeId : null;
 };
+
+/** A party's or one dispute's message: always in the list; newer only with a greater sequence. */
+const toldOfView = (dispute: DisputeChangeType['dispute']): Told => ({
+  sequence: dispute.sequence,
+  listed: true,
+});
 
 /** Whether the caller's view may change with the event: never a mediator-only one for non-staff. */
 const visibleTo = (actor: Actor, event: RecordedEvent): boolean =>
