@@ -262,7 +262,7 @@ describeOnDatabases('evidence uploads', (database) => {
     const before = await storedFiles(gateway.evidenceDir);
     const refused = {
       status: 403,
-      body: { statusCode: 403, code: 'FORBIDDEN', message: 'Not allowed, or no such dispute' },
+      body: { statusCode: 403, code: 'FORBIDDEN', message: 'Not allowed, or no such dispute or order' },
     };
     for (const [role, id] of [
       ['buyer', 'stranger-buyer'],
@@ -462,7 +462,7 @@ describeOnDatabases('evidence: which file, which dispute, which state, how much'
     const stranger = await caller('buyer', d.id('stranger'));
     expect((await upload(stranger, cancelled.disputeId, late)).body).toMatchObject({
       code: 'FORBIDDEN',
-      message: 'Not allowed, or no such dispute',
+      message: 'Not allowed, or no such dispute or order',
     });
 
     const resolved = await dispute();

@@ -41,7 +41,7 @@ const KEY_REUSED: ApiError = {
 
 const CONCEALED: ApiError = {
   code: 'FORBIDDEN',
-  message: 'Not allowed, or no such dispute',
+  message: 'Not allowed, or no such dispute or order',
   httpStatus: HttpStatus.FORBIDDEN,
 };
 

@@ -185,7 +185,7 @@ describe('toFormattedGraphQLError (graphql-ws, where Apollo formatError does not
       originalError: new DomainError('NOT_A_PARTY', 'You are not the buyer of o-1'),
     });
     expect(toFormattedGraphQLError(error, buyer).formatted).toEqual({
-      message: 'Not allowed, or no such dispute',
+      message: 'Not allowed, or no such dispute or order',
       extensions: { code: 'FORBIDDEN' },
     });
   });

@@ -18,7 +18,7 @@ export class DisputeUpdatedResolver {
 
   @Subscription(() => DisputeType, {
     description:
-      'The dispute as the caller may see it, after each change (one answer per burst of changes); authorized like dispute(id): FORBIDDEN when missing or not the caller’s.',
+      'The dispute as the caller may see it, after each change (one answer per burst of changes); authorized like dispute(id): FORBIDDEN when not the caller’s, or missing (staff get DISPUTE_NOT_FOUND).',
     resolve: (value: DisputeType) => value,
     deprecationReason:
       'Use disputeChanged(id, after:): the same view in `dispute`, with a `cursor` to resume from after a disconnect.',

@@ -153,7 +153,7 @@ export class LiveListsResolver {
   }
 
   @Subscription(() => DisputeChangeType, {
-    description: `One dispute as \`dispute(id)\` shows it, after each change; authorized like \`dispute(id)\`: FORBIDDEN when missing or not the caller’s. ${ENDING}`,
+    description: `One dispute as \`dispute(id)\` shows it, after each change; authorized like \`dispute(id)\`: FORBIDDEN when not the caller’s, or missing (staff get DISPUTE_NOT_FOUND). ${ENDING}`,
     resolve: resolving(asDisputeChange),
   })
   async disputeChanged(

@@ -112,7 +112,7 @@ export class ReadResolver {
 
   @Query(() => DisputeType, {
     description:
-      'One dispute as the caller may see it; FORBIDDEN when missing or not the caller’s to see.',
+      'One dispute as the caller may see it; FORBIDDEN when not the caller’s to see, or missing (staff get DISPUTE_NOT_FOUND for a missing one).',
   })
   async dispute(
     @CurrentActor() actor: Actor,

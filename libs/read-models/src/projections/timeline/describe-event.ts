@@ -73,7 +73,7 @@ export function describeEvent(event: DisputeEvent, reader: TimelineReader | null
     case 'InternalNoteAdded':
       return `${who} added an internal note: ${quoteText(event.data.note)}.`;
     case 'DisputeDecided':
-      return `${who} decided${event.data.stage === 'APPEAL' ? ' the appeal' : ''}: ${ruling(w, event.data.ruling)}${event.data.final ? ' (final)' : `, open to appeal until ${day(event.data.appealDueAt)}`}. ${quoteText(event.data.rationale)}`;
+      return `${who} decided${event.data.stage === 'APPEAL' ? ' the appeal' : ''}: ${ruling(w, event.data.ruling)}${event.data.final ? ' (final)' : `, open to appeal until ${day(event.data.appealDueAt)}`}. ${quoteText(event.data.rationale)}.`;
     case 'DecisionAccepted':
       return `${who} accepted the decision.`;
     case 'DecisionAppealed':

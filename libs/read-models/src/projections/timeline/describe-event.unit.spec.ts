@@ -150,7 +150,7 @@ describe('describeEvent: a timeline entry built from hostile text', () => {
       'The buyer shipped the return with “Item arrived broken” (tracking “Item arrived broken”).',
     );
     expect(texts).toContain(
-      "A mediator decided: in the seller's favour, open to appeal until 2025-03-08. “Item arrived broken”",
+      "A mediator decided: in the seller's favour, open to appeal until 2025-03-08. “Item arrived broken”.",
     );
   });
 
@@ -352,8 +352,8 @@ describe('describeEvent: speaking to its reader', () => {
           final: true,
           appealDueAt: null,
         }),
-        'A mediator decided the appeal: in your favour (final). “As shipped”',
-        "A mediator decided the appeal: in the seller's favour (final). “As shipped”",
+        'A mediator decided the appeal: in your favour (final). “As shipped”.',
+        "A mediator decided the appeal: in the seller's favour (final). “As shipped”.",
       ],
       [
         event('ProposalSubmitted', {
