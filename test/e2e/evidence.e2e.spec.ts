@@ -262,7 +262,11 @@ describeOnDatabases('evidence uploads', (database) => {
     const before = await storedFiles(gateway.evidenceDir);
     const refused = {
       status: 403,
-      body: { statusCode: 403, code: 'FORBIDDEN', message: 'Not allowed, or no such dispute or order' },
+      body: {
+        statusCode: 403,
+        code: 'FORBIDDEN',
+        message: 'Not allowed, or no such dispute or order',
+      },
     };
     for (const [role, id] of [
       ['buyer', 'stranger-buyer'],
