@@ -1,6 +1,13 @@
 import {
+  type Actor,
+  AUDIENCE_OF_ROLE,
   type Audience,
+  decide,
   type Dispute,
+  type DisputeCommand,
+  DomainError,
+  type DomainErrorCode,
+  type ExpectedActionKind,
   type DisputeEvent,
   type DisputePolicy,
   type DisputeState,
@@ -14,9 +21,32 @@ import {
   pendingDeadlinesOf,
   replayView,
   resolutionAsClosed,
-  ROLES,
   viewerActions,
 } from '../src/domain';
+import {
+  analyst,
+  buyer,
+  mediator,
+  mediator2,
+  platform,
+  seller,
+  senior,
+  senior2,
+  system,
+} from './fixtures';
+
+/** Everyone who may view the fixtures' dispute: its parties, two of each kind of staff, others. */
+const VIEWERS: readonly Actor[] = [
+  buyer,
+  seller,
+  mediator,
+  mediator2,
+  senior,
+  senior2,
+  platform,
+  analyst,
+  system,
+];
 
 const AUDIENCES: readonly Audience[] = ['staff', 'party', 'platform', 'analyst'];
 
@@ -42,35 +72,95 @@ export function expectViewAgrees(
     // The deadline process manager arms what the staff view lists: the decider's deadlines.
     if (audience === 'staff')
       expect(pendingDeadlinesOf(view, policy)).toEqual(pendingDeadlines(state, policy));
-    for (const role of ROLES) {
-      const told = viewerActions(state, role, policy);
-      expect(nextActionsInView(view, role, policy)).toEqual(told);
-      expect(nextActionInView(view, role, policy)).toEqual(told[0] ?? null);
+    for (const viewer of VIEWERS) {
+      // Staff are told from the staff's view, the only one that says who holds the case.
+      if (AUDIENCE_OF_ROLE[viewer.role] === 'staff' && audience !== 'staff') continue;
+      const told = viewerActions(state, viewer, policy);
+      expect(nextActionsInView(view, viewer, policy)).toEqual(told);
+      expect(nextActionInView(view, viewer, policy)).toEqual(told[0] ?? null);
     }
   }
 }
 
 /**
- * What every role is told is next in `state` agrees with what the decider expects: nothing only
- * once the dispute is over; otherwise every expected action, each once, with `yours` exactly
- * where the viewer takes that part, and the viewer's own first and led by `nextActionFor`.
+ * What every viewer is told is next in `state` agrees with what the decider expects: nothing
+ * only once the dispute is over; otherwise every expected action, each once, with `yours`
+ * exactly where the viewer takes that part, and the viewer's own first. A mediator's action is
+ * `yours` exactly when the decider, asked by that viewer, does not refuse it for who they are
+ * or for the case's state (`refusedAsNotYours`): so no viewer is ever told to do what they
+ * would be refused, and none who may is told it is someone else's.
  */
 export function expectEveryoneToldWhatNext(state: DisputeState, policy: DisputePolicy): void {
   const expected = expectedActions(state, policy);
   const over = state.status === 'NONE' || state.status === 'CLOSED' || state.status === 'CANCELLED';
-  for (const role of ROLES) {
-    const told = viewerActions(state, role, policy);
+  for (const viewer of VIEWERS) {
+    const told = viewerActions(state, viewer, policy);
     expect(told.length === 0).toBe(over);
     const asExpected = told.map(asExpectedAction);
     expect(asExpected).toHaveLength(expected.length);
     expect(asExpected).toEqual(expect.arrayContaining(expected));
-    expect(told.map((a) => a.yours)).toEqual(told.map((a) => actsAs(role, a.actor)));
+    const shouldBeYours = told.map(({ actor, action }) => {
+      const attempt = MEDIATORS_ATTEMPT[action];
+      if (!attempt) return actsAs(viewer.role, actor);
+      const refusal = refusalOf(attempt(viewer), state, policy);
+      return refusal === null || !NOT_YOURS.includes(refusal);
+    });
+    expect(told.map((a) => `${a.action}: ${a.yours}`)).toEqual(
+      told.map((a, i) => `${a.action}: ${shouldBeYours[i]}`),
+    );
     // A deadline always says what it does; without one nothing happens by itself.
     expect(told.map((a) => a.dueAt === null)).toEqual(told.map((a) => a.ifMissed === null));
     const mine = told.filter((a) => a.yours);
     expect(told.slice(0, mine.length)).toEqual(mine);
-    // The one a viewer is told first is their own next action, when they have one.
-    expect(nextActionFor(state, role, policy)).toEqual(mine[0] ? asExpectedAction(mine[0]) : null);
+    // A viewer's own actions are among their role's (`nextActionFor`, by role, leads them).
+    const roles = expected.filter((a) => actsAs(viewer.role, a.role));
+    expect(roles).toEqual(expect.arrayContaining(mine.map(asExpectedAction)));
+    expect(nextActionFor(state, viewer.role, policy)).toEqual(roles[0] ?? null);
+  }
+}
+
+/** The refusals that say an action is not the viewer's to do now (whatever its content). */
+const NOT_YOURS: readonly DomainErrorCode[] = [
+  'FORBIDDEN_FOR_ROLE',
+  'NOT_A_PARTY',
+  'NOT_ASSIGNED_MEDIATOR',
+  'CASE_ALREADY_ASSIGNED',
+  'APPEAL_NEEDS_ANOTHER_SENIOR',
+  'EVIDENCE_REQUEST_PENDING',
+  'DISPUTE_NOT_IN_MEDIATION',
+  'DISPUTE_NOT_IN_APPEAL',
+];
+
+const ruling = {
+  decisionId: 'probe-decision',
+  ruling: { kind: 'SELLER_FAVOUR' },
+  rationale: 'probe',
+} as const;
+const PROBE_AT = '2100-01-01T00:00:00.000Z';
+
+/** The command by which `viewer` would do a mediator's expected action. */
+const MEDIATORS_ATTEMPT: Partial<Record<ExpectedActionKind, (viewer: Actor) => DisputeCommand>> = {
+  TAKE_CASE: (actor) => ({ type: 'TakeCase', data: {}, metadata: { actor, now: PROBE_AT } }),
+  TAKE_APPEAL: (actor) => ({ type: 'TakeCase', data: {}, metadata: { actor, now: PROBE_AT } }),
+  DECIDE: (actor) => ({ type: 'DecideDispute', data: ruling, metadata: { actor, now: PROBE_AT } }),
+  DECIDE_APPEAL: (actor) => ({
+    type: 'DecideAppeal',
+    data: ruling,
+    metadata: { actor, now: PROBE_AT },
+  }),
+};
+
+function refusalOf(
+  command: DisputeCommand,
+  state: DisputeState,
+  policy: DisputePolicy,
+): DomainErrorCode | null {
+  try {
+    decide(command, state, policy);
+    return null;
+  } catch (error) {
+    if (error instanceof DomainError) return error.code;
+    throw error;
   }
 }
 
