@@ -220,7 +220,10 @@ export function expectedActionsOf(
   return EXPECTED[state.status](state, due, policy);
 }
 
-/** The first thing `role` is expected to do, or null when nothing is expected of it. */
+/**
+ * The first thing expected of `role`, or null when nothing is: by role alone, so a mediator's
+ * DECIDE is listed for every mediator; `viewerActions` says whether it is one viewer's.
+ */
 export function nextActionFor(
   state: DisputeState,
   role: Role,
