@@ -8,6 +8,7 @@ import {
   DomainError,
   type DomainErrorCode,
   type ExpectedActionKind,
+  fromEpochMs,
   type DisputeEvent,
   type DisputePolicy,
   type DisputeState,
@@ -21,6 +22,7 @@ import {
   pendingDeadlinesOf,
   replayView,
   resolutionAsClosed,
+  toEpochMs,
   viewerActions,
 } from '../src/domain';
 import {
@@ -85,10 +87,11 @@ export function expectViewAgrees(
 /**
  * What every viewer is told is next in `state` agrees with what the decider expects: nothing
  * only once the dispute is over; otherwise every expected action, each once, with `yours`
- * exactly where the viewer takes that part, and the viewer's own first. A mediator's action is
- * `yours` exactly when the decider, asked by that viewer, does not refuse it for who they are
- * or for the case's state (`refusedAsNotYours`): so no viewer is ever told to do what they
- * would be refused, and none who may is told it is someone else's.
+ * exactly where the viewer takes that part, and the viewer's own first. Each action is tried
+ * on the decider as that viewer (`ATTEMPT`): a mediator's is `yours` exactly when the decider
+ * does not refuse it for who they are or for the case's state (`NOT_YOURS`), so no mediator is
+ * told to do what they would be refused nor told that what they may do is someone else's; any
+ * other is `yours` by role, and then never refused for those reasons either.
  */
 export function expectEveryoneToldWhatNext(state: DisputeState, policy: DisputePolicy): void {
   const expected = expectedActions(state, policy);
@@ -99,11 +102,15 @@ export function expectEveryoneToldWhatNext(state: DisputeState, policy: DisputeP
     const asExpected = told.map(asExpectedAction);
     expect(asExpected).toHaveLength(expected.length);
     expect(asExpected).toEqual(expect.arrayContaining(expected));
-    const shouldBeYours = told.map(({ actor, action }) => {
-      const attempt = MEDIATORS_ATTEMPT[action];
-      if (!attempt) return actsAs(viewer.role, actor);
-      const refusal = refusalOf(attempt(viewer), state, policy);
-      return refusal === null || !NOT_YOURS.includes(refusal);
+    const shouldBeYours = told.map((a) => {
+      const attempt = ATTEMPT[a.action];
+      const refusal = attempt && refusalOf(attempt(viewer, a, state as Dispute), state, policy);
+      const refused = typeof refusal === 'string' && NOT_YOURS.includes(refusal);
+      // A mediator's action: yours exactly when the decider would let you. Anyone else's (each
+      // party's or the platform's own): by role, and then never refused for who you are.
+      return MEDIATORS_PART.includes(a.action)
+        ? !refused
+        : actsAs(viewer.role, a.actor) && !refused;
     });
     expect(told.map((a) => `${a.action}: ${a.yours}`)).toEqual(
       told.map((a, i) => `${a.action}: ${shouldBeYours[i]}`),
@@ -136,18 +143,71 @@ const ruling = {
   ruling: { kind: 'SELLER_FAVOUR' },
   rationale: 'probe',
 } as const;
-const PROBE_AT = '2100-01-01T00:00:00.000Z';
 
-/** The command by which `viewer` would do a mediator's expected action. */
-const MEDIATORS_ATTEMPT: Partial<Record<ExpectedActionKind, (viewer: Actor) => DisputeCommand>> = {
-  TAKE_CASE: (actor) => ({ type: 'TakeCase', data: {}, metadata: { actor, now: PROBE_AT } }),
-  TAKE_APPEAL: (actor) => ({ type: 'TakeCase', data: {}, metadata: { actor, now: PROBE_AT } }),
-  DECIDE: (actor) => ({ type: 'DecideDispute', data: ruling, metadata: { actor, now: PROBE_AT } }),
-  DECIDE_APPEAL: (actor) => ({
-    type: 'DecideAppeal',
-    data: ruling,
-    metadata: { actor, now: PROBE_AT },
-  }),
+const MEDIATORS_PART: readonly ExpectedActionKind[] = [
+  'TAKE_CASE',
+  'TAKE_APPEAL',
+  'DECIDE',
+  'DECIDE_APPEAL',
+];
+
+type Attempt = (viewer: Actor, told: NextActionView, state: Dispute) => DisputeCommand;
+
+/** `viewer` attempting `type` with `data`, just before the action's deadline if it has one. */
+const attempt =
+  <T extends DisputeCommand['type']>(
+    type: T,
+    data: (told: NextActionView, state: Dispute) => Extract<DisputeCommand, { type: T }>['data'],
+  ): Attempt =>
+  (actor, told, state) =>
+    ({
+      type,
+      data: data(told, state),
+      metadata: {
+        actor,
+        now: told.dueAt === null ? PROBE_AT : fromEpochMs(toEpochMs(told.dueAt) - 1),
+      },
+    }) as DisputeCommand;
+
+const PROBE_AT = '2100-01-01T00:00:00.000Z';
+const shipment = { carrier: 'probe', trackingNumber: 'PROBE-1' };
+
+/**
+ * The command by which a viewer would do an expected action (NEGOTIATE and ANSWER_PROPOSAL have
+ * many; they are told by role alone).
+ */
+const ATTEMPT: Partial<Record<ExpectedActionKind, Attempt>> = {
+  TAKE_CASE: attempt('TakeCase', () => ({})),
+  TAKE_APPEAL: attempt('TakeCase', () => ({})),
+  DECIDE: attempt('DecideDispute', () => ruling),
+  DECIDE_APPEAL: attempt('DecideAppeal', () => ruling),
+  RESPOND_TO_DISPUTE: attempt('RespondToDispute', () => ({ response: 'REJECT', comment: 'probe' })),
+  ANSWER_EVIDENCE_REQUEST: attempt('AddEvidence', (told, state) => ({
+    evidenceId: 'probe-evidence',
+    kind: 'TEXT',
+    content: { text: 'probe' },
+    description: 'probe',
+    answersRequestId:
+      state.evidenceRequests.find(
+        (r) => r.status === 'OPEN' && r.from === told.actor && r.dueAt === told.dueAt,
+      )?.requestId ?? null,
+  })),
+  ACCEPT_OR_APPEAL_DECISION: attempt('AcceptDecision', (_told, state) => ({
+    decisionId: state.decision?.decisionId ?? 'none',
+  })),
+  PROVIDE_RETURN_ADDRESS: attempt('ProvideReturnAddress', () => ({
+    address: { name: 'Shop', lines: ['1 Main St'], postalCode: '1000', country: 'BE' },
+  })),
+  SHIP_RETURN: attempt('ShipReturn', () => shipment),
+  RECORD_RETURN_DELIVERY: attempt('RecordReturnDelivery', () => ({})),
+  CONFIRM_RETURN_RECEIVED: attempt('ConfirmReturnReceived', () => ({})),
+  SHIP_REPLACEMENT: attempt('ShipReplacement', () => shipment),
+  CONFIRM_REPLACEMENT_RECEIVED: attempt('ConfirmReplacementReceived', () => ({})),
+  REPORT_REPLACEMENT_PROBLEM: attempt('ReportReplacementProblem', () => ({ statement: 'probe' })),
+  CONFIRM_REFUND_PAYOUT: attempt('ConfirmRefundPayout', (_told, state) => ({
+    payoutReference: 'probe',
+    amount: state.refundDue ?? { amountMinor: 0, currency: 'EUR' },
+  })),
 };
 
 function refusalOf(
