@@ -1,5 +1,5 @@
 import type { Caller, NextAction } from './disputes-helpers';
-import { caller, eur } from './disputes-helpers';
+import { caller, eur, mutate } from './disputes-helpers';
 import {
   act,
   ask,
@@ -25,18 +25,33 @@ interface Seen {
   nextActions: NextAction[];
 }
 
-type Viewer = 'buyer' | 'seller' | 'mediator' | 'senior' | 'platform' | 'analyst';
-const VIEWERS: readonly Viewer[] = ['buyer', 'seller', 'mediator', 'senior', 'platform', 'analyst'];
+type Viewer =
+  'buyer' | 'seller' | 'mediator' | 'mediator2' | 'senior' | 'senior2' | 'platform' | 'analyst';
+const VIEWERS: readonly Viewer[] = [
+  'buyer',
+  'seller',
+  'mediator',
+  'mediator2',
+  'senior',
+  'senior2',
+  'platform',
+  'analyst',
+];
 
 // One "what next, by when" for every viewer, over HTTP from the read models: the same dispute
 // queried by each role through its life, each told their own turn or whom they wait for.
 describeOnAllStores('next action for every viewer', (database) => {
   let r: ReadGateway;
-  let who: Awaited<ReturnType<typeof people>> & { senior: Caller };
+  let who: Awaited<ReturnType<typeof people>> & Record<'mediator2' | 'senior' | 'senior2', Caller>;
 
   beforeAll(async () => {
     r = await startReadGateway(database);
-    who = { ...(await people(r)), senior: await caller('senior_mediator', r.id('senior')) };
+    who = {
+      ...(await people(r)),
+      mediator2: await caller('mediator', r.id('mediator2')),
+      senior: await caller('senior_mediator', r.id('senior')),
+      senior2: await caller('senior_mediator', r.id('senior2')),
+    };
   });
   afterAll(() => r?.close());
 
@@ -125,20 +140,20 @@ describeOnAllStores('next action for every viewer', (database) => {
     expect(negotiating.seller.nextActions.map((a) => a.actor)).toEqual(['seller', 'buyer']);
 
     // In mediation: the parties wait for a mediator, with no deadline; any mediator, a senior
-    // one included, may take the case.
+    // one included, may take the case. Once taken, only its holder decides it.
     const escalated = await act(r.url, who.buyer, 'escalateDispute', { disputeId });
     await expectEveryone(
       disputeId,
       escalated.dispute.sequence,
       { actor: 'mediator', action: 'TAKE_CASE', dueAt: null, ifMissed: null },
-      ['mediator', 'senior'],
+      ['mediator', 'mediator2', 'senior', 'senior2'],
     );
     const taken = await act(r.url, who.mediator, 'takeCase', { disputeId });
     await expectEveryone(
       disputeId,
       taken.dispute.sequence,
       { actor: 'mediator', action: 'DECIDE', dueAt: null, ifMissed: null },
-      ['mediator', 'senior'],
+      ['mediator'],
     );
 
     // Decided: each party accepts or appeals until the window ends; one who accepted waits
@@ -245,5 +260,92 @@ describeOnAllStores('next action for every viewer', (database) => {
     expect(closed.dispute.status).toBe('CLOSED');
     const over = await expectEveryone(disputeId, closed.dispute.sequence, null, []);
     for (const viewer of VIEWERS) expect(over[viewer].nextActions).toEqual([]);
+  });
+
+  it('only the mediator holding a case is told to decide it, and not while a party owes evidence; an appeal is every other senior’s to take, then its holder’s', async () => {
+    const opened = await openDispute(r, who, 'DAMAGED');
+    const { disputeId } = opened.dispute;
+    await act(r.url, who.seller, 'respondToDispute', {
+      disputeId,
+      response: 'REJECT',
+      comment: 'It was fine when it left',
+    });
+    await act(r.url, who.buyer, 'escalateDispute', { disputeId });
+    const taken = await act(r.url, who.mediator, 'takeCase', { disputeId });
+    const deciding = { actor: 'mediator', action: 'DECIDE', dueAt: null, ifMissed: null };
+    // The command's own answer tells the holder it is theirs.
+    expect(taken.dispute.nextAction).toEqual({ ...deciding, yours: true });
+    await expectEveryone(disputeId, taken.dispute.sequence, deciding, ['mediator']);
+    // What the second mediator is told agrees with what the decider answers them.
+    const ruling = { kind: 'PARTIAL_REFUND', amount: eur(4_000) };
+    const byOther = await mutate(r.url, who.mediator2, 'decideDispute', {
+      disputeId,
+      ruling,
+      rationale: 'Not mine to decide',
+    });
+    expect(byOther.code).toBe('NOT_ASSIGNED_MEDIATOR');
+
+    // An open evidence request: the decider refuses a decision, so nobody is told to decide;
+    // everyone waits for the seller's answer until its deadline, the seller's own turn.
+    const requested = await act(r.url, who.mediator, 'requestEvidence', {
+      disputeId,
+      from: 'seller',
+      prompt: 'The packing photos, please',
+    });
+    const request = requested.dispute.evidenceRequests[0];
+    const answer = {
+      actor: 'seller',
+      action: 'ANSWER_EVIDENCE_REQUEST',
+      dueAt: request?.dueAt ?? null,
+      ifMissed: 'EVIDENCE_REQUEST_LAPSES',
+    };
+    expect(answer.dueAt).toEqual(expect.any(String));
+    expect(requested.dispute.nextActions).toEqual([{ ...answer, yours: false }]);
+    const waiting = await expectEveryone(disputeId, requested.dispute.sequence, answer, ['seller']);
+    for (const viewer of VIEWERS) expect(waiting[viewer].nextActions).toHaveLength(1);
+    const tooEarly = await mutate(r.url, who.mediator, 'decideDispute', {
+      disputeId,
+      ruling,
+      rationale: 'Before the answer',
+    });
+    expect(tooEarly.code).toBe('EVIDENCE_REQUEST_PENDING');
+
+    // Answered: the holder decides again.
+    const answered = await act(r.url, who.seller, 'addEvidence', {
+      disputeId,
+      kind: 'TEXT',
+      text: 'Packed in bubble wrap',
+      description: 'Packing',
+      answersRequestId: request?.requestId,
+    });
+    await expectEveryone(disputeId, answered.dispute.sequence, deciding, ['mediator']);
+
+    // Appealed: every senior mediator may take the appeal; then only its holder decides it.
+    const decided = await act(r.url, who.mediator, 'decideDispute', {
+      disputeId,
+      ruling,
+      rationale: 'Half the damage is the courier’s',
+    });
+    const appealed = await act(r.url, who.buyer, 'appealDecision', {
+      disputeId,
+      decisionId: decided.dispute.decision?.decisionId,
+      newInformation: 'The courier confirmed the damage',
+    });
+    const takeAppeal = {
+      actor: 'senior_mediator',
+      action: 'TAKE_APPEAL',
+      dueAt: null,
+      ifMissed: null,
+    };
+    await expectEveryone(disputeId, appealed.dispute.sequence, takeAppeal, ['senior', 'senior2']);
+    const appealTaken = await act(r.url, who.senior, 'takeCase', { disputeId });
+    const decideAppeal = { ...takeAppeal, action: 'DECIDE_APPEAL' };
+    await expectEveryone(disputeId, appealTaken.dispute.sequence, decideAppeal, ['senior']);
+    const bySenior2 = await mutate(r.url, who.senior2, 'decideAppeal', {
+      disputeId,
+      ruling,
+      rationale: 'Not mine either',
+    });
+    expect(bySenior2.code).toBe('NOT_ASSIGNED_MEDIATOR');
   });
 });

@@ -32,6 +32,7 @@ export const otherSeller: Actor = { id: 'seller-2', role: 'seller' };
 export const mediator: Actor = { id: 'med-1', role: 'mediator' };
 export const mediator2: Actor = { id: 'med-2', role: 'mediator' };
 export const senior: Actor = { id: 'senior-1', role: 'senior_mediator' };
+export const senior2: Actor = { id: 'senior-2', role: 'senior_mediator' };
 export const platform: Actor = { id: 'platform', role: 'platform' };
 export const system: Actor = { id: 'scheduler', role: 'system' };
 export const analyst: Actor = { id: 'analyst-1', role: 'analyst' };

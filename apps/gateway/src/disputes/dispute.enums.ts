@@ -187,12 +187,15 @@ export const ExpectedAction = domainEnum(
     RESPOND_TO_DISPUTE: 'Accept, reject or counter the buyer’s claim.',
     NEGOTIATE: 'Propose, add evidence, message, or escalate.',
     ANSWER_PROPOSAL: 'Accept the other side’s (or the mediator’s) proposal, or counter it.',
-    TAKE_CASE: 'Take the escalated case.',
+    TAKE_CASE: 'Take the escalated case (any mediator or senior mediator, while nobody holds it).',
     ANSWER_EVIDENCE_REQUEST: 'Add the evidence the mediator asked for.',
-    DECIDE: 'Decide the case.',
+    DECIDE:
+      'Decide the case (the mediator holding it). Not expected while an evidence request is open: a decision is refused then (EVIDENCE_REQUEST_PENDING), and the case waits for the party’s ANSWER_EVIDENCE_REQUEST or its deadline; the mediator may still message, add notes, propose or ask for more.',
     ACCEPT_OR_APPEAL_DECISION: 'Accept the decision or appeal it.',
-    TAKE_APPEAL: 'Take the appeal.',
-    DECIDE_APPEAL: 'Decide the appeal.',
+    TAKE_APPEAL:
+      'Take the appeal (any senior mediator but the one whose decision is appealed, while nobody holds it).',
+    DECIDE_APPEAL:
+      'Decide the appeal (the senior mediator holding it). Like DECIDE, not expected while an evidence request is open.',
     PROVIDE_RETURN_ADDRESS: 'Give the return address.',
     SHIP_RETURN: 'Ship the return and give its tracking.',
     RECORD_RETURN_DELIVERY:

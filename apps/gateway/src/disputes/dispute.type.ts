@@ -449,7 +449,7 @@ export class DisputeType {
   @Field(() => NextActionType, {
     nullable: true,
     description:
-      'What next, by when: the caller’s own next action when they have one (`yours: true`), else the one they wait for (`yours: false`; e.g. the buyer of a new dispute sees the seller’s RESPOND_TO_DISPUTE with its `dueAt` and `ifMissed`). When several may act at once (both parties while NEGOTIATING or DECIDED; a party asked for evidence while a mediator decides), it is the caller’s own if any, else the first of `nextActions`, which lists them all. Null only when nothing is expected of anyone (CLOSED, CANCELLED). Every role gets it, analysts included.',
+      'What next, by when: the caller’s own next action when they have one (`yours: true`), else the one they wait for (`yours: false`; e.g. the buyer of a new dispute sees the seller’s RESPOND_TO_DISPUTE with its `dueAt` and `ifMissed`). When several may act at once (both parties while NEGOTIATING or DECIDED; both parties answering a mediator’s proposal), it is the caller’s own if any, else the first of `nextActions`, which lists them all. Null only when nothing is expected of anyone (CLOSED, CANCELLED). Every role gets it, analysts included.',
   })
   nextAction!: NextActionType | null;
 

@@ -14,7 +14,7 @@ import { DeadlineConsequence, ExpectedAction, ExpectedActor } from './dispute.en
 export class NextActionType {
   @Field(() => ExpectedActor, {
     description:
-      'Who is expected to act (a senior mediator may act for a mediator, and then reads `yours: true`).',
+      'Who is expected to act, by role. A mediator’s action is one person’s: see `yours` for whether it is the caller’s.',
   })
   actor!: keyof typeof ExpectedActor;
 
@@ -23,7 +23,7 @@ export class NextActionType {
 
   @Field(() => Boolean, {
     description:
-      'Whether the caller is the one expected to act (their turn); false when the caller waits for `actor`.',
+      'Whether the caller may do it now (their turn); false when the caller waits for `actor`. For staff it follows who holds the case: TAKE_CASE is every mediator’s and senior mediator’s while nobody holds it, TAKE_APPEAL every senior mediator’s but the one whose decision is appealed; DECIDE and DECIDE_APPEAL only the holder’s, so another mediator (a senior mediator too) reads `yours: false` — a senior mediator who wants to decide takes the case over first.',
   })
   yours!: boolean;
 

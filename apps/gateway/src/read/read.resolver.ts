@@ -175,7 +175,7 @@ export class ReadResolver {
     return {
       revision: result.revision,
       state: JSON.stringify(result.state),
-      dispute: result.view && toDisputeType(forViewer(result.view, actor.role, this.audit.policy)),
+      dispute: result.view && toDisputeType(forViewer(result.view, actor, this.audit.policy)),
       events: result.events.map((e) => ({
         revision: Number(e.revision),
         // A dispute's stream holds dispute events only: the replay above reads them as such.

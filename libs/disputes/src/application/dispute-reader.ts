@@ -31,7 +31,7 @@ export class DisputeReader {
     if (state.status === 'NONE' || !canViewDispute(viewer, state)) return null;
     const events = history.slice(0, state.revision + 1) as DisputeEvent[];
     const view = replayView(events, AUDIENCE_OF_ROLE[viewer.role]);
-    return view && forViewer(view, viewer.role, this.streams.policy);
+    return view && forViewer(view, viewer, this.streams.policy);
   }
 
   async view(viewer: Actor, disputeId: string): Promise<ViewerDispute | null> {

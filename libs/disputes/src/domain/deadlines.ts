@@ -67,7 +67,17 @@ export interface ExpectationFacts {
   readonly mediatorAssigned: boolean;
 }
 
-const factsOf = (state: Dispute): ExpectationFacts => ({
+/**
+ * Who holds the case and who made the decision under appeal: what makes a mediator's action one
+ * viewer's rather than another's. The decider's state has them, and so does the staff's view;
+ * other audiences' views do not, and their viewers never act for a mediator.
+ */
+export interface CaseHolders {
+  readonly mediatorId: string | null;
+  readonly decidedBy: string | null;
+}
+
+const factsOf = (state: Dispute): ExpectationFacts & CaseHolders => ({
   ...state,
   mediatorAssigned: state.mediatorId !== null,
 });
@@ -129,7 +139,11 @@ export interface NextActionView {
   action: ExpectedActionKind;
   dueAt: Instant | null;
   ifMissed: DeadlineConsequence | null;
-  /** Whether it is the viewer's to do (a senior mediator takes a mediator's part too). */
+  /**
+   * Whether the viewer may do it now: a party's or the platform's by role; a case nobody holds
+   * is every mediator's to take (a senior's too), an appeal every senior's but the one whose
+   * decision is appealed; deciding is only the holder's.
+   */
   yours: boolean;
 }
 
@@ -151,19 +165,11 @@ const EXPECTED: Readonly<
       ...due,
     })),
   IN_MEDIATION: (state, _due, policy) => [
-    {
-      role: 'mediator',
-      action: state.mediatorAssigned ? 'DECIDE' : 'TAKE_CASE',
-      ...NO_DEADLINE,
-    },
+    ...mediatorsPart(state, 'mediator', 'TAKE_CASE', 'DECIDE'),
     ...partiesToAnswer(state, policy),
   ],
   IN_APPEAL: (state, _due, policy) => [
-    {
-      role: 'senior_mediator',
-      action: state.mediatorAssigned ? 'DECIDE_APPEAL' : 'TAKE_APPEAL',
-      ...NO_DEADLINE,
-    },
+    ...mediatorsPart(state, 'senior_mediator', 'TAKE_APPEAL', 'DECIDE_APPEAL'),
     // Only evidence requests: nothing is accepted in an appeal, so a mediator's proposal left
     // from the mediation is no longer the parties' to answer.
     ...partiesToAnswer(state, policy, { proposals: false }),
@@ -214,7 +220,10 @@ export function expectedActionsOf(
   return EXPECTED[state.status](state, due, policy);
 }
 
-/** The first thing `role` is expected to do, or null when nothing is expected of it. */
+/**
+ * The first thing expected of `role`, or null when nothing is: by role alone, so a mediator's
+ * DECIDE is listed for every mediator; `viewerActions` says whether it is one viewer's.
+ */
 export function nextActionFor(
   state: DisputeState,
   role: Role,
@@ -234,24 +243,24 @@ export function nextActionOf(
 }
 
 /**
- * Everything expected of anyone in `state`, as a viewer of `role` is told it: the viewer's own
- * actions first (`yours`), then what the others must do, so a viewer with nothing to do still
- * sees whom they wait for and until when. Empty only once nothing is expected of anyone (closed,
+ * Everything expected of anyone in `state`, as `viewer` is told it: the viewer's own actions
+ * first (`yours`), then what the others must do, so a viewer with nothing to do still sees whom
+ * they wait for and until when. Empty only once nothing is expected of anyone (closed,
  * cancelled). Every role gets it, analysts too: the facts it rests on (status, deadlines, open
  * evidence requests, who accepted) are in every audience's view.
  */
 export function viewerActions(
   state: DisputeState,
-  role: Role,
+  viewer: Actor,
   policy: DisputePolicy,
 ): NextActionView[] {
-  return state.status === 'NONE' ? [] : viewerActionsOf(factsOf(state), role, policy);
+  return state.status === 'NONE' ? [] : viewerActionsOf(factsOf(state), viewer, policy);
 }
 
 /** `viewerActions` from the facts alone (a view's). */
 export function viewerActionsOf(
-  state: ExpectationFacts,
-  role: Role,
+  state: ExpectationFacts & CaseHolders,
+  viewer: Actor,
   policy: DisputePolicy,
 ): NextActionView[] {
   const told = expectedActionsOf(state, policy).map(
@@ -260,10 +269,37 @@ export function viewerActionsOf(
       action,
       dueAt,
       ifMissed,
-      yours: actsAs(role, actor),
+      yours: actsAs(viewer.role, actor) && mayTakePart(state, viewer, action),
     }),
   );
   return [...told.filter((a) => a.yours), ...told.filter((a) => !a.yours)];
+}
+
+/**
+ * Beyond the role, what the decider asks of a mediator (decide.mediation.ts): only the holder
+ * decides (NOT_ASSIGNED_MEDIATOR), and an appeal goes to another senior than the one whose
+ * decision is appealed (APPEAL_NEEDS_ANOTHER_SENIOR).
+ */
+function mayTakePart(state: CaseHolders, viewer: Actor, action: ExpectedActionKind): boolean {
+  if (action === 'DECIDE' || action === 'DECIDE_APPEAL') return viewer.id === state.mediatorId;
+  if (action === 'TAKE_APPEAL') return viewer.id !== state.decidedBy;
+  return true;
+}
+
+/**
+ * The mediators' part: taking the case while nobody holds it, then deciding it; but while an
+ * evidence request is open the decider refuses a decision (EVIDENCE_REQUEST_PENDING), so then
+ * nothing is expected of the holder: the case waits for the party's answer or its deadline.
+ */
+function mediatorsPart(
+  state: ExpectationFacts,
+  role: 'mediator' | 'senior_mediator',
+  take: ExpectedActionKind,
+  decide: ExpectedActionKind,
+): ExpectedAction[] {
+  if (!state.mediatorAssigned) return [{ role, action: take, ...NO_DEADLINE }];
+  const waiting = state.evidenceRequests.some((r) => r.status === 'OPEN');
+  return waiting ? [] : [{ role, action: decide, ...NO_DEADLINE }];
 }
 
 function otherPartyProposes(state: ExpectationFacts, role: 'buyer' | 'seller'): boolean {

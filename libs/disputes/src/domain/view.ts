@@ -4,9 +4,14 @@ import type { DisputeEvent } from './dispute.events';
 import type { Money } from './money';
 import type { DisputePolicy } from './policy';
 import { foldCaseEvent } from './view.case';
-import { type DisputeView, type NextActionView, VIEW_VERSION } from './view.types';
+import {
+  type DecisionView,
+  type DisputeView,
+  type NextActionView,
+  VIEW_VERSION,
+} from './view.types';
 import { type Audience, visibleEventFor } from './visibility';
-import type { Role } from './vocabulary';
+import type { Actor, Role } from './vocabulary';
 
 export * from './view.types';
 
@@ -67,32 +72,38 @@ export interface ViewerDispute extends DisputeView {
   nextActions: NextActionView[];
 }
 
-/** `view` for a viewer of `role` (staff roles share a view but not their next action). */
-export function forViewer(view: DisputeView, role: Role, policy: DisputePolicy): ViewerDispute {
-  const nextActions = nextActionsInView(view, role, policy);
+/**
+ * `view` for `viewer`, who must be of the audience it was folded for: staff share a view but not
+ * their next action (only the mediator holding the case decides it, and only the staff's view
+ * says who that is).
+ */
+export function forViewer(view: DisputeView, viewer: Actor, policy: DisputePolicy): ViewerDispute {
+  const nextActions = nextActionsInView(view, viewer, policy);
   return { ...view, nextAction: nextActions[0] ?? null, nextActions };
 }
 
 /**
- * What `role` is expected to do next, by when, from the view alone; when it is someone else's
+ * What `viewer` is expected to do next, by when, from the view alone; when it is someone else's
  * turn, what that one must do ("waiting for the seller until …"). Null only once nothing is
  * expected of anyone.
  */
 export function nextActionInView(
   view: DisputeView,
-  role: Role,
+  viewer: Actor,
   policy: DisputePolicy,
 ): NextActionView | null {
-  return nextActionsInView(view, role, policy)[0] ?? null;
+  return nextActionsInView(view, viewer, policy)[0] ?? null;
 }
 
-/** Everything expected of anyone, `role`'s own first (`viewerActionsOf`), from the view alone. */
+/** Everything expected of anyone, `viewer`'s own first (`viewerActionsOf`), from the view alone. */
 export function nextActionsInView(
   view: DisputeView,
-  role: Role,
+  viewer: Actor,
   policy: DisputePolicy,
 ): NextActionView[] {
-  return viewerActionsOf(view, role, policy);
+  // The decision under appeal names its decider in the staff's view (others never act on it).
+  const decidedBy = view.status === 'IN_APPEAL' ? (view.decision as DecisionView).by.id : null;
+  return viewerActionsOf({ ...view, decidedBy }, viewer, policy);
 }
 
 function opened(event: Extract<DisputeEvent, { type: 'DisputeOpened' }>): DisputeView {

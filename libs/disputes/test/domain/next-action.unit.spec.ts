@@ -1,4 +1,5 @@
 import {
+  type Actor,
   type Audience,
   DEFAULT_POLICY,
   definePolicy,
@@ -12,6 +13,7 @@ import {
   viewerActions,
 } from '../../src/domain';
 import {
+  appealed,
   appealTaken,
   buyer,
   cmd,
@@ -19,10 +21,14 @@ import {
   day,
   decided,
   escalated,
+  mediator,
+  mediator2,
   opened,
   platform,
   refundPending,
   returnShipped,
+  senior,
+  seller,
   type Story,
   taken,
 } from '../../test-support/fixtures';
@@ -43,11 +49,24 @@ const AUDIENCE: Readonly<Record<Role, Audience>> = {
   system: 'staff',
 };
 
-/** The dispute as `role` gets it from its own audience's view. */
-function seenBy(story: Story, role: Role, policy: DisputePolicy = P) {
-  const view = replayView(story.events, AUDIENCE[role]);
+/** One viewer per role: the fixtures' mediator and senior are the ones who take cases. */
+const VIEWER: Readonly<Record<Role, Actor>> = {
+  buyer,
+  seller,
+  mediator,
+  senior_mediator: senior,
+  platform,
+  analyst: { id: 'analyst-1', role: 'analyst' },
+  system: { id: 'scheduler', role: 'system' },
+};
+const senior2: Actor = { id: 'senior-2', role: 'senior_mediator' };
+
+/** The dispute as `who` gets it from its own audience's view. */
+function seenBy(story: Story, who: Role | Actor, policy: DisputePolicy = P) {
+  const viewer = typeof who === 'string' ? VIEWER[who] : who;
+  const view = replayView(story.events, AUDIENCE[viewer.role]);
   if (view === null) throw new Error('no view');
-  return forViewer(view, role, policy);
+  return forViewer(view, viewer, policy);
 }
 
 describe('next action for every viewer', () => {
@@ -115,7 +134,18 @@ describe('next action for every viewer', () => {
     expect(seenBy(taken(), 'seller').nextAction).toMatchObject({ action: 'DECIDE', yours: false });
   });
 
-  it('in mediation: a party asked for evidence is told so first, by its deadline; the other waits for the mediator', () => {
+  it('in mediation: only the mediator holding the case decides it; other mediators and seniors see it is not theirs', () => {
+    const deciding = { actor: 'mediator', action: 'DECIDE', dueAt: null, ifMissed: null };
+    expect(seenBy(taken(), mediator).nextAction).toEqual({ ...deciding, yours: true });
+    expect(seenBy(taken(), mediator2).nextAction).toEqual({ ...deciding, yours: false });
+    expect(seenBy(taken(), senior).nextAction).toEqual({ ...deciding, yours: false });
+    // A senior who took the case over holds it, and then decides it.
+    const takenOver = taken().then(cmd('TakeCase', senior, day(10.5), {}));
+    expect(seenBy(takenOver, senior).nextAction).toEqual({ ...deciding, yours: true });
+    expect(seenBy(takenOver, mediator).nextAction).toEqual({ ...deciding, yours: false });
+  });
+
+  it('in mediation: while a party is asked for evidence nobody expects a decision (the decider refuses it); everyone waits for the answer', () => {
     const asked = taken().then(
       cmd('RequestEvidence', { id: 'med-1', role: 'mediator' }, day(10.5), {
         requestId: 'r-1',
@@ -130,10 +160,23 @@ describe('next action for every viewer', () => {
       ifMissed: 'EVIDENCE_REQUEST_LAPSES',
       yours: true,
     });
-    expect(seenBy(asked, 'seller').nextActions.map((a) => [a.actor, a.action])).toEqual([
-      ['mediator', 'DECIDE'],
-      ['buyer', 'ANSWER_EVIDENCE_REQUEST'],
-    ]);
+    const answer = ['buyer', 'ANSWER_EVIDENCE_REQUEST', false];
+    for (const who of ['seller', mediator, mediator2, senior] as const) {
+      expect(seenBy(asked, who).nextActions.map((a) => [a.actor, a.action, a.yours])).toEqual([
+        answer,
+      ]);
+    }
+    // Once answered, the holder decides again.
+    const answered = asked.then(
+      cmd('AddEvidence', buyer, day(11), {
+        evidenceId: 'e-1',
+        kind: 'TEXT',
+        content: { text: 'label' },
+        description: 'the label',
+        answersRequestId: 'r-1',
+      }),
+    );
+    expect(seenBy(answered, mediator).nextAction).toMatchObject({ action: 'DECIDE', yours: true });
   });
 
   it('decided: a party that accepted waits for the other until the appeal window ends', () => {
@@ -158,6 +201,35 @@ describe('next action for every viewer', () => {
       actor: 'senior_mediator',
       yours: true,
     });
+    // Another senior sees the holder's decision is not theirs.
+    expect(seenBy(appealTaken(), senior2).nextAction).toMatchObject({
+      action: 'DECIDE_APPEAL',
+      yours: false,
+    });
+  });
+
+  it('in appeal: every senior may take it but the one whose decision is appealed; mediators wait', () => {
+    const taking = { actor: 'senior_mediator', action: 'TAKE_APPEAL', dueAt: null, ifMissed: null };
+    expect(seenBy(appealed(), senior).nextAction).toEqual({ ...taking, yours: true });
+    expect(seenBy(appealed(), senior2).nextAction).toEqual({ ...taking, yours: true });
+    expect(seenBy(appealed(), mediator).nextAction).toEqual({ ...taking, yours: false });
+    const seniorDecided = taken(P, senior)
+      .then(
+        cmd('DecideDispute', senior, day(11), {
+          decisionId: 'dec-1',
+          ruling: { kind: 'FULL_REFUND' },
+          rationale: 'Photos show damage',
+        }),
+      )
+      .then(
+        cmd('AppealDecision', seller, day(12), {
+          appealId: 'appeal-1',
+          decisionId: 'dec-1',
+          newInformation: 'Courier report attached',
+        }),
+      );
+    expect(seenBy(seniorDecided, senior).nextAction).toEqual({ ...taking, yours: false });
+    expect(seenBy(seniorDecided, senior2).nextAction).toEqual({ ...taking, yours: true });
   });
 
   it('a return in transit: the buyer waits for the seller; the platform is told its own part first', () => {
@@ -191,9 +263,9 @@ describe('next action for every viewer', () => {
     for (const role of ROLES) {
       expect(seenBy(closed, role).nextAction).toBeNull();
       expect(seenBy(closed, role).nextActions).toEqual([]);
-      expect(viewerActions(initialState, role, P)).toEqual([]);
+      expect(viewerActions(initialState, VIEWER[role], P)).toEqual([]);
     }
     const view = replayView(closed.events, 'party');
-    expect(view && nextActionInView(view, 'buyer', P)).toBeNull();
+    expect(view && nextActionInView(view, buyer, P)).toBeNull();
   });
 });

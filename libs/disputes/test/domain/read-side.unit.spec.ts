@@ -178,7 +178,8 @@ describe('expected actions (what you must do, by when)', () => {
     expect(nextActionFor(rejected().state, 'seller', P)?.action).toBe('ANSWER_PROPOSAL');
   });
 
-  it('in mediation: take the case, then decide; parties answer requests and the platform proposal', () => {
+  it('in mediation: take the case, then decide, but not while a party is asked for evidence; parties answer requests and the platform proposal', () => {
+    expect(nextActionFor(taken().state, 'mediator', P)?.action).toBe('DECIDE');
     expect(nextActionFor(escalated().state, 'mediator', P)?.action).toBe('TAKE_CASE');
     expect(nextActionFor(escalated().state, 'senior_mediator', P)?.action).toBe('TAKE_CASE');
     const busy = taken()
@@ -196,8 +197,9 @@ describe('expected actions (what you must do, by when)', () => {
         }),
       )
       .then(cmd('AcceptProposal', seller, day(10.6), { proposalId: 'p-med' }));
+    // The decider refuses a decision while the request is open (EVIDENCE_REQUEST_PENDING).
+    expect(nextActionFor(busy.state, 'mediator', P)).toBeNull();
     expect(expectedActions(busy.state, P)).toEqual([
-      { role: 'mediator', action: 'DECIDE', dueAt: null, ifMissed: null },
       {
         role: 'buyer',
         action: 'ANSWER_EVIDENCE_REQUEST',

@@ -151,11 +151,11 @@ describe('evolveView', () => {
     const story = opened();
     const view = replayView(story.events, 'party');
     if (view === null) throw new Error('no view');
-    expect(forViewer(view, 'seller', DEFAULT_POLICY).nextAction).toMatchObject({
+    expect(forViewer(view, seller, DEFAULT_POLICY).nextAction).toMatchObject({
       action: 'RESPOND_TO_DISPUTE',
     });
     // The buyer is told whom they wait for, and until when.
-    expect(forViewer(view, 'buyer', DEFAULT_POLICY).nextAction).toMatchObject({
+    expect(forViewer(view, buyer, DEFAULT_POLICY).nextAction).toMatchObject({
       actor: 'seller',
       action: 'RESPOND_TO_DISPUTE',
       yours: false,

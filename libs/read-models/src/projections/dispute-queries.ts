@@ -299,7 +299,7 @@ export class DisputeQueries {
   /** A stored view for `viewer`: their next action, and the staff's facts for staff only. */
   private shown(view: DisputeView, viewer: Actor, staff: StaffFacts | null = null): QueriedDispute {
     const isStaff = AUDIENCE_OF_ROLE[viewer.role] === 'staff';
-    return { ...forViewer(view, viewer.role, this.policy), staff: isStaff ? staff : null };
+    return { ...forViewer(view, viewer, this.policy), staff: isStaff ? staff : null };
   }
 
   private async newestFirst<T extends typeof buyerDisputes | typeof sellerDisputes>(
