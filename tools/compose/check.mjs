@@ -29,6 +29,14 @@ const scripts = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')).
 const entry = (script) => /node (dist\/\S+\.js)/.exec(scripts[script] ?? '')?.[1];
 const entries = { gateway: entry('start'), worker: entry('start:worker') };
 
+// The build is incremental: tsc skips emitting what its build-info file says it emitted. Kept
+// outside the output, that file outlives a removed `dist`, and the next build emits nothing.
+const buildConfig = JSON.parse(readFileSync(resolve(root, 'tsconfig.build.json'), 'utf8'));
+expect(
+  /^(\.\/)?dist\//.test(buildConfig.compilerOptions?.tsBuildInfoFile ?? 'dist/'),
+  'tsconfig.build.json: tsBuildInfoFile must be inside dist/, or a build after removing dist emits nothing',
+);
+
 for (const [name, service] of Object.entries(services)) {
   const test = service.healthcheck?.test;
   expect(
