@@ -114,6 +114,29 @@ async function escalatedDispute(r: ReadGateway, who: Awaited<ReturnType<typeof p
   return disputeId;
 }
 
+/**
+ * Follows `subscription` as `viewer` until a dispute opened for `who` arrives, then disconnects:
+ * the dispute and the last cursor seen, to resume after.
+ */
+async function disputeSeenThenAway(
+  r: ReadGateway,
+  who: Awaited<ReturnType<typeof people>>,
+  viewer: 'buyer' | 'seller',
+  subscription: 'myDisputesUpdated' | 'sellerDisputesUpdated',
+): Promise<{ id: string; after: string | undefined }> {
+  const list = follow(r.gateway.wsUrl, who[viewer], subscription);
+  let id = '';
+  try {
+    await until(
+      () => id !== '' && list.of(id).length > 0,
+      async () => (id = (await openDispute(r, who)).dispute.disputeId),
+    );
+  } finally {
+    await list.close();
+  }
+  return { id, after: list.lastCursor() };
+}
+
 // The live lists over graphql-ws: each message the caller's view with a cursor; resubscribing
 // with the last cursor replays what changed meanwhile, then continues live.
 describeOnAllStores('live lists with resume', (database) => {
@@ -190,16 +213,7 @@ describeOnAllStores('live lists with resume', (database) => {
 
   it('a resumed list sends one message for a dispute that changed several times while away', async () => {
     const who = await people(r);
-    const list = follow(r.gateway.wsUrl, who.seller, 'sellerDisputesUpdated');
-    let id = '';
-    try {
-      await until(
-        () => id !== '' && list.of(id).length > 0,
-        async () => (id = (await openDispute(r, who)).dispute.disputeId),
-      );
-    } finally {
-      await list.close();
-    }
+    const { id, after } = await disputeSeenThenAway(r, who, 'seller', 'sellerDisputesUpdated');
     // Four changes to one dispute while disconnected.
     await act(r.url, who.seller, 'respondToDispute', {
       disputeId: id,
@@ -210,9 +224,7 @@ describeOnAllStores('live lists with resume', (database) => {
     await act(r.url, who.seller, 'postMessage', { disputeId: id, body: 'Worn' });
     const latest = await act(r.url, who.buyer, 'postMessage', { disputeId: id, body: 'It is not' });
 
-    const resumed = follow(r.gateway.wsUrl, who.seller, 'sellerDisputesUpdated', {
-      after: list.lastCursor(),
-    });
+    const resumed = follow(r.gateway.wsUrl, who.seller, 'sellerDisputesUpdated', { after });
     try {
       await until(() => resumed.of(id).length > 0);
       // A later change to another dispute: the list is in the log's order, so a second message
@@ -222,8 +234,8 @@ describeOnAllStores('live lists with resume', (database) => {
       expect(resumed.of(id).map((m) => m.dispute?.sequence)).toEqual([latest.dispute.sequence]);
       // Live, a change makes one message, never the same view twice.
       const posted = await act(r.url, who.seller, 'postMessage', { disputeId: id, body: 'Live' });
-      const after = (await openDispute(r, who)).dispute.disputeId;
-      await until(() => resumed.of(after).length > 0);
+      const later = (await openDispute(r, who)).dispute.disputeId;
+      await until(() => resumed.of(later).length > 0);
       expect(resumed.of(id).map((m) => m.dispute?.sequence)).toEqual([
         latest.dispute.sequence,
         posted.dispute.sequence,
@@ -236,16 +248,7 @@ describeOnAllStores('live lists with resume', (database) => {
 
   it('a buyer’s list replays what changed while away, and never tells of an internal note', async () => {
     const who = await people(r);
-    const list = follow(r.gateway.wsUrl, who.buyer, 'myDisputesUpdated');
-    let id = '';
-    try {
-      await until(
-        () => id !== '' && list.of(id).length > 0,
-        async () => (id = (await openDispute(r, who)).dispute.disputeId),
-      );
-    } finally {
-      await list.close();
-    }
+    const { id, after } = await disputeSeenThenAway(r, who, 'buyer', 'myDisputesUpdated');
     await act(r.url, who.seller, 'respondToDispute', {
       disputeId: id,
       response: 'REJECT',
@@ -254,9 +257,7 @@ describeOnAllStores('live lists with resume', (database) => {
     await act(r.url, who.buyer, 'escalateDispute', { disputeId: id });
     await act(r.url, who.mediator, 'takeCase', { disputeId: id });
 
-    const resumed = follow(r.gateway.wsUrl, who.buyer, 'myDisputesUpdated', {
-      after: list.lastCursor(),
-    });
+    const resumed = follow(r.gateway.wsUrl, who.buyer, 'myDisputesUpdated', { after });
     try {
       await until(() => resumed.of(id).some((m) => m.dispute?.status === 'IN_MEDIATION'));
       const seen = resumed.messages.length;
@@ -269,9 +270,9 @@ describeOnAllStores('live lists with resume', (database) => {
         resumed.of(id).some((m) => m.dispute?.sequence === posted.dispute.sequence),
       );
       // The note moved the stream, not the buyer's view: no message may say something happened.
-      const after = resumed.messages.slice(seen);
-      expect(after).toHaveLength(1);
-      expect(after[0].dispute?.sequence).toBe(posted.dispute.sequence);
+      const sinceNote = resumed.messages.slice(seen);
+      expect(sinceNote).toHaveLength(1);
+      expect(sinceNote[0].dispute?.sequence).toBe(posted.dispute.sequence);
       expect(JSON.stringify(resumed.messages)).not.toContain('Looks staged');
     } finally {
       await resumed.close();
