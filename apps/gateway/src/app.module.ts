@@ -24,7 +24,11 @@ import {
   SQL_CONNECTION,
   SqlConnection,
 } from '@arbiter/platform';
-import { projectionMonitorOptionsFrom, ReadModelsModule } from '@arbiter/read-models';
+import {
+  projectionMonitorOptionsFrom,
+  ReadModelsModule,
+  personalDataFrom,
+} from '@arbiter/read-models';
 import { HealthController } from '@arbiter/platform/health.controller';
 import { DeadlinesGatewayModule } from './deadlines/next-deadline.resolver';
 import { DisputesGatewayModule } from './disputes/disputes-gateway.module';
@@ -97,11 +101,14 @@ export class GatewayModule {
         ),
         EventStoreModule.forRootAsync({
           inject: [SQL_CONNECTION],
-          useFactory: (connection: SqlConnection) =>
-            eventStoreConfigFor(config.EVENT_STORE, connection, {
+          useFactory: (connection: SqlConnection) => ({
+            ...eventStoreConfigFor(config.EVENT_STORE, connection, {
               url: config.KURRENTDB_URL,
               streamPrefix: config.KURRENTDB_STREAM_PREFIX,
             }),
+            // Personal fields encrypted per person, keys in the shared SQL database.
+            personalData: personalDataFrom(config, connection),
+          }),
           schemas: ARBITER_EVENT_SCHEMAS,
         }),
         DisputesGatewayModule.forRoot(config.DISPUTE_POLICY),

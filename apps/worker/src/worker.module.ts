@@ -26,6 +26,7 @@ import {
   DisputeProjectionsModule,
   projectionMonitorOptionsFrom,
   ReadModelsModule,
+  personalDataFrom,
 } from '@arbiter/read-models';
 
 /** Projections, deadlines and stream forwarders without the public API, for scale-out; serves only /health. */
@@ -39,11 +40,14 @@ export class WorkerModule {
         PlatformModule.forRoot(config, { clock: options.clock }),
         EventStoreModule.forRootAsync({
           inject: [SQL_CONNECTION],
-          useFactory: (connection: SqlConnection) =>
-            eventStoreConfigFor(config.EVENT_STORE, connection, {
+          useFactory: (connection: SqlConnection) => ({
+            ...eventStoreConfigFor(config.EVENT_STORE, connection, {
               url: config.KURRENTDB_URL,
               streamPrefix: config.KURRENTDB_STREAM_PREFIX,
             }),
+            // Personal fields encrypted per person, keys in the shared SQL database.
+            personalData: personalDataFrom(config, connection),
+          }),
           schemas: ARBITER_EVENT_SCHEMAS,
         }),
         ReadModelsModule.forRootAsync({

@@ -31,7 +31,7 @@ export {
   visibleEventFor,
   visibleEventsFor,
 } from './domain/visibility';
-export { MEDIATOR_ONLY_EVENT_TYPES } from './domain/personal-data';
+export { ERASED, MEDIATOR_ONLY_EVENT_TYPES } from './domain/personal-data';
 export { pendingDeadlinesOf, type PendingDeadline } from './domain/deadlines';
 export { DEFAULT_POLICY, type DisputePolicy } from './domain/policy';
 export { formatMoney, type Money } from './domain/money';

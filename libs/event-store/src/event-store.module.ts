@@ -19,17 +19,28 @@ import { MemoryEventStore } from './memory/memory-event-store';
 import { EventStore } from './port';
 import { createSqlEventStore } from './sql/sql-event-store';
 import type { EventSchemas } from './upcasting/event-schemas';
+import {
+  PersonalDataEventStore,
+  type PersonalDataOptions,
+} from './personal-data/personal-data-event-store';
 import { storedEventsOf, UpcastingEventStore } from './upcasting/upcasting-event-store';
 
 /** Injection token of the process's `EventStore`. */
 export const EVENT_STORE = Symbol('EVENT_STORE');
 
-export type EventStoreConfig =
+export type EventStoreConfig = (
   | { kind: 'memory' }
   /** The connection is shared with the read models and owned (and closed) by its module. */
   | { kind: 'sql'; connection: SqlConnection; schema?: string }
   /** A `kurrentdb://` connection string; the store owns (and disposes of) its client. */
-  | { kind: 'kurrentdb'; url: string; options?: KurrentDbEventStoreOptions };
+  | { kind: 'kurrentdb'; url: string; options?: KurrentDbEventStoreOptions }
+) & {
+  /**
+   * Per-person keys of personal fields: reads open them (or show them erased), appends through
+   * the command handler encrypt them. Without it, events are read as stored.
+   */
+  personalData?: PersonalDataOptions;
+};
 
 /**
  * The store of each running mode (`EVENT_STORE`): events in the shared SQL database, in process
@@ -76,7 +87,10 @@ export async function createEventStore(
   config: EventStoreConfig,
   schemas?: EventSchemas,
 ): Promise<EventStore> {
-  const store = await createStoredEventStore(config);
+  const stored = await createStoredEventStore(config);
+  const store = config.personalData
+    ? new PersonalDataEventStore(stored, config.personalData)
+    : stored;
   return schemas ? new UpcastingEventStore(store, schemas) : store;
 }
 

@@ -23,4 +23,12 @@ export {
   FIRST_SCHEMA_VERSION,
 } from './upcasting/event-schemas';
 export type { EventSchema, EventSchemaTable, Upcaster } from './upcasting/event-schemas';
-export { UpcastingEventStore, storedEventsOf } from './upcasting/upcasting-event-store';
+export {
+  UpcastingEventStore,
+  personalDataOf,
+  storedEventsOf,
+} from './upcasting/upcasting-event-store';
+export { PersonalDataEventStore } from './personal-data/personal-data-event-store';
+export type { PersonalDataOptions } from './personal-data/personal-data-event-store';
+export * from './personal-data/personal-data-cipher';
+export type { DataKey, DestroyedKeys, PersonKeys } from './personal-data/person-keys';

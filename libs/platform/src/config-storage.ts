@@ -75,6 +75,23 @@ export const storageSettings = {
       .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'must be letters, digits, _ and - (no dots)')
       .optional(),
   ),
+  /**
+   * The master key of personal data (crypto-shredding): base64 of 32 random bytes
+   * (`openssl rand -base64 32`). Every person's data key is stored wrapped with it; losing it
+   * loses every personal field. Required in production; elsewhere a development key is kept in
+   * PGLITE_DATA_DIR (or made per process for an in-memory database).
+   */
+  PERSONAL_DATA_KEY: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine(
+        (value) =>
+          /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32,
+        'must be 32 bytes in base64 (openssl rand -base64 32)',
+      )
+      .optional(),
+  ),
   PGLITE_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
   PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
   HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),

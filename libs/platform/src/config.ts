@@ -60,6 +60,13 @@ export const configSchema = z
         message: 'is required in production (anyone could mint evidence download links otherwise)',
       });
     }
+    if (config.NODE_ENV === 'production' && !config.PERSONAL_DATA_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PERSONAL_DATA_KEY'],
+        message: "is required in production (the master key of every person's data key)",
+      });
+    }
     if (
       config.DATABASE_QUERY_TIMEOUT_MS !== undefined &&
       config.DATABASE_QUERY_TIMEOUT_MS > 0 &&
@@ -182,6 +189,7 @@ const SECRET_SETTINGS = new Set([
   'ANALYTICS_PSEUDONYM_KEY',
   'METRICS_TOKEN',
   'EVIDENCE_URL_SECRET',
+  'PERSONAL_DATA_KEY',
 ]);
 /** URL settings that may carry credentials (`user:password@`): shown with the password masked. */
 const URL_SETTINGS = new Set(['DATABASE_URL', 'KURRENTDB_URL', 'NATS_URL', 'JWT_JWKS_URL']);

@@ -13,6 +13,7 @@ function refusal(env: Record<string, unknown>): string {
 
 const PSEUDONYM_KEY = 'k'.repeat(32);
 const EVIDENCE_URL_SECRET = 'e'.repeat(32);
+const PERSONAL_DATA_KEY = Buffer.alloc(32, 7).toString('base64');
 
 describe('validateConfig', () => {
   it('gives every setting a development default', () => {
@@ -144,6 +145,7 @@ describe('validateConfig', () => {
         JWT_AUDIENCE: 'arbiter',
         ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
         EVIDENCE_URL_SECRET,
+        PERSONAL_DATA_KEY,
       }).JWT_JWKS_URL,
     ).toBe('https://idp.example/jwks.json');
     expect(
@@ -152,6 +154,7 @@ describe('validateConfig', () => {
         JWT_SECRET: 'x'.repeat(32),
         ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
         EVIDENCE_URL_SECRET,
+        PERSONAL_DATA_KEY,
       }).JWT_SECRET,
     ).toHaveLength(32);
   });
@@ -178,6 +181,7 @@ describe('validateConfig', () => {
       JWT_SECRET: 'x'.repeat(32),
       ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
       EVIDENCE_URL_SECRET,
+      PERSONAL_DATA_KEY,
     };
     expect(validateConfig(production).GRAPHQL_DEBUG).toBe(false);
     expect(refusal({ ...production, GRAPHQL_DEBUG: 'true' })).toMatch(
@@ -197,10 +201,12 @@ describe('validateConfig', () => {
     expect(refusal({ EVIDENCE_URL_SECRET: 'short-evidence-key' })).toBe(
       'Invalid setting EVIDENCE_URL_SECRET: must be at least 32 characters (got "<18 characters, not shown>")',
     );
-    expect(validateConfig({ ...production, EVIDENCE_URL_SECRET })).toMatchObject({
-      EVIDENCE_URL_SECRET,
-      EVIDENCE_URL_TTL_SECONDS: 300,
-    });
+    expect(validateConfig({ ...production, EVIDENCE_URL_SECRET, PERSONAL_DATA_KEY })).toMatchObject(
+      {
+        EVIDENCE_URL_SECRET,
+        EVIDENCE_URL_TTL_SECONDS: 300,
+      },
+    );
     expect(validateConfig({ EVIDENCE_URL_TTL_SECONDS: '60' }).EVIDENCE_URL_TTL_SECONDS).toBe(60);
     expect(refusal({ EVIDENCE_URL_TTL_SECONDS: '86400' })).toMatch(
       /^Invalid setting EVIDENCE_URL_TTL_SECONDS/,
@@ -336,6 +342,25 @@ describe('validateConfig', () => {
     );
   });
 
+  it('requires a 32-byte personal data master key in production, never showing it', () => {
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(32),
+      ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
+      EVIDENCE_URL_SECRET,
+    };
+    expect(refusal(production)).toMatch(
+      /^Invalid setting PERSONAL_DATA_KEY: is required in production/,
+    );
+    expect(refusal({ PERSONAL_DATA_KEY: Buffer.alloc(16).toString('base64') })).toBe(
+      'Invalid setting PERSONAL_DATA_KEY: must be 32 bytes in base64 (openssl rand -base64 32) (got "<24 characters, not shown>")',
+    );
+    expect(validateConfig({ ...production, PERSONAL_DATA_KEY }).PERSONAL_DATA_KEY).toBe(
+      PERSONAL_DATA_KEY,
+    );
+    expect(validateConfig({}).PERSONAL_DATA_KEY).toBeUndefined();
+  });
+
   it('turns test clocks on outside production only, and refuses them in production', () => {
     expect(validateConfig({}).TEST_CLOCKS).toBe(true);
     expect(validateConfig({ TEST_CLOCKS_ENABLED: 'false' }).TEST_CLOCKS).toBe(false);
@@ -344,6 +369,7 @@ describe('validateConfig', () => {
       JWT_SECRET: 'x'.repeat(32),
       ANALYTICS_PSEUDONYM_KEY: 'k'.repeat(32),
       EVIDENCE_URL_SECRET,
+      PERSONAL_DATA_KEY,
     };
     expect(validateConfig(production).TEST_CLOCKS).toBe(false);
     expect(refusal({ ...production, TEST_CLOCKS_ENABLED: 'true' })).toMatch(

@@ -39,3 +39,11 @@ export type { ReadModelsModuleOptions, ReadModelsModuleAsyncOptions } from './re
 export { runProjectionsCli } from './cli/projections';
 export type { ProjectionsCliContext } from './cli/projections';
 export * from './projections';
+export {
+  SqlPersonKeys,
+  developmentPersonalDataKey,
+  PERSON_KEYS_CHANNEL,
+  sqlPersonKeysFrom,
+  personalDataFrom,
+} from './person-keys';
+export type { SqlPersonKeysOptions } from './person-keys';

@@ -34,6 +34,8 @@ const KURRENTDB_TARGET = realKurrentDbUnavailable()
 export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
 export const TEST_PSEUDONYM_KEY = 'e2e-pseudonym-key-that-is-long-enough!!';
 export const TEST_EVIDENCE_URL_SECRET = 'e2e-evidence-url-secret-long-enough!!!';
+/** The personal data master key of every test gateway (32 bytes, base64). */
+export const TEST_PERSONAL_DATA_KEY = Buffer.alloc(32, 'e2e-personal-data').toString('base64');
 
 /**
  * Where events live: PGlite, PostgreSQL, or KurrentDB (a real server at KURRENTDB_URL under a
@@ -99,6 +101,7 @@ export async function startGateway(
     JWT_SECRET: TEST_JWT_SECRET,
     ANALYTICS_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
     EVIDENCE_URL_SECRET: TEST_EVIDENCE_URL_SECRET,
+    PERSONAL_DATA_KEY: TEST_PERSONAL_DATA_KEY,
     EVIDENCE_DIR: evidenceDir,
     // The suites send many anonymous and refused requests from one address on purpose; the
     // per-IP edge limits have their own tests (hardening.e2e.spec.ts).

@@ -6,6 +6,7 @@ import {
   type SqlConnection,
   sqlConnectionOptionsFrom,
 } from '@arbiter/platform';
+import { personalDataFrom } from '@arbiter/read-models';
 
 /**
  * The operations CLIs' way into the data: the event store and the SQL connection exactly as the
@@ -21,10 +22,14 @@ export async function openConfiguredStores(
   }
   const connection = await openSqlConnection(sqlConnectionOptionsFrom(config));
   const eventStore = await createEventStore(
-    eventStoreConfigFor(config.EVENT_STORE, connection, {
-      url: config.KURRENTDB_URL,
-      streamPrefix: config.KURRENTDB_STREAM_PREFIX,
-    }),
+    {
+      ...eventStoreConfigFor(config.EVENT_STORE, connection, {
+        url: config.KURRENTDB_URL,
+        streamPrefix: config.KURRENTDB_STREAM_PREFIX,
+      }),
+      // Personal fields read as the app reads them: plaintext, or erased once forgotten.
+      personalData: personalDataFrom(config, connection),
+    },
     ARBITER_EVENT_SCHEMAS,
   );
   return {

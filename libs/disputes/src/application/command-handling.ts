@@ -1,11 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { chainHash, GENESIS_HASH } from './audit-chain';
 import { DomainError } from '../domain/errors';
+import { personalDataSubjectOf } from '../domain/personal-data';
+import {
+  markFor,
+  type PersonalDataMark,
+  sealPersonalFields,
+} from '@arbiter/event-store/personal-data/personal-data-cipher';
+import type { PersonKeys } from '@arbiter/event-store/personal-data/person-keys';
+import { personalDataOf } from '@arbiter/event-store/upcasting/upcasting-event-store';
 import { canonicalJson } from '@arbiter/event-store/semantics';
 import {
   EventIdConflictError,
   EventMetadata,
   EventStore,
+  EventToAppend,
   RecordedEvent,
   WrongExpectedRevisionError,
 } from '@arbiter/event-store/port';
@@ -144,28 +153,45 @@ export async function handleCommand<Command, Event extends { type: string; data:
     }
 
     let previousHash = (recorded.at(-1)?.metadata.hash as string | undefined) ?? GENESIS_HASH;
-    const toAppend = events.map((event, index) => {
-      const metadata = {
+    const personalData = personalDataOf(store);
+    const stored: EventToAppend[] = [];
+    const toAppend = [];
+    for (const [index, event] of events.entries()) {
+      const id = deterministicUuid(`${options.eventIdSeed ?? context.commandId}:${index}`);
+      const metadata: EventMetadata = {
         ...metadataFor(context, options.schemaVersionOf?.(event.type) ?? 1),
         ...prepared.metadata,
       };
-      metadata.hash = chainHash(previousHash, {
+      // Personal fields are stored encrypted under their writer's key, and the chain is computed
+      // over what is stored: destroying the key later erases them and leaves every hash valid.
+      const sealed = personalData ? await seal(personalData.keys, id, event) : undefined;
+      const storedMetadata: EventMetadata = sealed
+        ? { ...metadata, personalData: sealed.mark }
+        : metadata;
+      const storedData = sealed ? sealed.data : event.data;
+      const hash = chainHash(previousHash, {
         streamId,
         revision: revision + 1n + BigInt(index),
         type: event.type,
-        data: event.data,
-        metadata,
+        data: storedData,
+        metadata: storedMetadata,
       });
-      previousHash = metadata.hash as string;
-      return {
-        id: deterministicUuid(`${options.eventIdSeed ?? context.commandId}:${index}`),
+      previousHash = hash;
+      stored.push({
+        id,
+        type: event.type,
+        data: storedData,
+        metadata: { ...storedMetadata, hash },
+      });
+      toAppend.push({
+        id,
         type: event.type,
         data: event.data,
-        metadata,
-      };
-    });
+        metadata: { ...storedMetadata, hash },
+      });
+    }
     try {
-      const result = await store.append(streamId, toAppend, {
+      const result = await store.append(streamId, stored, {
         expectedRevision: recorded.length === 0 ? 'no_stream' : revision,
       });
       appendedFor.add(context);
@@ -190,6 +216,20 @@ export async function handleCommand<Command, Event extends { type: string; data:
       await sleep(jitteredDelay(attempt, CONFLICT_JITTER_MS));
     }
   }
+}
+
+/** The event's personal fields encrypted under its writer's key, or undefined when it has none. */
+async function seal(
+  keys: PersonKeys,
+  eventId: string,
+  event: { type: string; data: unknown },
+): Promise<{ data: unknown; mark: PersonalDataMark } | undefined> {
+  const personal = personalDataSubjectOf(event);
+  if (!personal) return undefined;
+  const key = await keys.getOrCreate(personal.subject);
+  const sealed = sealPersonalFields(event.data, personal.paths, eventId, key.key);
+  if (sealed.paths.length === 0) return undefined;
+  return { data: sealed.data, mark: markFor(personal.subject, key, sealed.paths) };
 }
 
 /**

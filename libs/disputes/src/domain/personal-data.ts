@@ -24,6 +24,29 @@ export interface PersonalDataDeclaration {
 /** What a withheld field reads, for analysts (and the analyst form of the feeds). */
 export const REDACTED = '[redacted]';
 
+/**
+ * What a personal field reads once its person has been forgotten (their data key destroyed):
+ * every string under a declared `text` path, so each field keeps its type and an address its shape.
+ */
+export const ERASED = '[erased]';
+
+/**
+ * Whose personal data an event's declared `text` fields are: the person who wrote them, the
+ * event's actor. The system (deadlines) and the platform (payout confirmations, order facts) are
+ * no person: their events stay plaintext, as does an event that declares no personal text.
+ */
+export function personalDataSubjectOf(event: {
+  type: string;
+  data: unknown;
+}): { subject: string; paths: readonly string[] } | undefined {
+  const declared = (PERSONAL_DATA as Partial<Record<string, PersonalDataDeclaration>>)[event.type];
+  if (!declared || declared.text.length === 0) return undefined;
+  const by = (event.data as { by?: { id?: unknown; role?: unknown } } | null)?.by;
+  if (typeof by?.id !== 'string' || by.role === 'system' || by.role === 'platform')
+    return undefined;
+  return { subject: by.id, paths: declared.text };
+}
+
 /** Events only staff ever see (visibility.ts): not even their analyst form is published. */
 export const MEDIATOR_ONLY_EVENT_TYPES: readonly DisputeEventType[] = ['InternalNoteAdded'];
 

@@ -10,6 +10,10 @@ import type {
   Subscription,
 } from '../port';
 import type { EventSchemas } from './event-schemas';
+import {
+  PersonalDataEventStore,
+  type PersonalDataOptions,
+} from '../personal-data/personal-data-event-store';
 
 /**
  * Any store, read through the schemas: `readStream`, `readAll` and subscriptions hand out every
@@ -54,7 +58,18 @@ export class UpcastingEventStore implements EventStore {
 
 /** The store that holds the bytes: through any upcasting decorator. */
 export function storedEventsOf(store: EventStore): EventStore {
-  return store instanceof UpcastingEventStore ? storedEventsOf(store.stored) : store;
+  return store instanceof UpcastingEventStore || store instanceof PersonalDataEventStore
+    ? storedEventsOf(store.stored)
+    : store;
+}
+
+/**
+ * Where the store keeps personal data keys (beneath any upcasting): the command handler encrypts
+ * personal fields with them. Undefined for a store read without them (tools, plain tests).
+ */
+export function personalDataOf(store: EventStore): PersonalDataOptions | undefined {
+  if (store instanceof PersonalDataEventStore) return store.personalData;
+  return store instanceof UpcastingEventStore ? personalDataOf(store.stored) : undefined;
 }
 
 /**
