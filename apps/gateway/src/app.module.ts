@@ -41,6 +41,7 @@ import { AnalyticsGatewayModule } from './analytics/analytics-gateway.module';
 import { MetricsModule, MetricsService } from './metrics/metrics';
 import { ReadModule } from './read/read.module';
 import { TestClocksGatewayModule } from './test-clocks/test-clocks.resolver';
+import { PersonalDataGatewayModule } from './personal-data/forget-person.resolver';
 
 // /health lives in the platform lib, which knows nothing of authentication; probes call it anonymously.
 Public()(HealthController);
@@ -149,6 +150,8 @@ export class GatewayModule {
         // orders placed under one by it, and the scheduler here wakes when one is advanced.
         TestClocksModule.forRoot({ enabled: config.TEST_CLOCKS }),
         TestClocksGatewayModule,
+        // The platform's erasure of a person's personal data (forgetPerson).
+        PersonalDataGatewayModule,
         // With NATS_URL, the JetStream forwarder: a projection, so it runs (and connects) only
         // where projections run, WORKERS=inline here; otherwise it is only registered, so /health
         // and /metrics show its lag from the checkpoint the worker commits.

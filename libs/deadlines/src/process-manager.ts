@@ -14,7 +14,7 @@ import {
   type Projection,
   type ReadTx,
 } from '@arbiter/read-models';
-import { and, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, lte, notInArray, sql } from 'drizzle-orm';
 import { deadlineCommandId } from '@arbiter/disputes/application/fire-deadline/fire-deadline';
 
 export const DEADLINES_PROJECTION = 'deadlines';
@@ -114,6 +114,32 @@ export function deadlinesProcessManager(policy: DisputePolicy): Projection {
     async reset(tx: ReadTx): Promise<void> {
       await tx.delete(deadlines);
       await tx.delete(deadlineDisputeStates);
+    },
+    // The held staff view folded afresh (a person's data erased); the deadlines it arms depend on
+    // no personal field, so their rows stay.
+    async refold(events, tx): Promise<boolean> {
+      const last = events.at(-1);
+      if (!last) return true;
+      let view: DisputeView | null = initialView();
+      for (const event of events) view = evolveView(view, event as DisputeEvent, 'staff');
+      if (!view) return true;
+      const disputeId = (last.data as { disputeId: string }).disputeId;
+      const updated = await tx
+        .update(deadlineDisputeStates)
+        .set({ view, lastPosition: last.position, updatedAt: sql`now()` })
+        .where(
+          and(
+            eq(deadlineDisputeStates.disputeId, disputeId),
+            lte(deadlineDisputeStates.lastPosition, last.position),
+          ),
+        )
+        .returning({ disputeId: deadlineDisputeStates.disputeId });
+      if (updated.length > 0) return true;
+      const [row] = await tx
+        .select({ disputeId: deadlineDisputeStates.disputeId })
+        .from(deadlineDisputeStates)
+        .where(eq(deadlineDisputeStates.disputeId, disputeId));
+      return !row;
     },
   };
 }

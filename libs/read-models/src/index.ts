@@ -47,3 +47,4 @@ export {
   personalDataFrom,
 } from './person-keys';
 export type { SqlPersonKeysOptions } from './person-keys';
+export { refoldStreams } from './refold';

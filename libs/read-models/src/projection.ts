@@ -27,6 +27,13 @@ export interface Projection {
   /** Empties what this projection owns before a rebuild replays the log from the start. */
   reset?(tx: ReadTx): Promise<void>;
   /**
+   * Optional: rewrites what this projection holds of one stream from all its events (of the
+   * listed types) as the store reads them now, e.g. once a person's data was erased; what a
+   * rebuild would leave for that stream. False when the rows have moved past the last of
+   * `events` meanwhile (the caller reads the stream again and retries).
+   */
+  refold?(events: readonly RecordedEvent[], tx: ReadTx): Promise<boolean>;
+  /**
    * Optional: errors that say nothing about the event (besides the transient database errors the
    * runner always knows): retried with capped backoff without end instead of stopping the
    * projection after `retry.attempts`. They still show as `lastError` meanwhile.

@@ -36,6 +36,8 @@ export interface BlobStore {
   /** Size and media type of a stored blob, without opening its content. */
   describe(sha256: string): Promise<StoredBlob | undefined>;
   has(sha256: string): Promise<boolean>;
+  /** Removes a blob (a forgotten person's file); true when there was one. */
+  delete(sha256: string): Promise<boolean>;
 }
 
 export class BlobTooLargeError extends Error {

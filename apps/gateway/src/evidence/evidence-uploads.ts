@@ -80,6 +80,28 @@ export class EvidenceUploads {
     });
   }
 
+  /**
+   * Forgets every upload of a person (erasure): their rows go, and the files they uploaded that no
+   * other uploader's row names are returned, for the caller to delete unless an event of another
+   * person references them.
+   */
+  async forgetUploader(uploaderId: string): Promise<string[]> {
+    return this.transaction(async (query) => {
+      const removed = await query<{ sha256: string }>(
+        `DELETE FROM evidence.uploads WHERE uploader_id = $1 RETURNING sha256`,
+        [uploaderId],
+      );
+      const files = [...new Set(removed.map((row) => row.sha256))];
+      if (files.length === 0) return [];
+      const kept = await query<{ sha256: string }>(
+        `SELECT DISTINCT sha256 FROM evidence.uploads WHERE sha256 = ANY($1::text[])`,
+        [files],
+      );
+      const stillUploaded = new Set(kept.map((row) => row.sha256));
+      return files.filter((file) => !stillUploaded.has(file));
+    });
+  }
+
   /** The file as uploaded by `uploader` for `disputeId`, or null: nobody else's uploads count. */
   async find(upload: EvidenceUpload, sha256: string): Promise<StoredFile | null> {
     const [row] = await this.query<{ size_bytes: number; media_type: string }>(

@@ -96,6 +96,14 @@ export class LocalBlobStore implements BlobStore {
     return SHA256_HEX.test(sha256) && exists(this.pathOf(sha256));
   }
 
+  async delete(sha256: string): Promise<boolean> {
+    if (!(await this.has(sha256))) return false;
+    // The content first: a crash in between leaves a sidecar `has` ignores, never content without one.
+    await rm(this.pathOf(sha256), { force: true });
+    await rm(`${this.pathOf(sha256)}.json`, { force: true });
+    return true;
+  }
+
   private pathOf(sha256: string): string {
     if (!SHA256_HEX.test(sha256)) throw new Error(`Not a sha256: ${sha256}`);
     return join(this.directory, sha256.slice(0, 2), sha256);

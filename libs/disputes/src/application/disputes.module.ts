@@ -8,6 +8,7 @@ import { DisputeReader } from './dispute-reader';
 import { DISPUTE_POLICY, DisputeStreams } from './dispute-streams';
 import { DisputeDeadlines } from './fire-deadline/fire-deadline';
 import { OpenDisputeHandler } from './open-dispute/open-dispute';
+import { PersonalDataErasure } from './forget-person/forget-person';
 
 /** The table's handlers (`DISPUTE_COMMANDS`, one per stream kind) and the commands that need more. */
 const HANDLERS = [
@@ -59,9 +60,17 @@ export class DisputesModule {
         DisputeStreams,
         DisputeReader,
         DisputeDeadlines,
+        PersonalDataErasure,
         ...HANDLERS,
       ],
-      exports: [CqrsModule, DISPUTE_POLICY, DisputeStreams, DisputeReader, DisputeDeadlines],
+      exports: [
+        CqrsModule,
+        DISPUTE_POLICY,
+        DisputeStreams,
+        DisputeReader,
+        DisputeDeadlines,
+        PersonalDataErasure,
+      ],
     };
   }
 }

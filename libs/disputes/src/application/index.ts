@@ -10,3 +10,4 @@ export * from './add-evidence/add-evidence';
 export * from './fire-deadline/fire-deadline';
 export { OpenDisputeCommand } from './open-dispute/open-dispute';
 export { ConfirmRefundPayoutCommand } from './confirm-refund-payout/confirm-refund-payout';
+export * from './forget-person/forget-person';

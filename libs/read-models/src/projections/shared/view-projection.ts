@@ -6,7 +6,7 @@ import {
   initialView,
 } from '@arbiter/disputes/read-side';
 import type { RecordedEvent } from '@arbiter/event-store';
-import { inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { ReadTx } from '../../database';
 import type { Projection } from '../../projection';
@@ -159,6 +159,30 @@ export function viewProjection(spec: ViewProjectionSpec): Projection {
     apply: (recorded, tx) => applyBatch([recorded], tx),
     applyBatch,
     reset: (tx) => truncate(tx, table, ...(side?.tables ?? [])),
+    // The view folded afresh over the whole stream; columns set at the opening are kept.
+    refold: async (events, tx) => {
+      const disputeEvents = events.filter(isDisputeEvent);
+      const last = disputeEvents.at(-1);
+      if (!last) return true;
+      let view: DisputeView | null = initialView();
+      for (const recorded of disputeEvents)
+        view = evolveView(view, asDisputeEvent(recorded), audience) as DisputeView;
+      if (!view) return true;
+      const disputeId = asDisputeEvent(last).data.disputeId;
+      const revision = Number(last.revision);
+      const updated = await tx
+        .update(table)
+        .set({ ...spec.columns(view), view, lastRevision: revision } as never)
+        .where(and(eq(table.disputeId, disputeId), lte(table.lastRevision, revision)))
+        .returning({ disputeId: table.disputeId });
+      if (updated.length > 0) return true;
+      const [row] = await tx
+        .select({ lastRevision: table.lastRevision })
+        .from(table)
+        .where(eq(table.disputeId, disputeId));
+      // No row yet (the projection has not reached the dispute): nothing to rewrite.
+      return !row;
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { DISPUTE_EVENT_TYPES } from '@arbiter/disputes/read-side';
 import type { RecordedEvent } from '@arbiter/event-store';
+import { and, eq, lte } from 'drizzle-orm';
 import type { ReadTx } from '../../database';
 import type { Projection } from '../../projection';
 import { timelineEntries } from '../../schema';
@@ -38,5 +39,20 @@ export function timelineProjection(): Projection {
     apply: (recorded, tx) => applyBatch([recorded], tx),
     applyBatch,
     reset: (tx) => truncate(tx, timelineEntries),
+    // The dispute's entries written afresh; entries past the stream as read stay as they are.
+    refold: async (events, tx) => {
+      const last = events.at(-1);
+      if (!last) return true;
+      await tx
+        .delete(timelineEntries)
+        .where(
+          and(
+            eq(timelineEntries.disputeId, asDisputeEvent(last).data.disputeId),
+            lte(timelineEntries.revision, Number(last.revision)),
+          ),
+        );
+      await applyBatch(events, tx);
+      return true;
+    },
   };
 }
