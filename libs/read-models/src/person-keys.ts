@@ -56,7 +56,7 @@ export class SqlPersonKeys implements PersonKeys {
   }
 
   async getOrCreate(personId: string): Promise<DataKey> {
-    this.listen();
+    await this.listen();
     const cached = this.fresh(this.liveOf.get(personId));
     if (cached) return cached;
     const keyId = randomUUID();
@@ -78,7 +78,7 @@ export class SqlPersonKeys implements PersonKeys {
   }
 
   async get(keyId: string): Promise<DataKey | null> {
-    this.listen();
+    await this.listen();
     const cached = this.byKeyId.get(keyId);
     if (cached && cached.expiresAt > this.now()) return cached.value;
     const [row] = await this.query<{ person_id: string; wrapped_key: string | null }>(
@@ -139,10 +139,17 @@ export class SqlPersonKeys implements PersonKeys {
       if (live.value.keyId === keyId) this.liveOf.delete(personId);
   }
 
-  /** Starts (once) listening for keys destroyed by other processes; a failure leaves the TTL. */
-  private listen(): void {
-    if (this.listener || this.closed) return;
-    this.listener = this.startListener().catch(() => undefined);
+  /**
+   * Starts (once) listening for keys destroyed by other processes, before anything is cached; a
+   * failure leaves the TTL, and the next use tries again.
+   */
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    this.listener ??= this.startListener().catch(() => {
+      this.listener = undefined;
+      return undefined;
+    });
+    await this.listener;
   }
 
   private async startListener(): Promise<{ stop(): Promise<void> }> {

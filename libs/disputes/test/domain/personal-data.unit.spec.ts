@@ -1,6 +1,8 @@
 import {
   analystFormOf,
   DISPUTE_EVENT_TYPES,
+  ERASED,
+  personalDataSubjectOf,
   type DisputeEvent,
   type DisputeEventType,
   MEDIATOR_ONLY_EVENT_TYPES,
@@ -340,3 +342,37 @@ function valueAt(data: unknown, path: string): unknown {
     .split('.')
     .reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], data);
 }
+
+describe('personalDataSubjectOf (whose personal fields an event stores encrypted)', () => {
+  it('is the writer of declared text: a party or staff member, with the declared paths', () => {
+    expect(personalDataSubjectOf({ type: 'DisputeOpened', data: SAMPLES.DisputeOpened })).toEqual({
+      subject: 'person-buyer',
+      paths: PERSONAL_DATA.DisputeOpened.text,
+    });
+    expect(
+      personalDataSubjectOf({ type: 'DisputeDecided', data: SAMPLES.DisputeDecided })?.subject,
+    ).toBe(SAMPLES.DisputeDecided.by.id);
+  });
+
+  it('is nobody for the system and the platform, events without personal text, and unknown shapes', () => {
+    const platform = { id: 'marketplace', role: 'platform' };
+    expect(
+      personalDataSubjectOf({
+        type: 'MessagePosted',
+        data: { ...SAMPLES.MessagePosted, by: system },
+      }),
+    ).toBeUndefined();
+    expect(
+      personalDataSubjectOf({
+        type: 'RefundPaidOut',
+        data: { ...SAMPLES.RefundPaidOut, by: platform },
+      }),
+    ).toBeUndefined();
+    expect(
+      personalDataSubjectOf({ type: 'ProposalSubmitted', data: SAMPLES.ProposalSubmitted }),
+    ).toBeUndefined();
+    expect(personalDataSubjectOf({ type: 'OrderPlaced', data: { by: buyer } })).toBeUndefined();
+    expect(personalDataSubjectOf({ type: 'MessagePosted', data: null })).toBeUndefined();
+    expect(ERASED).not.toBe(REDACTED);
+  });
+});
