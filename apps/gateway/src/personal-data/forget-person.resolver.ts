@@ -5,13 +5,22 @@ import { CurrentActor, Roles, type Actor } from '@arbiter/auth';
 import { disputeStreamId } from '@arbiter/disputes';
 import { PersonalDataErasure } from '@arbiter/disputes/application';
 import { EVENT_STORE, type EventStore } from '@arbiter/event-store';
-import { ProjectionRegistry, READ_DB, type ReadDb, refoldStreams } from '@arbiter/read-models';
+import {
+  ProjectionRegistry,
+  ProjectionRunner,
+  READ_DB,
+  type ReadDb,
+  refoldStreams,
+} from '@arbiter/read-models';
 import { asCommandFailure } from '../errors/error-mapping';
 import { BLOB_STORE, type BlobStore } from '../evidence/blob-store';
 import { EvidenceUploads } from '../evidence/evidence-uploads';
 
 /** A ticket reference, not prose: the audited event must carry no personal data of its own. */
 const TICKET_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9_.:#/-]{0,99}$/;
+
+/** How long an erasure waits for the projections to apply what they read before the key went. */
+const REFOLD_WAIT_MS = 10_000;
 
 @ArgsType()
 export class ForgetPersonArgs {
@@ -67,6 +76,7 @@ export class ForgetPersonResolver {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_DB) private readonly db: ReadDb,
     private readonly registry: ProjectionRegistry,
+    private readonly runner: ProjectionRunner,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     private readonly uploads: EvidenceUploads,
   ) {}
@@ -87,6 +97,11 @@ export class ForgetPersonResolver {
       ]);
       let filesDeleted = 0;
       for (const file of files) if (await this.blobs.delete(file)) filesDeleted++;
+      // A batch a projection read before the key went may still be on its way to the read DB:
+      // wait until the projections pass the log's head (bounded), then rewrite the rows.
+      const head = await this.store.headPosition();
+      if (!(await this.runner.waitForPosition(head, REFOLD_WAIT_MS)))
+        this.logger.warn('Projections are behind: refolding now, later batches read erased data');
       await refoldStreams(
         this.db,
         this.store,
