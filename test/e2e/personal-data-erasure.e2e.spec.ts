@@ -105,6 +105,25 @@ describeOnAllStores('personal data erasure', (database) => {
       return (body.data as { dispute: { proposals: { proposalId: string; proposer: string }[] } })
         .dispute;
     });
+  const sql = async (text: string) => {
+    const connection = r.gateway.app.get<SqlConnection>(SQL_CONNECTION);
+    return connection.kind === 'pglite'
+      ? (await connection.db.query<Record<string, string>>(text)).rows
+      : ((await connection.pool.query(text)).rows as Record<string, string>[]);
+  };
+  /** Every row of every read-model table, as text. */
+  const readModelRows = async () => {
+    const tables = await sql(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'read_models'`,
+    );
+    let text = '';
+    for (const { table_name } of tables)
+      for (const row of await sql(
+        `SELECT to_jsonb(t)::text AS row FROM read_models."${table_name}" t`,
+      ))
+        text += `${table_name}: ${row.row}\n`;
+    return text;
+  };
   const blobExists = (sha: string) => existsSync(join(r.gateway.evidenceDir, sha.slice(0, 2), sha));
 
   beforeAll(async () => {
@@ -206,12 +225,9 @@ describeOnAllStores('personal data erasure', (database) => {
     expect(raw).not.toContain(buyerFile);
     if (database !== 'kurrentdb') {
       // The rows themselves, by SQL.
-      const connection = r.gateway.app.get<SqlConnection>(SQL_CONNECTION);
-      const sql = `SELECT data::text AS data, metadata::text AS metadata FROM arbiter.events`;
-      const rows =
-        connection.kind === 'pglite'
-          ? (await connection.db.query<{ data: string; metadata: string }>(sql)).rows
-          : (await connection.pool.query<{ data: string; metadata: string }>(sql)).rows;
+      const rows = await sql(
+        `SELECT data::text AS data, metadata::text AS metadata FROM arbiter.events`,
+      );
       expect(rows.length).toBeGreaterThan(10);
       const text = rows.map((row) => row.data + row.metadata).join('\n');
       expect(text).toContain('personalData');
@@ -224,6 +240,19 @@ describeOnAllStores('personal data erasure', (database) => {
     expect(before).toContain(mine('evidence-text'));
     expect(before).toContain(theirs('name'));
     expect(blobExists(buyerFile)).toBe(true);
+    // The read models copy the text into their rows (views, timeline, deadlines' staff view).
+    await eventually(async () => {
+      const held = await readModelRows();
+      for (const table of [
+        'buyer_disputes',
+        'seller_disputes',
+        'mediator_cases',
+        'timeline_entries',
+        'deadline_dispute_states',
+      ])
+        expect(held).toContain(`${table}: `);
+      expect(held).toContain(mine('message'));
+    });
   });
 
   it('refuses forgetPerson to parties and staff with FORBIDDEN, and checks the reason', async () => {
@@ -252,6 +281,10 @@ describeOnAllStores('personal data erasure', (database) => {
     expect(after).toContain(ERASED);
     for (const kept of ['comment', 'message', 'name', 'line', 'file-description', 'queued-comment'])
       expect(after).toContain(theirs(kept));
+    // No read-model row keeps a copy: views, timeline entries, the deadlines' staff views.
+    const held = await readModelRows();
+    expect(held).not.toContain('BUYER-SECRET');
+    expect(held).toContain(theirs('message'));
     // The buyer's file is gone; the seller's stays.
     expect(blobExists(buyerFile)).toBe(false);
     expect(blobExists(sellerFile)).toBe(true);
