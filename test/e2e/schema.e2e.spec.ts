@@ -120,6 +120,8 @@ const OPEN_STRINGS = new Set([
   ...['AdvanceTestClockInput.by', 'CreateTestClockInput.name', 'TestClock.name'],
   // A signed link to open an evidence file.
   ...['StoredFile.url'],
+  // The reference of an erasure request (a ticket id of the platform's own system).
+  ...['Mutation.forgetPerson(reason)'],
 ]);
 
 interface StringField {

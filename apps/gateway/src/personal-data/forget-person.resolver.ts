@@ -45,7 +45,7 @@ export class ForgetPersonArgs {
     'What an erasure did. Forgetting a person again is harmless: `alreadyForgotten` then says there was nothing left to destroy.',
 })
 export class ForgottenPersonType {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The person forgotten.' })
   personId!: string;
 
   @Field(() => Boolean, {
