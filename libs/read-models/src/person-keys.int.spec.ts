@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -131,6 +131,10 @@ describe('developmentPersonalDataKey', () => {
       expect(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')).toEqual(key);
       expect(developmentPersonalDataKey(file)).toEqual(key);
       expect(developmentPersonalDataKey(undefined)).not.toEqual(key);
+      // A file that never holds a key is refused, not replaced (data written under it would be lost).
+      const broken = join(dir, 'broken.key');
+      writeFileSync(broken, 'not a key\n');
+      expect(() => developmentPersonalDataKey(broken)).toThrow(/does not hold a 32-byte key/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

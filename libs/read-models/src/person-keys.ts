@@ -236,16 +236,29 @@ export class SqlPersonKeys implements PersonKeys {
  */
 export function developmentPersonalDataKey(file: string | undefined): Buffer {
   if (!file) return randomBytes(KEY_BYTES);
-  try {
-    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-    if (key.length === KEY_BYTES) return key;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+      if (key.length === KEY_BYTES) return key;
+      // Being written by a process that started at the same moment: read it again shortly.
+      if (attempt < 50) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      throw new Error(`${file} does not hold a 32-byte key in base64`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const key = randomBytes(KEY_BYTES);
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+      return key;
+    } catch (error) {
+      // Another process wrote its key first: that one is the key (read on the next round).
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
-  const key = randomBytes(KEY_BYTES);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  return key;
 }
 
 /**

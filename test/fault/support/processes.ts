@@ -25,6 +25,7 @@ export type AppKind = keyof typeof ENTRY;
 
 export const FAULT_JWT_SECRET = 'fault-secret-that-is-long-enough-for-hs256!';
 const FAULT_PSEUDONYM_KEY = 'fault-pseudonym-key-that-is-long-enough!!';
+const FAULT_PERSONAL_DATA_KEY = Buffer.alloc(32, 'fault-personal-data').toString('base64');
 
 /** Lines of a child's output kept for the failure report. */
 const KEEP_LINES = 200;
@@ -122,6 +123,8 @@ export class ChildApp {
           PORT: String(this.port),
           JWT_SECRET: FAULT_JWT_SECRET,
           ANALYTICS_PSEUDONYM_KEY: FAULT_PSEUDONYM_KEY,
+          // One master key for every process of a run: they share the person keys' table.
+          PERSONAL_DATA_KEY: FAULT_PERSONAL_DATA_KEY,
           EVIDENCE_DIR: this.evidenceDir,
           RATE_LIMIT_PER_MINUTE: '1000000',
           RATE_LIMIT_ANONYMOUS_PER_MINUTE: '1000000',

@@ -96,7 +96,7 @@ describe('handleCommand with personal data keys (PGlite)', () => {
     await post(buyer, 'second');
     expect(verifyChain(await stored.readStream('dispute-d-1'))).toMatchObject({ intact: true });
     // Erased: the text reads as the marker, the chain over the stored bytes still holds.
-    await keys.destroy('buyer-1');
+    await keys.destroy('buyer-1', 'PRIV-1');
     expect((await store.readStream('dispute-d-1')).map((e) => e.data)).toEqual([
       expect.objectContaining({ body: ERASED, by: buyer }),
       expect.objectContaining({ body: ERASED }),
