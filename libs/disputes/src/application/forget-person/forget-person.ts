@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE, type EventStore, personalDataMarkOf } from '@arbiter/event-store';
+import {
+  EVENT_STORE,
+  type EventFilter,
+  type EventStore,
+  personalDataMarkOf,
+  type RecordedEvent,
+  storedEventsOf,
+} from '@arbiter/event-store';
 import { personalDataOf } from '@arbiter/event-store/upcasting/upcasting-event-store';
 import { CLOCK, type Clock } from '@arbiter/platform/clock';
 import { type Actor, disputeStreamId, DomainError, fromEpochMs } from '../../domain';
@@ -70,8 +77,9 @@ export class PersonalDataErasure {
     const personalData = personalDataOf(this.store);
     if (!personalData)
       throw new DomainError('INVALID_COMMAND', 'This deployment keeps no personal data keys');
-    const { disputes, filesOnlyTheirs, filesOfOthers } = await this.holdings(personId);
+    const { filesOnlyTheirs, filesOfOthers } = await this.files(personId);
     const destroyed = await personalData.keys.destroy(personId, reason);
+    const disputes = await this.disputes(personId);
     const data: PersonForgottenData = {
       personId,
       reason,
@@ -96,37 +104,60 @@ export class PersonalDataErasure {
     };
   }
 
-  /** One pass over the dispute streams, read (and opened) before the keys go. */
-  private async holdings(personId: string) {
-    const disputes = new Set<string>();
+  /**
+   * The evidence files the person's events reference, and those other people's events do: read
+   * (and opened) before the keys go.
+   */
+  private async files(personId: string) {
     const theirs = new Set<string>();
     const others = new Set<string>();
-    let after: bigint | undefined;
-    for (;;) {
-      const page = await this.store.readAll({
-        after,
-        maxCount: 1000,
-        filter: { streamPrefixes: [disputeStreamId('')] },
-      });
-      for (const event of page) {
-        const data = event.data as {
-          disputeId?: string;
-          by?: { id?: string };
-          content?: { file?: { sha256?: unknown } };
-        };
-        const writer = personalDataMarkOf(event.metadata)?.subject;
-        if (writer === personId && data.disputeId) disputes.add(data.disputeId);
-        const file = data.content?.file?.sha256;
-        if (event.type === 'EvidenceAdded' && typeof file === 'string')
-          ((writer ?? data.by?.id) === personId ? theirs : others).add(file);
-      }
-      if (page.length < 1000) break;
-      after = page[page.length - 1].position;
-    }
+    await this.scan(this.store, { eventTypes: ['EvidenceAdded'] }, (event) => {
+      const data = event.data as {
+        by?: { id?: string };
+        content?: { file?: { sha256?: unknown } };
+      };
+      const file = data.content?.file?.sha256;
+      if (typeof file !== 'string') return;
+      const writer = personalDataMarkOf(event.metadata)?.subject ?? data.by?.id;
+      (writer === personId ? theirs : others).add(file);
+    });
     return {
-      disputes: [...disputes],
       filesOnlyTheirs: [...theirs].filter((file) => !others.has(file)),
       filesOfOthers: [...others],
     };
+  }
+
+  /**
+   * The disputes holding fields encrypted under the person's keys: read from the marks of the
+   * stored events after the keys went, so an event the person wrote meanwhile is counted too.
+   */
+  private async disputes(personId: string): Promise<string[]> {
+    const disputes = new Set<string>();
+    await this.scan(storedEventsOf(this.store), {}, (event) => {
+      const disputeId = (event.data as { disputeId?: unknown }).disputeId;
+      if (personalDataMarkOf(event.metadata)?.subject === personId && typeof disputeId === 'string')
+        disputes.add(disputeId);
+    });
+    return [...disputes];
+  }
+
+  /** Every dispute event (of `filter`), in pages. */
+  private async scan(
+    store: EventStore,
+    filter: EventFilter,
+    visit: (event: RecordedEvent) => void,
+  ): Promise<void> {
+    const page = 1000;
+    let after: bigint | undefined;
+    for (;;) {
+      const events = await store.readAll({
+        after,
+        maxCount: page,
+        filter: { ...filter, streamPrefixes: [disputeStreamId('')] },
+      });
+      events.forEach(visit);
+      if (events.length < page) return;
+      after = events[events.length - 1].position;
+    }
   }
 }
