@@ -4,7 +4,9 @@ import { PassThrough } from 'node:stream';
 import { Pseudonyms, runEventsCli } from '@arbiter/analytics';
 import { EVENT_STORE, type EventStore, storedEventsOf } from '@arbiter/event-store';
 import { SQL_CONNECTION, type SqlConnection } from '@arbiter/platform';
+import { DEFAULT_POLICY } from '@arbiter/disputes';
 import { ProjectionRunner } from '@arbiter/read-models';
+import { DisputeScenario } from '@arbiter/read-models/projections/testing/scenario';
 import { caller, type Caller, eur } from './disputes-helpers';
 import {
   act,
@@ -35,7 +37,7 @@ const AUDIT = `query A($id: ID!) { disputeAudit(id: $id) { events { type data } 
 const VERIFY = `query V($id: ID!) { disputeAuditVerify(id: $id) { intact events brokenAtRevision } }`;
 const FEED = `{ disputeEventsPage(first: 1000) { events { type disputeId data } } }`;
 const FORGET = `mutation F($personId: ID!, $reason: String!) {
-  forgetPerson(personId: $personId, reason: $reason) { personId alreadyForgotten disputes filesDeleted } }`;
+  forgetPerson(personId: $personId, reason: $reason) { personId alreadyForgotten disputes filesDeleted plaintextEvents } }`;
 
 const codeOf = (body: { errors?: { extensions?: { code?: string } }[] }) =>
   body.errors?.[0]?.extensions?.code;
@@ -264,12 +266,23 @@ describeOnAllStores('personal data erasure', (database) => {
   });
 
   it("forgets the buyer: their text reads erased everywhere, the seller's stays, proofs hold", async () => {
+    // A message stored before encryption existed: written straight to the stored events.
+    const raw = storedEventsOf(r.gateway.app.get<EventStore>(EVENT_STORE));
+    const legacy = `LEGACY-PLAINTEXT-${run}`;
+    await new DisputeScenario(raw, DEFAULT_POLICY, run).run(
+      queued,
+      { id: who.buyer.id, role: 'buyer' },
+      new Date().toISOString(),
+      'PostMessage',
+      { messageId: `legacy-${run}`, body: legacy },
+    );
     const forgotten = await forget(who.platform, who.buyer.id);
     expect(forgotten.errors).toBeUndefined();
     expect(forgotten.data?.forgetPerson).toMatchObject({
       personId: who.buyer.id,
       alreadyForgotten: false,
       filesDeleted: 1,
+      plaintextEvents: 1,
     });
     expect(new Set(forgotten.data?.forgetPerson.disputes as string[])).toEqual(
       new Set([argued, queued]),
@@ -279,6 +292,8 @@ describeOnAllStores('personal data erasure', (database) => {
     expect(after).not.toContain(buyerFile);
     expect(after).not.toContain(`RM${run.replace(/[^A-Za-z0-9]/g, '')}GB`);
     expect(after).toContain(ERASED);
+    // What was stored before encryption stays readable, and the answer counted it.
+    expect(after).toContain(legacy);
     for (const kept of ['comment', 'message', 'name', 'line', 'file-description', 'queued-comment'])
       expect(after).toContain(theirs(kept));
     // No read-model row keeps a copy: views, timeline entries, the deadlines' staff views.

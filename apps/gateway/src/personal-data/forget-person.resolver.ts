@@ -60,6 +60,12 @@ export class ForgottenPersonType {
 
   @Field(() => Int, { description: 'Evidence files of this person deleted now.' })
   filesDeleted!: number;
+
+  @Field(() => Int, {
+    description:
+      'Events with personal text this person wrote before personal data was stored encrypted: they are not erased (they stay readable until a migration encrypts them). 0 for anyone who wrote only since.',
+  })
+  plaintextEvents!: number;
 }
 
 /**
@@ -109,13 +115,14 @@ export class ForgetPersonResolver {
         forgotten.disputes.map(disputeStreamId),
       );
       this.logger.log(
-        `Person forgotten (${args.reason}): ${forgotten.disputes.length} dispute(s), ${filesDeleted} file(s)`,
+        `Person forgotten (${args.reason}): ${forgotten.disputes.length} dispute(s), ${filesDeleted} file(s), ${forgotten.plaintextEvents} event(s) stored before encryption left as they are`,
       );
       return {
         personId: args.personId,
         alreadyForgotten: forgotten.alreadyForgotten,
         disputes: forgotten.disputes,
         filesDeleted,
+        plaintextEvents: forgotten.plaintextEvents,
       };
     } catch (error) {
       throw asCommandFailure(error);

@@ -9,7 +9,13 @@ import {
 } from '@arbiter/event-store';
 import { personalDataOf } from '@arbiter/event-store/upcasting/upcasting-event-store';
 import { CLOCK, type Clock } from '@arbiter/platform/clock';
-import { type Actor, disputeStreamId, DomainError, fromEpochMs } from '../../domain';
+import {
+  type Actor,
+  disputeStreamId,
+  DomainError,
+  fromEpochMs,
+  personalDataSubjectOf,
+} from '../../domain';
 import { handleCommand } from '../command-handling';
 import { randomUUID } from 'node:crypto';
 
@@ -37,6 +43,11 @@ export interface Forgotten {
   alreadyForgotten: boolean;
   /** Disputes whose read models must be refolded. */
   disputes: string[];
+  /**
+   * Events the person wrote with personal text that were stored before encryption existed: they
+   * stay plaintext (until a migration encrypts them), and say so here.
+   */
+  plaintextEvents: number;
   /**
    * Evidence files (sha256) only this person's events referenced: the caller deletes them. Files
    * another person's event also references stay.
@@ -79,7 +90,7 @@ export class PersonalDataErasure {
       throw new DomainError('INVALID_COMMAND', 'This deployment keeps no personal data keys');
     const { filesOnlyTheirs, filesOfOthers } = await this.files(personId);
     const destroyed = await personalData.keys.destroy(personId, reason);
-    const disputes = await this.disputes(personId);
+    const { disputes, plaintextEvents } = await this.disputes(personId);
     const data: PersonForgottenData = {
       personId,
       reason,
@@ -99,6 +110,7 @@ export class PersonalDataErasure {
       personId,
       alreadyForgotten: destroyed.destroyed.length === 0 && handled.appended.length === 0,
       disputes,
+      plaintextEvents,
       filesOnlyTheirs,
       filesOfOthers,
     };
@@ -131,14 +143,18 @@ export class PersonalDataErasure {
    * The disputes holding fields encrypted under the person's keys: read from the marks of the
    * stored events after the keys went, so an event the person wrote meanwhile is counted too.
    */
-  private async disputes(personId: string): Promise<string[]> {
+  private async disputes(
+    personId: string,
+  ): Promise<{ disputes: string[]; plaintextEvents: number }> {
     const disputes = new Set<string>();
+    let plaintextEvents = 0;
     await this.scan(storedEventsOf(this.store), {}, (event) => {
       const disputeId = (event.data as { disputeId?: unknown }).disputeId;
-      if (personalDataMarkOf(event.metadata)?.subject === personId && typeof disputeId === 'string')
-        disputes.add(disputeId);
+      const mark = personalDataMarkOf(event.metadata);
+      if (mark?.subject === personId && typeof disputeId === 'string') disputes.add(disputeId);
+      if (!mark && personalDataSubjectOf(event)?.subject === personId) plaintextEvents++;
     });
-    return [...disputes];
+    return { disputes: [...disputes], plaintextEvents };
   }
 
   /** Every dispute event (of `filter`), in pages. */
