@@ -12,6 +12,8 @@ const TABLE = 'read_models.person_keys';
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** Past this many cached keys, expired ones are swept before another is added. */
+const MAX_CACHED_KEYS = 10_000;
 
 export interface SqlPersonKeysOptions {
   /** The master key (PERSONAL_DATA_KEY): 32 bytes. Every data key is stored wrapped with it. */
@@ -127,7 +129,13 @@ export class SqlPersonKeys implements PersonKeys {
   }
 
   private remember(keyId: string, key: DataKey | null, personId?: string): void {
-    const expiresAt = this.now() + this.ttlMs;
+    const now = this.now();
+    const expiresAt = now + this.ttlMs;
+    // Expired entries are dropped in passing, so a long-lived reader of many people stays small.
+    if (this.byKeyId.size >= MAX_CACHED_KEYS) {
+      for (const [id, cached] of this.byKeyId) if (cached.expiresAt <= now) this.byKeyId.delete(id);
+      for (const [id, cached] of this.liveOf) if (cached.expiresAt <= now) this.liveOf.delete(id);
+    }
     this.byKeyId.set(keyId, { value: key, expiresAt });
     if (key && personId !== undefined && !this.fresh(this.liveOf.get(personId)))
       this.liveOf.set(personId, { value: key, expiresAt });
