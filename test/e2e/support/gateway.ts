@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import {
   postgresTestUrl,
   realKurrentDbUnavailable,
@@ -34,6 +34,10 @@ const KURRENTDB_TARGET = realKurrentDbUnavailable()
 export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
 export const TEST_PSEUDONYM_KEY = 'e2e-pseudonym-key-that-is-long-enough!!';
 export const TEST_EVIDENCE_URL_SECRET = 'e2e-evidence-url-secret-long-enough!!!';
+/** The audit digests' signing key of every gateway this run starts (a PKCS8 PEM). */
+export const TEST_AUDIT_SIGNING_KEY = generateKeyPairSync('ed25519')
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 
 /**
  * Where events live: PGlite, PostgreSQL, or KurrentDB (a real server at KURRENTDB_URL under a
@@ -99,6 +103,7 @@ export async function startGateway(
     JWT_SECRET: TEST_JWT_SECRET,
     ANALYTICS_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
     EVIDENCE_URL_SECRET: TEST_EVIDENCE_URL_SECRET,
+    AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY,
     EVIDENCE_DIR: evidenceDir,
     // The suites send many anonymous and refused requests from one address on purpose; the
     // per-IP edge limits have their own tests (hardening.e2e.spec.ts).

@@ -4,3 +4,4 @@ export * from './checkpoints';
 export * from './deadlines';
 export * from './dispute-views';
 export * from './test-clocks';
+export * from './audit';
