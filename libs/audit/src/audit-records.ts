@@ -5,7 +5,6 @@ import { leafHashOf } from './leaf';
 type Reader = { query<Row>(text: string, params?: unknown[]): Promise<Row[]> };
 
 interface LeafRow {
-  index: string;
   position: string;
   stream_id: string;
   revision: string;
@@ -94,7 +93,8 @@ export async function recordedLeaves(
   limit?: number,
 ): Promise<StoredLeaf[]> {
   const rows = await sql.query<LeafRow>(
-    `SELECT index::text, position::text, stream_id, revision::text, event_id, type, recorded_at,
+    // `index` is not selected as text: ORDER BY would then sort the text.
+    `SELECT position::text, stream_id, revision::text, event_id, type, recorded_at,
             data_hash, metadata_hash, leaf_hash
        FROM ${T}.audit_leaves WHERE epoch = $1 ${limit === undefined ? '' : 'AND index < $2'}
       ORDER BY index`,
