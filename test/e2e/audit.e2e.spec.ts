@@ -1,7 +1,22 @@
 import { verify as verifySignature, createPublicKey } from 'node:crypto';
-import { type AuditDigest, digestSigningInput, verifyAuditPath } from '@arbiter/audit';
+import {
+  AUDIT_LOG,
+  type AuditDigest,
+  type AuditLog,
+  digestSigningInput,
+  verifyAuditPath,
+} from '@arbiter/audit';
+import { EVENT_STORE, type EventStore } from '@arbiter/event-store';
 import { SQL_CONNECTION, type SqlConnection } from '@arbiter/platform';
-import { act, ask, openDispute, people, type ReadGateway, startReadGateway } from './read-helpers';
+import {
+  act,
+  ask,
+  eventually,
+  openDispute,
+  people,
+  type ReadGateway,
+  startReadGateway,
+} from './read-helpers';
 import { describeOnDatabases } from './support/gateway';
 
 const DIGEST_FIELDS =
@@ -171,5 +186,31 @@ describeOnDatabases('audit digests', (database) => {
       intact: false,
       findings: [{ kind: 'CHANGED', eventId: row.event_id, parts: ['DATA'] }],
     });
+  });
+});
+
+// Where background work runs (here WORKERS=inline), digests are signed on their own once the log
+// grew, at most every AUDIT_DIGEST_INTERVAL, and counted on /metrics.
+describe('the periodic audit publisher', () => {
+  let r: ReadGateway;
+  beforeAll(async () => {
+    r = await startReadGateway('pglite', { AUDIT_DIGEST_INTERVAL: 'PT1S' });
+  });
+  afterAll(() => r?.close());
+
+  it('signs a digest covering new events without being asked', async () => {
+    const who = await people(r);
+    await openDispute(r, who);
+    const log = r.gateway.app.get<AuditLog>(AUDIT_LOG);
+    const head = await r.gateway.app.get<EventStore>(EVENT_STORE).headPosition();
+    const digest = await eventually(async () => {
+      const latest = await log.latest();
+      if (!latest || BigInt(latest.position) < head) throw new Error('not yet');
+      return latest;
+    });
+    expect(digest.count).toBeGreaterThan(0);
+    expect((await log.verify(digest)).intact).toBe(true);
+    const metrics = await (await fetch(`${r.url}/metrics`)).text();
+    expect(metrics).toMatch(/^arbiter_audit_digests_published_total [1-9]/m);
   });
 });

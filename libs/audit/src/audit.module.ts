@@ -136,8 +136,8 @@ function auditLogFactory(
     });
     const failed = new Counter({
       name: 'arbiter_audit_publish_failures_total',
-      help: 'Periodic publications that failed, by code (AUDIT_RECORD_ALTERED: the record was changed).',
-      labelNames: ['code'],
+      help: 'Periodic publications that failed, by reason (AUDIT_RECORD_ALTERED: the record was changed).',
+      labelNames: ['reason'],
       registers,
     });
     onPublished = (digest) => {
@@ -145,7 +145,7 @@ function auditLogFactory(
       events.set(digest.count);
     };
     onPublishFailed = (error) =>
-      failed.inc({ code: error instanceof AuditError ? error.code : 'UNEXPECTED' });
+      failed.inc({ reason: error instanceof AuditError ? error.code : 'unexpected' });
   }
   return new AuditLog({ connection, eventStore, keyring, clock, onPublished, onPublishFailed });
 }
