@@ -202,10 +202,12 @@ describe('validateConfig', () => {
     expect(refusal({ EVIDENCE_URL_SECRET: 'short-evidence-key' })).toBe(
       'Invalid setting EVIDENCE_URL_SECRET: must be at least 32 characters (got "<18 characters, not shown>")',
     );
-    expect(validateConfig({ ...production, EVIDENCE_URL_SECRET, AUDIT_SIGNING_KEY })).toMatchObject({
-      EVIDENCE_URL_SECRET,
-      EVIDENCE_URL_TTL_SECONDS: 300,
-    });
+    expect(validateConfig({ ...production, EVIDENCE_URL_SECRET, AUDIT_SIGNING_KEY })).toMatchObject(
+      {
+        EVIDENCE_URL_SECRET,
+        EVIDENCE_URL_TTL_SECONDS: 300,
+      },
+    );
     expect(validateConfig({ EVIDENCE_URL_TTL_SECONDS: '60' }).EVIDENCE_URL_TTL_SECONDS).toBe(60);
     expect(refusal({ EVIDENCE_URL_TTL_SECONDS: '86400' })).toMatch(
       /^Invalid setting EVIDENCE_URL_TTL_SECONDS/,
@@ -356,8 +358,12 @@ describe('validateConfig', () => {
       AUDIT_SIGNING_KEY,
     );
     expect(validateConfig({}).AUDIT_DIGEST_INTERVAL_MS).toBe(300_000);
-    expect(validateConfig({ AUDIT_DIGEST_INTERVAL: 'PT30S' }).AUDIT_DIGEST_INTERVAL_MS).toBe(30_000);
-    expect(validateConfig({ AUDIT_DIGEST_INTERVAL: '60000' }).AUDIT_DIGEST_INTERVAL_MS).toBe(60_000);
+    expect(validateConfig({ AUDIT_DIGEST_INTERVAL: 'PT30S' }).AUDIT_DIGEST_INTERVAL_MS).toBe(
+      30_000,
+    );
+    expect(validateConfig({ AUDIT_DIGEST_INTERVAL: '60000' }).AUDIT_DIGEST_INTERVAL_MS).toBe(
+      60_000,
+    );
     expect(refusal({ AUDIT_DIGEST_INTERVAL: 'P1M' })).toMatch(
       /^Invalid setting AUDIT_DIGEST_INTERVAL: P1M counts weeks, months or years/,
     );
