@@ -421,6 +421,30 @@ describe.each(readTestDatabases())('the audit log on %s', (_kind, openDatabase) 
     expect((await log.verify(digest)).intact).toBe(false);
   });
 
+  it('refuses a digest of an epoch it has no record of, and an unsigned transition', async () => {
+    const future = signDigest({ ...digest, epoch: 3 }, keyring);
+    expect((await refusal(log.verify(future))).code).toBe('AUDIT_EPOCH_UNKNOWN');
+    const target = (await rows(connection)).find((r) => r.stream_id === 'dispute-d-1');
+    await log.beginEpoch(async () => {
+      await sql(
+        connection,
+        `UPDATE arbiter.events SET data = data || '{"x":1}' WHERE event_id = $1`,
+        [target?.event_id],
+      );
+    });
+    expect((await log.verify(digest)).intact).toBe(true);
+    // Without the closing mark, no signed transition leads out of epoch 0.
+    await sql(connection, 'UPDATE read_models.audit_digests SET closing = false WHERE epoch = 0');
+    const unlinked = await log.verify(digest);
+    expect(unlinked.intact).toBe(false);
+    expect(unlinked.notes.join(' ')).toMatch(/No signed transition out of epoch 0/);
+    // Without the next epoch's digests, the rewrite is what it looks like: a changed event.
+    await sql(connection, 'DELETE FROM read_models.audit_digests WHERE epoch = 1');
+    expect((await log.verify(digest)).findings).toEqual([
+      expect.objectContaining({ kind: 'changed', eventId: target?.event_id, parts: ['data'] }),
+    ]);
+  });
+
   it('lets one publisher sign at a time', async () => {
     await scenario.run('d-1', buyer, addDays(T0, 7), 'PostMessage', {
       messageId: 'late',
