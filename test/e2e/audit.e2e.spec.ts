@@ -17,7 +17,7 @@ import {
   type ReadGateway,
   startReadGateway,
 } from './read-helpers';
-import { describeOnDatabases } from './support/gateway';
+import { describeOnAllStores } from './support/gateway';
 
 const DIGEST_FIELDS =
   'version epoch position count root createdAt keyId signature previousEpoch { epoch position count root }';
@@ -53,9 +53,9 @@ const codeOf = (body: { errors?: { extensions?: { code?: string } }[] }) =>
 const asInput = ({ previousEpoch, ...digest }: Digest) =>
   previousEpoch ? { ...digest, previousEpoch } : digest;
 
-// Signed digests over GraphQL and the public key set: a mediator keeps a digest, later checks a
+// Signed digests over GraphQL and the public key set, on every store: a mediator keeps a digest, later checks a
 // dispute against it and gets inclusion proofs anyone can verify; parties cannot ask.
-describeOnDatabases('audit digests', (database) => {
+describeOnAllStores('audit digests', (database) => {
   let r: ReadGateway;
   let who: Awaited<ReturnType<typeof people>>;
   let disputeId: string;
@@ -166,27 +166,30 @@ describeOnDatabases('audit digests', (database) => {
     }
   });
 
-  // Last: it rewrites a stored event.
-  it('names an event of the dispute rewritten in the database after the digest', async () => {
-    const digest = await digestNow();
-    const connection = r.gateway.app.get<SqlConnection>(SQL_CONNECTION);
-    const tamper = `UPDATE arbiter.events SET data = data || '{"comment":"It was broken"}' WHERE stream_id = $1 AND revision = 1 RETURNING event_id`;
-    const params = [`dispute-${disputeId}`];
-    const [row] =
-      connection.kind === 'pglite'
-        ? (await connection.db.query<{ event_id: string }>(tamper, params)).rows
-        : (await connection.pool.query<{ event_id: string }>(tamper, params)).rows;
-    const body = await ask<{ disputeAuditVerify: Verification }>(r.url, who.mediator, VERIFY, {
-      id: disputeId,
-      digest: asInput(digest),
-    });
-    const result = body.data?.disputeAuditVerify;
-    expect(result?.intact).toBe(false);
-    expect(result?.digest).toMatchObject({
-      intact: false,
-      findings: [{ kind: 'CHANGED', eventId: row.event_id, parts: ['DATA'] }],
-    });
-  });
+  // Last: it rewrites a stored event (in the SQL stores; KurrentDB's events are not in SQL).
+  (database === 'kurrentdb' ? it.skip : it)(
+    'names an event of the dispute rewritten in the database after the digest',
+    async () => {
+      const digest = await digestNow();
+      const connection = r.gateway.app.get<SqlConnection>(SQL_CONNECTION);
+      const tamper = `UPDATE arbiter.events SET data = data || '{"comment":"It was broken"}' WHERE stream_id = $1 AND revision = 1 RETURNING event_id`;
+      const params = [`dispute-${disputeId}`];
+      const [row] =
+        connection.kind === 'pglite'
+          ? (await connection.db.query<{ event_id: string }>(tamper, params)).rows
+          : (await connection.pool.query<{ event_id: string }>(tamper, params)).rows;
+      const body = await ask<{ disputeAuditVerify: Verification }>(r.url, who.mediator, VERIFY, {
+        id: disputeId,
+        digest: asInput(digest),
+      });
+      const result = body.data?.disputeAuditVerify;
+      expect(result?.intact).toBe(false);
+      expect(result?.digest).toMatchObject({
+        intact: false,
+        findings: [{ kind: 'CHANGED', eventId: row.event_id, parts: ['DATA'] }],
+      });
+    },
+  );
 });
 
 // Where background work runs (here WORKERS=inline), digests are signed on their own once the log
