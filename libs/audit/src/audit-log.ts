@@ -335,6 +335,9 @@ export class AuditLog {
       streamId === undefined || !proofSource
         ? []
         : proofsFor(streamId, proofSource.records, proofSource.tree);
+    if (streamId !== undefined && proofSource && proofs.length === 0) {
+      notes.push(`No event of ${streamId} is covered by this digest.`);
+    }
     if (streamId !== undefined && !intact && !proofSource) {
       notes.push(
         'No inclusion proofs: neither the log nor the leaf record yields the signed root.',

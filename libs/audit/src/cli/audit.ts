@@ -108,7 +108,7 @@ function describe(finding: AuditFinding): string {
     case 'reordered':
       return `reordered: event ${finding.eventId} (${finding.streamId} revision ${finding.revision}) moved from position ${finding.fromPosition} to ${finding.toPosition}`;
     case 'truncated':
-      return `truncated: the log ends after position ${finding.afterPosition}; ${finding.missing} events are missing (${finding.events.map((e) => e.position).join(', ')})`;
+      return `truncated: the log ends after position ${finding.afterPosition}; ${finding.missing} event${finding.missing === 1 ? ' is' : 's are'} missing (${finding.events.map((e) => e.position).join(', ')})`;
     case 'chainBroken':
       return `hash chain broken: ${finding.streamId} at revision ${finding.revision}`;
   }
