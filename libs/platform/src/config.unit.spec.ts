@@ -353,7 +353,6 @@ describe('validateConfig', () => {
     expect(refusal(production)).toMatch(
       /^Invalid setting AUDIT_SIGNING_KEY: is required in production/,
     );
-    // A PEM is a secret: a refusal never repeats it.
     expect(validateConfig({ ...production, AUDIT_SIGNING_KEY }).AUDIT_SIGNING_KEY).toBe(
       AUDIT_SIGNING_KEY,
     );
