@@ -76,7 +76,15 @@ describe.each(readTestDatabases())('the audit log on %s', (_kind, openDatabase) 
     await migrateReadModels(connection);
     store = await createSqlEventStore(connection);
     keyring = new AuditKeyring(generateKeyPairSync('ed25519').privateKey);
-    log = new AuditLog({ connection, eventStore: store, keyring, clock, batchSize: 7 });
+    // Small batches and pages, so that reading the log and the leaf record takes several of each.
+    log = new AuditLog({
+      connection,
+      eventStore: store,
+      keyring,
+      clock,
+      batchSize: 7,
+      leafPageSize: 5,
+    });
     scenario = new DisputeScenario(store);
     for (const n of [1, 2]) {
       await scenario.placeShippedOrder({

@@ -92,8 +92,10 @@ export interface AuditLogOptions {
   eventStore: EventStore;
   keyring: AuditKeyring;
   clock: Clock;
-  /** Events read per batch. */
+  /** Events read per batch from the store. */
   batchSize?: number;
+  /** Recorded leaves read per statement. */
+  leafPageSize?: number;
   /** How long an on-demand publish waits for another publisher. */
   lockWaitMs?: number;
   /** Told of every digest published (metrics). */
@@ -116,10 +118,12 @@ const hex = (buffer: Buffer) => buffer.toString('hex');
 export class AuditLog {
   private readonly store: EventStore;
   private readonly batchSize: number;
+  private readonly leafPage: number;
 
   constructor(private readonly options: AuditLogOptions) {
     this.store = storedEventsOf(options.eventStore);
     this.batchSize = options.batchSize ?? 1_000;
+    this.leafPage = options.leafPageSize ?? 10_000;
   }
 
   get keyring(): AuditKeyring {
@@ -199,7 +203,7 @@ export class AuditLog {
   private async publishLocked(sql: AuditSql): Promise<AuditDigest> {
     const epoch = await currentEpoch(sql);
     const last = await latestDigest(sql, epoch);
-    const leaves = await recordedLeaves(sql, epoch);
+    const leaves = await recordedLeaves(sql, epoch, undefined, this.leafPage);
     const signedCount = last?.count ?? 0;
     const hashes = leaves.slice(0, signedCount).map((leaf) => leafHashOf(leaf.record));
     if (last) {
@@ -295,7 +299,9 @@ export class AuditLog {
     streamId: string | undefined,
   ): Promise<AuditVerification> {
     const sql = auditReader(this.options.connection);
-    const recorded = (await recordedLeaves(sql, digest.epoch, digest.count)).map((l) => l.record);
+    const recorded = (await recordedLeaves(sql, digest.epoch, digest.count, this.leafPage)).map(
+      (l) => l.record,
+    );
     const recordTree = new MerkleTree(recorded.map(leafHashOf));
     const recordMatches =
       recorded.length === digest.count && hex(recordTree.root()) === digest.root;
@@ -374,7 +380,9 @@ export class AuditLog {
   ): Promise<AuditVerification> {
     const sql = auditReader(this.options.connection);
     const notes: string[] = [];
-    const recorded = (await recordedLeaves(sql, digest.epoch, digest.count)).map((l) => l.record);
+    const recorded = (await recordedLeaves(sql, digest.epoch, digest.count, this.leafPage)).map(
+      (l) => l.record,
+    );
     const recordTree = new MerkleTree(recorded.map(leafHashOf));
     const recordMatches =
       recorded.length === digest.count && hex(recordTree.root()) === digest.root;
@@ -450,7 +458,9 @@ export class AuditLog {
     if (earlier && earlier.count > closing.count) {
       return `The digest counts more events than epoch ${epoch} closed with.`;
     }
-    const recorded = (await recordedLeaves(sql, epoch, closing.count)).map((l) => l.record);
+    const recorded = (await recordedLeaves(sql, epoch, closing.count, this.leafPage)).map(
+      (l) => l.record,
+    );
     if (
       recorded.length !== closing.count ||
       hex(new MerkleTree(recorded.map(leafHashOf)).root()) !== closing.root

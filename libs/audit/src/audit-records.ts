@@ -87,32 +87,45 @@ export async function markClosing(sql: Reader, digest: AuditDigest): Promise<voi
 }
 
 /** The recorded leaves of `epoch` from index 0, at most `limit` of them. */
+/** Leaves read per statement by default: each stays short, whatever the size of the log. */
+const READ_PAGE = 10_000;
+
 export async function recordedLeaves(
   sql: Reader,
   epoch: number,
   limit?: number,
+  pageSize = READ_PAGE,
 ): Promise<StoredLeaf[]> {
-  const rows = await sql.query<LeafRow>(
-    // `index` is not selected as text: ORDER BY would then sort the text.
-    `SELECT position::text, stream_id, revision::text, event_id, type, recorded_at,
-            data_hash, metadata_hash, leaf_hash
-       FROM ${T}.audit_leaves WHERE epoch = $1 ${limit === undefined ? '' : 'AND index < $2'}
-      ORDER BY index`,
-    limit === undefined ? [epoch] : [epoch, limit],
-  );
-  return rows.map((row) => ({
-    record: {
-      position: row.position,
-      streamId: row.stream_id,
-      revision: row.revision,
-      eventId: row.event_id,
-      type: row.type,
-      recordedAt: row.recorded_at,
-      dataHash: row.data_hash,
-      metadataHash: row.metadata_hash,
-    },
-    storedHash: row.leaf_hash,
-  }));
+  const leaves: StoredLeaf[] = [];
+  let from = 0;
+  for (;;) {
+    const rows = await sql.query<LeafRow & { leaf_index: string }>(
+      // Aliased: a column selected as text under its own name would make ORDER BY sort text.
+      `SELECT index::text AS leaf_index, position::text, stream_id, revision::text, event_id, type,
+              recorded_at, data_hash, metadata_hash, leaf_hash
+         FROM ${T}.audit_leaves
+        WHERE epoch = $1 AND index >= $2 AND ($3::bigint IS NULL OR index < $3::bigint)
+        ORDER BY index LIMIT $4`,
+      [epoch, from, limit ?? null, pageSize],
+    );
+    for (const row of rows) {
+      leaves.push({
+        record: {
+          position: row.position,
+          streamId: row.stream_id,
+          revision: row.revision,
+          eventId: row.event_id,
+          type: row.type,
+          recordedAt: row.recorded_at,
+          dataHash: row.data_hash,
+          metadataHash: row.metadata_hash,
+        },
+        storedHash: row.leaf_hash,
+      });
+    }
+    if (rows.length < pageSize) return leaves;
+    from = Number(rows[rows.length - 1].leaf_index) + 1;
+  }
 }
 
 /** Drops leaves from `fromIndex` on (a publish that never committed its digest leaves none, but be sure). */
