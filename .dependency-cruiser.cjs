@@ -140,6 +140,30 @@ module.exports = {
       to: { path: '^libs/(deadlines|auth)/' },
     },
     {
+      name: 'audit-reads-stored-events-only',
+      comment:
+        'The audit log hashes events as stored: it sees the event store, the platform, and of the ' +
+        'disputes lib only the domain (stream ids) and the hash chain (audit-chain.ts), never the ' +
+        'command or read side.',
+      severity: 'error',
+      from: { path: '^libs/audit/', pathNot: TEST_CODE },
+      to: {
+        path: '^libs/',
+        pathNot: [
+          '^libs/(audit|event-store|platform)/',
+          '^libs/disputes/src/application/audit-chain\\.ts$',
+          ...DISPUTES_DOMAIN,
+        ],
+      },
+    },
+    {
+      name: 'no-lib-imports-the-audit-log',
+      comment: 'The audit log sits on top: the apps wire it; no other lib depends on it.',
+      severity: 'error',
+      from: { path: '^libs/', pathNot: '^libs/audit/' },
+      to: { path: '^libs/audit/' },
+    },
+    {
       name: 'product-never-imports-test-doubles',
       comment:
         'The KurrentDB protocol stand-in (and every testing/ helper) is for tests: no product code imports it.',

@@ -34,8 +34,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 # Production mode: no schema file written, no GraphiQL/introspection, and config.ts then requires
-# JWT_SECRET (>= 32 characters) or JWT_JWKS_URL, and ANALYTICS_PSEUDONYM_KEY (>= 32 characters):
-# the container refuses to start without them.
+# JWT_SECRET (>= 32 characters) or JWT_JWKS_URL, ANALYTICS_PSEUDONYM_KEY (>= 32 characters),
+# EVIDENCE_URL_SECRET and AUDIT_SIGNING_KEY: the container refuses to start without them.
 # EVIDENCE_DIR and PGLITE_DATA_DIR point into /app/data, the one folder the app user may write
 # (mount a volume there; PGlite is only used when no DATABASE_URL is given).
 ENV NODE_ENV=production \

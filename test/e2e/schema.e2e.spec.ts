@@ -122,6 +122,17 @@ const OPEN_STRINGS = new Set([
   ...['StoredFile.url'],
   // The reference of an erasure request (a ticket id of the platform's own system).
   ...['Mutation.forgetPerson(reason)'],
+  // Audit digests: hex hashes, base64url signatures, 64-bit log positions and revisions as
+  // decimal text (exactly as hashed; GraphQL's Int has 32 bits), the stored event type as it is
+  // (a tampered one included), and sentences on what a check rests on.
+  ...['AuditDigest.position', 'AuditDigest.root', 'AuditDigest.signature'],
+  ...['AuditDigestInput.position', 'AuditDigestInput.root', 'AuditDigestInput.signature'],
+  ...['AuditDigestVerification.notes', 'AuditEpochLink.position', 'AuditEpochLink.root'],
+  ...['AuditEpochLinkInput.position', 'AuditEpochLinkInput.root', 'AuditFinding.afterPosition'],
+  ...['AuditFinding.fromPosition', 'AuditFinding.missingPositions', 'AuditFinding.position'],
+  ...['AuditFinding.revision', 'AuditFinding.toPosition', 'AuditInclusionProof.auditPath'],
+  ...['AuditInclusionProof.leafHash', 'AuditLeafRecord.dataHash', 'AuditLeafRecord.metadataHash'],
+  ...['AuditLeafRecord.position', 'AuditLeafRecord.revision', 'AuditLeafRecord.type'],
 ]);
 
 interface StringField {

@@ -1,4 +1,5 @@
 import { AnalyticsModule, analyticsSettingsFrom } from '@arbiter/analytics';
+import { AuditModule, auditSettingsFrom } from '@arbiter/audit';
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { SkipThrottle, ThrottlerModule } from '@nestjs/throttler';
@@ -120,6 +121,16 @@ export class GatewayModule {
             eventStore,
             runProjections: config.WORKERS === 'inline',
             monitor: projectionMonitorOptionsFrom(config),
+          }),
+        }),
+        // Signed digests of the whole log: the queries and the key set here, the periodic
+        // publisher where background work runs (WORKERS=inline).
+        AuditModule.forRootAsync({
+          inject: [MetricsService],
+          useFactory: (metrics: MetricsService) => ({
+            ...auditSettingsFrom(config),
+            runPublisher: config.WORKERS === 'inline',
+            metricsRegistry: metrics.registry,
           }),
         }),
         ReadModule.forRoot(config.DISPUTE_POLICY, {

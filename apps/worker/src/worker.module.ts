@@ -1,4 +1,5 @@
 import { AnalyticsModule, analyticsSettingsFrom } from '@arbiter/analytics';
+import { AuditModule, auditSettingsFrom } from '@arbiter/audit';
 import { DynamicModule, Module } from '@nestjs/common';
 import { DeadlinesModule, disputeDeadlinesFirer, TestClocksModule } from '@arbiter/deadlines';
 import type { DisputePolicy } from '@arbiter/disputes';
@@ -75,6 +76,10 @@ export class WorkerModule {
         }),
         // Disputes under a staging test clock are dated, and their deadlines fire, by that clock.
         TestClocksModule.forRoot({ enabled: config.TEST_CLOCKS }),
+        // The periodic audit digest publisher (one at a time across processes: a lock).
+        AuditModule.forRootAsync({
+          useFactory: () => ({ ...auditSettingsFrom(config), runPublisher: true }),
+        }),
         // With NATS_URL, the JetStream forwarder runs here (one holder across processes).
         AnalyticsModule.forRoot({ ...analyticsSettingsFrom(config), runForwarder: true }),
       ],

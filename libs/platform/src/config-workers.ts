@@ -115,4 +115,22 @@ export const workerSettings = {
     emptyAsUndefined,
     z.coerce.number().int().min(1).default(60_000),
   ),
+  /**
+   * The audit log's Ed25519 signing key (libs/audit/README.md): a PKCS8 PEM, or the path of a file
+   * holding one. Required in production; elsewhere a development key is generated once and kept
+   * beside the PGlite data directory (AUDIT_DEVELOPMENT_KEY_FILE).
+   */
+  AUDIT_SIGNING_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /**
+   * Retired audit public keys still trusted to verify older digests after a rotation: PEM blocks,
+   * or the path of a PEM or JWK Set file.
+   */
+  AUDIT_TRUSTED_KEYS: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Where the development signing key is kept (default `<PGLITE_DATA_DIR>.audit-signing-key.pem`). */
+  AUDIT_DEVELOPMENT_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /**
+   * How often, at most, a digest of the log is signed when the log grew: an ISO-8601 duration
+   * (`PT5M`) or milliseconds.
+   */
+  AUDIT_DIGEST_INTERVAL: z.preprocess(emptyAsUndefined, z.string().default('PT5M')),
 };

@@ -1,4 +1,9 @@
-import { DEFAULT_POLICY, definePolicy, type PolicyOverrides } from '@arbiter/disputes';
+import {
+  DEFAULT_POLICY,
+  definePolicy,
+  parseIsoDuration,
+  type PolicyOverrides,
+} from '@arbiter/disputes';
 import { z } from 'zod';
 import { gatewaySettings } from './config-gateway';
 import { storageSettings } from './config-storage';
@@ -104,6 +109,14 @@ export const configSchema = z
         message: 'is required when EVENT_STORE=postgres',
       });
     }
+    if (config.NODE_ENV === 'production' && !config.AUDIT_SIGNING_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUDIT_SIGNING_KEY'],
+        message:
+          'is required in production (audit digests would be signed by a development key): an Ed25519 PKCS8 PEM or its path, e.g. from `openssl genpkey -algorithm ed25519`',
+      });
+    }
   })
   // The policy is validated by the domain's own rules (definePolicy), so a bad value stops the
   // process at start-up with the one-line error like any other setting.
@@ -128,13 +141,24 @@ export const configSchema = z
       }
       overrides = { ...overrides, onSellerSilence };
     }
+    const interval = /^\d+$/.test(config.AUDIT_DIGEST_INTERVAL)
+      ? Number(config.AUDIT_DIGEST_INTERVAL)
+      : parseIsoDuration(config.AUDIT_DIGEST_INTERVAL);
+    if (typeof interval === 'string') return refuse('AUDIT_DIGEST_INTERVAL', interval);
+    if (interval < 1_000) return refuse('AUDIT_DIGEST_INTERVAL', 'must be at least one second');
+    const AUDIT_DIGEST_INTERVAL_MS = interval;
     // Resolved here so that every reader asks one boolean, never NODE_ENV again.
     const TEST_CLOCKS =
       config.TEST_CLOCKS_ENABLED === undefined
         ? config.NODE_ENV !== 'production'
         : config.TEST_CLOCKS_ENABLED === 'true';
     try {
-      return { ...config, TEST_CLOCKS, DISPUTE_POLICY: definePolicy(overrides) };
+      return {
+        ...config,
+        TEST_CLOCKS,
+        AUDIT_DIGEST_INTERVAL_MS,
+        DISPUTE_POLICY: definePolicy(overrides),
+      };
     } catch (error) {
       const setting =
         config.DISPUTE_POLICY_JSON !== undefined ? 'DISPUTE_POLICY_JSON' : 'ON_SELLER_SILENCE';
@@ -190,6 +214,7 @@ const SECRET_SETTINGS = new Set([
   'METRICS_TOKEN',
   'EVIDENCE_URL_SECRET',
   'PERSONAL_DATA_KEY',
+  'AUDIT_SIGNING_KEY',
 ]);
 /** URL settings that may carry credentials (`user:password@`): shown with the password masked. */
 const URL_SETTINGS = new Set(['DATABASE_URL', 'KURRENTDB_URL', 'NATS_URL', 'JWT_JWKS_URL']);

@@ -14,6 +14,8 @@ function refusal(env: Record<string, unknown>): string {
 const PSEUDONYM_KEY = 'k'.repeat(32);
 const EVIDENCE_URL_SECRET = 'e'.repeat(32);
 const PERSONAL_DATA_KEY = Buffer.alloc(32, 7).toString('base64');
+/** Read when the audit log starts, not by the configuration: a path is enough here. */
+const AUDIT_SIGNING_KEY = '/run/secrets/audit-signing-key.pem';
 
 describe('validateConfig', () => {
   it('gives every setting a development default', () => {
@@ -146,6 +148,7 @@ describe('validateConfig', () => {
         ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
         EVIDENCE_URL_SECRET,
         PERSONAL_DATA_KEY,
+        AUDIT_SIGNING_KEY,
       }).JWT_JWKS_URL,
     ).toBe('https://idp.example/jwks.json');
     expect(
@@ -155,6 +158,7 @@ describe('validateConfig', () => {
         ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
         EVIDENCE_URL_SECRET,
         PERSONAL_DATA_KEY,
+        AUDIT_SIGNING_KEY,
       }).JWT_SECRET,
     ).toHaveLength(32);
   });
@@ -182,6 +186,7 @@ describe('validateConfig', () => {
       ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
       EVIDENCE_URL_SECRET,
       PERSONAL_DATA_KEY,
+      AUDIT_SIGNING_KEY,
     };
     expect(validateConfig(production).GRAPHQL_DEBUG).toBe(false);
     expect(refusal({ ...production, GRAPHQL_DEBUG: 'true' })).toMatch(
@@ -201,12 +206,12 @@ describe('validateConfig', () => {
     expect(refusal({ EVIDENCE_URL_SECRET: 'short-evidence-key' })).toBe(
       'Invalid setting EVIDENCE_URL_SECRET: must be at least 32 characters (got "<18 characters, not shown>")',
     );
-    expect(validateConfig({ ...production, EVIDENCE_URL_SECRET, PERSONAL_DATA_KEY })).toMatchObject(
-      {
-        EVIDENCE_URL_SECRET,
-        EVIDENCE_URL_TTL_SECONDS: 300,
-      },
-    );
+    expect(
+      validateConfig({ ...production, EVIDENCE_URL_SECRET, PERSONAL_DATA_KEY, AUDIT_SIGNING_KEY }),
+    ).toMatchObject({
+      EVIDENCE_URL_SECRET,
+      EVIDENCE_URL_TTL_SECONDS: 300,
+    });
     expect(validateConfig({ EVIDENCE_URL_TTL_SECONDS: '60' }).EVIDENCE_URL_TTL_SECONDS).toBe(60);
     expect(refusal({ EVIDENCE_URL_TTL_SECONDS: '86400' })).toMatch(
       /^Invalid setting EVIDENCE_URL_TTL_SECONDS/,
@@ -348,6 +353,7 @@ describe('validateConfig', () => {
       JWT_SECRET: 'x'.repeat(32),
       ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
       EVIDENCE_URL_SECRET,
+      AUDIT_SIGNING_KEY,
     };
     expect(refusal(production)).toMatch(
       /^Invalid setting PERSONAL_DATA_KEY: is required in production/,
@@ -361,6 +367,35 @@ describe('validateConfig', () => {
     expect(validateConfig({}).PERSONAL_DATA_KEY).toBeUndefined();
   });
 
+  it('requires an audit signing key in production and reads the digest interval as a duration', () => {
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(32),
+      ANALYTICS_PSEUDONYM_KEY: PSEUDONYM_KEY,
+      EVIDENCE_URL_SECRET,
+      PERSONAL_DATA_KEY,
+    };
+    expect(refusal(production)).toMatch(
+      /^Invalid setting AUDIT_SIGNING_KEY: is required in production/,
+    );
+    expect(validateConfig({ ...production, AUDIT_SIGNING_KEY }).AUDIT_SIGNING_KEY).toBe(
+      AUDIT_SIGNING_KEY,
+    );
+    expect(validateConfig({}).AUDIT_DIGEST_INTERVAL_MS).toBe(300_000);
+    expect(validateConfig({ AUDIT_DIGEST_INTERVAL: 'PT30S' }).AUDIT_DIGEST_INTERVAL_MS).toBe(
+      30_000,
+    );
+    expect(validateConfig({ AUDIT_DIGEST_INTERVAL: '60000' }).AUDIT_DIGEST_INTERVAL_MS).toBe(
+      60_000,
+    );
+    expect(refusal({ AUDIT_DIGEST_INTERVAL: 'P1M' })).toMatch(
+      /^Invalid setting AUDIT_DIGEST_INTERVAL: P1M counts weeks, months or years/,
+    );
+    expect(refusal({ AUDIT_DIGEST_INTERVAL: 'PT0.5S' })).toMatch(
+      /^Invalid setting AUDIT_DIGEST_INTERVAL: must be at least one second/,
+    );
+  });
+
   it('turns test clocks on outside production only, and refuses them in production', () => {
     expect(validateConfig({}).TEST_CLOCKS).toBe(true);
     expect(validateConfig({ TEST_CLOCKS_ENABLED: 'false' }).TEST_CLOCKS).toBe(false);
@@ -370,6 +405,7 @@ describe('validateConfig', () => {
       ANALYTICS_PSEUDONYM_KEY: 'k'.repeat(32),
       EVIDENCE_URL_SECRET,
       PERSONAL_DATA_KEY,
+      AUDIT_SIGNING_KEY,
     };
     expect(validateConfig(production).TEST_CLOCKS).toBe(false);
     expect(refusal({ ...production, TEST_CLOCKS_ENABLED: 'true' })).toMatch(

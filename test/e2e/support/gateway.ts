@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import {
   postgresTestUrl,
   realKurrentDbUnavailable,
@@ -36,6 +36,10 @@ export const TEST_PSEUDONYM_KEY = 'e2e-pseudonym-key-that-is-long-enough!!';
 export const TEST_EVIDENCE_URL_SECRET = 'e2e-evidence-url-secret-long-enough!!!';
 /** The personal data master key of every test gateway (32 bytes, base64). */
 export const TEST_PERSONAL_DATA_KEY = Buffer.alloc(32, 'e2e-personal-data').toString('base64');
+/** The audit digests' signing key of every gateway this run starts (a PKCS8 PEM). */
+export const TEST_AUDIT_SIGNING_KEY = generateKeyPairSync('ed25519')
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 
 /**
  * Where events live: PGlite, PostgreSQL, or KurrentDB (a real server at KURRENTDB_URL under a
@@ -102,6 +106,7 @@ export async function startGateway(
     ANALYTICS_PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
     EVIDENCE_URL_SECRET: TEST_EVIDENCE_URL_SECRET,
     PERSONAL_DATA_KEY: TEST_PERSONAL_DATA_KEY,
+    AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY,
     EVIDENCE_DIR: evidenceDir,
     // The suites send many anonymous and refused requests from one address on purpose; the
     // per-IP edge limits have their own tests (hardening.e2e.spec.ts).

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { AuditError, AUDIT_ERRORS } from '@arbiter/audit';
 import type { Actor } from '@arbiter/auth';
 import { AUDIENCE_OF_ROLE, DomainError } from '@arbiter/disputes';
 import { EventIdConflictError, EventSchemaVersionUnknownError } from '@arbiter/event-store';
@@ -99,6 +100,15 @@ export function toApiError(error: unknown, actor: Actor | null | undefined): Api
       httpStatus: CONFLICT_CODES.has(error.code)
         ? HttpStatus.CONFLICT
         : HttpStatus.UNPROCESSABLE_ENTITY,
+    };
+  }
+  // A digest the audit log refuses (malformed, unknown key, bad signature, beyond the log) or
+  // will not sign: the caller's input or the record's state, never a bug.
+  if (error instanceof AuditError) {
+    return {
+      code: error.code,
+      message: error.message,
+      httpStatus: AUDIT_ERRORS[error.code].httpStatus,
     };
   }
   // Event ids derive from the command id, hence from the caller's idempotency key: ids taken by

@@ -1,4 +1,5 @@
 import { FEED_END_CODES } from '@arbiter/analytics';
+import { AUDIT_ERRORS } from '@arbiter/audit';
 import { DOMAIN_ERROR_CODES, DOMAIN_ERRORS, DomainError } from '@arbiter/disputes';
 import { GATEWAY_ERRORS, type ErrorCodeInfo } from './error-codes';
 import { toApiError } from './error-mapping';
@@ -19,7 +20,8 @@ const STAFF = { id: 'staff', role: 'mediator' as const };
 
 /**
  * Every code a client may receive, from the lists that declare them: the gateway's, the domain's
- * (with the status the edge maps it to, as `POST /evidence` answers it), the analytics feed's.
+ * (with the status the edge maps it to, as `POST /evidence` answers it), the analytics feed's,
+ * the audit log's.
  * Domain codes the edge never passes on (answered as FORBIDDEN) are in `concealed`.
  */
 export function errorCatalogue(): { rows: ErrorCodeRow[]; concealed: string[] } {
@@ -47,7 +49,13 @@ export function errorCatalogue(): { rows: ErrorCodeRow[]; concealed: string[] } 
     description,
     retry: 'resubscribe with `after: resumeAfter`',
   }));
-  return { rows: [...gateway, ...domain, ...feed], concealed };
+  const audit = Object.entries(AUDIT_ERRORS).map(([code, info]): ErrorCodeRow => ({
+    code,
+    kind: 'audit',
+    ...info,
+    ...(code === 'AUDIT_PUBLISHER_BUSY' ? { retry: 'yes, in a moment' } : {}),
+  }));
+  return { rows: [...gateway, ...domain, ...feed, ...audit], concealed };
 }
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');

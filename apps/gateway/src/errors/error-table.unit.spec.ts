@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEED_END_CODES } from '@arbiter/analytics';
+import { AUDIT_ERRORS } from '@arbiter/audit';
 import { DOMAIN_ERRORS } from '@arbiter/disputes';
 import { GATEWAY_ERRORS, SERVER_ONLY_CODES } from './error-codes';
 import {
@@ -31,6 +32,7 @@ const declared = new Set([
   ...Object.keys(GATEWAY_ERRORS),
   ...Object.keys(DOMAIN_ERRORS),
   ...Object.keys(FEED_END_CODES),
+  ...Object.keys(AUDIT_ERRORS),
   ...Object.keys(SERVER_ONLY_CODES),
 ]);
 

@@ -9,6 +9,7 @@ import {
 } from '@arbiter/read-models';
 import { LiveListMetrics } from '../metrics/live-list-metrics';
 import { ProjectionMetrics } from '../metrics/projection-metrics';
+import { AuditKeysController } from './audit-keys.controller';
 import { DisputeAudit } from './dispute-audit';
 import { DisputeFieldsResolver } from './dispute-fields.resolver';
 import { DisputeUpdatedResolver } from './dispute-updated.resolver';
@@ -37,6 +38,7 @@ export class ReadModule {
     return {
       module: ReadModule,
       imports: [DisputeProjectionsModule.forRoot(policy)],
+      controllers: [AuditKeysController],
       providers: [
         {
           provide: DisputeQueries,

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
+import { AUDIT_LOG, type AuditLog } from '@arbiter/audit';
 import { type Actor, CurrentActor, Roles } from '@arbiter/auth';
 import { type DisputeEventType, DomainError, STAFF_ROLES } from '@arbiter/disputes';
 import { forViewer } from '@arbiter/disputes/read-side';
@@ -18,6 +19,13 @@ import {
 import { pagedComplexity } from '../graphql/limits';
 import { DisputeType, toDisputeType } from '../disputes/dispute.type';
 import { DisputeAudit } from './dispute-audit';
+import {
+  AuditDigestInput,
+  AuditDigestType,
+  fromDigestInput,
+  toDigestType,
+  toVerificationType,
+} from './audit.types';
 import {
   AuditVerificationType,
   DisputeAuditType,
@@ -55,6 +63,7 @@ export class ReadResolver {
     @Inject(READ_DB) private readonly db: ReadDb,
     @Inject(DisputeAudit) private readonly audit: DisputeAudit,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(AUDIT_LOG) private readonly auditLog: AuditLog,
   ) {}
 
   @Roles('buyer')
@@ -189,17 +198,45 @@ export class ReadResolver {
 
   @Roles(...STAFF_ROLES)
   @Query(() => AuditVerificationType, {
-    description: 'Checks the hash chain of a dispute’s stored events.',
+    description:
+      'Checks the hash chain of a dispute’s stored events and, given a digest kept outside Arbiter, the dispute against it (with inclusion proofs).',
   })
   async disputeAuditVerify(
     @Args('id', { type: () => ID, description: 'The dispute id.' }) id: string,
+    @Args('digest', {
+      type: () => AuditDigestInput,
+      nullable: true,
+      description: 'A digest from `auditDigest`, as it was received.',
+    })
+    digest?: AuditDigestInput | null,
   ): Promise<AuditVerificationType> {
     const result = await this.audit.verify(id);
     if (result.events === 0) throw missing();
+    const checked = digest
+      ? toVerificationType(await this.auditLog.verify(fromDigestInput(digest), { disputeId: id }))
+      : null;
     return {
-      intact: result.intact,
+      intact: result.intact && (checked?.intact ?? true),
       events: result.events,
       brokenAtRevision: result.intact ? null : Number(result.brokenAtRevision),
+      digest: checked,
     };
+  }
+
+  @Roles(...STAFF_ROLES)
+  @Query(() => AuditDigestType, {
+    description:
+      'The newest signed digest of the whole event log (one is signed now if none exists yet, or with `fresh`).',
+  })
+  async auditDigest(
+    @Args('fresh', {
+      type: () => Boolean,
+      defaultValue: false,
+      description: 'Sign a digest of the log as it is now (when it grew since the newest).',
+    })
+    fresh: boolean,
+  ): Promise<AuditDigestType> {
+    const latest = fresh ? null : await this.auditLog.latest();
+    return toDigestType(latest ?? (await this.auditLog.publish()));
   }
 }

@@ -1,3 +1,4 @@
+import { AuditDigestVerificationType } from './audit.types';
 import { personIdForAnalysts } from '../graphql/person-ids';
 import type { ActorRole } from '@arbiter/auth';
 import type { DisputeEventType } from '@arbiter/disputes';
@@ -377,7 +378,10 @@ export class DisputeAuditType {
   description: 'Whether a dispute’s stored history is unaltered.',
 })
 export class AuditVerificationType {
-  @Field({ description: 'True when every hash matches its chain.' })
+  @Field({
+    description:
+      'True when every hash matches its chain and, with a digest, nothing it signed of this dispute changed.',
+  })
   intact!: boolean;
 
   @Field(() => Int, { description: 'Events checked.' })
@@ -388,4 +392,11 @@ export class AuditVerificationType {
     description: 'The first revision whose hash breaks; null when intact.',
   })
   brokenAtRevision!: number | null;
+
+  @Field(() => AuditDigestVerificationType, {
+    nullable: true,
+    description:
+      'With a digest: the dispute checked against it (findings, inclusion proofs); null without one.',
+  })
+  digest!: AuditDigestVerificationType | null;
 }

@@ -5,3 +5,4 @@ export * from './deadlines';
 export * from './dispute-views';
 export * from './test-clocks';
 export * from './person-keys';
+export * from './audit';
