@@ -34,6 +34,9 @@ const declared = new Set([
   ...Object.keys(FEED_END_CODES),
   ...Object.keys(AUDIT_ERRORS),
   ...Object.keys(SERVER_ONLY_CODES),
+  // Node's own errno codes, compared when reading and creating files; never a product code.
+  'ENOENT',
+  'EEXIST',
 ]);
 
 /** The product's sources (not its tests, which throw codes of their own making). */
