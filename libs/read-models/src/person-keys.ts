@@ -274,7 +274,12 @@ export function developmentPersonalDataKey(file: string | undefined): Buffer {
  * development key in PGLITE_DATA_DIR (`personal-data.key`), or a key of the process when nothing
  * is kept between processes (EVENT_STORE=memory, an in-memory PGlite).
  */
-export function sqlPersonKeysFrom(config: AppConfig, connection: SqlConnection): SqlPersonKeys {
+export function sqlPersonKeysFrom(
+  config: AppConfig,
+  connection: SqlConnection,
+  /** Where the development-key warning goes; command-line tools keep it off standard output. */
+  warn: (message: string) => void = (message) => new Logger('PersonalData').warn(message),
+): SqlPersonKeys {
   let masterKey: Buffer;
   if (config.PERSONAL_DATA_KEY) masterKey = Buffer.from(config.PERSONAL_DATA_KEY, 'base64');
   else {
@@ -282,7 +287,7 @@ export function sqlPersonKeysFrom(config: AppConfig, connection: SqlConnection):
       config.EVENT_STORE === 'memory' || config.PGLITE_DATA_DIR.startsWith('memory://');
     const file = inMemory ? undefined : join(config.PGLITE_DATA_DIR, 'personal-data.key');
     masterKey = developmentPersonalDataKey(file);
-    new Logger('PersonalData').warn(
+    warn(
       `PERSONAL_DATA_KEY is not set: personal data keys are wrapped with a development key ${file ? `kept in ${file}` : 'of this process only'} (never in production)`,
     );
   }
@@ -293,6 +298,7 @@ export function sqlPersonKeysFrom(config: AppConfig, connection: SqlConnection):
 export function personalDataFrom(
   config: AppConfig,
   connection: SqlConnection,
+  warn?: (message: string) => void,
 ): PersonalDataOptions {
-  return { keys: sqlPersonKeysFrom(config, connection), erased: ERASED };
+  return { keys: sqlPersonKeysFrom(config, connection, warn), erased: ERASED };
 }

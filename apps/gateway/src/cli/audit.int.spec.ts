@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,8 @@ describeWithPostgres('npm run audit', (url) => {
         AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519')
           .privateKey.export({ type: 'pkcs8', format: 'pem' })
           .toString(),
+        // A configured deployment: no development key file is written into the checkout.
+        PERSONAL_DATA_KEY: randomBytes(32).toString('base64'),
       };
 
       const published = await run(env, 'digest', '--publish');

@@ -28,7 +28,8 @@ export async function openConfiguredStores(
         streamPrefix: config.KURRENTDB_STREAM_PREFIX,
       }),
       // Personal fields read as the app reads them: plaintext, or erased once forgotten.
-      personalData: personalDataFrom(config, connection),
+      // Warnings on standard error: standard output carries what the tool prints (JSON, events).
+      personalData: personalDataFrom(config, connection, (message) => console.error(message)),
     },
     ARBITER_EVENT_SCHEMAS,
   );
