@@ -35,6 +35,9 @@ const SELLER = `{ sellerDisputes(first: 50) { edges { node { ${FULL} } } } }`;
 const QUEUE = `{ mediationQueue { edges { node { dispute { ${FULL} } } } } }`;
 const AUDIT = `query A($id: ID!) { disputeAudit(id: $id) { events { type data } dispute { ${FULL} } } }`;
 const VERIFY = `query V($id: ID!) { disputeAuditVerify(id: $id) { intact events brokenAtRevision } }`;
+const DIGEST = `query D { auditDigest(fresh: true) { version epoch position count root createdAt keyId signature } }`;
+const VERIFY_DIGEST = `query V($id: ID!, $digest: AuditDigestInput) {
+  disputeAuditVerify(id: $id, digest: $digest) { digest { intact findings { kind } proofs { leafIndex } } } }`;
 const FEED = `{ disputeEventsPage(first: 1000) { events { type disputeId data } } }`;
 const FORGET = `mutation F($personId: ID!, $reason: String!) {
   forgetPerson(personId: $personId, reason: $reason) { personId alreadyForgotten disputes filesDeleted plaintextEvents } }`;
@@ -276,6 +279,9 @@ describeOnAllStores('personal data erasure', (database) => {
       'PostMessage',
       { messageId: `legacy-${run}`, body: legacy },
     );
+    // A signed digest an auditor keeps from before the erasure.
+    const kept = (await as(who.mediator, DIGEST, {})).data as { auditDigest: unknown };
+    expect(kept.auditDigest).toBeTruthy();
     const forgotten = await forget(who.platform, who.buyer.id);
     expect(forgotten.errors).toBeUndefined();
     expect(forgotten.data?.forgetPerson).toMatchObject({
@@ -309,11 +315,21 @@ describeOnAllStores('personal data erasure', (database) => {
     };
     expect(dispute.description).toBe(ERASED);
     expect(dispute.messages.map((m) => m.body)).toEqual([ERASED, theirs('message')]);
-    // The chain over the stored bytes is untouched.
-    for (const id of [argued, queued])
+    // The chain over the stored bytes is untouched, and so is the log the kept digest signed:
+    // hashes cover the ciphertext, which the erasure did not touch.
+    for (const id of [argued, queued]) {
       expect(await as(who.mediator, VERIFY, { id })).toMatchObject({
         data: { disputeAuditVerify: { intact: true, brokenAtRevision: null } },
       });
+      const checked = await as(who.mediator, VERIFY_DIGEST, { id, digest: kept.auditDigest });
+      expect(checked.errors).toBeUndefined();
+      expect(checked.data).toMatchObject({
+        disputeAuditVerify: { digest: { intact: true, findings: [] } },
+      });
+      const { proofs } = (checked.data as { disputeAuditVerify: { digest: { proofs: unknown[] } } })
+        .disputeAuditVerify.digest;
+      expect(proofs.length).toBeGreaterThan(0);
+    }
   });
 
   it('forgetting again says so and changes nothing', async () => {
