@@ -9,6 +9,8 @@ export type { EventStoreConfig, EventStoreModuleAsyncOptions } from './event-sto
 export { MemoryEventStore } from './memory/memory-event-store';
 export { AppendLockTooLateError, SqlEventStore, createSqlEventStore } from './sql/sql-event-store';
 export type { SqlEventStoreOptions } from './sql/sql-event-store';
+export { rewriteStoredStreams } from './sql/sql-rewrite';
+export type { RewrittenEvent, StoredEventRow } from './sql/sql-rewrite';
 export {
   migrateEventStoreSchema,
   DEFAULT_SCHEMA as DEFAULT_EVENT_STORE_SCHEMA,

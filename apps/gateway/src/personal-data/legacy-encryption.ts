@@ -1,6 +1,6 @@
 import type { AuditDigest, AuditLog } from '@arbiter/audit';
 import { personalDataSubjectOf } from '@arbiter/disputes';
-import { chainHash, GENESIS_HASH, verifyChain } from '@arbiter/disputes/application/audit-chain';
+import { chainHash, GENESIS_HASH, verifyChain } from '@arbiter/disputes/application';
 import {
   type DataKey,
   encryptLegacyEvent,
@@ -8,16 +8,12 @@ import {
   type EventStore,
   type PersonKeys,
   personalDataMarkOf,
+  type RewrittenEvent,
+  rewriteStoredStreams,
+  type StoredEventRow,
   storedEventsOf,
 } from '@arbiter/event-store';
-import {
-  APPEND_LOCK_NAMESPACE,
-  appendLockKey,
-  DEFAULT_SCHEMA,
-  quoteSchema,
-} from '@arbiter/event-store/sql/schema';
 import type { SqlConnection } from '@arbiter/platform';
-import { connectWithoutTimeouts } from '@arbiter/platform/database';
 
 /**
  * Events stored before personal fields were encrypted keep them in plaintext, and destroying a
@@ -135,10 +131,8 @@ export async function encryptLegacyPersonalData(options: {
   store: EventStore;
   keys: PersonKeys;
   audit: AuditLog;
-  schema?: string;
 }): Promise<LegacyEncryptionResult | LegacyEncryptionPlan> {
   const { connection, store, keys, audit } = options;
-  const schema = options.schema ?? DEFAULT_SCHEMA;
   const { subjects, ...plan } = await scan(store);
   if (plan.events === 0) return plan;
 
@@ -169,105 +163,46 @@ export async function encryptLegacyPersonalData(options: {
 
   let rewritten = 0;
   const { closing, opening } = await audit.beginEpoch(async () => {
-    rewritten = await inTransaction(connection, async (query) => {
-      await query('SELECT pg_advisory_xact_lock($1, $2)', [
-        APPEND_LOCK_NAMESPACE,
-        appendLockKey(schema),
-      ]);
-      let count = 0;
-      for (const streamId of plan.streams) {
-        count += await rewriteStream(query, quoteSchema(schema), streamId, subjectKeys);
-      }
-      return count;
-    });
+    rewritten = await rewriteStoredStreams(connection, plan.streams, (streamId, events) =>
+      encryptAndRechain(streamId, events, subjectKeys),
+    );
   });
   return { ...plan, rewritten, closing, opening };
 }
 
-type Query = <Row>(text: string, params: unknown[]) => Promise<Row[]>;
-
-async function rewriteStream(
-  query: Query,
-  schema: string,
+/** The stream's events with legacy personal text encrypted, and the chain recomputed over them. */
+function encryptAndRechain(
   streamId: string,
+  events: StoredEventRow[],
   keys: ReadonlyMap<string, DataKey>,
-): Promise<number> {
-  const rows = await query<{
-    position: string;
-    revision: string;
-    event_id: string;
-    type: string;
-    data: unknown;
-    metadata: EventMetadata;
-  }>(
-    // `e.revision`: a bare `revision` would order by the text alias (10 before 2).
-    `SELECT e.position::text AS position, e.revision::text AS revision, e.event_id, e.type, e.data, e.metadata
-       FROM ${schema}.events e WHERE e.stream_id = $1 ORDER BY e.revision FOR UPDATE`,
-    [streamId],
-  );
+): RewrittenEvent[] {
   let previousHash = GENESIS_HASH;
-  let changed = 0;
-  for (const row of rows) {
-    let { data, metadata } = row;
-    const subject = legacySubjectOf({ streamId, type: row.type, data }, metadata);
+  const changed: RewrittenEvent[] = [];
+  for (const event of events) {
+    let { data, metadata } = event;
+    const subject = legacySubjectOf({ streamId, type: event.type, data }, metadata);
     if (subject) {
-      const declared = personalDataSubjectOf({ type: row.type, data });
       const key = keys.get(subject);
       // A writer met since the scan (writers were not stopped): their events wait for a next run.
       if (!key) throw new Error(`No key prepared for ${subject}: stop the writers and run again`);
-      const sealed = encryptLegacyEvent(
-        { id: row.event_id, data, metadata },
+      const paths = personalDataSubjectOf({ type: event.type, data })?.paths ?? [];
+      ({ data, metadata } = encryptLegacyEvent(
+        { id: event.id, data, metadata },
         subject,
         key,
-        declared?.paths ?? [],
-      );
-      data = sealed.data;
-      metadata = sealed.metadata;
+        paths,
+      ));
     }
     const hash = chainHash(previousHash, {
       streamId,
-      revision: BigInt(row.revision),
-      type: row.type,
+      revision: event.revision,
+      type: event.type,
       data,
       metadata,
     });
     previousHash = hash;
-    if (subject || metadata.hash !== hash) {
-      await query(
-        `UPDATE ${schema}.events SET data = $2::jsonb, metadata = $3::jsonb WHERE position = $1`,
-        [row.position, JSON.stringify(data), JSON.stringify({ ...metadata, hash })],
-      );
-      changed++;
-    }
+    if (subject || metadata.hash !== hash)
+      changed.push({ position: event.position, data, metadata: { ...metadata, hash } });
   }
   return changed;
-}
-
-async function inTransaction<T>(
-  connection: SqlConnection,
-  work: (query: Query) => Promise<T>,
-): Promise<T> {
-  if (connection.kind === 'pglite') {
-    return connection.db.transaction((tx) =>
-      work(
-        async <Row>(text: string, params: unknown[]) => (await tx.query<Row>(text, params)).rows,
-      ),
-    );
-  }
-  // Outside the pool's statement timeouts: the rewrite may take long on a large log.
-  const client = await connectWithoutTimeouts(connection.pool);
-  try {
-    await client.query('BEGIN');
-    const result = await work(
-      async <Row>(text: string, params: unknown[]) =>
-        (await client.query(text, params)).rows as Row[],
-    );
-    await client.query('COMMIT');
-    client.release();
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    client.release(error as Error);
-    throw error;
-  }
 }
