@@ -63,7 +63,7 @@ export class ForgottenPersonType {
 
   @Field(() => Int, {
     description:
-      'Events with personal text this person wrote before personal data was stored encrypted: they are not erased (they stay readable until a migration encrypts them). 0 for anyone who wrote only since.',
+      'Events with personal text this person wrote before personal data was stored encrypted: they are not erased (they stay readable until the operator runs `npm run personal-data -- encrypt-legacy --apply`). 0 for anyone who wrote only since.',
   })
   plaintextEvents!: number;
 }
