@@ -383,7 +383,9 @@ describe('GraphQL fuzzing from the schema', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([...sockets.values()].map((socket) => socket.dispose()));
+    // A socket the server refused (an expired token: 4401) may reject its dispose with that close
+    // event; each case already checked what the server answered, so teardown only lets go.
+    await Promise.allSettled([...sockets.values()].map((socket) => socket.dispose()));
     await d?.close();
   });
 
