@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Client, ClientConfig, Pool, PoolClient, PoolConfig } from 'pg';
+import { lockDataDir } from './data-dir-lock';
 
 /**
  * One SQL database shared by the event store and the read models. In embedded mode both live in
@@ -64,8 +65,27 @@ export async function openSqlConnection(options: SqlConnectionOptions): Promise<
     pool.on('error', () => undefined);
     return { kind: 'postgres', pool, close: () => pool.end() };
   }
-  const db = await PGlite.create(options.dataDir ?? 'memory://');
-  return { kind: 'pglite', db, close: () => db.close() };
+  const dataDir = options.dataDir ?? 'memory://';
+  // A data directory is one process's: refuse a second process rather than corrupt it.
+  const unlock = dataDir.startsWith('memory://') ? () => undefined : lockDataDir(dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dataDir);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  return {
+    kind: 'pglite',
+    db,
+    close: async () => {
+      try {
+        await db.close();
+      } finally {
+        unlock();
+      }
+    },
+  };
 }
 
 /** node-postgres settings for the timeouts (pg-pool hands the client options to every client). */

@@ -6,3 +6,4 @@ export * from './platform.module';
 export * from './bootstrap';
 export * from './clock';
 export * from './backoff';
+export * from './data-dir-lock';

@@ -192,6 +192,7 @@ export const SERVER_ONLY_CODES = {
   TOKEN_EXPIRED: 'answered as UNAUTHENTICATED with its message',
   TOKEN_INVALID: 'answered as UNAUTHENTICATED with its message',
   TOKEN_CLAIMS_INVALID: 'answered as UNAUTHENTICATED with its message',
+  PGLITE_DATA_DIR_IN_USE: 'operators: another process has the embedded database open',
   LEGACY_ENCRYPTION_NOT_SQL: 'operators: `personal-data encrypt-legacy` on KurrentDB',
   LEGACY_ENCRYPTION_LOG_NOT_INTACT: 'operators: the log does not match its newest digest',
   LEGACY_ENCRYPTION_CHAIN_BROKEN: "operators: a stream's hash chain is broken",

@@ -34,9 +34,10 @@ const declared = new Set([
   ...Object.keys(FEED_END_CODES),
   ...Object.keys(AUDIT_ERRORS),
   ...Object.keys(SERVER_ONLY_CODES),
-  // Node's own errno codes, compared when reading and creating files; never a product code.
+  // Node's own errno codes, compared around files and processes; never a product code.
   'ENOENT',
   'EEXIST',
+  'EPERM',
 ]);
 
 /** The product's sources (not its tests, which throw codes of their own making). */
