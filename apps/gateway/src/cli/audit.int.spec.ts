@@ -98,6 +98,21 @@ describeWithPostgres('npm run audit', (url) => {
       const refused = await run(env, 'verify', '--digest', altered);
       expect(refused.status).toBe(2);
       expect(refused.stderr).toMatch(/^AUDIT_DIGEST_SIGNATURE_INVALID: /);
+
+      // A mistyped dispute is no dispute, never "INTACT" with nothing to vouch for.
+      const unknown = await run(env, 'verify', '--digest', file, '--dispute', 'no-such-dispute');
+      expect(unknown.status).toBe(2);
+      expect(unknown.stderr).toMatch(/^DISPUTE_NOT_FOUND: no event of dispute no-such-dispute/m);
+
+      // The log and its audit record both cut short: the signed digest is not reached, which is
+      // a finding (exit 1), not a bad input (exit 2).
+      await connection.pool.query(
+        'DELETE FROM arbiter.events; DELETE FROM read_models.audit_leaves; DELETE FROM read_models.audit_digests',
+      );
+      const cut = await run(env, 'verify', '--digest', file);
+      expect(cut.status).toBe(1);
+      expect(cut.stderr).toMatch(/^AUDIT_DIGEST_BEYOND_LOG: /m);
+      expect(cut.stderr).toMatch(/^NOT INTACT: /m);
     } finally {
       await store.close();
       await connection.close();

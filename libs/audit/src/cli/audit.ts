@@ -13,10 +13,16 @@ export interface AuditCliContext {
 const USAGE = `Usage:
   npm run audit -- digest [--publish]                     the newest signed digest as JSON (--publish: sign one now)
   npm run audit -- verify --digest <file> [--dispute <id>] [--json]
-                                                          check a kept digest: exit 0 intact, 1 tampered, 2 refused
+                                                          check a kept digest: exit 0 intact, 1 tampered or not reached, 2 refused
   npm run audit -- keys                                   the JWK Set of the keys digests are checked with`;
 
-/** Exit codes: 0 done / intact, 1 tampered (or no digest yet), 2 refused or misused. */
+/** Refusals of a validly signed digest that this log no longer reaches: exit 1, like tampering. */
+const NOT_REACHED = new Set(['AUDIT_DIGEST_BEYOND_LOG', 'AUDIT_EPOCH_UNKNOWN']);
+
+/**
+ * Exit codes: 0 done / intact, 1 tampered or not reached (or no digest yet), 2 refused (malformed,
+ * unknown key, bad signature, no such dispute) or misused.
+ */
 export async function runAuditCli(
   argv: readonly string[],
   context: AuditCliContext,
@@ -63,6 +69,14 @@ export async function runAuditCli(
         }
         const disputeId = option('--dispute');
         const result = await context.log.verify(input, { disputeId });
+        if (disputeId !== undefined && result.proofs.length === 0 && result.findings.length === 0) {
+          // Nothing of it in the log nor in what the digest signed: a mistyped id, or a dispute
+          // opened after the digest. Saying INTACT would vouch for nothing.
+          err(
+            `DISPUTE_NOT_FOUND: no event of dispute ${disputeId} is in the log up to position ${result.digest.position} or in what this digest signed.`,
+          );
+          return 2;
+        }
         if (flag('--json')) out(JSON.stringify(result, null, 2));
         else report(result, disputeId, out);
         return result.intact ? 0 : 1;
@@ -74,7 +88,13 @@ export async function runAuditCli(
   } catch (error) {
     if (error instanceof AuditError) {
       err(`${error.code}: ${error.message}`);
-      return error.code === 'AUDIT_RECORD_ALTERED' ? 1 : 2;
+      if (!NOT_REACHED.has(error.code)) return error.code === 'AUDIT_RECORD_ALTERED' ? 1 : 2;
+      // The digest's signature checked with a trusted key: a log that no longer reaches what it
+      // signed is a finding, not a bad input, unless the digest is another deployment's.
+      err(
+        'NOT INTACT: a digest signed with a trusted key covers more than this log and its audit record now hold. Unless it is another deployment’s digest, the log and its record were cut short.',
+      );
+      return 1;
     }
     throw error;
   }
