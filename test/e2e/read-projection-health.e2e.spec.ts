@@ -4,7 +4,12 @@ import { validateConfig } from '@arbiter/platform';
 import { type Projection, ProjectionRegistry, ProjectionRunner } from '@arbiter/read-models';
 import { createPostgresTestDatabase } from '@arbiter/read-models/testing/read-databases';
 import { createWorker } from '../../apps/worker/src/worker';
-import { describeOnDatabases, startGateway } from './support/gateway';
+import {
+  describeOnDatabases,
+  startGateway,
+  TEST_AUDIT_SIGNING_KEY,
+  TEST_PERSONAL_DATA_KEY,
+} from './support/gateway';
 import { eventually, openDispute, people, ReadGateway, startReadGateway } from './read-helpers';
 
 /** Fails on every dispute it is given: the runner must stop at that event, not skip it. */
@@ -151,6 +156,10 @@ describeOnDatabases('projection runners and lag in /health/ready', (database) =>
       LOG_LEVEL: 'silent',
       EVENT_STORE: 'postgres',
       DATABASE_URL: own?.url,
+      // The deployment's keys, as every process of one has: the worker opens the personal fields
+      // the gateway's commands encrypted, and signs digests with the same key.
+      PERSONAL_DATA_KEY: TEST_PERSONAL_DATA_KEY,
+      AUDIT_SIGNING_KEY: TEST_AUDIT_SIGNING_KEY,
     });
     worker = await createWorker(config);
     await worker.init();

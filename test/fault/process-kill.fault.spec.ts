@@ -71,7 +71,7 @@ async function settle(
   const opened = await openStores(stores);
   let tally: Tally;
   try {
-    tally = await tallyEffects(opened.connection, load.run, load.commands);
+    tally = await tallyEffects(opened.eventStore, load.run, load.commands);
   } finally {
     await opened.close();
   }

@@ -1,4 +1,5 @@
 import { deadlinesProcessManager } from '@arbiter/deadlines';
+import type { EventStore } from '@arbiter/event-store';
 import { type SqlConnection, validateConfig } from '@arbiter/platform';
 import {
   disputeProjections,
@@ -10,6 +11,7 @@ import {
 import { Pool } from 'pg';
 import { openConfiguredStores } from '../../../apps/gateway/src/cli/stores';
 import type { Command } from './load';
+import { FAULT_PERSONAL_DATA_KEY } from './processes';
 
 /**
  * What the fault suite checks once the load is over, from outside the apps: the event log (each
@@ -33,7 +35,13 @@ export async function query<Row>(
  * the operations CLIs do.
  */
 export async function openStores(settings: Record<string, string>) {
-  const config = validateConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...settings });
+  const config = validateConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    // The apps' master key: the person keys they created unwrap here too.
+    PERSONAL_DATA_KEY: FAULT_PERSONAL_DATA_KEY,
+    ...settings,
+  });
   const stores = await openConfiguredStores(config);
   if (!stores) throw new Error('The fault suite needs a store that outlives a process');
   return { ...stores, config };
@@ -50,18 +58,33 @@ export interface Tally {
   strangers: number;
 }
 
-/** Counts each command's message in the event log (every message body is unique to its command). */
+/**
+ * Counts each command's message in the event log (every message body is unique to its command),
+ * read through the store: message bodies are stored encrypted, so SQL alone cannot see them.
+ */
 export async function tallyEffects(
-  connection: SqlConnection,
+  store: EventStore,
   run: string,
   commands: readonly Command[],
 ): Promise<Tally> {
-  const rows = await query<{ body: string; n: number }>(
-    connection,
-    `SELECT data->>'body' AS body, count(*)::int AS n FROM arbiter.events
-      WHERE type = 'MessagePosted' AND data->>'body' LIKE $1 GROUP BY 1`,
-    [`fault ${run} %`],
-  );
+  const prefix = `fault ${run} `;
+  const bodies = new Map<string, number>();
+  let after: bigint | undefined;
+  for (;;) {
+    const batch = await store.readAll({
+      after,
+      maxCount: 1000,
+      filter: { eventTypes: ['MessagePosted'] },
+    });
+    if (batch.length === 0) break;
+    for (const event of batch) {
+      const body = (event.data as { body?: unknown }).body;
+      if (typeof body === 'string' && body.startsWith(prefix))
+        bodies.set(body, (bodies.get(body) ?? 0) + 1);
+    }
+    after = batch[batch.length - 1].position;
+  }
+  const rows = [...bodies].map(([body, n]) => ({ body, n }));
   const counts = new Map(rows.map((row) => [row.body, Number(row.n)]));
   const known = new Set(commands.map((command) => command.body));
   let lost = 0;

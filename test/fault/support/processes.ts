@@ -25,7 +25,7 @@ export type AppKind = keyof typeof ENTRY;
 
 export const FAULT_JWT_SECRET = 'fault-secret-that-is-long-enough-for-hs256!';
 const FAULT_PSEUDONYM_KEY = 'fault-pseudonym-key-that-is-long-enough!!';
-const FAULT_PERSONAL_DATA_KEY = Buffer.alloc(32, 'fault-personal-data').toString('base64');
+export const FAULT_PERSONAL_DATA_KEY = Buffer.alloc(32, 'fault-personal-data').toString('base64');
 
 /** Lines of a child's output kept for the failure report. */
 const KEEP_LINES = 200;
