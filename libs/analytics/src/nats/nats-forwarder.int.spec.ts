@@ -387,7 +387,14 @@ describeWithNats('NATS JetStream forwarder', (natsUrl) => {
             },
           },
         });
-        expect(natsForwarderHealth(f).natsForwarder).toMatchObject({
+        // While it retries, the connection reads `connecting` during an attempt and
+        // `unreachable` between attempts: wait for one between.
+        let between: ReturnType<typeof natsForwarderHealth>['natsForwarder'] | undefined;
+        await eventually(() => {
+          between = natsForwarderHealth(f).natsForwarder;
+          return between.connection === 'unreachable';
+        });
+        expect(between).toMatchObject({
           status: 'up',
           connection: 'unreachable',
           lastError: expect.any(String),
