@@ -166,8 +166,13 @@ describeOnDatabases('test clocks', (database: Database) => {
       by: 'P1DT1M',
     });
     expect(advanced.data?.frozenTime).toBe(new Date(start + 5 * DAY + 60_000).toISOString());
-    const resolved = await until(p.buyer, opened.disputeId, (v) =>
-      v.timeline.some((entry) => entry.type === 'DeadlinePassed'),
+    // The timeline and the buyer's view are separate read models, each catching up on its own:
+    // wait until both show the deadline's command.
+    const resolved = await until(
+      p.buyer,
+      opened.disputeId,
+      (v) =>
+        v.timeline.some((entry) => entry.type === 'DeadlinePassed') && v.status !== opened.status,
     );
     // onSellerSilence: accept-buyer-proposal; the refund is then due.
     expect(resolved.status).toBe('REFUND_PENDING');
