@@ -76,9 +76,10 @@ export class SqlReader {
     const deadline = Date.now() + FENCE_WAIT_MS;
     for (;;) {
       const fence = await this.fence.current();
+      // min(), not EXISTS: see AppendFence.holdsBackAt (a generic plan would scan the whole log).
       const [row] = await this.ctx.runner.query<{ head: string; fenced: boolean }>(
         `SELECT (SELECT coalesce(max(position), 0) FROM ${this.ctx.table} WHERE position < $1::bigint)::text AS head,
-                EXISTS (SELECT 1 FROM ${this.ctx.table} WHERE position >= $1::bigint) AS fenced`,
+                (SELECT min(position) FROM ${this.ctx.table} WHERE position >= $1::bigint) IS NOT NULL AS fenced`,
         [fence.toString()],
         this.ctx.statement('head'),
       );
