@@ -18,6 +18,7 @@ import { SqlStoreContext, sqlStoreContext } from './sql-context';
 import { AppendFence } from './sql-fence';
 import { SqlNotifier } from './sql-notify';
 import { SqlReader } from './sql-read';
+import { SqlTail } from './sql-tail';
 import type { SqlRunner } from './sql-runner';
 
 export { AppendLockTooLateError } from './sql-append';
@@ -55,6 +56,7 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   private readonly reader: SqlReader;
   private readonly appender: SqlAppender;
   private readonly notifier: SqlNotifier;
+  private readonly tail: SqlTail;
 
   constructor(
     connection: SqlConnection,
@@ -63,7 +65,8 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     this.ctx = sqlStoreContext(connection, schema);
     this.fence = new AppendFence(this.ctx);
     this.reader = new SqlReader(this.ctx, this.fence);
-    this.notifier = new SqlNotifier(this.ctx);
+    this.tail = new SqlTail(this.reader);
+    this.notifier = new SqlNotifier(this.ctx, () => this.tail.touch());
     this.appender = new SqlAppender(this.ctx, this.reader, () => this.notifier.announce());
   }
 
@@ -141,13 +144,18 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
     maxCount: number | undefined,
     filter: EventFilter | undefined,
   ): Promise<RecordedEvent[]> {
-    return this.reader.readFenced(after, maxCount, filter);
+    return this.tail.read(after, maxCount ?? Number.MAX_SAFE_INTEGER, filter);
   }
 
   /** @internal SubscriptionSource */
   async idleDelayMs(after: bigint): Promise<number> {
     this.notifier.resync();
-    if (await this.fence.holdsBack(after)) return FENCED_POLL_MS;
+    // A subscription in the shared window was answered by the window's last read, which saw
+    // whether committed events wait behind the fence; one before it asks the store itself.
+    const waiting = this.tail.covers(after)
+      ? this.tail.waitingBehindFence
+      : await this.fence.holdsBack(after);
+    if (waiting) return FENCED_POLL_MS;
     return this.notifier.listening() ? IDLE_POLL_MS : FENCED_POLL_MS * 4;
   }
 

@@ -26,7 +26,11 @@ export class SqlNotifier {
   private notifyPending = false;
   private lastNotifyAt = -Infinity;
 
-  constructor(private readonly ctx: SqlStoreContext) {
+  constructor(
+    private readonly ctx: SqlStoreContext,
+    /** Called before subscribers are woken, for an append here or a notification from elsewhere. */
+    private readonly onWake: () => void = () => undefined,
+  ) {
     this.channel = `${ctx.schema}_events`;
   }
 
@@ -71,6 +75,7 @@ export class SqlNotifier {
    * gap has passed (after their commits). So at most one NOTIFY round trip per gap, whatever the rate.
    */
   announce(): void {
+    this.onWake();
     for (const subscription of this.subscriptions) subscription.wake();
     this.notifyPending = true;
     this.scheduleNotification();
@@ -140,6 +145,7 @@ export class SqlNotifier {
   private async startListener(): Promise<{ stop(): Promise<void> }> {
     const { connection } = this.ctx;
     const wakeAll = () => {
+      this.onWake();
       for (const subscription of this.subscriptions) subscription.wake();
     };
     if (connection.kind === 'pglite') {

@@ -97,6 +97,31 @@ export class SqlReader {
     return this.readBelow(await this.fence.current(), after, maxCount, filter);
   }
 
+  /**
+   * The end of the log for the shared window (sql-tail.ts): up to `limit` events after `after`,
+   * cut at the fence, in one fence statement and one read. `heldBack`: committed events at or
+   * above the fence were met (an older append is still open); `full`: the page filled below it.
+   */
+  async readPastFence(
+    after: bigint,
+    limit: number,
+  ): Promise<{ events: RecordedEvent[]; heldBack: boolean; full: boolean }> {
+    const fence = await this.fence.current();
+    // Not bounded by the fence, so the same read tells whether anything waits behind it.
+    const rows = await this.ctx.runner.query<EventRow>(
+      `SELECT ${COLUMNS} FROM ${this.ctx.table} e
+        WHERE e.position > $1::bigint ORDER BY e.position LIMIT $2`,
+      [after.toString(), limit],
+      this.ctx.statement('read_tail'),
+    );
+    const events: RecordedEvent[] = [];
+    for (const row of rows) {
+      if (BigInt(row.position) >= fence) return { events, heldBack: true, full: false };
+      events.push(toRecorded(row));
+    }
+    return { events, heldBack: false, full: events.length >= limit };
+  }
+
   /** `fence` must come from AppendFence.current(), run before this statement. */
   private async readBelow(
     fence: bigint,
