@@ -91,11 +91,13 @@ export class BatchLoop {
       if (this.signals.interrupted()) throw new Interrupted();
       // Read the head first: every event at or below it is visible to the readAll that follows.
       const head = await eventStore.headPosition();
-      const events = await eventStore.readAll({
-        after: this.progress.position,
-        maxCount: settings.batchSize,
-        filter: this.filter,
-      });
+      // Through the runner's shared pages: projections catching up together read the log once.
+      const events = await this.deps.pages.read(
+        this.progress.position,
+        settings.batchSize,
+        this.filter,
+        head,
+      );
       if (events.length > 0) await this.applier.apply(lease, events);
       onBatch?.(events.length, head);
       if (events.length < settings.batchSize) {

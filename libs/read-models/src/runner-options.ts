@@ -1,3 +1,4 @@
+import type { LogPages } from './runner-log-pages';
 import type { EventStore } from '@arbiter/event-store';
 import type { SqlConnection } from '@arbiter/platform';
 import { exponentialDelay } from '@arbiter/platform/backoff';
@@ -115,6 +116,8 @@ export interface Dependencies {
   connection: SqlConnection;
   db: ReadDb;
   settings: Settings;
+  /** The log as catch-ups read it: one read shared by every projection of this runner. */
+  pages: LogPages;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialDelayMs: 200, maxDelayMs: 10_000 };

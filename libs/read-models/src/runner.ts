@@ -10,6 +10,7 @@ import {
   RebuildResult,
   settingsFrom,
 } from './runner-options';
+import { LogPages } from './runner-log-pages';
 import { ProjectionWorker } from './runner-worker';
 
 // The runner's pieces, each in its own file: runner-leadership (the lock loop), runner-batch-loop
@@ -56,6 +57,7 @@ export class ProjectionRunner {
       connection,
       db: options.db ?? readDbFor(connection),
       settings: settingsFrom(options),
+      pages: new LogPages(eventStore),
     };
   }
 
@@ -112,7 +114,7 @@ export class ProjectionRunner {
   }
 
   /**
-   * Reset + replay from the start, one projection after the other; live workers pause meanwhile.
+   * Reset + replay from the start, the projections side by side; live workers pause meanwhile.
    * `all` is every read model: external projections cannot be rebuilt.
    */
   async rebuild(
@@ -132,18 +134,19 @@ export class ProjectionRunner {
     if (withoutReset.length)
       throw new Error(`Cannot rebuild ${withoutReset.join(', ')}: no reset()`);
 
-    const results: RebuildResult[] = [];
-    for (const projection of projections) {
-      const worker = this.worker(projection.name);
-      const wasRunning = worker.running;
-      if (wasRunning) await worker.stop();
-      try {
-        results.push(await worker.rebuild(options));
-      } finally {
-        if (wasRunning && this.started) worker.start();
-      }
+    // Side by side: they share the runner's pages of the log (read once, not once per
+    // projection), and one projection's transaction overlaps another's reading and folding.
+    const workers = projections.map((projection) => this.worker(projection.name));
+    const wasRunning = workers.filter((worker) => worker.running);
+    await Promise.all(wasRunning.map((worker) => worker.stop()));
+    try {
+      const settled = await Promise.allSettled(workers.map((worker) => worker.rebuild(options)));
+      const failed = settled.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+      return settled.map((result) => (result as PromiseFulfilledResult<RebuildResult>).value);
+    } finally {
+      if (this.started) for (const worker of wasRunning) worker.start();
     }
-    return results;
   }
 
   private worker(name: string): ProjectionWorker {
