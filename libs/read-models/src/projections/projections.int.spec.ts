@@ -319,6 +319,20 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     });
     // A party never sees the signal.
     expect((await queries.dispute(buyer, 'da-5'))?.staff).toBeNull();
+    // Replayed in batches (of 7: openings and orders of one buyer in one batch, counted together
+    // before the batch writes), the counts are the ones event by event gave.
+    const signals = async () =>
+      Promise.all(
+        ['da', 'db'].flatMap((prefix) =>
+          [1, 2, 3, 4, 5].map(
+            async (i) => (await queries.dispute(mediator, `${prefix}-${i}`))?.staff?.abuseSignal,
+          ),
+        ),
+      );
+    const live = await signals();
+    await runner.stop();
+    await runner.rebuild('mediator-view');
+    expect(await signals()).toEqual(live);
   });
 
   it('computes the 30-day seller metrics', async () => {

@@ -52,7 +52,16 @@ export interface ViewProjectionSpec {
    * before the opening is written first, so a batch sees what one-by-one processing would).
    * An upsert keeps them.
    */
-  atOpening?: { keep: readonly string[]; columns(tx: ReadTx, view: DisputeView): Promise<Columns> };
+  atOpening?: {
+    keep: readonly string[];
+    /**
+     * Optional: reads what every opening of the batch needs, once, before the batch writes
+     * anything; `columns` then counts the batch's own earlier events itself (`opening` is the
+     * opening event), and the batch is not flushed before each opening.
+     */
+    prepare?(tx: ReadTx, events: readonly RecordedEvent[]): Promise<void>;
+    columns(tx: ReadTx, view: DisputeView, opening: RecordedEvent): Promise<Columns>;
+  };
   /** Rows per multi-row upsert. */
   chunk?: number;
 }
@@ -112,6 +121,7 @@ export function viewProjection(spec: ViewProjectionSpec): Projection {
       tx,
       disputeEvents.map((recorded) => asDisputeEvent(recorded).data.disputeId),
     );
+    await spec.atOpening?.prepare?.(tx, events);
     const memory = memoryOf(tx);
     const pending = new PendingRows<Columns>();
     const setOnce = new Map<string, Columns>();
@@ -137,8 +147,8 @@ export function viewProjection(spec: ViewProjectionSpec): Projection {
       }
       const view = evolveView(before?.view ?? initialView(), event, audience) as DisputeView;
       if (spec.atOpening && event.type === 'DisputeOpened') {
-        await flush();
-        setOnce.set(disputeId, await spec.atOpening.columns(tx, view));
+        if (!spec.atOpening.prepare) await flush();
+        setOnce.set(disputeId, await spec.atOpening.columns(tx, view, recorded));
       }
       pending.set(disputeId, {
         ...spec.columns(view),
