@@ -163,6 +163,31 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     });
   });
 
+  it('commits a batch without waiting for its WAL flush on PostgreSQL, the log itself durably', async () => {
+    const seen: string[] = [];
+    const projection: Projection = {
+      name: NAME,
+      eventTypes: ['ItemAdded'],
+      apply: async (_event, tx) => {
+        const { rows } = await tx.execute<{ setting: string }>(
+          sql`SELECT current_setting('synchronous_commit') AS setting`,
+        );
+        seen.push(rows[0].setting);
+      },
+    };
+    const last = await append(store, 'order-1', 'ItemAdded');
+    const r = runner(projection);
+    r.start();
+    expect(await r.waitForPosition(last, 10_000)).toBe(true);
+    // PGlite has no WAL flush to wait for and keeps its setting.
+    expect(seen).toEqual([database.connection.kind === 'postgres' ? 'off' : 'on']);
+    // Outside the batch's transaction (appends among them) the setting is untouched.
+    const { rows } = await db.execute<{ setting: string }>(
+      sql`SELECT current_setting('synchronous_commit') AS setting`,
+    );
+    expect(rows[0].setting).toBe('on');
+  });
+
   it('commits nothing of a batch whose checkpoint update fails', async () => {
     await append(store, 'order-1', 'ItemAdded', 'ItemAdded', 'ItemAdded');
     // Stands in for a second writer that moved the checkpoint while this batch ran: the batch's
