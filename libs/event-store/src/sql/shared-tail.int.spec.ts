@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { RecordedEvent, Subscription } from '../port';
+import type { EventFilter, RecordedEvent, Subscription } from '../port';
 import { sampleEvent } from '../testing/event-store.contract';
 import {
   describeWithPostgres,
@@ -68,7 +68,7 @@ describeWithPostgres(
     it('reads the log end about once per append for six subscriptions, each getting its events', async () => {
       await store.append('before', [sampleEvent()], { expectedRevision: 'no_stream' });
       const head = await store.headPosition();
-      const filters = [
+      const filters: (EventFilter | undefined)[] = [
         undefined,
         { eventTypes: [TYPES[0]] },
         { eventTypes: [TYPES[1], TYPES[2]] },
@@ -117,6 +117,32 @@ describeWithPostgres(
       // when a subscription's read starts after another wake-up.
       expect(reads.count).toBeLessThanOrEqual(appends * 2);
       await Promise.all(subscriptions.map((subscription) => subscription.close()));
+    });
+
+    it('starts a subscription at the head without reading what the window missed while idle', async () => {
+      const first = store.subscribeToAll({});
+      const early = collect(first);
+      await store.append('early', [sampleEvent()], { expectedRevision: 'no_stream' });
+      await waitUntil(() => early.length === 1, 'the first subscription has its event');
+      await first.close();
+      // The log grows by 30 pages of the window while nothing follows it.
+      for (let i = 0; i < 30; i++) {
+        await store.append(
+          `gap-${i}`,
+          Array.from({ length: 1_000 }, () => sampleEvent()),
+          { expectedRevision: 'no_stream' },
+        );
+      }
+      const head = await store.headPosition();
+      const reads = countLogReads(pool);
+      const late = store.subscribeToAll({ after: head });
+      const received = collect(late);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await store.append('late', [sampleEvent()], { expectedRevision: 'no_stream' });
+      await waitUntil(() => received.length === 1, 'the late subscription has the new event');
+      expect(received[0].streamId).toBe('late');
+      expect(reads.count).toBeLessThanOrEqual(4);
+      await late.close();
     });
   },
 );

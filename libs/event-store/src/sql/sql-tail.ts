@@ -68,8 +68,12 @@ export class SqlTail {
     maxCount: number,
     filter: EventFilter | undefined,
   ): Promise<RecordedEvent[]> {
-    // The first reader anchors the window where it stands.
-    if (this.start === undefined) this.start = this.end = after;
+    // The first reader anchors the window where it stands; so does one past everything the window
+    // read (it was idle while the log grew: reading the gap would serve nobody).
+    if (this.start === undefined || (after > this.end && !this.current && !this.next)) {
+      this.start = this.end = after;
+      this.events = [];
+    }
     if (after < this.start) return this.reader.readFenced(after, maxCount, filter);
     const generation = this.generation;
     let events = this.take(after, maxCount, filter);
