@@ -18,6 +18,14 @@ export const DEFAULT_STATE_CACHE_LIMITS: StateCacheLimits = {
   maxEvents: 100_000,
 };
 
+/** The limits from the process's settings (`STATE_CACHE_STREAMS`, `STATE_CACHE_EVENTS`). */
+export function stateCacheLimitsOf(settings: {
+  STATE_CACHE_STREAMS: number;
+  STATE_CACHE_EVENTS: number;
+}): StateCacheLimits {
+  return { maxStreams: settings.STATE_CACHE_STREAMS, maxEvents: settings.STATE_CACHE_EVENTS };
+}
+
 /** How a stream's events fold into a state: the decider's own `evolve` and start. */
 export interface Fold<State> {
   readonly initialState: State;
