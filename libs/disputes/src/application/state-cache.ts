@@ -82,6 +82,11 @@ export class StateCache {
     return { streams: this.entries.size, events: this.events };
   }
 
+  /** Whether the stream is held now (what it holds is checked on every use all the same). */
+  has(streamId: string): boolean {
+    return this.entries.has(streamId);
+  }
+
   clear(): void {
     this.entries.clear();
     this.events = 0;
