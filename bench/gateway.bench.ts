@@ -351,7 +351,15 @@ async function streamLength(app: Awaited<ReturnType<typeof start>>['app'], url: 
     // the disputes in use (with the cache on, it holds them), then the warm-up under load.
     for (let n = 0; n < parties.length; n++) {
       const { body, headers } = messageRequest(parties, n);
-      await fetch(`${url}/graphql`, { method: 'POST', body, headers });
+      // A kept-alive socket the server has just closed resets the first try: send it again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await fetch(`${url}/graphql`, { method: 'POST', body, headers });
+          break;
+        } catch (error) {
+          if (attempt >= 3) throw error;
+        }
+      }
     }
     await load(url, (n) => messageRequest(parties, n), 2);
     return load(url, (n) => messageRequest(parties, n), LENGTH_DURATION_S);

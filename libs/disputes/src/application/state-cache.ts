@@ -124,7 +124,8 @@ export class StateCache {
       const loaded = foldAll(events, fold);
       this.put(streamId, {
         ...loaded,
-        fold: fold as Fold<unknown>,
+        // The fold alone: a decider object may hold the command it was made for.
+        fold: { initialState: fold.initialState, evolve: fold.evolve } as Fold<unknown>,
         liveKeys: keyIds.filter((keyId) => !erasedBeforeRead.has(keyId)),
         erasedKeys: new Set(dead),
         views: new Map(),
@@ -169,9 +170,7 @@ export class StateCache {
     const entry = this.entries.get(streamId);
     if (!entry) return undefined;
     // Another decider's fold of the same stream (none in the application today): not this one.
-    if (entry.fold.evolve !== fold.evolve || entry.fold.initialState !== fold.initialState)
-      return undefined;
-    return entry;
+    return sameFold(entry.fold, fold) ? entry : undefined;
   }
 
   /** The entry with the events appended since, or undefined when it can no longer be trusted. */
@@ -234,7 +233,11 @@ export class StateCache {
       return;
     }
     const current = this.entries.get(streamId);
-    if (current && current.fold === entry.fold && current.events.length > entry.events.length)
+    if (
+      current &&
+      sameFold(current.fold, entry.fold) &&
+      current.events.length > entry.events.length
+    )
       return;
     this.drop(streamId);
     this.entries.set(streamId, entry);
@@ -261,6 +264,9 @@ export class StateCache {
     this.events -= current.events.length;
   }
 }
+
+const sameFold = (a: Fold<unknown>, b: Fold<unknown>) =>
+  a.evolve === b.evolve && a.initialState === b.initialState;
 
 /** Folds a whole stream, as the handler did before any cache. */
 export function foldAll<State>(
