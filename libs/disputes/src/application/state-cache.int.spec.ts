@@ -184,6 +184,22 @@ function cacheSuite(open: () => Promise<Opened>) {
     expect(await codeOf(reused)).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
+  it('finds every command id of a long stream, however many tails it was read in', async () => {
+    const { store } = await fresh();
+    const cache = new StateCache();
+    // One command per tail read: the index is layered and merged along the way.
+    for (let i = 0; i < 40; i++) await increment(store, 's-index', 1, cache, `cmd-${i}`);
+    for (const i of [0, 15, 16, 17, 33, 38]) {
+      const again = await increment(store, 's-index', 1, cache, `cmd-${i}`);
+      expect(again).toMatchObject({ state: i + 1, revision: BigInt(i), replayed: true });
+    }
+    // The last one, its events not read by the cache yet when it was appended.
+    expect(await increment(store, 's-index', 1, cache, 'cmd-39')).toMatchObject({
+      state: 40,
+      replayed: true,
+    });
+  });
+
   it('decides again on the re-read tail after losing a race', async () => {
     const { store } = await fresh();
     const cache = new StateCache();

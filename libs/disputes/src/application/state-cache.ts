@@ -39,7 +39,7 @@ export interface LoadedStream<State> {
   /** The events folded by the decider. */
   readonly state: State;
   /** The index of the last event of each command id in the stream (idempotency without a scan). */
-  readonly lastOfCommand: ReadonlyMap<string, number>;
+  readonly lastOfCommand: CommandIndex;
 }
 
 interface Entry extends LoadedStream<unknown> {
@@ -201,17 +201,17 @@ export class StateCache {
       return entry;
     }
     const events = [...entry.events, ...added];
-    const lastOfCommand = new Map(entry.lastOfCommand);
+    const ofTail = new Map<string, number>();
     let state = entry.state;
     for (const [offset, event] of added.entries()) {
       state = entry.fold.evolve(state, event as never);
       const commandId = event.metadata.commandId;
-      if (typeof commandId === 'string') lastOfCommand.set(commandId, entry.events.length + offset);
+      if (typeof commandId === 'string') ofTail.set(commandId, entry.events.length + offset);
     }
     const extended: Entry = {
       events,
       state,
-      lastOfCommand,
+      lastOfCommand: CommandIndex.over(entry.lastOfCommand, ofTail),
       fold: entry.fold,
       liveKeys: [...new Set([...entry.liveKeys, ...addedKeys])],
       erasedKeys: entry.erasedKeys,
@@ -267,6 +267,47 @@ export class StateCache {
 
 const sameFold = (a: Fold<unknown>, b: Fold<unknown>) =>
   a.evolve === b.evolve && a.initialState === b.initialState;
+
+/** Where each command id's last event is: a lookup, never a scan of the stream. */
+export interface CommandIndex {
+  get(commandId: string): number | undefined;
+}
+
+/**
+ * A command index grown by a tail: the tail's own map over the one before, so growing it costs
+ * the tail, not the stream. Past a few layers they are merged into one map (at most every
+ * MAX_LAYERS extensions, so a lookup stays a few map probes).
+ */
+class LayeredCommandIndex implements CommandIndex {
+  static readonly MAX_LAYERS = 16;
+
+  private constructor(
+    private readonly below: CommandIndex,
+    private readonly own: ReadonlyMap<string, number>,
+    private readonly layers: number,
+  ) {}
+
+  static over(below: CommandIndex, own: ReadonlyMap<string, number>): CommandIndex {
+    if (own.size === 0) return below;
+    const layers = below instanceof LayeredCommandIndex ? below.layers + 1 : 1;
+    const index = new LayeredCommandIndex(below, own, layers);
+    return layers < LayeredCommandIndex.MAX_LAYERS ? index : new Map(index.entries());
+  }
+
+  get(commandId: string): number | undefined {
+    return this.own.get(commandId) ?? this.below.get(commandId);
+  }
+
+  /** Every command id with its last index, older layers first so later indexes win. */
+  private entries(): [string, number][] {
+    const below =
+      this.below instanceof LayeredCommandIndex
+        ? this.below.entries()
+        : [...(this.below as ReadonlyMap<string, number>)];
+    return [...below, ...this.own];
+  }
+}
+const CommandIndex = { over: LayeredCommandIndex.over };
 
 /** Folds a whole stream, as the handler did before any cache. */
 export function foldAll<State>(
