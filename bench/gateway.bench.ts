@@ -1,9 +1,13 @@
 // `npm run bench:gateway`: commands per second and p50/p99 latency of a realistic mix of dispute
 // mutations over HTTP (autocannon, 32 connections), on PGlite and on PostgreSQL (DATABASE_URL),
 // each beside a baseline measured in the same run: a mutation on the same NestJS + Apollo stack
-// (auth guard, throttler, validation pipe, error filter) that does nothing. The last line is JSON.
+// (auth guard, throttler, validation pipe, error filter) that does nothing. Then the same
+// mutation (postMessage) on disputes with ~1,000 events beside disputes with ~10, in the same run:
+// their throughput ratio (`stream_length_ratio`, long ÷ short) says how flat a command's cost is in
+// its stream's length. STATE_CACHE_STREAMS=0 measures it without the state cache. The last line
+// is JSON.
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Args, Field, InputType, Mutation, Resolver } from '@nestjs/graphql';
@@ -15,6 +19,20 @@ import {
   RequestContext,
   signDevelopmentToken,
 } from '@arbiter/auth';
+import {
+  type Actor,
+  decide,
+  DISPUTE_EVENT_SCHEMA_VERSIONS,
+  type DisputeEvent,
+  type DisputeEventType,
+  type DisputePolicy,
+  type DisputeState,
+  disputeStreamId,
+  evolve,
+  fromEpochMs,
+  initialState,
+} from '@arbiter/disputes';
+import { type Decider, DisputeStreams, handleCommand } from '@arbiter/disputes/application';
 import { AppConfig, createApp, validateConfig } from '@arbiter/platform';
 import { GatewayModule } from '../apps/gateway/src/app.module';
 import { gql, placeShippedOrder } from './support';
@@ -22,6 +40,13 @@ import { gql, placeShippedOrder } from './support';
 const CONNECTIONS = 32;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const DISPUTES = 64;
+/** Disputes of each length in the stream-length measurement, and their lengths in events. */
+const LENGTH_DISPUTES = 32;
+const SHORT_EVENTS = 10;
+const LONG_EVENTS = 1_000;
+const LENGTH_DURATION_S = Math.max(2, Math.round(DURATION_S / 2));
+/** The state cache's setting for this run (unset: the gateway's default). */
+const STATE_CACHE_STREAMS = process.env.STATE_CACHE_STREAMS;
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256!';
 
 @InputType('BenchNoopInput', { description: 'Shaped like postMessage’s input.' })
@@ -68,6 +93,7 @@ async function start(database: Database) {
     WORKERS: 'off',
     METRICS_ENABLED: 'false',
     RATE_LIMIT_PER_MINUTE: '100000000',
+    ...(STATE_CACHE_STREAMS === undefined ? {} : { STATE_CACHE_STREAMS }),
     EVIDENCE_DIR: `/tmp/arbiter-bench-evidence-${process.pid}`,
     ...(database === 'pglite'
       ? { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: 'memory://' }
@@ -84,16 +110,17 @@ const token = (role: ActorRole, sub: string) => signDevelopmentToken({ sub, role
 
 interface Party {
   disputeId: string;
+  buyerId: string;
   buyer: string;
   seller: string;
 }
 
-/** DISPUTES disputes in negotiation, each with its own buyer and seller. */
-async function seed(url: string): Promise<Party[]> {
+/** `count` disputes in negotiation (3 events each), each with its own buyer and seller. */
+async function seed(url: string, count = DISPUTES): Promise<Party[]> {
   const run = randomBytes(4).toString('hex');
   const platform = await token('platform', 'marketplace');
   const parties: Party[] = [];
-  for (let i = 0; i < DISPUTES; i++) {
+  for (let i = 0; i < count; i++) {
     const orderId = `bench-${run}-${i}`;
     const [buyer, seller] = await Promise.all([
       token('buyer', `${orderId}-b`),
@@ -125,9 +152,79 @@ async function seed(url: string): Promise<Party[]> {
         },
       },
     );
-    parties.push({ disputeId: openDispute.disputeId, buyer, seller });
+    parties.push({ disputeId: openDispute.disputeId, buyerId: `${orderId}-b`, buyer, seller });
   }
   return parties;
+}
+
+/** The buyer's `count` messages decided one after another by the real decider, in one command. */
+function messagesBy(
+  actor: Actor,
+  policy: DisputePolicy,
+): Decider<number, DisputeEvent, DisputeState> {
+  return {
+    initialState,
+    evolve,
+    decide: (count, state) => {
+      const now = fromEpochMs(Date.now());
+      const events: DisputeEvent[] = [];
+      let folded = state;
+      for (let i = 0; i < count; i++) {
+        const decided = decide(
+          {
+            type: 'PostMessage',
+            data: { messageId: randomUUID(), body: `earlier message ${i}` },
+            metadata: { actor, now },
+          },
+          folded,
+          policy,
+        );
+        events.push(...decided);
+        folded = decided.reduce(evolve, folded);
+      }
+      return events;
+    },
+  };
+}
+
+/**
+ * Grows each dispute to `length` events through the gateway's own command handler (encrypted,
+ * chained, as over HTTP), a few hundred messages per command so that seeding takes seconds.
+ */
+async function lengthen(
+  app: Awaited<ReturnType<typeof start>>['app'],
+  parties: Party[],
+  length: number,
+): Promise<void> {
+  const streams = app.get(DisputeStreams);
+  for (const party of parties) {
+    const actor: Actor = { id: party.buyerId, role: 'buyer' };
+    const decider = messagesBy(actor, streams.policy);
+    let have = (await streams.loadDispute(party.disputeId)).history.length;
+    while (have < length) {
+      const handled = await handleCommand(
+        streams.store,
+        disputeStreamId(party.disputeId),
+        Math.min(250, length - have),
+        decider,
+        { commandId: randomUUID(), actor },
+        { schemaVersionOf: (type) => DISPUTE_EVENT_SCHEMA_VERSIONS[type as DisputeEventType] ?? 1 },
+      );
+      have = Number(handled.revision) + 1;
+    }
+  }
+}
+
+/** The same postMessage on each dispute of `parties` in turn, by its buyer. */
+function messageRequest(parties: Party[], n: number) {
+  const party = parties[n % parties.length];
+  return {
+    body: JSON.stringify({
+      query: `mutation($input: PostMessageInput!) { postMessage(input: $input) ${SELECTION} }`,
+      variables: { input: { disputeId: party.disputeId, body: `message ${n}` } },
+    }),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${party.buyer}` },
+  };
 }
 
 const SELECTION = '{ disputeId revision status }';
@@ -174,6 +271,8 @@ function mixedRequest(
 
 interface Measured {
   cmdsPerS: number;
+  /** Requests answered over the whole measurement (finer than the per-second average). */
+  total: number;
   p50: number;
   p99: number;
   errors: number;
@@ -203,6 +302,7 @@ async function load(
   });
   return {
     cmdsPerS: Math.round(result.requests.average),
+    total: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: failed + result.errors + result.timeouts,
@@ -231,10 +331,53 @@ async function measure(database: Database) {
       `${database.padEnd(8)} baseline ${baseline.cmdsPerS} req/s p50 ${baseline.p50} ms p99 ${baseline.p99} ms | ` +
         `mix ${mix.cmdsPerS} cmd/s p50 ${mix.p50} ms p99 ${mix.p99} ms errors ${mix.errors} | ratio ${ratio}`,
     );
-    return { baseline, mix, ratio };
+    const length = await streamLength(app, url);
+    return { baseline, mix, ratio, length };
   } finally {
     await app.close();
   }
+}
+
+/**
+ * postMessage throughput on disputes of LONG_EVENTS events beside disputes of SHORT_EVENTS, each
+ * set warmed up first (JIT, and the state cache when on); each message adds one event, so over a
+ * measurement the short ones grow by a few dozen.
+ */
+async function streamLength(app: Awaited<ReturnType<typeof start>>['app'], url: string) {
+  const [short, long] = [await seed(url, LENGTH_DISPUTES), await seed(url, LENGTH_DISPUTES)];
+  const seeding = Date.now();
+  await lengthen(app, short, SHORT_EVENTS);
+  await lengthen(app, long, LONG_EVENTS);
+  const seededIn = Date.now() - seeding;
+  const measureOn = async (parties: Party[]) => {
+    // One message on each dispute first, one at a time: a gateway that has been running has read
+    // the disputes in use (with the cache on, it holds them), then the warm-up under load.
+    for (let n = 0; n < parties.length; n++) {
+      const { body, headers } = messageRequest(parties, n);
+      // A kept-alive socket the server has just closed resets the first try: send it again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await fetch(`${url}/graphql`, { method: 'POST', body, headers });
+          break;
+        } catch (error) {
+          if (attempt >= 3) throw error;
+        }
+      }
+    }
+    await load(url, (n) => messageRequest(parties, n), 2);
+    return load(url, (n) => messageRequest(parties, n), LENGTH_DURATION_S);
+  };
+  const measured = { short: await measureOn(short), long: await measureOn(long) };
+  // From the totals: on a slow store a long dispute can answer fewer than one command a second.
+  const rate = (m: Measured) => (m.total / LENGTH_DURATION_S).toFixed(1);
+  const ratio = Number((measured.long.total / Math.max(measured.short.total, 1)).toFixed(3));
+  console.log(
+    `         stream length (seeded in ${seededIn} ms): ` +
+      `~${SHORT_EVENTS} events ${rate(measured.short)} cmd/s p50 ${measured.short.p50} ms p99 ${measured.short.p99} ms | ` +
+      `~${LONG_EVENTS} events ${rate(measured.long)} cmd/s p50 ${measured.long.p50} ms p99 ${measured.long.p99} ms ` +
+      `errors ${measured.short.errors + measured.long.errors} | ratio ${ratio}`,
+  );
+  return { ...measured, ratio };
 }
 
 async function main(): Promise<void> {
@@ -243,6 +386,10 @@ async function main(): Promise<void> {
   );
   console.log(
     'mix: 50% postMessage, 30% addEvidence (text), 20% submitProposal; baseline: a no-op mutation',
+  );
+  console.log(
+    `stream length: postMessage on ${LENGTH_DISPUTES} disputes of ~${LONG_EVENTS} events vs ~${SHORT_EVENTS}, ` +
+      `${LENGTH_DURATION_S}s each; state cache ${STATE_CACHE_STREAMS === '0' ? 'off' : `on (STATE_CACHE_STREAMS=${STATE_CACHE_STREAMS ?? 'default'})`}`,
   );
   const pglite = await measure('pglite');
   const postgres = process.env.DATABASE_URL ? await measure('postgres') : null;
@@ -254,6 +401,11 @@ async function main(): Promise<void> {
       postgres_ratio: postgres?.ratio ?? null,
       postgres_cmds_per_s: postgres?.mix.cmdsPerS ?? null,
       postgres_p99_ms: postgres?.mix.p99 ?? null,
+      // The worse of the two stores: the goal holds for both.
+      stream_length_ratio: Math.min(pglite.length.ratio, postgres?.length.ratio ?? Infinity),
+      pglite_stream_length_ratio: pglite.length.ratio,
+      postgres_stream_length_ratio: postgres?.length.ratio ?? null,
+      state_cache: STATE_CACHE_STREAMS !== '0',
     }),
   );
 }

@@ -4,7 +4,8 @@ import { PassThrough } from 'node:stream';
 import { Pseudonyms, runEventsCli } from '@arbiter/analytics';
 import { EVENT_STORE, type EventStore, storedEventsOf } from '@arbiter/event-store';
 import { SQL_CONNECTION, type SqlConnection } from '@arbiter/platform';
-import { DEFAULT_POLICY } from '@arbiter/disputes';
+import { DEFAULT_POLICY, disputeStreamId } from '@arbiter/disputes';
+import { DisputeReader, DisputeStreams } from '@arbiter/disputes/application';
 import { ProjectionRunner } from '@arbiter/read-models';
 import { DisputeScenario } from '@arbiter/read-models/projections/testing/scenario';
 import { caller, type Caller, eur } from './disputes-helpers';
@@ -279,6 +280,9 @@ describeOnAllStores('personal data erasure', (database) => {
       'PostMessage',
       { messageId: `legacy-${run}`, body: legacy },
     );
+    // The command side holds the dispute folded in its state cache, the buyer's text in the clear.
+    const cache = r.gateway.app.get(DisputeStreams).cache;
+    expect(cache?.has(disputeStreamId(argued))).toBe(true);
     // A signed digest an auditor keeps from before the erasure.
     const kept = (await as(who.mediator, DIGEST, {})).data as { auditDigest: unknown };
     expect(kept.auditDigest).toBeTruthy();
@@ -338,7 +342,28 @@ describeOnAllStores('personal data erasure', (database) => {
   });
 
   it('takes further commands on the dispute, the buyer writing under a new key', async () => {
-    await act(r.url, who.buyer, 'postMessage', { disputeId: argued, body: 'written afterwards' });
+    // The first command after the erasure, on a dispute its state cache held: its answer (from
+    // the read model or, not there yet, the command's own fold) shows the text erased.
+    const first = await act(r.url, who.buyer, 'postMessage', {
+      disputeId: argued,
+      body: 'written afterwards',
+    });
+    expect(first.dispute.description).toBe(ERASED);
+    expect(first.dispute.messages.map((m: { body: string }) => m.body)).toEqual([
+      ERASED,
+      theirs('message'),
+      'written afterwards',
+    ]);
+    // The command side's own fold, which answers when the read model lags, says the same.
+    const folded = await r.gateway.app
+      .get(DisputeReader)
+      .view({ id: who.buyer.id, role: 'buyer' }, argued);
+    expect(folded?.description).toBe(ERASED);
+    expect(folded?.messages.map((m) => m.body)).toEqual([
+      ERASED,
+      theirs('message'),
+      'written afterwards',
+    ]);
     await act(r.url, who.seller, 'postMessage', { disputeId: argued, body: theirs('after') });
     const { dispute } = (await as(who.buyer, ONE, { id: argued })).data as {
       dispute: { messages: { body: string }[] };

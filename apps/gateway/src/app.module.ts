@@ -10,6 +10,7 @@ import {
   ARBITER_EVENT_SCHEMAS,
   DISPUTE_POLICY,
   DisputeDeadlines,
+  stateCacheLimitsOf,
 } from '@arbiter/disputes/application';
 import {
   EVENT_STORE,
@@ -113,7 +114,7 @@ export class GatewayModule {
           }),
           schemas: ARBITER_EVENT_SCHEMAS,
         }),
-        DisputesGatewayModule.forRoot(config.DISPUTE_POLICY),
+        DisputesGatewayModule.forRoot(config.DISPUTE_POLICY, stateCacheLimitsOf(config)),
         ReadModelsModule.forRootAsync({
           inject: [SQL_CONNECTION, EVENT_STORE],
           useFactory: (connection: SqlConnection, eventStore: EventStore) => ({

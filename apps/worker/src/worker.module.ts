@@ -7,6 +7,7 @@ import {
   ARBITER_EVENT_SCHEMAS,
   DISPUTE_POLICY,
   DisputeDeadlines,
+  stateCacheLimitsOf,
   DisputesModule,
 } from '@arbiter/disputes/application';
 import {
@@ -65,7 +66,12 @@ export class WorkerModule {
         // inline gateway) may run it together. It fires through the command side, as the
         // gateway does, under the same configured policy.
         DeadlinesModule.forRootAsync({
-          imports: [DisputesModule.forRoot({ policy: config.DISPUTE_POLICY })],
+          imports: [
+            DisputesModule.forRoot({
+              policy: config.DISPUTE_POLICY,
+              stateCache: stateCacheLimitsOf(config),
+            }),
+          ],
           inject: [CLOCK, DISPUTE_POLICY, DisputeDeadlines],
           useFactory: (clock: Clock, policy: DisputePolicy, deadlines: DisputeDeadlines) => ({
             clock,

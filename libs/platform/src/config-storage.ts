@@ -51,6 +51,20 @@ export const storageSettings = {
     emptyAsUndefined,
     z.coerce.number().int().min(0).default(10_000),
   ),
+  /**
+   * Folded dispute and order streams each process keeps between commands, so a command reads only
+   * the events appended since (libs/disputes `StateCache`); 0: none, every command reads its
+   * whole stream.
+   */
+  STATE_CACHE_STREAMS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(0).max(1_000_000).default(2_000),
+  ),
+  /** Events the state cache holds across its streams, at most (a longer stream is not kept). */
+  STATE_CACHE_EVENTS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(100_000_000).default(100_000),
+  ),
   /** KurrentDB (EventStoreDB) connection string; required when EVENT_STORE=kurrentdb. */
   KURRENTDB_URL: z.preprocess(
     emptyAsUndefined,

@@ -294,6 +294,16 @@ describe('validateConfig', () => {
     expect(refusal({ LIVE_LIST_STALL_MS: 'never' })).toMatch(/^Invalid setting LIVE_LIST_STALL_MS/);
   });
 
+  it('keeps 2,000 folded streams of 100,000 events in all by default; 0 streams turns it off', () => {
+    expect(validateConfig({})).toMatchObject({
+      STATE_CACHE_STREAMS: 2_000,
+      STATE_CACHE_EVENTS: 100_000,
+    });
+    expect(validateConfig({ STATE_CACHE_STREAMS: '0' })).toMatchObject({ STATE_CACHE_STREAMS: 0 });
+    expect(refusal({ STATE_CACHE_STREAMS: '-1' })).toMatch(/^Invalid setting STATE_CACHE_STREAMS/);
+    expect(refusal({ STATE_CACHE_EVENTS: '0' })).toMatch(/^Invalid setting STATE_CACHE_EVENTS/);
+  });
+
   it('applies the dispute policy settings over the domain defaults', () => {
     expect(validateConfig({}).DISPUTE_POLICY).toEqual(DEFAULT_POLICY);
     expect(validateConfig({ ON_SELLER_SILENCE: 'escalate' }).DISPUTE_POLICY).toEqual({

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { DisputePolicy } from '@arbiter/disputes';
-import { DisputesModule } from '@arbiter/disputes/application';
+import { DisputesModule, type StateCacheLimits } from '@arbiter/disputes/application';
 import { DisputesResolver } from './disputes.resolver';
 import { DisputePartyEvidenceAccessPolicy } from './evidence-access';
 import { OrdersResolver } from './orders.resolver';
@@ -12,13 +12,13 @@ import { OrdersResolver } from './orders.resolver';
  */
 @Module({})
 export class DisputesGatewayModule {
-  static forRoot(policy: DisputePolicy): DynamicModule {
+  static forRoot(policy: DisputePolicy, stateCache?: StateCacheLimits): DynamicModule {
     return {
       module: DisputesGatewayModule,
       // Global so that the evidence upload endpoint can bind DisputePartyEvidenceAccessPolicy,
       // and the deadlines fire through DisputeDeadlines under DISPUTE_POLICY.
       global: true,
-      imports: [DisputesModule.forRoot({ policy })],
+      imports: [DisputesModule.forRoot({ policy, stateCache })],
       providers: [DisputesResolver, OrdersResolver, DisputePartyEvidenceAccessPolicy],
       exports: [DisputesModule, DisputePartyEvidenceAccessPolicy],
     };

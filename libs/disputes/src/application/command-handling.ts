@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { chainHash, GENESIS_HASH } from './audit-chain';
+import { foldAll, type LoadedStream, type StateCache } from './state-cache';
 import { DomainError } from '../domain/errors';
 import { personalDataSubjectOf } from '../domain/personal-data';
 import {
@@ -78,6 +79,11 @@ export interface HandleOptions {
   /** The schema version stamped into each event's metadata. */
   schemaVersionOf?: (eventType: string) => number;
   /**
+   * Folded streams kept between commands (`StateCache`): a command reads only the events appended
+   * since, checked against the cached last one. Without it, every command reads its whole stream.
+   */
+  cache?: StateCache;
+  /**
    * What event ids are derived from (default: the command id). A command that writes to two
    * streams needs a different seed per stream: an event id is unique across the whole store.
    */
@@ -100,6 +106,10 @@ export interface HandleOptions {
  * command half done. Taken ids while the stream holds no event of this command id mean the id was
  * used on another stream: IDEMPOTENCY_KEY_REUSED, as is a recorded command with another request
  * fingerprint.
+ *
+ * With `options.cache`, the load reads only the events appended since the stream was last seen
+ * (checked against the cached last event, `StateCache`), and the command id is looked up in a map
+ * instead of a scan: the same decisions, at a cost that does not grow with the stream.
  */
 export async function handleCommand<Command, Event extends { type: string; data: unknown }, State>(
   store: EventStore,
@@ -112,23 +122,25 @@ export async function handleCommand<Command, Event extends { type: string; data:
   const maxAttempts = options.maxAttempts ?? 10;
   let idsTaken = false;
   for (let attempt = 1; ; attempt++) {
-    let recorded: RecordedEvent[];
+    let loaded: LoadedStream<State>;
     try {
-      recorded = await store.readStream(streamId);
+      // With a cache: the events appended since this stream was last seen, checked against it;
+      // a conflict below comes back here and reads the tail again, never trusting the entry.
+      loaded = options.cache
+        ? await options.cache.load(store, streamId, decider)
+        : foldAll(await store.readStream(streamId), decider);
     } catch (error) {
       throw unavailable(error, context, 'no-write') ?? error;
     }
-    const fold = (events: readonly RecordedEvent[]) =>
-      events.reduce((s, e) => decider.evolve(s, e as unknown as Event), decider.initialState);
-    const lastOfThisCommand = recorded.findLastIndex(
-      (e) => e.metadata.commandId === context.commandId,
-    );
+    const recorded = loaded.events;
+    const lastOfThisCommand = loaded.lastOfCommand.get(context.commandId) ?? -1;
     if (lastOfThisCommand >= 0) {
       assertSameRequest(recorded[lastOfThisCommand], context);
       // Already handled: answer with the state as that command left it, append nothing.
+      const latest = lastOfThisCommand === recorded.length - 1;
       const history = recorded.slice(0, lastOfThisCommand + 1);
       return {
-        state: fold(history),
+        state: latest ? loaded.state : foldAll(history, decider).state,
         revision: BigInt(lastOfThisCommand),
         // Where the command's events are, so a copy that replays it can wait for the read models
         // to show them as the first request did.
@@ -140,7 +152,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
     }
     // The ids derived from this command id are taken, but not in this stream.
     if (idsTaken) throw keyReused();
-    const state = fold(recorded);
+    const state = loaded.state;
     const revision = BigInt(recorded.length) - 1n;
 
     const prepared =
@@ -149,7 +161,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
         : { command, metadata: undefined };
     const events = decider.decide(prepared.command, state);
     if (events.length === 0) {
-      return { state, revision, appended: [], history: recorded, replayed: false };
+      return { state, revision, appended: [], history: [...recorded], replayed: false };
     }
 
     let previousHash = (recorded.at(-1)?.metadata.hash as string | undefined) ?? GENESIS_HASH;

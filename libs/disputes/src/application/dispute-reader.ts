@@ -5,8 +5,12 @@ import {
   canViewDispute,
   canViewOrder,
   DisputeEvent,
+  type DisputeView,
+  disputeStreamId,
+  evolveView,
   type OrderState,
   forViewer,
+  initialView,
   replayView,
   requireTakesEvidenceFrom,
   ViewerDispute,
@@ -24,18 +28,35 @@ export class DisputeReader {
   /**
    * The dispute as `viewer` may see it after a command, or null when it is not theirs to see:
    * the stream's events up to the command's folded by `evolveView` (what the read models store),
-   * so the answer equals what a query returns once the projections catch up.
+   * so the answer equals what a query returns once the projections catch up. With the state cache,
+   * the fold starts from the view cached for the events the stream was last read with (the same
+   * pure `evolveView`, so the same view as `replayView` of the whole history).
    */
-  viewOf(viewer: Actor, outcome: Pick<DisputeOutcome, 'state' | 'history'>): ViewerDispute | null {
+  viewOf(
+    viewer: Actor,
+    outcome: Pick<DisputeOutcome, 'state' | 'history'> & { disputeId?: string },
+  ): ViewerDispute | null {
     const { state, history } = outcome;
     if (state.status === 'NONE' || !canViewDispute(viewer, state)) return null;
-    const events = history.slice(0, state.revision + 1) as DisputeEvent[];
-    const view = replayView(events, AUDIENCE_OF_ROLE[viewer.role]);
+    const audience = AUDIENCE_OF_ROLE[viewer.role];
+    const upTo = Math.min(state.revision, history.length - 1);
+    const cache = this.streams.cache;
+    const view =
+      cache && outcome.disputeId !== undefined
+        ? cache.viewOf<DisputeView | null>(
+            disputeStreamId(outcome.disputeId),
+            history,
+            upTo,
+            audience,
+            (current, event) => evolveView(current, event, audience),
+            initialView(),
+          )
+        : replayView(history.slice(0, upTo + 1) as DisputeEvent[], audience);
     return view && forViewer(view, viewer, this.streams.policy);
   }
 
   async view(viewer: Actor, disputeId: string): Promise<ViewerDispute | null> {
-    return this.viewOf(viewer, await this.streams.loadDispute(disputeId));
+    return this.viewOf(viewer, { ...(await this.streams.loadDispute(disputeId)), disputeId });
   }
 
   /**

@@ -43,9 +43,16 @@ import {
   HandledCommand,
   requestFingerprint,
 } from './command-handling';
+import { foldAll, type Fold, type LoadedStream, StateCache } from './state-cache';
 
 /** Injection token of the `DisputePolicy` in force (`DEFAULT_POLICY` unless configured). */
 export const DISPUTE_POLICY = Symbol('DISPUTE_POLICY');
+
+/** Injection token of the process's `StateCache` of folded dispute and order streams. */
+export const STATE_CACHE = Symbol('STATE_CACHE');
+
+const DISPUTE_FOLD: Fold<DisputeState> = { initialState, evolve };
+const ORDER_FOLD: Fold<OrderState> = { initialState: initialOrderState, evolve: evolveOrder };
 
 /** Who issues a command and under which request: what the edge (or the scheduler) hands in. */
 export interface Issued {
@@ -119,12 +126,18 @@ const ORDER_DECIDER: Decider<OrderCommand, OrderEvent, OrderState> = {
  */
 @Injectable()
 export class DisputeStreams {
+  /** Folded streams kept between commands and loads; undefined: every use reads whole streams. */
+  readonly cache: StateCache | undefined;
+
   constructor(
     @Inject(EVENT_STORE) readonly store: EventStore,
     @Inject(CLOCK) readonly clock: Clock,
     @Inject(DISPUTE_POLICY) readonly policy: DisputePolicy,
     @Optional() @Inject(TEST_CLOCKS) private readonly testClocks?: TestClockTime,
-  ) {}
+    @Optional() @Inject(STATE_CACHE) cache?: StateCache,
+  ) {
+    this.cache = cache && cache.limits.maxStreams > 0 ? cache : undefined;
+  }
 
   /** A command's metadata, dated by the test clock when one is given, else by the process's clock. */
   async metadataFor(issued: Issued, testClockId?: string): Promise<CommandMetadata> {
@@ -169,8 +182,7 @@ export class DisputeStreams {
   ): Promise<DisputeOutcome> {
     const streamId = disputeStreamId(disputeId);
     const decider: Decider<DisputeCommand, DisputeEvent, DisputeState> = {
-      initialState,
-      evolve,
+      ...DISPUTE_FOLD,
       decide: (cmd, state) => {
         if (!canViewDispute(issued.actor, state) && state.status !== 'NONE') {
           throw new DomainError('NOT_A_PARTY');
@@ -186,6 +198,7 @@ export class DisputeStreams {
       issued,
       {
         maxAttempts: MAX_ATTEMPTS,
+        cache: this.cache,
         // Seeded by the kind of stream, not the stream: a command writes at most one dispute and
         // one order, and the same command id on another dispute finds its ids taken there, so a
         // key reused elsewhere is IDEMPOTENCY_KEY_REUSED instead of a second effect.
@@ -239,6 +252,7 @@ export class DisputeStreams {
       issued,
       {
         maxAttempts: options.maxAttempts ?? MAX_ATTEMPTS,
+        cache: this.cache,
         eventIdSeed: `order:${issued.commandId}`,
         schemaVersionOf: () => ORDER_EVENT_SCHEMA_VERSION,
       },
@@ -249,9 +263,15 @@ export class DisputeStreams {
   async loadDispute(
     disputeId: string,
   ): Promise<{ state: DisputeState; history: DisputeOutcome['history'] }> {
-    const history = await this.store.readStream(disputeStreamId(disputeId));
-    const state = history.reduce((s, e) => evolve(s, e as unknown as DisputeEvent), initialState);
-    return { state, history };
+    const { state, events } = await this.load(disputeStreamId(disputeId), DISPUTE_FOLD);
+    return { state, history: [...events] };
+  }
+
+  /** A stream folded: through the cache when there is one (only the tail is read), else whole. */
+  private load<State>(streamId: string, fold: Fold<State>): Promise<LoadedStream<State>> {
+    return this.cache
+      ? this.cache.load(this.store, streamId, fold)
+      : this.store.readStream(streamId).then((events) => foldAll(events, fold));
   }
 
   /**
@@ -292,11 +312,7 @@ export class DisputeStreams {
   async loadOrderAndClock(
     orderId: string,
   ): Promise<{ state: OrderState; testClockId: string | undefined }> {
-    const events = await this.store.readStream(orderStreamId(orderId));
-    const state = events.reduce(
-      (s, e) => evolveOrder(s, e as unknown as OrderEvent),
-      initialOrderState,
-    );
+    const { state, events } = await this.load(orderStreamId(orderId), ORDER_FOLD);
     return { state, testClockId: testClockOf(events) };
   }
 }

@@ -5,7 +5,8 @@ import { AddEvidenceHandler } from './add-evidence/add-evidence';
 import { ConfirmRefundPayoutHandler } from './confirm-refund-payout/confirm-refund-payout';
 import { DisputeCommandHandler, OrderCommandHandler } from './dispute-command';
 import { DisputeReader } from './dispute-reader';
-import { DISPUTE_POLICY, DisputeStreams } from './dispute-streams';
+import { DISPUTE_POLICY, DisputeStreams, STATE_CACHE } from './dispute-streams';
+import { DEFAULT_STATE_CACHE_LIMITS, StateCache, type StateCacheLimits } from './state-cache';
 import { DisputeDeadlines } from './fire-deadline/fire-deadline';
 import { OpenDisputeHandler } from './open-dispute/open-dispute';
 import { PersonalDataErasure } from './forget-person/forget-person';
@@ -22,6 +23,11 @@ const HANDLERS = [
 export interface DisputesModuleOptions {
   /** The policy in force (`DEFAULT_POLICY` unless configured), provided as `DISPUTE_POLICY`. */
   policy?: DisputePolicy;
+  /**
+   * How many folded streams (and events across them) commands and loads keep between uses
+   * (`StateCache`); `DEFAULT_STATE_CACHE_LIMITS` unless given, `maxStreams: 0` for none.
+   */
+  stateCache?: StateCacheLimits;
 }
 
 const DISPUTES_OPTIONS = Symbol('DISPUTES_OPTIONS');
@@ -56,6 +62,12 @@ export class DisputesModule {
           provide: DISPUTE_POLICY,
           inject: [DISPUTES_OPTIONS],
           useFactory: (o: DisputesModuleOptions) => o.policy ?? DEFAULT_POLICY,
+        },
+        {
+          provide: STATE_CACHE,
+          inject: [DISPUTES_OPTIONS],
+          useFactory: (o: DisputesModuleOptions) =>
+            new StateCache(o.stateCache ?? DEFAULT_STATE_CACHE_LIMITS),
         },
         DisputeStreams,
         DisputeReader,

@@ -2,6 +2,7 @@ export * from './command-handling';
 export * from './audit-chain';
 export * from './event-schemas';
 export * from './dispute-streams';
+export * from './state-cache';
 export * from './dispute-reader';
 export * from './disputes.module';
 export * from './command-table';

@@ -9,6 +9,7 @@ import { commandIdFor } from './command-handling';
 import { DisputeReader } from './dispute-reader';
 import { DisputeOutcome, Issued, OrderOutcome } from './dispute-streams';
 import { DisputesModule } from './disputes.module';
+import type { StateCacheLimits } from './state-cache';
 import { ARBITER_EVENT_SCHEMAS } from './event-schemas';
 import { DisputeDeadlines } from './fire-deadline/fire-deadline';
 import { OrderCommandMessage } from './dispute-command';
@@ -33,7 +34,7 @@ export interface DisputesUnderTest {
 
 export async function startDisputes(
   store: StoreUnderTest,
-  options: { policy?: DisputePolicy } = {},
+  options: { policy?: DisputePolicy; stateCache?: StateCacheLimits } = {},
 ): Promise<DisputesUnderTest> {
   const clock = new FakeClock(new Date());
   const connection =
@@ -61,7 +62,7 @@ export async function startDisputes(
             useFactory: () => config,
             schemas: ARBITER_EVENT_SCHEMAS,
           }),
-          DisputesModule.forRoot({ policy: options.policy }),
+          DisputesModule.forRoot({ policy: options.policy, stateCache: options.stateCache }),
         ],
       };
     }
