@@ -111,6 +111,8 @@ export function deadlinesProcessManager(policy: DisputePolicy): Projection {
     eventTypes: DISPUTE_EVENT_TYPES,
     apply: (event, tx) => applyBatch([event], tx),
     applyBatch,
+    // Rebuilt blue/green: the scheduler keeps claiming from the live table until the switch.
+    tables: [deadlines, deadlineDisputeStates],
     async reset(tx: ReadTx): Promise<void> {
       await tx.delete(deadlines);
       await tx.delete(deadlineDisputeStates);

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@arbiter/event-store';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { ReadTx } from './database';
 
 /**
@@ -26,6 +27,15 @@ export interface Projection {
   applyBatch?(events: readonly RecordedEvent[], tx: ReadTx): Promise<void>;
   /** Empties what this projection owns before a rebuild replays the log from the start. */
   reset?(tx: ReadTx): Promise<void>;
+  /**
+   * Optional: every table this projection writes, and only those (each owned by this projection
+   * alone). With it a rebuild is blue/green: the log is replayed into copies of these tables
+   * while the live ones keep serving, then the copies take their place in one transaction
+   * (runner-rebuild-blue-green.ts). `apply` must then write nothing else, and name these tables
+   * schema-qualified (Drizzle tables do; raw SQL as `schema.table`). Without it a rebuild resets
+   * and replays in place, the views empty or partial meanwhile.
+   */
+  readonly tables?: readonly PgTable[];
   /**
    * Optional: rewrites what this projection holds of one stream from all its events (of the
    * listed types) as the store reads them now, e.g. once a person's data was erased; what a
@@ -63,6 +73,7 @@ export interface ExternalProjection {
    */
   isTransient?(error: unknown): boolean;
   readonly reset?: undefined;
+  readonly tables?: undefined;
 }
 
 /** What the registry and the runner take: a read model or an external projection. */

@@ -1,3 +1,4 @@
+import { CheckpointMovedError } from './checkpoints';
 import { ProjectionLease, tryAcquireProjectionLease } from './locks';
 import type { BatchLoop } from './runner-batch-loop';
 import { Interrupted, messageOf, ProjectionFailedError } from './runner-errors';
@@ -73,6 +74,12 @@ export class Leadership {
         if (error instanceof ProjectionFailedError) {
           infraFailures = 0;
           await this.waitForRetry();
+        } else if (error instanceof CheckpointMovedError && !signals.stopRequested) {
+          // A blue/green rebuild switched the projection to its new tables and moved the
+          // checkpoint (or another holder did): nothing was committed; start again from the
+          // stored checkpoint at once, without counting it as a failure.
+          infraFailures = 0;
+          settings.logger.log(`Projection ${name}: ${messageOf(error)}; reloading it`);
         } else if (!signals.stopRequested) {
           infraFailures++;
           const cause = error instanceof Interrupted ? (signals.leaseLost ?? error) : error;

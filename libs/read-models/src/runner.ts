@@ -1,11 +1,12 @@
 import type { EventStore } from '@arbiter/event-store';
 import type { SqlConnection } from '@arbiter/platform';
 import { ReadDb, readDbFor } from './database';
-import { ProjectionRegistry } from './projection';
+import { AnyProjection, ProjectionRegistry } from './projection';
 import {
   Dependencies,
   ProjectionRunnerOptions,
   ProjectionStatus,
+  RebuildMode,
   RebuildOptions,
   RebuildResult,
   settingsFrom,
@@ -18,6 +19,7 @@ import { ProjectionWorker } from './runner-worker';
 export {
   ProjectionBusyError,
   ProjectionFailedError,
+  RebuildRunningError,
   isTransientDatabaseError,
 } from './runner-errors';
 export type {
@@ -25,6 +27,7 @@ export type {
   ProjectionRunnerOptions,
   ProjectionState,
   ProjectionStatus,
+  RebuildMode,
   RebuildOptions,
   RebuildProgress,
   RebuildResult,
@@ -112,7 +115,10 @@ export class ProjectionRunner {
   }
 
   /**
-   * Reset + replay from the start, one projection after the other; live workers pause meanwhile.
+   * Rebuilds from the start, one projection after the other. A projection that declares its
+   * `tables` is rebuilt blue/green: replayed into new tables while the live worker (here or in
+   * another process) keeps serving and applying, then switched over atomically. Any other (or
+   * with `mode: 'in-place'`) is reset and replayed in place, its live worker paused meanwhile.
    * `all` is every read model: external projections cannot be rebuilt.
    */
   async rebuild(
@@ -127,7 +133,7 @@ export class ProjectionRunner {
           : [...target];
     const projections = names.map((name) => this.registry.get(name));
     const withoutReset = projections
-      .filter((projection) => !projection.reset)
+      .filter((projection) => !projection.reset && !projection.tables)
       .map((projection) => projection.name);
     if (withoutReset.length)
       throw new Error(`Cannot rebuild ${withoutReset.join(', ')}: no reset()`);
@@ -135,6 +141,10 @@ export class ProjectionRunner {
     const results: RebuildResult[] = [];
     for (const projection of projections) {
       const worker = this.worker(projection.name);
+      if (rebuildModeOf(projection, options) === 'blue-green') {
+        results.push(await worker.rebuildBlueGreen(options));
+        continue;
+      }
       const wasRunning = worker.running;
       if (wasRunning) await worker.stop();
       try {
@@ -154,4 +164,16 @@ export class ProjectionRunner {
     }
     return worker;
   }
+}
+
+/** Blue/green where the projection declares its tables (unless in place is asked for), else in place. */
+export function rebuildModeOf(
+  projection: AnyProjection,
+  options: RebuildOptions = {},
+): RebuildMode {
+  if (options.mode === 'in-place' || projection.external) return 'in-place';
+  if (projection.tables) return 'blue-green';
+  if (options.mode === 'blue-green')
+    throw new Error(`Cannot rebuild ${projection.name} blue/green: it declares no tables`);
+  return 'in-place';
 }
