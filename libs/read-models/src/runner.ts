@@ -143,6 +143,9 @@ export class ProjectionRunner {
       const worker = this.worker(projection.name);
       if (rebuildModeOf(projection, options) === 'blue-green') {
         results.push(await worker.rebuildBlueGreen(options));
+        // A live worker here that stopped failed resumes on the new tables (the event it failed
+        // on was replayed into them); one in another process waits for its retry or restart.
+        worker.retry();
         continue;
       }
       const wasRunning = worker.running;
