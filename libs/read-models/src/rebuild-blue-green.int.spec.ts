@@ -4,6 +4,8 @@ import type { EventStore, RecordedEvent } from '@arbiter/event-store';
 import { createSqlEventStore } from '@arbiter/event-store/sql/sql-event-store';
 import { asc, eq, sql } from 'drizzle-orm';
 import { bigint, index, integer, pgSchema, text } from 'drizzle-orm/pg-core';
+import { PassThrough } from 'node:stream';
+import { runProjectionsCli } from './cli/projections';
 import { ReadDb, readDbFor } from './database';
 import { migrateReadModels } from './migrate';
 import { Projection, ProjectionRegistry } from './projection';
@@ -377,5 +379,48 @@ describe.each(readTestDatabases())('blue/green rebuild on %s', (_kind, openDatab
         .from(projectionCheckpoints)
         .where(eq(projectionCheckpoints.name, `${NAME}@rebuild`)),
     ).toEqual([]);
+  });
+
+  it('projections rebuild says which mode it used, and rebuilds blue/green while the worker runs', async () => {
+    await appendMany(10);
+    const live = runner(appliedEventsProjection());
+    live.start();
+    await eventually(() => live.statusOf(NAME).state === 'live');
+    const withoutTables: Projection = { ...appliedEventsProjection(), name: 'no-tables' };
+    delete (withoutTables as { tables?: unknown }).tables;
+    const cli = async (...argv: string[]) => {
+      const out = new PassThrough();
+      let output = '';
+      out.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await runProjectionsCli(argv, {
+        registry: new ProjectionRegistry([appliedEventsProjection(), withoutTables]),
+        connection: database.connection,
+        eventStore: store,
+        out,
+        progressBars: false,
+      });
+      return { code, output };
+    };
+
+    const blueGreen = await cli('rebuild', NAME);
+    expect(blueGreen).toMatchObject({ code: 0 });
+    expect(blueGreen.output).toContain(`${NAME}: rebuilding blue/green`);
+    expect(blueGreen.output).toMatch(
+      new RegExp(`${NAME}: rebuilt blue/green \\(switched over\\), 15 events`),
+    );
+    await expectExactlyOnce();
+
+    // In place needs the worker out of the way: refused while it runs, as before.
+    const refused = await cli('rebuild', NAME, '--in-place');
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('rebuilding in place');
+    expect(refused.output).toMatch(/running in another process.*--wait/);
+    await live.stop();
+    const inPlace = await cli('rebuild', 'no-tables');
+    expect(inPlace.code).toBe(0);
+    expect(inPlace.output).toContain(
+      'no-tables: rebuilding in place, its views empty or partial until it is done (the projection declares no tables of its own)',
+    );
+    expect(inPlace.output).toContain('no-tables: rebuilt in place, 15 events');
   });
 });
