@@ -3,13 +3,13 @@ import type { EventStore, RecordedEvent } from '@arbiter/event-store';
 // The sql module itself, not the barrel: the barrel's Nest module is ESM, which Jest cannot require.
 import { createSqlEventStore } from '@arbiter/event-store/sql/sql-event-store';
 import { asc, eq, sql } from 'drizzle-orm';
-import { bigint, index, integer, pgSchema, text } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, pgSchema, pgTable, text } from 'drizzle-orm/pg-core';
 import { PassThrough } from 'node:stream';
 import { runProjectionsCli } from './cli/projections';
 import { ReadDb, readDbFor } from './database';
 import { migrateReadModels } from './migrate';
 import { Projection, ProjectionRegistry } from './projection';
-import { rebuildRenamer } from './rebuild-tables';
+import { ownedTables, rebuildRenamer } from './rebuild-tables';
 import {
   ProjectionFailedError,
   ProjectionRunner,
@@ -132,6 +132,13 @@ describe('rebuildRenamer', () => {
       'SELECT * FROM "read_models"."deadlinesx"',
     ])
       expect(rename(untouched)).toBe(untouched);
+  });
+});
+
+describe('ownedTables', () => {
+  it('refuses a table without a schema (its statements could not be pointed at a copy)', () => {
+    expect(() => ownedTables([pgTable('loose', { id: text('id') })])).toThrow(/no schema/);
+    expect(ownedTables([appliedEvents])).toEqual([{ schema: 'rm_bg', name: 'applied_events' }]);
   });
 });
 

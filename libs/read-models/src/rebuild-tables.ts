@@ -24,10 +24,19 @@ export function rebuildSchemaOf(schema: string): string {
   return `${schema}${REBUILD_SCHEMA_SUFFIX}`;
 }
 
+/**
+ * The tables as schema and name. A table without a schema of its own is refused: Drizzle renders
+ * its name unqualified, which the renamer could not tell from a column or another schema's table,
+ * so the rebuild would write into the live table.
+ */
 export function ownedTables(tables: readonly PgTable[]): OwnedTable[] {
   return tables.map((table) => {
     const config = getTableConfig(table);
-    return { schema: config.schema ?? 'public', name: config.name };
+    if (!config.schema)
+      throw new Error(
+        `Table ${config.name} has no schema: a blue/green rebuild needs schema-qualified tables`,
+      );
+    return { schema: config.schema, name: config.name };
   });
 }
 
