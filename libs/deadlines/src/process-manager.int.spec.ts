@@ -218,7 +218,7 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
     expect(after.map((r) => [r.id, r.dueAt])).toEqual(before.map((r) => [r.id, r.dueAt]));
   });
 
-  it('rebuilds blue/green: the scheduler fires from the live table until the switch, then reads the new one', async () => {
+  it('rebuilds blue/green: the scheduler fires from the live table until the switch, then reads the new one, its lease kept', async () => {
     const runner = h.startProcessManager();
     await h.open('d1');
     h.clock.advanceDays(1);
@@ -227,6 +227,7 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
     const before = await h.rows();
     expect(before).toHaveLength(2);
     const scheduler = h.scheduler();
+    const leaseEnd = new Date('2026-03-08T00:00:00.000Z');
 
     const [result] = await runner.rebuild('deadlines', {
       beforeSwitch: async () => {
@@ -236,9 +237,31 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
         expect(await scheduler.tick()).toEqual({ claimed: 1, fired: 1, failed: 0 });
         await h.settle(runner, (await h.history('d1')).at(-1)!.position);
         expect((await h.rows()).map((row) => row.disputeId)).toEqual(['d2']);
+        // What the scheduler wrote on a live row meanwhile (a lease, attempts, an error).
+        await h.db
+          .update(deadlines)
+          .set({
+            claimedBy: 'scheduler-x',
+            claimedUntil: leaseEnd,
+            attempts: 2,
+            lastError: 'boom',
+          });
       },
     });
     expect(result.mode).toBe('blue-green');
+    // It is carried over to the rebuilt row of the same deadline.
+    expect(await h.rows()).toMatchObject([
+      {
+        disputeId: 'd2',
+        claimedBy: 'scheduler-x',
+        claimedUntil: leaseEnd,
+        attempts: 2,
+        lastError: 'boom',
+      },
+    ]);
+    await h.db
+      .update(deadlines)
+      .set({ claimedBy: null, claimedUntil: null, attempts: 0, lastError: null });
 
     // The switched table holds what the log says now: d1 passed, d2's deadline still armed.
     await h.settle(runner);

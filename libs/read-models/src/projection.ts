@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '@arbiter/event-store';
+import type { SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import type { ReadTx } from './database';
+import type { ReadExecutor, ReadTx } from './database';
 
 /**
  * One read model (docs/architecture.md#conventions). The runner hands `apply` only events whose
@@ -36,6 +37,13 @@ export interface Projection {
    * and replays in place, the views empty or partial meanwhile.
    */
   readonly tables?: readonly PgTable[];
+  /**
+   * Optional, with `tables`: copies what the projection does not derive from the log (e.g. a
+   * scheduler's lease and marks on a row) from the live rows onto the rebuilt ones, inside the
+   * blue/green switch-over's transaction, the live tables locked. `db` names the live tables as
+   * usual; `rebuilt(table)` is the rebuilt copy of one of `tables`.
+   */
+  carryOver?(db: ReadExecutor, rebuilt: (table: PgTable) => SQL): Promise<void>;
   /**
    * Optional: rewrites what this projection holds of one stream from all its events (of the
    * listed types) as the store reads them now, e.g. once a person's data was erased; what a
@@ -74,6 +82,7 @@ export interface ExternalProjection {
   isTransient?(error: unknown): boolean;
   readonly reset?: undefined;
   readonly tables?: undefined;
+  readonly carryOver?: undefined;
 }
 
 /** What the registry and the runner take: a read model or an external projection. */

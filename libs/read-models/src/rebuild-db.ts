@@ -19,6 +19,8 @@ export interface RebuildConnection {
   readonly db: ReadDb;
   /** A statement as written (the live tables keep their names), in `db`'s open transaction if any. */
   readonly run: RunSql;
+  /** Drizzle without the renaming, on the same connection, in `db`'s open transaction if any. */
+  plain(): ReadDb;
 }
 
 /** On the lease's own connection (its checked-out client, or the PGlite instance). */
@@ -34,12 +36,14 @@ export function rebuildConnectionOn(
     return {
       db: drizzlePglite(renaming as unknown as PGlite, { schema }) as unknown as ReadDb,
       run: (text, params) => renaming.current.query(text, params),
+      plain: () => drizzlePglite(renaming.current as PGlite, { schema }) as unknown as ReadDb,
     };
   }
   const renaming = new RenamingPgClient(client, rename);
   return {
     db: drizzleNodePg(renaming as unknown as PoolClient, { schema }) as unknown as ReadDb,
     run: (text, params) => client.query(text, params),
+    plain: () => lease.db,
   };
 }
 

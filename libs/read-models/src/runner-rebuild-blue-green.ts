@@ -13,6 +13,7 @@ import {
   lockLiveTables,
   OwnedTable,
   ownedTables,
+  rebuildName,
   swapInRebuildTables,
 } from './rebuild-tables';
 import { BatchApplier } from './runner-apply';
@@ -73,13 +74,13 @@ export async function rebuildBlueGreen(
 ): Promise<RebuildResult> {
   const { eventStore, settings } = deps;
   const name = projection.name;
-  const rebuildName = rebuildCheckpointName(name);
+  const checkpointName = rebuildCheckpointName(name);
   const tables = ownedTables(owned);
   const lease = await acquireWithin(deps, name, options.lockTimeoutMs ?? 0);
   const connection = rebuildConnectionOn(lease, tables);
   // The projection as the rebuild runs it: its own code, under the rebuild's checkpoint name.
   const copy: Projection = {
-    name: rebuildName,
+    name: checkpointName,
     eventTypes: projection.eventTypes,
     apply: (event, tx) => projection.apply(event, tx),
     ...(projection.applyBatch
@@ -124,10 +125,10 @@ export async function rebuildBlueGreen(
     // Leftovers of a rebuild that crashed go first: this one holds the rebuild lock now.
     await createRebuildTables(connection.run, tables);
     await lease.db.transaction(async (tx) => {
-      await tx.delete(projectionCheckpoints).where(eq(projectionCheckpoints.name, rebuildName));
+      await tx.delete(projectionCheckpoints).where(eq(projectionCheckpoints.name, checkpointName));
       await tx
         .insert(projectionCheckpoints)
-        .values({ name: rebuildName, owner: settings.owner, status: 'rebuilding' });
+        .values({ name: checkpointName, owner: settings.owner, status: 'rebuilding' });
     });
     progress.rewind();
     settings.logger.log(`Projection ${name}: rebuilding into new tables, the live ones serving`);
@@ -171,7 +172,7 @@ export async function rebuildBlueGreen(
   } finally {
     signals.holding = false;
     signals.leaseLost = undefined;
-    if (!switched) await discard(connection, lease.db, tables, rebuildName, deps);
+    if (!switched) await discard(connection, lease.db, tables, checkpointName, deps);
     await lease
       .release()
       .catch((error) =>
@@ -213,6 +214,10 @@ async function trySwitch(
       const live = await liveCheckpoint(tx, name);
       if (live > reach) return `the live projection is at ${live}, past ${reach}`;
       if (events.length > 0) await applyAll(projection, events, tx);
+      await projection.carryOver?.(connection.plain(), (table) => {
+        const [owned] = ownedTables([table]);
+        return sql.raw(rebuildName(owned));
+      });
       await swapInRebuildTables(connection.run, tables);
       await takeOver(tx, name, reach, settings.owner);
       return { position: reach, applied: events.length };
@@ -270,15 +275,15 @@ async function discard(
   connection: RebuildConnection,
   db: ReadExecutor,
   tables: readonly OwnedTable[],
-  rebuildName: string,
+  checkpointName: string,
   deps: Dependencies,
 ): Promise<void> {
   try {
     await dropRebuildTables(connection.run, tables);
-    await db.delete(projectionCheckpoints).where(eq(projectionCheckpoints.name, rebuildName));
+    await db.delete(projectionCheckpoints).where(eq(projectionCheckpoints.name, checkpointName));
   } catch (error) {
     deps.settings.logger.warn(
-      `Projection ${rebuildName}: dropping the rebuild's tables: ${messageOf(error)} (the next rebuild drops them)`,
+      `Projection ${checkpointName}: dropping the rebuild's tables: ${messageOf(error)} (the next rebuild drops them)`,
     );
   }
 }
