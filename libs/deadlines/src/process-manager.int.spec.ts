@@ -238,14 +238,12 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
         await h.settle(runner, (await h.history('d1')).at(-1)!.position);
         expect((await h.rows()).map((row) => row.disputeId)).toEqual(['d2']);
         // What the scheduler wrote on a live row meanwhile (a lease, attempts, an error).
-        await h.db
-          .update(deadlines)
-          .set({
-            claimedBy: 'scheduler-x',
-            claimedUntil: leaseEnd,
-            attempts: 2,
-            lastError: 'boom',
-          });
+        await h.db.update(deadlines).set({
+          claimedBy: 'scheduler-x',
+          claimedUntil: leaseEnd,
+          attempts: 2,
+          lastError: 'boom',
+        });
       },
     });
     expect(result.mode).toBe('blue-green');
