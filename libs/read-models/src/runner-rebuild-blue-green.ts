@@ -78,13 +78,28 @@ export async function rebuildBlueGreen(
   const tables = ownedTables(owned);
   const lease = await acquireWithin(deps, name, options.lockTimeoutMs ?? 0);
   const connection = rebuildConnectionOn(lease, tables);
+  // PGlite runs its queries on this process's event loop, and back-to-back batches would keep
+  // it busy for the whole replay: the rebuild lets the loop turn once per batch, so the
+  // process's requests (which the live tables answer meanwhile) get their turn.
+  const yieldToLoop =
+    deps.connection.kind === 'pglite'
+      ? () => new Promise<void>((resolve) => setImmediate(resolve))
+      : async () => undefined;
   // The projection as the rebuild runs it: its own code, under the rebuild's checkpoint name.
   const copy: Projection = {
     name: checkpointName,
     eventTypes: projection.eventTypes,
-    apply: (event, tx) => projection.apply(event, tx),
+    apply: async (event, tx) => {
+      await yieldToLoop();
+      await projection.apply(event, tx);
+    },
     ...(projection.applyBatch
-      ? { applyBatch: (events, tx) => projection.applyBatch!(events, tx) }
+      ? {
+          applyBatch: async (events, tx) => {
+            await yieldToLoop();
+            await projection.applyBatch!(events, tx);
+          },
+        }
       : {}),
     ...(projection.isTransient ? { isTransient: (error) => projection.isTransient!(error) } : {}),
   };
