@@ -218,6 +218,62 @@ describe.each(readTestDatabases())('deadline process manager on %s', (_kind, ope
     expect(after.map((r) => [r.id, r.dueAt])).toEqual(before.map((r) => [r.id, r.dueAt]));
   });
 
+  it('rebuilds blue/green: the scheduler fires from the live table until the switch, then reads the new one, its lease kept', async () => {
+    const runner = h.startProcessManager();
+    await h.open('d1');
+    h.clock.advanceDays(1);
+    await h.open('d2');
+    await h.settle(runner);
+    const before = await h.rows();
+    expect(before).toHaveLength(2);
+    const scheduler = h.scheduler();
+    const leaseEnd = new Date('2026-03-08T00:00:00.000Z');
+
+    const [result] = await runner.rebuild('deadlines', {
+      beforeSwitch: async () => {
+        // Mid-rebuild, d1's deadline comes due: the scheduler finds it in the live table and
+        // fires it once; the live process manager removes the row when the event arrives.
+        h.clock.advanceDays(4);
+        expect(await scheduler.tick()).toEqual({ claimed: 1, fired: 1, failed: 0 });
+        await h.settle(runner, (await h.history('d1')).at(-1)!.position);
+        expect((await h.rows()).map((row) => row.disputeId)).toEqual(['d2']);
+        // What the scheduler wrote on a live row meanwhile (a lease, attempts, an error).
+        await h.db.update(deadlines).set({
+          claimedBy: 'scheduler-x',
+          claimedUntil: leaseEnd,
+          attempts: 2,
+          lastError: 'boom',
+        });
+      },
+    });
+    expect(result.mode).toBe('blue-green');
+    // It is carried over to the rebuilt row of the same deadline.
+    expect(await h.rows()).toMatchObject([
+      {
+        disputeId: 'd2',
+        claimedBy: 'scheduler-x',
+        claimedUntil: leaseEnd,
+        attempts: 2,
+        lastError: 'boom',
+      },
+    ]);
+    await h.db
+      .update(deadlines)
+      .set({ claimedBy: null, claimedUntil: null, attempts: 0, lastError: null });
+
+    // The switched table holds what the log says now: d1 passed, d2's deadline still armed.
+    await h.settle(runner);
+    const after = await h.rows();
+    expect(after.map((row) => [row.id, row.dueAt])).toEqual(
+      before.filter((row) => row.disputeId === 'd2').map((row) => [row.id, row.dueAt]),
+    );
+    expect((await h.history('d1')).filter((e) => e.type === 'DeadlinePassed')).toHaveLength(1);
+    // The scheduler reads the new table: d2 comes due a day later and fires from it, once.
+    h.clock.advanceDays(1);
+    expect(await scheduler.tick()).toEqual({ claimed: 1, fired: 1, failed: 0 });
+    expect(await scheduler.tick()).toEqual({ claimed: 0, fired: 0, failed: 0 });
+  });
+
   /** Disputes down every path that arms, moves, replaces and cancels deadlines, interleaved in the log. */
   const mixedLog = async () => {
     await h.open('m1');

@@ -111,6 +111,19 @@ export function deadlinesProcessManager(policy: DisputePolicy): Projection {
     eventTypes: DISPUTE_EVENT_TYPES,
     apply: (event, tx) => applyBatch([event], tx),
     applyBatch,
+    // Rebuilt blue/green: the scheduler keeps claiming from the live table until the switch.
+    tables: [deadlines, deadlineDisputeStates],
+    // The scheduler's own columns are not in the log: a deadline the rebuild arms again (same
+    // id: same dispute, kind, request and dueAt) keeps its lease, attempts, error and marks, so
+    // the switch neither fires a claimed deadline a second time nor retries a failed one.
+    async carryOver(db, rebuilt) {
+      await db.execute(sql`
+        UPDATE ${rebuilt(deadlines)} AS r
+           SET claimed_until = l.claimed_until, claimed_by = l.claimed_by, attempts = l.attempts,
+               last_error = l.last_error, fired_at = l.fired_at, failed_at = l.failed_at
+          FROM ${deadlines} AS l
+         WHERE r.id = l.id`);
+    },
     async reset(tx: ReadTx): Promise<void> {
       await tx.delete(deadlines);
       await tx.delete(deadlineDisputeStates);

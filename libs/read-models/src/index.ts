@@ -12,7 +12,13 @@ export { migrateReadModels, defaultMigrationsFolder, MIGRATIONS_TABLE } from './
 export type { MigrateReadModelsOptions } from './migrate';
 export { ProjectionRegistry } from './projection';
 export type { AnyProjection, ExternalProjection, Projection } from './projection';
-export { ProjectionRunner, ProjectionBusyError, ProjectionFailedError } from './runner';
+export {
+  ProjectionRunner,
+  ProjectionBusyError,
+  ProjectionFailedError,
+  RebuildRunningError,
+  rebuildModeOf,
+} from './runner';
 export type {
   ProjectionRunnerOptions,
   ProjectionState,
@@ -20,6 +26,7 @@ export type {
   ProjectionError,
   RetryPolicy,
   RunnerLogger,
+  RebuildMode,
   RebuildOptions,
   RebuildProgress,
   RebuildResult,

@@ -1,5 +1,7 @@
 import type { RecordedEvent } from '@arbiter/event-store';
-import type { ReadTx } from './database';
+import type { SQL } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import type { ReadExecutor, ReadTx } from './database';
 
 /**
  * One read model (docs/architecture.md#conventions). The runner hands `apply` only events whose
@@ -26,6 +28,22 @@ export interface Projection {
   applyBatch?(events: readonly RecordedEvent[], tx: ReadTx): Promise<void>;
   /** Empties what this projection owns before a rebuild replays the log from the start. */
   reset?(tx: ReadTx): Promise<void>;
+  /**
+   * Optional: every table this projection writes, and only those (each owned by this projection
+   * alone). With it a rebuild is blue/green: the log is replayed into copies of these tables
+   * while the live ones keep serving, then the copies take their place in one transaction
+   * (runner-rebuild-blue-green.ts). `apply` must then write nothing else, and name these tables
+   * schema-qualified (Drizzle tables do; raw SQL as `schema.table`). Without it a rebuild resets
+   * and replays in place, the views empty or partial meanwhile.
+   */
+  readonly tables?: readonly PgTable[];
+  /**
+   * Optional, with `tables`: copies what the projection does not derive from the log (e.g. a
+   * scheduler's lease and marks on a row) from the live rows onto the rebuilt ones, inside the
+   * blue/green switch-over's transaction, the live tables locked. `db` names the live tables as
+   * usual; `rebuilt(table)` is the rebuilt copy of one of `tables`.
+   */
+  carryOver?(db: ReadExecutor, rebuilt: (table: PgTable) => SQL): Promise<void>;
   /**
    * Optional: rewrites what this projection holds of one stream from all its events (of the
    * listed types) as the store reads them now, e.g. once a person's data was erased; what a
@@ -63,6 +81,8 @@ export interface ExternalProjection {
    */
   isTransient?(error: unknown): boolean;
   readonly reset?: undefined;
+  readonly tables?: undefined;
+  readonly carryOver?: undefined;
 }
 
 /** What the registry and the runner take: a read model or an external projection. */

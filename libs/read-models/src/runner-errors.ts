@@ -8,6 +8,17 @@ export class ProjectionBusyError extends Error {
   }
 }
 
+/** Another blue/green rebuild of the same projection is running (in this process or another). */
+export class RebuildRunningError extends Error {
+  readonly code = 'PROJECTION_REBUILD_RUNNING';
+  constructor(readonly projection: string) {
+    super(
+      `A rebuild of projection ${projection} is already running; wait for it to finish and retry`,
+    );
+    this.name = 'RebuildRunningError';
+  }
+}
+
 export class ProjectionFailedError extends Error {
   readonly code = 'PROJECTION_FAILED';
   constructor(

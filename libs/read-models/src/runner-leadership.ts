@@ -1,9 +1,13 @@
+import { CheckpointMovedError } from './checkpoints';
 import { ProjectionLease, tryAcquireProjectionLease } from './locks';
 import type { BatchLoop } from './runner-batch-loop';
 import { Interrupted, messageOf, ProjectionFailedError } from './runner-errors';
 import { backoffMs, Dependencies } from './runner-options';
 import type { WorkerProgress } from './runner-progress';
 import type { WorkerSignals } from './runner-signals';
+
+/** A moved checkpoint is reloaded at once, unless it moved under us this recently already. */
+const RELOAD_AT_ONCE_AFTER_MS = 1_000;
 
 /**
  * The lock loop of one projection: whoever holds its lock runs it, the others stand by and try
@@ -49,6 +53,7 @@ export class Leadership {
     const { connection, settings } = this.deps;
     const { name, signals, progress } = this;
     let infraFailures = 0;
+    let lastReload = 0;
     while (!signals.stopRequested) {
       let lease: ProjectionLease | null = null;
       try {
@@ -73,6 +78,18 @@ export class Leadership {
         if (error instanceof ProjectionFailedError) {
           infraFailures = 0;
           await this.waitForRetry();
+        } else if (
+          error instanceof CheckpointMovedError &&
+          !signals.stopRequested &&
+          Date.now() - lastReload > RELOAD_AT_ONCE_AFTER_MS
+        ) {
+          // A blue/green rebuild switched the projection to its new tables and moved the
+          // checkpoint (or another holder did): nothing was committed; start again from the
+          // stored checkpoint at once, without counting it as a failure. (Again within a second:
+          // something else moves it, so the usual backoff below.)
+          lastReload = Date.now();
+          infraFailures = 0;
+          settings.logger.log(`Projection ${name}: ${messageOf(error)}; reloading it`);
         } else if (!signals.stopRequested) {
           infraFailures++;
           const cause = error instanceof Interrupted ? (signals.leaseLost ?? error) : error;

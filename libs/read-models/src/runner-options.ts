@@ -8,7 +8,8 @@ import { processOwner } from './locks';
 /**
  * `standby`: another process holds the projection's lock; `catching-up`: reading the log in
  * batches; `live`: following the subscription; `failed`: stopped at `failedPosition` until a
- * restart or `retry()`; `rebuilding`: reset and replaying.
+ * restart or `retry()`; `rebuilding`: reset and replaying (in place), or replaying into new tables
+ * (a blue/green rebuild's own status, beside the live worker's).
  */
 export type ProjectionState =
   'idle' | 'standby' | 'catching-up' | 'live' | 'failed' | 'rebuilding' | 'stopped';
@@ -85,14 +86,35 @@ export interface RebuildProgress {
   done: boolean;
 }
 
+/**
+ * `blue-green`: the projection is replayed into new tables while the live ones keep serving (and
+ * the live worker keeps applying new events to them), then they are switched over atomically; for
+ * projections that declare their `tables`. `in-place`: the live worker is paused, the tables reset
+ * and replayed, so the views are empty or partial meanwhile; for the others, or when asked for.
+ */
+export type RebuildMode = 'blue-green' | 'in-place';
+
 export interface RebuildOptions {
   onProgress?: (progress: RebuildProgress) => void;
-  /** How long to wait for another process to release a projection's lock; default 0 (fail at once). */
+  /**
+   * How long to wait for a lock, default 0 (fail at once): in place, for another process to
+   * release the projection (`ProjectionBusyError`); blue/green, for another rebuild of it to end
+   * (`RebuildRunningError`).
+   */
   lockTimeoutMs?: number;
+  /** Force a mode; default blue/green where the projection declares its tables, else in place. */
+  mode?: RebuildMode;
+  /**
+   * Blue/green only: awaited once the new tables have caught up with the log, before the switch
+   * (the live tables still serve meanwhile). For tests and scripted checks.
+   */
+  beforeSwitch?: () => Promise<void>;
 }
 
 export interface RebuildResult {
   projection: string;
+  /** How it was rebuilt (see `RebuildMode`). */
+  mode: RebuildMode;
   eventsApplied: number;
   elapsedMs: number;
   position: bigint;

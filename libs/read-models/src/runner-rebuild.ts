@@ -23,8 +23,10 @@ interface RebuildParts {
 }
 
 /**
- * Reset + replay of one projection under its lock (the caller has stopped its live worker): the
- * reset and the rewound checkpoint commit together, then the batch loop catches up to the head.
+ * In-place rebuild: reset + replay of one projection under its lock (the caller has stopped its
+ * live worker): the reset and the rewound checkpoint commit together, then the batch loop catches
+ * up to the head. The views are empty or partial meanwhile; projections that declare their
+ * `tables` are rebuilt blue/green instead (runner-rebuild-blue-green.ts) unless asked otherwise.
  */
 export async function rebuildProjection(
   { projection, deps, progress, signals, loop }: RebuildParts,
@@ -69,6 +71,7 @@ export async function rebuildProjection(
     progress.setState('idle');
     return {
       projection: name,
+      mode: 'in-place',
       eventsApplied,
       elapsedMs: Date.now() - started,
       position: progress.position,

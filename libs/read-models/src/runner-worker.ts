@@ -11,6 +11,7 @@ import type {
 import { PositionWaiter } from './runner-position-waiter';
 import { WorkerProgress } from './runner-progress';
 import { rebuildProjection } from './runner-rebuild';
+import { rebuildBlueGreen, rebuildCheckpointName } from './runner-rebuild-blue-green';
 import { WorkerSignals } from './runner-signals';
 
 /**
@@ -23,6 +24,8 @@ export class ProjectionWorker {
   private readonly batches: BatchLoop;
   private readonly leadership: Leadership;
   private readonly waiter: PositionWaiter;
+  /** The signals of the blue/green rebuilds running beside the live worker: a stop interrupts them. */
+  private readonly rebuilds = new Set<{ signals: WorkerSignals; progress: WorkerProgress }>();
 
   constructor(
     private readonly projection: AnyProjection,
@@ -60,8 +63,12 @@ export class ProjectionWorker {
     this.leadership.start();
   }
 
-  stop(): Promise<void> {
-    return this.leadership.stop();
+  async stop(): Promise<void> {
+    for (const rebuild of this.rebuilds) {
+      rebuild.signals.stopRequested = true;
+      rebuild.progress.notify();
+    }
+    await this.leadership.stop();
   }
 
   retry(): void {
@@ -72,8 +79,25 @@ export class ProjectionWorker {
     return this.waiter.waitFor(position, deadline);
   }
 
+  /** In place: the caller has stopped the live worker. */
   rebuild(options: RebuildOptions): Promise<RebuildResult> {
     const { projection, deps, progress, signals, batches: loop } = this;
     return rebuildProjection({ projection, deps, progress, signals, loop }, options);
+  }
+
+  /** Blue/green, beside the live worker (which goes on), with a progress and signals of its own. */
+  async rebuildBlueGreen(options: RebuildOptions): Promise<RebuildResult> {
+    const projection = this.projection;
+    if (projection.external || !projection.tables)
+      throw new Error(`Cannot rebuild ${projection.name} blue/green: it declares no tables`);
+    const progress = new WorkerProgress(rebuildCheckpointName(projection.name));
+    const rebuild = { signals: new WorkerSignals(progress), progress };
+    this.rebuilds.add(rebuild);
+    try {
+      const { tables } = projection;
+      return await rebuildBlueGreen({ projection, tables, deps: this.deps, ...rebuild }, options);
+    } finally {
+      this.rebuilds.delete(rebuild);
+    }
   }
 }

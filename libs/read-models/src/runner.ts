@@ -1,11 +1,12 @@
 import type { EventStore } from '@arbiter/event-store';
 import type { SqlConnection } from '@arbiter/platform';
 import { ReadDb, readDbFor } from './database';
-import { ProjectionRegistry } from './projection';
+import { AnyProjection, ProjectionRegistry } from './projection';
 import {
   Dependencies,
   ProjectionRunnerOptions,
   ProjectionStatus,
+  RebuildMode,
   RebuildOptions,
   RebuildResult,
   settingsFrom,
@@ -19,6 +20,7 @@ import { ProjectionWorker } from './runner-worker';
 export {
   ProjectionBusyError,
   ProjectionFailedError,
+  RebuildRunningError,
   isTransientDatabaseError,
 } from './runner-errors';
 export type {
@@ -26,6 +28,7 @@ export type {
   ProjectionRunnerOptions,
   ProjectionState,
   ProjectionStatus,
+  RebuildMode,
   RebuildOptions,
   RebuildProgress,
   RebuildResult,
@@ -114,7 +117,10 @@ export class ProjectionRunner {
   }
 
   /**
-   * Reset + replay from the start, the projections side by side; live workers pause meanwhile.
+   * Rebuilds from the start, the projections side by side. A projection that declares its
+   * `tables` is rebuilt blue/green: replayed into new tables while the live worker (here or in
+   * another process) keeps serving and applying, then switched over atomically. Any other (or
+   * with `mode: 'in-place'`) is reset and replayed in place, its live worker paused meanwhile.
    * `all` is every read model: external projections cannot be rebuilt.
    */
   async rebuild(
@@ -129,23 +135,35 @@ export class ProjectionRunner {
           : [...target];
     const projections = names.map((name) => this.registry.get(name));
     const withoutReset = projections
-      .filter((projection) => !projection.reset)
+      .filter((projection) => !projection.reset && !projection.tables)
       .map((projection) => projection.name);
     if (withoutReset.length)
       throw new Error(`Cannot rebuild ${withoutReset.join(', ')}: no reset()`);
 
     // Side by side: they share the runner's pages of the log (read once, not once per
     // projection), and one projection's transaction overlaps another's reading and folding.
-    const workers = projections.map((projection) => this.worker(projection.name));
-    const wasRunning = workers.filter((worker) => worker.running);
-    await Promise.all(wasRunning.map((worker) => worker.stop()));
+    const paused = projections
+      .filter((projection) => rebuildModeOf(projection, options) === 'in-place')
+      .map((projection) => this.worker(projection.name))
+      .filter((worker) => worker.running);
+    await Promise.all(paused.map((worker) => worker.stop()));
     try {
-      const settled = await Promise.allSettled(workers.map((worker) => worker.rebuild(options)));
+      const settled = await Promise.allSettled(
+        projections.map(async (projection) => {
+          const worker = this.worker(projection.name);
+          if (rebuildModeOf(projection, options) !== 'blue-green') return worker.rebuild(options);
+          const result = await worker.rebuildBlueGreen(options);
+          // A live worker here that stopped failed resumes on the new tables (the event it failed
+          // on was replayed into them); one in another process waits for its retry or restart.
+          worker.retry();
+          return result;
+        }),
+      );
       const failed = settled.find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;
       return settled.map((result) => (result as PromiseFulfilledResult<RebuildResult>).value);
     } finally {
-      if (this.started) for (const worker of wasRunning) worker.start();
+      if (this.started) for (const worker of paused) worker.start();
     }
   }
 
@@ -157,4 +175,16 @@ export class ProjectionRunner {
     }
     return worker;
   }
+}
+
+/** Blue/green where the projection declares its tables (unless in place is asked for), else in place. */
+export function rebuildModeOf(
+  projection: AnyProjection,
+  options: RebuildOptions = {},
+): RebuildMode {
+  if (options.mode === 'in-place' || projection.external) return 'in-place';
+  if (projection.tables) return 'blue-green';
+  if (options.mode === 'blue-green')
+    throw new Error(`Cannot rebuild ${projection.name} blue/green: it declares no tables`);
+  return 'in-place';
 }

@@ -183,6 +183,7 @@ export const SERVER_ONLY_CODES = {
   CHECKPOINTS_BEYOND_EVENT_LOG: 'operators: the read models refuse to start',
   INVALID_CURSOR: 'answered as BAD_USER_INPUT naming `after` or `before`',
   PROJECTION_BUSY: 'operators: a rebuild waits for the running workers',
+  PROJECTION_REBUILD_RUNNING: 'operators: another rebuild of the same projection is running',
   MIXED_PAGING_DIRECTIONS: 'answered as BAD_USER_INPUT naming `last` or `before`',
   PROJECTION_FAILED: 'operators: a read model stopped at an event (readiness fails)',
   NATS_UNAVAILABLE: 'operators: the JetStream forwarder retries',

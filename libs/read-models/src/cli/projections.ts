@@ -5,7 +5,13 @@ import { readDbFor } from '../database';
 import { readProjectionLag } from '../lag';
 import { migrateReadModels } from '../migrate';
 import type { ProjectionRegistry } from '../projection';
-import { ProjectionBusyError, ProjectionRunner, RebuildProgress } from '../runner';
+import {
+  ProjectionBusyError,
+  ProjectionRunner,
+  RebuildProgress,
+  rebuildModeOf,
+  RebuildRunningError,
+} from '../runner';
 
 /** What the app hands the operations CLI: its projections and where events and read models live. */
 export interface ProjectionsCliContext {
@@ -20,9 +26,14 @@ export interface ProjectionsCliContext {
 const USAGE = `Usage: npm run projections -- <command>
 
   status                      checkpoint, lag (events, seconds) and errors of every projection
-  rebuild <name|all> [--wait <seconds>]
-                              reset and replay from the start; the projection's workers must be
-                              stopped (or --wait for them to release it)
+  rebuild <name|all> [--in-place] [--wait <seconds>]
+                              replay from the start. Blue/green where the projection declares its
+                              tables: into new tables while the live ones keep serving (its workers
+                              keep running), then switched over at once. Otherwise, or with
+                              --in-place: reset and replay, the views empty or partial meanwhile;
+                              the projection's workers must be stopped (or --wait for them).
+                              --wait: how long to wait for a lock (the workers in place, another
+                              rebuild of the projection blue/green)
 `;
 
 /** Runs one CLI command; resolves to the process exit code. */
@@ -44,8 +55,9 @@ export async function runProjectionsCli(
       const waitSeconds = waitIndex >= 0 ? Number(args[waitIndex + 1]) : 0;
       if (!Number.isFinite(waitSeconds) || waitSeconds < 0)
         throw new UsageError('--wait takes a number of seconds');
+      const inPlace = args.includes('--in-place');
       await migrateReadModels(context.connection);
-      await rebuild(context, args[0], waitSeconds, print, out);
+      await rebuild(context, args[0], { waitSeconds, inPlace }, print, out);
       return 0;
     }
     out.write(USAGE);
@@ -99,14 +111,22 @@ async function status(
 async function rebuild(
   context: ProjectionsCliContext,
   target: string,
-  waitSeconds: number,
+  { waitSeconds, inPlace }: { waitSeconds: number; inPlace: boolean },
   print: (line?: string) => void,
   out: NodeJS.WritableStream,
 ): Promise<void> {
-  const names = target === 'all' ? context.registry.names() : [context.registry.get(target).name];
+  const names =
+    target === 'all' ? context.registry.readModelNames() : [context.registry.get(target).name];
   const runner = new ProjectionRunner(context.eventStore, context.connection, context.registry);
   const useBars = context.progressBars ?? (out as NodeJS.WriteStream).isTTY === true;
   for (const name of names) {
+    const mode = rebuildModeOf(context.registry.get(name), inPlace ? { mode: 'in-place' } : {});
+    print(
+      mode === 'blue-green'
+        ? `${name}: rebuilding blue/green, into new tables; the live ones keep serving until the switch`
+        : `${name}: rebuilding in place, its views empty or partial until it is done` +
+            (inPlace ? '' : ' (the projection declares no tables of its own)'),
+    );
     const bar = useBars
       ? new SingleBar(
           {
@@ -137,11 +157,12 @@ async function rebuild(
       const [result] = await runner.rebuild(name, {
         onProgress,
         lockTimeoutMs: waitSeconds * 1000,
+        mode,
       });
       bar?.stop();
       const seconds = result.elapsedMs / 1000;
       print(
-        `${name}: rebuilt, ${result.eventsApplied} events in ${seconds.toFixed(1)} s` +
+        `${name}: rebuilt ${result.mode === 'blue-green' ? 'blue/green (switched over)' : 'in place'}, ${result.eventsApplied} events in ${seconds.toFixed(1)} s` +
           ` (${Math.round(result.eventsApplied / Math.max(seconds, 0.001))} events/s), checkpoint ${result.position}`,
       );
     } catch (error) {
@@ -151,6 +172,10 @@ async function rebuild(
           `${error.message}. Run with WORKERS=off and the worker stopped, or pass --wait <seconds>.`,
         );
       }
+      if (error instanceof RebuildRunningError)
+        throw new Error(
+          `${error.message} (or pass --wait <seconds>). The live tables are unchanged.`,
+        );
       throw error;
     }
   }

@@ -169,6 +169,7 @@ export function viewProjection(spec: ViewProjectionSpec): Projection {
     apply: (recorded, tx) => applyBatch([recorded], tx),
     applyBatch,
     reset: (tx) => truncate(tx, table, ...(side?.tables ?? [])),
+    tables: [table, ...(side?.tables ?? [])],
     // The view folded afresh over the whole stream; columns set at the opening are kept.
     refold: async (events, tx) => {
       const disputeEvents = events.filter(isDisputeEvent);

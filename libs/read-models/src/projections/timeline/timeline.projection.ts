@@ -39,6 +39,7 @@ export function timelineProjection(): Projection {
     apply: (recorded, tx) => applyBatch([recorded], tx),
     applyBatch,
     reset: (tx) => truncate(tx, timelineEntries),
+    tables: [timelineEntries],
     // The dispute's entries written afresh; entries past the stream as read stay as they are.
     refold: async (events, tx) => {
       const last = events.at(-1);
