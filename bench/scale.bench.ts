@@ -196,6 +196,8 @@ interface Database {
   /** Runs `work` in one transaction, with a runner the store's `appendVia` can use. */
   transaction(work: (runner: Runner) => Promise<void>): Promise<void>;
   countEvents(): Promise<number>;
+  /** What autovacuum is doing on this database right now (it competes with the measurements). */
+  background(): Promise<string>;
   /** EXPLAIN ANALYZE of every statement `work` sends to the read DB (PostgreSQL only). */
   explain(work: () => Promise<unknown>): Promise<string[]>;
   drop(): Promise<void>;
@@ -215,6 +217,7 @@ async function openDatabase(): Promise<Database> {
           }),
         ),
       countEvents: async () => (await db.query<{ n: number }>(COUNT_EVENTS)).rows[0].n,
+      background: async () => '',
       explain: async () => [],
       drop: async () => {
         if (!db.closed) await db.close();
@@ -224,6 +227,27 @@ async function openDatabase(): Promise<Database> {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('bench:scale needs DATABASE_URL (PostgreSQL) or BENCH_DB=pglite');
   const database = await createPostgresTestDatabase(url, 'bench_scale');
+  // Diagnosis only, never in a reported run: settings every new session of this database takes.
+  // BENCH_AUTO_EXPLAIN_MS logs each statement slower than that, with its plan, to the server's log
+  // (auto_explain); BENCH_PLAN_CACHE_MODE (e.g. force_custom_plan) shows what prepared statements
+  // planned for their actual parameters would change.
+  const settings: [string, string][] = [];
+  if (process.env.BENCH_AUTO_EXPLAIN_MS)
+    settings.push(
+      ['session_preload_libraries', 'auto_explain'],
+      ['auto_explain.log_min_duration', String(Number(process.env.BENCH_AUTO_EXPLAIN_MS))],
+      ['auto_explain.log_analyze', 'on'],
+    );
+  if (process.env.BENCH_PLAN_CACHE_MODE)
+    settings.push(['plan_cache_mode', process.env.BENCH_PLAN_CACHE_MODE]);
+  if (settings.length) {
+    const name = new URL(database.url).pathname.slice(1);
+    const admin = new Pool({ connectionString: database.url, max: 1 });
+    for (const [setting, value] of settings)
+      await admin.query(`ALTER DATABASE "${name}" SET ${setting} = '${value.replace(/'/g, '')}'`);
+    await admin.end();
+    console.log(`diagnosis settings: ${settings.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  }
   const pool = new Pool({ connectionString: database.url, max: 12 });
   // Dropping the database ends connections a stopped runner or listener may still hold.
   pool.on('error', () => undefined);
@@ -246,6 +270,15 @@ async function openDatabase(): Promise<Database> {
       }
     },
     countEvents: async () => (await pool.query<{ n: number }>(COUNT_EVENTS)).rows[0].n,
+    background: async () =>
+      (
+        await pool.query<{ query: string }>(
+          `SELECT query FROM pg_stat_activity
+           WHERE backend_type = 'autovacuum worker' AND datname = current_database()`,
+        )
+      ).rows
+        .map((row) => row.query)
+        .join('; '),
     explain: async (work) => {
       const sent: { text: string; values: unknown[] }[] = [];
       const original = pool.query;
@@ -550,6 +583,7 @@ async function measure(
     throw new Error('projections did not catch up after the appends');
   await queryLatency(queries, copies, WARM_UP);
   const query = figureOf(await queryLatency(queries, copies, samples * 2));
+  console.log(`  background work on this database: ${(await db.background()) || 'none'}`);
   const lag = figureOf(await lagUnderLoad(scenario, runner, take(open, used, LAG_DISPUTES)));
   const row = (name: string, f: Figure) =>
     console.log(
