@@ -668,7 +668,7 @@ async function main(): Promise<void> {
     let events = 0;
     for (const size of sizes) {
       await runner.stop();
-      let started = performance.now();
+      const started = performance.now();
       const written = await bulkLoad(db, store, templates, copies, size.copies, open);
       const loadMs = performance.now() - started;
       events += written;
