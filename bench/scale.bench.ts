@@ -203,7 +203,7 @@ interface Database {
   /** What autovacuum is doing on this database right now (it competes with the measurements). */
   background(): Promise<string>;
   /** EXPLAIN ANALYZE of every statement `work` sends to the read DB (PostgreSQL only). */
-  explain(work: () => Promise<unknown>): Promise<string[]>;
+  explain(work: (queries: DisputeQueries) => Promise<unknown>): Promise<string[]>;
   drop(): Promise<void>;
 }
 const COUNT_EVENTS = `SELECT count(*)::int AS n FROM ${DEFAULT_EVENT_STORE_SCHEMA}.events`;
@@ -286,29 +286,37 @@ async function openDatabase(): Promise<Database> {
         .map((row) => row.query)
         .join('; '),
     explain: async (work) => {
+      // A pool of its own: the runner's and the store's statements on the shared pool stay out.
+      const own = new Pool({ connectionString: database.url, max: 1 });
       const sent: { text: string; values: unknown[] }[] = [];
-      const original = pool.query;
-      pool.query = function capture(this: Pool, ...args: unknown[]) {
+      const original = own.query;
+      own.query = function capture(this: Pool, ...args: unknown[]) {
         const config = args[0] as string | { text: string; values?: unknown[] };
         const text = typeof config === 'string' ? config : config.text;
         const values =
           (Array.isArray(args[1]) ? args[1] : (config as { values?: unknown[] }).values) ?? [];
         sent.push({ text, values });
         return (original as (...a: unknown[]) => unknown).apply(this, args);
-      } as typeof pool.query;
+      } as typeof own.query;
       try {
-        await work();
+        await work(
+          new DisputeQueries(
+            readDbFor({ kind: 'postgres', pool: own, close: () => own.end() }),
+            DEFAULT_POLICY,
+          ),
+        );
       } finally {
-        pool.query = original;
+        own.query = original;
       }
       const plans: string[] = [];
       for (const { text, values } of sent) {
-        const result = await pool.query<{ 'QUERY PLAN': string }>(
+        const result = await own.query<{ 'QUERY PLAN': string }>(
           `EXPLAIN (ANALYZE, BUFFERS) ${text}`,
           values,
         );
         plans.push([text, ...result.rows.map((row) => `  ${row['QUERY PLAN']}`)].join('\n'));
       }
+      await own.end();
       return plans;
     },
     drop: async () => {
@@ -611,8 +619,8 @@ async function measure(
   row('command (PostMessage)', command);
   row('buyer list (first 20)', query);
   row(`lag at ${LOAD_PER_SECOND}/s → buyer view`, lag);
-  for (const plan of await db.explain(() =>
-    queries.buyerDisputes(buyerOf(Math.floor(copies / 2)), {}, { first: 20 }),
+  for (const plan of await db.explain((own) =>
+    own.buyerDisputes(buyerOf(Math.floor(copies / 2)), {}, { first: 20 }),
   ))
     console.log(plan.replace(/^/gm, '    '));
   return { events: context.events, load, append, command, query, lag };
