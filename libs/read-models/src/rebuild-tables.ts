@@ -77,8 +77,14 @@ export async function createRebuildTables(
   tables: readonly OwnedTable[],
 ): Promise<void> {
   const renamer = rebuildRenamer(tables);
-  for (const schema of new Set(tables.map((table) => rebuildSchemaOf(table.schema))))
-    await run(`CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`);
+  for (const schema of new Set(tables.map((table) => rebuildSchemaOf(table.schema)))) {
+    // Rebuilds run side by side: two may create the schema at once, and IF NOT EXISTS does not
+    // guard that race (the catalog's unique index refuses the second); then it exists.
+    await run(`CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`).catch((error: unknown) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (code !== '23505' && code !== '42P06') throw error;
+    });
+  }
   await dropRebuildTables(run, tables);
   for (const table of tables) {
     await run(

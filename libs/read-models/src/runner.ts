@@ -148,8 +148,9 @@ export class ProjectionRunner {
       .filter((worker) => worker.running);
     await Promise.all(paused.map((worker) => worker.stop()));
     try {
-      const settled = await Promise.allSettled(
-        projections.map(async (projection) => {
+      const settled = await settleAtMost(
+        this.rebuildConcurrency(),
+        projections.map((projection) => async () => {
           const worker = this.worker(projection.name);
           if (rebuildModeOf(projection, options) !== 'blue-green') return worker.rebuild(options);
           const result = await worker.rebuildBlueGreen(options);
@@ -165,6 +166,18 @@ export class ProjectionRunner {
     } finally {
       if (this.started) for (const worker of paused) worker.start();
     }
+  }
+
+  /**
+   * How many rebuilds run at once. On PostgreSQL each holds a pooled connection for its lock while
+   * the live workers hold theirs: a quarter of the pool leaves the rest to the live workers,
+   * queries and requests (all of them at once exhausted a small pool and waited forever).
+   */
+  private rebuildConcurrency(): number {
+    const { connection } = this.deps;
+    if (connection.kind !== 'postgres') return Number.POSITIVE_INFINITY;
+    const max = (connection.pool as { options?: { max?: number } }).options?.max ?? 10;
+    return Math.max(1, Math.floor(max / 4));
   }
 
   private worker(name: string): ProjectionWorker {
@@ -187,4 +200,24 @@ export function rebuildModeOf(
   if (options.mode === 'blue-green')
     throw new Error(`Cannot rebuild ${projection.name} blue/green: it declares no tables`);
   return 'in-place';
+}
+
+/** `Promise.allSettled` of the tasks, at most `limit` running at a time, results in task order. */
+async function settleAtMost<T>(
+  limit: number,
+  tasks: readonly (() => Promise<T>)[],
+): Promise<PromiseSettledResult<T>[]> {
+  const results: PromiseSettledResult<T>[] = new Array(tasks.length);
+  let next = 0;
+  const lane = async () => {
+    for (let index = next++; index < tasks.length; index = next++) {
+      try {
+        results[index] = { status: 'fulfilled', value: await tasks[index]() };
+      } catch (reason) {
+        results[index] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  return results;
 }

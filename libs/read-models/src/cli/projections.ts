@@ -1,6 +1,6 @@
 import type { EventStore } from '@arbiter/event-store';
 import type { SqlConnection } from '@arbiter/platform';
-import { Presets, SingleBar } from 'cli-progress';
+import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import { readDbFor } from '../database';
 import { readProjectionLag } from '../lag';
 import { migrateReadModels } from '../migrate';
@@ -119,65 +119,73 @@ async function rebuild(
     target === 'all' ? context.registry.readModelNames() : [context.registry.get(target).name];
   const runner = new ProjectionRunner(context.eventStore, context.connection, context.registry);
   const useBars = context.progressBars ?? (out as NodeJS.WriteStream).isTTY === true;
-  for (const name of names) {
-    const mode = rebuildModeOf(context.registry.get(name), inPlace ? { mode: 'in-place' } : {});
+  const modes = new Map(
+    names.map((name) => [
+      name,
+      rebuildModeOf(context.registry.get(name), inPlace ? { mode: 'in-place' } : {}),
+    ]),
+  );
+  for (const [name, mode] of modes)
     print(
       mode === 'blue-green'
         ? `${name}: rebuilding blue/green, into new tables; the live ones keep serving until the switch`
         : `${name}: rebuilding in place, its views empty or partial until it is done` +
             (inPlace ? '' : ' (the projection declares no tables of its own)'),
     );
-    const bar = useBars
-      ? new SingleBar(
-          {
-            stream: out as NodeJS.WriteStream,
-            format: `${name.padEnd(24)} [{bar}] {percentage}% | {events} events | {rate} ev/s | {duration_formatted}`,
-            hideCursor: true,
-          },
-          Presets.shades_classic,
-        )
-      : undefined;
-    let start: bigint | undefined;
-    const onProgress = (progress: RebuildProgress) => {
-      // Positions have gaps, so the bar runs over the position range; the counts are real events.
-      start ??= progress.position;
-      const total = Number(progress.head - start) || 1;
-      const value = Math.min(total, Math.max(0, Number(progress.position - start)));
-      const payload = {
-        events: progress.eventsApplied,
-        rate: Math.round(progress.eventsPerSecond),
-      };
-      if (bar) {
-        if (!bar.isActive) bar.start(total, value, payload);
-        bar.setTotal(total);
-        bar.update(progress.done ? total : value, payload);
-      }
+  // All of them side by side (they share one read of the log), a bar each.
+  const bars = useBars
+    ? new MultiBar(
+        {
+          stream: out as NodeJS.WriteStream,
+          format: `{name} [{bar}] {percentage}% | {events} events | {rate} ev/s | {duration_formatted}`,
+          hideCursor: true,
+        },
+        Presets.shades_classic,
+      )
+    : undefined;
+  const progressOf = new Map<string, { start: bigint; bar?: SingleBar }>();
+  const onProgress = (progress: RebuildProgress) => {
+    // Positions have gaps, so a bar runs over the position range; the counts are real events.
+    let state = progressOf.get(progress.projection);
+    if (!state) progressOf.set(progress.projection, (state = { start: progress.position }));
+    const total = Number(progress.head - state.start) || 1;
+    const value = Math.min(total, Math.max(0, Number(progress.position - state.start)));
+    const payload = {
+      name: progress.projection.padEnd(24),
+      events: progress.eventsApplied,
+      rate: Math.round(progress.eventsPerSecond),
     };
-    try {
-      const [result] = await runner.rebuild(name, {
-        onProgress,
-        lockTimeoutMs: waitSeconds * 1000,
-        mode,
-      });
-      bar?.stop();
+    if (!bars) return;
+    state.bar ??= bars.create(total, value, payload);
+    state.bar.setTotal(total);
+    state.bar.update(progress.done ? total : value, payload);
+  };
+  try {
+    const results = await runner.rebuild(names, {
+      onProgress,
+      lockTimeoutMs: waitSeconds * 1000,
+      mode: inPlace ? 'in-place' : undefined,
+    });
+    bars?.stop();
+    for (const result of results) {
       const seconds = result.elapsedMs / 1000;
       print(
-        `${name}: rebuilt ${result.mode === 'blue-green' ? 'blue/green (switched over)' : 'in place'}, ${result.eventsApplied} events in ${seconds.toFixed(1)} s` +
+        `${result.projection}: rebuilt ${result.mode === 'blue-green' ? 'blue/green (switched over)' : 'in place'}, ${result.eventsApplied} events in ${seconds.toFixed(1)} s` +
           ` (${Math.round(result.eventsApplied / Math.max(seconds, 0.001))} events/s), checkpoint ${result.position}`,
       );
-    } catch (error) {
-      bar?.stop();
-      if (error instanceof ProjectionBusyError) {
-        throw new Error(
-          `${error.message}. Run with WORKERS=off and the worker stopped, or pass --wait <seconds>.`,
-        );
-      }
-      if (error instanceof RebuildRunningError)
-        throw new Error(
-          `${error.message} (or pass --wait <seconds>). The live tables are unchanged.`,
-        );
-      throw error;
     }
+  } catch (error) {
+    bars?.stop();
+    if (error instanceof ProjectionBusyError) {
+      throw new Error(
+        `${error.message}. Run with WORKERS=off and the worker stopped, or pass --wait <seconds>.`,
+      );
+    }
+    if (error instanceof RebuildRunningError)
+      throw new Error(
+        `${error.message} (or pass --wait <seconds>). The live tables are unchanged.`,
+      );
+    throw error;
   }
 }
 
