@@ -1,9 +1,11 @@
 // `npm run bench:gateway`: commands per second and p50/p99 latency of a realistic mix of dispute
 // mutations over HTTP (autocannon, 32 connections), on PGlite and on PostgreSQL (DATABASE_URL),
 // each beside a baseline measured in the same run: a mutation on the same NestJS + Apollo stack
-// (auth guard, throttler, validation pipe, error filter) that does nothing. The last line is JSON.
+// (auth guard, throttler, validation pipe, error filter) that does nothing. PGlite runs twice: in
+// its worker thread (the default) and on the event loop (PGLITE_THREAD=main). The last line is JSON.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Args, Field, InputType, Mutation, Resolver } from '@nestjs/graphql';
@@ -58,7 +60,10 @@ class BenchModule {
   }
 }
 
-type Database = 'pglite' | 'postgres';
+/** PGlite in its thread (the default), PGlite on the event loop, PostgreSQL. */
+type Database = 'pglite' | 'pglite-main' | 'postgres';
+/** Accepted mutations sent one at a time to measure how long each holds the event loop. */
+const BLOCKING_SAMPLES = 60;
 
 async function start(database: Database) {
   const config = validateConfig({
@@ -69,9 +74,13 @@ async function start(database: Database) {
     METRICS_ENABLED: 'false',
     RATE_LIMIT_PER_MINUTE: '100000000',
     EVIDENCE_DIR: `/tmp/arbiter-bench-evidence-${process.pid}`,
-    ...(database === 'pglite'
-      ? { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: 'memory://' }
-      : { EVENT_STORE: 'postgres', DATABASE_URL: process.env.DATABASE_URL }),
+    ...(database === 'postgres'
+      ? { EVENT_STORE: 'postgres', DATABASE_URL: process.env.DATABASE_URL }
+      : {
+          EVENT_STORE: 'pglite',
+          PGLITE_DATA_DIR: 'memory://',
+          PGLITE_THREAD: database === 'pglite' ? 'worker' : 'main',
+        }),
   });
   const app = await createApp(BenchModule.forRoot(config));
   (app as NestExpressApplication).useBodyParser('json', { limit: '1mb' });
@@ -209,6 +218,31 @@ async function load(
   };
 }
 
+/**
+ * The longest event-loop stall while one accepted mutation is served (nothing else running), p50
+ * and max over BLOCKING_SAMPLES postMessage commands: the time request handling cannot proceed.
+ */
+async function loopBlocking(url: string, parties: Party[]): Promise<{ p50: number; max: number }> {
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const stalls: number[] = [];
+  try {
+    for (let n = 0; n < BLOCKING_SAMPLES; n++) {
+      const { body, headers } = mixedRequest(parties, n * 10); // slot 0: postMessage
+      loop.reset();
+      const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
+      const text = await response.text();
+      if (response.status !== 200 || text.includes('"errors"')) throw new Error(text);
+      stalls.push(loop.max / 1e6);
+    }
+  } finally {
+    loop.disable();
+  }
+  stalls.sort((a, b) => a - b);
+  const round = (ms: number) => Number(ms.toFixed(1));
+  return { p50: round(stalls[Math.floor(stalls.length / 2)]), max: round(stalls.at(-1)!) };
+}
+
 async function measure(database: Database) {
   const { app, url } = await start(database);
   try {
@@ -227,11 +261,13 @@ async function measure(database: Database) {
     const baseline = await load(url, noop, DURATION_S);
     const mix = await load(url, (n) => mixedRequest(parties, n), DURATION_S);
     const ratio = Number((mix.cmdsPerS / baseline.cmdsPerS).toFixed(3));
+    const blocking = await loopBlocking(url, parties);
     console.log(
-      `${database.padEnd(8)} baseline ${baseline.cmdsPerS} req/s p50 ${baseline.p50} ms p99 ${baseline.p99} ms | ` +
-        `mix ${mix.cmdsPerS} cmd/s p50 ${mix.p50} ms p99 ${mix.p99} ms errors ${mix.errors} | ratio ${ratio}`,
+      `${database.padEnd(11)} baseline ${baseline.cmdsPerS} req/s p50 ${baseline.p50} ms p99 ${baseline.p99} ms | ` +
+        `mix ${mix.cmdsPerS} cmd/s p50 ${mix.p50} ms p99 ${mix.p99} ms errors ${mix.errors} | ratio ${ratio} | ` +
+        `loop stall per accepted mutation p50 ${blocking.p50} ms max ${blocking.max} ms`,
     );
-    return { baseline, mix, ratio };
+    return { baseline, mix, ratio, blocking };
   } finally {
     await app.close();
   }
@@ -245,12 +281,16 @@ async function main(): Promise<void> {
     'mix: 50% postMessage, 30% addEvidence (text), 20% submitProposal; baseline: a no-op mutation',
   );
   const pglite = await measure('pglite');
+  const pgliteMain = await measure('pglite-main');
   const postgres = process.env.DATABASE_URL ? await measure('postgres') : null;
   if (!postgres) console.log('postgres skipped: DATABASE_URL is not set');
   console.log(
     JSON.stringify({
       bench: 'gateway',
       pglite_ratio: pglite.ratio,
+      pglite_main_ratio: pgliteMain.ratio,
+      pglite_loop_stall_p50_ms: pglite.blocking.p50,
+      pglite_main_loop_stall_p50_ms: pgliteMain.blocking.p50,
       postgres_ratio: postgres?.ratio ?? null,
       postgres_cmds_per_s: postgres?.mix.cmdsPerS ?? null,
       postgres_p99_ms: postgres?.mix.p99 ?? null,

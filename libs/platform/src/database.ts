@@ -78,9 +78,7 @@ export async function openSqlConnection(options: SqlConnectionOptions): Promise<
   let db: EmbeddedDatabase;
   try {
     db =
-      options.thread === 'main'
-        ? await PGlite.create(dataDir)
-        : await PGliteRemote.create(dataDir);
+      options.thread === 'main' ? await PGlite.create(dataDir) : await PGliteRemote.create(dataDir);
   } catch (error) {
     unlock();
     throw error;

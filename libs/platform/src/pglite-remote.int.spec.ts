@@ -116,7 +116,15 @@ describe('PGlite in a worker thread', () => {
     const [a, b] = failures as (messages.DatabaseError & Record<string, unknown>)[];
     expect(a).toBeInstanceOf(messages.DatabaseError);
     expect(a.code).toBe('23505');
-    for (const field of ['message', 'code', 'detail', 'constraint', 'table', 'schema', 'severity']) {
+    for (const field of [
+      'message',
+      'code',
+      'detail',
+      'constraint',
+      'table',
+      'schema',
+      'severity',
+    ]) {
       expect([field, a[field]]).toEqual([field, b[field]]);
     }
     expect(a.query).toBe(insert);

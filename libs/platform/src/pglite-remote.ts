@@ -99,7 +99,9 @@ export class PGliteRemote implements EmbeddedDatabase {
         for (const { reject: refuse } of this.#pending.values()) refuse(this.#stopped);
         this.#pending.clear();
       };
-      this.#worker.on('error', (error) => stop(new Error(`PGlite thread failed: ${error.message}`)));
+      this.#worker.on('error', (error) =>
+        stop(new Error(`PGlite thread failed: ${error.message}`)),
+      );
       this.#worker.on('exit', (code) => stop(new Error(`PGlite thread stopped (exit ${code})`)));
     });
     this.waitReady.catch(() => undefined);
@@ -199,7 +201,9 @@ export class PGliteRemote implements EmbeddedDatabase {
     tx?: Transaction,
   ): Promise<void> {
     const ids = [...this.#listeners]
-      .filter(([, entry]) => entry.channel === channel && (!callback || entry.callback === callback))
+      .filter(
+        ([, entry]) => entry.channel === channel && (!callback || entry.callback === callback),
+      )
       .map(([id]) => id);
     for (const id of ids) this.#listeners.delete(id);
     if (!callback) {
@@ -276,7 +280,9 @@ export class PGliteRemote implements EmbeddedDatabase {
     const parsers = options?.parsers ? { ...this.#parsers, ...options.parsers } : this.#parsers;
     const { fields } = raw;
     const rows = raw.rows.map((values) => {
-      const parsed = values.map((value, i) => types.parseType(value, fields[i].dataTypeID, parsers));
+      const parsed = values.map((value, i) =>
+        types.parseType(value, fields[i].dataTypeID, parsers),
+      );
       if (options?.rowMode === 'array') return parsed;
       return Object.fromEntries(parsed.map((value, i) => [fields[i].name, value]));
     });
@@ -351,7 +357,9 @@ const transactionIds = new WeakMap<Transaction, number>();
 /** Per-query serializers, blobs and notice callbacks are functions or files: they cannot cross. */
 function refuseUnsupported(options: QueryOptions | undefined): void {
   if (options?.serializers || options?.blob || options?.onNotice) {
-    throw new Error('PGlite in a thread: serializers, blob and onNotice query options are not supported');
+    throw new Error(
+      'PGlite in a thread: serializers, blob and onNotice query options are not supported',
+    );
   }
 }
 

@@ -99,4 +99,8 @@ describe('PGlite on disk', () =>
   describePglite('PGlite (disk)', () => mkdtemp(join(tmpdir(), 'arbiter-event-store-'))));
 // The gateway's default: PGlite in a worker thread, seen through PGliteRemote.
 describe('PGlite in a worker thread', () =>
-  describePglite('PGlite (thread)', async () => undefined, (dir) => PGliteRemote.create(dir)));
+  describePglite(
+    'PGlite (thread)',
+    async () => undefined,
+    (dir) => PGliteRemote.create(dir),
+  ));
