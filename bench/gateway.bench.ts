@@ -17,7 +17,14 @@ import {
   RequestContext,
   signDevelopmentToken,
 } from '@arbiter/auth';
-import { AppConfig, createApp, validateConfig } from '@arbiter/platform';
+import {
+  AppConfig,
+  createApp,
+  PGliteRemote,
+  SQL_CONNECTION,
+  SqlConnection,
+  validateConfig,
+} from '@arbiter/platform';
 import { GatewayModule } from '../apps/gateway/src/app.module';
 import { gql, placeShippedOrder } from './support';
 
@@ -182,6 +189,10 @@ function mixedRequest(
 }
 
 interface Measured {
+  /** Share of the time the event loop (gateway and autocannon) was busy. */
+  mainBusy: number;
+  /** Share of the time PGlite's thread was busy (null: PGlite on the event loop, or PostgreSQL). */
+  threadBusy: number | null;
   cmdsPerS: number;
   p50: number;
   p99: number;
@@ -192,9 +203,12 @@ async function load(
   url: string,
   next: (n: number) => { body: string; headers: Record<string, string> },
   seconds: number,
+  thread?: PGliteRemote,
 ): Promise<Measured> {
   let n = 0;
   let failed = 0;
+  const mainBefore = performance.eventLoopUtilization();
+  const threadBefore = thread?.threadUtilization();
   const result = await autocannon({
     url: `${url}/graphql`,
     method: 'POST',
@@ -210,7 +224,10 @@ async function load(
       },
     ],
   });
+  const busy = (elu: { utilization: number }) => Number(elu.utilization.toFixed(2));
   return {
+    mainBusy: busy(performance.eventLoopUtilization(mainBefore)),
+    threadBusy: thread ? busy(thread.threadUtilization(threadBefore)) : null,
     cmdsPerS: Math.round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -257,14 +274,23 @@ async function measure(database: Database) {
       }),
       headers: { 'content-type': 'application/json', authorization: `Bearer ${noopToken}` },
     });
-    await load(url, noop, 2); // warm-up: JIT, connection pools
+    // Warm-up (JIT, connection pools) of both paths: otherwise the store measured first pays for
+    // compiling the whole stack and its ratio cannot be compared with the next one's.
+    await load(url, noop, 2);
+    await load(url, (n) => mixedRequest(parties, n), 2);
     const baseline = await load(url, noop, DURATION_S);
-    const mix = await load(url, (n) => mixedRequest(parties, n), DURATION_S);
+    const connection = app.get<SqlConnection>(SQL_CONNECTION);
+    const thread =
+      connection.kind === 'pglite' && connection.db instanceof PGliteRemote
+        ? connection.db
+        : undefined;
+    const mix = await load(url, (n) => mixedRequest(parties, n), DURATION_S, thread);
     const ratio = Number((mix.cmdsPerS / baseline.cmdsPerS).toFixed(3));
     const blocking = await loopBlocking(url, parties);
     console.log(
       `${database.padEnd(11)} baseline ${baseline.cmdsPerS} req/s p50 ${baseline.p50} ms p99 ${baseline.p99} ms | ` +
         `mix ${mix.cmdsPerS} cmd/s p50 ${mix.p50} ms p99 ${mix.p99} ms errors ${mix.errors} | ratio ${ratio} | ` +
+        `busy: event loop ${mix.mainBusy}, PGlite thread ${mix.threadBusy ?? '-'} | ` +
         `loop stall per accepted mutation p50 ${blocking.p50} ms max ${blocking.max} ms`,
     );
     return { baseline, mix, ratio, blocking };
@@ -280,8 +306,8 @@ async function main(): Promise<void> {
   console.log(
     'mix: 50% postMessage, 30% addEvidence (text), 20% submitProposal; baseline: a no-op mutation',
   );
-  const pglite = await measure('pglite');
   const pgliteMain = await measure('pglite-main');
+  const pglite = await measure('pglite');
   const postgres = process.env.DATABASE_URL ? await measure('postgres') : null;
   if (!postgres) console.log('postgres skipped: DATABASE_URL is not set');
   console.log(

@@ -139,6 +139,27 @@ describe('PGlite in a worker thread', () => {
     await Promise.all([remote, local].map((db) => db.query('DELETE FROM items')));
   });
 
+  it('fails a statement at parse, bind or execution as PGlite does, and the next one runs', async () => {
+    const cases: [string, unknown[]][] = [
+      ['SELECT nope FROM items', []], // parse: undefined column
+      ['SELECT $1::int AS n', ['abc']], // bind: invalid input syntax
+      ['SELECT $1::bool AS b', [2]], // PGlite's serializer refuses before sending
+      ['SELECT 1 / $1::int AS n', [0]], // execution: division by zero
+    ];
+    for (const [sql, params] of cases) {
+      const [a, b] = (await Promise.all(
+        [remote, local].map((db) => db.query(sql, params).catch((error: unknown) => error)),
+      )) as Record<string, unknown>[];
+      expect([sql, a.message, a.code]).toEqual([sql, b.message, b.code]);
+      const [next, expected] = await Promise.all(
+        [remote, local].map((db) => db.query('SELECT $1::text AS ok', ['fine'])),
+      );
+      expect(next).toEqual(expected);
+    }
+    const typed = await remote.query('SELECT $1 AS n', ['7'], { paramTypes: [types.INT8] });
+    expect(typed).toEqual(await local.query('SELECT $1 AS n', ['7'], { paramTypes: [types.INT8] }));
+  });
+
   it('commits, rolls back on a throw and on rollback(), and refuses a closed transaction', async () => {
     const count = async (db: PGliteRemote | PGlite) =>
       (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM items')).rows[0].n;

@@ -119,6 +119,13 @@ export class PGliteRemote implements EmbeddedDatabase {
     return db;
   }
 
+  /** The thread's event-loop utilisation (Node's `eventLoopUtilization`): how busy PGlite is. */
+  threadUtilization(
+    previous?: ReturnType<Worker['performance']['eventLoopUtilization']>,
+  ): ReturnType<Worker['performance']['eventLoopUtilization']> {
+    return this.#worker.performance.eventLoopUtilization(previous);
+  }
+
   get ready(): boolean {
     return this.#ready && !this.#closed;
   }

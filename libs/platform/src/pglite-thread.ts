@@ -1,4 +1,11 @@
-import { PGlite, TransactionAbortedError, messages, type Transaction } from '@electric-sql/pglite';
+import {
+  PGlite,
+  TransactionAbortedError,
+  messages,
+  parse,
+  protocol,
+  type Transaction,
+} from '@electric-sql/pglite';
 import { parentPort, workerData } from 'node:worker_threads';
 import type {
   RawResults,
@@ -76,11 +83,13 @@ async function main(port: NonNullable<typeof parentPort>, dataDir: string): Prom
   const handle = async (request: ThreadRequest): Promise<unknown> => {
     switch (request.op) {
       case 'query': {
-        const results = await target(request.tx).query(request.sql, request.params, {
-          rowMode: 'array',
-          paramTypes: request.paramTypes,
-        });
-        return rawResults(results);
+        const { sql, params, paramTypes, tx } = request;
+        // PGlite's query(): the transaction mutex (one transaction at a time), then the query mutex.
+        if (tx !== undefined) transaction(tx);
+        await db._checkReady();
+        const run = () =>
+          db.runExclusive(() => query(db, sql, params, paramTypes, tx !== undefined));
+        return rawResults(await (tx === undefined ? db._runExclusiveTransaction(run) : run()));
       }
       case 'exec':
         return (await target(request.tx).exec(request.sql, { rowMode: 'array' })).map(rawResults);
@@ -132,6 +141,64 @@ async function main(port: NonNullable<typeof parentPort>, dataDir: string): Prom
     );
   });
   post({ type: 'ready', arrayTypes });
+}
+
+/**
+ * PGlite's own `query` (BasePGlite's runQuery: parse, describe, bind, describe, execute, sync),
+ * with its six protocol messages sent in two calls instead of six: each call into PGlite costs
+ * more than a small statement's own work. The parameters are serialized with PGlite's serializers
+ * for the types the statement's description names, as PGlite does; errors are PGlite's.
+ */
+async function query(
+  db: PGlite,
+  sql: string,
+  params: unknown[],
+  paramTypes: number[] | undefined,
+  inTransaction: boolean,
+) {
+  const { serialize } = protocol;
+  const noSync = { syncToFs: false };
+  let results: messages.BackendMessage[] = [];
+  try {
+    results = await db.execProtocolStream(
+      join(serialize.parse({ text: sql, types: paramTypes }), serialize.describe({ type: 'S' })),
+      noSync,
+    );
+    const dataTypeIDs = parse.parseDescribeStatementResults(results);
+    const values = params.map((param, i) => {
+      if (param === null || param === undefined) return null;
+      const serializer = db.serializers[dataTypeIDs[i]];
+      return serializer ? serializer(param) : String(param);
+    });
+    results.push(
+      ...(await db.execProtocolStream(
+        join(
+          serialize.bind({ values }),
+          serialize.describe({ type: 'P' }),
+          serialize.execute({}),
+          serialize.sync(),
+        ),
+        noSync,
+      )),
+    );
+  } catch (error) {
+    // After an error PostgreSQL skips every message up to the next Sync: end the query with one.
+    await db.execProtocolStream(serialize.sync(), noSync).catch(() => undefined);
+    if (error instanceof messages.DatabaseError) Object.assign(error, { query: sql, params });
+    throw error;
+  }
+  if (!inTransaction) await db.syncToFs();
+  return parse.parseResults(results, db.parsers, { rowMode: 'array' })[0];
+}
+
+function join(...parts: Uint8Array[]): Uint8Array {
+  const joined = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.length;
+  }
+  return joined;
 }
 
 function rawResults(results: {
