@@ -1,5 +1,4 @@
-import type { PGlite } from '@electric-sql/pglite';
-import type { SqlConnection } from '@arbiter/platform';
+import type { EmbeddedDatabase, SqlConnection } from '@arbiter/platform';
 import type { PoolClient } from 'pg';
 import { AuditError } from './errors';
 
@@ -13,7 +12,7 @@ export interface AuditSql {
 const LOCK_NAMESPACE = 0x4155;
 const LOCK_NAME = 'audit-publisher';
 
-const pgliteQueues = new WeakMap<PGlite, Promise<unknown>>();
+const pgliteQueues = new WeakMap<EmbeddedDatabase, Promise<unknown>>();
 
 /**
  * Runs `work` as the only audit publisher: a session advisory lock on PostgreSQL (any process),
@@ -85,7 +84,7 @@ function busy(): AuditError {
   );
 }
 
-function pgliteSql(db: PGlite): AuditSql {
+function pgliteSql(db: EmbeddedDatabase): AuditSql {
   return {
     query: async <Row>(text: string, params: unknown[] = []) =>
       (await db.query<Row>(text, params)).rows,

@@ -107,6 +107,11 @@ export const storageSettings = {
       .optional(),
   ),
   PGLITE_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
+  /**
+   * Where the embedded database runs its queries: `worker`, a thread of its own (request
+   * handling goes on while a query runs); `main`, the event loop's own thread.
+   */
+  PGLITE_THREAD: z.preprocess(emptyAsUndefined, z.enum(['worker', 'main']).default('worker')),
   PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
   HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
   LOG_LEVEL: z.preprocess(

@@ -240,14 +240,14 @@ export function sqlConnectionOptionsFrom(
         timeouts: postgresTimeoutsFrom(config),
       };
     case 'pglite':
-      return { kind: 'pglite', dataDir: config.PGLITE_DATA_DIR };
+      return { kind: 'pglite', dataDir: config.PGLITE_DATA_DIR, thread: config.PGLITE_THREAD };
     // Events in KurrentDB; read models, checkpoints and deadlines in PostgreSQL, or PGlite without it.
     case 'kurrentdb':
       return config.DATABASE_URL
         ? { kind: 'postgres', url: config.DATABASE_URL, timeouts: postgresTimeoutsFrom(config) }
-        : { kind: 'pglite', dataDir: config.PGLITE_DATA_DIR };
+        : { kind: 'pglite', dataDir: config.PGLITE_DATA_DIR, thread: config.PGLITE_THREAD };
     case 'memory':
-      return { kind: 'pglite', dataDir: 'memory://' };
+      return { kind: 'pglite', dataDir: 'memory://', thread: config.PGLITE_THREAD };
   }
 }
 

@@ -1,15 +1,22 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Client, ClientConfig, Pool, PoolClient, PoolConfig } from 'pg';
 import { lockDataDir } from './data-dir-lock';
+import { EmbeddedDatabase, PGliteRemote } from './pglite-remote';
 
 /**
  * One SQL database shared by the event store and the read models. In embedded mode both live in
- * the same PGlite instance (a data directory can be opened by one instance only); in production
- * both use one PostgreSQL pool.
+ * the same PGlite instance (a data directory can be opened by one instance only), by default in a
+ * thread of its own (`PGliteRemote`); in production both use one PostgreSQL pool.
  */
 export type SqlConnection =
   | { kind: 'postgres'; pool: Pool; close(): Promise<void> }
-  | { kind: 'pglite'; db: PGlite; close(): Promise<void> };
+  | { kind: 'pglite'; db: EmbeddedDatabase; close(): Promise<void> };
+
+/**
+ * Where PGlite runs its queries (`PGLITE_THREAD`): `worker`, a thread of its own, so that the
+ * database's work does not hold the event loop that serves requests; `main`, the caller's thread.
+ */
+export type PgliteThread = 'worker' | 'main';
 
 /**
  * How long PostgreSQL work may take before it fails (the `DATABASE_*` settings). A network
@@ -51,8 +58,8 @@ export type SqlConnectionOptions =
       timeouts?: Partial<PostgresTimeouts>;
       pool?: Omit<PoolConfig, 'connectionString'>;
     }
-  /** `dataDir` undefined (or 'memory://') keeps the database in memory. */
-  | { kind: 'pglite'; dataDir?: string };
+  /** `dataDir` undefined (or 'memory://') keeps the database in memory. `thread`: default `worker`. */
+  | { kind: 'pglite'; dataDir?: string; thread?: PgliteThread };
 
 export async function openSqlConnection(options: SqlConnectionOptions): Promise<SqlConnection> {
   if (options.kind === 'postgres') {
@@ -68,9 +75,10 @@ export async function openSqlConnection(options: SqlConnectionOptions): Promise<
   const dataDir = options.dataDir ?? 'memory://';
   // A data directory is one process's: refuse a second process rather than corrupt it.
   const unlock = dataDir.startsWith('memory://') ? () => undefined : lockDataDir(dataDir);
-  let db: PGlite;
+  let db: EmbeddedDatabase;
   try {
-    db = await PGlite.create(dataDir);
+    db =
+      options.thread === 'main' ? await PGlite.create(dataDir) : await PGliteRemote.create(dataDir);
   } catch (error) {
     unlock();
     throw error;

@@ -7,3 +7,4 @@ export * from './bootstrap';
 export * from './clock';
 export * from './backoff';
 export * from './data-dir-lock';
+export * from './pglite-remote';

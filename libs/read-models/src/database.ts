@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import type { SqlConnection } from '@arbiter/platform';
+import type { EmbeddedDatabase, SqlConnection } from '@arbiter/platform';
 import type { Assume } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -39,7 +39,7 @@ export type ReadExecutor = ReadDb | ReadTx;
 export function readDbFor(connection: SqlConnection): ReadDb {
   if (connection.kind === 'postgres')
     return drizzleNodePg(connection.pool, { schema }) as unknown as ReadDb;
-  return drizzlePglite(connection.db, { schema }) as unknown as ReadDb;
+  return readDbOnPglite(connection.db);
 }
 
 /** A Drizzle database on one checked-out PostgreSQL client (locks and the statements that rely on them). */
@@ -47,6 +47,14 @@ export function readDbOnClient(client: PoolClient): ReadDb {
   return drizzleNodePg(client, { schema }) as unknown as ReadDb;
 }
 
-export function readDbOnPglite(db: PGlite): ReadDb {
-  return drizzlePglite(db, { schema }) as unknown as ReadDb;
+export function readDbOnPglite(db: EmbeddedDatabase): ReadDb {
+  return drizzlePglite(drizzleClient(db), { schema }) as unknown as ReadDb;
+}
+
+/**
+ * Drizzle's PGlite driver is typed for the `PGlite` class but calls only `query` and
+ * `transaction`, which PGlite in a thread (`PGliteRemote`) provides with the same results.
+ */
+export function drizzleClient(db: EmbeddedDatabase): PGlite {
+  return db as PGlite;
 }

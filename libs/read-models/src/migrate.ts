@@ -7,6 +7,7 @@ import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { LOCK_NAMESPACE, withInProcessMutex } from './locks';
+import { drizzleClient } from './database';
 
 /** Where Drizzle records applied read-model migrations (kept out of the read_models schema it creates). */
 export const MIGRATIONS_TABLE = {
@@ -47,7 +48,7 @@ export async function migrateReadModels(
   if (connection.kind === 'pglite') {
     // One PGlite instance is one process's database: an in-process mutex is the whole story.
     await withInProcessMutex(connection.db, 'migrate', () =>
-      migratePglite(drizzlePglite(connection.db), config),
+      migratePglite(drizzlePglite(drizzleClient(connection.db)), config),
     );
     return;
   }

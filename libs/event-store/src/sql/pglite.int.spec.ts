@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import type { SqlConnection } from '@arbiter/platform';
+import { PGliteRemote, type EmbeddedDatabase, type SqlConnection } from '@arbiter/platform';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +10,17 @@ import { AppendLockTooLateError, createSqlEventStore } from './sql-event-store';
 import { pgliteRunner } from './sql-runner';
 
 // One PGlite instance per file (start-up takes a while); each test gets its own schema in it.
-function describePglite(name: string, dataDir: () => Promise<string | undefined>) {
+function describePglite(
+  name: string,
+  dataDir: () => Promise<string | undefined>,
+  open: (dir: string) => Promise<EmbeddedDatabase> = (dir) => PGlite.create(dir),
+) {
   let connection: SqlConnection;
   let dir: string | undefined;
 
   beforeAll(async () => {
     dir = await dataDir();
-    const db = await PGlite.create(dir ?? 'memory://');
+    const db = await open(dir ?? 'memory://');
     connection = { kind: 'pglite', db, close: () => db.close() };
   });
 
@@ -93,3 +97,10 @@ function describePglite(name: string, dataDir: () => Promise<string | undefined>
 describe('PGlite in memory', () => describePglite('PGlite (memory)', async () => undefined));
 describe('PGlite on disk', () =>
   describePglite('PGlite (disk)', () => mkdtemp(join(tmpdir(), 'arbiter-event-store-'))));
+// The gateway's default: PGlite in a worker thread, seen through PGliteRemote.
+describe('PGlite in a worker thread', () =>
+  describePglite(
+    'PGlite (thread)',
+    async () => undefined,
+    (dir) => PGliteRemote.create(dir),
+  ));

@@ -1,4 +1,5 @@
-import type { PGlite, Transaction } from '@electric-sql/pglite';
+import type { Transaction } from '@electric-sql/pglite';
+import type { EmbeddedDatabase } from '@arbiter/platform';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 
 /**
@@ -19,7 +20,7 @@ export function pgRunner(client: Pool | PoolClient): SqlRunner {
   };
 }
 
-export function pgliteRunner(db: PGlite | Transaction): SqlRunner {
+export function pgliteRunner(db: EmbeddedDatabase | Transaction): SqlRunner {
   return {
     query: async <Row>(text: string, params: readonly unknown[]) =>
       (await db.query<Row>(text, [...params])).rows,

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
-import type { SqlConnection } from '@arbiter/platform';
+import { PGliteRemote, type SqlConnection } from '@arbiter/platform';
 import { postgresTestUrl } from '@arbiter/event-store/testing';
 import { Pool } from 'pg';
 
@@ -19,8 +18,9 @@ export interface ReadTestDatabase {
 
 export type ReadTestDatabaseFactory = () => Promise<ReadTestDatabase>;
 
+/** PGlite in memory, in a worker thread as the gateway runs it. */
 export async function openPgliteTestDatabase(): Promise<ReadTestDatabase> {
-  const db = await PGlite.create('memory://');
+  const db = await PGliteRemote.create('memory://');
   const connection: SqlConnection = { kind: 'pglite', db, close: () => db.close() };
   return {
     kind: 'pglite',
