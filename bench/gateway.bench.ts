@@ -471,6 +471,9 @@ async function streamLength(app: Awaited<ReturnType<typeof start>>['app'], url: 
 }
 
 async function main(): Promise<void> {
+  // Closing an app on PGlite's thread ends the thread while nothing else holds the event loop:
+  // without a handle of its own the process could end there, before the next store is measured.
+  const keepAlive = setInterval(() => undefined, 60_000);
   console.log(
     `gateway bench: ${CONNECTIONS} connections, ${DURATION_S}s per measurement, ${DISPUTES} disputes in negotiation`,
   );
@@ -484,6 +487,7 @@ async function main(): Promise<void> {
   const pgliteMain = await measure('pglite-main');
   const pglite = await measure('pglite');
   const postgres = process.env.DATABASE_URL ? await measure('postgres') : null;
+  clearInterval(keepAlive);
   if (!postgres) console.log('postgres skipped: DATABASE_URL is not set');
   console.log(
     JSON.stringify({
