@@ -41,6 +41,30 @@ export function matchesFilter(event: RecordedEvent, filter: EventFilter | undefi
   return true;
 }
 
+/**
+ * Up to `maxCount` events of `events` (ascending by position) after `after` that match `filter`:
+ * how the stores' shared windows over the log serve one reader.
+ */
+export function eventsAfter(
+  events: readonly RecordedEvent[],
+  after: bigint,
+  maxCount: number,
+  filter: EventFilter | undefined,
+): RecordedEvent[] {
+  // Binary search for the first position past `after`: positions ascend.
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (events[middle].position <= after) low = middle + 1;
+    else high = middle;
+  }
+  const taken: RecordedEvent[] = [];
+  for (let i = low; i < events.length && taken.length < maxCount; i++)
+    if (matchesFilter(events[i], filter)) taken.push(events[i]);
+  return taken;
+}
+
 /** Key order does not matter for equality, as with jsonb. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>

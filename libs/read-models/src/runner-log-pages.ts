@@ -1,4 +1,5 @@
 import type { EventFilter, EventStore, RecordedEvent } from '@arbiter/event-store';
+import { eventsAfter } from '@arbiter/event-store/semantics';
 
 /** Events kept: enough for projections catching up side by side to share what one of them read. */
 const DEFAULT_CAPACITY = 20_000;
@@ -62,28 +63,8 @@ export class LogPages {
     }
   }
 
-  private take(after: bigint, maxCount: number, filter: EventFilter): RecordedEvent[] {
-    const taken: RecordedEvent[] = [];
-    for (let i = this.indexAfter(after); i < this.events.length; i++) {
-      const event = this.events[i];
-      if (matches(event, filter)) {
-        taken.push(event);
-        if (taken.length >= maxCount) break;
-      }
-    }
-    return taken;
-  }
-
-  /** The first index whose position is greater than `after` (positions ascend). */
-  private indexAfter(after: bigint): number {
-    let low = 0;
-    let high = this.events.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.events[middle].position <= after) low = middle + 1;
-      else high = middle;
-    }
-    return low;
+  private take(after: bigint, maxCount: number, filter: EventFilter | undefined): RecordedEvent[] {
+    return eventsAfter(this.events, after, maxCount, filter);
   }
 
   /** One page at a time, so the window stays gapless. */
@@ -110,11 +91,4 @@ export class LogPages {
     }
     return { short: page.length < this.pageSize };
   }
-}
-
-function matches(event: RecordedEvent, filter: EventFilter): boolean {
-  if (filter.eventTypes && !filter.eventTypes.includes(event.type)) return false;
-  if (filter.streamPrefixes && !filter.streamPrefixes.some((p) => event.streamId.startsWith(p)))
-    return false;
-  return true;
 }

@@ -1,4 +1,5 @@
 import type { EventFilter, RecordedEvent } from '../port';
+import { eventsAfter } from '../semantics';
 import type { SqlReader } from './sql-read';
 
 /** Events kept in the window: a few minutes of a busy log, a few MB. */
@@ -89,27 +90,7 @@ export class SqlTail {
   }
 
   private take(after: bigint, maxCount: number, filter: EventFilter | undefined): RecordedEvent[] {
-    const taken: RecordedEvent[] = [];
-    for (let i = this.indexAfter(after); i < this.events.length; i++) {
-      const event = this.events[i];
-      if (matches(event, filter)) {
-        taken.push(event);
-        if (taken.length >= maxCount) break;
-      }
-    }
-    return taken;
-  }
-
-  /** The first index whose position is greater than `after` (binary search: positions ascend). */
-  private indexAfter(after: bigint): number {
-    let low = 0;
-    let high = this.events.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.events[middle].position <= after) low = middle + 1;
-      else high = middle;
-    }
-    return low;
+    return eventsAfter(this.events, after, maxCount, filter);
   }
 
   /**
@@ -154,12 +135,4 @@ export class SqlTail {
       this.events = this.events.slice(excess);
     }
   }
-}
-
-function matches(event: RecordedEvent, filter: EventFilter | undefined): boolean {
-  if (!filter) return true;
-  if (filter.eventTypes && !filter.eventTypes.includes(event.type)) return false;
-  if (filter.streamPrefixes && !filter.streamPrefixes.some((p) => event.streamId.startsWith(p)))
-    return false;
-  return true;
 }
