@@ -26,6 +26,13 @@ export class PositionWaiter {
   /** `waitFor` calls in a process that does not hold the projection, served by one poller. */
   private readonly waiters = new Set<Waiter>();
   private poller: Promise<void> | undefined;
+  /**
+   * The poller's last finding that no process runs the projection (when, and the checkpoint it
+   * had read then): for RUNNER_RECHECK_MS, waits take it as their answer instead of starting a
+   * poller each (a gateway whose worker is down asked the store and the read DB several times per
+   * mutation, only to learn the same thing).
+   */
+  private nobodyRuns: { at: number; checkpoint: bigint } | undefined;
   private readonly filter: { eventTypes: readonly string[] };
 
   constructor(
@@ -64,6 +71,9 @@ export class PositionWaiter {
    * so a gateway with hundreds of waiters costs one checkpoint read per tick, not hundreds.
    */
   private waitShared(position: bigint, deadline: number): Promise<boolean> {
+    const { nobodyRuns } = this;
+    if (nobodyRuns && Date.now() - nobodyRuns.at < RUNNER_RECHECK_MS && !this.running())
+      return Promise.resolve(position <= nobodyRuns.checkpoint);
     return new Promise<boolean>((resolve) => {
       const waiter: Waiter = {
         position,
@@ -89,9 +99,10 @@ export class PositionWaiter {
   }
 
   /**
-   * Each tick reads only the checkpoint row the holder commits. The store is asked about skipped
-   * events at most every HOLDER_PROBE_MS, in the background (headPosition may wait out a fence),
-   * and whether anyone runs the projection at most every RUNNER_RECHECK_MS.
+   * Each tick reads only the checkpoint row the holder commits. Whether anyone runs the projection
+   * is asked at most every RUNNER_RECHECK_MS, before the store is (nothing reaches an event nobody
+   * applies); the store is asked about skipped events at most every HOLDER_PROBE_MS, in the
+   * background (headPosition may wait out a fence).
    */
   private async pollForWaiters(): Promise<void> {
     const { db, settings } = this.deps;
@@ -99,9 +110,10 @@ export class PositionWaiter {
     let probing = false;
     let runnerSeenAt = Number.NEGATIVE_INFINITY;
     while (this.waiters.size > 0) {
+      let checkpoint: bigint | undefined;
       try {
         const row = await readCheckpoint(db, this.projection.name);
-        const checkpoint = row?.position ?? START_POSITION;
+        checkpoint = row?.position ?? START_POSITION;
         const { passedThrough } = this.progress;
         const known =
           passedThrough !== null && passedThrough > checkpoint ? passedThrough : checkpoint;
@@ -111,11 +123,6 @@ export class PositionWaiter {
           else if (row?.status === 'failed' || this.progress.state === 'failed')
             waiter.settle(false);
         }
-        if (!probing && this.waiters.size > 0 && Date.now() - probedAt >= HOLDER_PROBE_MS) {
-          probedAt = Date.now();
-          probing = true;
-          void this.probeStoreForWaiters(checkpoint).finally(() => (probing = false));
-        }
       } catch {
         // Unknown: keep waiting, each waiter's deadline still bounds it.
       }
@@ -124,9 +131,21 @@ export class PositionWaiter {
       if (this.waiters.size > 0 && Date.now() - runnerSeenAt >= RUNNER_RECHECK_MS) {
         if (!(await this.someoneRuns())) {
           for (const waiter of [...this.waiters]) waiter.settle(false);
+          if (checkpoint !== undefined) this.nobodyRuns = { at: Date.now(), checkpoint };
           return;
         }
+        this.nobodyRuns = undefined;
         runnerSeenAt = Date.now();
+      }
+      if (
+        checkpoint !== undefined &&
+        !probing &&
+        this.waiters.size > 0 &&
+        Date.now() - probedAt >= HOLDER_PROBE_MS
+      ) {
+        probedAt = Date.now();
+        probing = true;
+        void this.probeStoreForWaiters(checkpoint).finally(() => (probing = false));
       }
       if (this.waiters.size > 0) await this.progress.nextChange(settings.waitPollMs);
     }

@@ -518,6 +518,8 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
 
     // Someone runs it but has not got there within the timeout: false after the timeout.
     // (A handler between retries: it holds the lock without holding PGlite's one connection.)
+    // The gateway takes its finding that nobody runs as the answer for a second: wait that out.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     const stuck = runner(
       { ...countingProjection(), apply: async () => Promise.reject(new Error('not yet')) },
       { retry: { attempts: 100, initialDelayMs: 10_000, maxDelayMs: 10_000 } },
@@ -528,6 +530,58 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     const waited = Date.now();
     expect(await gateway.waitForPosition(pending, 200)).toBe(false);
     expect(Date.now() - waited).toBeGreaterThanOrEqual(190);
+  });
+
+  it('waitForPosition: once it found that nobody runs the projection, asks nothing more for a second', async () => {
+    const applied = await append(store, 'order-1', 'ItemAdded');
+    const holder = runner(countingProjection());
+    holder.start();
+    expect(await holder.waitForPosition(applied, 5_000)).toBe(true);
+    await holder.stop();
+
+    let asked = 0;
+    const other = await database.connectAgain();
+    toClose.push(other);
+    const counted = <T extends object>(target: T, methods: readonly string[]): T =>
+      new Proxy(target, {
+        get(object, property) {
+          const value: unknown = Reflect.get(object, property, object);
+          if (typeof value !== 'function' || property === 'constructor') return value;
+          const bound = (value as (...args: unknown[]) => unknown).bind(object);
+          if (!methods.includes(String(property))) return bound;
+          return (...args: unknown[]) => {
+            asked++;
+            return bound(...args);
+          };
+        },
+      });
+    const countedConnection =
+      other.kind === 'postgres'
+        ? { ...other, pool: counted(other.pool, ['query', 'connect']) }
+        : { ...other, db: counted(other.db, ['query', 'exec', 'transaction']) };
+    const gateway = new ProjectionRunner(
+      counted(store, ['headPosition', 'readAll', 'readStream']),
+      countedConnection,
+      new ProjectionRegistry([countingProjection()]),
+      { ...fast, db: readDbFor(countedConnection) },
+    );
+    const unseen = await append(store, 'cart-1', 'ItemAdded');
+    expect(await gateway.waitForPosition(unseen, 5_000)).toBe(false);
+    expect(asked).toBeGreaterThan(0);
+
+    // Within the recheck interval: answered from that finding, the checkpoint it read included.
+    asked = 0;
+    for (let i = 0; i < 20; i++) expect(await gateway.waitForPosition(unseen, 5_000)).toBe(false);
+    expect(await gateway.waitForPosition(applied, 5_000)).toBe(true);
+    expect(asked).toBe(0);
+
+    // A runner that starts is seen once the finding is a second old.
+    const back = runner(countingProjection());
+    back.start();
+    await eventually(() => back.statusOf(NAME).state === 'live');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await gateway.waitForPosition(unseen, 5_000)).toBe(true);
+    await back.stop();
   });
 
   it('waitForPosition in a process that does not run the projection: O(1) queries per tick for N waiters', async () => {
