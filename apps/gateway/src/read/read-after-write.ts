@@ -14,7 +14,7 @@ import { noteReadYourWrites } from './read-your-writes.plugin';
 
 export interface ViewAfterWrite {
   view: QueriedDispute | null;
-  /** False when the projection had not reached the write within the wait: the view may be older. */
+  /** False when the projection had not reached the write within the wait (then no view is read). */
   consistent: boolean;
 }
 
@@ -52,7 +52,8 @@ export class ReadAfterWrite {
       position === undefined ||
       // Only the projections the caller's `dispute(id)` reads (`VIEW_SOURCE_OF_ROLE`).
       (await this.runner.waitForPosition(position, timeoutMs, projectionsReadBy(actor.role)));
-    return { view: await this.queries.dispute(actor, disputeId), consistent };
+    // A view that may be older than the write is never answered: not read at all.
+    return { view: consistent ? await this.queries.dispute(actor, disputeId) : null, consistent };
   }
 
   /**
