@@ -69,11 +69,17 @@ describeOnDatabases('projections in /health and /metrics', (database) => {
     const who = await people(r);
     await openDispute(r, who);
 
-    // Five attempts with backoff (≈ 3 s), then it stops at the event.
+    // Five attempts with backoff (≈ 3 s), then it stops at the event: the worker stops first,
+    // then records the failure in its checkpoint row, so a probe between the two sees the row
+    // still active. Wait for both.
     const body = await eventually(async () => {
       const response = await fetch(`${r.url}/health`);
       expect(response.status).toBe(503);
-      return (await response.json()) as Health;
+      const health = (await response.json()) as Health;
+      expect(health.error?.projections?.projections?.['e2e-failing']).toMatchObject({
+        status: 'failed',
+      });
+      return health;
     }, 30_000);
     expect(body.status).toBe('error');
     expect(body.error?.projections).toMatchObject({
