@@ -76,6 +76,32 @@ function describePglite(
     await store.close();
   });
 
+  it(`${name}: reads of the log run one statement, no fence (one connection: no append can be open under a read)`, async () => {
+    const schema = uniqueSchemaName('es');
+    if (connection.kind !== 'pglite') throw new Error('expected PGlite');
+    const statements: string[] = [];
+    const db = connection.db;
+    const counted = new Proxy(db, {
+      get(object, property) {
+        const value: unknown = Reflect.get(object, property, object);
+        if (property !== 'query' || typeof value !== 'function')
+          return typeof value === 'function' ? value.bind(object) : value;
+        return (sql: string, ...rest: unknown[]) => {
+          statements.push(sql);
+          return (value as (...args: unknown[]) => unknown).call(object, sql, ...rest);
+        };
+      },
+    });
+    const store = await createSqlEventStore({ ...connection, db: counted }, { schema });
+    await store.append('s', [sampleEvent(), sampleEvent()]);
+    statements.length = 0;
+    expect(await store.readAll()).toHaveLength(2);
+    expect(await store.headPosition()).toBeGreaterThan(0n);
+    expect(statements).toHaveLength(2);
+    expect(statements.join('\n')).not.toMatch(/pg_locks/);
+    await store.close();
+  });
+
   it(`${name}: refuses to start when stored transaction ids are ahead of the cluster's (a restore into a new cluster)`, async () => {
     const schema = uniqueSchemaName('es');
     const store = await createSqlEventStore(connection, { schema });
