@@ -66,6 +66,8 @@ export function logDestination(
     destination: output.destination,
     colorize: output.colorize,
     translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname',
+    // Nest's logger names its source in `context`: kept on the message's line, not below it.
+    messageFormat: '{if context}{context}: {end}{msg}',
+    ignore: 'pid,hostname,context',
   });
 }

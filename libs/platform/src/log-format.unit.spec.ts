@@ -68,10 +68,13 @@ describe('logDestination', () => {
     expect(destination).toBeDefined();
     const logger = pino({ level: 'info' }, destination);
     logger.info({ disputeId: 'd-1' }, 'dispute opened');
+    logger.warn({ context: 'Auth' }, 'JWT_SECRET is not set');
 
-    const line = text.split('\n')[0];
-    expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: dispute opened$/);
-    expect(text).toContain('disputeId: "d-1"');
-    expect(() => JSON.parse(line)).toThrow();
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: dispute opened$/);
+    expect(lines[1]).toContain('disputeId: "d-1"');
+    expect(lines[2]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: Auth: JWT_SECRET is not set$/);
+    expect(text).not.toContain('context');
+    expect(() => JSON.parse(lines[0])).toThrow();
   });
 });
