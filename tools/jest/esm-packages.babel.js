@@ -1,6 +1,6 @@
-// NestJS 12, jose and a few other dependencies ship ES modules only. Node 20 loads them from our
-// CommonJS build natively (require(esm)), but Jest's module runtime cannot, so Jest compiles those
-// packages to CommonJS with this Babel transform. `import.meta` has no CommonJS form; the packages
+// NestJS 12, jose and a few other dependencies ship ES modules only. Node (20.19+, 22.12+, 24) loads
+// them from our CommonJS build natively (require(esm)), but Jest's module runtime cannot (on Node 20
+// at all; see jest.config.js), so Jest compiles those packages to CommonJS with this Babel transform. `import.meta` has no CommonJS form; the packages
 // use it only to build a `require` or resolve a specifier, which the plugin below maps across.
 function importMetaToCommonJs({ types: t, template }) {
   // Not `require('node:url')…`: the packages often declare their own `const require` right here.

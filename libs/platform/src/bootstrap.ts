@@ -2,6 +2,7 @@ import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, ConfigError, validateConfig } from './config';
+import { logFormatForStdout } from './log-format';
 
 /**
  * Starts an app from the environment: bad configuration exits with one line naming the setting,
@@ -14,6 +15,8 @@ export async function runFromEnvironment(
   let config: AppConfig;
   try {
     config = validateConfig(env);
+    // LOG_FORMAT=pretty without pino-pretty installed is refused here, in one line, too.
+    logFormatForStdout(config.LOG_FORMAT);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

@@ -118,6 +118,8 @@ export const storageSettings = {
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
+  /** `auto`: readable lines when stdout is a terminal, JSON otherwise (log-format.ts). */
+  LOG_FORMAT: z.preprocess(emptyAsUndefined, z.enum(['auto', 'json', 'pretty']).default('auto')),
   /** `inline`: the gateway also runs projections and deadlines; `off`: a separate worker does. */
   WORKERS: z.preprocess(emptyAsUndefined, z.enum(['inline', 'off']).default('inline')),
 };

@@ -4,6 +4,7 @@ export * from './database.module';
 export * from './sql-health';
 export * from './platform.module';
 export * from './bootstrap';
+export * from './log-format';
 export * from './clock';
 export * from './backoff';
 export * from './data-dir-lock';

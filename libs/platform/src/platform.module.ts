@@ -3,10 +3,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import type { Options } from 'pino-http';
 import { CLOCK, Clock, systemClock } from './clock';
 import { AppConfig, sqlConnectionOptionsFrom } from './config';
 import { DatabaseModule } from './database.module';
 import { HealthController, HealthIndicators } from './health.controller';
+import { logDestination, logFormatForStdout } from './log-format';
 import { SqlHealthIndicator } from './sql-health';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -26,7 +29,7 @@ export class PlatformModule {
         // Validated before the app is created (apps/*/main.ts); the ConfigService serves the typed values.
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: () => config }),
         LoggerModule.forRoot({
-          pinoHttp: {
+          pinoHttp: withDestination(logDestination(logFormatForStdout(config.LOG_FORMAT)), {
             level: config.LOG_LEVEL,
             // One id follows a request from the HTTP edge into the metadata of the events it causes.
             genReqId: (req, res) => {
@@ -39,7 +42,7 @@ export class PlatformModule {
             customProps: (req) => ({ correlationId: req.id }),
             redact: ['req.headers.authorization', 'req.headers.cookie'],
             autoLogging: { ignore: (req) => /^\/health(\/(live|ready))?$/.test(req.url ?? '') },
-          },
+          }),
         }),
         DatabaseModule.forRootAsync({ useFactory: () => sqlConnectionOptionsFrom(config) }),
         TerminusModule,
@@ -53,4 +56,12 @@ export class PlatformModule {
       exports: [SqlHealthIndicator, HealthIndicators, CLOCK],
     };
   }
+}
+
+/** pino's own JSON to stdout unless LOG_FORMAT chose another destination (log-format.ts). */
+function withDestination(
+  destination: DestinationStream | undefined,
+  options: Options,
+): Options | [Options, DestinationStream] {
+  return destination ? [options, destination] : options;
 }
