@@ -7,6 +7,7 @@ import { CLOCK, Clock, systemClock } from './clock';
 import { AppConfig, sqlConnectionOptionsFrom } from './config';
 import { DatabaseModule } from './database.module';
 import { HealthController, HealthIndicators } from './health.controller';
+import { ShutdownState } from './shutdown';
 import { SqlHealthIndicator } from './sql-health';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -48,9 +49,10 @@ export class PlatformModule {
       providers: [
         SqlHealthIndicator,
         HealthIndicators,
+        ShutdownState,
         { provide: CLOCK, useValue: options.clock ?? systemClock },
       ],
-      exports: [SqlHealthIndicator, HealthIndicators, CLOCK],
+      exports: [SqlHealthIndicator, HealthIndicators, ShutdownState, CLOCK],
     };
   }
 }
