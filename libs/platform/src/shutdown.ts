@@ -61,14 +61,15 @@ export interface GracefulShutdownOptions {
   delayMs: number;
   /** Tests replace it; the process's own exit otherwise. */
   exit?: (code: number) => void;
+  /** The signals that start the shutdown (the second one forces the exit). */
   signals?: NodeJS.Signals[];
 }
 
 /**
  * SIGTERM / SIGINT drain the process instead of dropping what it is doing, in this order:
- * readiness turns 503 (load balancers stop sending); after `delayMs` the listener closes (new
- * connections are refused, idle keep-alive ones closed, the answers still owed go out with
- * `Connection: close`); once every HTTP request in flight has been answered the app closes —
+ * readiness turns 503 (load balancers stop sending) and every answer from then on goes out with
+ * `Connection: close`; after `delayMs` the listener closes (new connections are refused, idle
+ * keep-alive ones closed); once every HTTP request in flight has been answered the app closes —
  * WebSocket subscriptions closed with 1001 (going away), projection runners and the deadline
  * scheduler stopped between batches, the event store and the SQL pool or PGlite closed, in
  * NestJS's hook order — and the process exits 0. Past `timeoutMs` it exits 1, naming what was
@@ -81,7 +82,7 @@ export interface GracefulShutdownOptions {
 export function handleShutdownSignals(
   app: INestApplication,
   options: GracefulShutdownOptions,
-): void {
+): { shutdown(reason: string): void } {
   const logger = new Logger('Shutdown');
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const state = app.get(ShutdownState);
@@ -94,7 +95,7 @@ export function handleShutdownSignals(
     return left.length > 0 ? left.join('; ') : 'nothing (the last step was finishing)';
   };
 
-  const drain = async (signal: NodeJS.Signals): Promise<void> => {
+  const drain = async (signal: string): Promise<void> => {
     const started = Date.now();
     const timer = setTimeout(() => {
       logger.error(
@@ -103,6 +104,8 @@ export function handleShutdownSignals(
       exit(1);
     }, options.timeoutMs);
     state.begin(signal);
+    // From now on every answer closes its connection: keep-alive clients reconnect elsewhere.
+    requests.closeAfterAnswer();
     logger.log(
       `${signal}: shutting down within ${options.timeoutMs} ms; readiness answers 503 from now`,
     );
@@ -113,7 +116,6 @@ export function handleShutdownSignals(
     await state.step('HTTP listener and requests in flight', async () => {
       logger.log(`Closing the listener; ${requests.size} HTTP request(s) in flight`);
       server.close();
-      requests.closeAfterAnswer();
       server.closeIdleConnections();
       await requests.none();
       // A keep-alive connection whose answer had begun before the drain is idle by now.
@@ -127,7 +129,7 @@ export function handleShutdownSignals(
     exit(0);
   };
 
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: string) => {
     if (draining) {
       logger.error(`${signal} again: exiting 1 now. Still running: ${describeRemaining()}`);
       exit(1);
@@ -141,6 +143,7 @@ export function handleShutdownSignals(
     });
   };
   for (const signal of options.signals ?? ['SIGTERM', 'SIGINT']) process.on(signal, onSignal);
+  return { shutdown: onSignal };
 }
 
 /** The HTTP requests being answered, so the drain can wait for them and name them. */
