@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { Logger } from '@nestjs/common';
 import { connect } from 'node:net';
 import { handleShutdownSignals, SQL_CONNECTION, type SqlConnection } from '@arbiter/platform';
 import WebSocket from 'ws';
@@ -147,6 +148,7 @@ describeOnDatabases('shutdown', (database) => {
     });
     const socket = await subscriber(gateway.wsUrl, token);
     const inFlight = await slowRequest(port, token);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     // A keep-alive connection that has been answered once and is idle when the drain begins.
     expect((await probe(`${gateway.url}/health/ready`)).status).toBe(200);
 
@@ -181,5 +183,48 @@ describeOnDatabases('shutdown', (database) => {
     });
     expect(await socket.closed).toEqual({ code: 1001, reason: 'Going away' });
     expect(await exited).toBe(0);
+  });
+});
+
+describe('shutdown past its time [pglite]', () => {
+  let gateway: RunningGateway;
+  afterAll(() => gateway?.close());
+
+  it('exits 1 past SHUTDOWN_TIMEOUT_MS naming what still runs, and at once on a second signal', async () => {
+    gateway = await startGateway({}, 'pglite');
+    const port = Number(new URL(gateway.url).port);
+    const errors = jest.spyOn(Logger.prototype, 'error');
+    const exits: number[] = [];
+    const { shutdown } = handleShutdownSignals(gateway.app, {
+      timeoutMs: 1_500,
+      delayMs: 0,
+      signals: [],
+      exit: (code) => exits.push(code),
+    });
+    const stuck = await slowRequest(port, await tokenFor('seller', 's-stuck'));
+    // Until the server has read the request's head, it is not in flight yet.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    try {
+      shutdown('SIGTERM');
+      shutdown('SIGINT');
+      expect(exits).toEqual([1]);
+      expect(errors).toHaveBeenLastCalledWith(
+        expect.stringMatching(
+          /^SIGINT again: exiting 1 now\. Still running: HTTP listener and requests in flight \(for \d+ ms\); HTTP POST \/graphql \(in flight for \d+ ms\)$/,
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(exits).toEqual([1, 1]);
+      expect(errors).toHaveBeenLastCalledWith(
+        expect.stringMatching(
+          /^Shutdown did not finish within SHUTDOWN_TIMEOUT_MS \(1500 ms\); exiting 1\. Still running: .*HTTP POST \/graphql \(in flight for \d+ ms\)$/,
+        ),
+      );
+    } finally {
+      // Lets the drain end, so the app closes as usual.
+      stuck.finish();
+      await stuck.ended;
+      errors.mockRestore();
+    }
   });
 });
