@@ -107,9 +107,31 @@ async function subscriber(wsUrl: string, token: string) {
   return { closed };
 }
 
-/** A request whose body arrives in two parts, so it is in flight for as long as the test says. */
-async function slowRequest(port: number, token: string) {
-  const body = JSON.stringify({ query: '{ me { id role } }' });
+const PLACE_ORDER =
+  'mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId } }';
+
+/** An order as the marketplace places it: a mutation that appends to the event store. */
+function placeOrderBody(orderId: string): string {
+  const total = { amountMinor: 2_500, currency: 'EUR' };
+  return JSON.stringify({
+    query: PLACE_ORDER,
+    variables: {
+      input: {
+        orderId,
+        buyerId: 'b-shutdown',
+        sellerId: 's-shutdown',
+        total,
+        items: [{ sku: 'lamp-1', title: 'Desk lamp', quantity: 1, unitPrice: total }],
+        idempotencyKey: `place-${orderId}`,
+      },
+    },
+  });
+}
+
+/**
+ * A mutation whose body arrives in two parts, so it is in flight for as long as the test says.
+ */
+async function slowRequest(port: number, token: string, body: string) {
   const socket = connect(port, '127.0.0.1');
   await once(socket, 'connect');
   socket.write(
@@ -136,6 +158,7 @@ describeOnDatabases('shutdown', (database) => {
     gateway = await startGateway({}, database);
     const port = Number(new URL(gateway.url).port);
     const token = await tokenFor('seller', 's-shutdown');
+    const marketplace = await tokenFor('platform', 'marketplace');
     let shutdown: (reason: string) => void = () => undefined;
     const exited = new Promise<number>((resolve) => {
       const handle = handleShutdownSignals(gateway.app, {
@@ -147,7 +170,7 @@ describeOnDatabases('shutdown', (database) => {
       shutdown = handle.shutdown;
     });
     const socket = await subscriber(gateway.wsUrl, token);
-    const inFlight = await slowRequest(port, token);
+    const inFlight = await slowRequest(port, marketplace, placeOrderBody('order-in-flight'));
     await new Promise((resolve) => setTimeout(resolve, 300));
     // A keep-alive connection that has been answered once and is idle when the drain begins.
     expect((await probe(`${gateway.url}/health/ready`)).status).toBe(200);
@@ -178,8 +201,9 @@ describeOnDatabases('shutdown', (database) => {
     const answer = await inFlight.ended;
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+    // Appended while the event store was still open: the app closes only after the answer.
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
-      data: { me: { id: 's-shutdown', role: 'seller' } },
+      data: { placeOrder: { orderId: 'order-in-flight' } },
     });
     expect(await socket.closed).toEqual({ code: 1001, reason: 'Going away' });
     expect(await exited).toBe(0);
@@ -201,7 +225,11 @@ describe('shutdown past its time [pglite]', () => {
       signals: [],
       exit: (code) => exits.push(code),
     });
-    const stuck = await slowRequest(port, await tokenFor('seller', 's-stuck'));
+    const stuck = await slowRequest(
+      port,
+      await tokenFor('platform', 'marketplace'),
+      placeOrderBody('order-stuck'),
+    );
     // Until the server has read the request's head, it is not in flight yet.
     await new Promise((resolve) => setTimeout(resolve, 300));
     try {
