@@ -60,5 +60,6 @@ EXPOSE 3000
 # no curl, so node makes the request.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["node", "tools/docker/healthcheck.mjs", "/health/live"]
-# Exec form: node is PID 1 and receives SIGTERM directly, so Nest's shutdown hooks run on `docker stop`.
+# Exec form: node is PID 1 and receives SIGTERM directly, so it drains on `docker stop` (within
+# SHUTDOWN_TIMEOUT_MS, 25 s: give `docker stop --time 30`, Docker's default being 10 s).
 CMD ["node", "dist/apps/gateway/src/main.js"]

@@ -24,6 +24,7 @@ import type { DeadlineFirer } from './firing';
 import { registerDeadlineMetrics } from './metrics';
 import { deadlinesProcessManager } from './process-manager';
 import { deadlinesOf, nextDeadlineOf, type ScheduledDeadline } from './queries';
+import { ShutdownState, shutdownStep } from '@arbiter/platform/shutdown';
 import { DeadlineScheduler, type DeadlineSchedulerOptions } from './scheduler';
 import { listenForAdvances } from './test-clock-wakeups';
 import { TestClocks } from './test-clocks';
@@ -80,6 +81,7 @@ class DeadlinesLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModu
     @Inject(DeadlineScheduler) private readonly scheduler: DeadlineScheduler,
     @Inject(SQL_CONNECTION) private readonly connection: SqlConnection,
     @Optional() @Inject(TestClocks) private readonly testClocks?: TestClocks,
+    @Optional() @Inject(ShutdownState) private readonly shutdown?: ShutdownState,
   ) {}
 
   private stopWaking: (() => Promise<void>) | undefined;
@@ -115,7 +117,8 @@ class DeadlinesLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModu
   // Before the event store and the connection close.
   async onModuleDestroy(): Promise<void> {
     await this.stopWaking?.();
-    await this.scheduler.stop();
+    // The deadlines claimed are fired before it stops; the rest stay due for the next process.
+    await shutdownStep(this.shutdown, 'deadline scheduler', () => this.scheduler.stop());
   }
 }
 

@@ -10,6 +10,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { HealthIndicators } from '@arbiter/platform/health.controller';
+import { ShutdownState, shutdownStep } from '@arbiter/platform/shutdown';
 import {
   createKurrentDbEventStore,
   KurrentDbEventStore,
@@ -150,12 +151,15 @@ class EventStoreHealthRegistration implements OnModuleInit {
 
 @Injectable()
 class EventStoreCloser implements BeforeApplicationShutdown {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Optional() @Inject(ShutdownState) private readonly shutdown?: ShutdownState,
+  ) {}
 
   // Before, not on, application shutdown: subscriptions and the LISTEN client must be released
   // while the shared connection (closed in onApplicationShutdown) is still open.
   async beforeApplicationShutdown(): Promise<void> {
-    await this.store.close();
+    await shutdownStep(this.shutdown, 'event store', () => this.store.close());
   }
 }
 

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppConfig, ConfigError, validateConfig } from './config';
 import { logFormatForStdout } from './log-format';
+import { handleShutdownSignals } from './shutdown';
 
 /**
  * Starts an app from the environment: bad configuration exits with one line naming the setting,
@@ -26,6 +27,10 @@ export async function runFromEnvironment(
   }
   const app = await create(config);
   await app.listen(config.PORT, config.HOST);
+  handleShutdownSignals(app, {
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    delayMs: config.SHUTDOWN_DELAY_MS,
+  });
   app
     .get(Logger)
     .log(`Arbiter listening on ${await app.getUrl()} (EVENT_STORE=${config.EVENT_STORE})`);
@@ -36,6 +41,6 @@ export async function createApp(
 ): Promise<INestApplication> {
   const app = await NestFactory.create(module, { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  // Signals are handled by runFromEnvironment (handleShutdownSignals), not by Nest's hooks.
   return app;
 }

@@ -114,6 +114,21 @@ export const storageSettings = {
   PGLITE_THREAD: z.preprocess(emptyAsUndefined, z.enum(['worker', 'main']).default('worker')),
   PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
   HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
+  /**
+   * SIGTERM/SIGINT drains within this (readiness 503, listener closed, in-flight requests
+   * answered, runners stopped between batches, databases closed), else the process exits 1
+   * naming what was still running. Under Kubernetes' default 30 s grace period.
+   */
+  SHUTDOWN_TIMEOUT_MS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().positive().default(25_000),
+  ),
+  /**
+   * After SIGTERM, how long the process keeps serving with readiness at 503 before it closes its
+   * listener: for load balancers that learn of the shutdown only from the readiness probe.
+   * Counted within SHUTDOWN_TIMEOUT_MS.
+   */
+  SHUTDOWN_DELAY_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(0)),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -109,6 +109,14 @@ export const configSchema = z
         message: 'is required when EVENT_STORE=postgres',
       });
     }
+    if (config.SHUTDOWN_DELAY_MS >= config.SHUTDOWN_TIMEOUT_MS) {
+      // The delay is spent inside the timeout: nothing would be left to drain in.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SHUTDOWN_DELAY_MS'],
+        message: `must be shorter than SHUTDOWN_TIMEOUT_MS (${config.SHUTDOWN_TIMEOUT_MS})`,
+      });
+    }
     if (config.NODE_ENV === 'production' && !config.AUDIT_SIGNING_KEY) {
       ctx.addIssue({
         code: 'custom',

@@ -135,6 +135,15 @@ describe('validateConfig', () => {
     );
   });
 
+  it('drains within 25 s by default, and refuses a delay that leaves no time to drain', () => {
+    const config = validateConfig({});
+    expect([config.SHUTDOWN_TIMEOUT_MS, config.SHUTDOWN_DELAY_MS]).toEqual([25_000, 0]);
+    expect(refusal({ SHUTDOWN_TIMEOUT_MS: '5000', SHUTDOWN_DELAY_MS: '5000' })).toBe(
+      'Invalid setting SHUTDOWN_DELAY_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (5000) (got "5000")',
+    );
+    expect(refusal({ SHUTDOWN_TIMEOUT_MS: '0' })).toMatch(/^Invalid setting SHUTDOWN_TIMEOUT_MS/);
+  });
+
   it('requires a JWT secret or a JWKS URL in production', () => {
     expect(refusal({ NODE_ENV: 'production' })).toMatch(
       /^Invalid setting JWT_SECRET: is required in production/,

@@ -5,8 +5,10 @@ import {
   Injectable,
   Module,
   OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
 import { openSqlConnection, SqlConnection, SqlConnectionOptions } from './database';
+import { ShutdownState, shutdownStep } from './shutdown';
 
 export const SQL_CONNECTION = Symbol('SQL_CONNECTION');
 
@@ -19,10 +21,14 @@ export interface DatabaseModuleAsyncOptions {
 
 @Injectable()
 class SqlConnectionCloser implements OnApplicationShutdown {
-  constructor(@Inject(SQL_CONNECTION) private readonly connection: SqlConnection) {}
+  constructor(
+    @Inject(SQL_CONNECTION) private readonly connection: SqlConnection,
+    @Optional() @Inject(ShutdownState) private readonly shutdown?: ShutdownState,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.connection.close();
+    const name = this.connection.kind === 'postgres' ? 'PostgreSQL pool' : 'PGlite';
+    await shutdownStep(this.shutdown, name, () => this.connection.close());
   }
 }
 

@@ -1,5 +1,6 @@
 import { Controller, Get, Injectable, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult } from '@nestjs/terminus';
+import { ShutdownState } from './shutdown';
 import { DATABASE_HEALTH_TIMEOUT_MS, SqlHealthIndicator } from './sql-health';
 
 export type HealthIndicatorCheck = () => Promise<HealthIndicatorResult>;
@@ -64,9 +65,9 @@ type Reply = { status(code: number): { json(body: unknown): void } };
 /**
  * `/health/live`: the process is up and serving (no database call: a liveness probe must never
  * restart a healthy process because a database, a worker or the network is down).
- * `/health/ready` and `/health`: every check — the database, the projections (owned, within lag,
- * not failed) and whatever other modules add. Migrations ran before the app began to listen, so a
- * process that answers has them.
+ * `/health/ready` and `/health`: every check — the database, the read-model migrations, the
+ * projections (owned, within lag, not failed) and whatever other modules add — and 503 without
+ * asking any of them once the process is shutting down, so load balancers stop sending to it.
  */
 @Controller('health')
 export class HealthController {
@@ -74,6 +75,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly sql: SqlHealthIndicator,
     private readonly indicators: HealthIndicators,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   /** The full report; the same checks and answer as `/health/ready`. */
@@ -102,6 +104,16 @@ export class HealthController {
    * a probe or an operator needs to see which check failed and why.
    */
   private async report(res: Reply): Promise<void> {
+    if (this.shutdown.shuttingDown) {
+      const shutdown = {
+        status: 'down',
+        message: `shutting down (${this.shutdown.reason}): finishing the requests in flight`,
+      };
+      res
+        .status(503)
+        .json({ status: 'error', info: {}, error: { shutdown }, details: { shutdown } });
+      return;
+    }
     try {
       res
         .status(200)

@@ -9,3 +9,4 @@ export * from './clock';
 export * from './backoff';
 export * from './data-dir-lock';
 export * from './pglite-remote';
+export * from './shutdown';

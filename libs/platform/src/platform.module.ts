@@ -10,6 +10,7 @@ import { AppConfig, sqlConnectionOptionsFrom } from './config';
 import { DatabaseModule } from './database.module';
 import { HealthController, HealthIndicators } from './health.controller';
 import { logDestination, logFormatForStdout } from './log-format';
+import { ShutdownState } from './shutdown';
 import { SqlHealthIndicator } from './sql-health';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -51,9 +52,10 @@ export class PlatformModule {
       providers: [
         SqlHealthIndicator,
         HealthIndicators,
+        ShutdownState,
         { provide: CLOCK, useValue: options.clock ?? systemClock },
       ],
-      exports: [SqlHealthIndicator, HealthIndicators, CLOCK],
+      exports: [SqlHealthIndicator, HealthIndicators, ShutdownState, CLOCK],
     };
   }
 }

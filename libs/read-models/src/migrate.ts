@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SqlConnection } from '@arbiter/platform';
 import { connectWithoutTimeouts } from '@arbiter/platform/database';
@@ -7,7 +7,9 @@ import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { LOCK_NAMESPACE, withInProcessMutex } from './locks';
-import { drizzleClient } from './database';
+import { drizzleClient, type ReadDb } from './database';
+import { sql } from 'drizzle-orm';
+import type { HealthIndicatorResult } from '@nestjs/terminus';
 
 /** Where Drizzle records applied read-model migrations (kept out of the read_models schema it creates). */
 export const MIGRATIONS_TABLE = {
@@ -73,4 +75,58 @@ export async function migrateReadModels(
     // A client whose session may still hold the lock must not go back to the pool.
     client.release(broken);
   }
+}
+
+/** One committed migration, as Drizzle's journal lists it (`when`: what the table records). */
+export interface MigrationEntry {
+  tag: string;
+  when: number;
+}
+
+export function committedMigrations(folder = defaultMigrationsFolder()): MigrationEntry[] {
+  const journal = JSON.parse(readFileSync(resolve(folder, 'meta/_journal.json'), 'utf8')) as {
+    entries: MigrationEntry[];
+  };
+  return journal.entries.map(({ tag, when }) => ({ tag, when }));
+}
+
+/**
+ * Whether the read models' schema is at the version this code expects: the newest committed
+ * migration is recorded as applied. A process migrates before it listens, so this fails only when
+ * the database changed under it (restored from an older backup, replaced by an empty one) or
+ * when it was started without migrating (`migrate: false`) before anyone else migrated. A schema
+ * ahead of the code (a newer version migrated) is up: migrations only add.
+ */
+export async function migrationsHealth(
+  db: ReadDb,
+  committed: readonly MigrationEntry[],
+  key = 'migrations',
+): Promise<HealthIndicatorResult> {
+  const expected = committed.at(-1);
+  if (!expected) return { [key]: { status: 'up', expected: null } };
+  let applied: number;
+  try {
+    const { rows } = await db.execute<{ applied: string | null }>(
+      sql.raw(
+        `select max(created_at)::text as applied from "${MIGRATIONS_TABLE.migrationsSchema}"."${MIGRATIONS_TABLE.migrationsTable}"`,
+      ),
+    );
+    applied = Number(rows[0]?.applied ?? 0);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      [key]: { status: 'down', expected: expected.tag, message: `not applied: ${message}` },
+    };
+  }
+  const at = [...committed].reverse().find((entry) => entry.when <= applied)?.tag ?? null;
+  if (applied >= expected.when)
+    return { [key]: { status: 'up', applied: at, expected: expected.tag } };
+  return {
+    [key]: {
+      status: 'down',
+      applied: at,
+      expected: expected.tag,
+      message: `read-model schema at ${at ?? 'no migration'}, this version needs ${expected.tag}`,
+    },
+  };
 }

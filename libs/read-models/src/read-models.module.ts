@@ -13,9 +13,11 @@ import {
   Optional,
 } from '@nestjs/common';
 import { HealthIndicators } from '@arbiter/platform/health.controller';
+import { ShutdownState, shutdownStep } from '@arbiter/platform/shutdown';
 import { readDbFor } from './database';
 import { checkpointsBeyondLog } from './lag';
-import { migrateReadModels } from './migrate';
+import { committedMigrations, migrateReadModels, migrationsHealth } from './migrate';
+import type { ReadDb } from './database';
 import { ProjectionMonitor, ProjectionMonitorOptions } from './monitor';
 import { ProjectionRegistry } from './projection';
 import { ProjectionRunner, ProjectionRunnerOptions } from './runner';
@@ -67,6 +69,7 @@ class ProjectionWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(READ_MODELS_OPTIONS) private readonly options: ReadModelsModuleOptions,
     @Inject(ProjectionRunner) private readonly runner: ProjectionRunner,
+    @Optional() @Inject(ShutdownState) private readonly shutdown?: ShutdownState,
   ) {}
 
   // Bootstrap comes after every module's onModuleInit, where feature modules register projections.
@@ -83,21 +86,29 @@ class ProjectionWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   // Before the event store (beforeApplicationShutdown) and the connection (onApplicationShutdown) close.
+  // Each batch commits its writes with its checkpoint: a runner stops between two batches.
   async onModuleDestroy(): Promise<void> {
-    await this.runner.stop();
+    await shutdownStep(this.shutdown, 'projection runners', () => this.runner.stop());
   }
 }
 
-/** Adds the projections to `/health` when the app has the platform's health endpoint. */
+/**
+ * Adds the read-model migrations and the projections to `/health` when the app has the
+ * platform's health endpoint.
+ */
 @Injectable()
 class ProjectionsHealthRegistration implements OnModuleInit {
   constructor(
     @Inject(ProjectionMonitor) private readonly monitor: ProjectionMonitor,
+    @Inject(READ_DB) private readonly db: ReadDb,
     @Optional() @Inject(HealthIndicators) private readonly indicators?: HealthIndicators,
   ) {}
 
   onModuleInit(): void {
-    this.indicators?.add(() => this.monitor.health('projections'), 'projections');
+    if (!this.indicators) return;
+    const committed = committedMigrations();
+    this.indicators.add(() => migrationsHealth(this.db, committed), 'migrations');
+    this.indicators.add(() => this.monitor.health('projections'), 'projections');
   }
 }
 

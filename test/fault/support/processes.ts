@@ -67,6 +67,8 @@ export class ChildApp {
   readonly url: string;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** How the last run of the process ended (undefined while it runs). */
+  exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly output: string[] = [];
   /** How many times the process was started. */
   starts = 0;
@@ -137,7 +139,9 @@ export class ChildApp {
     this.child = child;
     this.starts++;
     running.add(child);
-    this.exited = once(child, 'exit').then(() => {
+    this.exitStatus = undefined;
+    this.exited = once(child, 'exit').then(([code, signal]) => {
+      this.exitStatus = { code, signal };
       running.delete(child);
     });
     const keep = (chunk: Buffer) => {
@@ -191,6 +195,19 @@ export class ChildApp {
     trace(`${this.name}: ${signal}`);
     child.kill(signal);
     await this.exited;
+  }
+
+  /** Sends `signal` without waiting; `exit()` waits for the process to end. */
+  signal(signal: NodeJS.Signals): void {
+    trace(`${this.name}: ${signal}`);
+    this.child?.kill(signal);
+  }
+
+  /** Resolves with how the process ended, once it has. */
+  async exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    await this.exited;
+    if (!this.exitStatus) throw new Error(`${this.name} was never started`);
+    return this.exitStatus;
   }
 
   /** Stops the process gracefully (SIGTERM), or kills it when it takes longer than `withinMs`. */
