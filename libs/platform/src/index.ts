@@ -8,3 +8,5 @@ export * from './clock';
 export * from './backoff';
 export * from './data-dir-lock';
 export * from './pglite-remote';
+export * from './tracing';
+export * from './tracing-sdk';
