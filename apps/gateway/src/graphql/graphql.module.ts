@@ -15,6 +15,7 @@ import { DateTimeScalar } from './date-time.scalar';
 import { EdgeRateLimits, refusedRequestPlugin } from './edge-rate-limit';
 import { httpOperationRulesPlugin, MAX_TOKENS, QueryLimits, queryLimitsPlugin } from './limits';
 import { MeResolver } from './me.resolver';
+import { graphqlTracingPlugin } from './tracing';
 import { bodyLimitBytes, WEBSOCKET_LIMITS, WebSocketLimits } from './websocket-limits';
 import { webSocketOperationHooks, withoutSuggestions } from './websocket-operations';
 
@@ -99,6 +100,7 @@ export class GatewayGraphQLModule {
               refusedRequestPlugin(),
               queryLimitsPlugin(queryLimitsOf(config)),
               metrics.graphqlPlugin(),
+              graphqlTracingPlugin(),
             ],
             formatError: (
               formatted: GraphQLFormattedError,
