@@ -4,8 +4,9 @@
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
-// Also PGlite: its CommonJS build loads Node built-ins with import(), which Jest's runtime refuses.
-const esmOnlyPackages = ['@electric-sql', '@nestjs', 'jose', 'file-type', 'strtok3', 'token-types', 'peek-readable', 'uint8array-extras', '@tokenizer', 'cli-progress'];
+// Also PGlite and the OTLP exporter: their CommonJS builds load Node built-ins with import(),
+// which Jest's runtime refuses.
+const esmOnlyPackages = ['@electric-sql', '@nestjs', 'jose', 'file-type', 'strtok3', 'token-types', 'peek-readable', 'uint8array-extras', '@tokenizer', 'cli-progress', '@opentelemetry/otlp-exporter-base'];
 
 const base = {
   rootDir: __dirname,

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { context, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-node';
 import {
@@ -117,5 +119,41 @@ describe('tracing on', () => {
       }),
     );
     await shutdownTracing();
+  });
+});
+
+describe('tracing to an OTLP endpoint', () => {
+  beforeAll(resetGlobals);
+  afterAll(resetGlobals);
+
+  it('sends the spans over OTLP/HTTP (protobuf) when the process shuts down', async () => {
+    const received: { url?: string; type?: string; bytes: number }[] = [];
+    const collector = createServer((request, response) => {
+      let bytes = 0;
+      request.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      request.on('end', () => {
+        received.push({ url: request.url, type: request.headers['content-type'], bytes });
+        response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    // The SDK's exporter reads its settings from the process environment, as in production.
+    const saved = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+    try {
+      expect(startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint })).toBeDefined();
+      await inSpan('command', {}, async () => undefined);
+      expect(received).toEqual([]);
+      await shutdownTracing();
+      expect(received).toEqual([
+        { url: '/v1/traces', type: 'application/x-protobuf', bytes: expect.any(Number) },
+      ]);
+      expect(received[0].bytes).toBeGreaterThan(0);
+    } finally {
+      if (saved === undefined) delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+      else process.env.OTEL_EXPORTER_OTLP_ENDPOINT = saved;
+      await new Promise((resolve) => collector.close(resolve));
+    }
   });
 });
