@@ -13,6 +13,7 @@ import { FakeClock } from '@arbiter/platform';
 import { ProjectionRunner, READ_DB, type ReadDb } from '@arbiter/read-models';
 import { sql } from 'drizzle-orm';
 import { caller, eur, mutate, ok } from './disputes-helpers';
+import { graphqlOverWebSocket } from './support/clients';
 import { Database, describeOnDatabases, RunningGateway, startGateway } from './support/gateway';
 
 /**
@@ -208,6 +209,45 @@ describeOnDatabases('tracing across the event log', (database) => {
         'the refused mutation span',
       );
       expect(span.attributes['arbiter.graphql.error_codes']).toEqual([refused.code]);
+    }, 60_000);
+
+    it('traces a mutation sent over the WebSocket like one over HTTP', async () => {
+      const platform = await caller('platform', 'marketplace');
+      const orderId = `order-${run}-ws`;
+      const outcome = await graphqlOverWebSocket(
+        gateway.wsUrl,
+        `mutation PlaceOverSocket($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId } }`,
+        platform.token,
+        {
+          input: {
+            orderId,
+            buyerId: `buyer-${run}-ws`,
+            sellerId: `seller-${run}-ws`,
+            total: eur(10_000),
+            items: [{ sku: 'lamp-1', title: 'Desk lamp', quantity: 1, unitPrice: eur(10_000) }],
+          },
+        },
+      );
+      expect(outcome).toMatchObject({
+        kind: 'result',
+        result: { data: { placeOrder: { orderId } } },
+      });
+      const span = await eventually(
+        () =>
+          spans().find(
+            (candidate) =>
+              candidate.name === 'mutation placeOrder' &&
+              candidate.attributes['graphql.operation.name'] === 'PlaceOverSocket',
+          ),
+        'the WebSocket mutation span',
+      );
+      const command = spans().find(
+        (candidate) =>
+          candidate.name === 'command PlaceOrder' &&
+          candidate.attributes['arbiter.stream.id'] === `order-${orderId}` &&
+          candidate.parentSpanContext?.spanId === span.spanContext().spanId,
+      );
+      expect(command?.attributes['arbiter.command.outcome']).toBe('appended');
     }, 60_000);
   });
 

@@ -1,7 +1,21 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { NextFunction, Request, Response } from 'express';
 import { ATTR, tracer } from '@arbiter/platform';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import {
+  execute,
+  type ExecutionArgs,
+  type ExecutionResult,
+  getOperationAST,
+  type GraphQLFormattedError,
+} from 'graphql';
 import { operationLabel } from '../metrics/metrics';
 
 /** Codes that are the server's fault; every other code is the client's and leaves the span OK. */
@@ -57,20 +71,55 @@ export function graphqlTracingPlugin(): ApolloServerPlugin {
         async willSendResponse({ response, errors }) {
           const sent =
             response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-          const codes = [
-            ...new Set(
-              (sent ?? errors ?? []).map((error) =>
-                String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
-              ),
-            ),
-          ];
-          if (codes.length === 0) return;
-          span.setAttribute(ATTR.errorType, codes[0]);
-          span.setAttribute('arbiter.graphql.error_codes', codes);
-          if (codes.some((code) => SERVER_FAULTS.has(code)))
-            span.setStatus({ code: SpanStatusCode.ERROR, message: codes[0] });
+          recordErrorCodes(span, sent ?? errors);
         },
       };
     },
   };
+}
+
+/** The errors' stable codes on the span; ERROR status only for the server's own faults. */
+function recordErrorCodes(
+  span: Span,
+  errors: readonly Pick<GraphQLFormattedError, 'extensions'>[] | undefined,
+): void {
+  const codes = [
+    ...new Set(
+      (errors ?? []).map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR')),
+    ),
+  ];
+  if (codes.length === 0) return;
+  span.setAttribute(ATTR.errorType, codes[0]);
+  span.setAttribute('arbiter.graphql.error_codes', codes);
+  if (codes.some((code) => SERVER_FAULTS.has(code)))
+    span.setStatus({ code: SpanStatusCode.ERROR, message: codes[0] });
+}
+
+/**
+ * graphql-ws's `execute` for queries and mutations sent over the WebSocket: the same span as over
+ * HTTP (`mutation openDispute`, its type, name and error codes), active around the execution so
+ * that the commands are its children. Subscriptions (long-lived) get none.
+ */
+export async function tracedExecute(args: ExecutionArgs): Promise<ExecutionResult> {
+  const operation = getOperationAST(args.document, args.operationName);
+  if (!operation) return execute(args);
+  return tracer().startActiveSpan(
+    `${operation.operation} ${operationLabel(args.schema, operation)}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        [ATTR.graphqlOperationType]: operation.operation,
+        ...(operation.name ? { [ATTR.graphqlOperationName]: operation.name.value } : {}),
+      },
+    },
+    async (span) => {
+      try {
+        const result = await execute(args);
+        recordErrorCodes(span, result.errors);
+        return result;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
