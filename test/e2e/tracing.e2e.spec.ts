@@ -14,13 +14,14 @@ import { ProjectionRunner, READ_DB, type ReadDb } from '@arbiter/read-models';
 import { sql } from 'drizzle-orm';
 import { caller, eur, mutate, ok } from './disputes-helpers';
 import { graphqlOverWebSocket } from './support/clients';
-import { Database, describeOnDatabases, RunningGateway, startGateway } from './support/gateway';
+import { Database, describeOnAllStores, RunningGateway, startGateway } from './support/gateway';
 
 /**
  * One mutation followed through the event log with the SDK's in-memory exporter: the GraphQL span
  * of `openDispute`, its command and append spans as children, the W3C context written into the
  * events' metadata, the projection batches that apply those events linking back to it, and the
- * deadline the opening armed, fired later on the moved clock, linking back to it too.
+ * deadline the opening armed, fired later on the moved clock, linking back to it too. On every
+ * store: the context is metadata like any other, KurrentDB keeps it as PostgreSQL does.
  */
 const DAY = 86_400_000;
 
@@ -74,7 +75,7 @@ const settingsFor = (database: Database): Record<string, string> => ({
   ...(database === 'pglite' ? { EVENT_STORE: 'pglite', PGLITE_DATA_DIR: 'memory://' } : {}),
 });
 
-describeOnDatabases('tracing across the event log', (database) => {
+describeOnAllStores('tracing across the event log', (database) => {
   describe('with a tracer provider', () => {
     const exporter = new InMemorySpanExporter();
     let provider: NodeTracerProvider;
@@ -133,7 +134,7 @@ describeOnDatabases('tracing across the event log', (database) => {
           span.name === 'append' && span.attributes['arbiter.stream.id'] === `dispute-${disputeId}`,
       );
       expect(append?.attributes).toMatchObject({
-        'db.system.name': 'postgresql',
+        'db.system.name': database === 'kurrentdb' ? 'kurrentdb' : 'postgresql',
         'arbiter.event.count': 1,
         'arbiter.stream.revision': '0',
       });
