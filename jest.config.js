@@ -12,8 +12,9 @@ const { compilerOptions } = require('./tsconfig.json');
 // experimental Node API): measured here, the unit tier then passes on Node 24 without this list,
 // but CI also runs it on Node 20, where it fails at the first `@nestjs/common` import without it.
 // One configuration for both keeps the two runs testing the same code. PGlite is listed too: its
-// CommonJS build loads Node built-ins with import(), which Jest's CommonJS runtime refuses.
-const esmOnlyPackages = ['@electric-sql', '@nestjs', 'jose', 'file-type', 'strtok3', 'token-types', 'peek-readable', 'uint8array-extras', '@tokenizer', 'cli-progress'];
+// CommonJS build loads Node built-ins with import(), which Jest's CommonJS runtime refuses; so
+// does the OTLP exporter's base package.
+const esmOnlyPackages = ['@electric-sql', '@nestjs', 'jose', 'file-type', 'strtok3', 'token-types', 'peek-readable', 'uint8array-extras', '@tokenizer', 'cli-progress', '@opentelemetry/otlp-exporter-base'];
 
 const base = {
   rootDir: __dirname,

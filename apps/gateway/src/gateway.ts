@@ -5,6 +5,7 @@ import { TokenVerifier } from '@arbiter/auth';
 import { GatewayModule } from './app.module';
 import { EVIDENCE_LINKS, EvidenceLinks } from './evidence/evidence-links';
 import { EdgeRateLimits } from './graphql/edge-rate-limit';
+import { graphqlTracingMiddleware } from './graphql/tracing';
 
 /**
  * Creates the gateway (not yet listening); used by main.ts (system clock) and the end-to-end
@@ -17,6 +18,8 @@ export async function createGateway(
   const app = await createApp(GatewayModule.forRoot(config, options));
   const express = app as NestExpressApplication;
   express.set('trust proxy', config.TRUST_PROXY);
+  // First, so that what follows (limits, parsing, resolvers) runs inside the request's span.
+  express.use('/graphql', graphqlTracingMiddleware());
   // Per-IP limits on anonymous and refused requests, before the body is read or parsed.
   const links = app.get<EvidenceLinks>(EVIDENCE_LINKS);
   const limits = app

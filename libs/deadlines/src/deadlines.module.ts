@@ -7,6 +7,7 @@ import {
   TEST_CLOCKS,
 } from '@arbiter/platform';
 import { ProjectionRegistry, READ_DB, type ReadDb } from '@arbiter/read-models';
+import { EVENT_STORE, type EventStore, storedEventsOf } from '@arbiter/event-store';
 import {
   DynamicModule,
   FactoryProvider,
@@ -128,6 +129,12 @@ class DeadlinesLifecycle implements OnModuleInit, OnApplicationBootstrap, OnModu
  * them as system commands, their gauges, and `DeadlinesQueries`. Needs `ReadModelsModule` (READ_DB,
  * ProjectionRegistry).
  */
+/** The event at `position` as stored (no decryption: only its metadata is wanted). */
+const eventAt = (store: EventStore) => async (position: bigint) => {
+  const [event] = await store.readAll({ after: position - 1n, maxCount: 1 });
+  return event?.position === position ? event : undefined;
+};
+
 @Module({})
 export class DeadlinesModule {
   static forRootAsync(options: DeadlinesModuleAsyncOptions): DynamicModule {
@@ -143,8 +150,8 @@ export class DeadlinesModule {
         },
         {
           provide: DeadlineScheduler,
-          inject: [DEADLINES_OPTIONS, READ_DB],
-          useFactory: (config: DeadlinesModuleOptions, db: ReadDb) => {
+          inject: [DEADLINES_OPTIONS, READ_DB, { token: EVENT_STORE, optional: true }],
+          useFactory: (config: DeadlinesModuleOptions, db: ReadDb, store?: EventStore) => {
             const metrics = config.metricsRegistry
               ? registerDeadlineMetrics(config.metricsRegistry, {
                   db,
@@ -157,6 +164,7 @@ export class DeadlinesModule {
               db,
               clock: config.clock,
               firer: config.firer,
+              eventAt: store && eventAt(storedEventsOf(store)),
               logger: new Logger('Deadlines'),
               onFired: metrics?.onFired,
             });

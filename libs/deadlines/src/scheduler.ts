@@ -5,6 +5,8 @@ import type { Clock } from '@arbiter/platform';
 import { exponentialDelay } from '@arbiter/platform/backoff';
 import type { ReadDb, RunnerLogger } from '@arbiter/read-models';
 import { sql } from 'drizzle-orm';
+import { ROOT_CONTEXT, type Span } from '@opentelemetry/api';
+import { ATTR, inSpan, linkTo, markFailed } from '@arbiter/platform/tracing';
 import type { DeadlineFirer, DueDeadline, FireOutcome } from './firing';
 
 export interface DeadlineSchedulerOptions {
@@ -27,6 +29,11 @@ export interface DeadlineSchedulerOptions {
   /** Shown in `claimed_by`; default host:pid plus a per-instance suffix. */
   owner?: string;
   logger?: RunnerLogger;
+  /**
+   * The event at a log position (the store's `readAll`): read only while tracing records, to link
+   * a fire's span to the trace of the command whose event armed the deadline.
+   */
+  eventAt?: (position: bigint) => Promise<{ metadata: Record<string, unknown> } | undefined>;
   /** Called after every fire attempt (metrics). */
   onFired?: (due: ClaimedDeadline, outcome: FireOutcome | 'failed') => void;
 }
@@ -35,6 +42,8 @@ export interface ClaimedDeadline extends DueDeadline {
   readonly kind: DeadlineKind;
   /** Claims of this deadline so far, this one included. */
   readonly attempts: number;
+  /** The log position of the event that armed it. */
+  readonly armedPosition?: bigint;
 }
 
 export interface TickResult {
@@ -50,6 +59,7 @@ interface ClaimRow extends Record<string, unknown> {
   request_id: string | null;
   due_at: string | Date;
   attempts: number;
+  armed_position: string | bigint;
 }
 
 let instances = 0;
@@ -165,7 +175,7 @@ export class DeadlineScheduler {
              claimed_by = ${this.owner},
              attempts = d.attempts + 1
        WHERE d.id IN (SELECT id FROM by_real_clock UNION ALL SELECT id FROM by_test_clock)
-      RETURNING d.id, d.dispute_id, d.kind, d.request_id, d.due_at, d.attempts`);
+      RETURNING d.id, d.dispute_id, d.kind, d.request_id, d.due_at, d.attempts, d.armed_position`);
     return result.rows
       .map((row) => ({
         commandId: row.id,
@@ -177,16 +187,57 @@ export class DeadlineScheduler {
           requestId: row.request_id,
         },
         attempts: Number(row.attempts),
+        armedPosition: BigInt(row.armed_position),
       }))
       .sort((a, b) => a.deadline.dueAt.localeCompare(b.deadline.dueAt));
   }
 
-  /** Sends one claimed deadline's command and records how it went; true when it went through. */
-  async fire(due: ClaimedDeadline): Promise<boolean> {
+  /**
+   * Sends one claimed deadline's command and records how it went; true when it went through.
+   * Its span starts a trace of its own, linked to the command whose event armed the deadline: the
+   * fire comes hours or days later, often in another process, and a parent would stretch the
+   * mutation's trace over all that time. The command it sends is its child.
+   */
+  fire(due: ClaimedDeadline): Promise<boolean> {
+    return inSpan(
+      `deadline ${due.deadline.kind}`,
+      {
+        parent: ROOT_CONTEXT,
+        attributes: {
+          [ATTR.deadlineKind]: due.deadline.kind,
+          [ATTR.disputeId]: due.disputeId,
+          ...(due.armedPosition === undefined
+            ? {}
+            : { [ATTR.position]: due.armedPosition.toString() }),
+        },
+      },
+      async (span) => {
+        if (span.isRecording()) await this.linkToArming(span, due);
+        const fired = await this.fireInSpan(due, span);
+        return fired;
+      },
+    );
+  }
+
+  private async linkToArming(span: Span, due: ClaimedDeadline): Promise<void> {
+    if (due.armedPosition === undefined || !this.options.eventAt) return;
+    try {
+      const arming = await this.options.eventAt(due.armedPosition);
+      const link = linkTo(arming?.metadata.trace);
+      if (link) span.addLink(link);
+    } catch {
+      // Only the link is lost: the deadline still fires.
+    }
+  }
+
+  private async fireInSpan(due: ClaimedDeadline, span: Span): Promise<boolean> {
     let outcome: FireOutcome;
     try {
       outcome = await this.options.firer.fire(due);
+      span.setAttribute(ATTR.deadlineOutcome, outcome);
     } catch (error) {
+      markFailed(span, error);
+      span.setAttribute(ATTR.deadlineOutcome, 'failed');
       const message = error instanceof Error ? error.message : String(error);
       if (due.attempts >= this.maxAttempts) {
         // Retrying a fire that always throws only burns a slot in every tick: park the row where

@@ -18,7 +18,7 @@ import {
 } from './kurrentdb/kurrentdb-event-store';
 import { MemoryEventStore } from './memory/memory-event-store';
 import { EventStore } from './port';
-import { createSqlEventStore } from './sql/sql-event-store';
+import { createSqlEventStore, SqlEventStore } from './sql/sql-event-store';
 import type { EventSchemas } from './upcasting/event-schemas';
 import {
   PersonalDataEventStore,
@@ -93,6 +93,17 @@ export async function createEventStore(
     ? new PersonalDataEventStore(stored, config.personalData)
     : stored;
   return schemas ? new UpcastingEventStore(store, schemas) : store;
+}
+
+/**
+ * The database system behind a store, as tracing's `db.system.name` names it: PGlite speaks
+ * PostgreSQL's SQL, so both are `postgresql`.
+ */
+export function dbSystemOf(store: EventStore): string {
+  const stored = storedEventsOf(store);
+  if (stored instanceof SqlEventStore) return 'postgresql';
+  if (stored instanceof KurrentDbEventStore) return 'kurrentdb';
+  return 'memory';
 }
 
 async function createStoredEventStore(config: EventStoreConfig): Promise<EventStore> {

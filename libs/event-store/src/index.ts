@@ -3,6 +3,7 @@ export {
   EVENT_STORE,
   EventStoreModule,
   createEventStore,
+  dbSystemOf,
   eventStoreConfigFor,
 } from './event-store.module';
 export type { EventStoreConfig, EventStoreModuleAsyncOptions } from './event-store.module';

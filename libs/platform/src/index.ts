@@ -10,3 +10,5 @@ export * from './backoff';
 export * from './data-dir-lock';
 export * from './pglite-remote';
 export * from './shutdown';
+export * from './tracing';
+export * from './tracing-sdk';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
@@ -12,8 +12,17 @@ import { HealthController, HealthIndicators } from './health.controller';
 import { logDestination, logFormatForStdout } from './log-format';
 import { ShutdownState } from './shutdown';
 import { SqlHealthIndicator } from './sql-health';
+import { shutdownTracing } from './tracing-sdk';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
+
+/** Exports the spans still buffered when the process stops (nothing when tracing is off). */
+@Injectable()
+class TracingFlush implements OnApplicationShutdown {
+  async onApplicationShutdown(): Promise<void> {
+    await shutdownTracing();
+  }
+}
 
 /**
  * What every Arbiter process needs: its validated configuration, structured logs, the shared SQL
@@ -53,6 +62,7 @@ export class PlatformModule {
         SqlHealthIndicator,
         HealthIndicators,
         ShutdownState,
+        TracingFlush,
         { provide: CLOCK, useValue: options.clock ?? systemClock },
       ],
       exports: [SqlHealthIndicator, HealthIndicators, ShutdownState, CLOCK],

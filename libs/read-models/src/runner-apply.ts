@@ -1,4 +1,6 @@
 import { sql } from 'drizzle-orm';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { ATTR, inSpan, linksToEvents } from '@arbiter/platform/tracing';
 import type { RecordedEvent } from '@arbiter/event-store';
 import { advanceCheckpoint, markFailed } from './checkpoints';
 import type { ProjectionLease } from './locks';
@@ -40,7 +42,26 @@ export class BatchApplier {
    * backoff and finally stops at it, never past it — unless the error is transient: then it is
    * retried without end, `lastError` showing it meanwhile.
    */
-  async apply(lease: ProjectionLease, events: readonly RecordedEvent[]): Promise<void> {
+  apply(lease: ProjectionLease, events: readonly RecordedEvent[]): Promise<void> {
+    // A root span of its own with a link to each event's command span (`metadata.trace`), not a
+    // child of one: a batch applies events of many requests, and a span has one parent only.
+    return inSpan(
+      `projection ${this.projection.name}`,
+      {
+        parent: ROOT_CONTEXT,
+        attributes: {
+          [ATTR.projection]: this.projection.name,
+          [ATTR.eventCount]: events.length,
+          [ATTR.firstPosition]: events[0]?.position.toString() ?? '',
+          [ATTR.lastPosition]: events.at(-1)?.position.toString() ?? '',
+        },
+        links: linksToEvents(events),
+      },
+      () => this.applyAll(lease, events),
+    );
+  }
+
+  private async applyAll(lease: ProjectionLease, events: readonly RecordedEvent[]): Promise<void> {
     const { settings } = this.deps;
     const name = this.projection.name;
     let pending = events;
@@ -64,7 +85,7 @@ export class BatchApplier {
       const transient = this.isTransient(failure.error);
       if (failure.index > 0) {
         // An external projection's events before the failing one are committed already.
-        if (!this.projection.external) await this.apply(lease, pending.slice(0, failure.index));
+        if (!this.projection.external) await this.applyAll(lease, pending.slice(0, failure.index));
         pending = pending.slice(failure.index);
         attempts = transient ? 0 : 1;
         transientRetries = transient ? 1 : 0;

@@ -15,6 +15,7 @@ import { DateTimeScalar } from './date-time.scalar';
 import { EdgeRateLimits, refusedRequestPlugin } from './edge-rate-limit';
 import { httpOperationRulesPlugin, MAX_TOKENS, QueryLimits, queryLimitsPlugin } from './limits';
 import { MeResolver } from './me.resolver';
+import { graphqlTracingPlugin, tracedExecute } from './tracing';
 import { bodyLimitBytes, WEBSOCKET_LIMITS, WebSocketLimits } from './websocket-limits';
 import { webSocketOperationHooks, withoutSuggestions } from './websocket-operations';
 
@@ -80,6 +81,8 @@ export class GatewayGraphQLModule {
               'graphql-ws': {
                 path: '/graphql',
                 onConnect: webSocketAuthenticator(verifier, edgeLimits) as never,
+                // graphql-ws's own option (Nest's type omits it): queries and mutations in a span.
+                ...({ execute: tracedExecute } as object),
                 // Apollo's plugins and formatError do not run over the socket; these hooks do their work.
                 ...(webSocketOperationHooks({
                   ...queryLimitsOf(config),
@@ -99,6 +102,7 @@ export class GatewayGraphQLModule {
               refusedRequestPlugin(),
               queryLimitsPlugin(queryLimitsOf(config)),
               metrics.graphqlPlugin(),
+              graphqlTracingPlugin(),
             ],
             formatError: (
               formatted: GraphQLFormattedError,

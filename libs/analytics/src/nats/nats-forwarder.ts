@@ -3,6 +3,8 @@ import type { RecordedEvent } from '@arbiter/event-store';
 import type { ExternalProjection } from '@arbiter/read-models';
 import { JetStreamApiError, type PubAck } from '@nats-io/jetstream';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
+import { SpanKind } from '@opentelemetry/api';
+import { ATTR, inSpan, linksToEvents, type TraceCarrier } from '@arbiter/platform/tracing';
 import { toFeedEvent } from '../feed-event';
 import {
   JS_STREAM_NOT_FOUND,
@@ -142,7 +144,7 @@ export class NatsForwarder implements ExternalProjection {
       throw error;
     }
     try {
-      await this.publish(handles, outgoing);
+      await this.tracedPublish(handles, outgoing);
     } catch (error) {
       // Where the stream ends is unknown now: read it again before the next attempt.
       this.tail = undefined;
@@ -154,6 +156,28 @@ export class NatsForwarder implements ExternalProjection {
   /** Broker trouble is retried without end; an event that cannot be published stops the forwarder. */
   isTransient(error: unknown): boolean {
     return error instanceof NatsUnavailableError || error instanceof NatsPublishError;
+  }
+
+  /**
+   * A producer span per batch sent (`send <stream>`, messaging conventions), a child of the
+   * runner's batch span, linked like it to each event's command span.
+   */
+  private tracedPublish(handles: NatsHandles, outgoing: readonly Outgoing[]): Promise<void> {
+    const { stream } = this.link.settings;
+    return inSpan(
+      `send ${stream}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          [ATTR.messagingSystem]: 'nats',
+          [ATTR.messagingOperationType]: 'send',
+          [ATTR.messagingDestination]: stream,
+          [ATTR.messagingBatchCount]: outgoing.length,
+        },
+        links: linksToEvents(outgoing.map(({ event }) => event)),
+      },
+      () => this.publish(handles, outgoing),
+    );
   }
 
   private async publish(handles: NatsHandles, outgoing: readonly Outgoing[]): Promise<void> {
@@ -247,6 +271,13 @@ export class NatsForwarder implements ExternalProjection {
     headers.set(EVENT_TYPE_HEADER, feedEvent.type);
     headers.set(SCHEMA_VERSION_HEADER, String(feedEvent.schemaVersion));
     headers.set('Content-Type', 'application/json');
+    // The W3C context of the command that appended the event (when it was traced): a consumer
+    // continues or links to the mutation's trace. The same on every republish of the event.
+    const trace = event.metadata.trace as Partial<TraceCarrier> | undefined;
+    if (typeof trace?.traceparent === 'string') {
+      headers.set('traceparent', trace.traceparent);
+      if (typeof trace.tracestate === 'string') headers.set('tracestate', trace.tracestate);
+    }
     return {
       event,
       subject: `${this.link.settings.subjectPrefix}.${feedEvent.type}`,

@@ -19,7 +19,10 @@ import {
   RecordedEvent,
   WrongExpectedRevisionError,
 } from '@arbiter/event-store/port';
+import { dbSystemOf } from '@arbiter/event-store/event-store.module';
 import { DatabaseUnavailableError } from '@arbiter/platform/database-errors';
+import { activeTraceCarrier, ATTR, inSpan, type TraceCarrier } from '@arbiter/platform/tracing';
+import { type Attributes, type Span, SpanKind } from '@opentelemetry/api';
 import { jitteredDelay, sleep } from '@arbiter/platform/backoff';
 
 /** The jitter step after a lost race, per attempt: a few ms spread writers of one stream apart. */
@@ -88,6 +91,8 @@ export interface HandleOptions {
    * streams needs a different seed per stream: an event id is unique across the whole store.
    */
   eventIdSeed?: string;
+  /** Attributes of the command's span besides the stream and the command type (the dispute id). */
+  traceAttributes?: Attributes;
 }
 
 /**
@@ -111,7 +116,7 @@ export interface HandleOptions {
  * (checked against the cached last event, `StateCache`), and the command id is looked up in a map
  * instead of a scan: the same decisions, at a cost that does not grow with the stream.
  */
-export async function handleCommand<Command, Event extends { type: string; data: unknown }, State>(
+export function handleCommand<Command, Event extends { type: string; data: unknown }, State>(
   store: EventStore,
   streamId: string,
   command: Command | CommandFor<Command>,
@@ -119,6 +124,46 @@ export async function handleCommand<Command, Event extends { type: string; data:
   context: CommandContext,
   options: HandleOptions = {},
 ): Promise<HandledCommand<State>> {
+  // One span per command on one stream: its type, outcome or refusal code. Its context is what
+  // the appended events carry (`metadata.trace`), for the projections and deadlines to link to.
+  return inSpan(
+    'command',
+    { attributes: { [ATTR.streamId]: streamId, ...options.traceAttributes } },
+    async (span) => {
+      try {
+        const handled = await handleInSpan(
+          span,
+          store,
+          streamId,
+          command,
+          decider,
+          context,
+          options,
+        );
+        span.setAttribute(
+          ATTR.commandOutcome,
+          handled.replayed ? 'replayed' : handled.appended.length > 0 ? 'appended' : 'no-op',
+        );
+        return handled;
+      } catch (error) {
+        span.setAttribute(ATTR.commandOutcome, error instanceof DomainError ? 'refused' : 'failed');
+        throw error;
+      }
+    },
+  );
+}
+
+async function handleInSpan<Command, Event extends { type: string; data: unknown }, State>(
+  span: Span,
+  store: EventStore,
+  streamId: string,
+  command: Command | CommandFor<Command>,
+  decider: Decider<Command, Event, State>,
+  context: CommandContext,
+  options: HandleOptions,
+): Promise<HandledCommand<State>> {
+  // Undefined when tracing is off or this request is not sampled: the metadata stays as it was.
+  const trace = activeTraceCarrier();
   const maxAttempts = options.maxAttempts ?? 10;
   let idsTaken = false;
   for (let attempt = 1; ; attempt++) {
@@ -159,6 +204,11 @@ export async function handleCommand<Command, Event extends { type: string; data:
       typeof command === 'function'
         ? await (command as CommandFor<Command>)(recorded)
         : { command, metadata: undefined };
+    const commandType = (prepared.command as { type?: unknown }).type;
+    if (typeof commandType === 'string' && span.isRecording()) {
+      span.updateName(`command ${commandType}`);
+      span.setAttribute(ATTR.commandType, commandType);
+    }
     const events = decider.decide(prepared.command, state);
     if (events.length === 0) {
       return { state, revision, appended: [], history: [...recorded], replayed: false };
@@ -171,7 +221,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
     for (const [index, event] of events.entries()) {
       const id = deterministicUuid(`${options.eventIdSeed ?? context.commandId}:${index}`);
       const metadata: EventMetadata = {
-        ...metadataFor(context, options.schemaVersionOf?.(event.type) ?? 1),
+        ...metadataFor(context, options.schemaVersionOf?.(event.type) ?? 1, trace),
         ...prepared.metadata,
       };
       // Personal fields are stored encrypted under their writer's key, and the chain is computed
@@ -203,9 +253,12 @@ export async function handleCommand<Command, Event extends { type: string; data:
       });
     }
     try {
-      const result = await store.append(streamId, stored, {
-        expectedRevision: recorded.length === 0 ? 'no_stream' : revision,
-      });
+      const result = await traceAppend(
+        store,
+        streamId,
+        stored,
+        recorded.length === 0 ? 'no_stream' : revision,
+      );
       appendedFor.add(context);
       return {
         state: events.reduce(decider.evolve, state),
@@ -297,7 +350,42 @@ function unavailable(
   return typed;
 }
 
-function metadataFor(context: CommandContext, schemaVersion: number): EventMetadata {
+/** The append as a client span of the event store: stream, event count, revision reached. */
+function traceAppend(
+  store: EventStore,
+  streamId: string,
+  events: readonly EventToAppend[],
+  expectedRevision: 'no_stream' | bigint,
+) {
+  return inSpan(
+    'append',
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        [ATTR.dbSystem]: dbSystemOf(store),
+        [ATTR.streamId]: streamId,
+        [ATTR.eventCount]: events.length,
+      },
+    },
+    async (span) => {
+      const result = await store.append(streamId, events, { expectedRevision });
+      span.setAttribute(ATTR.revision, result.nextRevision.toString());
+      span.setAttribute(ATTR.position, result.position.toString());
+      return result;
+    },
+  );
+}
+
+/**
+ * The metadata every event of a command carries. `trace`: the command span's W3C context (ids
+ * and flags only), present only when tracing recorded the command; the audit chain hashes it
+ * with the rest, and events without it (older ones, untraced ones) verify as before.
+ */
+function metadataFor(
+  context: CommandContext,
+  schemaVersion: number,
+  trace: TraceCarrier | undefined,
+): EventMetadata {
   return {
     correlationId: context.correlationId ?? context.commandId,
     causationId: context.causationId ?? context.commandId,
@@ -305,6 +393,7 @@ function metadataFor(context: CommandContext, schemaVersion: number): EventMetad
     commandId: context.commandId,
     schemaVersion,
     ...(context.requestHash === undefined ? {} : { requestHash: context.requestHash }),
+    ...(trace === undefined ? {} : { trace }),
   };
 }
 

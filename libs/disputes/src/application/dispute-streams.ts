@@ -34,6 +34,7 @@ import {
 } from '../domain';
 import { CLOCK, type Clock, TEST_CLOCKS, type TestClockTime } from '@arbiter/platform/clock';
 import { jitteredDelay, retrying } from '@arbiter/platform/backoff';
+import { ATTR } from '@arbiter/platform/tracing';
 import {
   CommandFor,
   Decider,
@@ -203,6 +204,7 @@ export class DisputeStreams {
         // one order, and the same command id on another dispute finds its ids taken there, so a
         // key reused elsewhere is IDEMPOTENCY_KEY_REUSED instead of a second effect.
         eventIdSeed: `dispute:${issued.commandId}`,
+        traceAttributes: { [ATTR.disputeId]: disputeId },
         schemaVersionOf: (type) => DISPUTE_EVENT_SCHEMA_VERSIONS[type as DisputeEventType] ?? 1,
       },
     );
