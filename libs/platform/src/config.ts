@@ -7,6 +7,7 @@ import {
 import { z } from 'zod';
 import { gatewaySettings } from './config-gateway';
 import { storageSettings } from './config-storage';
+import { tracingSettings } from './config-tracing';
 import { workerSettings } from './config-workers';
 
 /**
@@ -20,6 +21,7 @@ export const configSchema = z
     ...storageSettings,
     ...gatewaySettings,
     ...workerSettings,
+    ...tracingSettings,
   })
   .superRefine((config, ctx) => {
     if (config.NODE_ENV === 'production' && !config.JWT_SECRET && !config.JWT_JWKS_URL) {

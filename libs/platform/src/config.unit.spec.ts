@@ -135,6 +135,35 @@ describe('validateConfig', () => {
     );
   });
 
+  it('checks the OpenTelemetry settings the SDK would otherwise replace by its defaults without a word', () => {
+    expect(() => validateConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'notaurl' })).toThrow(
+      /^Invalid setting OTEL_EXPORTER_OTLP_ENDPOINT: must be a URL/,
+    );
+    expect(() =>
+      validateConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://collector/v1/traces' }),
+    ).toThrow(/^Invalid setting OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: must be an http/);
+    expect(() => validateConfig({ OTEL_TRACES_SAMPLER: 'bogus' })).toThrow(
+      /^Invalid setting OTEL_TRACES_SAMPLER/,
+    );
+    expect(() => validateConfig({ OTEL_TRACES_SAMPLER_ARG: '1.5' })).toThrow(
+      /^Invalid setting OTEL_TRACES_SAMPLER_ARG/,
+    );
+    expect(() => validateConfig({ OTEL_SDK_DISABLED: 'yes' })).toThrow(
+      /^Invalid setting OTEL_SDK_DISABLED/,
+    );
+    expect(
+      validateConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.25',
+        OTEL_SDK_DISABLED: '',
+      }),
+    ).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_TRACES_SAMPLER_ARG: 0.25,
+    });
+  });
+
   it('drains within 25 s by default, and refuses a delay that leaves no time to drain', () => {
     const config = validateConfig({});
     expect([config.SHUTDOWN_TIMEOUT_MS, config.SHUTDOWN_DELAY_MS]).toEqual([25_000, 0]);

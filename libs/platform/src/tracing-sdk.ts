@@ -1,4 +1,4 @@
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 /** What `startTracing` started: flush and stop it when the process ends. */
@@ -56,14 +56,36 @@ export function startTracing(
     spanProcessors: [new BatchSpanProcessor(options.exporter ?? new OTLPTraceExporter())],
   });
   provider.register();
+  // The SDK reports failed exports (a collector down, a refused request) through `diag`, which is
+  // silent unless given a logger: warnings and errors go to stderr as JSON lines.
+  diag.setLogger(
+    {
+      error: (message, ...args) => logLine(50, message, args),
+      warn: (message, ...args) => logLine(40, message, args),
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  if (!options.exporter) {
+    const endpoint =
+      env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() ||
+      `${env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim().replace(/\/$/, '')}/v1/traces`;
+    logLine(30, `Tracing on: spans go over OTLP/HTTP to ${endpoint}`, []);
+  }
   started = {
     async shutdown() {
       started = undefined;
-      await provider.shutdown();
+      // A collector that is down must not turn a clean shutdown into a failed one: said, not thrown.
+      await provider.shutdown().catch((error: unknown) => {
+        logLine(40, 'Tracing: the last spans could not be sent:', [error]);
+      });
       // Back to the API's no-op tracer: nothing is handed to a provider that no longer exports.
       trace.disable();
       context.disable();
       propagation.disable();
+      diag.disable();
     },
   };
   return started;
@@ -72,4 +94,21 @@ export function startTracing(
 /** Flushes and stops what `startTracing` started; nothing when tracing is off. */
 export async function shutdownTracing(): Promise<void> {
   await started?.shutdown();
+}
+
+/** One JSON line on stderr in pino's shape (the app's logger is not up yet when tracing starts). */
+function logLine(level: number, message: string, args: unknown[]): void {
+  const detail = args.length ? ` ${args.map(describe).join(' ')}` : '';
+  process.stderr.write(
+    `${JSON.stringify({ level, time: Date.now(), context: 'Tracing', msg: `${message}${detail}` })}\n`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }

@@ -156,4 +156,35 @@ describe('tracing to an OTLP endpoint', () => {
       await new Promise((resolve) => collector.close(resolve));
     }
   });
+  it('says it is on and where it sends, and logs an export that fails instead of dropping it silently', async () => {
+    // A port nothing listens on: the collector is down.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const lines: string[] = [];
+    const write = jest
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      });
+    const saved = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+    try {
+      startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
+      await inSpan('command', {}, async () => undefined);
+      await shutdownTracing();
+    } finally {
+      write.mockRestore();
+      if (saved === undefined) delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+      else process.env.OTEL_EXPORTER_OTLP_ENDPOINT = saved;
+    }
+    const logged = lines.map((line) => JSON.parse(line) as { level: number; msg: string });
+    expect(logged[0]).toMatchObject({
+      level: 30,
+      msg: `Tracing on: spans go over OTLP/HTTP to ${endpoint}/v1/traces`,
+    });
+    expect(logged.some((line) => line.level >= 40)).toBe(true);
+  });
 });
