@@ -235,7 +235,9 @@ async function lagUnderLoad(store: EventStore, runner: ProjectionRunner): Promis
   const scenario = new DisputeScenario(store, undefined, `load-${randomUUID()}`);
   const disputes: { id: string; buyer: Actor }[] = [];
   const now = new Date().toISOString();
-  for (let i = 0; i < 20; i++) {
+  // At least as many disputes as commands per second: each gets about one a second, so a command
+  // never races the one before it on the same stream (the scenario decides from its own state).
+  for (let i = 0; i < Math.max(20, LOAD_PER_SECOND); i++) {
     const orderId = `load-order-${i}`;
     const buyer = buyerOf(i);
     await scenario.placeShippedOrder({
