@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { postgresTestUrl } from '@arbiter/event-store/testing';
 import { createPostgresTestDatabase } from '@arbiter/read-models/testing/read-databases';
 import { openStores, readModelsAndRebuild, tallyEffects } from './support/checks';
-import { type Command, Load, type LoadClient, printFigures } from './support/load';
+import { type Command, Load, type LoadClient, messageCommand, printFigures } from './support/load';
 import { ChildApp, disposeAll, sleep, trace, waitForNoLag } from './support/processes';
 
 /**
@@ -133,17 +133,9 @@ async function clientLoop(
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     for (let n = 0; !stopped(); n++) {
-      const key = `shutdown-${run}-${client.index}-${n}`;
-      const body = `fault ${run} client ${client.index} message ${n}`;
       const command: Command = {
-        key,
-        who: client.buyer,
-        mutation: 'postMessage',
-        input: { disputeId: client.disputeId, body, idempotencyKey: key },
-        body,
-        acknowledged: false,
+        ...messageCommand(`shutdown-${run}`, run, client, n),
         attempts: 1,
-        failures: [],
       };
       commands.push(command);
       const outcome = await post(

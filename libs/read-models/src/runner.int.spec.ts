@@ -73,6 +73,26 @@ async function append(store: EventStore, streamId: string, ...types: string[]): 
   return result.position;
 }
 
+/** `target` with `onCall` run before each call of the named methods (a driver client, a store). */
+function countingCalls<T extends object>(
+  target: T,
+  methods: readonly string[],
+  onCall: () => void,
+): T {
+  return new Proxy(target, {
+    get(object, property) {
+      const value: unknown = Reflect.get(object, property, object);
+      if (typeof value !== 'function' || property === 'constructor') return value;
+      const bound = (value as (...args: unknown[]) => unknown).bind(object);
+      if (!methods.includes(String(property))) return bound;
+      return (...args: unknown[]) => {
+        onCall();
+        return bound(...args);
+      };
+    },
+  });
+}
+
 async function eventually(
   check: () => boolean | Promise<boolean>,
   timeoutMs = 10_000,
@@ -543,18 +563,7 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     const other = await database.connectAgain();
     toClose.push(other);
     const counted = <T extends object>(target: T, methods: readonly string[]): T =>
-      new Proxy(target, {
-        get(object, property) {
-          const value: unknown = Reflect.get(object, property, object);
-          if (typeof value !== 'function' || property === 'constructor') return value;
-          const bound = (value as (...args: unknown[]) => unknown).bind(object);
-          if (!methods.includes(String(property))) return bound;
-          return (...args: unknown[]) => {
-            asked++;
-            return bound(...args);
-          };
-        },
-      });
+      countingCalls(target, methods, () => asked++);
     const countedConnection =
       other.kind === 'postgres'
         ? { ...other, pool: counted(other.pool, ['query', 'connect']) }
@@ -599,23 +608,7 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     let storeCalls = 0;
     const other = await database.connectAgain();
     toClose.push(other);
-    const count = <T extends object>(
-      target: T,
-      methods: readonly string[],
-      onCall: () => void,
-    ): T =>
-      new Proxy(target, {
-        get(object, property) {
-          const value: unknown = Reflect.get(object, property, object);
-          if (typeof value !== 'function' || property === 'constructor') return value;
-          const bound = (value as (...args: unknown[]) => unknown).bind(object);
-          if (!methods.includes(String(property))) return bound;
-          return (...args: unknown[]) => {
-            onCall();
-            return bound(...args);
-          };
-        },
-      });
+    const count = countingCalls;
     const countedDb = readDbFor(
       other.kind === 'postgres'
         ? { ...other, pool: count(other.pool, ['query', 'connect'], () => dbQueries++) }

@@ -123,6 +123,30 @@ async function until(
   throw new Error(`${mutation} as ${who.role} kept failing: ${last.code}`);
 }
 
+/**
+ * Client `client`'s `n`th message as a command not sent yet: its idempotency key is
+ * `<keyPrefix>-<client>-<n>`, and its body names the run so the log can be searched for it.
+ */
+export function messageCommand(
+  keyPrefix: string,
+  run: string,
+  client: LoadClient,
+  n: number,
+): Command {
+  const key = `${keyPrefix}-${client.index}-${n}`;
+  const body = `fault ${run} client ${client.index} message ${n}`;
+  return {
+    key,
+    who: client.buyer,
+    mutation: 'postMessage',
+    input: { disputeId: client.disputeId, body, idempotencyKey: key },
+    body,
+    acknowledged: false,
+    attempts: 0,
+    failures: [],
+  };
+}
+
 export interface LoadClient {
   index: number;
   buyer: Person;
@@ -227,18 +251,7 @@ export class Load {
   }
 
   private command(client: LoadClient, n: number): Command {
-    const key = `msg-${this.run}-${client.index}-${n}`;
-    const body = `fault ${this.run} client ${client.index} message ${n}`;
-    const command: Command = {
-      key,
-      who: client.buyer,
-      mutation: 'postMessage',
-      input: { disputeId: client.disputeId, body, idempotencyKey: key },
-      body,
-      acknowledged: false,
-      attempts: 0,
-      failures: [],
-    };
+    const command = messageCommand(`msg-${this.run}`, this.run, client, n);
     this.commands.push(command);
     return command;
   }
