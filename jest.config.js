@@ -14,7 +14,19 @@ const { compilerOptions } = require('./tsconfig.json');
 // One configuration for both keeps the two runs testing the same code. PGlite is listed too: its
 // CommonJS build loads Node built-ins with import(), which Jest's CommonJS runtime refuses; so
 // does the OTLP exporter's base package.
-const esmOnlyPackages = ['@electric-sql', '@nestjs', 'jose', 'file-type', 'strtok3', 'token-types', 'peek-readable', 'uint8array-extras', '@tokenizer', 'cli-progress', '@opentelemetry/otlp-exporter-base'];
+const esmOnlyPackages = [
+  '@electric-sql',
+  '@nestjs',
+  'jose',
+  'file-type',
+  'strtok3',
+  'token-types',
+  'peek-readable',
+  'uint8array-extras',
+  '@tokenizer',
+  'cli-progress',
+  '@opentelemetry/otlp-exporter-base',
+];
 
 const base = {
   rootDir: __dirname,
@@ -42,7 +54,7 @@ module.exports = {
     {
       ...base,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs}/**/*.unit.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,tools}/**/*.unit.spec.ts'],
     },
     {
       ...base,

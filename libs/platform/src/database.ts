@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Client, ClientConfig, Pool, PoolClient, PoolConfig } from 'pg';
 import { lockDataDir } from './data-dir-lock';
 import { EmbeddedDatabase, PGliteRemote } from './pglite-remote';
+import { pgliteOptions } from './pglite-wasm';
 
 /**
  * One SQL database shared by the event store and the read models. In embedded mode both live in
@@ -78,7 +79,9 @@ export async function openSqlConnection(options: SqlConnectionOptions): Promise<
   let db: EmbeddedDatabase;
   try {
     db =
-      options.thread === 'main' ? await PGlite.create(dataDir) : await PGliteRemote.create(dataDir);
+      options.thread === 'main'
+        ? await PGlite.create(await pgliteOptions(dataDir))
+        : await PGliteRemote.create(dataDir);
   } catch (error) {
     unlock();
     throw error;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PGlite, TransactionAbortedError, messages, types } from '@electric-sql/pglite';
 import { databaseFault } from './database-errors';
 import { PGliteRemote } from './pglite-remote';
+import { emptyDatabaseTemplate, pgliteWasmModules } from './pglite-wasm';
 
 /**
  * PGlite in a worker thread must answer exactly as PGlite on the caller's thread: the same values
@@ -274,3 +275,46 @@ async function waitFor(condition: () => boolean): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * Every PGlite thread runs the PGlite the process compiled once (pglite-wasm.ts), handed to it
+ * when it starts, rather than compiling its own: a thread that compiled PostgreSQL anew would
+ * start with `wasm` swapped and never show it.
+ */
+describe('PGlite threads and the process-wide compiled PGlite and empty cluster', () => {
+  it('compiles PGlite once per process and hands every thread that one module', async () => {
+    const first = await pgliteWasmModules();
+    expect(await pgliteWasmModules()).toBe(first);
+
+    // A thread started with initdb's module in place of the server's cannot run PostgreSQL:
+    // proof that it instantiates what it is given.
+    const swapped = {
+      pgliteWasmModule: first.initdbWasmModule,
+      initdbWasmModule: first.initdbWasmModule,
+    };
+    await expect(PGliteRemote.create('memory://', swapped)).rejects.toThrow();
+
+    // An in-memory database starts from one empty cluster made once for the process, the same
+    // cluster initdb makes.
+    expect(await emptyDatabaseTemplate()).toBe(await emptyDatabaseTemplate());
+    const initdb = await PGlite.create('memory://');
+    const [a, b] = await Promise.all([
+      PGliteRemote.create('memory://'),
+      PGliteRemote.create('memory://'),
+    ]);
+    try {
+      await a.exec('CREATE TABLE t (n int)');
+      await a.query('INSERT INTO t VALUES (1)');
+      expect((await a.query<{ n: number }>('SELECT n FROM t')).rows).toEqual([{ n: 1 }]);
+      // Same compiled code, separate databases.
+      await expect(b.query('SELECT n FROM t')).rejects.toMatchObject({ code: '42P01' });
+      const cluster = `SELECT (SELECT array_agg(datname ORDER BY datname) FROM pg_database) AS dbs,
+        (SELECT count(*) FROM pg_tables) AS tables, current_setting('server_version') AS version,
+        datcollate, datctype, pg_encoding_to_char(encoding) AS encoding
+        FROM pg_database WHERE datname = current_database()`;
+      expect((await b.query(cluster)).rows).toEqual((await initdb.query(cluster)).rows);
+    } finally {
+      await Promise.all([a.close(), b.close(), initdb.close()]);
+    }
+  });
+});

@@ -12,10 +12,17 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type {
   RawResults,
+  ThreadData,
   ThreadError,
   ThreadMessage,
   ThreadRequest,
 } from './pglite-thread-messages';
+import {
+  emptyDatabaseTemplate,
+  isInMemory,
+  pgliteWasmModules,
+  type PGliteWasmModules,
+} from './pglite-wasm';
 
 /**
  * The part of PGlite's interface this codebase (and Drizzle's PGlite driver) uses. Both an
@@ -71,10 +78,10 @@ export class PGliteRemote implements EmbeddedDatabase {
   /** Why the thread can no longer answer (closed, or it stopped). */
   #stopped: Error | undefined;
 
-  private constructor(dataDir: string) {
+  private constructor(start: ThreadData) {
     // The thread keeps the process alive while it starts and while an answer is awaited, not
     // while idle: an in-thread PGlite does not keep a process alive either.
-    this.#worker = startThread(dataDir);
+    this.#worker = startThread(start);
     this.waitReady = new Promise<void>((resolve, reject) => {
       this.#worker.on('message', (message: ThreadMessage) => {
         switch (message.type) {
@@ -107,9 +114,17 @@ export class PGliteRemote implements EmbeddedDatabase {
     this.waitReady.catch(() => undefined);
   }
 
-  /** Starts the thread and resolves once PGlite in it is ready (`memory://` or a data directory). */
-  static async create(dataDir: string): Promise<PGliteRemote> {
-    const db = new PGliteRemote(dataDir);
+  /**
+   * Starts the thread and resolves once PGlite in it is ready (`memory://` or a data directory).
+   * The thread runs the process's compiled PGlite (pglite-wasm.ts), or `wasm` when given; an
+   * in-memory database starts from the process's empty-cluster template instead of initdb.
+   */
+  static async create(dataDir: string, wasm?: PGliteWasmModules): Promise<PGliteRemote> {
+    const db = new PGliteRemote({
+      dataDir,
+      wasm: wasm ?? (await pgliteWasmModules()),
+      template: isInMemory(dataDir) ? await emptyDatabaseTemplate() : undefined,
+    });
     try {
       await db.waitReady;
     } catch (error) {
@@ -334,9 +349,9 @@ export class PGliteRemote implements EmbeddedDatabase {
  * The thread's file: compiled beside this one (`npm run build`), or this TypeScript source
  * (ts-node in development, the tests) compiled on load in the thread.
  */
-function startThread(dataDir: string): Worker {
+function startThread(workerData: ThreadData): Worker {
   const compiled = join(__dirname, 'pglite-thread.js');
-  const options = { workerData: { dataDir }, stdout: false, stderr: false };
+  const options = { workerData, stdout: false, stderr: false };
   if (existsSync(compiled)) return new Worker(compiled, options);
   const source = join(__dirname, 'pglite-thread.ts');
   return new Worker(

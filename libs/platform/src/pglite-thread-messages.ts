@@ -5,6 +5,16 @@
  */
 
 /** A request: `id` pairs it with its answer. `tx` runs it inside that open transaction. */
+import type { PGliteWasmModules } from './pglite-wasm';
+
+/** What the thread starts with: its data directory and PGlite compiled once for the process. */
+export interface ThreadData {
+  dataDir: string;
+  wasm: PGliteWasmModules;
+  /** An in-memory database's starting data directory (pglite-wasm.ts), as PGlite's tar. */
+  template?: Uint8Array;
+}
+
 export type ThreadRequest = { id: number } & (
   | { op: 'query'; sql: string; params: unknown[]; paramTypes?: number[]; tx?: number }
   | { op: 'exec'; sql: string; tx?: number }

@@ -9,6 +9,7 @@ import {
 import { parentPort, workerData } from 'node:worker_threads';
 import type {
   RawResults,
+  ThreadData,
   ThreadError,
   ThreadMessage,
   ThreadRequest,
@@ -32,12 +33,20 @@ interface OpenTransaction {
   done: Promise<unknown>;
 }
 
-async function main(port: NonNullable<typeof parentPort>, dataDir: string): Promise<void> {
+async function main(
+  port: NonNullable<typeof parentPort>,
+  { dataDir, wasm, template }: ThreadData,
+): Promise<void> {
   const post = (message: ThreadMessage) => port.postMessage(message);
   let db: PGlite;
   let arrayTypes: { oid: number; typarray: number }[];
   try {
-    db = await PGlite.create(dataDir);
+    // The main thread's compiled modules: this thread compiles no PostgreSQL of its own.
+    db = await PGlite.create({
+      dataDir,
+      ...wasm,
+      ...(template ? { loadDataDir: new Blob([template]) } : {}),
+    });
     // The array types PGlite parses (the same query it runs at start-up), for the main thread's parsers.
     arrayTypes = (
       await db.query<{ oid: number; typarray: number }>(`
@@ -237,4 +246,4 @@ function encodeError(error: unknown): ThreadError {
   return { message: error.message, kind, fields };
 }
 
-if (parentPort) void main(parentPort, (workerData as { dataDir: string }).dataDir);
+if (parentPort) void main(parentPort, workerData as ThreadData);
