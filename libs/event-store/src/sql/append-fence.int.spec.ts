@@ -63,19 +63,21 @@ describeWithPostgres('PostgreSQL event store: the append fence', (url) => {
   });
 
   /**
-   * Test-only trigger: an insert into a `slow…` stream waits, after its rows are written (so with
-   * its xid), for a gate the test holds. The append statement itself stays open as long as the test
-   * wants, through the pool, exactly as the product runs it.
+   * Test-only trigger: an insert into a `slow…` stream (or one named by `prefix`) waits, after its
+   * rows are written (so with its xid), for a gate the test holds. The append statement itself
+   * stays open as long as the test wants, through the pool, exactly as the product runs it.
    */
-  async function installGate(): Promise<{ close(): Promise<void>; blocked(): Promise<boolean> }> {
+  async function installGate(
+    prefix = 'slow',
+  ): Promise<{ close(): Promise<void>; blocked(): Promise<boolean> }> {
     const key = randomBytes(4).readUInt32BE() & 0x7fffffff;
     await pool.query(
-      `CREATE FUNCTION "${test.schema}".gate() RETURNS trigger LANGUAGE plpgsql AS $$
+      `CREATE FUNCTION "${test.schema}".gate_${prefix}() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-         IF NEW.stream_id LIKE 'slow%' THEN PERFORM pg_advisory_xact_lock_shared(${GATE_NAMESPACE}, ${key}); END IF;
+         IF NEW.stream_id LIKE '${prefix}%' THEN PERFORM pg_advisory_xact_lock_shared(${GATE_NAMESPACE}, ${key}); END IF;
          RETURN NULL;
        END $$;
-       CREATE TRIGGER gate AFTER INSERT ON "${test.schema}".events FOR EACH ROW EXECUTE FUNCTION "${test.schema}".gate()`,
+       CREATE TRIGGER gate_${prefix} AFTER INSERT ON "${test.schema}".events FOR EACH ROW EXECUTE FUNCTION "${test.schema}".gate_${prefix}()`,
     );
     const gate = await pool.connect();
     await gate.query('SELECT pg_advisory_lock($1, $2)', [GATE_NAMESPACE, key]);
@@ -140,6 +142,71 @@ describeWithPostgres('PostgreSQL event store: the append fence', (url) => {
       }
     },
   );
+
+  it('readAll and headPosition wait for the appends older than what they can see, not for a moment with none open', async () => {
+    // A wait bound far longer than the test: a read that waited for no append to be open at all
+    // would still be waiting when the assertions run (under a steady load some append always is).
+    // Its pool reports each statement it ran, so the test knows when both reads have begun.
+    const ran: string[] = [];
+    const counted = Object.create(pool) as Pool;
+    counted.query = ((config: { name?: string }, ...rest: unknown[]) => {
+      const answer = (pool.query as (...args: unknown[]) => Promise<unknown>)(config, ...rest);
+      return answer.then((result) => {
+        if (typeof config === 'object' && config.name) ran.push(config.name);
+        return result;
+      });
+    }) as Pool['query'];
+    const patient = await createSqlEventStore(
+      { kind: 'postgres', pool: counted, close: async () => undefined },
+      { schema: test.schema, fenceWaitMs: 120_000 },
+    );
+    const base = await store.append('before', [sampleEvent()]);
+    const early = await installGate('early');
+    const late = await installGate('late');
+    const pending: Promise<unknown>[] = [];
+    try {
+      // An append that took its xid first, still open; one after it commits.
+      const earlyEvent = sampleEvent('Early');
+      const appendingEarly = store.append('early', [earlyEvent]);
+      pending.push(appendingEarly.catch(() => undefined));
+      await waitUntil(early.blocked, 'the early append holds its rows');
+      const fast = sampleEvent('Fast');
+      const fastResult = await store.append('fast-1', [fast]);
+
+      // Both reads start now: what they owe is everything up to fast-1.
+      const reading = patient.readAll({ after: base.position });
+      const heading = patient.headPosition();
+      pending.push(
+        reading.catch(() => undefined),
+        heading.catch(() => undefined),
+      );
+
+      // A newer append opens (and stays open) with a commit behind it, then the early one ends.
+      const appendingLate = store.append('late', [sampleEvent('Late')]);
+      pending.push(appendingLate.catch(() => undefined));
+      await waitUntil(late.blocked, 'the late append holds its rows');
+      await store.append('fast-2', [sampleEvent('Fast')]);
+      await early.close();
+      await appendingEarly;
+
+      if (process.env.DEBUG_FENCE)
+        console.log('step', Date.now() % 100000, 'await appendingEarly;\n');
+      const answered = await Promise.race([
+        Promise.all([reading, heading]),
+        sleep(30_000).then(() => 'still waiting' as const),
+      ]);
+      expect(answered).not.toBe('still waiting');
+      const [events, head] = answered as [RecordedEvent[], bigint];
+      expect(events.map((e) => e.id)).toEqual([earlyEvent.id, fast.id]);
+      expect(head).toBe(fastResult.position);
+      expect(await late.blocked()).toBe(true);
+    } finally {
+      await early.close();
+      await late.close();
+      await Promise.all(pending);
+      await patient.close();
+    }
+  });
 
   it('transactions that are not appends (in another database, in this one) hold nothing back', async () => {
     const database = `esf_foreign_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;

@@ -26,6 +26,11 @@ export { AppendLockTooLateError } from './sql-append';
 export interface SqlEventStoreOptions {
   /** PostgreSQL schema holding the store's table; tests use their own. Default `arbiter`. */
   schema?: string;
+  /**
+   * How long `readAll` and `headPosition` wait at most for older appends still open before they
+   * answer with what is safe to read (default 2 s).
+   */
+  fenceWaitMs?: number;
 }
 
 /** Runs the start-up migration and refuses a database whose xids went backwards, then returns the store. */
@@ -36,7 +41,7 @@ export async function createSqlEventStore(
   const schema = options.schema ?? DEFAULT_SCHEMA;
   await migrateEventStoreSchema(connection, schema);
   await assertTransactionIdsAhead(connection, schema);
-  return new SqlEventStore(connection, schema);
+  return new SqlEventStore(connection, schema, options);
 }
 
 /** Safety net for a lost notification (e.g. the listener connection dropped). */
@@ -61,10 +66,11 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   constructor(
     connection: SqlConnection,
     readonly schema: string = DEFAULT_SCHEMA,
+    options: Pick<SqlEventStoreOptions, 'fenceWaitMs'> = {},
   ) {
     this.ctx = sqlStoreContext(connection, schema);
     this.fence = new AppendFence(this.ctx);
-    this.reader = new SqlReader(this.ctx, this.fence);
+    this.reader = new SqlReader(this.ctx, this.fence, options.fenceWaitMs);
     this.tail = new SqlTail(this.reader);
     this.notifier = new SqlNotifier(this.ctx, () => this.tail.touch());
     this.appender = new SqlAppender(this.ctx, this.reader, () => this.notifier.announce());

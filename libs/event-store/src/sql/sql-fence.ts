@@ -38,6 +38,7 @@ import type { SqlStoreContext } from './sql-context';
  */
 export class AppendFence {
   private readonly fenceSql: string;
+  private readonly fenceAndLastSql: string;
   /**
    * PGlite: one connection, on which a statement outside a transaction waits while a transaction
    * is open (PGlite's transaction mutex, kept in its thread), and one process per data directory
@@ -48,6 +49,11 @@ export class AppendFence {
 
   constructor(private readonly ctx: SqlStoreContext) {
     this.fenceSql = fenceStatement(ctx.schema);
+    // max() over the primary key: one backward index probe whatever the plan.
+    this.fenceAndLastSql = fenceStatement(
+      ctx.schema,
+      `(SELECT coalesce(max(position), 0) FROM ${ctx.table})::text AS last`,
+    );
     this.singleConnection = ctx.connection.kind === 'pglite';
   }
 
@@ -63,6 +69,20 @@ export class AppendFence {
       this.ctx.statement('fence'),
     );
     return BigInt(row.fence);
+  }
+
+  /**
+   * `current()` and, from the same statement's snapshot, the last committed position: what a read
+   * starting now owes its caller ends there (on PGlite, without a statement, `last` unknown).
+   */
+  async currentAndLast(): Promise<{ fence: bigint; last: bigint | undefined }> {
+    if (this.singleConnection) return { fence: NO_FENCE, last: undefined };
+    const [row] = await this.ctx.runner.query<{ fence: string; last: string }>(
+      this.fenceAndLastSql,
+      [],
+      this.ctx.statement('fence_last'),
+    );
+    return { fence: BigInt(row.fence), last: BigInt(row.last) };
   }
 
   /** Are there committed events after `after` that readers may not see yet? */
@@ -89,7 +109,7 @@ export class AppendFence {
 /** The largest bigint: every position lies below it (PGlite's fence). */
 export const NO_FENCE = 2n ** 63n - 1n;
 
-function fenceStatement(schema: string): string {
+function fenceStatement(schema: string, extraColumn?: string): string {
   // `l` reads the lock table once (pg_locks is a function scan: joining the view to itself would
   // read it twice, at different moments). pg_locks shows 32-bit xids: each is widened to an xid8
   // by its signed distance from `next` (in-progress xids lie within 2^31 of it, and one assigned
@@ -110,6 +130,6 @@ function fenceStatement(schema: string): string {
           AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database())
           AND a.pid IS DISTINCT FROM pg_backend_pid()
           AND t.locktype = 'transactionid' AND t.mode = 'ExclusiveLock' AND t.granted
-      )) << ${POSITION_SHIFT})::text AS fence
+      )) << ${POSITION_SHIFT})::text AS fence${extraColumn ? `, ${extraColumn}` : ''}
       FROM n`;
 }

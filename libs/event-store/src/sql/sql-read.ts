@@ -9,8 +9,8 @@ import type {
 import type { SqlStoreContext } from './sql-context';
 import type { AppendFence } from './sql-fence';
 
-/** How long readAll / headPosition wait for an older open append before answering. */
-const FENCE_WAIT_MS = 2_000;
+/** How long readAll / headPosition wait at most for older appends still open (SqlEventStoreOptions). */
+export const DEFAULT_FENCE_WAIT_MS = 2_000;
 const FENCE_RETRY_MS = 5;
 
 const MAX_BIGINT = 9223372036854775807n;
@@ -35,6 +35,7 @@ export class SqlReader {
   constructor(
     private readonly ctx: SqlStoreContext,
     private readonly fence: AppendFence,
+    private readonly fenceWaitMs: number = DEFAULT_FENCE_WAIT_MS,
   ) {}
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -53,38 +54,56 @@ export class SqlReader {
   }
 
   /**
-   * Everything committed before the call (up to maxCount): when committed events wait behind the
-   * fence (an older append of this store is still open), waits for it, at most FENCE_WAIT_MS, then
-   * returns what is safe. Subscriptions do not wait here; they poll.
+   * Everything committed before the call (up to maxCount). Committed events may wait behind the
+   * fence (an older append of this store is still open): then it waits for the appends older than
+   * the last event committed before the call, at most `fenceWaitMs`, and returns what is safe.
+   * Only for those: under a steady load some append is always open, and a newer one that opened
+   * after the call holds back only events the call need not return (waiting for a moment with
+   * none open waited out the whole bound, two seconds, on every read-your-writes probe).
+   * Subscriptions do not wait here; they poll.
    */
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const after = options.after ?? -1n;
-    const deadline = Date.now() + FENCE_WAIT_MS;
+    const deadline = Date.now() + this.fenceWaitMs;
+    // What the call owes: everything up to the last position committed when it began (read in
+    // its first statement). Once the fence is past it, nothing is missing.
+    const first = await this.fence.currentAndLast();
+    const owed = first.last;
+    let fence = first.fence;
     for (;;) {
-      const fence = await this.fence.current();
       const events = await this.readBelow(fence, after, options.maxCount, options.filter);
       if (options.maxCount !== undefined && events.length >= options.maxCount) return events;
-      const checkpoint = events.at(-1)?.position ?? after;
-      if (Date.now() >= deadline || !(await this.fence.holdsBackAt(fence, checkpoint)))
+      const reached = events.at(-1)?.position ?? after;
+      if (owed === undefined || owed < fence || owed <= reached || Date.now() >= deadline)
         return events;
       await sleep(FENCE_RETRY_MS);
+      fence = await this.fence.current();
     }
   }
 
-  /** Waits for the fence like readAll, so it covers the caller's own committed appends. */
+  /**
+   * The end of the log as far as it is safe to read, covering the caller's own committed appends:
+   * like readAll, waits (at most `fenceWaitMs`) only for appends older than the last event
+   * committed when the call began.
+   */
   async headPosition(): Promise<bigint> {
-    const deadline = Date.now() + FENCE_WAIT_MS;
+    const deadline = Date.now() + this.fenceWaitMs;
+    const first = await this.fence.currentAndLast();
+    const owed = first.last;
+    // Nothing held back (or PGlite, where nothing can be): the last position is the head.
+    if (owed !== undefined && owed < first.fence) return owed;
+    let fence = first.fence;
     for (;;) {
-      const fence = await this.fence.current();
-      // min(), not EXISTS: see AppendFence.holdsBackAt (a generic plan would scan the whole log).
-      const [row] = await this.ctx.runner.query<{ head: string; fenced: boolean }>(
-        `SELECT (SELECT coalesce(max(position), 0) FROM ${this.ctx.table} WHERE position < $1::bigint)::text AS head,
-                (SELECT min(position) FROM ${this.ctx.table} WHERE position >= $1::bigint) IS NOT NULL AS fenced`,
+      // max() over the primary key, a backward index probe whatever the plan (see
+      // AppendFence.holdsBackAt on generic plans).
+      const [row] = await this.ctx.runner.query<{ head: string }>(
+        `SELECT coalesce(max(position), 0)::text AS head FROM ${this.ctx.table} WHERE position < $1::bigint`,
         [fence.toString()],
         this.ctx.statement('head'),
       );
-      if (!row.fenced || Date.now() >= deadline) return BigInt(row.head);
+      if (owed === undefined || owed < fence || Date.now() >= deadline) return BigInt(row.head);
       await sleep(FENCE_RETRY_MS);
+      fence = await this.fence.current();
     }
   }
 
