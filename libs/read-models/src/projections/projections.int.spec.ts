@@ -205,6 +205,58 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     expect(stats.medianResolutionMs).toBe(9 * 86_400_000);
   });
 
+  it('misses no dispute in any view while writers append through the catch-up and the switch to live', async () => {
+    // Disputes written before the runner starts, then eight writers at once while it catches up
+    // and goes live (small batches: many catch-up pages and switches): every view must end with
+    // every dispute, at its last revision, and no projection may stop.
+    const writers = 8;
+    const perWriter = 6;
+    const write = async (writer: number, round: number) => {
+      const scenario = new DisputeScenario(store, DEFAULT_POLICY, `writer-${writer}-${round}`);
+      const positions: bigint[] = [];
+      for (let i = 0; i < perWriter; i++) {
+        const id = `d-${writer}-${round}-${i}`;
+        const who: Actor = { id: `buyer-${writer}-${i}`, role: 'buyer' };
+        await scenario.placeShippedOrder({
+          orderId: `o-${id}`,
+          buyerId: who.id,
+          sellerId: seller.id,
+          total: eur(5_000),
+          at: day(0),
+        });
+        await scenario.open(id, `o-${id}`, who, day(1));
+        await scenario.run(id, who, day(1), 'PostMessage', { messageId: `m-${id}`, body: 'hello' });
+      }
+      positions.push(scenario.lastPosition);
+      return positions;
+    };
+    await write(0, 0);
+    runner.start();
+    const rounds = await Promise.all(
+      Array.from({ length: writers }, (_, writer) => write(writer, 1)),
+    );
+    const last = rounds.flat().reduce((a, b) => (a > b ? a : b));
+    expect(await runner.waitForPosition(last, 60_000)).toBe(true);
+    expect(runner.status().filter((s) => s.state === 'failed')).toEqual([]);
+
+    const expected = [
+      ...Array.from({ length: perWriter }, (_, i) => `d-0-0-${i}`),
+      ...Array.from(
+        { length: writers * perWriter },
+        (_, n) => `d-${Math.floor(n / perWriter)}-1-${n % perWriter}`,
+      ),
+    ].sort();
+    for (const table of ['buyer_disputes', 'seller_disputes', 'mediator_cases']) {
+      const rows = (await snapshot())[table] as { dispute_id: string; last_revision: number }[];
+      expect({ table, ids: rows.map((row) => row.dispute_id).sort() }).toEqual({
+        table,
+        ids: expected,
+      });
+      // Opened, then one message: revision 1 everywhere.
+      expect(rows.filter((row) => Number(row.last_revision) !== 1)).toEqual([]);
+    }
+  });
+
   it('shows each viewer what they must do next, by when', async () => {
     runner.start();
     await order('o-1');
