@@ -280,6 +280,9 @@ describe.each(readTestDatabases())('blue/green rebuild on %s', (_kind, openDatab
     const later = await appendMany(5, 'after');
     expect(await live.waitForPosition(later, 10_000)).toBe(true);
     await expectExactlyOnce();
+    // It reloaded the moved checkpoint and caught up: the wait can be answered by a catch-up batch
+    // before the catch-up's last read, so 'live' may come a moment after.
+    await eventually(() => live.statusOf(NAME).state === 'live');
     expect(live.statusOf(NAME)).toMatchObject({ state: 'live', lastError: null });
     // Its commit on top of the moved checkpoint was refused and reloaded, not counted as a failure.
     expect(warnings.filter((warning) => /retrying/.test(warning))).toEqual([]);
