@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Client, ClientConfig, Pool, PoolClient, PoolConfig } from 'pg';
 import { lockDataDir } from './data-dir-lock';
 import { EmbeddedDatabase, PGliteRemote } from './pglite-remote';
-import { pgliteOptions } from './pglite-wasm';
+import { isInMemory, pgliteOptions } from './pglite-wasm';
 
 /**
  * One SQL database shared by the event store and the read models. In embedded mode both live in
@@ -75,7 +75,7 @@ export async function openSqlConnection(options: SqlConnectionOptions): Promise<
   }
   const dataDir = options.dataDir ?? 'memory://';
   // A data directory is one process's: refuse a second process rather than corrupt it.
-  const unlock = dataDir.startsWith('memory://') ? () => undefined : lockDataDir(dataDir);
+  const unlock = isInMemory(dataDir) ? () => undefined : lockDataDir(dataDir);
   let db: EmbeddedDatabase;
   try {
     db =

@@ -7,13 +7,13 @@ import { dirname, join } from 'node:path';
  * to every PGlite instance, in this thread or in a PGlite thread (a compiled module crosses to a
  * worker thread without being compiled again).
  *
- * Without this, every PGlite thread compiles PGlite for itself: V8 compiles WebAssembly lazily,
- * function by function as PostgreSQL first runs them, so each new thread pays again for the code
- * an earlier one already compiled (an in-memory database starts in about 1.7 s with the compiled
- * code shared, 3.8 s without, on a 2-vCPU machine), and the code is freed again when the thread
- * ends. Opening and closing many PGlite threads in one process, as a test run does, is also what
- * trips V8's bookkeeping of executable pages (nodejs/node#64500: a SIGSEGV or a failed
- * `jit_page` check); with one module for the process, its code is compiled once and kept.
+ * Without this, every PGlite thread compiles PGlite for itself, and its code (V8 compiles
+ * WebAssembly lazily, function by function) is freed again once no thread holds it. V8 shares a
+ * module of the same bytes while one is still alive, so starting a thread is no faster for this;
+ * what it removes is the compiling and freeing as threads come and go. Opening and closing many
+ * PGlite threads in one process, as a test run does, is what trips V8's bookkeeping of
+ * executable pages (nodejs/node#64500: a SIGSEGV or a failed `jit_page` check); with one module
+ * held for the process, its code is compiled once and kept.
  */
 export type PGliteWasmModules = Required<
   Pick<PGliteOptions, 'pgliteWasmModule' | 'initdbWasmModule'>
@@ -81,10 +81,9 @@ export function isInMemory(dataDir: string | undefined): boolean {
 /** PGlite's options for a database: the process's compiled PGlite and, in memory, the template. */
 export async function pgliteOptions(
   dataDir: string | undefined,
-  wasm?: PGliteWasmModules,
 ): Promise<PGliteWasmModules & { dataDir?: string; loadDataDir?: Blob }> {
   return {
-    ...(wasm ?? (await pgliteWasmModules())),
+    ...(await pgliteWasmModules()),
     dataDir,
     ...(isInMemory(dataDir) ? { loadDataDir: new Blob([await emptyDatabaseTemplate()]) } : {}),
   };
