@@ -53,13 +53,17 @@ export class LogPages {
       this.events = [];
     }
     const called = this.seq;
+    let storeHadNoMore = false;
     for (;;) {
+      // First, every time: the page this call waited for may have moved the window past `after`
+      // (a full window drops its oldest events as a page comes in), and what the window holds
+      // then starts after a gap.
       if (after < this.start) return this.store.readAll({ after, maxCount, filter });
       const events = this.take(after, maxCount, filter);
-      if (events.length >= maxCount || this.end >= head) return events;
+      if (events.length >= maxCount || this.end >= head || storeHadNoMore) return events;
       const fetch = this.current ?? this.startFetch();
       const { short } = await fetch.done;
-      if (short && fetch.seq > called) return this.take(after, maxCount, filter);
+      storeHadNoMore = short && fetch.seq > called;
     }
   }
 

@@ -98,4 +98,18 @@ describe('LogPages: the log read once for the projections catching up on it', ()
     expect(got.at(-1)?.position).toBe(head);
     expect(ids(got)).toEqual(ids(await memory.readAll({ filter: { eventTypes: ['A'] } })));
   });
+
+  it('reads the store itself when the page it waited for pushed the window past it', async () => {
+    const { store } = counted(memory);
+    // A window of 100 events, pages of 150: a page coming into a full window drops its oldest.
+    const pages = new LogPages(store, 100, 150);
+    const all = await memory.readAll({});
+    const last = all[all.length - 1].position;
+    // A first catch-up leaves the window holding events 150..249, full.
+    await pages.read(all[99].position, 100, {}, all[199].position);
+    // A catch-up at the window's start wants more than it holds: it waits for the next page,
+    // 250..299, which is short (the end of the log) and pushes 150..199 out of the window.
+    const got = await pages.read(all[149].position, 500, {}, last);
+    expect(ids(got)).toEqual(ids(all.slice(150)));
+  });
 });
