@@ -100,8 +100,11 @@ export class SqlTail {
    */
   private fetchSince(generation: number): Promise<void> {
     if (this.current && this.current.generation >= generation) return this.current.done;
+    // The next fetch is queued already (the one in flight may have just ended, the queue's turn
+    // not yet come): wait for it, never start one beside it.
+    if (this.next) return this.next;
     if (!this.current) return this.startFetch().done;
-    this.next ??= this.current.done
+    this.next = this.current.done
       .catch(() => undefined)
       .then(() => {
         this.next = undefined;
