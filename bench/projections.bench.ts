@@ -230,15 +230,70 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
+/**
+ * Warnings and errors of the runner (a lost lock, a transient error, a projection stopping) go to
+ * stderr: a figure measured while a projection was retrying or stopped means something else.
+ * `BENCH_VERBOSE=1` adds its progress lines.
+ */
+const benchLogger = {
+  log: (message: string) => {
+    if (process.env.BENCH_VERBOSE === '1') console.error(`[runner] ${message}`);
+  },
+  warn: (message: string) => console.error(`[runner] warn: ${message}`),
+  error: (message: string) => console.error(`[runner] error: ${message}`),
+};
+
+/** The dispute views: each must hold a row per dispute at its stream's last revision. */
+const DISPUTE_VIEW_TABLES = ['buyer_disputes', 'seller_disputes', 'mediator_cases'] as const;
+
+/**
+ * In each dispute view, the disputes (streams `dispute-<id>` starting with `prefix`) whose row is
+ * missing or behind its stream's last revision: none, once the projections have caught up. A
+ * rebuild or a live projection that skipped an event shows here. Views and log share the bench's
+ * database.
+ */
+async function disputesMissing(
+  connection: SqlConnection,
+  when: string,
+  prefix = '',
+): Promise<Record<string, number>> {
+  const missing: Record<string, number> = {};
+  for (const table of DISPUTE_VIEW_TABLES) {
+    const sql = `SELECT count(*)::int AS n FROM
+        (SELECT stream_id, max(revision) AS r FROM arbiter.events
+          WHERE stream_id LIKE $1 GROUP BY stream_id) e
+        LEFT JOIN read_models.${table} v ON 'dispute-' || v.dispute_id = e.stream_id
+      WHERE v.last_revision IS DISTINCT FROM e.r`;
+    const params = [`dispute-${prefix}%`];
+    const rows =
+      connection.kind === 'postgres'
+        ? (await connection.pool.query<{ n: number }>(sql, params)).rows
+        : (await connection.db.query<{ n: number }>(sql, params)).rows;
+    missing[table] = rows[0].n;
+  }
+  const short = Object.entries(missing).filter(([, n]) => n > 0);
+  console.log(
+    short.length === 0
+      ? `${when}: every dispute view holds every dispute at its last revision`
+      : `${when}: disputes missing or behind in ${short.map(([table, n]) => `${table} ${n}`).join(', ')}`,
+  );
+  return missing;
+}
+
 /** Steady command load (PostMessage through the real command path) with the runner live; lag per command. */
-async function lagUnderLoad(store: EventStore, runner: ProjectionRunner): Promise<number[]> {
+async function lagUnderLoad(
+  store: EventStore,
+  runner: ProjectionRunner,
+  connection: SqlConnection,
+): Promise<{ lags: number[]; complete: boolean }> {
   const scenario = new DisputeScenario(store, undefined, `load-${randomUUID()}`);
   const disputes: { id: string; buyer: Actor }[] = [];
   const now = new Date().toISOString();
   // At least as many disputes as commands per second: each gets about one a second, so a command
   // never races the one before it on the same stream (the scenario decides from its own state).
+  const run = randomUUID().slice(0, 8);
   for (let i = 0; i < Math.max(20, LOAD_PER_SECOND); i++) {
-    const orderId = `load-order-${i}`;
+    const orderId = `load-${run}-order-${i}`;
     const buyer = buyerOf(i);
     await scenario.placeShippedOrder({
       orderId,
@@ -247,8 +302,8 @@ async function lagUnderLoad(store: EventStore, runner: ProjectionRunner): Promis
       total: { amountMinor: 5_000, currency: 'EUR' },
       at: now,
     });
-    await scenario.open(`load-${i}`, orderId, buyer, now);
-    disputes.push({ id: `load-${i}`, buyer });
+    await scenario.open(`load-${run}-${i}`, orderId, buyer, now);
+    disputes.push({ id: `load-${run}-${i}`, buyer });
   }
   if (!(await runner.waitForPosition(scenario.lastPosition, 60_000)))
     throw new Error('projections did not catch up before the load');
@@ -280,7 +335,11 @@ async function lagUnderLoad(store: EventStore, runner: ProjectionRunner): Promis
     );
   }
   await Promise.all(pending);
-  return lags.sort((a, b) => a - b);
+  if (!(await runner.waitForPosition(scenario.lastPosition, 60_000)))
+    console.error('the projections did not all reach the end of the load');
+  const missing = await disputesMissing(connection, 'after the load', `load-${run}-`);
+  const complete = Object.values(missing).every((n) => n === 0);
+  return { lags: lags.sort((a, b) => a - b), complete };
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -320,7 +379,10 @@ async function main(): Promise<void> {
     const registry = new ProjectionRegistry(
       [...disputeProjections(), deadlinesProcessManager(DEFAULT_POLICY)].map(tagged),
     );
-    runner = new ProjectionRunner(store, connection, registry, { batchSize: BATCH_SIZE });
+    runner = new ProjectionRunner(store, connection, registry, {
+      batchSize: BATCH_SIZE,
+      logger: benchLogger,
+    });
     console.log(
       `${ON_PGLITE ? 'PGlite (in process)' : 'PostgreSQL'}; load average ${loadavg()
         .map((load) => load.toFixed(2))
@@ -364,6 +426,9 @@ async function main(): Promise<void> {
       `baseline (bare SELECT of the same rows, pages of ${BASELINE_PAGE}): ${Math.round(baselineRate)} events/s (runs: ${Math.round(rateOf(before))}, ${Math.round(rateOf(after))})`,
     );
     console.log(`ratio: ${ratio.toFixed(3)}`);
+    const rebuildComplete = Object.values(
+      await disputesMissing(connection, 'after the rebuild'),
+    ).every((n) => n === 0);
 
     if (EACH) {
       const rebuilt = await rebuild(runner, registry.readModelNames());
@@ -380,11 +445,14 @@ async function main(): Promise<void> {
     }
 
     let lags: number[] = [];
+    let viewsComplete: boolean | null = null;
     if (LOAD_SECONDS > 0) {
       runner.start();
       transactions.clear();
       started = performance.now();
-      lags = await lagUnderLoad(store, runner);
+      const load = await lagUnderLoad(store, runner, connection);
+      lags = load.lags;
+      viewsComplete = load.complete;
       await runner.stop();
       const p50 = percentile(lags, 50);
       const p99 = percentile(lags, 99);
@@ -409,6 +477,8 @@ async function main(): Promise<void> {
         rebuild_ratio: Math.round(ratio * 1000) / 1000,
         lag_p50_ms: lags.length ? round1(percentile(lags, 50)) : null,
         lag_p99_ms: lags.length ? round1(percentile(lags, 99)) : null,
+        rebuild_complete: rebuildComplete,
+        views_complete: viewsComplete,
         db: ON_PGLITE ? 'pglite' : 'postgres',
         events: written,
         baseline_events_per_s: Math.round(baselineRate),
