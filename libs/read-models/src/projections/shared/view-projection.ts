@@ -140,9 +140,17 @@ export function viewProjection(spec: ViewProjectionSpec): Projection {
       const revision = Number(recorded.revision);
       const before = memory.get(disputeId);
       if (before && revision <= before.lastRevision) continue;
+      // The view takes every event of a dispute's stream, in order: a revision it has not reached
+      // means events were never applied, and folding this one on top would show a view nobody
+      // ever had. Stopped here (at this event) instead, where it shows.
       if (!before && event.type !== 'DisputeOpened') {
         throw new Error(
           `${event.type} at revision ${revision} of ${recorded.streamId}: the view has no row for this dispute`,
+        );
+      }
+      if (before && revision > before.lastRevision + 1) {
+        throw new Error(
+          `${event.type} at revision ${revision} of ${recorded.streamId}: the view is at revision ${before.lastRevision}, revisions ${before.lastRevision + 1} to ${revision - 1} were never applied`,
         );
       }
       const view = evolveView(before?.view ?? initialView(), event, audience) as DisputeView;
