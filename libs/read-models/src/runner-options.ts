@@ -72,6 +72,12 @@ export interface ProjectionRunnerOptions {
   /** Shown in the checkpoint table as the holder; default host:pid. */
   owner?: string;
   logger?: RunnerLogger;
+  /**
+   * The window over the log that projections catching up share (runner-log-pages.ts): events
+   * kept, and events per read of the store. Defaults 20,000 and 2,000. Tests shrink it so that it
+   * moves, drops events and is read past at every turn.
+   */
+  catchUpWindow?: { events: number; page: number };
 }
 
 export interface RebuildProgress {

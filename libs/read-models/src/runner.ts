@@ -60,7 +60,7 @@ export class ProjectionRunner {
       connection,
       db: options.db ?? readDbFor(connection),
       settings: settingsFrom(options),
-      pages: new LogPages(eventStore),
+      pages: new LogPages(eventStore, options.catchUpWindow?.events, options.catchUpWindow?.page),
     };
   }
 

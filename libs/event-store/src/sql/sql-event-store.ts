@@ -31,6 +31,12 @@ export interface SqlEventStoreOptions {
    * answer with what is safe to read (default 2 s).
    */
   fenceWaitMs?: number;
+  /**
+   * The window over the log's end that live subscriptions share (sql-tail.ts): events kept, and
+   * events per read of the store. Defaults 5,000 and 1,000. Tests shrink it so that it moves,
+   * drops events and is read past at every turn.
+   */
+  tailWindow?: { events: number; page: number };
 }
 
 /** Runs the start-up migration and refuses a database whose xids went backwards, then returns the store. */
@@ -66,12 +72,12 @@ export class SqlEventStore implements EventStore, SubscriptionSource {
   constructor(
     connection: SqlConnection,
     readonly schema: string = DEFAULT_SCHEMA,
-    options: Pick<SqlEventStoreOptions, 'fenceWaitMs'> = {},
+    options: Pick<SqlEventStoreOptions, 'fenceWaitMs' | 'tailWindow'> = {},
   ) {
     this.ctx = sqlStoreContext(connection, schema);
     this.fence = new AppendFence(this.ctx);
     this.reader = new SqlReader(this.ctx, this.fence, options.fenceWaitMs);
-    this.tail = new SqlTail(this.reader);
+    this.tail = new SqlTail(this.reader, options.tailWindow?.events, options.tailWindow?.page);
     this.notifier = new SqlNotifier(this.ctx, () => this.tail.touch());
     this.appender = new SqlAppender(this.ctx, this.reader, () => this.notifier.announce());
   }
