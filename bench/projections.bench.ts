@@ -231,9 +231,9 @@ const median = (values: number[]) => {
 };
 
 /**
- * Warnings and errors of the runner (a lost lock, a transient error, a projection stopping) go to
- * stderr: a figure measured while a projection was retrying or stopped means something else.
- * `BENCH_VERBOSE=1` adds its progress lines.
+ * The runner's warnings and errors (a lost lock, a transient error, a projection stopping) on
+ * stderr, as its default logger prints them, each marked as the runner's; `BENCH_VERBOSE=1` adds
+ * its progress lines (a projection live, a rebuild switched over).
  */
 const benchLogger = {
   log: (message: string) => {
