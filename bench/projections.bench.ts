@@ -243,8 +243,13 @@ const benchLogger = {
   error: (message: string) => console.error(`[runner] error: ${message}`),
 };
 
-/** The dispute views: each must hold a row per dispute at its stream's last revision. */
-const DISPUTE_VIEW_TABLES = ['buyer_disputes', 'seller_disputes', 'mediator_cases'] as const;
+/** The views of one row per dispute: each must hold every dispute at its stream's last revision. */
+const DISPUTE_VIEW_TABLES = [
+  'buyer_disputes',
+  'seller_disputes',
+  'mediator_cases',
+  'dispute_stats',
+] as const;
 
 /**
  * In each dispute view, the disputes (streams `dispute-<id>` starting with `prefix`) whose row is

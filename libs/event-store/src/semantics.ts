@@ -65,6 +65,20 @@ export function eventsAfter(
   return taken;
 }
 
+/**
+ * A shared window's sizes (events kept, events per read of the store): whole numbers above zero.
+ * A read of zero events would never come back short, and a reader waiting for one never return.
+ */
+export function assertWindowSize(what: string, events: number, page: number): void {
+  for (const [name, value] of [
+    ['events', events],
+    ['page', page],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new RangeError(`${what}: ${name} must be a whole number above zero, got ${value}`);
+  }
+}
+
 /** Key order does not matter for equality, as with jsonb. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>

@@ -1,5 +1,5 @@
 import type { EventFilter, EventStore, RecordedEvent } from '@arbiter/event-store';
-import { eventsAfter } from '@arbiter/event-store/semantics';
+import { assertWindowSize, eventsAfter } from '@arbiter/event-store/semantics';
 
 /** Events kept: enough for projections catching up side by side to share what one of them read. */
 const DEFAULT_CAPACITY = 20_000;
@@ -38,7 +38,9 @@ export class LogPages {
     private readonly store: EventStore,
     private readonly capacity = DEFAULT_CAPACITY,
     private readonly pageSize = DEFAULT_PAGE,
-  ) {}
+  ) {
+    assertWindowSize("The runner's catch-up window (catchUpWindow)", capacity, pageSize);
+  }
 
   /** Up to `maxCount` events after `after` that match `filter`; all of them up to `head` at least. */
   async read(

@@ -112,4 +112,11 @@ describe('LogPages: the log read once for the projections catching up on it', ()
     const got = await pages.read(all[149].position, 500, {}, last);
     expect(ids(got)).toEqual(ids(all.slice(150)));
   });
+
+  it('refuses a window or page of no events (a read of none never comes back short)', () => {
+    expect(() => new LogPages(memory, 10, 0)).toThrow(
+      "The runner's catch-up window (catchUpWindow): page must be a whole number above zero, got 0",
+    );
+    expect(() => new LogPages(memory, 0.5, 10)).toThrow(RangeError);
+  });
 });

@@ -74,4 +74,12 @@ describe('SqlTail: the log end read once for every live subscription (PGlite)', 
     expect(positions(gotA)).toEqual(positions(all.slice(1)));
     expect(positions(gotB)).toEqual(positions(all.slice(1)));
   });
+
+  it('refuses a window or page of no events (a read of none would count as a full page)', () => {
+    const reader = (store as unknown as { reader: SqlReader }).reader;
+    expect(() => new SqlTail(reader, 100, 0)).toThrow(
+      "The event store's tail window (tailWindow): page must be a whole number above zero, got 0",
+    );
+    expect(() => new SqlTail(reader, -1, 10)).toThrow(RangeError);
+  });
 });

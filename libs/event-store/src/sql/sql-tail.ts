@@ -1,5 +1,5 @@
 import type { EventFilter, RecordedEvent } from '../port';
-import { eventsAfter } from '../semantics';
+import { assertWindowSize, eventsAfter } from '../semantics';
 import type { SqlReader } from './sql-read';
 
 /** Events kept in the window: a few minutes of a busy log, a few MB. */
@@ -46,7 +46,9 @@ export class SqlTail {
     private readonly reader: SqlReader,
     private readonly capacity = DEFAULT_CAPACITY,
     private readonly pageSize = DEFAULT_PAGE,
-  ) {}
+  ) {
+    assertWindowSize("The event store's tail window (tailWindow)", capacity, pageSize);
+  }
 
   /** An append committed, here or (notified) elsewhere: reads from now on need a new fetch. */
   touch(): void {
