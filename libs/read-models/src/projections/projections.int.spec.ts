@@ -205,7 +205,7 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
     expect(stats.medianResolutionMs).toBe(9 * 86_400_000);
   });
 
-  /** `perWriter` disputes (order, opening, one message) per call, one after the other. */
+  /** PER_WRITER disputes (order, opening, one message) per call, one after the other. */
   const PER_WRITER = 6;
   async function writeDisputes(into: EventStore, writer: number, round: number): Promise<bigint> {
     const scenario = new DisputeScenario(into, DEFAULT_POLICY, `writer-${writer}-${round}`);
@@ -226,8 +226,8 @@ describe.each(readTestDatabases())('dispute projections on %s', (_kind, openData
   }
 
   /**
-   * Disputes written before the runner starts (`before`, with a rebuild of every projection after
-   * them when asked), then eight writers at once while it catches up and goes live: every view
+   * Disputes written before the runner starts (with a rebuild of every projection after them
+   * when `rebuildFirst`), then eight writers at once while it catches up and goes live: every view
    * must end with every dispute, at its last revision, and no projection may stop.
    */
   async function writersThroughCatchUp(
