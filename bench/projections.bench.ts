@@ -29,6 +29,7 @@ import { DisputeScenario, mediatedStory } from '@arbiter/read-models/projections
 import { createPostgresTestDatabase } from '@arbiter/read-models/testing/read-databases';
 import { PgDatabase } from 'drizzle-orm/pg-core';
 import { Pool } from 'pg';
+import { profiled } from './profile';
 
 const TARGET_EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const BATCH_SIZE = 500;
@@ -406,7 +407,7 @@ async function main(): Promise<void> {
     const before = await bareSelect(connection, registry);
     transactions.clear();
     started = performance.now();
-    const together = await runner.rebuild('all');
+    const together = await profiled('rebuild', () => runner!.rebuild('all'));
     const together_ms = performance.now() - started;
     const after = await bareSelect(connection, registry);
     const baselineRate = ((before.events + after.events) * 1000) / (before.ms + after.ms);

@@ -11,6 +11,7 @@ import {
 import {
   deadlineDisputeStates,
   deadlines,
+  insertRows,
   type Projection,
   type ReadTx,
 } from '@arbiter/read-models';
@@ -37,6 +38,12 @@ export const DEADLINES_PROJECTION = 'deadlines';
  * applied one at a time would leave, `armed_position` included (see `DisputeFold`).
  */
 export function deadlinesProcessManager(policy: DisputePolicy): Projection {
+  const upsertViews = insertRows(
+    deadlineDisputeStates,
+    `("dispute_id") DO UPDATE SET "view" = excluded."view", ` +
+      `"last_position" = excluded."last_position", "updated_at" = now()`,
+  );
+  const insertDeadlines = insertRows(deadlines, '("id") DO NOTHING');
   const applyBatch = async (events: readonly RecordedEvent[], tx: ReadTx): Promise<void> => {
     const disputeIds = [
       ...new Set(events.map((event) => (event.data as { disputeId: string }).disputeId)),
@@ -71,25 +78,14 @@ export function deadlinesProcessManager(policy: DisputePolicy): Projection {
 
     // Nothing before a DisputeOpened makes a view: such a dispute has no row and no deadline.
     const opened = changed.filter((fold) => fold.view !== null);
-    for (const chunk of chunked(opened, WRITE_CHUNK)) {
-      await tx
-        .insert(deadlineDisputeStates)
-        .values(
-          chunk.map((fold) => ({
-            disputeId: fold.disputeId,
-            view: fold.view,
-            lastPosition: fold.lastPosition,
-          })),
-        )
-        .onConflictDoUpdate({
-          target: deadlineDisputeStates.disputeId,
-          set: {
-            view: sql.raw(`excluded."view"`),
-            lastPosition: sql.raw(`excluded."last_position"`),
-            updatedAt: sql`now()`,
-          },
-        });
-    }
+    await upsertViews(
+      tx,
+      opened.map((fold) => ({
+        disputeId: fold.disputeId,
+        view: fold.view,
+        lastPosition: fold.lastPosition,
+      })),
+    );
     // Every row of a changed dispute goes but those armed since before its first event here.
     for (const chunk of chunked(changed, READ_CHUNK)) {
       const keep = chunk.flatMap((fold) => fold.keptIds());
@@ -102,9 +98,10 @@ export function deadlinesProcessManager(policy: DisputePolicy): Projection {
             : inArray(deadlines.disputeId, ids),
         );
     }
-    const rows = changed.flatMap((fold) => fold.rows());
-    for (const chunk of chunked(rows, WRITE_CHUNK))
-      await tx.insert(deadlines).values(chunk).onConflictDoNothing({ target: deadlines.id });
+    await insertDeadlines(
+      tx,
+      changed.flatMap((fold) => fold.rows()),
+    );
   };
   return {
     name: DEADLINES_PROJECTION,
@@ -167,9 +164,8 @@ function testClockOf(event: RecordedEvent): string | null {
   return typeof id === 'string' ? id : null;
 }
 
-/** Ids per `IN (…)` list, rows per multi-row INSERT: well below PostgreSQL's 65,535 parameters. */
+/** Ids per `IN (…)` list: well below PostgreSQL's 65,535 parameters. */
 const READ_CHUNK = 1000;
-const WRITE_CHUNK = 200;
 
 function chunked<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];

@@ -55,3 +55,5 @@ export {
 } from './person-keys';
 export type { SqlPersonKeysOptions } from './person-keys';
 export { refoldStreams } from './refold';
+export { insertRows } from './insert-rows';
+export type { InsertRows } from './insert-rows';

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@arbiter/event-store';
 import type { DisputeEvent } from '@arbiter/disputes/read-side';
-import { getTableColumns, SQL, sql } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
+import { getTableColumns, sql } from 'drizzle-orm';
+import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import type { ReadTx } from '../../database';
 
 /** A recorded dispute event as the domain types it. Its data is the domain's, as the decider wrote it. */
@@ -9,35 +9,25 @@ export function asDisputeEvent(event: RecordedEvent): DisputeEvent {
   return { type: event.type, data: event.data, metadata: event.metadata } as DisputeEvent;
 }
 
-/** `SET col = excluded.col` for every column of `table` except `keep`: an upsert that overwrites the row. */
-export function overwriteFromExcluded(
-  table: PgTable,
-  keep: readonly string[] = [],
-): Record<string, SQL> {
-  const set: Record<string, SQL> = {};
-  for (const [key, column] of Object.entries(getTableColumns(table))) {
-    if (column.primary || keep.includes(key)) continue;
-    set[key] = sql.raw(`excluded."${column.name}"`);
-  }
-  return set;
+/**
+ * `ON CONFLICT` of an upsert guarded by `last_revision` (a replay does no harm): every column of
+ * `table` but the key and `keep` is overwritten from the new row, when that row is newer.
+ */
+export function upsertClause(table: PgTable, key: string, keep: readonly string[] = []): string {
+  const columns = getTableColumns(table);
+  const { schema, name } = getTableConfig(table);
+  const set = Object.entries(columns)
+    .filter(([property, column]) => !column.primary && !keep.includes(property))
+    .map(([, column]) => `"${column.name}" = excluded."${column.name}"`);
+  return (
+    `("${columns[key].name}") DO UPDATE SET ${set.join(', ')} ` +
+    `WHERE "${schema}"."${name}"."last_revision" < excluded."last_revision"`
+  );
 }
 
 /** Empties a table a projection owns (rebuild). TRUNCATE: far cheaper than DELETE on a big table. */
 export async function truncate(tx: ReadTx, ...tables: PgTable[]): Promise<void> {
   for (const table of tables) await tx.execute(sql`TRUNCATE TABLE ${table}`);
-}
-
-/**
- * Writes `rows` in multi-row statements of `chunk` rows: one round trip per chunk instead of one
- * per event (PostgreSQL takes at most 65,535 parameters per statement).
- */
-export async function inChunks<Row>(
-  rows: readonly Row[],
-  chunk: number,
-  write: (rows: Row[]) => Promise<unknown>,
-): Promise<void> {
-  for (let start = 0; start < rows.length; start += chunk)
-    await write(rows.slice(start, start + chunk));
 }
 
 /** The rows a batch will write: the latest values per key, in first-seen order. */

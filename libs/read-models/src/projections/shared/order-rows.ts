@@ -2,7 +2,8 @@ import type { OrderPlaced } from '@arbiter/disputes/read-side';
 import type { RecordedEvent } from '@arbiter/event-store';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { ReadTx } from '../../database';
-import { inChunks, PendingRows } from './dispute-rows';
+import { insertRows } from '../../insert-rows';
+import { PendingRows } from './dispute-rows';
 import type { SideRows } from './view-projection';
 
 /**
@@ -13,6 +14,7 @@ export function orderRows(
   table: PgTable,
   row: (data: OrderPlaced['data']) => { orderId: string; placedAt: Date } & Record<string, unknown>,
 ): SideRows {
+  const insert = insertRows(table, 'DO NOTHING');
   return {
     eventTypes: ['OrderPlaced'],
     tables: [table],
@@ -23,10 +25,7 @@ export function orderRows(
           const values = row(recorded.data as OrderPlaced['data']);
           if (!pending.has(values.orderId)) pending.set(values.orderId, values);
         },
-        flush: (tx: ReadTx) =>
-          pending.flush((rows) =>
-            inChunks(rows, 1000, (chunk) => tx.insert(table).values(chunk).onConflictDoNothing()),
-          ),
+        flush: (tx: ReadTx) => pending.flush((rows) => insert(tx, rows)),
       };
     },
   };

@@ -6,17 +6,12 @@ import {
   initialView,
 } from '@arbiter/disputes/read-side';
 import type { RecordedEvent } from '@arbiter/event-store';
-import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, lte } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { ReadTx } from '../../database';
 import type { Projection } from '../../projection';
-import {
-  asDisputeEvent,
-  inChunks,
-  overwriteFromExcluded,
-  PendingRows,
-  truncate,
-} from './dispute-rows';
+import { insertRows } from '../../insert-rows';
+import { asDisputeEvent, PendingRows, truncate, upsertClause } from './dispute-rows';
 import { usableView } from './stored-view';
 
 /** A table of one row per dispute holding an audience's view. */
@@ -62,8 +57,6 @@ export interface ViewProjectionSpec {
     prepare?(tx: ReadTx, events: readonly RecordedEvent[]): Promise<void>;
     columns(tx: ReadTx, view: DisputeView, opening: RecordedEvent): Promise<Columns>;
   };
-  /** Rows per multi-row upsert. */
-  chunk?: number;
 }
 
 interface Known {
@@ -103,17 +96,7 @@ export function viewProjection(spec: ViewProjectionSpec): Projection {
     // Known missing too: the opening event of a new dispute needs no query of its own.
     for (const id of missing) memory.set(id, loaded.get(id));
   };
-  const upsert = (tx: ReadTx, rows: Columns[]) =>
-    inChunks(rows, spec.chunk ?? 200, (chunk) =>
-      tx
-        .insert(table)
-        .values(chunk as never)
-        .onConflictDoUpdate({
-          target: table.disputeId,
-          set: overwriteFromExcluded(table, spec.atOpening?.keep),
-          setWhere: sql`${table.lastRevision} < excluded.last_revision`,
-        }),
-    );
+  const upsert = insertRows(table, upsertClause(table, 'disputeId', spec.atOpening?.keep));
 
   const applyBatch = async (events: readonly RecordedEvent[], tx: ReadTx) => {
     const disputeEvents = events.filter(isDisputeEvent);

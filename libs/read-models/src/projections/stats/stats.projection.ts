@@ -15,7 +15,6 @@ export function statsProjection(): Projection {
     name: STATS,
     table: disputeStats,
     audience: 'analyst',
-    chunk: 300,
     columns: (view) => ({
       status: view.status,
       reason: view.reason,

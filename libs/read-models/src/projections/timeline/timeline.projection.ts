@@ -4,7 +4,8 @@ import { and, eq, lte } from 'drizzle-orm';
 import type { ReadTx } from '../../database';
 import type { Projection } from '../../projection';
 import { timelineEntries } from '../../schema';
-import { asDisputeEvent, inChunks, truncate } from '../shared/dispute-rows';
+import { insertRows } from '../../insert-rows';
+import { asDisputeEvent, truncate } from '../shared/dispute-rows';
 import { schemaVersionOf } from './stored-event';
 
 export const TIMELINE = 'timeline';
@@ -14,6 +15,7 @@ export const TIMELINE = 'timeline';
  * twice. Filtering and wording per role happen on reading (timeline.queries.ts).
  */
 export function timelineProjection(): Projection {
+  const insert = insertRows(timelineEntries, 'DO NOTHING');
   const applyBatch = async (events: readonly RecordedEvent[], tx: ReadTx) => {
     const rows = events.map((recorded) => {
       const { data } = asDisputeEvent(recorded);
@@ -29,9 +31,7 @@ export function timelineProjection(): Projection {
         schemaVersion: schemaVersionOf(recorded),
       };
     });
-    await inChunks(rows, 500, (chunk) =>
-      tx.insert(timelineEntries).values(chunk).onConflictDoNothing(),
-    );
+    await insert(tx, rows);
   };
   return {
     name: TIMELINE,
