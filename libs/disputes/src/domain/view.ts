@@ -39,18 +39,18 @@ export function evolveView(
 ): DisputeView | null {
   const visible = visibleEventFor(ROLE_OF_AUDIENCE[audience], event);
   if (view === null) return visible?.type === 'DisputeOpened' ? opened(visible) : null;
-  const counted: DisputeView = {
-    ...view,
-    revision: view.revision + 1,
-    updatedAt: event.data.at ?? view.updatedAt,
-  };
-  if (visible === null) return counted;
+  const revision = view.revision + 1;
+  const updatedAt = event.data.at ?? view.updatedAt;
+  if (visible === null) return { ...view, revision, updatedAt };
+  // One copy per event (a replay folds every event of a stream): the fold gets a view of this
+  // function's own, and returns it or a new one, never `view` itself, so `refundable` is set in place.
   const next = foldCaseEvent(
-    { ...counted, sequence: view.sequence + 1 },
+    { ...view, revision, updatedAt, sequence: view.sequence + 1 },
     visible,
     audience === 'staff',
   );
-  return { ...next, refundable: refundableOf(next) };
+  next.refundable = refundableOf(next);
+  return next;
 }
 
 /** The view of a whole history (e.g. a stream read for an audit or a command's answer). */

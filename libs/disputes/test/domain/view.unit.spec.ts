@@ -131,6 +131,35 @@ describe('evolveView', () => {
     expect(party?.messages).toMatchObject([{ authorRole: 'buyer', body: 'Any news?' }]);
   });
 
+  it('never changes the view it folds onto, nor the event (each step returns a view of its own)', () => {
+    const story = noted()
+      .then(cmd('PostMessage', buyer, day(11), { messageId: 'm-1', body: 'Any news?' }))
+      .then(
+        cmd('DecideDispute', mediator, day(12), {
+          decisionId: 'dec-1',
+          ruling: FULL,
+          rationale: 'Clear',
+        }),
+      );
+    const frozen = <T>(value: T): T => {
+      if (value && typeof value === 'object') {
+        Object.values(value).forEach(frozen);
+        Object.freeze(value);
+      }
+      return value;
+    };
+    for (const audience of ['staff', 'party', 'platform', 'analyst'] as const) {
+      let view = initialView() as ReturnType<typeof evolveView>;
+      for (const event of story.events) {
+        // Frozen: any write to either throws (the spec runs in strict mode).
+        const next = evolveView(frozen(view), frozen(event), audience);
+        if (view !== null) expect(next).not.toBe(view);
+        view = next;
+      }
+      expect(view).toEqual(replayView(story.events, audience));
+    }
+  });
+
   it('answers the refundable amount after a payout (what is left on the order)', () => {
     const paid = countered()
       .then(cmd('AcceptProposal', buyer, day(8), { proposalId: 'p-seller-1' }))
