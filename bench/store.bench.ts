@@ -177,8 +177,9 @@ async function run(pool: Pool, store: SqlEventStore) {
     for (;;) {
       const page = await pool.query({
         name: 'bench_bare_select',
-        text: `SELECT position::text AS position, stream_id, revision::text AS revision, event_id, type, data, metadata, recorded_at
-               FROM ${SCHEMA}.bare WHERE position > $1::bigint ORDER BY position LIMIT ${PAGE}`,
+        // `b.position`: the column; a bare `position` would sort by the text alias of that name.
+        text: `SELECT b.position::text AS position, stream_id, revision::text AS revision, event_id, type, data, metadata, recorded_at
+               FROM ${SCHEMA}.bare b WHERE b.position > $1::bigint ORDER BY b.position LIMIT ${PAGE}`,
         values: [after],
       });
       const mapped = page.rows.map((row) => ({

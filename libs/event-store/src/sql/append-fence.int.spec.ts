@@ -301,7 +301,8 @@ describeWithPostgres('PostgreSQL event store: the append fence', (url) => {
       await reading;
 
       const table = await pool.query<{ event_id: string; position: string }>(
-        `SELECT event_id, position::text AS position FROM "${test.schema}".events ORDER BY position`,
+        // `e.position`: the column (a bare `position` would sort by the text alias, 10 before 9).
+        `SELECT event_id, e.position::text AS position FROM "${test.schema}".events e ORDER BY e.position`,
       );
       expect(delivered.map((e) => e.id)).toEqual(table.rows.map((row) => row.event_id));
       expect(delivered.map((e) => e.position)).toEqual(
