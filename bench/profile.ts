@@ -1,7 +1,8 @@
-// A CPU profile of one phase of a benchmark, when `BENCH_CPU_PROFILE` names a directory: the
-// phase's own samples only (not the data generation or the baseline around it), written as
-// `<dir>/<label>.cpuprofile` for Chrome DevTools or `node --cpu-prof`'s usual readers.
-import { mkdir, writeFile } from 'node:fs/promises';
+// Where a benchmark phase's CPU goes. `profiled`: a CPU profile of the phase alone (not the data
+// generation or the baseline around it) when `BENCH_CPU_PROFILE` names a directory, written as
+// `<dir>/<label>.cpuprofile` for Chrome DevTools or `node --cpu-prof`'s usual readers. `cpuDuring`:
+// the CPU seconds of this process and of the local PostgreSQL server during the phase.
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 
@@ -23,4 +24,60 @@ export async function profiled<T>(label: string, phase: () => Promise<T>): Promi
     await writeFile(file, JSON.stringify(profile));
     console.error(`CPU profile of ${label}: ${file}`);
   }
+}
+
+/** CPU seconds spent during a phase: this process's, and the local PostgreSQL server's processes'. */
+export interface CpuSpent {
+  processS: number;
+  /** Null where /proc cannot tell (not Linux, or PostgreSQL on another machine reads as 0). */
+  postgresS: number | null;
+}
+
+export async function cpuDuring<T>(phase: () => Promise<T>): Promise<{ result: T; cpu: CpuSpent }> {
+  const process0 = process.cpuUsage();
+  const postgres0 = await postgresTicks();
+  const result = await phase();
+  const used = process.cpuUsage(process0);
+  const postgres1 = await postgresTicks();
+  return {
+    result,
+    cpu: {
+      processS: (used.user + used.system) / 1e6,
+      postgresS:
+        postgres0 === null || postgres1 === null
+          ? null
+          : [...postgres1].reduce(
+              (sum, [pid, ticks]) => sum + ticks - (postgres0.get(pid) ?? 0),
+              0,
+            ) / CLOCK_TICKS,
+    },
+  };
+}
+
+/** `USER_HZ`: the unit of /proc/<pid>/stat's times on Linux. */
+const CLOCK_TICKS = 100;
+
+/**
+ * User and system ticks of every process named `postgres` now (the server's backends, and its
+ * background writers), by process id. A backend that exits during the phase takes its ticks with
+ * it (undercounted); one that starts during it counts from zero.
+ */
+async function postgresTicks(): Promise<Map<string, number> | null> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return null;
+  }
+  const ticks = new Map<string, number>();
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const close = stat.lastIndexOf(')');
+    if (close < 0 || stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+    // The fields after the command, from the state on: utime and stime are the 12th and 13th.
+    const fields = stat.slice(close + 2).split(' ');
+    ticks.set(entry, Number(fields[11]) + Number(fields[12]));
+  }
+  return ticks;
 }

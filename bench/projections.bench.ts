@@ -29,7 +29,7 @@ import { DisputeScenario, mediatedStory } from '@arbiter/read-models/projections
 import { createPostgresTestDatabase } from '@arbiter/read-models/testing/read-databases';
 import { PgDatabase } from 'drizzle-orm/pg-core';
 import { Pool } from 'pg';
-import { profiled } from './profile';
+import { cpuDuring, type CpuSpent, profiled } from './profile';
 
 const TARGET_EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const BATCH_SIZE = 500;
@@ -220,14 +220,27 @@ interface Rebuilt {
   ms: number;
   longestTransactionMs: number;
   transactions: number;
+  cpu: CpuSpent;
 }
+
+/** CPU seconds of this process and of PostgreSQL, and per applied event. */
+const cpuLine = ({ processS, postgresS }: CpuSpent, events: number) => {
+  const perEvent = (seconds: number) => `${((seconds * 1e6) / events).toFixed(1)} µs/event`;
+  return (
+    `this process ${processS.toFixed(1)} s (${perEvent(processS)})` +
+    (postgresS === null ? '' : `, PostgreSQL ${postgresS.toFixed(1)} s (${perEvent(postgresS)})`)
+  );
+};
 
 /** Each projection rebuilt on its own, so its transactions are its alone. */
 async function rebuild(runner: ProjectionRunner, names: readonly string[]): Promise<Rebuilt[]> {
   const results: Rebuilt[] = [];
   for (const name of names) {
     transactions.clear();
-    const [result] = await runner.rebuild(name);
+    const {
+      result: [result],
+      cpu,
+    } = await cpuDuring(() => runner.rebuild(name));
     const figures = transactions.get(name);
     results.push({
       projection: name,
@@ -235,6 +248,7 @@ async function rebuild(runner: ProjectionRunner, names: readonly string[]): Prom
       ms: result.elapsedMs,
       longestTransactionMs: figures?.longestMs ?? 0,
       transactions: figures?.count ?? 0,
+      cpu,
     });
   }
   return results;
@@ -381,9 +395,16 @@ async function openDatabase(): Promise<{ connection: SqlConnection; drop(): Prom
   if (!url) throw new Error('bench:projections needs DATABASE_URL (PostgreSQL) or BENCH_DB=pglite');
   const database = await createPostgresTestDatabase(url, 'bench_projections');
   const pool = new Pool({ connectionString: database.url, max: 12 });
+  // Dropping the database ends its sessions; an idle client still closing when it does reports
+  // that as an error (57P01), which without a listener would end the bench after its figures.
+  let dropping = false;
+  pool.on('error', (error) => {
+    if (!dropping) console.error(`[pool] ${error.message}`);
+  });
   return {
     connection: { kind: 'postgres', pool, close: () => pool.end() },
     drop: async () => {
+      dropping = true;
       if (!pool.ended) await pool.end();
       await database.drop();
     },
@@ -427,7 +448,9 @@ async function main(): Promise<void> {
     );
     transactions.clear();
     started = performance.now();
-    const together = await profiled('rebuild', () => runner!.rebuild('all'));
+    const { result: together, cpu } = await cpuDuring(() =>
+      profiled('rebuild', () => runner!.rebuild('all')),
+    );
     const together_ms = performance.now() - started;
     const after = await bareSelect(connection, registry);
     const baselineRate = ((before.events + after.events) * 1000) / (before.ms + after.ms);
@@ -441,6 +464,7 @@ async function main(): Promise<void> {
       `rebuild all (side by side): ${total.events} events applied in ${(total.ms / 1000).toFixed(1)} s = ${Math.round(rebuildRate)} events/s ` +
         `(the log's ${written} events at ${Math.round((written * 1000) / total.ms)} events/s)`,
     );
+    console.log(`  CPU: ${cpuLine(cpu, total.events)}`);
     for (const r of together) {
       const figures = transactions.get(r.projection);
       console.log(
@@ -466,7 +490,8 @@ async function main(): Promise<void> {
         console.log(
           `  ${r.projection.padEnd(14)} ${r.events} ev in ${(r.ms / 1000).toFixed(1)} s = ${Math.round(rateOf(r))} ev/s ` +
             `(${(rateOf(r) / viewsMedian).toFixed(2)} of the views' median), ` +
-            `${r.transactions} transactions, longest ${r.longestTransactionMs.toFixed(0)} ms`,
+            `${r.transactions} transactions, longest ${r.longestTransactionMs.toFixed(0)} ms; ` +
+            `CPU ${cpuLine(r.cpu, r.events)}`,
         );
     }
 
@@ -509,6 +534,10 @@ async function main(): Promise<void> {
         events: written,
         baseline_events_per_s: Math.round(baselineRate),
         log_read_events_per_s: Math.round(rateOf(read)),
+        rebuild_cpu_s: {
+          process: Math.round(cpu.processS * 10) / 10,
+          postgres: cpu.postgresS === null ? null : Math.round(cpu.postgresS * 10) / 10,
+        },
         load: loadavg().map((load) => Math.round(load * 100) / 100),
       }),
     );
