@@ -26,19 +26,25 @@ export async function profiled<T>(label: string, phase: () => Promise<T>): Promi
   }
 }
 
-/** CPU seconds spent during a phase: this process's, and the local PostgreSQL server's processes'. */
+/**
+ * CPU seconds spent during a phase: this process's (with its worker threads: PGlite's, if any),
+ * and the local PostgreSQL server's, all of it (the machine must be otherwise quiet).
+ */
 export interface CpuSpent {
   processS: number;
-  /** Null where /proc cannot tell (not Linux, or PostgreSQL on another machine reads as 0). */
+  /** Null when not asked for, or where /proc cannot tell (not Linux); 0 for a server elsewhere. */
   postgresS: number | null;
 }
 
-export async function cpuDuring<T>(phase: () => Promise<T>): Promise<{ result: T; cpu: CpuSpent }> {
+export async function cpuDuring<T>(
+  phase: () => Promise<T>,
+  { postgres }: { postgres: boolean },
+): Promise<{ result: T; cpu: CpuSpent }> {
   const process0 = process.cpuUsage();
-  const postgres0 = await postgresTicks();
+  const postgres0 = postgres ? await postgresTicks() : null;
   const result = await phase();
   const used = process.cpuUsage(process0);
-  const postgres1 = await postgresTicks();
+  const postgres1 = postgres ? await postgresTicks() : null;
   return {
     result,
     cpu: {
@@ -59,8 +65,9 @@ const CLOCK_TICKS = 100;
 
 /**
  * User and system ticks of every process named `postgres` now (the server's backends, and its
- * background writers), by process id. A backend that exits during the phase takes its ticks with
- * it (undercounted); one that starts during it counts from zero.
+ * background writers), by process id, with those of its exited children (a backend that closed
+ * during the phase shows in the server's own entry once reaped). One that starts during the
+ * phase counts from zero.
  */
 async function postgresTicks(): Promise<Map<string, number> | null> {
   let entries: string[];
@@ -75,9 +82,13 @@ async function postgresTicks(): Promise<Map<string, number> | null> {
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
     const close = stat.lastIndexOf(')');
     if (close < 0 || stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
-    // The fields after the command, from the state on: utime and stime are the 12th and 13th.
+    // The fields after the command, from the state on: utime, stime, cutime, cstime are the
+    // 12th to 15th.
     const fields = stat.slice(close + 2).split(' ');
-    ticks.set(entry, Number(fields[11]) + Number(fields[12]));
+    ticks.set(
+      entry,
+      fields.slice(11, 15).reduce((sum, field) => sum + Number(field), 0),
+    );
   }
   return ticks;
 }

@@ -240,7 +240,7 @@ async function rebuild(runner: ProjectionRunner, names: readonly string[]): Prom
     const {
       result: [result],
       cpu,
-    } = await cpuDuring(() => runner.rebuild(name));
+    } = await cpuDuring(() => runner.rebuild(name), { postgres: !ON_PGLITE });
     const figures = transactions.get(name);
     results.push({
       projection: name,
@@ -448,8 +448,9 @@ async function main(): Promise<void> {
     );
     transactions.clear();
     started = performance.now();
-    const { result: together, cpu } = await cpuDuring(() =>
-      profiled('rebuild', () => runner!.rebuild('all')),
+    const { result: together, cpu } = await cpuDuring(
+      () => profiled('rebuild', () => runner!.rebuild('all')),
+      { postgres: !ON_PGLITE },
     );
     const together_ms = performance.now() - started;
     const after = await bareSelect(connection, registry);

@@ -61,8 +61,9 @@ const rows: Row[] = [
   // Defaulted columns left unset (their defaults), nullable ones unset or null (NULL).
   { id: 2, label: null, doc: null, at: null },
   { id: 3, flag: true, doc: ['an array', { a: 1 }], big: -1n },
-  // A JSON string and a JSON number as a document.
-  { id: 4, doc: 'just a string', count: 0 },
+  // A JSON string and a JSON number as a document; a lone surrogate in a text column (the driver
+  // stores U+FFFD in its place).
+  { id: 4, doc: 'just a string', count: 0, label: 'lone \uD800 surrogate' },
   { id: 5, doc: 12.5, small: 0, label: '' },
 ];
 
@@ -100,6 +101,33 @@ describe.each(readTestDatabases())('insertRows on %s', (_kind, open) => {
       [true, 0],
       [true, 7],
     ]);
+  });
+
+  it('keeps the first of two rows with one key under DO NOTHING, across defaulted columns', async () => {
+    const keepFirst = insertRows(byJson, '("id") DO NOTHING');
+    // The second row leaves a defaulted column unset: it goes in a statement of its own, in order.
+    await keepFirst(db, [
+      { id: 5 },
+      { id: 1, label: 'first', count: 1 },
+      { id: 1, label: 'second' },
+    ]);
+    expect((await stored(db, 'json')).map((row) => [row.id, row.label, row.count])).toEqual([
+      [1, 'first', 1],
+      [5, null, 7],
+    ]);
+  });
+
+  it('refuses what JSON would carry as something else: a number that is not finite, a row of nothing', async () => {
+    await expect(insertRows(byJson)(db, [{ id: 1, small: Number.NaN }])).rejects.toThrow(
+      'insertRows: by_json.small cannot take NaN',
+    );
+    await expect(insertRows(byJson)(db, [{ id: Infinity }])).rejects.toThrow(
+      'insertRows: by_json.id cannot take Infinity',
+    );
+    await expect(insertRows(byJson)(db, [{}])).rejects.toThrow(
+      'insertRows: rows of by_json that set no column',
+    );
+    expect(await stored(db, 'json')).toEqual([]);
   });
 
   it('does nothing with no rows, and writes one statement for many', async () => {

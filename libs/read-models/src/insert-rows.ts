@@ -14,10 +14,15 @@ export type InsertRows = (db: ReadExecutor, rows: readonly object[]) => Promise<
  * and a rebuild spent about a third of its CPU building those statements. Here the rows are
  * encoded by each column's own driver mapping (a JSON column keeps its value as is: it is embedded
  * in the parameter, not serialised a second time) and written by `JSON.stringify` once. The
- * result is the one Drizzle's insert gives: a column no row sets is left to its default, and one
- * that some rows set and others leave `undefined` gets its default in those (as Drizzle's
- * `default`), the rows being split by which of the defaulted columns they set. There is no limit
- * on the rows per statement (a single parameter), and the table's name is written as Drizzle
+ * rows stored are those Drizzle's insert stores for values of the columns' own types: a column no
+ * row sets is left to its default, and one that some rows set and others leave `undefined` gets
+ * its default in those (as Drizzle's `default`): consecutive rows that set the same defaulted
+ * columns go in one statement, in order, so `DO NOTHING` keeps the first of two rows with one key
+ * as one statement would. A string that is not well-formed UTF-16 (a lone surrogate) is stored
+ * with U+FFFD in its place, as the driver encodes it; a number that is not finite is refused (JSON
+ * would carry it as null). Two rows with one key under `DO UPDATE`, which one statement refuses,
+ * are applied one after the other when a defaulted column splits them. The rows of a call go in
+ * one parameter (callers write a batch at a time), and the table's name is written as Drizzle
  * writes it (`"schema"."table"`), so a blue/green rebuild's renaming applies unchanged.
  */
 export function insertRows(table: PgTable, onConflict?: string): InsertRows {
@@ -55,16 +60,29 @@ export function insertRows(table: PgTable, onConflict?: string): InsertRows {
     }
     return statement;
   };
+  const encode = (column: Column, value: unknown): unknown => {
+    if (value === undefined || value === null || column.json) return value;
+    const driver = column.column.mapToDriverValue(value);
+    switch (typeof driver) {
+      case 'bigint':
+        return driver.toString();
+      case 'string':
+        return wellFormed(driver);
+      case 'number':
+        if (!Number.isFinite(driver))
+          throw new Error(`insertRows: ${name}.${column.column.name} cannot take ${driver}`);
+        return driver;
+      default:
+        return driver;
+    }
+  };
   const write = async (db: ReadExecutor, rows: readonly Record<string, unknown>[]) => {
     const present = columns.filter((column) => rows.some((row) => row[column.key] !== undefined));
+    if (present.length === 0)
+      throw new Error(`insertRows: rows of ${name} that set no column (nothing to insert)`);
     const encoded = rows.map((row) => {
       const out: Record<string, unknown> = {};
-      for (const { key, column, json } of present) {
-        const value = row[key];
-        const driver =
-          value === undefined || value === null || json ? value : column.mapToDriverValue(value);
-        out[column.name] = typeof driver === 'bigint' ? driver.toString() : driver;
-      }
+      for (const column of present) out[column.column.name] = encode(column, row[column.key]);
       return out;
     });
     const { head, tail } = statementFor(present);
@@ -80,16 +98,26 @@ export function insertRows(table: PgTable, onConflict?: string): InsertRows {
     );
     if (defaulted.length === 0 || plain.every((row) => setsAll(row, defaulted)))
       return write(db, plain);
-    const groups = new Map<string, Record<string, unknown>[]>();
+    let run: Record<string, unknown>[] = [];
+    let runSignature = '';
     for (const row of plain) {
       const signature = defaulted.map((column) => (row[column.key] === undefined ? 0 : 1)).join('');
-      const group = groups.get(signature);
-      if (group) group.push(row);
-      else groups.set(signature, [row]);
+      if (run.length > 0 && signature !== runSignature) {
+        await write(db, run);
+        run = [];
+      }
+      run.push(row);
+      runSignature = signature;
     }
-    for (const group of groups.values()) await write(db, group);
+    await write(db, run);
   };
 }
+
+/** Lone surrogates replaced by U+FFFD (ES2024's `toWellFormed`, in Node since 20; not in our `lib`). */
+const wellFormed = (text: string): string => {
+  const es2024 = text as string & { isWellFormed(): boolean; toWellFormed(): string };
+  return es2024.isWellFormed() ? text : es2024.toWellFormed();
+};
 
 const setsAll = (row: Record<string, unknown>, columns: readonly { key: string }[]) =>
   columns.every((column) => row[column.key] !== undefined);
