@@ -1,6 +1,7 @@
 import { getTableColumns, sql } from 'drizzle-orm';
 import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
 import type { ReadExecutor } from './database';
+import { quote } from './rebuild-tables';
 
 /** Writes plain rows (the table's property names, as Drizzle's `values` takes them) in one statement. */
 export type InsertRows = (db: ReadExecutor, rows: readonly object[]) => Promise<void>;
@@ -26,8 +27,8 @@ export type InsertRows = (db: ReadExecutor, rows: readonly object[]) => Promise<
  * writes it (`"schema"."table"`), so a blue/green rebuild's renaming applies unchanged.
  */
 export function insertRows(table: PgTable, onConflict?: string): InsertRows {
-  const { schema, name } = getTableConfig(table);
-  const target = `${schema ? `${quote(schema)}.` : ''}${quote(name)}`;
+  const { name } = getTableConfig(table);
+  const target = qualifiedName(table);
   const columns = Object.entries(getTableColumns(table)).map(([key, column]) => {
     const withDefaultFn = column as { defaultFn?: unknown; onUpdateFn?: unknown };
     if (withDefaultFn.defaultFn || withDefaultFn.onUpdateFn)
@@ -96,8 +97,7 @@ export function insertRows(table: PgTable, onConflict?: string): InsertRows {
     const defaulted = columns.filter(
       (column) => column.hasDefault && plain.some((row) => row[column.key] !== undefined),
     );
-    if (defaulted.length === 0 || plain.every((row) => setsAll(row, defaulted)))
-      return write(db, plain);
+    if (defaulted.length === 0) return write(db, plain);
     let run: Record<string, unknown>[] = [];
     let runSignature = '';
     for (const row of plain) {
@@ -119,10 +119,11 @@ const wellFormed = (text: string): string => {
   return es2024.isWellFormed() ? text : es2024.toWellFormed();
 };
 
-const setsAll = (row: Record<string, unknown>, columns: readonly { key: string }[]) =>
-  columns.every((column) => row[column.key] !== undefined);
-
-const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
+/** `"schema"."table"` as Drizzle renders a table (the form a blue/green rebuild renames). */
+export function qualifiedName(table: PgTable): string {
+  const { schema, name } = getTableConfig(table);
+  return `${schema ? `${quote(schema)}.` : ''}${quote(name)}`;
+}
 
 /**
  * The column types whose driver values JSON carries as the column's input reads them: strings,

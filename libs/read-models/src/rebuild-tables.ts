@@ -40,7 +40,8 @@ export function ownedTables(tables: readonly PgTable[]): OwnedTable[] {
   });
 }
 
-const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
+/** An SQL identifier in double quotes, its own quotes doubled. */
+export const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
 export const liveName = (table: OwnedTable) => `${quote(table.schema)}.${quote(table.name)}`;
 export const rebuildName = (table: OwnedTable) =>
   `${quote(rebuildSchemaOf(table.schema))}.${quote(table.name)}`;

@@ -1,8 +1,10 @@
 import type { RecordedEvent } from '@arbiter/event-store';
 import type { DisputeEvent } from '@arbiter/disputes/read-side';
 import { getTableColumns, sql } from 'drizzle-orm';
-import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { ReadTx } from '../../database';
+import { qualifiedName } from '../../insert-rows';
+import { quote } from '../../rebuild-tables';
 
 /** A recorded dispute event as the domain types it. Its data is the domain's, as the decider wrote it. */
 export function asDisputeEvent(event: RecordedEvent): DisputeEvent {
@@ -15,13 +17,12 @@ export function asDisputeEvent(event: RecordedEvent): DisputeEvent {
  */
 export function upsertClause(table: PgTable, key: string, keep: readonly string[] = []): string {
   const columns = getTableColumns(table);
-  const { schema, name } = getTableConfig(table);
   const set = Object.entries(columns)
     .filter(([property, column]) => !column.primary && !keep.includes(property))
-    .map(([, column]) => `"${column.name}" = excluded."${column.name}"`);
+    .map(([, column]) => `${quote(column.name)} = excluded.${quote(column.name)}`);
   return (
-    `("${columns[key].name}") DO UPDATE SET ${set.join(', ')} ` +
-    `WHERE "${schema}"."${name}"."last_revision" < excluded."last_revision"`
+    `(${quote(columns[key].name)}) DO UPDATE SET ${set.join(', ')} ` +
+    `WHERE ${qualifiedName(table)}."last_revision" < excluded."last_revision"`
   );
 }
 
