@@ -7,6 +7,7 @@ import { createSqlEventStore } from '@arbiter/event-store/sql/sql-event-store';
 import type { SqlConnection } from '@arbiter/platform';
 import { asc, eq, sql } from 'drizzle-orm';
 import { bigint, integer, pgSchema, text } from 'drizzle-orm/pg-core';
+import { Pool } from 'pg';
 import { ReadDb, readDbFor } from './database';
 import { defaultMigrationsFolder, migrateReadModels } from './migrate';
 import { ExternalProjection, Projection, ProjectionRegistry } from './projection';
@@ -502,6 +503,67 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     const later = await append(store, 'order-99', 'ItemAdded');
     expect(await r.waitForPosition(later, 5_000)).toBe(true);
     expect(await counts()).toEqual({ cart: 6, order: 7, refund: 6 });
+  });
+
+  it('rebuilds side by side as many as the pool has room for beside the live workers', async () => {
+    // How many rebuilds are inside their reset at once: each stays there a while, so all that
+    // may run together are there together.
+    let inside = 0;
+    let most = 0;
+    const slow = (name: string): Projection => ({
+      name,
+      eventTypes: ['ItemAdded'],
+      apply: async () => undefined,
+      async reset() {
+        most = Math.max(most, ++inside);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        inside--;
+      },
+    });
+    await append(store, 'order-1', 'ItemAdded');
+    const r = new ProjectionRunner(
+      store,
+      database.connection,
+      new ProjectionRegistry(['a', 'b', 'c', 'd', 'e', 'f'].map(slow)),
+      fast,
+    );
+    toStop.push(r);
+    const rebuildsAtOnce = async () => {
+      most = 0;
+      await r.rebuild('all');
+      return most;
+    };
+    if (database.connection.kind !== 'postgres') {
+      // PGlite: one connection, whose transactions run one after the other.
+      expect(await rebuildsAtOnce()).toBe(1);
+      return;
+    }
+    // A pool of 10 (the test databases'), no live worker here: each rebuild may need two
+    // connections at a time, so five at once (the whole log is then read in two waves, not three).
+    expect(await rebuildsAtOnce()).toBe(5);
+    // Six live workers of this process hold six connections of a pool of 16: five rebuilds at
+    // once use the ten left.
+    const pool = new Pool({
+      connectionString: (database.connection.pool as Pool).options.connectionString,
+      max: 16,
+    });
+    const larger: SqlConnection = { kind: 'postgres', pool, close: () => pool.end() };
+    toClose.push(larger);
+    const rebuilt = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const both = new ProjectionRunner(
+      store,
+      larger,
+      new ProjectionRegistry([...rebuilt, 'u', 'v', 'w', 'x', 'y', 'z'].map(slow)),
+      fast,
+    );
+    toStop.push(both);
+    both.start();
+    await eventually(() => both.status().every((status) => status.state === 'live'));
+    most = 0;
+    await both.rebuild(rebuilt);
+    expect(most).toBe(5);
+    // The rebuilt ones went live again beside the others.
+    await eventually(() => both.status().every((status) => status.state === 'live'));
   });
 
   it('waitForPosition: passes irrelevant events, sees other processes, answers false at once when nobody runs', async () => {

@@ -169,15 +169,19 @@ export class ProjectionRunner {
   }
 
   /**
-   * How many rebuilds run at once. On PostgreSQL each holds a pooled connection for its lock while
-   * the live workers hold theirs: a quarter of the pool leaves the rest to the live workers,
-   * queries and requests (all of them at once exhausted a small pool and waited forever).
+   * How many rebuilds run at once. On PostgreSQL each holds a pooled connection for its lock and
+   * needs a second one at times (a read of the log the shared pages do not hold, the switch), and
+   * each live worker of this process holds one for its own lock: half of what the live workers
+   * leave, at least one (all of them at once beside the live workers exhausted a small pool and
+   * waited forever). The more run at once, the fewer times the log is read: the pages are shared by
+   * the rebuilds running together, and each later wave reads it again.
    */
   private rebuildConcurrency(): number {
     const { connection } = this.deps;
     if (connection.kind !== 'postgres') return Number.POSITIVE_INFINITY;
     const max = (connection.pool as { options?: { max?: number } }).options?.max ?? 10;
-    return Math.max(1, Math.floor(max / 4));
+    const live = [...this.workers.values()].filter((worker) => worker.running).length;
+    return Math.max(1, Math.floor((max - live) / 2));
   }
 
   private worker(name: string): ProjectionWorker {
