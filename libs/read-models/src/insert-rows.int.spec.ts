@@ -4,6 +4,7 @@ import {
   boolean,
   customType,
   integer,
+  json,
   jsonb,
   pgSchema,
   text,
@@ -166,6 +167,41 @@ describe.each(readTestDatabases())('insertRows on %s', (_kind, open) => {
       ['revision 3', 3],
       ['revision 4', 4],
     ]);
+  });
+
+  it('keeps the text of a json column as written (its key order), beside a jsonb one', async () => {
+    const rawColumns = () => ({
+      id: integer('id').primaryKey(),
+      raw: json('raw'),
+      doc: jsonb('doc'),
+    });
+    const rawByDrizzle = scratch.table('raw_by_drizzle', rawColumns());
+    const rawByJson = scratch.table('raw_by_json', rawColumns());
+    for (const name of ['raw_by_drizzle', 'raw_by_json'])
+      await db.execute(
+        sql.raw(
+          `CREATE TABLE insert_rows_spec.${name} (id integer PRIMARY KEY, raw json, doc jsonb)`,
+        ),
+      );
+    // jsonb would store the keys as a, b, aa (by length, then bytes); json keeps b, a, aa.
+    const value = { b: 1, a: [2, { z: 'é "q"', y: null }], aa: 'x' };
+    const written = [
+      { id: 1, raw: value, doc: value },
+      { id: 2, raw: 'a string', doc: null },
+    ];
+    await db.insert(rawByDrizzle).values(written);
+    await insertRows(rawByJson)(db, written);
+    const texts = async (name: string) =>
+      (
+        await db.execute(
+          sql.raw(
+            `SELECT id, raw::text AS raw, doc::text AS doc FROM insert_rows_spec.${name} ORDER BY id`,
+          ),
+        )
+      ).rows;
+    const expected = await texts('raw_by_drizzle');
+    expect(expected[0]).toMatchObject({ raw: JSON.stringify(value) });
+    expect(await texts('raw_by_json')).toEqual(expected);
   });
 
   it('refuses a table with a column JSON cannot carry as its input reads it', () => {

@@ -8,7 +8,7 @@ export type InsertRows = (db: ReadExecutor, rows: readonly object[]) => Promise<
 
 /**
  * A multi-row `INSERT` whose rows travel as one JSON parameter that PostgreSQL unpacks with
- * `json_to_recordset`. The statement's text depends only on the table, the columns the rows set
+ * `jsonb_to_recordset` (`json_to_recordset` when a `json` column is set, whose text is kept). The statement's text depends only on the table, the columns the rows set
  * and `onConflict` (raw SQL after `ON CONFLICT`, e.g. `DO NOTHING`), so it is built once.
  *
  * Why not Drizzle's `insert().values()`: it renders each value of each row as a node of its own,
@@ -53,9 +53,13 @@ export function insertRows(table: PgTable, onConflict?: string): InsertRows {
       const types = present
         .map((column) => `${column.quoted} ${column.column.getSQLType()}`)
         .join(', ');
+      // As jsonb the parameter is parsed once, and a jsonb column takes its part as parsed; as
+      // json it is checked, parsed again, and each jsonb column's text parsed a third time. A json
+      // column keeps its text as written only in the second.
+      const as = present.some((column) => column.column.columnType === 'PgJson') ? 'json' : 'jsonb';
       statement = {
-        head: `INSERT INTO ${target} (${names}) SELECT ${names} FROM json_to_recordset(`,
-        tail: `::json) AS r(${types})${onConflict ? ` ON CONFLICT ${onConflict}` : ''}`,
+        head: `INSERT INTO ${target} (${names}) SELECT ${names} FROM ${as}_to_recordset(`,
+        tail: `::${as}) AS r(${types})${onConflict ? ` ON CONFLICT ${onConflict}` : ''}`,
       };
       statements.set(signature, statement);
     }
