@@ -394,7 +394,8 @@ async function openDatabase(): Promise<{ connection: SqlConnection; drop(): Prom
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('bench:projections needs DATABASE_URL (PostgreSQL) or BENCH_DB=pglite');
   const database = await createPostgresTestDatabase(url, 'bench_projections');
-  const pool = new Pool({ connectionString: database.url, max: 12 });
+  // The product's default pool (DATABASE_POOL_SIZE): how many rebuilds run at once depends on it.
+  const pool = new Pool({ connectionString: database.url, max: 20 });
   // Dropping the database ends its sessions; an idle client still closing when it does reports
   // that as an error (57P01), which without a listener would end the bench after its figures.
   let dropping = false;

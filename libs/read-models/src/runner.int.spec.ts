@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventStore, RecordedEvent } from '@arbiter/event-store';
@@ -10,6 +10,7 @@ import { bigint, integer, pgSchema, text } from 'drizzle-orm/pg-core';
 import { Pool } from 'pg';
 import { ReadDb, readDbFor } from './database';
 import { defaultMigrationsFolder, migrateReadModels } from './migrate';
+import { SqlPersonKeys } from './person-keys';
 import { ExternalProjection, Projection, ProjectionRegistry } from './projection';
 import {
   ProjectionBusyError,
@@ -505,65 +506,107 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
     expect(await counts()).toEqual({ cart: 6, order: 7, refund: 6 });
   });
 
-  it('rebuilds side by side as many as the pool has room for beside the live workers', async () => {
-    // How many rebuilds are inside their reset at once: each stays there a while, so all that
-    // may run together are there together.
+  describe('rebuilds side by side', () => {
+    // How many rebuilds are inside their reset at once. Each waits there until `expected` are in
+    // (or 3 s), then a moment more: all that may run together are in together, and one more than
+    // expected would be counted too.
     let inside = 0;
     let most = 0;
+    let expected = 0;
     const slow = (name: string): Projection => ({
       name,
       eventTypes: ['ItemAdded'],
       apply: async () => undefined,
       async reset() {
         most = Math.max(most, ++inside);
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        const deadline = Date.now() + 3_000;
+        while (inside < expected && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        await new Promise((resolve) => setTimeout(resolve, 100));
         inside--;
       },
     });
-    await append(store, 'order-1', 'ItemAdded');
-    const r = new ProjectionRunner(
-      store,
-      database.connection,
-      new ProjectionRegistry(['a', 'b', 'c', 'd', 'e', 'f'].map(slow)),
-      fast,
-    );
-    toStop.push(r);
-    const rebuildsAtOnce = async () => {
+    const six = (prefix: string) => [1, 2, 3, 4, 5, 6].map((i) => `${prefix}${i}`);
+    const rebuildsAtOnce = async (r: ProjectionRunner, names: string[], count: number) => {
       most = 0;
-      await r.rebuild('all');
+      expected = count;
+      await r.rebuild(names);
       return most;
     };
-    if (database.connection.kind !== 'postgres') {
-      // PGlite: one connection, whose transactions run one after the other.
-      expect(await rebuildsAtOnce()).toBe(1);
-      return;
-    }
-    // A pool of 10 (the test databases'), no live worker here: each rebuild may need two
-    // connections at a time, so five at once (the whole log is then read in two waves, not three).
-    expect(await rebuildsAtOnce()).toBe(5);
-    // Six live workers of this process hold six connections of a pool of 16: five rebuilds at
-    // once use the ten left.
-    const pool = new Pool({
-      connectionString: (database.connection.pool as Pool).options.connectionString,
-      max: 16,
+    const poolOf = (max: number) => {
+      const pool = new Pool({
+        connectionString: (database.connection as { pool: Pool }).pool.options.connectionString,
+        max,
+      });
+      const connection: SqlConnection = { kind: 'postgres', pool, close: () => pool.end() };
+      toClose.push(connection);
+      return { connection, pool };
+    };
+
+    it('as many as half the pool leaves beside the live workers and the two listeners', async () => {
+      await append(store, 'order-1', 'ItemAdded');
+      const alone = new ProjectionRunner(
+        store,
+        database.connection,
+        new ProjectionRegistry(six('a').map(slow)),
+        fast,
+      );
+      toStop.push(alone);
+      if (database.connection.kind !== 'postgres') {
+        // PGlite: one connection, whose transactions run one after the other.
+        expect(await rebuildsAtOnce(alone, six('a'), 1)).toBe(1);
+        return;
+      }
+      // A pool of 10 (the test databases'), no live worker here: two connections for the
+      // listeners, and each rebuild may need two at a time.
+      expect(await rebuildsAtOnce(alone, six('a'), 4)).toBe(4);
+      // Six live workers of this process hold six connections of a pool of 18.
+      const both = new ProjectionRunner(
+        store,
+        poolOf(18).connection,
+        new ProjectionRegistry([...six('a'), ...six('z')].map(slow)),
+        fast,
+      );
+      toStop.push(both);
+      both.start();
+      await eventually(() => both.status().every((status) => status.state === 'live'));
+      expect(await rebuildsAtOnce(both, six('a'), 5)).toBe(5);
+      // The rebuilt ones went live again beside the others.
+      await eventually(() => both.status().every((status) => status.state === 'live'));
     });
-    const larger: SqlConnection = { kind: 'postgres', pool, close: () => pool.end() };
-    toClose.push(larger);
-    const rebuilt = ['a', 'b', 'c', 'd', 'e', 'f'];
-    const both = new ProjectionRunner(
-      store,
-      larger,
-      new ProjectionRegistry([...rebuilt, 'u', 'v', 'w', 'x', 'y', 'z'].map(slow)),
-      fast,
-    );
-    toStop.push(both);
-    both.start();
-    await eventually(() => both.status().every((status) => status.state === 'live'));
-    most = 0;
-    await both.rebuild(rebuilt);
-    expect(most).toBe(5);
-    // The rebuilt ones went live again beside the others.
-    await eventually(() => both.status().every((status) => status.state === 'live'));
+
+    it('never waits forever in a small pool that the store and both listeners share', async () => {
+      if (database.connection.kind !== 'postgres') return; // PGlite has no pool
+      const { connection: small, pool } = poolOf(4);
+      const smallStore = await createSqlEventStore(small);
+      toStop.push({ stop: () => smallStore.close() });
+      await append(smallStore, 'order-1', 'ItemAdded');
+      // The store's listener: a subscription waiting live.
+      const subscription = smallStore.subscribeToAll();
+      toStop.push({ stop: () => subscription.close() });
+      const events = subscription[Symbol.asyncIterator]();
+      await events.next();
+      void events.next().catch(() => undefined);
+      // The personal-data keys' listener.
+      const keys = new SqlPersonKeys(small, { masterKey: randomBytes(32) });
+      toStop.push({ stop: () => keys.close() });
+      await keys.getOrCreate('person-1');
+      await eventually(() => pool.totalCount - pool.idleCount >= 2);
+
+      const r = new ProjectionRunner(
+        smallStore,
+        small,
+        new ProjectionRegistry(six('a').map(slow)),
+        fast,
+      );
+      toStop.push(r);
+      expected = 1;
+      const outcome = await Promise.race([
+        r.rebuild('all').then(() => 'rebuilt'),
+        new Promise((resolve) => setTimeout(() => resolve('waiting for a connection'), 20_000)),
+      ]);
+      expect(outcome).toBe('rebuilt');
+    });
   });
 
   it('waitForPosition: passes irrelevant events, sees other processes, answers false at once when nobody runs', async () => {

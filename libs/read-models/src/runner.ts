@@ -36,6 +36,9 @@ export type {
   RunnerLogger,
 } from './runner-options';
 
+/** Pooled connections a process keeps for its LISTEN clients: the event store's, the personal-data keys'. */
+const LISTENING_CONNECTIONS = 2;
+
 /**
  * Runs every registered projection: catch up from the stored checkpoint with `readAll`, then
  * follow `subscribeToAll`; each batch's writes and its checkpoint commit in one read-DB
@@ -170,18 +173,20 @@ export class ProjectionRunner {
 
   /**
    * How many rebuilds run at once. On PostgreSQL each holds a pooled connection for its lock and
-   * needs a second one at times (a read of the log the shared pages do not hold, the switch), and
-   * each live worker of this process holds one for its own lock: half of what the live workers
-   * leave, at least one (all of them at once beside the live workers exhausted a small pool and
-   * waited forever). The more run at once, the fewer times the log is read: the pages are shared by
-   * the rebuilds running together, and each later wave reads it again.
+   * needs a second one at times (the head, a page of the log, a read the shared pages do not
+   * hold), each live worker of this process holds one for its own lock, and two more stay checked
+   * out for good once opened (the LISTEN clients of the event store and of the personal-data
+   * keys): half of what those leave, at least one (more exhausted a small pool, and every rebuild
+   * waited forever for its second connection). The more run at once, the fewer times the log is
+   * read: the pages are shared by the rebuilds running together, and each later wave reads it
+   * again.
    */
   private rebuildConcurrency(): number {
     const { connection } = this.deps;
     if (connection.kind !== 'postgres') return Number.POSITIVE_INFINITY;
     const max = (connection.pool as { options?: { max?: number } }).options?.max ?? 10;
     const live = [...this.workers.values()].filter((worker) => worker.running).length;
-    return Math.max(1, Math.floor((max - live) / 2));
+    return Math.max(1, Math.floor((max - live - LISTENING_CONNECTIONS) / 2));
   }
 
   private worker(name: string): ProjectionWorker {
