@@ -538,6 +538,8 @@ describe.each(readTestDatabases())('projection runner on %s', (_kind, openDataba
         connectionString: (database.connection as { pool: Pool }).pool.options.connectionString,
         max,
       });
+      // Dropping the test database ends the sessions a listener may still hold (57P01).
+      pool.on('error', () => undefined);
       const connection: SqlConnection = { kind: 'postgres', pool, close: () => pool.end() };
       toClose.push(connection);
       return { connection, pool };
