@@ -8,8 +8,9 @@ export type InsertRows = (db: ReadExecutor, rows: readonly object[]) => Promise<
 
 /**
  * A multi-row `INSERT` whose rows travel as one JSON parameter that PostgreSQL unpacks with
- * `jsonb_to_recordset` (`json_to_recordset` when a `json` column is set, whose text is kept). The statement's text depends only on the table, the columns the rows set
- * and `onConflict` (raw SQL after `ON CONFLICT`, e.g. `DO NOTHING`), so it is built once.
+ * `jsonb_to_recordset` (`json_to_recordset` when a `json` column is set, whose text is kept). The
+ * statement's text depends only on the table, the columns the rows set and `onConflict` (raw SQL
+ * after `ON CONFLICT`, e.g. `DO NOTHING`), so it is built once.
  *
  * Why not Drizzle's `insert().values()`: it renders each value of each row as a node of its own,
  * and a rebuild spent about a third of its CPU building those statements. Here the rows are
