@@ -44,6 +44,7 @@ import {
   validateConfig,
 } from '@arbiter/platform';
 import { GatewayModule } from '../apps/gateway/src/app.module';
+import { profiled } from './profile';
 import { gql, placeShippedOrder } from './support';
 
 const CONNECTIONS = 32;
@@ -395,13 +396,15 @@ async function measure(database: Database) {
     // compiling the whole stack and its ratio cannot be compared with the next one's.
     await load(url, noop, 2);
     await load(url, (n) => mixedRequest(parties, n), 2);
-    const baseline = await load(url, noop, DURATION_S);
+    const baseline = await profiled(`${database}-noop`, () => load(url, noop, DURATION_S));
     const connection = app.get<SqlConnection>(SQL_CONNECTION);
     const thread =
       connection.kind === 'pglite' && connection.db instanceof PGliteRemote
         ? connection.db
         : undefined;
-    const mix = await load(url, (n) => mixedRequest(parties, n), DURATION_S, thread);
+    const mix = await profiled(`${database}-mix`, () =>
+      load(url, (n) => mixedRequest(parties, n), DURATION_S, thread),
+    );
     const ratio = Number((mix.cmdsPerS / baseline.cmdsPerS).toFixed(3));
     const blocking = await loopBlocking(url, parties);
     console.log(
