@@ -5,8 +5,9 @@
 // its worker thread (the default) and on the event loop (PGLITE_THREAD=main). Then the same
 // mutation (postMessage) on disputes with ~1,000 events beside disputes with ~10, in the same run:
 // their throughput ratio (`stream_length_ratio`, long ÷ short) says how flat a command's cost is in
-// its stream's length. STATE_CACHE_STREAMS=0 measures it without the state cache. The last line
-// is JSON.
+// its stream's length. STATE_CACHE_STREAMS=0 measures it without the state cache. BENCH_STORES
+// (e.g. `postgres`) measures only those stores; BENCH_CPU_PROFILE=<dir> writes a CPU profile of
+// each store's no-op and mix measurements alone. The last line is JSON.
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
