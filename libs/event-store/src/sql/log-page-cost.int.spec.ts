@@ -16,16 +16,30 @@ import { createSqlEventStore, type SqlEventStore } from './sql-event-store';
 const EVENTS = 20_000;
 const PAGE = 2_000;
 
+/** A store on a fresh schema, and one value of a query on its connection. */
 interface Subject {
   store: SqlEventStore;
-  /** Heap blocks of the events table read or found in the cache so far (the server's count). */
-  heapBlocks(): Promise<number>;
-  /** Blocks the events table spans. */
-  tableBlocks(): Promise<number>;
+  schema: string;
+  valueOf(sql: string): Promise<number>;
+  close(): Promise<void>;
 }
 
-function describePageCost(open: () => Promise<Subject & { close(): Promise<void> }>): void {
-  let subject: (Subject & { close(): Promise<void> }) | undefined;
+/** Heap blocks of the events table read or found in the cache so far (the server's count). */
+async function heapBlocks({ schema, valueOf }: Subject): Promise<number> {
+  // Counters reach the shared statistics at the end of a transaction; force it for this one.
+  await valueOf('SELECT 0 FROM pg_stat_force_next_flush()');
+  return valueOf(
+    `SELECT heap_blks_hit + heap_blks_read FROM pg_statio_user_tables
+      WHERE schemaname = '${schema}' AND relname = 'events'`,
+  );
+}
+
+/** Blocks the events table spans. */
+const tableBlocksOf = ({ schema, valueOf }: Subject): Promise<number> =>
+  valueOf(`SELECT pg_relation_size('"${schema}".events') / current_setting('block_size')::int`);
+
+function describePageCost(open: () => Promise<Subject>): void {
+  let subject: Subject | undefined;
   let tableBlocks = 0;
 
   beforeAll(async () => {
@@ -37,19 +51,19 @@ function describePageCost(open: () => Promise<Subject & { close(): Promise<void>
         { expectedRevision: 'no_stream' },
       );
     }
-    tableBlocks = await subject.tableBlocks();
+    tableBlocks = await tableBlocksOf(subject);
   }, 120_000);
 
   afterAll(() => subject?.close());
 
   it('reads a page of the log without reading the rest of it', async () => {
-    const { store, heapBlocks } = subject!;
+    const { store } = subject!;
     // The log spans many pages: a page reading it all would be told apart from one reading its own.
     expect(tableBlocks).toBeGreaterThan(200);
     const first = await store.readAll({ after: 0n, maxCount: PAGE });
-    const before = await heapBlocks();
+    const before = await heapBlocks(subject!);
     const second = await store.readAll({ after: first.at(-1)!.position, maxCount: PAGE });
-    const touched = (await heapBlocks()) - before;
+    const touched = (await heapBlocks(subject!)) - before;
     expect(second).toHaveLength(PAGE);
     expect(second[0].position).toBeGreaterThan(first.at(-1)!.position);
     // A page of PAGE events out of EVENTS spans about PAGE / EVENTS of the table: twice that, at
@@ -76,21 +90,10 @@ describeWithPostgres('PostgreSQL event store: a page of the log without statisti
     await pool.query(`ALTER TABLE "${schema}".events SET (autovacuum_enabled = false)`);
     return {
       store,
-      heapBlocks: async () => {
-        // Counters reach the shared statistics at the end of a transaction; force it for this one.
-        await pool.query('SELECT pg_stat_force_next_flush()');
-        const { rows } = await pool.query<{ blocks: string }>(
-          `SELECT (heap_blks_hit + heap_blks_read)::text AS blocks FROM pg_statio_user_tables
-            WHERE schemaname = $1 AND relname = 'events'`,
-          [schema],
-        );
-        return Number(rows[0].blocks);
-      },
-      tableBlocks: async () => {
-        const { rows } = await pool.query<{ blocks: string }>(
-          `SELECT (pg_relation_size('"${schema}".events') / current_setting('block_size')::int)::text AS blocks`,
-        );
-        return Number(rows[0].blocks);
+      schema,
+      valueOf: async (sql) => {
+        const { rows } = await pool.query<{ value: string }>(`SELECT (${sql})::text AS value`);
+        return Number(rows[0].value);
       },
       close: async () => {
         await store.close();
@@ -109,20 +112,10 @@ describe('PGlite event store: a page of the log', () => {
     const store = await createSqlEventStore(connection, { schema });
     return {
       store,
-      heapBlocks: async () => {
-        await db.query('SELECT pg_stat_force_next_flush()');
-        const { rows } = await db.query<{ blocks: string }>(
-          `SELECT (heap_blks_hit + heap_blks_read)::text AS blocks FROM pg_statio_user_tables
-            WHERE schemaname = $1 AND relname = 'events'`,
-          [schema],
-        );
-        return Number(rows[0].blocks);
-      },
-      tableBlocks: async () => {
-        const { rows } = await db.query<{ blocks: string }>(
-          `SELECT (pg_relation_size('"${schema}".events') / current_setting('block_size')::int)::text AS blocks`,
-        );
-        return Number(rows[0].blocks);
+      schema,
+      valueOf: async (sql) => {
+        const { rows } = await db.query<{ value: string }>(`SELECT (${sql})::text AS value`);
+        return Number(rows[0].value);
       },
       close: async () => {
         await store.close();
