@@ -149,10 +149,25 @@ export class SqlReader {
     filter: EventFilter | undefined,
   ): Promise<RecordedEvent[]> {
     const params: unknown[] = [after.toString(), maxCount ?? null, fence.toString()];
-    let where = '';
+    const filtered = filter?.eventTypes !== undefined || filter?.streamPrefixes !== undefined;
+    // Where the fence goes. Inside, with the start, `position > $1 AND position < $3` is a range
+    // whose share of the table the planner guesses (0.5 %) wherever the log has no statistics:
+    // always on PGlite (no autovacuum), on PostgreSQL after a bulk load until ANALYZE. A guess
+    // smaller than the page had the range read with a bitmap scan and sorted: every page read
+    // and sorted the whole rest of the log. Outside, the subquery's LIMIT walks down the index
+    // and stops after a page, reading at most a page of committed events past a fence held back
+    // by an older open append. Kept inside for a read without a limit (nothing would stop the
+    // walk) and for a filtered read on PostgreSQL (past a held fence, the walk would go on until
+    // a page of matching events, possibly to the head; PostgreSQL normally has statistics). On
+    // PGlite the fence is the end of the log, so nothing lies past it.
+    const pastFence =
+      maxCount !== undefined && (!filtered || this.ctx.connection.kind === 'pglite');
+    // Without statistics a filter's guessed share can still bring the page's estimate under the
+    // page, and the bitmap scan back: all of it as one CASE, its share is guessed at a half.
+    const tests: string[] = [];
     if (filter?.eventTypes) {
       params.push(JSON.stringify(filter.eventTypes));
-      where += ` AND e.type = ANY(ARRAY(SELECT jsonb_array_elements_text($${params.length}::jsonb)))`;
+      tests.push(`e.type = ANY(ARRAY(SELECT jsonb_array_elements_text($${params.length}::jsonb)))`);
     }
     if (filter?.streamPrefixes) {
       params.push(
@@ -160,23 +175,29 @@ export class SqlReader {
           filter.streamPrefixes.map((prefix) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`),
         ),
       );
-      where += ` AND e.stream_id LIKE ANY(ARRAY(SELECT jsonb_array_elements_text($${params.length}::jsonb)))`;
+      tests.push(
+        `e.stream_id LIKE ANY(ARRAY(SELECT jsonb_array_elements_text($${params.length}::jsonb)))`,
+      );
     }
-    // The fence bounds the page outside the subquery. Inside, `position > $1 AND position < $3`
-    // is a range whose selectivity the planner guesses (0.5 % of the table) wherever the log has
-    // no statistics: always on PGlite (no autovacuum), and on PostgreSQL after a bulk load until
-    // ANALYZE. Guessed smaller than the page, the range was read with a bitmap scan and sorted:
-    // every page read and sorted the whole rest of the log, so a rebuild grew with the square of
-    // the log. The subquery's LIMIT keeps the walk down the index, stopping after a page;
-    // committed events past the fence (an older append still open) are read and left out.
-    const sql = `
+    const where =
+      tests.length === 0
+        ? ''
+        : pastFence
+          ? ` AND CASE WHEN ${tests.join(' AND ')} THEN true END`
+          : ` AND ${tests.join(' AND ')}`;
+    const sql = pastFence
+      ? `
       SELECT ${COLUMNS} FROM (
         SELECT * FROM ${this.ctx.table} e
         WHERE e.position > $1::bigint${where}
         ORDER BY e.position LIMIT $2) e
       WHERE e.position < $3::bigint
-      ORDER BY e.position`;
-    const variant = `read_all${filter?.eventTypes ? '_t' : ''}${filter?.streamPrefixes ? '_p' : ''}`;
+      ORDER BY e.position`
+      : `
+      SELECT ${COLUMNS} FROM ${this.ctx.table} e
+      WHERE e.position > $1::bigint AND e.position < $3::bigint${where}
+      ORDER BY e.position LIMIT $2`;
+    const variant = `read_all${filter?.eventTypes ? '_t' : ''}${filter?.streamPrefixes ? '_p' : ''}${pastFence ? '' : '_f'}`;
     const rows = await this.ctx.runner.query<EventRow>(sql, params, this.ctx.statement(variant));
     return rows.map(toRecorded);
   }
