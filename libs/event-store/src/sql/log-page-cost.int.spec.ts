@@ -97,8 +97,8 @@ describeWithPostgres('PostgreSQL event store: a page of the log without statisti
       const pool = new Pool({
         connectionString: url,
         max: 1,
-        // Planned for its parameters every time, as a pool's fresh connections plan their first
-        // runs of a prepared statement.
+        // Planned for its parameters every time, as PGlite plans every statement and PostgreSQL
+        // a connection's first five runs of a prepared one.
         options: `-c search_path=${schema},public -c plan_cache_mode=force_custom_plan`,
       });
       pool.on('error', () => undefined);
