@@ -15,7 +15,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { DEADLINES_PROJECTION, deadlinesProcessManager } from '@arbiter/deadlines';
 import { type Actor, addDays, DEFAULT_POLICY } from '@arbiter/disputes';
 import { createEventStore, type EventStore, type EventToAppend } from '@arbiter/event-store';
-import type { SqlConnection } from '@arbiter/platform';
+import { LZ4_WHERE_AVAILABLE, type SqlConnection } from '@arbiter/platform';
 import {
   BUYER_VIEW,
   disputeProjections,
@@ -396,6 +396,8 @@ async function openDatabase(): Promise<{ connection: SqlConnection; drop(): Prom
   const database = await createPostgresTestDatabase(url, 'bench_projections');
   // The product's default pool (DATABASE_POOL_SIZE): how many rebuilds run at once depends on it.
   const pool = new Pool({ connectionString: database.url, max: 20 });
+  // Compressed as the product's sessions compress (lz4 where the server has it).
+  pool.on('connect', (client) => void client.query(LZ4_WHERE_AVAILABLE).catch(() => undefined));
   // Dropping the database ends its sessions; an idle client still closing when it does reports
   // that as an error (57P01), which without a listener would end the bench after its figures.
   let dropping = false;

@@ -13,7 +13,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { deadlinesProcessManager } from '@arbiter/deadlines';
 import { type Actor, addDays, DEFAULT_POLICY } from '@arbiter/disputes';
 import { createEventStore, type EventStore, type EventToAppend } from '@arbiter/event-store';
-import type { SqlConnection } from '@arbiter/platform';
+import { LZ4_WHERE_AVAILABLE, type SqlConnection } from '@arbiter/platform';
 import {
   buyerDisputes,
   disputeProjections,
@@ -99,6 +99,8 @@ async function openDatabase(): Promise<{ connection: SqlConnection; drop(): Prom
   if (!url) throw new Error('bench:rebuild-modes needs DATABASE_URL or BENCH_DB=pglite');
   const database = await createPostgresTestDatabase(url, 'bench_rebuild_modes');
   const pool = new Pool({ connectionString: database.url, max: 12 });
+  // Compressed as the product's sessions compress (lz4 where the server has it).
+  pool.on('connect', (client) => void client.query(LZ4_WHERE_AVAILABLE).catch(() => undefined));
   return {
     connection: { kind: 'postgres', pool, close: () => pool.end() },
     drop: async () => {

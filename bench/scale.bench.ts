@@ -25,7 +25,7 @@ import {
   MemoryEventStore,
   type SqlEventStore,
 } from '@arbiter/event-store';
-import type { SqlConnection } from '@arbiter/platform';
+import { LZ4_WHERE_AVAILABLE, type SqlConnection } from '@arbiter/platform';
 import {
   BUYER_VIEW,
   disputeProjections,
@@ -254,6 +254,8 @@ async function openDatabase(): Promise<Database> {
     console.log(`diagnosis settings: ${settings.map(([k, v]) => `${k}=${v}`).join(', ')}`);
   }
   const pool = new Pool({ connectionString: database.url, max: 12 });
+  // Compressed as the product's sessions compress (lz4 where the server has it).
+  pool.on('connect', (client) => void client.query(LZ4_WHERE_AVAILABLE).catch(() => undefined));
   // Dropping the database ends connections a stopped runner or listener may still hold.
   pool.on('error', () => undefined);
   return {
