@@ -395,9 +395,12 @@ async function openDatabase(): Promise<{ connection: SqlConnection; drop(): Prom
   if (!url) throw new Error('bench:projections needs DATABASE_URL (PostgreSQL) or BENCH_DB=pglite');
   const database = await createPostgresTestDatabase(url, 'bench_projections');
   // The product's default pool (DATABASE_POOL_SIZE): how many rebuilds run at once depends on it.
-  const pool = new Pool({ connectionString: database.url, max: 20 });
-  // Compressed as the product's sessions compress (lz4 where the server has it).
-  pool.on('connect', (client) => void client.query(LZ4_WHERE_AVAILABLE).catch(() => undefined));
+  const pool = new Pool({
+    connectionString: database.url,
+    max: 20,
+    // Compressed as the product's sessions compress (lz4 where the server has it).
+    onConnect: async (client) => void (await client.query(LZ4_WHERE_AVAILABLE)),
+  });
   // Dropping the database ends its sessions; an idle client still closing when it does reports
   // that as an error (57P01), which without a listener would end the bench after its figures.
   let dropping = false;

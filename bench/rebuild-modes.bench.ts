@@ -98,9 +98,12 @@ async function openDatabase(): Promise<{ connection: SqlConnection; drop(): Prom
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('bench:rebuild-modes needs DATABASE_URL or BENCH_DB=pglite');
   const database = await createPostgresTestDatabase(url, 'bench_rebuild_modes');
-  const pool = new Pool({ connectionString: database.url, max: 12 });
-  // Compressed as the product's sessions compress (lz4 where the server has it).
-  pool.on('connect', (client) => void client.query(LZ4_WHERE_AVAILABLE).catch(() => undefined));
+  const pool = new Pool({
+    connectionString: database.url,
+    max: 12,
+    // Compressed as the product's sessions compress (lz4 where the server has it).
+    onConnect: async (client) => void (await client.query(LZ4_WHERE_AVAILABLE)),
+  });
   return {
     connection: { kind: 'postgres', pool, close: () => pool.end() },
     drop: async () => {

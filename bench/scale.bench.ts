@@ -253,9 +253,12 @@ async function openDatabase(): Promise<Database> {
     await admin.end();
     console.log(`diagnosis settings: ${settings.map(([k, v]) => `${k}=${v}`).join(', ')}`);
   }
-  const pool = new Pool({ connectionString: database.url, max: 12 });
-  // Compressed as the product's sessions compress (lz4 where the server has it).
-  pool.on('connect', (client) => void client.query(LZ4_WHERE_AVAILABLE).catch(() => undefined));
+  const pool = new Pool({
+    connectionString: database.url,
+    max: 12,
+    // Compressed as the product's sessions compress (lz4 where the server has it).
+    onConnect: async (client) => void (await client.query(LZ4_WHERE_AVAILABLE)),
+  });
   // Dropping the database ends connections a stopped runner or listener may still hold.
   pool.on('error', () => undefined);
   return {

@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { Client, ClientConfig, Pool, PoolClient, PoolConfig } from 'pg';
+import { Client, ClientBase, ClientConfig, Pool, PoolClient, PoolConfig } from 'pg';
 import { lockDataDir } from './data-dir-lock';
 import { EmbeddedDatabase, PGliteRemote } from './pglite-remote';
 import { isInMemory, pgliteOptions } from './pglite-wasm';
@@ -72,6 +72,10 @@ export type SqlConnectionOptions =
 export const LZ4_WHERE_AVAILABLE = `SELECT set_config('default_toast_compression', 'lz4', false)
   FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)`;
 
+async function setCompression(client: ClientBase): Promise<void> {
+  await client.query(LZ4_WHERE_AVAILABLE);
+}
+
 export async function openSqlConnection(options: SqlConnectionOptions): Promise<SqlConnection> {
   if (options.kind === 'postgres') {
     const pool = new Pool({
@@ -81,9 +85,6 @@ export async function openSqlConnection(options: SqlConnectionOptions): Promise<
     });
     // An idle client's network error must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
-    // Queued on the new client before any statement it is checked out for; a failure here is
-    // the connection's, and that statement meets it.
-    pool.on('connect', (client) => void client.query(LZ4_WHERE_AVAILABLE).catch(() => undefined));
     return { kind: 'postgres', pool, close: () => pool.end() };
   }
   const dataDir = options.dataDir ?? 'memory://';
@@ -126,6 +127,9 @@ export function postgresPoolConfig(timeouts: PostgresTimeouts): PoolConfig {
     keepAliveInitialDelayMillis: positive(timeouts.keepAliveMs),
     application_name: 'arbiter',
     Client: DiscardingClient,
+    // Run on each new connection before it is handed out; if it fails, the connection is closed
+    // and the checkout fails with it.
+    onConnect: setCompression,
   };
 }
 
@@ -187,6 +191,12 @@ export async function connectWithoutTimeouts(pool: Pool): Promise<PoolClient> {
   });
   client.on('error', () => undefined);
   await client.connect();
+  try {
+    await setCompression(client);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
   return Object.assign(client, {
     release: () => {
       void client.end().catch(() => undefined);
