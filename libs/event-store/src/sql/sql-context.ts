@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SqlConnection } from '@arbiter/platform';
 import { quoteSchema } from './schema';
 import { pgliteRunner, pgRunner, SqlRunner } from './sql-runner';
@@ -14,6 +15,9 @@ export interface SqlStoreContext {
   statement(name: string): string;
 }
 
+/** The longest identifier PostgreSQL keeps whole (NAMEDATALEN - 1); schema names are ASCII. */
+const MAX_NAME_BYTES = 63;
+
 export function sqlStoreContext(connection: SqlConnection, schema: string): SqlStoreContext {
   return {
     connection,
@@ -21,6 +25,13 @@ export function sqlStoreContext(connection: SqlConnection, schema: string): SqlS
       connection.kind === 'postgres' ? pgRunner(connection.pool) : pgliteRunner(connection.db),
     schema,
     table: `${quoteSchema(schema)}.events`,
-    statement: (name) => `es_${schema}_${name}`,
+    statement: (name) => {
+      const full = `es_${schema}_${name}`;
+      // PostgreSQL cuts a statement's name at 63 bytes: two names cut alike would collide
+      // (42P05) on a connection that prepared both. A long schema is named by its hash instead.
+      return full.length <= MAX_NAME_BYTES
+        ? full
+        : `es_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}_${name}`;
+    },
   };
 }
