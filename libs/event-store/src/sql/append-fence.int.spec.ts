@@ -319,6 +319,62 @@ describeWithPostgres('PostgreSQL event store: the append fence', (url) => {
     }
   });
 
+  it('a filtered read, or one without a limit, behind a fence held back by an open append stops at the fence', async () => {
+    const [first] = await store.append('before', [sampleEvent()]).then(() => store.readAll());
+    const gate = await installGate();
+    // The reader on one connection of its own, so the server's block counts are its reads.
+    const readerPool = new Pool({ connectionString: url, max: 1 });
+    readerPool.on('error', () => undefined);
+    const reader = await createSqlEventStore(
+      { kind: 'postgres', pool: readerPool, close: () => readerPool.end() },
+      { schema: test.schema, fenceWaitMs: 200 },
+    );
+    const valueOf = async (sql: string) =>
+      Number(
+        (await readerPool.query<{ value: string }>(`SELECT (${sql})::text AS value`)).rows[0].value,
+      );
+    const heapBlocks = async () => {
+      await readerPool.query('SELECT pg_stat_force_next_flush()');
+      return valueOf(
+        `SELECT heap_blks_hit + heap_blks_read FROM pg_statio_user_tables
+          WHERE schemaname = '${test.schema}' AND relname = 'events'`,
+      );
+    };
+    let slow: Promise<unknown> = Promise.resolve();
+    try {
+      slow = store.append('slow', [sampleEvent('Slow')]).catch(() => undefined);
+      await waitUntil(gate.blocked, 'the slow append holds its rows');
+      // Committed behind the held fence: a walk past it would read them all, on every retry.
+      for (let i = 0; i < 8; i++)
+        await store.append(
+          `fast-${i}`,
+          Array.from({ length: 500 }, () => sampleEvent('Fast')),
+        );
+      const tableBlocks = await valueOf(
+        `SELECT pg_relation_size('"${test.schema}".events') / current_setting('block_size')::int`,
+      );
+      const before = await heapBlocks();
+      // Waits for the held append (200 ms here), reading again every few milliseconds.
+      expect(
+        await reader.readAll({
+          after: first.position,
+          maxCount: 1,
+          filter: { eventTypes: ['Absent'] },
+        }),
+      ).toEqual([]);
+      // And a read without a limit, which nothing but the fence stops.
+      expect(await reader.readAll({ after: first.position })).toEqual([]);
+      const touched = (await heapBlocks()) - before;
+      expect(tableBlocks).toBeGreaterThan(100);
+      expect(touched).toBeLessThan(tableBlocks / 2);
+    } finally {
+      await gate.close();
+      await slow;
+      await reader.close();
+      await readerPool.end().catch(() => undefined);
+    }
+  });
+
   it('a caller transaction that wrote before its first append is refused unless it took the lock first', async () => {
     const client = await pool.connect();
     const runner = pgRunner(client);
