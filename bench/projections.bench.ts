@@ -15,7 +15,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { DEADLINES_PROJECTION, deadlinesProcessManager } from '@arbiter/deadlines';
 import { type Actor, addDays, DEFAULT_POLICY } from '@arbiter/disputes';
 import { createEventStore, type EventStore, type EventToAppend } from '@arbiter/event-store';
-import { LZ4_WHERE_AVAILABLE, type SqlConnection } from '@arbiter/platform';
+import { compressWithLz4WhereAvailable, type SqlConnection } from '@arbiter/platform';
 import {
   BUYER_VIEW,
   disputeProjections,
@@ -399,7 +399,7 @@ async function openDatabase(): Promise<{ connection: SqlConnection; drop(): Prom
     connectionString: database.url,
     max: 20,
     // Compressed as the product's sessions compress (lz4 where the server has it).
-    onConnect: async (client) => void (await client.query(LZ4_WHERE_AVAILABLE)),
+    onConnect: compressWithLz4WhereAvailable,
   });
   // Dropping the database ends its sessions; an idle client still closing when it does reports
   // that as an error (57P01), which without a listener would end the bench after its figures.

@@ -13,7 +13,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { deadlinesProcessManager } from '@arbiter/deadlines';
 import { type Actor, addDays, DEFAULT_POLICY } from '@arbiter/disputes';
 import { createEventStore, type EventStore, type EventToAppend } from '@arbiter/event-store';
-import { LZ4_WHERE_AVAILABLE, type SqlConnection } from '@arbiter/platform';
+import { compressWithLz4WhereAvailable, type SqlConnection } from '@arbiter/platform';
 import {
   buyerDisputes,
   disputeProjections,
@@ -102,7 +102,7 @@ async function openDatabase(): Promise<{ connection: SqlConnection; drop(): Prom
     connectionString: database.url,
     max: 12,
     // Compressed as the product's sessions compress (lz4 where the server has it).
-    onConnect: async (client) => void (await client.query(LZ4_WHERE_AVAILABLE)),
+    onConnect: compressWithLz4WhereAvailable,
   });
   return {
     connection: { kind: 'postgres', pool, close: () => pool.end() },

@@ -25,7 +25,7 @@ import {
   MemoryEventStore,
   type SqlEventStore,
 } from '@arbiter/event-store';
-import { LZ4_WHERE_AVAILABLE, type SqlConnection } from '@arbiter/platform';
+import { compressWithLz4WhereAvailable, type SqlConnection } from '@arbiter/platform';
 import {
   BUYER_VIEW,
   disputeProjections,
@@ -257,7 +257,7 @@ async function openDatabase(): Promise<Database> {
     connectionString: database.url,
     max: 12,
     // Compressed as the product's sessions compress (lz4 where the server has it).
-    onConnect: async (client) => void (await client.query(LZ4_WHERE_AVAILABLE)),
+    onConnect: compressWithLz4WhereAvailable,
   });
   // Dropping the database ends connections a stopped runner or listener may still hold.
   pool.on('error', () => undefined);

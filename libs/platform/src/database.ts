@@ -69,10 +69,11 @@ export type SqlConnectionOptions =
  * in a rebuild. A session setting, not a column's: no table is locked to change it, tables created
  * later have it, and values stored before keep pglz and read as before. PGlite has no lz4.
  */
-export const LZ4_WHERE_AVAILABLE = `SELECT set_config('default_toast_compression', 'lz4', false)
+const LZ4_WHERE_AVAILABLE = `SELECT set_config('default_toast_compression', 'lz4', false)
   FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)`;
 
-async function setCompression(client: ClientBase): Promise<void> {
+/** Sets it on one connection: the product's pools run it as each connection opens (`onConnect`). */
+export async function compressWithLz4WhereAvailable(client: ClientBase): Promise<void> {
   await client.query(LZ4_WHERE_AVAILABLE);
 }
 
@@ -129,7 +130,7 @@ export function postgresPoolConfig(timeouts: PostgresTimeouts): PoolConfig {
     Client: DiscardingClient,
     // Run on each new connection before it is handed out; if it fails, the connection is closed
     // and the checkout fails with it.
-    onConnect: setCompression,
+    onConnect: compressWithLz4WhereAvailable,
   };
 }
 
@@ -192,7 +193,7 @@ export async function connectWithoutTimeouts(pool: Pool): Promise<PoolClient> {
   client.on('error', () => undefined);
   await client.connect();
   try {
-    await setCompression(client);
+    await compressWithLz4WhereAvailable(client);
   } catch (error) {
     await client.end().catch(() => undefined);
     throw error;

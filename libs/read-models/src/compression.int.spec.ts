@@ -5,7 +5,7 @@ import { createPostgresTestDatabase } from './testing/read-databases';
 
 /**
  * The product's PostgreSQL sessions compress what they store with lz4 where the server has it
- * (`LZ4_WHERE_AVAILABLE`): a view is a few kilobytes of JSON written on every change of its
+ * (`compressWithLz4WhereAvailable`): a view is a few kilobytes of JSON written on every change of its
  * dispute, and pglz was a tenth of PostgreSQL's CPU in a rebuild. PGlite is built without lz4 and
  * keeps pglz. Through `openSqlConnection`, as the gateway, the worker and the CLI open theirs.
  */
