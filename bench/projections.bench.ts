@@ -10,7 +10,7 @@
 import 'reflect-metadata';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { PGlite } from '@electric-sql/pglite';
 import { DEADLINES_PROJECTION, deadlinesProcessManager } from '@arbiter/deadlines';
 import { type Actor, addDays, DEFAULT_POLICY } from '@arbiter/disputes';
@@ -223,9 +223,9 @@ interface Rebuilt {
   cpu: CpuSpent;
 }
 
-/** CPU seconds of this process and of PostgreSQL, and per applied event. */
-const cpuLine = ({ processS, postgresS }: CpuSpent, events: number) => {
-  const perEvent = (seconds: number) => `${((seconds * 1e6) / events).toFixed(1)} µs/event`;
+/** CPU seconds of this process and of PostgreSQL, and per applied event (or per `unit`). */
+const cpuLine = ({ processS, postgresS }: CpuSpent, events: number, unit = 'event') => {
+  const perEvent = (seconds: number) => `${((seconds * 1e6) / events).toFixed(1)} µs/${unit}`;
   return (
     `this process ${processS.toFixed(1)} s (${perEvent(processS)})` +
     (postgresS === null ? '' : `, PostgreSQL ${postgresS.toFixed(1)} s (${perEvent(postgresS)})`)
@@ -504,11 +504,21 @@ async function main(): Promise<void> {
 
     let lags: number[] = [];
     let viewsComplete: boolean | null = null;
+    let loadCpu: CpuSpent | null = null;
     if (LOAD_SECONDS > 0) {
       runner.start();
       transactions.clear();
       started = performance.now();
-      const load = await lagUnderLoad(store, runner, connection);
+      // The CPU the load costs both sides (commands and the projections' live work): near the
+      // machine's cores the lag is time waiting for a CPU. (Copies as narrowed here, for the
+      // closure.)
+      const [liveStore, liveRunner] = [store, runner];
+      const measured = await cpuDuring(() => lagUnderLoad(liveStore, liveRunner, connection), {
+        postgres: !ON_PGLITE,
+      });
+      const load = measured.result;
+      loadCpu = measured.cpu;
+      const loadWallS = (performance.now() - started) / 1000;
       lags = load.lags;
       viewsComplete = load.complete;
       await runner.stop();
@@ -517,6 +527,11 @@ async function main(): Promise<void> {
       console.log(
         `lag append → buyer view under ${LOAD_PER_SECOND} commands/s for ${LOAD_SECONDS} s (${lags.length} commands): ` +
           `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${lags[lags.length - 1].toFixed(1)} ms`,
+      );
+      const busy = (loadCpu.processS + (loadCpu.postgresS ?? 0)) / loadWallS;
+      console.log(
+        `  CPU under that load: ${cpuLine(loadCpu, lags.length, 'command')}; ` +
+          `${busy.toFixed(2)} of ${availableParallelism()} cores busy over ${loadWallS.toFixed(1)} s`,
       );
       console.log('longest batch transaction under that load:');
       for (const name of registry.readModelNames()) {
@@ -544,6 +559,10 @@ async function main(): Promise<void> {
         rebuild_cpu_s: {
           process: Math.round(cpu.processS * 10) / 10,
           postgres: cpu.postgresS === null ? null : Math.round(cpu.postgresS * 10) / 10,
+        },
+        load_cpu_s: loadCpu && {
+          process: round1(loadCpu.processS),
+          postgres: loadCpu.postgresS === null ? null : round1(loadCpu.postgresS),
         },
         load: loadavg().map((load) => Math.round(load * 100) / 100),
       }),
