@@ -1,10 +1,11 @@
-// `npm run bench:scale` (needs DATABASE_URL, or BENCH_DB=pglite): on a database of its own, loads
-// 10^5 events of realistic disputes, lets the projections catch up through the real runner and
-// measures four figures at that size — single-event append latency, command latency, a buyer's
-// dispute list and the append → buyer view lag under a steady command load — then grows the same
-// database to EVENTS (default 10^6), catches the projections up again and measures the same four.
-// It prints both sizes side by side with the ratio big ÷ small of each latency; the database is
-// dropped at the end. The last line of output is JSON.
+// `npm run bench:scale` (needs DATABASE_URL, or BENCH_DB=pglite): loads 10^5 events of realistic
+// disputes into one database and EVENTS (default 10^6) into another, lets each one's projections
+// catch up through the real runner, then measures four figures on both — single-event append
+// latency, command latency, a buyer's dispute list and the append → buyer view lag under a steady
+// command load — in ROUNDS rounds (default 3) that alternate between the two sizes, so that what
+// the machine does meanwhile falls on both alike. It prints both sizes side by side with the ratio
+// big ÷ small of each latency (the rounds' samples pooled); the databases are dropped at the end.
+// The last line of output is JSON.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -44,6 +45,10 @@ const BIG_EVENTS = Number(process.env.EVENTS ?? 1_000_000);
 /** Timed samples per latency figure (append, command); the buyer-list query takes twice as many. */
 const SAMPLES = Number(process.env.SAMPLES ?? 300);
 const WARM_UP = 20;
+/** Rounds per size, taken in turns (small, big, small, …); SAMPLES and the lag's seconds are split over them. */
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+/** Seconds of the lag load run first and not recorded, at both sizes (the live path warms up). */
+const LAG_WARM_UP_SECONDS = 3;
 const LOAD_PER_SECOND = Number(process.env.BENCH_LOAD_PER_S ?? 40);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 15);
 /** Disputes the lag load cycles over; each gets LOAD_PER_SECOND × LOAD_SECONDS / LAG_DISPUTES messages. */
@@ -202,6 +207,11 @@ interface Database {
   analyze(): Promise<void>;
   /** What autovacuum is doing on this database right now (it competes with the measurements). */
   background(): Promise<string>;
+  /**
+   * Blocks this database's sessions have read from outside PostgreSQL's shared buffers so far
+   * (`pg_stat_database.blks_read`); null on PGlite.
+   */
+  blocksRead(): Promise<number | null>;
   /** EXPLAIN ANALYZE of every statement `work` sends to the read DB (PostgreSQL only). */
   explain(work: (queries: DisputeQueries) => Promise<unknown>): Promise<string[]>;
   drop(): Promise<void>;
@@ -223,6 +233,7 @@ async function openDatabase(): Promise<Database> {
       countEvents: async () => (await db.query<{ n: number }>(COUNT_EVENTS)).rows[0].n,
       analyze: async () => void (await db.exec('ANALYZE')),
       background: async () => '',
+      blocksRead: async () => null,
       explain: async () => [],
       drop: async () => {
         if (!db.closed) await db.close();
@@ -280,6 +291,14 @@ async function openDatabase(): Promise<Database> {
       }
     },
     countEvents: async () => (await pool.query<{ n: number }>(COUNT_EVENTS)).rows[0].n,
+    blocksRead: async () =>
+      Number(
+        (
+          await pool.query<{ n: string }>(
+            'SELECT blks_read AS n FROM pg_stat_database WHERE datname = current_database()',
+          )
+        ).rows[0].n,
+      ),
     analyze: async () => void (await pool.query('ANALYZE')),
     background: async () =>
       (
@@ -554,11 +573,12 @@ async function lagUnderLoad(
   scenario: DisputeScenario,
   runner: ProjectionRunner,
   disputes: OpenDispute[],
+  { seconds, tag }: { seconds: number; tag: string },
 ) {
   const lags: number[] = [];
   const pending: Promise<void>[] = [];
   const interval = 1000 / LOAD_PER_SECOND;
-  const total = LOAD_PER_SECOND * LOAD_SECONDS;
+  const total = LOAD_PER_SECOND * seconds;
   const started = performance.now();
   for (let n = 0; n < total; n++) {
     const due = started + n * interval;
@@ -572,7 +592,7 @@ async function lagUnderLoad(
           d.buyer,
           new Date().toISOString(),
           'PostMessage',
-          { messageId: `${d.disputeId}-load-${n}`, body: `message ${n}` },
+          { messageId: `${d.disputeId}-${tag}-${n}`, body: `message ${n}` },
         );
         const appended = performance.now();
         if (!(await runner.waitForPosition(handled.position as bigint, 30_000, BUYER_VIEW)))
@@ -585,50 +605,131 @@ async function lagUnderLoad(
   return lags;
 }
 
-async function measure(
-  label: string,
-  context: {
-    db: Database;
-    store: SqlEventStore;
-    runner: ProjectionRunner;
-    queries: DisputeQueries;
-    open: OpenDispute[];
-    used: Set<number>;
-    message: TemplateEvent;
-    copies: number;
-    events: number;
-    samples: number;
-  },
-): Promise<Measured> {
-  const { db, store, runner, queries, open, used, message, copies } = context;
-  const load = loadavg().map((l) => Math.round(l * 100) / 100);
-  console.log(`measuring at ${label} (${context.events} events); load average ${loadNow()}`);
-  const scenario = new DisputeScenario(store, DEFAULT_POLICY, `scale-${label}-${randomUUID()}`);
-  const samples = context.samples;
+/** One size's database, loaded and caught up, with what its rounds have measured so far. */
+interface Sized {
+  label: 'small' | 'big';
+  db: Database;
+  store: SqlEventStore;
+  runner: ProjectionRunner;
+  queries: DisputeQueries;
+  open: OpenDispute[];
+  used: Set<number>;
+  copies: number;
+  /** Events in its log after the catch-up (counted before the rounds add their own). */
+  events: number;
+  /** The disputes its lag load cycles over, the same in every round. */
+  lagDisputes: OpenDispute[];
+  samples: Record<(typeof FIGURES)[number], number[]>;
+  /** Load average (1 min) as each of its rounds began. */
+  loads: number[];
+}
+const FIGURES = ['append', 'command', 'query', 'lag'] as const;
 
+/** A database of its own, loaded with `copies` copies, its projections caught up. */
+async function prepare(
+  label: Sized['label'],
+  copies: number,
+  templates: { closed: ReturnType<typeof cloner>; open: ReturnType<typeof cloner> },
+  timings: Record<string, number | null>,
+  opened: Database[],
+): Promise<{ sized: Sized; caughtUp: boolean }> {
+  const db = await openDatabase();
+  opened.push(db);
+  const store = await createSqlEventStore(db.connection);
+  await migrateReadModels(db.connection);
+  const registry = new ProjectionRegistry([
+    ...disputeProjections(),
+    deadlinesProcessManager(DEFAULT_POLICY),
+  ]);
+  const runner = new ProjectionRunner(store, db.connection, registry, { batchSize: BATCH_SIZE });
+  const open: OpenDispute[] = [];
+  const sized: Sized = {
+    label,
+    db,
+    store,
+    runner,
+    queries: new DisputeQueries(readDbFor(db.connection), DEFAULT_POLICY),
+    open,
+    used: new Set(),
+    copies,
+    events: 0,
+    lagDisputes: [],
+    samples: { append: [], command: [], query: [], lag: [] },
+    loads: [],
+  };
+  console.log(`${label}: loading ${copies} copies into a database of its own`);
+  const started = performance.now();
+  const written = await bulkLoad(db, store, templates, 0, copies, open);
+  const loadMs = performance.now() - started;
+  console.log(
+    `loaded ${written} events in ${seconds(loadMs)} s = ${Math.round((written * 1000) / loadMs)} events/s`,
+  );
+  await assertChainsIntact(store, [Math.floor(copies / 2), copies - 1, open[open.length - 1].copy]);
+  // A log that grew to this size over months would have had its statistics refreshed by
+  // autovacuum all along; one loaded in seconds has not yet, and plans would be chosen from the
+  // empty table's. So: ANALYZE after the load, and again after the catch-up.
+  await db.analyze();
+  const catchUpMs = await catchUp(store, runner, written);
+  timings[`load_s_${label}`] = Math.round(loadMs / 100) / 10;
+  timings[`catchup_s_${label}`] = catchUpMs === undefined ? null : Math.round(catchUpMs / 100) / 10;
+  if (catchUpMs === undefined) return { sized, caughtUp: false };
+  await db.analyze();
+  sized.events = await db.countEvents();
+  sized.lagDisputes = take(open, sized.used, LAG_DISPUTES);
+  // Stopped while the other size loads and catches up; each round starts it again.
+  await runner.stop();
+  return { sized, caughtUp: true };
+}
+
+/** One round on one size: each figure's warm-up, then its samples, added to the size's. */
+async function measureRound(
+  sized: Sized,
+  round: number,
+  perRound: { samples: number; lagSeconds: number },
+  message: TemplateEvent,
+): Promise<void> {
+  const { store, runner, queries, open, used, copies, samples } = sized;
+  sized.loads.push(Math.round(loadavg()[0] * 100) / 100);
+  const blocksBefore = await sized.db.blocksRead();
+  const scenario = new DisputeScenario(
+    store,
+    DEFAULT_POLICY,
+    `scale-${sized.label}-${round}-${randomUUID()}`,
+  );
   await appendLatency(store, take(open, used, WARM_UP), message);
-  const append = figureOf(await appendLatency(store, take(open, used, samples), message));
+  const append = await appendLatency(store, take(open, used, perRound.samples), message);
   await commandLatency(scenario, take(open, used, WARM_UP));
-  const command = figureOf(await commandLatency(scenario, take(open, used, samples)));
+  const command = await commandLatency(scenario, take(open, used, perRound.samples));
   if (!(await runner.waitForPosition(await store.headPosition(), 120_000)))
     throw new Error('projections did not catch up after the appends');
   await queryLatency(queries, copies, WARM_UP);
-  const query = figureOf(await queryLatency(queries, copies, samples * 2));
-  console.log(`  background work on this database: ${(await db.background()) || 'none'}`);
-  const lag = figureOf(await lagUnderLoad(scenario, runner, take(open, used, LAG_DISPUTES)));
-  const row = (name: string, f: Figure) =>
-    console.log(
-      `  ${name.padEnd(34)} p50 ${f.p50.toFixed(1).padStart(7)} ms  p99 ${f.p99.toFixed(1).padStart(7)} ms  (${f.samples})`,
-    );
-  row('append (one event, exact revision)', append);
-  row('command (PostMessage)', command);
-  row('buyer list (first 20)', query);
-  row(`lag at ${LOAD_PER_SECOND}/s → buyer view`, lag);
-  for (const plan of await db.explain((own) =>
-    own.buyerDisputes(buyerOf(Math.floor(copies / 2)), {}, { first: 20 }),
-  ))
-    console.log(plan.replace(/^/gm, '    '));
-  return { events: context.events, load, append, command, query, lag };
+  const query = await queryLatency(queries, copies, perRound.samples * 2);
+  const background = await sized.db.background();
+  if (background) console.log(`  background work on the ${sized.label} database: ${background}`);
+  // Unrecorded, as the other figures' warm-ups: the live path warms up before its lag counts.
+  await lagUnderLoad(scenario, runner, sized.lagDisputes, {
+    seconds: LAG_WARM_UP_SECONDS,
+    tag: `warm-${round}`,
+  });
+  const lag = await lagUnderLoad(scenario, runner, sized.lagDisputes, {
+    seconds: perRound.lagSeconds,
+    tag: `load-${round}`,
+  });
+  const measured = { append, command, query, lag };
+  const line = FIGURES.map((name) => {
+    samples[name].push(...measured[name]);
+    const f = figureOf(measured[name]);
+    return `${name} ${f.p50.toFixed(1)} / ${f.p99.toFixed(1)}`;
+  });
+  const blocksAfter = await sized.db.blocksRead();
+  // What the server read from outside its shared buffers (the OS's cache or the disk) meanwhile.
+  const blocks =
+    blocksBefore === null || blocksAfter === null
+      ? ''
+      : `; blocks read past the shared buffers ${blocksAfter - blocksBefore}`;
+  console.log(
+    `  round ${round} ${sized.label.padEnd(5)} (p50 / p99 ms): ${line.join(', ')}${blocks}; load average ${loadNow()}`,
+  );
 }
 
 // --- Main -------------------------------------------------------------------------------------
@@ -636,23 +737,14 @@ async function measure(
 async function main(): Promise<void> {
   if (BIG_EVENTS <= SMALL_EVENTS)
     throw new Error(`EVENTS (${BIG_EVENTS}) must be above EVENTS_SMALL (${SMALL_EVENTS})`);
+  if (!(ROUNDS >= 1)) throw new Error(`ROUNDS (${ROUNDS}) must be 1 or more`);
   const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
-  const db = await openDatabase();
-  let store: SqlEventStore | undefined;
-  let runner: ProjectionRunner | undefined;
+  const opened: Database[] = [];
+  const sizes: Sized[] = [];
   try {
-    store = await createSqlEventStore(db.connection);
-    await migrateReadModels(db.connection);
-    const registry = new ProjectionRegistry([
-      ...disputeProjections(),
-      deadlinesProcessManager(DEFAULT_POLICY),
-    ]);
-    runner = new ProjectionRunner(store, db.connection, registry, { batchSize: BATCH_SIZE });
-    const queries = new DisputeQueries(readDbFor(db.connection), DEFAULT_POLICY);
     console.log(
-      `${ON_PGLITE ? 'PGlite (in process)' : 'PostgreSQL'}; ${SMALL_EVENTS} then ${BIG_EVENTS} events; load average ${loadNow()}`,
+      `${ON_PGLITE ? 'PGlite (in process)' : 'PostgreSQL'}; ${SMALL_EVENTS} and ${BIG_EVENTS} events in two databases, measured in ${ROUNDS} alternating rounds; load average ${loadNow()}`,
     );
-
     // The copies' times: a month ago, one second apart.
     const start = addDays(new Date().toISOString(), -30);
     const closed = await template('closed', start);
@@ -668,89 +760,72 @@ async function main(): Promise<void> {
       `copies of two disputes: closed after mediation (${closed.eventCount} events), escalated (${escalated.eventCount}), one in ${OPEN_EVERY}`,
     );
 
-    const open: OpenDispute[] = [];
-    const used = new Set<number>();
-    const sizes: { label: string; copies: number }[] = [
-      { label: 'small', copies: copiesFor(SMALL_EVENTS) },
-      { label: 'big', copies: copiesFor(BIG_EVENTS) },
-    ];
-    const results: Measured[] = [];
     const timings: Record<string, number | null> = {};
-    let copies = 0;
-    let samples: number | undefined;
-    let events = 0;
-    for (const size of sizes) {
-      await runner.stop();
-      const started = performance.now();
-      const written = await bulkLoad(db, store, templates, copies, size.copies, open);
-      const loadMs = performance.now() - started;
-      events += written;
-      copies = size.copies;
-      console.log(
-        `loaded ${written} events (${events} in all) in ${seconds(loadMs)} s = ${Math.round((written * 1000) / loadMs)} events/s`,
-      );
-      await assertChainsIntact(store, [
-        Math.floor(copies / 2),
-        copies - 1,
-        open[open.length - 1].copy,
-      ]);
-      // A log that grew to this size over months would have had its statistics refreshed by
-      // autovacuum all along; one loaded in seconds has not yet, and plans would be chosen from
-      // the empty table's. So: ANALYZE after the load, and again after the catch-up.
-      await db.analyze();
-      const catchUpMs = await catchUp(store, runner, written);
-      timings[`load_s_${size.label}`] = Math.round(loadMs / 100) / 10;
-      if (catchUpMs === undefined) {
-        timings[`catchup_s_${size.label}`] = null;
-        if (results.length === 0)
-          throw new Error('the projections did not catch up with the small log');
-        break;
-      }
-      timings[`catchup_s_${size.label}`] = Math.round(catchUpMs / 100) / 10;
-      await db.analyze();
-      // Counted, not summed: the earlier measurements' appends are part of the log too.
-      const stored = await db.countEvents();
-      // As many samples at both sizes: what the small log's untouched open disputes allow.
-      samples ??= Math.min(
-        SAMPLES,
-        Math.floor((open.length - used.size - 2 * WARM_UP - LAG_DISPUTES) / 2),
-      );
-      if (samples < 10) throw new Error(`${open.length} open disputes are too few to measure`);
-      results.push(
-        await measure(size.label, {
-          samples,
-          db,
-          store,
-          runner,
-          queries,
-          open,
-          used,
-          message,
-          copies,
-          events: stored,
-        }),
-      );
-    }
-    await runner.stop();
+    const small = await prepare('small', copiesFor(SMALL_EVENTS), templates, timings, opened);
+    sizes.push(small.sized);
+    if (!small.caughtUp) throw new Error('the projections did not catch up with the small log');
+    const big = await prepare('big', copiesFor(BIG_EVENTS), templates, timings, opened);
+    sizes.push(big.sized);
+    // Past CATCH_UP_LIMIT_S the big size is left out: the small one is reported alone.
+    const measured = big.caughtUp ? [small.sized, big.sized] : [small.sized];
 
-    const [small, big] = results;
-    const figures = ['append', 'command', 'query', 'lag'] as const;
+    // As many samples at both sizes, spread over the rounds: what the small log's untouched open
+    // disputes allow.
+    const untouched = small.sized.open.length - small.sized.used.size;
+    const perRound = {
+      samples: Math.min(
+        Math.ceil(SAMPLES / ROUNDS),
+        Math.floor((untouched - ROUNDS * 2 * WARM_UP) / (2 * ROUNDS)),
+      ),
+      lagSeconds: LOAD_SECONDS / ROUNDS,
+    };
+    if (perRound.samples < 10)
+      throw new Error(`${small.sized.open.length} open disputes are too few to measure`);
+    // The sizes take turns, so that what the machine does meanwhile falls on both alike. One
+    // runner is live at a time, as in a process serving one database: the other's stays stopped
+    // (its projections are at its head; the round's warm-ups absorb the restart).
+    for (let round = 1; round <= ROUNDS; round++)
+      for (const sized of measured) {
+        for (const other of measured) if (other !== sized) await other.runner.stop();
+        sized.runner.start();
+        if (!(await sized.runner.waitForPosition(await sized.store.headPosition(), 120_000)))
+          throw new Error(`the ${sized.label} size's projections did not resume at its head`);
+        await measureRound(sized, round, perRound, message);
+      }
+    for (const sized of measured) {
+      console.log(`buyer list plan at the ${sized.label} size:`);
+      for (const plan of await sized.db.explain((own) =>
+        own.buyerDisputes(buyerOf(Math.floor(sized.copies / 2)), {}, { first: 20 }),
+      ))
+        console.log(plan.replace(/^/gm, '    '));
+    }
+    for (const sized of sizes) await sized.runner.stop();
+
+    const results = measured.map((sized): Measured => ({
+      events: sized.events,
+      load: sized.loads,
+      append: figureOf(sized.samples.append),
+      command: figureOf(sized.samples.command),
+      query: figureOf(sized.samples.query),
+      lag: figureOf(sized.samples.lag),
+    }));
+    const [smallFigures, bigFigures] = results;
     const round = (x: number) => Math.round(x * 10) / 10;
     const json: Record<string, unknown> = {
       bench: 'scale',
       db: ON_PGLITE ? 'pglite' : 'postgres',
       worst_ratio: null,
     };
-    if (big) {
+    if (bigFigures) {
       const ratios: Record<string, number> = {};
       console.log('');
       console.log(
-        `| figure | ${small.events} events p50 / p99 ms | ${big.events} events p50 / p99 ms | ratio big ÷ small p50 / p99 |`,
+        `| figure | ${smallFigures.events} events p50 / p99 ms | ${bigFigures.events} events p50 / p99 ms | ratio big ÷ small p50 / p99 |`,
       );
       console.log('|---|---|---|---|');
-      for (const name of figures) {
-        const s = small[name];
-        const b = big[name];
+      for (const name of FIGURES) {
+        const s = smallFigures[name];
+        const b = bigFigures[name];
         ratios[`${name}_p50`] = b.p50 / s.p50;
         ratios[`${name}_p99`] = b.p99 / s.p99;
         console.log(
@@ -771,29 +846,33 @@ async function main(): Promise<void> {
         `no figures at ${BIG_EVENTS} events: the projections did not catch up in time. Load average at the end ${loadNow()}`,
       );
     }
-    for (const name of figures)
+    for (const name of FIGURES)
       for (const [label, m] of [
-        ['small', small],
-        ['big', big],
+        ['small', smallFigures],
+        ['big', bigFigures],
       ] as const) {
         json[`${name}_p50_ms_${label}`] = m ? round(m[name].p50) : null;
         json[`${name}_p99_ms_${label}`] = m ? round(m[name].p99) : null;
       }
     Object.assign(json, timings, {
-      events_small: small.events,
-      events_big: big?.events ?? events,
+      events_small: smallFigures.events,
+      events_big: bigFigures?.events ?? null,
+      rounds: ROUNDS,
+      samples_per_figure: perRound.samples * ROUNDS,
       load: [
         loadAtStart[0],
-        small.load[0],
-        ...(big ? [big.load[0]] : []),
+        smallFigures.load[0],
+        ...(bigFigures ? [bigFigures.load[0]] : []),
         Math.round(loadavg()[0] * 100) / 100,
       ],
     });
     console.log(JSON.stringify(json));
   } finally {
-    await runner?.stop().catch(() => undefined);
-    await store?.close().catch(() => undefined);
-    await db.drop();
+    for (const sized of sizes) {
+      await sized.runner.stop().catch(() => undefined);
+      await sized.store.close().catch(() => undefined);
+    }
+    for (const db of opened) await db.drop();
   }
 }
 
