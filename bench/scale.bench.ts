@@ -625,23 +625,32 @@ interface Sized {
 }
 const FIGURES = ['append', 'command', 'query', 'lag'] as const;
 
+/** What the run has opened, closed at its end whatever happened. */
+interface Opened {
+  databases: Database[];
+  stores: SqlEventStore[];
+  runners: ProjectionRunner[];
+}
+
 /** A database of its own, loaded with `copies` copies, its projections caught up. */
 async function prepare(
   label: Sized['label'],
   copies: number,
   templates: { closed: ReturnType<typeof cloner>; open: ReturnType<typeof cloner> },
   timings: Record<string, number | null>,
-  opened: Database[],
+  opened: Opened,
 ): Promise<{ sized: Sized; caughtUp: boolean }> {
   const db = await openDatabase();
-  opened.push(db);
+  opened.databases.push(db);
   const store = await createSqlEventStore(db.connection);
+  opened.stores.push(store);
   await migrateReadModels(db.connection);
   const registry = new ProjectionRegistry([
     ...disputeProjections(),
     deadlinesProcessManager(DEFAULT_POLICY),
   ]);
   const runner = new ProjectionRunner(store, db.connection, registry, { batchSize: BATCH_SIZE });
+  opened.runners.push(runner);
   const open: OpenDispute[] = [];
   const sized: Sized = {
     label,
@@ -739,8 +748,7 @@ async function main(): Promise<void> {
     throw new Error(`EVENTS (${BIG_EVENTS}) must be above EVENTS_SMALL (${SMALL_EVENTS})`);
   if (!(ROUNDS >= 1)) throw new Error(`ROUNDS (${ROUNDS}) must be 1 or more`);
   const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
-  const opened: Database[] = [];
-  const sizes: Sized[] = [];
+  const opened: Opened = { databases: [], stores: [], runners: [] };
   try {
     console.log(
       `${ON_PGLITE ? 'PGlite (in process)' : 'PostgreSQL'}; ${SMALL_EVENTS} and ${BIG_EVENTS} events in two databases, measured in ${ROUNDS} alternating rounds; load average ${loadNow()}`,
@@ -762,10 +770,8 @@ async function main(): Promise<void> {
 
     const timings: Record<string, number | null> = {};
     const small = await prepare('small', copiesFor(SMALL_EVENTS), templates, timings, opened);
-    sizes.push(small.sized);
     if (!small.caughtUp) throw new Error('the projections did not catch up with the small log');
     const big = await prepare('big', copiesFor(BIG_EVENTS), templates, timings, opened);
-    sizes.push(big.sized);
     // Past CATCH_UP_LIMIT_S the big size is left out: the small one is reported alone.
     const measured = big.caughtUp ? [small.sized, big.sized] : [small.sized];
 
@@ -799,7 +805,7 @@ async function main(): Promise<void> {
       ))
         console.log(plan.replace(/^/gm, '    '));
     }
-    for (const sized of sizes) await sized.runner.stop();
+    for (const runner of opened.runners) await runner.stop();
 
     const results = measured.map((sized): Measured => ({
       events: sized.events,
@@ -868,11 +874,11 @@ async function main(): Promise<void> {
     });
     console.log(JSON.stringify(json));
   } finally {
-    for (const sized of sizes) {
-      await sized.runner.stop().catch(() => undefined);
-      await sized.store.close().catch(() => undefined);
-    }
-    for (const db of opened) await db.drop();
+    // Everything opened so far, even when a size failed halfway: a runner left live on a dropped
+    // database would retry its lock for good and keep the process alive.
+    for (const runner of opened.runners) await runner.stop().catch(() => undefined);
+    for (const store of opened.stores) await store.close().catch(() => undefined);
+    for (const db of opened.databases) await db.drop();
   }
 }
 
