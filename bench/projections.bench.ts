@@ -4,7 +4,8 @@
 // second beside a baseline measured in the same run: a bare SELECT of the same rows (each
 // projection's event types, in keyset pages) with the same driver, no store in between. Then it
 // runs the projections live under a steady command load and reports the lag between an append and
-// its visibility in the buyer view, and the longest transaction of each projection meanwhile.
+// its visibility in the buyer view, the longest transaction of each projection meanwhile, and the
+// CPU the load cost this process and the PostgreSQL server.
 // `BENCH_EACH=1` also rebuilds each projection on its own (its rate and longest transaction). The
 // database is dropped at the end. The last line of output is JSON.
 import 'reflect-metadata';
@@ -321,7 +322,7 @@ async function lagUnderLoad(
   store: EventStore,
   runner: ProjectionRunner,
   connection: SqlConnection,
-): Promise<{ lags: number[]; complete: boolean }> {
+): Promise<{ lags: number[]; complete: boolean; cpu: CpuSpent; wallS: number }> {
   const scenario = new DisputeScenario(store, undefined, `load-${randomUUID()}`);
   const disputes: { id: string; buyer: Actor }[] = [];
   const now = new Date().toISOString();
@@ -349,33 +350,41 @@ async function lagUnderLoad(
   const interval = 1000 / LOAD_PER_SECOND;
   const total = LOAD_PER_SECOND * LOAD_SECONDS;
   const started = performance.now();
-  for (let n = 0; n < total; n++) {
-    const due = started + n * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const dispute = disputes[n % disputes.length];
-    pending.push(
-      (async () => {
-        const handled = await scenario.run(
-          dispute.id,
-          dispute.buyer,
-          new Date().toISOString(),
-          'PostMessage',
-          { messageId: `m-${n}`, body: `message ${n}` },
+  // The CPU both sides spend on the load and its lags alone (not the set-up above or the checks
+  // below): near the machine's cores the lag is time waiting for a CPU.
+  const { cpu } = await cpuDuring(
+    async () => {
+      for (let n = 0; n < total; n++) {
+        const due = started + n * interval;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const dispute = disputes[n % disputes.length];
+        pending.push(
+          (async () => {
+            const handled = await scenario.run(
+              dispute.id,
+              dispute.buyer,
+              new Date().toISOString(),
+              'PostMessage',
+              { messageId: `m-${n}`, body: `message ${n}` },
+            );
+            const appended = performance.now();
+            if (!(await runner.waitForPosition(handled.position as bigint, 30_000, BUYER_VIEW)))
+              throw new Error('the buyer view did not get there');
+            lags.push(performance.now() - appended);
+          })(),
         );
-        const appended = performance.now();
-        if (!(await runner.waitForPosition(handled.position as bigint, 30_000, BUYER_VIEW)))
-          throw new Error('the buyer view did not get there');
-        lags.push(performance.now() - appended);
-      })(),
-    );
-  }
-  await Promise.all(pending);
+      }
+      await Promise.all(pending);
+    },
+    { postgres: !ON_PGLITE },
+  );
+  const wallS = (performance.now() - started) / 1000;
   if (!(await runner.waitForPosition(scenario.lastPosition, 60_000)))
     console.error('the projections did not all reach the end of the load');
   const missing = await disputesMissing(connection, 'after the load', `load-${run}-`);
   const complete = Object.values(missing).every((n) => n === 0);
-  return { lags: lags.sort((a, b) => a - b), complete };
+  return { lags: lags.sort((a, b) => a - b), complete, cpu, wallS };
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -509,16 +518,8 @@ async function main(): Promise<void> {
       runner.start();
       transactions.clear();
       started = performance.now();
-      // The CPU the load costs both sides (commands and the projections' live work): near the
-      // machine's cores the lag is time waiting for a CPU. (Copies as narrowed here, for the
-      // closure.)
-      const [liveStore, liveRunner] = [store, runner];
-      const measured = await cpuDuring(() => lagUnderLoad(liveStore, liveRunner, connection), {
-        postgres: !ON_PGLITE,
-      });
-      const load = measured.result;
-      loadCpu = measured.cpu;
-      const loadWallS = (performance.now() - started) / 1000;
+      const load = await lagUnderLoad(store, runner, connection);
+      loadCpu = load.cpu;
       lags = load.lags;
       viewsComplete = load.complete;
       await runner.stop();
@@ -528,10 +529,10 @@ async function main(): Promise<void> {
         `lag append → buyer view under ${LOAD_PER_SECOND} commands/s for ${LOAD_SECONDS} s (${lags.length} commands): ` +
           `p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${lags[lags.length - 1].toFixed(1)} ms`,
       );
-      const busy = (loadCpu.processS + (loadCpu.postgresS ?? 0)) / loadWallS;
+      const busy = (loadCpu.processS + (loadCpu.postgresS ?? 0)) / load.wallS;
       console.log(
         `  CPU under that load: ${cpuLine(loadCpu, lags.length, 'command')}; ` +
-          `${busy.toFixed(2)} of ${availableParallelism()} cores busy over ${loadWallS.toFixed(1)} s`,
+          `${busy.toFixed(2)} of ${availableParallelism()} cores busy over its ${load.wallS.toFixed(1)} s`,
       );
       console.log('longest batch transaction under that load:');
       for (const name of registry.readModelNames()) {
